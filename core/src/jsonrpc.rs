@@ -1,0 +1,461 @@
+//! JSON-RPC 2.0 messages: typed requests, notifications and responses, and
+//! their decoding from bytes with precise error codes.
+//!
+//! No I/O here: bytes in, [`Decoded`] out; messages in, bytes out.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// A JSON-RPC request id: a number or a string, echoed exactly as received.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum RequestId {
+    /// A numeric id, kept as the JSON number it arrived as.
+    Number(serde_json::Number),
+    /// A string id.
+    String(String),
+}
+
+impl RequestId {
+    /// Builds a numeric id.
+    pub fn number(n: i64) -> Self {
+        Self::Number(n.into())
+    }
+
+    /// Reads an id from a JSON value; `None` unless it is a number or string.
+    pub fn from_value(value: &Value) -> Option<Self> {
+        match value {
+            Value::Number(n) => Some(Self::Number(n.clone())),
+            Value::String(s) => Some(Self::String(s.clone())),
+            _ => None,
+        }
+    }
+
+    /// The id as a JSON value.
+    pub fn to_value(&self) -> Value {
+        match self {
+            Self::Number(n) => Value::Number(n.clone()),
+            Self::String(s) => Value::String(s.clone()),
+        }
+    }
+}
+
+impl fmt::Display for RequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Number(n) => write!(f, "{n}"),
+            Self::String(s) => write!(f, "{s:?}"),
+        }
+    }
+}
+
+impl From<i64> for RequestId {
+    fn from(n: i64) -> Self {
+        Self::number(n)
+    }
+}
+
+impl From<&str> for RequestId {
+    fn from(s: &str) -> Self {
+        Self::String(s.to_owned())
+    }
+}
+
+/// A JSON-RPC error code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ErrorCode(pub i32);
+
+impl ErrorCode {
+    /// Invalid JSON was received.
+    pub const PARSE_ERROR: Self = Self(-32700);
+    /// The JSON sent is not a valid request object.
+    pub const INVALID_REQUEST: Self = Self(-32600);
+    /// The method does not exist or is not available.
+    pub const METHOD_NOT_FOUND: Self = Self(-32601);
+    /// Invalid method parameters.
+    pub const INVALID_PARAMS: Self = Self(-32602);
+    /// Internal error.
+    pub const INTERNAL_ERROR: Self = Self(-32603);
+    /// Implementation-defined server error: the server refuses the request
+    /// for now (a limit was reached); the client may retry later.
+    pub const SERVER_BUSY: Self = Self(-32000);
+    /// Implementation-defined: the session is unknown or was terminated.
+    pub const SESSION_NOT_FOUND: Self = Self(-32001);
+    /// MCP: the requested resource does not exist.
+    pub const RESOURCE_NOT_FOUND: Self = Self(-32002);
+}
+
+/// A JSON-RPC error object: `{code, message, data?}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, thiserror::Error)]
+#[error("json-rpc error {}: {message}", code.0)]
+pub struct RpcError {
+    /// The error code.
+    pub code: ErrorCode,
+    /// A short description.
+    pub message: String,
+    /// Optional structured detail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<Value>,
+}
+
+impl RpcError {
+    /// Builds an error with a code and message.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            data: None,
+        }
+    }
+
+    /// Attaches structured detail.
+    #[must_use]
+    pub fn with_data(mut self, data: Value) -> Self {
+        self.data = Some(data);
+        self
+    }
+
+    /// A `-32700` parse error.
+    pub fn parse_error(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::PARSE_ERROR, message)
+    }
+
+    /// A `-32600` invalid request error.
+    pub fn invalid_request(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::INVALID_REQUEST, message)
+    }
+
+    /// A `-32601` error naming the method.
+    pub fn method_not_found(method: &str) -> Self {
+        Self::new(
+            ErrorCode::METHOD_NOT_FOUND,
+            format!("method not found: {method}"),
+        )
+    }
+
+    /// A `-32602` invalid params error.
+    pub fn invalid_params(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::INVALID_PARAMS, message)
+    }
+
+    /// A `-32603` internal error.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::INTERNAL_ERROR, message)
+    }
+
+    /// A `-32002` resource-not-found error carrying the URI.
+    pub fn resource_not_found(uri: &str) -> Self {
+        Self::new(ErrorCode::RESOURCE_NOT_FOUND, "resource not found")
+            .with_data(serde_json::json!({ "uri": uri }))
+    }
+}
+
+/// A request: it has an id and expects a response.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Request {
+    /// The id the response must echo.
+    pub id: RequestId,
+    /// The method name.
+    pub method: String,
+    /// The parameters, if any.
+    pub params: Option<Value>,
+}
+
+/// A notification: no id, no response.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Notification {
+    /// The method name.
+    pub method: String,
+    /// The parameters, if any.
+    pub params: Option<Value>,
+}
+
+/// A response: a result or an error for the request with this id.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Response {
+    /// The id of the request answered; `None` (sent as `null`) when that id
+    /// could not be read.
+    pub id: Option<RequestId>,
+    /// The outcome.
+    pub outcome: Result<Value, RpcError>,
+}
+
+impl Response {
+    /// A successful response.
+    pub fn ok(id: RequestId, result: Value) -> Self {
+        Self {
+            id: Some(id),
+            outcome: Ok(result),
+        }
+    }
+
+    /// An error response.
+    pub fn err(id: Option<RequestId>, error: RpcError) -> Self {
+        Self {
+            id,
+            outcome: Err(error),
+        }
+    }
+}
+
+/// One JSON-RPC message.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Message {
+    /// A request.
+    Request(Request),
+    /// A notification.
+    Notification(Notification),
+    /// A response to a request the server sent.
+    Response(Response),
+}
+
+impl Message {
+    /// Encodes the message as compact JSON bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(&self.to_value()).expect("a JSON value always serializes")
+    }
+
+    /// The message as a JSON value.
+    pub fn to_value(&self) -> Value {
+        let mut map = Map::new();
+        map.insert("jsonrpc".into(), Value::String("2.0".into()));
+        match self {
+            Self::Request(r) => {
+                map.insert("id".into(), r.id.to_value());
+                map.insert("method".into(), Value::String(r.method.clone()));
+                if let Some(p) = &r.params {
+                    map.insert("params".into(), p.clone());
+                }
+            }
+            Self::Notification(n) => {
+                map.insert("method".into(), Value::String(n.method.clone()));
+                if let Some(p) = &n.params {
+                    map.insert("params".into(), p.clone());
+                }
+            }
+            Self::Response(r) => {
+                map.insert(
+                    "id".into(),
+                    r.id.as_ref().map_or(Value::Null, RequestId::to_value),
+                );
+                match &r.outcome {
+                    Ok(v) => map.insert("result".into(), v.clone()),
+                    Err(e) => map.insert(
+                        "error".into(),
+                        serde_json::to_value(e).expect("an error object serializes"),
+                    ),
+                };
+            }
+        }
+        Value::Object(map)
+    }
+}
+
+/// What a body of bytes decoded to.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Decoded {
+    /// One message, or one that was invalid (answered with the error).
+    Single(Result<Message, Response>),
+    /// A JSON array: each element decoded on its own.
+    Batch(Vec<Result<Message, Response>>),
+}
+
+/// Decodes bytes into a message or a batch.
+///
+/// Unparsable JSON gives a `-32700` response with `id: null`; valid JSON that
+/// is not a JSON-RPC message gives `-32600` (with the id when it was readable).
+/// An empty array is itself an invalid request.
+///
+/// # Examples
+///
+/// ```
+/// use switchboard_core::jsonrpc::{decode, Decoded, ErrorCode};
+/// let Decoded::Single(Err(resp)) = decode(b"{oops") else { panic!() };
+/// assert_eq!(resp.outcome.unwrap_err().code, ErrorCode::PARSE_ERROR);
+/// ```
+pub fn decode(bytes: &[u8]) -> Decoded {
+    let value: Value = match serde_json::from_slice(bytes) {
+        Ok(v) => v,
+        Err(e) => {
+            return Decoded::Single(Err(Response::err(
+                None,
+                RpcError::parse_error(format!("parse error: {e}")),
+            )));
+        }
+    };
+    match value {
+        Value::Array(items) if items.is_empty() => Decoded::Single(Err(Response::err(
+            None,
+            RpcError::invalid_request("empty batch"),
+        ))),
+        Value::Array(items) => Decoded::Batch(items.into_iter().map(from_value).collect()),
+        other => Decoded::Single(from_value(other)),
+    }
+}
+
+/// Interprets one JSON value as a JSON-RPC message.
+///
+/// # Errors
+///
+/// A `-32600` response (id echoed when readable) for anything that is not a
+/// well-formed request, notification or response.
+pub fn from_value(value: Value) -> Result<Message, Response> {
+    let Value::Object(mut map) = value else {
+        return Err(Response::err(
+            None,
+            RpcError::invalid_request("message is not an object"),
+        ));
+    };
+    let id = match map.remove("id") {
+        None => None,
+        Some(v) => match RequestId::from_value(&v) {
+            Some(id) => Some(id),
+            None if v.is_null() && (map.contains_key("error")) => None,
+            None => {
+                return Err(Response::err(
+                    None,
+                    RpcError::invalid_request("id must be a string or a number"),
+                ));
+            }
+        },
+    };
+    let invalid = |id: &Option<RequestId>, msg: &str| {
+        Err(Response::err(id.clone(), RpcError::invalid_request(msg)))
+    };
+    if map.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
+        return invalid(&id, "jsonrpc must be \"2.0\"");
+    }
+    let params = map.remove("params");
+    if let Some(p) = &params {
+        if !p.is_object() && !p.is_array() {
+            return invalid(&id, "params must be an object or an array");
+        }
+    }
+    match map.remove("method") {
+        Some(Value::String(method)) => Ok(match id {
+            Some(id) => Message::Request(Request { id, method, params }),
+            None => Message::Notification(Notification { method, params }),
+        }),
+        Some(_) => invalid(&id, "method must be a string"),
+        None => {
+            let result = map.remove("result");
+            let error = map.remove("error");
+            let outcome = match (result, error) {
+                (Some(r), None) => Ok(r),
+                (None, Some(e)) => match serde_json::from_value::<RpcError>(e) {
+                    Ok(e) => Err(e),
+                    Err(_) => return invalid(&id, "malformed error object"),
+                },
+                _ => return invalid(&id, "a response needs exactly one of result and error"),
+            };
+            if id.is_none() && outcome.is_ok() {
+                return invalid(&id, "a response needs an id");
+            }
+            Ok(Message::Response(Response { id, outcome }))
+        }
+    }
+}
+
+/// Encodes a batch of responses as one JSON array.
+pub fn encode_batch(responses: &[Response]) -> Vec<u8> {
+    let items: Vec<Value> = responses
+        .iter()
+        .map(|r| Message::Response(r.clone()).to_value())
+        .collect();
+    serde_json::to_vec(&Value::Array(items)).expect("a JSON value always serializes")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn single(bytes: &[u8]) -> Result<Message, Response> {
+        match decode(bytes) {
+            Decoded::Single(m) => m,
+            Decoded::Batch(_) => panic!("unexpected batch"),
+        }
+    }
+
+    fn code(r: Result<Message, Response>) -> (Option<RequestId>, ErrorCode) {
+        let resp = r.unwrap_err();
+        (resp.id, resp.outcome.unwrap_err().code)
+    }
+
+    #[test]
+    fn parse_error_has_null_id() {
+        assert_eq!(code(single(b"{\"id\":1,")), (None, ErrorCode::PARSE_ERROR));
+        let bytes = Message::Response(single(b"nope").unwrap_err()).to_bytes();
+        let v: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(v["id"], Value::Null);
+        assert_eq!(v["error"]["code"], -32700);
+    }
+
+    #[test]
+    fn not_jsonrpc_is_invalid_request() {
+        assert_eq!(code(single(b"42")), (None, ErrorCode::INVALID_REQUEST));
+        assert_eq!(
+            code(single(br#"{"id":7,"method":"x"}"#)),
+            (Some(7.into()), ErrorCode::INVALID_REQUEST)
+        );
+        assert_eq!(
+            code(single(br#"{"jsonrpc":"2.0","id":"a","method":5}"#)),
+            (Some("a".into()), ErrorCode::INVALID_REQUEST)
+        );
+        assert_eq!(
+            code(single(br#"{"jsonrpc":"2.0","id":{},"method":"x"}"#)),
+            (None, ErrorCode::INVALID_REQUEST)
+        );
+        assert_eq!(
+            code(single(
+                br#"{"jsonrpc":"2.0","id":1,"method":"x","params":3}"#
+            )),
+            (Some(1.into()), ErrorCode::INVALID_REQUEST)
+        );
+        assert_eq!(code(single(b"[]")), (None, ErrorCode::INVALID_REQUEST));
+    }
+
+    #[test]
+    fn ids_are_echoed_exactly() {
+        for raw in ["1", "\"abc\"", "18446744073709551615", "-3", "1.5"] {
+            let text = format!(r#"{{"jsonrpc":"2.0","id":{raw},"method":"ping"}}"#);
+            let Message::Request(req) = single(text.as_bytes()).unwrap() else {
+                panic!()
+            };
+            let out = Message::Response(Response::ok(req.id, json!({}))).to_bytes();
+            let out = String::from_utf8(out).unwrap();
+            assert!(out.contains(&format!("\"id\":{raw}")), "{out}");
+        }
+    }
+
+    #[test]
+    fn kinds_are_told_apart() {
+        assert!(matches!(
+            single(br#"{"jsonrpc":"2.0","method":"n"}"#).unwrap(),
+            Message::Notification(_)
+        ));
+        assert!(matches!(
+            single(br#"{"jsonrpc":"2.0","id":1,"result":{}}"#).unwrap(),
+            Message::Response(Response { outcome: Ok(_), .. })
+        ));
+        assert!(matches!(
+            single(br#"{"jsonrpc":"2.0","id":1,"error":{"code":-1,"message":"m"}}"#).unwrap(),
+            Message::Response(Response {
+                outcome: Err(_),
+                ..
+            })
+        ));
+        let Decoded::Batch(items) =
+            decode(br#"[{"jsonrpc":"2.0","method":"n"},{"jsonrpc":"2.0","id":2,"method":"m"}, 5]"#)
+        else {
+            panic!()
+        };
+        assert_eq!(items.len(), 3);
+        assert!(items[2].is_err());
+    }
+}

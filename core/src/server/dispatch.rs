@@ -1,0 +1,558 @@
+//! From one inbound message to its handler: lifecycle, method routing,
+//! per-request correlation and cancellation.
+//!
+//! The front half is synchronous (decode, look up the session, register the
+//! request as in flight) so that a `notifications/cancelled` that follows a
+//! request always finds it. The handler itself is returned as a future for
+//! the caller to run concurrently.
+
+use std::sync::Arc;
+
+use futures::future::{AbortHandle, Abortable, join_all};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value, json};
+
+use super::Shared;
+use super::registry::ToolFailure;
+use crate::context::RequestContext;
+use crate::jsonrpc::{self, Decoded, ErrorCode, Message, Request, RequestId, Response, RpcError};
+use crate::protocol::{CompleteRequest, LogLevel, PromptArguments, ProtocolVersion};
+use crate::runtime::BoxFuture;
+use crate::session::{Session, SessionId};
+use crate::transport::{Inbound, Outbound, Route};
+
+/// What accepting one message leaves to do.
+enum Step {
+    /// Nothing to send.
+    Done,
+    /// Answer at once.
+    Reply(Response),
+    /// Run this handler; `None` means it was cancelled and nothing is sent.
+    Work(BoxFuture<Option<Response>>),
+}
+
+impl Shared {
+    /// Accepts one inbound event. Returns the work it starts (a handler and
+    /// the sending of its reply), which the caller runs concurrently.
+    pub(crate) fn accept(self: &Arc<Self>, inbound: Inbound) -> Option<BoxFuture<()>> {
+        let (session_id, bytes) = match inbound {
+            Inbound::Message { session, bytes } => (session, bytes),
+            Inbound::Closed { session } => {
+                self.close_session(&session);
+                return None;
+            }
+            Inbound::TooLarge { session, limit } => {
+                let error = RpcError::invalid_request(format!(
+                    "message exceeds the limit of {limit} bytes"
+                ));
+                return Some(self.reply(session, Response::err(None, error)));
+            }
+        };
+        let session = self.sessions().get(&session_id).cloned();
+        match jsonrpc::decode(&bytes) {
+            Decoded::Single(Err(response)) => Some(self.reply(session_id, response)),
+            Decoded::Single(Ok(message)) => {
+                match self.accept_message(&session_id, session.as_ref(), message, false) {
+                    Step::Done => None,
+                    Step::Reply(response) => Some(self.reply(session_id, response)),
+                    Step::Work(work) => {
+                        let shared = Arc::clone(self);
+                        Some(Box::pin(async move {
+                            if let Some(response) = work.await {
+                                shared.send_reply(session_id, response).await;
+                            }
+                        }))
+                    }
+                }
+            }
+            Decoded::Batch(items) => {
+                if !session.as_ref().is_some_and(|s| s.version.allows_batches()) {
+                    let error = RpcError::invalid_request(
+                        "batches are only accepted in sessions at 2025-03-26",
+                    );
+                    return Some(self.reply(session_id, Response::err(None, error)));
+                }
+                let first_id = items.iter().find_map(|item| match item {
+                    Ok(Message::Request(r)) => Some(r.id.clone()),
+                    _ => None,
+                });
+                let steps: Vec<Step> = items
+                    .into_iter()
+                    .map(|item| match item {
+                        Ok(message) => {
+                            self.accept_message(&session_id, session.as_ref(), message, true)
+                        }
+                        Err(response) => Step::Reply(response),
+                    })
+                    .collect();
+                let shared = Arc::clone(self);
+                Some(Box::pin(async move {
+                    let responses: Vec<Response> =
+                        join_all(steps.into_iter().map(|step| async move {
+                            match step {
+                                Step::Done => None,
+                                Step::Reply(response) => Some(response),
+                                Step::Work(work) => work.await,
+                            }
+                        }))
+                        .await
+                        .into_iter()
+                        .flatten()
+                        .collect();
+                    if !responses.is_empty() {
+                        let outbound = Outbound {
+                            session: session_id,
+                            route: Route::Reply(first_id),
+                            bytes: jsonrpc::encode_batch(&responses),
+                        };
+                        // An undeliverable reply means the client left; the transport knows.
+                        let _ = shared.transport.send(outbound).await;
+                    }
+                }))
+            }
+        }
+    }
+
+    fn reply(self: &Arc<Self>, session: SessionId, response: Response) -> BoxFuture<()> {
+        let shared = Arc::clone(self);
+        Box::pin(async move { shared.send_reply(session, response).await })
+    }
+
+    async fn send_reply(&self, session: SessionId, response: Response) {
+        let route = Route::Reply(response.id.clone());
+        let outbound = Outbound {
+            session,
+            route,
+            bytes: Message::Response(response).to_bytes(),
+        };
+        // An undeliverable reply means the client left; the transport knows.
+        let _ = self.transport.send(outbound).await;
+    }
+
+    pub(crate) fn close_session(&self, id: &SessionId) -> bool {
+        let removed = self.sessions().remove(id);
+        match removed {
+            Some(session) => {
+                session.close();
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn accept_message(
+        self: &Arc<Self>,
+        session_id: &SessionId,
+        session: Option<&Arc<Session>>,
+        message: Message,
+        in_batch: bool,
+    ) -> Step {
+        match message {
+            Message::Request(request) => {
+                self.accept_request(session_id, session, request, in_batch)
+            }
+            Message::Notification(n) => {
+                if let Some(session) = session {
+                    accept_notification(session, &n.method, n.params.as_ref());
+                }
+                Step::Done
+            }
+            Message::Response(response) => {
+                if let (Some(session), Some(id)) = (session, response.id) {
+                    let waiter = session.state().pending.remove(&id);
+                    if let Some(waiter) = waiter {
+                        // The handler may have given up (timeout); then nobody listens.
+                        let _ = waiter.send(response.outcome);
+                    }
+                }
+                Step::Done
+            }
+        }
+    }
+
+    fn accept_request(
+        self: &Arc<Self>,
+        session_id: &SessionId,
+        session: Option<&Arc<Session>>,
+        request: Request,
+        in_batch: bool,
+    ) -> Step {
+        let id = request.id.clone();
+        if request.method == "initialize" {
+            let outcome = if in_batch {
+                Err(RpcError::invalid_request(
+                    "initialize must not be part of a batch",
+                ))
+            } else if session.is_some() {
+                Err(RpcError::invalid_request("session is already initialized"))
+            } else {
+                self.initialize(session_id, request.params)
+            };
+            return Step::Reply(Response {
+                id: Some(id),
+                outcome,
+            });
+        }
+        if request.method == "ping" {
+            return Step::Reply(Response::ok(id, json!({})));
+        }
+        let Some(session) = session else {
+            let error =
+                RpcError::invalid_request("session is not initialized: send initialize first");
+            return Step::Reply(Response::err(Some(id), error));
+        };
+        let (abort, registration) = AbortHandle::new_pair();
+        {
+            let mut st = session.state();
+            if st.in_flight.contains_key(&id) {
+                let error =
+                    RpcError::invalid_request(format!("request id {id} is already in flight"));
+                return Step::Reply(Response::err(Some(id), error));
+            }
+            if st.in_flight.len() >= self.config.max_in_flight {
+                let error = RpcError::new(ErrorCode::SERVER_BUSY, "too many requests in flight");
+                return Step::Reply(Response::err(Some(id), error));
+            }
+            st.in_flight.insert(id.clone(), abort.clone());
+        }
+        let progress_token = request
+            .params
+            .as_ref()
+            .and_then(|p| p.get("_meta"))
+            .and_then(|m| m.get("progressToken"))
+            .cloned();
+        let ctx = RequestContext::new(
+            Arc::clone(self),
+            Arc::clone(session),
+            id.clone(),
+            progress_token,
+            abort,
+        );
+        let guard = InFlight {
+            session: Arc::clone(session),
+            id: id.clone(),
+        };
+        let shared = Arc::clone(self);
+        Step::Work(Box::pin(async move {
+            let _guard = guard;
+            let handled = Abortable::new(shared.route(request, ctx.clone()), registration).await;
+            ctx.finish();
+            handled.ok().map(|outcome| Response {
+                id: Some(id),
+                outcome,
+            })
+        }))
+    }
+
+    fn initialize(&self, session_id: &SessionId, params: Option<Value>) -> Result<Value, RpcError> {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct InitializeParams {
+            protocol_version: String,
+            #[serde(default)]
+            capabilities: Value,
+        }
+        let params: InitializeParams = parse_params(params)?;
+        let version = params
+            .protocol_version
+            .parse()
+            .unwrap_or(ProtocolVersion::LATEST);
+        let session = Arc::new(Session::new(
+            session_id.clone(),
+            version,
+            params.capabilities,
+        ));
+        {
+            let mut sessions = self.sessions();
+            if sessions.len() >= self.config.max_sessions {
+                return Err(RpcError::new(ErrorCode::SERVER_BUSY, "too many sessions"));
+            }
+            sessions.insert(session_id.clone(), session);
+        }
+        let mut result = json!({
+            "protocolVersion": version.as_str(),
+            "capabilities": self.capabilities(),
+            "serverInfo": self.info,
+        });
+        if let Some(text) = &self.instructions {
+            result["instructions"] = json!(text);
+        }
+        Ok(result)
+    }
+
+    /// The capabilities of what is registered now (plus logging, always on).
+    fn capabilities(&self) -> Value {
+        let reg = self.registry();
+        let mut caps = Map::new();
+        caps.insert("logging".into(), json!({}));
+        if !reg.tools.is_empty() {
+            caps.insert("tools".into(), json!({ "listChanged": true }));
+        }
+        if !reg.resources.is_empty() || !reg.templates.is_empty() {
+            caps.insert(
+                "resources".into(),
+                json!({ "subscribe": true, "listChanged": true }),
+            );
+        }
+        if !reg.prompts.is_empty() {
+            caps.insert("prompts".into(), json!({ "listChanged": true }));
+        }
+        if reg.completion.is_some() {
+            caps.insert("completions".into(), json!({}));
+        }
+        Value::Object(caps)
+    }
+
+    /// Runs one request's method.
+    async fn route(
+        self: Arc<Self>,
+        request: Request,
+        ctx: RequestContext,
+    ) -> Result<Value, RpcError> {
+        let params = request.params;
+        let cursor = || -> Result<Option<String>, RpcError> {
+            Ok(params
+                .as_ref()
+                .and_then(|p| p.get("cursor"))
+                .map(|c| {
+                    c.as_str()
+                        .map(str::to_owned)
+                        .ok_or_else(|| RpcError::invalid_params("cursor must be a string"))
+                })
+                .transpose()?)
+        };
+        match request.method.as_str() {
+            "tools/list" => {
+                let tools: Vec<_> = self
+                    .registry()
+                    .tools
+                    .iter()
+                    .map(|e| e.tool.clone())
+                    .collect();
+                self.page("tools", &tools, cursor()?)
+            }
+            "tools/call" => self.call_tool(params, ctx).await,
+            "resources/list" => {
+                let items: Vec<_> = self
+                    .registry()
+                    .resources
+                    .iter()
+                    .map(|e| e.resource.clone())
+                    .collect();
+                self.page("resources", &items, cursor()?)
+            }
+            "resources/templates/list" => {
+                let items: Vec<_> = self
+                    .registry()
+                    .templates
+                    .iter()
+                    .map(|e| e.template.clone())
+                    .collect();
+                self.page("resourceTemplates", &items, cursor()?)
+            }
+            "resources/read" => {
+                let uri = uri_param(params)?;
+                let reader = self.registry().reader(&uri);
+                let (handler, vars) = reader.ok_or_else(|| RpcError::resource_not_found(&uri))?;
+                to_value(handler(uri, vars, ctx).await?)
+            }
+            "resources/subscribe" | "resources/unsubscribe" => {
+                let uri = uri_param(params)?;
+                if request.method == "resources/subscribe" {
+                    if self.registry().reader(&uri).is_none() {
+                        return Err(RpcError::resource_not_found(&uri));
+                    }
+                    ctx.session().state().subscriptions.insert(uri);
+                } else {
+                    ctx.session().state().subscriptions.remove(&uri);
+                }
+                Ok(json!({}))
+            }
+            "prompts/list" => {
+                let items: Vec<_> = self
+                    .registry()
+                    .prompts
+                    .iter()
+                    .map(|e| e.prompt.clone())
+                    .collect();
+                self.page("prompts", &items, cursor()?)
+            }
+            "prompts/get" => self.get_prompt(params, ctx).await,
+            "completion/complete" => {
+                let handler = self.registry().completion.clone();
+                let handler =
+                    handler.ok_or_else(|| RpcError::method_not_found("completion/complete"))?;
+                let req: CompleteRequest = parse_params(params)?;
+                let mut completion = handler(req, ctx).await?;
+                // The schema allows at most 100 values per answer.
+                if completion.values.len() > 100 {
+                    completion
+                        .total
+                        .get_or_insert(completion.values.len() as u64);
+                    completion.values.truncate(100);
+                    completion.has_more = true;
+                }
+                Ok(json!({ "completion": completion }))
+            }
+            "logging/setLevel" => {
+                #[derive(serde::Deserialize)]
+                struct SetLevel {
+                    level: LogLevel,
+                }
+                let SetLevel { level } = parse_params(params)?;
+                ctx.session().state().log_level = Some(level);
+                Ok(json!({}))
+            }
+            other => Err(RpcError::method_not_found(other)),
+        }
+    }
+
+    async fn call_tool(
+        &self,
+        params: Option<Value>,
+        ctx: RequestContext,
+    ) -> Result<Value, RpcError> {
+        #[derive(serde::Deserialize)]
+        struct CallParams {
+            name: String,
+            #[serde(default)]
+            arguments: Option<Value>,
+        }
+        let CallParams { name, arguments } = parse_params(params)?;
+        let handler = self
+            .registry()
+            .tools
+            .iter()
+            .find(|e| e.tool.name == name)
+            .map(|e| e.handler.clone());
+        let handler =
+            handler.ok_or_else(|| RpcError::invalid_params(format!("unknown tool: {name}")))?;
+        let version = ctx.protocol_version();
+        match handler(arguments.unwrap_or_else(|| json!({})), ctx).await {
+            Ok(result) => to_value(result),
+            Err(ToolFailure::Rpc(e)) => Err(e),
+            Err(ToolFailure::InvalidArguments(why)) => {
+                let message = format!("invalid arguments for tool {name}: {why}");
+                if version.validation_errors_are_tool_errors() {
+                    to_value(crate::CallToolResult::error(message))
+                } else {
+                    Err(RpcError::invalid_params(message))
+                }
+            }
+        }
+    }
+
+    async fn get_prompt(
+        &self,
+        params: Option<Value>,
+        ctx: RequestContext,
+    ) -> Result<Value, RpcError> {
+        #[derive(serde::Deserialize)]
+        struct GetParams {
+            name: String,
+            #[serde(default)]
+            arguments: PromptArguments,
+        }
+        let GetParams { name, arguments } = parse_params(params)?;
+        let found = self
+            .registry()
+            .prompts
+            .iter()
+            .find(|e| e.prompt.name == name)
+            .map(|e| {
+                let missing: Vec<String> = e
+                    .prompt
+                    .arguments
+                    .iter()
+                    .filter(|a| a.required && !arguments.contains_key(&a.name))
+                    .map(|a| a.name.clone())
+                    .collect();
+                (e.handler.clone(), missing)
+            });
+        let (handler, missing) =
+            found.ok_or_else(|| RpcError::invalid_params(format!("unknown prompt: {name}")))?;
+        if !missing.is_empty() {
+            return Err(RpcError::invalid_params(format!(
+                "missing required arguments: {}",
+                missing.join(", ")
+            )));
+        }
+        to_value(handler(arguments, ctx).await?)
+    }
+
+    /// Cuts one page out of a listing. Cursors are the decimal offset of the
+    /// next page: opaque to clients, and checked on the way back in.
+    fn page<T: Serialize>(
+        &self,
+        key: &str,
+        items: &[T],
+        cursor: Option<String>,
+    ) -> Result<Value, RpcError> {
+        let start = match cursor {
+            None => 0,
+            Some(c) => c
+                .parse::<usize>()
+                .ok()
+                .filter(|&n| n <= items.len())
+                .ok_or_else(|| RpcError::invalid_params("invalid cursor"))?,
+        };
+        let end = (start + self.config.page_size).min(items.len());
+        let mut result = json!({ key: &items[start..end] });
+        if end < items.len() {
+            result["nextCursor"] = json!(end.to_string());
+        }
+        Ok(result)
+    }
+}
+
+/// Handles a notification from the client.
+fn accept_notification(session: &Session, method: &str, params: Option<&Value>) {
+    match method {
+        "notifications/initialized" => session.state().initialized = true,
+        "notifications/cancelled" => {
+            let id = params
+                .and_then(|p| p.get("requestId"))
+                .and_then(RequestId::from_value);
+            if let Some(id) = id {
+                // Unknown ids are normal: the request may have just finished.
+                if let Some(handle) = session.state().in_flight.get(&id) {
+                    handle.abort();
+                }
+            }
+        }
+        // Other notifications (roots/list_changed, progress) need no action here.
+        _ => {}
+    }
+}
+
+/// Removes a request from its session's in-flight table when its handler
+/// ends, however it ends (result, cancellation, dropped serve loop).
+struct InFlight {
+    session: Arc<Session>,
+    id: RequestId,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.session.state().in_flight.remove(&self.id);
+    }
+}
+
+fn parse_params<T: DeserializeOwned>(params: Option<Value>) -> Result<T, RpcError> {
+    serde_json::from_value(params.unwrap_or_else(|| json!({})))
+        .map_err(|e| RpcError::invalid_params(format!("invalid params: {e}")))
+}
+
+fn uri_param(params: Option<Value>) -> Result<String, RpcError> {
+    #[derive(serde::Deserialize)]
+    struct UriParams {
+        uri: String,
+    }
+    Ok(parse_params::<UriParams>(params)?.uri)
+}
+
+fn to_value<T: Serialize>(value: T) -> Result<Value, RpcError> {
+    serde_json::to_value(value)
+        .map_err(|e| RpcError::internal(format!("result did not serialize: {e}")))
+}

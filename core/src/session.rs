@@ -1,0 +1,153 @@
+//! Per-session state: negotiated version, log level, subscriptions, requests
+//! in flight and server→client requests awaiting their answer.
+//!
+//! Everything here is allocated lazily: an idle session is an id, a version,
+//! the client's capabilities and a few empty collections.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use futures::channel::oneshot;
+use futures::future::AbortHandle;
+use serde_json::Value;
+
+use crate::jsonrpc::{RequestId, RpcError};
+use crate::protocol::{LogLevel, ProtocolVersion};
+
+/// Identifies a session: the `Mcp-Session-Id` over HTTP, a fixed name over stdio.
+///
+/// Cheap to clone.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SessionId(Arc<str>);
+
+impl SessionId {
+    /// Wraps a string as a session id.
+    pub fn new(id: impl Into<Arc<str>>) -> Self {
+        Self(id.into())
+    }
+
+    /// Mints an id from the operating system's CSPRNG: 128 random bits as 32
+    /// lowercase hex digits (visible ASCII, as the spec requires).
+    ///
+    /// # Errors
+    ///
+    /// Fails only when the operating system has no randomness to give.
+    pub fn random() -> Result<Self, getrandom::Error> {
+        let mut bytes = [0u8; 16];
+        getrandom::fill(&mut bytes)?;
+        let mut s = String::with_capacity(32);
+        for b in bytes {
+            s.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
+            s.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
+        }
+        Ok(Self(s.into()))
+    }
+
+    /// The id as a string.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SessionId({})", self.0)
+    }
+}
+
+impl fmt::Display for SessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The answer to a server→client request.
+pub(crate) type Answer = Result<Value, RpcError>;
+
+/// One initialized session.
+#[derive(Debug)]
+pub(crate) struct Session {
+    pub(crate) id: SessionId,
+    pub(crate) version: ProtocolVersion,
+    pub(crate) client_capabilities: Value,
+    state: Mutex<SessionState>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct SessionState {
+    pub(crate) initialized: bool,
+    pub(crate) closed: bool,
+    pub(crate) log_level: Option<LogLevel>,
+    pub(crate) subscriptions: HashSet<String>,
+    pub(crate) in_flight: HashMap<RequestId, AbortHandle>,
+    pub(crate) pending: HashMap<RequestId, oneshot::Sender<Answer>>,
+    pub(crate) next_request_id: i64,
+}
+
+impl Session {
+    pub(crate) fn new(id: SessionId, version: ProtocolVersion, client_capabilities: Value) -> Self {
+        Self {
+            id,
+            version,
+            client_capabilities,
+            state: Mutex::new(SessionState::default()),
+        }
+    }
+
+    /// Locks the state; never held across an await.
+    pub(crate) fn state(&self) -> MutexGuard<'_, SessionState> {
+        // A panic while holding this lock leaves plain data behind; keep going.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether a message at `level` passes the session's filter.
+    pub(crate) fn logs(&self, level: LogLevel) -> bool {
+        self.state().log_level.is_none_or(|min| level >= min)
+    }
+
+    /// Whether the client declared a capability (`sampling`, `roots`, …).
+    pub(crate) fn client_has(&self, capability: &str) -> bool {
+        self.client_capabilities.get(capability).is_some()
+    }
+
+    /// Marks the session closed: aborts its handlers and fails its pending
+    /// server→client requests (their senders are dropped).
+    pub(crate) fn close(&self) {
+        let (in_flight, pending) = {
+            let mut st = self.state();
+            st.closed = true;
+            (
+                std::mem::take(&mut st.in_flight),
+                std::mem::take(&mut st.pending),
+            )
+        };
+        for handle in in_flight.into_values() {
+            handle.abort();
+        }
+        drop(pending);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn random_ids_are_visible_ascii_and_distinct() {
+        let a = SessionId::random().unwrap();
+        let b = SessionId::random().unwrap();
+        assert_ne!(a, b);
+        assert_eq!(a.as_str().len(), 32);
+        assert!(a.as_str().bytes().all(|c| (0x21..=0x7e).contains(&c)));
+    }
+
+    #[test]
+    fn log_filter_follows_level() {
+        let s = Session::new(SessionId::new("s"), ProtocolVersion::LATEST, Value::Null);
+        assert!(s.logs(LogLevel::Debug));
+        s.state().log_level = Some(LogLevel::Warning);
+        assert!(!s.logs(LogLevel::Info));
+        assert!(s.logs(LogLevel::Error));
+    }
+}

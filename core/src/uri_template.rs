@@ -1,0 +1,112 @@
+//! Matching URIs against RFC 6570 level-1 templates (`{var}`), plus the
+//! reserved form `{+var}` whose value may contain `/`.
+
+use std::collections::HashMap;
+
+/// A parsed template.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct UriTemplate {
+    parts: Vec<Part>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Part {
+    Literal(String),
+    Var { name: String, reserved: bool },
+}
+
+/// The template text is not a level-1 URI template.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("malformed uri template")]
+pub struct TemplateError;
+
+impl UriTemplate {
+    pub(crate) fn parse(text: &str) -> Result<Self, TemplateError> {
+        let mut parts = Vec::new();
+        let mut rest = text;
+        while let Some(open) = rest.find('{') {
+            if open > 0 {
+                parts.push(Part::Literal(rest[..open].to_owned()));
+            }
+            let close = rest[open..].find('}').ok_or(TemplateError)? + open;
+            let inner = &rest[open + 1..close];
+            let (name, reserved) = match inner.strip_prefix('+') {
+                Some(n) => (n, true),
+                None => (inner, false),
+            };
+            let valid =
+                !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+            // Two variables side by side cannot be split apart unambiguously.
+            if !valid || matches!(parts.last(), Some(Part::Var { .. })) {
+                return Err(TemplateError);
+            }
+            parts.push(Part::Var {
+                name: name.to_owned(),
+                reserved,
+            });
+            rest = &rest[close + 1..];
+        }
+        if rest.contains('}') {
+            return Err(TemplateError);
+        }
+        if !rest.is_empty() {
+            parts.push(Part::Literal(rest.to_owned()));
+        }
+        Ok(Self { parts })
+    }
+
+    /// Returns the variables if `uri` matches the whole template.
+    pub(crate) fn matches(&self, uri: &str) -> Option<HashMap<String, String>> {
+        let mut vars = HashMap::new();
+        let mut rest = uri;
+        let mut parts = self.parts.iter().peekable();
+        while let Some(part) = parts.next() {
+            match part {
+                Part::Literal(lit) => rest = rest.strip_prefix(lit.as_str())?,
+                Part::Var { name, reserved } => {
+                    let end = match parts.peek() {
+                        Some(Part::Literal(next)) => rest.find(next.as_str())?,
+                        _ => rest.len(),
+                    };
+                    let value = &rest[..end];
+                    if value.is_empty() || (!reserved && value.contains('/')) {
+                        return None;
+                    }
+                    vars.insert(name.clone(), value.to_owned());
+                    rest = &rest[end..];
+                }
+            }
+        }
+        rest.is_empty().then_some(vars)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_simple_variables() {
+        let t = UriTemplate::parse("test://template/{id}/data").unwrap();
+        let vars = t.matches("test://template/123/data").unwrap();
+        assert_eq!(vars["id"], "123");
+        assert!(t.matches("test://template//data").is_none());
+        assert!(t.matches("test://template/1/2/data").is_none());
+        assert!(t.matches("test://template/1/datax").is_none());
+    }
+
+    #[test]
+    fn reserved_variables_take_slashes() {
+        let t = UriTemplate::parse("file:///{+path}").unwrap();
+        assert_eq!(t.matches("file:///a/b.txt").unwrap()["path"], "a/b.txt");
+        let t = UriTemplate::parse("file:///{path}").unwrap();
+        assert!(t.matches("file:///a/b.txt").is_none());
+    }
+
+    #[test]
+    fn rejects_malformed_templates() {
+        for bad in ["a{", "a{}", "a}b", "{a}{b}", "{a-b}"] {
+            assert_eq!(UriTemplate::parse(bad), Err(TemplateError), "{bad}");
+        }
+    }
+}
