@@ -1,1 +1,100 @@
-//! Shared helpers for the example servers.
+//! What every example server shares: the command line
+//! (`--runtime smol|tokio`, `--addr HOST:PORT`, `--stdio`) and starting a
+//! server on the chosen runtime.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use switchboard_core::Runtime;
+
+/// Which executor serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuntimeChoice {
+    /// smol (the default).
+    Smol,
+    /// tokio, multi-threaded.
+    Tokio,
+}
+
+/// The parsed command line.
+#[derive(Clone, Debug)]
+pub struct Args {
+    /// `--runtime`.
+    pub runtime: RuntimeChoice,
+    /// `--addr` (default 127.0.0.1:8080; port 0 picks a free one).
+    pub addr: SocketAddr,
+    /// `--stdio`: serve newline-delimited JSON on stdin/stdout instead of HTTP.
+    pub stdio: bool,
+}
+
+impl Args {
+    /// Parses `std::env::args()`, exiting with a usage line on bad input.
+    pub fn from_env() -> Self {
+        match Self::parse(std::env::args().skip(1)) {
+            Ok(args) => args,
+            Err(why) => {
+                eprintln!(
+                    "error: {why}\nusage: [--runtime smol|tokio] [--addr HOST:PORT] [--stdio]"
+                );
+                std::process::exit(2);
+            }
+        }
+    }
+
+    /// Parses arguments (without the program name).
+    ///
+    /// # Errors
+    ///
+    /// A sentence saying which argument is wrong.
+    pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Self, String> {
+        let mut parsed = Self {
+            runtime: RuntimeChoice::Smol,
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            stdio: false,
+        };
+        while let Some(arg) = args.next() {
+            match arg.as_str() {
+                "--runtime" => {
+                    parsed.runtime = match args.next().as_deref() {
+                        Some("smol") => RuntimeChoice::Smol,
+                        Some("tokio") => RuntimeChoice::Tokio,
+                        other => {
+                            return Err(format!("--runtime takes smol or tokio, not {other:?}"));
+                        }
+                    }
+                }
+                "--addr" => {
+                    let value = args.next().ok_or("--addr takes HOST:PORT")?;
+                    parsed.addr = value
+                        .parse()
+                        .map_err(|_| format!("--addr: not HOST:PORT: {value}"))?;
+                }
+                "--stdio" => parsed.stdio = true,
+                other => return Err(format!("unknown argument {other}")),
+            }
+        }
+        Ok(parsed)
+    }
+}
+
+/// Runs `serve` to completion on the chosen runtime, handing it that
+/// runtime's [`Runtime`] implementation.
+pub fn block_on<F, Fut>(choice: RuntimeChoice, serve: F) -> Fut::Output
+where
+    F: FnOnce(Arc<dyn Runtime>) -> Fut,
+    Fut: std::future::Future,
+{
+    match choice {
+        RuntimeChoice::Smol => smol::block_on(serve(Arc::new(switchboard_smol::SmolRuntime))),
+        RuntimeChoice::Tokio => {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .expect("a tokio runtime starts");
+            let runtime = Arc::new(switchboard_tokio::TokioRuntime::from_handle(
+                rt.handle().clone(),
+            ));
+            rt.block_on(serve(runtime))
+        }
+    }
+}

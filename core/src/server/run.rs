@@ -26,6 +26,8 @@ fn receive(shared: &Arc<Shared>) -> Pin<Box<dyn Future<Output = Received> + Send
 /// kept across iterations, so no message is lost to a cancelled read.
 pub(crate) async fn serve(shared: &Arc<Shared>) -> Result<(), TransportError> {
     let mut work: FuturesUnordered<BoxFuture<()>> = FuturesUnordered::new();
+    // Spawned jobs each hold a sender; when all are dropped, they are all done.
+    let (spawned, all_done) = async_channel::bounded::<()>(1);
     let mut next = receive(shared);
     let result = loop {
         let received = futures::future::poll_fn(|cx| {
@@ -42,11 +44,20 @@ pub(crate) async fn serve(shared: &Arc<Shared>) -> Result<(), TransportError> {
         };
         if let Some(job) = job {
             match &shared.runtime {
-                Some(rt) => rt.spawn(job),
+                Some(rt) => {
+                    let token = spawned.clone();
+                    rt.spawn(Box::pin(async move {
+                        job.await;
+                        drop(token);
+                    }));
+                }
                 None => work.push(job),
             }
         }
     };
     while work.next().await.is_some() {}
+    drop(spawned);
+    // Err means every sender is gone: no spawned job is left.
+    let _ = all_done.recv().await;
     result
 }
