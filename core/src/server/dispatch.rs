@@ -6,8 +6,10 @@
 //! request always finds it. The handler itself is returned as a future for
 //! the caller to run concurrently.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
+use futures::FutureExt;
 use futures::future::{AbortHandle, Abortable, join_all};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -236,11 +238,14 @@ impl Shared {
         let shared = Arc::clone(self);
         Step::Work(Box::pin(async move {
             let _guard = guard;
-            let handled = Abortable::new(shared.route(request, ctx.clone()), registration).await;
+            // A panicking handler is answered like any internal failure, so its
+            // client is not left waiting.
+            let handler = AssertUnwindSafe(shared.route(request, ctx.clone())).catch_unwind();
+            let handled = Abortable::new(handler, registration).await;
             ctx.finish();
             handled.ok().map(|outcome| Response {
                 id: Some(id),
-                outcome,
+                outcome: outcome.unwrap_or_else(|_| Err(RpcError::internal("handler panicked"))),
             })
         }))
     }
@@ -312,7 +317,7 @@ impl Shared {
     ) -> Result<Value, RpcError> {
         let params = request.params;
         let cursor = || -> Result<Option<String>, RpcError> {
-            Ok(params
+            params
                 .as_ref()
                 .and_then(|p| p.get("cursor"))
                 .map(|c| {
@@ -320,7 +325,7 @@ impl Shared {
                         .map(str::to_owned)
                         .ok_or_else(|| RpcError::invalid_params("cursor must be a string"))
                 })
-                .transpose()?)
+                .transpose()
         };
         match request.method.as_str() {
             "tools/list" => {

@@ -1,0 +1,74 @@
+//! The `hello` example as a child process, driven over its stdin and stdout
+//! on each runtime.
+
+use futures::{AsyncBufReadExt, AsyncWriteExt, StreamExt};
+use serde_json::{Value, json};
+use smol::process::{Command, Stdio};
+use tests::deadline;
+
+fn round_trip(runtime: &str) {
+    smol::block_on(async {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_hello-under-test"))
+            .args(["--stdio", "--runtime", runtime])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("hello starts");
+        let mut stdin = child.stdin.take().unwrap();
+        let mut lines = futures::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut next = async || -> Value {
+            let line = deadline("a line from hello", lines.next()).await.expect("a line").unwrap();
+            serde_json::from_str(&line).expect("hello writes JSON lines")
+        };
+        let messages = [
+            json!({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}),
+            json!({"jsonrpc":"2.0","method":"notifications/initialized"}),
+            json!({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"sleep","arguments":{"ms":50},"_meta":{"progressToken":"p"}}}),
+        ];
+        for m in messages {
+            stdin.write_all(format!("{m}\n").as_bytes()).await.unwrap();
+        }
+        stdin.flush().await.unwrap();
+        let init = next().await;
+        assert_eq!(init["id"], 1);
+        assert_eq!(init["result"]["protocolVersion"], "2025-06-18");
+        assert_eq!(init["result"]["serverInfo"]["name"], "hello");
+        let mut progress = Vec::new();
+        loop {
+            let m = next().await;
+            if m["method"] == "notifications/progress" {
+                assert_eq!(m["params"]["progressToken"], "p");
+                progress.push(m["params"]["progress"].as_f64().unwrap());
+            } else {
+                assert_eq!(m["id"], 2);
+                assert_eq!(m["result"]["content"][0]["text"], "slept 50 ms");
+                break;
+            }
+        }
+        assert_eq!(progress, (1..=10).map(f64::from).collect::<Vec<_>>());
+
+        stdin.write_all(b"{not json\n").await.unwrap();
+        stdin.write_all(format!("{}\n", json!({"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hi"}}})).as_bytes()).await.unwrap();
+        stdin.flush().await.unwrap();
+        let parse_error = next().await;
+        assert_eq!(parse_error["error"]["code"], -32700);
+        assert_eq!(parse_error["id"], Value::Null);
+        let echo = next().await;
+        assert_eq!(echo["result"]["content"][0]["text"], "hi");
+
+        drop(stdin);
+        let status = deadline("hello to exit", child.status()).await.unwrap();
+        assert!(status.success(), "{status}");
+    });
+}
+
+#[test]
+fn stdio_round_trip_on_smol() {
+    round_trip("smol");
+}
+
+#[test]
+fn stdio_round_trip_on_tokio() {
+    round_trip("tokio");
+}
