@@ -70,14 +70,20 @@ impl TestClient {
 
     /// Sends a request.
     pub async fn request(&self, session: &str, id: i64, method: &str, params: Value) {
-        self.send(session, json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))
-            .await;
+        self.send(
+            session,
+            json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}),
+        )
+        .await;
     }
 
     /// Sends a notification.
     pub async fn notify(&self, session: &str, method: &str, params: Value) {
-        self.send(session, json!({"jsonrpc": "2.0", "method": method, "params": params}))
-            .await;
+        self.send(
+            session,
+            json!({"jsonrpc": "2.0", "method": method, "params": params}),
+        )
+        .await;
     }
 
     /// Initializes a session at `version` (with sampling and elicitation
@@ -92,7 +98,8 @@ impl TestClient {
         )
         .await;
         let reply = self.reply(session, 0).await;
-        self.notify(session, "notifications/initialized", json!({})).await;
+        self.notify(session, "notifications/initialized", json!({}))
+            .await;
         reply["result"].clone()
     }
 
@@ -102,7 +109,9 @@ impl TestClient {
             return self.backlog.remove(i).expect("index is in range");
         }
         loop {
-            let out: Outbound = deadline(what, self.client.recv()).await.expect("server end open");
+            let out: Outbound = deadline(what, self.client.recv())
+                .await
+                .expect("server end open");
             let received = Received {
                 session: out.session,
                 route: out.route,

@@ -18,7 +18,10 @@ fn round_trip(runtime: &str) {
         let mut stdin = child.stdin.take().unwrap();
         let mut lines = futures::io::BufReader::new(child.stdout.take().unwrap()).lines();
         let mut next = async || -> Value {
-            let line = deadline("a line from hello", lines.next()).await.expect("a line").unwrap();
+            let line = deadline("a line from hello", lines.next())
+                .await
+                .expect("a line")
+                .unwrap();
             serde_json::from_str(&line).expect("hello writes JSON lines")
         };
         let messages = [
