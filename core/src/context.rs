@@ -125,6 +125,12 @@ impl RequestContext {
         &self.inner.request_id
     }
 
+    /// The server's runtime, if it has one: for timers and spawning inside
+    /// handlers without naming an executor.
+    pub fn runtime(&self) -> Option<&Arc<dyn crate::Runtime>> {
+        self.inner.shared.runtime.as_ref()
+    }
+
     /// The protocol revision the session negotiated.
     pub fn protocol_version(&self) -> ProtocolVersion {
         self.inner.session.version

@@ -54,6 +54,7 @@
 #![forbid(unsafe_code)]
 
 mod context;
+pub mod http;
 pub mod jsonrpc;
 mod protocol;
 mod runtime;
@@ -63,6 +64,7 @@ mod transport;
 mod uri_template;
 
 pub use context::{ContextError, RequestContext, RequestError};
+pub use http::{HttpConfig, HttpServerTransport, HttpService};
 pub use jsonrpc::{ErrorCode, Message, RequestId, RpcError};
 pub use protocol::{
     CallToolResult, CompleteRequest, Completion, CompletionArgument, Content, GetPromptResult,

@@ -46,6 +46,12 @@ impl ProtocolVersion {
         }
     }
 
+    /// The revision answered to a client asking for `requested`: the same
+    /// when supported, else the latest.
+    pub fn negotiate(requested: &str) -> Self {
+        requested.parse().unwrap_or(Self::LATEST)
+    }
+
     /// Whether JSON-RPC batches (arrays) are part of this revision.
     pub fn allows_batches(self) -> bool {
         self == Self::V2025_03_26

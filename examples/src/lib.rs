@@ -98,3 +98,42 @@ where
         }
     }
 }
+
+/// Serves `builder` over Streamable HTTP at `args.addr` on the chosen
+/// runtime, printing `listening on http://HOST:PORT/mcp` once it accepts.
+///
+/// # Errors
+///
+/// A bind failure, or the server's loop failing.
+pub fn serve_http(
+    args: &Args,
+    builder: switchboard_core::McpServerBuilder,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let config = switchboard_core::HttpConfig::default();
+    let addr = args.addr;
+    let announce = |url: String| {
+        use std::io::Write as _;
+        println!("listening on {url}");
+        // Scripts wait for this line; make sure it is out before serving.
+        let _ = std::io::stdout().flush();
+    };
+    match args.runtime {
+        RuntimeChoice::Smol => smol::block_on(async {
+            let server = switchboard_smol::HttpServer::bind(addr, builder, config).await?;
+            announce(server.url()?);
+            server.run().await?;
+            Ok(())
+        }),
+        RuntimeChoice::Tokio => {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            rt.block_on(async {
+                let server = switchboard_tokio::HttpServer::bind(addr, builder, config).await?;
+                announce(server.url()?);
+                server.run().await?;
+                Ok(())
+            })
+        }
+    }
+}

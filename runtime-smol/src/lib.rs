@@ -1,8 +1,10 @@
 //! Run Switchboard MCP servers on [smol](https://docs.rs/smol).
 //!
-//! This crate is a thin adapter: [`SmolRuntime`] implements the core's
-//! [`Runtime`] trait on smol's global executor and timers, and [`stdio`]
-//! gives a stdio transport. All protocol logic lives in `switchboard-core`.
+//! This crate is a thin adapter: [`HttpServer`] accepts TCP connections
+//! (TCP_NODELAY on, one task each) and hands them to the core's HTTP
+//! service; [`SmolRuntime`] implements the core's [`Runtime`] trait on smol's
+//! global executor and timers; [`stdio`] gives a stdio transport. All
+//! protocol logic lives in `switchboard-core`.
 //!
 //! # Examples
 //!
@@ -24,6 +26,10 @@
 use std::time::Duration;
 
 use switchboard_core::{BoxFuture, Runtime, StdioTransport};
+
+mod http;
+
+pub use http::{DEFAULT_ADDR, DEFAULT_GRACE, HttpServer};
 
 /// The core's [`Runtime`] on smol: tasks go to smol's global executor
 /// (`smol::spawn`), timers to async-io.

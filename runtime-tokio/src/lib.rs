@@ -1,9 +1,11 @@
 //! Run Switchboard MCP servers on [tokio](https://docs.rs/tokio).
 //!
-//! This crate is a thin adapter: [`TokioRuntime`] implements the core's
-//! [`Runtime`] trait on a tokio runtime handle, and [`stdio`] gives a stdio
-//! transport (tokio's I/O bridged to `futures::io` at this edge). All
-//! protocol logic lives in `switchboard-core`.
+//! This crate is a thin adapter: [`HttpServer`] accepts TCP connections
+//! (TCP_NODELAY on, one task each) and hands them to the core's HTTP
+//! service; [`TokioRuntime`] implements the core's [`Runtime`] trait on a
+//! tokio runtime handle; [`stdio`] gives a stdio transport. tokio's I/O is
+//! bridged to `futures::io` at this edge. All protocol logic lives in
+//! `switchboard-core`.
 //!
 //! # Examples
 //!
@@ -27,6 +29,10 @@ use std::time::Duration;
 
 use switchboard_core::{BoxFuture, Runtime, StdioTransport};
 use tokio::runtime::Handle;
+
+mod http;
+
+pub use http::{DEFAULT_ADDR, DEFAULT_GRACE, HttpServer};
 use tokio_util::compat::{Compat, TokioAsyncReadCompatExt, TokioAsyncWriteCompatExt};
 
 /// The core's [`Runtime`] on a tokio runtime: tasks are spawned on it, timers

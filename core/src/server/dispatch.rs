@@ -259,10 +259,7 @@ impl Shared {
             capabilities: Value,
         }
         let params: InitializeParams = parse_params(params)?;
-        let version = params
-            .protocol_version
-            .parse()
-            .unwrap_or(ProtocolVersion::LATEST);
+        let version = ProtocolVersion::negotiate(&params.protocol_version);
         let session = Arc::new(Session::new(
             session_id.clone(),
             version,

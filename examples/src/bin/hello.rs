@@ -3,20 +3,21 @@
 //! Run with:
 //!
 //! ```text
-//! cargo run -p examples --bin hello -- --stdio [--runtime smol|tokio]
+//! cargo run -p examples --bin hello [-- --runtime smol|tokio --addr 127.0.0.1:8080]
+//! cargo run -p examples --bin hello -- --stdio
 //! ```
 //!
-//! Then write newline-delimited JSON-RPC to its stdin.
+//! Over HTTP it prints `listening on http://HOST:PORT/mcp`; with `--stdio`
+//! it reads newline-delimited JSON-RPC on stdin.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use examples::{Args, block_on};
+use examples::{Args, RuntimeChoice, block_on, serve_http};
 use serde::Deserialize;
 use serde_json::json;
 use switchboard_core::{
-    CallToolResult, Content, GetPromptResult, McpServer, McpServerBuilder, Prompt, PromptMessage,
-    Resource, Runtime, Tool, Transport,
+    CallToolResult, Content, GetPromptResult, McpServerBuilder, Prompt, PromptMessage, Resource,
+    RpcError, Tool,
 };
 
 #[derive(Deserialize)]
@@ -35,12 +36,10 @@ struct SleepArgs {
     ms: u64,
 }
 
-/// Builds the `hello` server over any transport.
-fn hello(transport: impl Transport, runtime: Arc<dyn Runtime>) -> McpServer {
-    let timer = Arc::clone(&runtime);
+/// Builds the `hello` server.
+fn hello() -> McpServerBuilder {
     McpServerBuilder::new()
         .server_info("hello", env!("CARGO_PKG_VERSION"))
-        .runtime(runtime)
         .tool(
             Tool::new("echo", "Returns its `text` argument").input_schema(json!({
                 "type": "object",
@@ -77,17 +76,18 @@ fn hello(transport: impl Transport, runtime: Arc<dyn Runtime>) -> McpServer {
                 "properties": { "ms": { "type": "integer", "minimum": 0, "maximum": 60000 } },
                 "required": ["ms"]
             })),
-            move |args: SleepArgs, ctx| {
-                let timer = Arc::clone(&timer);
-                async move {
-                    let ms = args.ms.min(60_000);
-                    for step in 1..=10u32 {
-                        timer.sleep(Duration::from_millis(ms / 10)).await;
-                        // Progress is best effort: a client that left cannot be told.
-                        let _ = ctx.progress(f64::from(step), Some(10.0), None).await;
-                    }
-                    Ok(CallToolResult::text(format!("slept {ms} ms")))
+            |args: SleepArgs, ctx| async move {
+                let timer = ctx
+                    .runtime()
+                    .cloned()
+                    .ok_or_else(|| RpcError::internal("no runtime to sleep on"))?;
+                let ms = args.ms.min(60_000);
+                for step in 1..=10u32 {
+                    timer.sleep(Duration::from_millis(ms / 10)).await;
+                    // Progress is best effort: a client that left cannot be told.
+                    let _ = ctx.progress(f64::from(step), Some(10.0), None).await;
                 }
+                Ok(CallToolResult::text(format!("slept {ms} ms")))
             },
         )
         .text_resource(
@@ -112,22 +112,22 @@ fn hello(transport: impl Transport, runtime: Arc<dyn Runtime>) -> McpServer {
                 })
             },
         )
-        .build(transport)
 }
 
 fn main() {
     let args = Args::from_env();
-    if !args.stdio {
-        eprintln!("error: HTTP mode is not built yet; run with --stdio");
-        std::process::exit(2);
-    }
-    let result = block_on(args.runtime, |runtime| async move {
-        let transport: Box<dyn FnOnce(Arc<dyn Runtime>) -> McpServer> = match args.runtime {
-            examples::RuntimeChoice::Smol => Box::new(|rt| hello(switchboard_smol::stdio(), rt)),
-            examples::RuntimeChoice::Tokio => Box::new(|rt| hello(switchboard_tokio::stdio(), rt)),
-        };
-        transport(runtime).run().await
-    });
+    let result = if args.stdio {
+        block_on(args.runtime, |runtime| async move {
+            let builder = hello().runtime(runtime);
+            match args.runtime {
+                RuntimeChoice::Smol => builder.build(switchboard_smol::stdio()).run().await,
+                RuntimeChoice::Tokio => builder.build(switchboard_tokio::stdio()).run().await,
+            }
+        })
+        .map_err(Into::into)
+    } else {
+        serve_http(&args, hello())
+    };
     if let Err(e) = result {
         eprintln!("error: {e}");
         std::process::exit(1);

@@ -1,0 +1,325 @@
+//! One HTTP/1.1 connection over `futures::io`: read heads and bodies with
+//! limits and deadlines, answer through the endpoint, stream SSE, keep alive.
+//!
+//! Requests are answered one after another, so pipelined requests get their
+//! replies in order. Buffered bytes live in this function's state, never in
+//! a future that a timeout could drop.
+
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use futures::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
+use futures::stream::Stream as _;
+
+use super::endpoint;
+use super::parse::{BodyDecoder, HttpError, RequestHead, parse_head};
+use super::response::{Body, LAST_CHUNK, Response, push_chunk};
+use super::service::Shutdown;
+use super::sse::{DeliveredHook, KEEP_ALIVE, SseBody, encode_event};
+use super::transport::HttpState;
+use crate::runtime::{BoxFuture, Runtime};
+
+/// What woke a connection up.
+enum Wake {
+    Read(io::Result<usize>),
+    Timer,
+    Shutdown,
+    Event(Option<super::sse::StreamEvent>),
+    KeepAlive,
+}
+
+struct Conn<'a, IO> {
+    reader: ReadHalf<IO>,
+    writer: WriteHalf<IO>,
+    buf: Vec<u8>,
+    chunk: Box<[u8]>,
+    state: &'a Arc<HttpState>,
+    runtime: &'a Arc<dyn Runtime>,
+    shutdown: Shutdown,
+}
+
+/// Serves requests on one connection until it closes, errs, times out, or
+/// the server shuts down.
+///
+/// # Errors
+///
+/// I/O errors of the connection. Protocol errors are answered (400, 408,
+/// 413, 431) and end the connection without an error.
+pub(crate) async fn serve<IO>(
+    io: IO,
+    state: &Arc<HttpState>,
+    runtime: &Arc<dyn Runtime>,
+    shutdown: Shutdown,
+) -> io::Result<()>
+where
+    IO: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    let (reader, writer) = io.split();
+    let mut conn = Conn {
+        reader,
+        writer,
+        buf: Vec::new(),
+        chunk: vec![0u8; 8192].into_boxed_slice(),
+        state,
+        runtime,
+        shutdown,
+    };
+    let mut first = true;
+    loop {
+        let Some((head, body)) = conn.read_request(first).await? else {
+            return Ok(());
+        };
+        first = false;
+        let keep_alive = head.keep_alive();
+        let http11 = head.http11;
+        let response = endpoint::handle(state, head, body).await;
+        let keep_alive = keep_alive && !response.close && !conn.shutdown.is_triggered();
+        let keep_going = conn.write_response(response, http11, keep_alive).await?;
+        if !keep_going {
+            conn.writer.close().await?;
+            return Ok(());
+        }
+    }
+}
+
+impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
+    /// Polls the read side, a timer and optionally the shutdown signal.
+    async fn wait(&mut self, timer: &mut BoxFuture<()>, watch_shutdown: bool) -> Wake {
+        let Self {
+            reader,
+            chunk,
+            shutdown,
+            ..
+        } = self;
+        let mut stop = watch_shutdown.then(|| shutdown.stopped());
+        futures::future::poll_fn(|cx| {
+            if let Poll::Ready(r) = Pin::new(&mut *reader).poll_read(cx, chunk) {
+                return Poll::Ready(Wake::Read(r));
+            }
+            if timer.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Wake::Timer);
+            }
+            if stop
+                .as_mut()
+                .is_some_and(|s| s.as_mut().poll(cx).is_ready())
+            {
+                return Poll::Ready(Wake::Shutdown);
+            }
+            Poll::Pending
+        })
+        .await
+    }
+
+    /// Reads one request. `None` when the connection should end quietly
+    /// (closed by the client, idle, shutting down, or answered with an error).
+    async fn read_request(&mut self, first: bool) -> io::Result<Option<(RequestHead, Vec<u8>)>> {
+        let config = &self.state.config;
+        let mut started = first || !self.buf.is_empty();
+        let mut timer = self.runtime.sleep(if started {
+            config.request_timeout
+        } else {
+            config.keep_alive_timeout
+        });
+        let head = loop {
+            if !self.buf.is_empty() {
+                match parse_head(&self.buf, config) {
+                    Ok(Some((head, n))) => {
+                        self.buf.drain(..n);
+                        break head;
+                    }
+                    Ok(None) => {}
+                    Err(e) => return self.refuse(e).await,
+                }
+            }
+            match self.wait(&mut timer, self.buf.is_empty()).await {
+                Wake::Read(Ok(0)) | Wake::Shutdown => return Ok(None),
+                Wake::Read(Ok(n)) => {
+                    if !started {
+                        started = true;
+                        timer = self.runtime.sleep(config.request_timeout);
+                    }
+                    self.buf.extend_from_slice(&self.chunk[..n]);
+                }
+                Wake::Read(Err(e)) => return Err(e),
+                Wake::Timer if self.buf.is_empty() && !first => return Ok(None),
+                Wake::Timer => return self.refuse(HttpError::Timeout).await,
+                Wake::Event(_) | Wake::KeepAlive => unreachable!("not polled here"),
+            }
+        };
+        let framing = match head.framing() {
+            Ok(f) => f,
+            Err(e) => return self.refuse(e).await,
+        };
+        let mut decoder = match BodyDecoder::new(framing, config.max_body_bytes) {
+            Ok(d) => d,
+            Err(e) => return self.refuse(e).await,
+        };
+        if head.expects_continue() && !decoder.is_done() {
+            self.writer
+                .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+                .await?;
+            self.writer.flush().await?;
+        }
+        let mut body = Vec::new();
+        loop {
+            let used = match decoder.decode(&self.buf, &mut body) {
+                Ok(n) => n,
+                Err(e) => return self.refuse(e).await,
+            };
+            self.buf.drain(..used);
+            if decoder.is_done() {
+                return Ok(Some((head, body)));
+            }
+            match self.wait(&mut timer, false).await {
+                Wake::Read(Ok(0)) => return Ok(None),
+                Wake::Read(Ok(n)) => self.buf.extend_from_slice(&self.chunk[..n]),
+                Wake::Read(Err(e)) => return Err(e),
+                _ => return self.refuse(HttpError::Timeout).await,
+            }
+        }
+    }
+
+    /// Answers a request that could not be read, and ends the connection.
+    async fn refuse<T>(&mut self, error: HttpError) -> io::Result<Option<T>> {
+        let response = Response::text(error.status(), &error.to_string()).closing();
+        let mut out = Vec::new();
+        response.encode_head(true, false, &mut out);
+        self.writer.write_all(&out).await?;
+        self.writer.flush().await?;
+        self.writer.close().await?;
+        Ok(None)
+    }
+
+    /// Writes a response. Returns whether the connection may carry another request.
+    async fn write_response(
+        &mut self,
+        mut response: Response,
+        http11: bool,
+        keep_alive: bool,
+    ) -> io::Result<bool> {
+        let body = std::mem::replace(&mut response.body, Body::Empty);
+        let Body::Sse(sse) = body else {
+            response.body = body;
+            let mut out = Vec::new();
+            response.encode_head(http11, keep_alive, &mut out);
+            self.writer.write_all(&out).await?;
+            self.writer.flush().await?;
+            return Ok(keep_alive);
+        };
+        // Without chunked framing (HTTP/1.0) a stream ends by closing.
+        let keep_alive = keep_alive && http11;
+        response.body = Body::Sse(SseBody {
+            stream: sse.stream,
+            initial: Vec::new(),
+            ended: true,
+            events: None,
+            delivered: None,
+        });
+        let mut out = Vec::new();
+        response.encode_head(http11, keep_alive, &mut out);
+        let mut hook = Delivery(sse.delivered);
+        let framed = |out: &mut Vec<u8>, data: &[u8]| {
+            if http11 {
+                push_chunk(out, data);
+            } else {
+                out.extend_from_slice(data);
+            }
+        };
+        framed(&mut out, &sse.initial);
+        if sse.ended || sse.events.is_none() {
+            if http11 {
+                out.extend_from_slice(LAST_CHUNK);
+            }
+            self.writer.write_all(&out).await?;
+            self.writer.flush().await?;
+            hook.done(sse.ended);
+            return Ok(keep_alive);
+        }
+        self.writer.write_all(&out).await?;
+        self.writer.flush().await?;
+        let mut events = Box::pin(sse.events.expect("checked above"));
+        let mut stop = self.shutdown.stopped();
+        let mut keepalive = self.runtime.sleep(self.state.config.sse_keep_alive);
+        let limit = self.state.config.max_head_bytes + self.state.config.max_body_bytes;
+        loop {
+            let wake = {
+                let Self {
+                    reader, chunk, buf, ..
+                } = self;
+                let reading = buf.len() <= limit;
+                futures::future::poll_fn(|cx: &mut Context<'_>| {
+                    if let Poll::Ready(ev) = events.as_mut().poll_next(cx) {
+                        return Poll::Ready(Wake::Event(ev));
+                    }
+                    if stop.as_mut().poll(cx).is_ready() {
+                        return Poll::Ready(Wake::Shutdown);
+                    }
+                    if reading {
+                        if let Poll::Ready(r) = Pin::new(&mut *reader).poll_read(cx, chunk) {
+                            return Poll::Ready(Wake::Read(r));
+                        }
+                    }
+                    if keepalive.as_mut().poll(cx).is_ready() {
+                        return Poll::Ready(Wake::KeepAlive);
+                    }
+                    Poll::Pending
+                })
+                .await
+            };
+            let mut out = Vec::new();
+            let (finish, delivered, keep) = match wake {
+                Wake::Event(Some(event)) => {
+                    let mut text = Vec::new();
+                    encode_event(sse.stream, &event, &mut text);
+                    framed(&mut out, &text);
+                    keepalive = self.runtime.sleep(self.state.config.sse_keep_alive);
+                    (event.last, event.last, keep_alive)
+                }
+                // The stream was detached (session ended, or this reader fell behind).
+                Wake::Event(None) => (true, false, keep_alive),
+                Wake::Shutdown => (true, false, false),
+                Wake::KeepAlive => {
+                    framed(&mut out, KEEP_ALIVE);
+                    keepalive = self.runtime.sleep(self.state.config.sse_keep_alive);
+                    (false, false, keep_alive)
+                }
+                // The client went away; the stream lives on for resumption.
+                Wake::Read(Ok(0)) | Wake::Read(Err(_)) => return Ok(false),
+                Wake::Read(Ok(n)) => {
+                    self.buf.extend_from_slice(&self.chunk[..n]);
+                    continue;
+                }
+                Wake::Timer => unreachable!("no timer polled here"),
+            };
+            if finish && http11 {
+                out.extend_from_slice(LAST_CHUNK);
+            }
+            self.writer.write_all(&out).await?;
+            self.writer.flush().await?;
+            if finish {
+                hook.done(delivered);
+                return Ok(keep);
+            }
+        }
+    }
+}
+
+/// Calls a stream's delivery hook exactly once: `false` if the connection
+/// is dropped or fails before [`Delivery::done`].
+struct Delivery(Option<DeliveredHook>);
+
+impl Delivery {
+    fn done(&mut self, delivered: bool) {
+        if let Some(hook) = self.0.take() {
+            hook(delivered);
+        }
+    }
+}
+
+impl Drop for Delivery {
+    fn drop(&mut self) {
+        self.done(false);
+    }
+}

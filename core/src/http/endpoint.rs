@@ -1,0 +1,497 @@
+//! The Streamable HTTP endpoint: the spec's rules (path, method, Host and
+//! Origin, Accept, Content-Type, session and version headers) and what each
+//! request does to the session table.
+
+use std::sync::Arc;
+
+use http::header::{ACCEPT, ALLOW, CONTENT_TYPE, HOST, ORIGIN};
+use http::{HeaderName, HeaderValue, Method, StatusCode};
+
+use super::config::ReplyMode;
+use super::parse::RequestHead;
+use super::response::{Body, Response};
+use super::sse::{SseBody, StreamEvent, encode_event, encode_priming};
+use super::transport::{HttpState, STANDALONE, SlotError, request_ids};
+use crate::jsonrpc::{self, Decoded, ErrorCode, Message};
+use crate::protocol::ProtocolVersion;
+use crate::session::SessionId;
+use crate::transport::Inbound;
+
+/// The session header (the spec spells it `MCP-Session-Id` from 2025-11-25).
+pub const SESSION_HEADER: HeaderName = HeaderName::from_static("mcp-session-id");
+/// The protocol version header.
+pub const VERSION_HEADER: HeaderName = HeaderName::from_static("mcp-protocol-version");
+const LAST_EVENT_ID: HeaderName = HeaderName::from_static("last-event-id");
+
+/// Which reply media types a request accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Accepts {
+    json: bool,
+    sse: bool,
+}
+
+fn accepts(head: &RequestHead) -> Accepts {
+    let mut a = Accepts {
+        json: false,
+        sse: false,
+    };
+    let values: Vec<&str> = head
+        .headers
+        .get_all(ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    if values.is_empty() {
+        // No Accept header means anything is acceptable (RFC 9110 §12.5.1).
+        return Accepts {
+            json: true,
+            sse: true,
+        };
+    }
+    for item in values.iter().flat_map(|v| v.split(',')) {
+        let media = item
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        match media.as_str() {
+            "*/*" => (a.json, a.sse) = (true, true),
+            "application/json" | "application/*" => a.json = true,
+            "text/event-stream" | "text/*" => a.sse = true,
+            _ => {}
+        }
+    }
+    a
+}
+
+fn is_json(head: &RequestHead) -> bool {
+    head.header(CONTENT_TYPE).is_some_and(|ct| {
+        ct.split(';')
+            .next()
+            .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+    })
+}
+
+fn bad_request(message: &str) -> Response {
+    Response::rpc_error(StatusCode::BAD_REQUEST, ErrorCode::SERVER_BUSY, message)
+}
+
+fn session_not_found() -> Response {
+    Response::rpc_error(
+        StatusCode::NOT_FOUND,
+        ErrorCode::SESSION_NOT_FOUND,
+        "session not found",
+    )
+}
+
+/// Answers one HTTP request.
+pub(crate) async fn handle(state: &Arc<HttpState>, head: RequestHead, body: Vec<u8>) -> Response {
+    let config = &state.config;
+    if head.path() != config.path {
+        return Response::text(StatusCode::NOT_FOUND, "not found");
+    }
+    match head.header(HOST) {
+        Some(host) if config.allowed_hosts.allows_host(host) => {}
+        _ => {
+            return Response::rpc_error(
+                StatusCode::FORBIDDEN,
+                ErrorCode::SERVER_BUSY,
+                "forbidden: invalid Host header",
+            );
+        }
+    }
+    if let Some(origin) = head.headers.get(ORIGIN) {
+        if !origin
+            .to_str()
+            .is_ok_and(|o| config.allowed_origins.allows_origin(o))
+        {
+            return Response::rpc_error(
+                StatusCode::FORBIDDEN,
+                ErrorCode::SERVER_BUSY,
+                "forbidden: invalid Origin header",
+            );
+        }
+    }
+    if !matches!(head.method, Method::POST | Method::GET | Method::DELETE) {
+        return Response::text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
+            .header(ALLOW, HeaderValue::from_static("GET, POST, DELETE"));
+    }
+    // Absent means 2025-03-26 (the spec's rule); any supported value is accepted,
+    // even one that differs from the session's (clients do send that).
+    if let Some(v) = head.headers.get(VERSION_HEADER) {
+        if v.to_str()
+            .ok()
+            .and_then(|v| v.parse::<ProtocolVersion>().ok())
+            .is_none()
+        {
+            return bad_request("unsupported MCP-Protocol-Version");
+        }
+    }
+    match head.method {
+        Method::POST => post(state, &head, body).await,
+        Method::GET => get(state, &head),
+        _ => delete(state, &head).await,
+    }
+}
+
+/// The session named by the request's header, or the response refusing it.
+fn session_of(
+    state: &HttpState,
+    head: &RequestHead,
+) -> Result<(SessionId, Arc<super::transport::HttpSession>), Response> {
+    let id = head
+        .header(SESSION_HEADER)
+        .ok_or_else(|| bad_request("bad request: missing Mcp-Session-Id header"))?;
+    let id = SessionId::new(id);
+    let session = state.touch(&id).ok_or_else(session_not_found)?;
+    Ok((id, session))
+}
+
+async fn post(state: &Arc<HttpState>, head: &RequestHead, body: Vec<u8>) -> Response {
+    let accepts = accepts(head);
+    if !accepts.json && !accepts.sse {
+        return Response::rpc_error(
+            StatusCode::NOT_ACCEPTABLE,
+            ErrorCode::SERVER_BUSY,
+            "not acceptable: accept application/json or text/event-stream",
+        );
+    }
+    if !is_json(head) {
+        return Response::rpc_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::SERVER_BUSY,
+            "unsupported media type: send application/json",
+        );
+    }
+    let decoded = jsonrpc::decode(&body);
+    let initialize = match &decoded {
+        Decoded::Single(Err(response)) => {
+            return Response::json(
+                StatusCode::BAD_REQUEST,
+                Message::Response(response.clone()).to_bytes(),
+            );
+        }
+        Decoded::Batch(items) if items.iter().any(Result::is_err) => {
+            return Response::rpc_error(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::INVALID_REQUEST,
+                "invalid message in batch",
+            );
+        }
+        Decoded::Single(Ok(Message::Request(r))) if r.method == "initialize" => Some(
+            r.params
+                .as_ref()
+                .and_then(|p| p.get("protocolVersion"))
+                .and_then(|v| v.as_str())
+                .map_or(ProtocolVersion::LATEST, ProtocolVersion::negotiate),
+        ),
+        _ => None,
+    };
+    let (session_id, version) = match initialize {
+        Some(version) => match state.open_session(version) {
+            Some(id) => (id, version),
+            None => {
+                return Response::rpc_error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    ErrorCode::SERVER_BUSY,
+                    "too many sessions",
+                )
+                .header(http::header::RETRY_AFTER, HeaderValue::from_static("60"));
+            }
+        },
+        None => match session_of(state, head) {
+            Ok((id, session)) => (id, session.version),
+            Err(refusal) => return refusal,
+        },
+    };
+    if matches!(decoded, Decoded::Batch(_)) && !version.allows_batches() {
+        return Response::rpc_error(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::INVALID_REQUEST,
+            "batches are only accepted in sessions at 2025-03-26",
+        );
+    }
+    let ids = request_ids(&body);
+    if ids.is_empty() {
+        return match state
+            .push(Inbound::Message {
+                session: session_id,
+                bytes: body,
+            })
+            .await
+        {
+            Ok(()) => Response::empty(StatusCode::ACCEPTED),
+            Err(_) => shutting_down(),
+        };
+    }
+    let (stream, events) = match state.open_stream(&session_id, &ids) {
+        Ok(opened) => opened,
+        Err(SlotError::DuplicateId) => {
+            return Response::rpc_error(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::INVALID_REQUEST,
+                "request id already in flight",
+            );
+        }
+        Err(_) => return session_not_found(),
+    };
+    if state
+        .push(Inbound::Message {
+            session: session_id.clone(),
+            bytes: body,
+        })
+        .await
+        .is_err()
+    {
+        return shutting_down();
+    }
+    let mode = match (accepts.json, accepts.sse) {
+        (true, false) => Mode::JsonOnly,
+        (false, true) => Mode::Sse,
+        _ => match state.config.reply_mode {
+            ReplyMode::Sse => Mode::Sse,
+            _ => Mode::Auto,
+        },
+    };
+    let mut response = reply(state, &session_id, version, stream, events, mode).await;
+    if initialize.is_some() {
+        let failed = match &response.body {
+            Body::Full(b) => serde_json::from_slice::<serde_json::Value>(b)
+                .map_or(true, |v| v.get("error").is_some()),
+            _ => false,
+        };
+        if failed {
+            state.remove_session(&session_id);
+            // The engine created no session for a failed initialize; nothing to close there.
+        } else if let Ok(value) = HeaderValue::from_str(session_id.as_str()) {
+            response.headers.push((SESSION_HEADER, value));
+        }
+    }
+    response
+}
+
+fn shutting_down() -> Response {
+    Response::rpc_error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::SERVER_BUSY,
+        "server is shutting down",
+    )
+    .closing()
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    /// JSON unless a related message comes first.
+    Auto,
+    /// Always SSE.
+    Sse,
+    /// The client takes only JSON: related messages cannot reach it.
+    JsonOnly,
+}
+
+async fn reply(
+    state: &Arc<HttpState>,
+    session: &SessionId,
+    version: ProtocolVersion,
+    stream: u64,
+    events: async_channel::Receiver<StreamEvent>,
+    mode: Mode,
+) -> Response {
+    if mode == Mode::JsonOnly {
+        // Related messages cannot reach a JSON-only client; only the reply can.
+        while let Ok(event) = events.recv().await {
+            if event.last {
+                state.release(session, stream, true);
+                return Response::json(StatusCode::OK, event.bytes.to_vec());
+            }
+        }
+        return session_not_found();
+    }
+    let mut initial = Vec::new();
+    if version >= ProtocolVersion::V2025_11_25 {
+        encode_priming(stream, 0, state.config.sse_retry.as_millis(), &mut initial);
+    }
+    let mut ended = false;
+    if mode == Mode::Auto {
+        // Hold the reply until the result or the first related message decides.
+        let Ok(first) = events.recv().await else {
+            // The session ended (DELETE or expiry) before the reply.
+            return session_not_found();
+        };
+        if first.last {
+            state.release(session, stream, true);
+            return Response::json(StatusCode::OK, first.bytes.to_vec());
+        }
+        encode_event(stream, &first, &mut initial);
+        ended = first.last;
+    }
+    let state_for_hook = Arc::clone(state);
+    let session_for_hook = session.clone();
+    sse_response(SseBody {
+        stream,
+        initial,
+        ended,
+        events: (!ended).then_some(events),
+        delivered: Some(Box::new(move |delivered| {
+            state_for_hook.release(&session_for_hook, stream, delivered)
+        })),
+    })
+}
+
+fn sse_response(body: SseBody) -> Response {
+    Response::empty(StatusCode::OK).body(Body::Sse(body))
+}
+
+fn get(state: &Arc<HttpState>, head: &RequestHead) -> Response {
+    if !accepts(head).sse {
+        return Response::rpc_error(
+            StatusCode::NOT_ACCEPTABLE,
+            ErrorCode::SERVER_BUSY,
+            "not acceptable: accept text/event-stream",
+        );
+    }
+    let (session_id, session) = match session_of(state, head) {
+        Ok(found) => found,
+        Err(refusal) => return refusal,
+    };
+    let cap = state.config.replay_events;
+    let mut st = session.state();
+    let resume = head
+        .header(LAST_EVENT_ID)
+        .and_then(super::sse::parse_event_id)
+        .filter(|(number, _)| st.streams.contains_key(number));
+    let mut initial = Vec::new();
+    let (number, ended, events) = match resume {
+        Some((number, after)) => {
+            let stream = st.streams.get_mut(&number).expect("checked above");
+            let mut ended = false;
+            for event in stream.replay_after(after) {
+                encode_event(number, event, &mut initial);
+                ended |= event.last;
+            }
+            // A finished stream whose final event fell out of the log cannot be completed.
+            ended |= stream.finished;
+            let events = (!ended).then(|| stream.attach(cap));
+            (number, ended, events)
+        }
+        None => {
+            let stream = st.streams.entry(STANDALONE).or_default();
+            if stream.attached() {
+                return Response::rpc_error(
+                    StatusCode::CONFLICT,
+                    ErrorCode::SERVER_BUSY,
+                    "conflict: a GET stream is already open for this session",
+                );
+            }
+            if session.version >= ProtocolVersion::V2025_11_25 {
+                encode_priming(
+                    STANDALONE,
+                    stream.last_seq(),
+                    state.config.sse_retry.as_millis(),
+                    &mut initial,
+                );
+            }
+            (STANDALONE, false, Some(stream.attach(cap)))
+        }
+    };
+    drop(st);
+    let state_for_hook = Arc::clone(state);
+    sse_response(SseBody {
+        stream: number,
+        initial,
+        ended,
+        events,
+        delivered: Some(Box::new(move |delivered| {
+            if number != STANDALONE {
+                state_for_hook.release(&session_id, number, delivered);
+            }
+        })),
+    })
+}
+
+async fn delete(state: &Arc<HttpState>, head: &RequestHead) -> Response {
+    let (session_id, _) = match session_of(state, head) {
+        Ok(found) => found,
+        Err(refusal) => return refusal,
+    };
+    state.remove_session(&session_id);
+    // The engine cancels the session's handlers; if it is gone, so is everything.
+    let _ = state
+        .push(Inbound::Closed {
+            session: session_id,
+        })
+        .await;
+    Response::empty(StatusCode::OK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::config::HttpConfig;
+
+    fn head(raw: &str) -> RequestHead {
+        crate::http::parse::parse_head(raw.as_bytes(), &HttpConfig::default())
+            .unwrap()
+            .unwrap()
+            .0
+    }
+
+    #[test]
+    fn accept_header_forms() {
+        let a = |v: &str| accepts(&head(&format!("GET / HTTP/1.1\r\nAccept: {v}\r\n\r\n")));
+        assert_eq!(
+            a("application/json, text/event-stream"),
+            Accepts {
+                json: true,
+                sse: true
+            }
+        );
+        assert_eq!(
+            a("application/json;q=0.9"),
+            Accepts {
+                json: true,
+                sse: false
+            }
+        );
+        assert_eq!(
+            a("text/event-stream"),
+            Accepts {
+                json: false,
+                sse: true
+            }
+        );
+        assert_eq!(
+            a("*/*"),
+            Accepts {
+                json: true,
+                sse: true
+            }
+        );
+        assert_eq!(
+            a("text/html"),
+            Accepts {
+                json: false,
+                sse: false
+            }
+        );
+        assert_eq!(
+            accepts(&head("GET / HTTP/1.1\r\n\r\n")),
+            Accepts {
+                json: true,
+                sse: true
+            }
+        );
+    }
+
+    #[test]
+    fn content_type_must_be_json() {
+        assert!(is_json(&head(
+            "POST / HTTP/1.1\r\nContent-Type: application/json; charset=utf-8\r\n\r\n"
+        )));
+        assert!(!is_json(&head(
+            "POST / HTTP/1.1\r\nContent-Type: text/plain\r\n\r\n"
+        )));
+        assert!(!is_json(&head("POST / HTTP/1.1\r\n\r\n")));
+    }
+}

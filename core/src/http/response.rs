@@ -1,0 +1,189 @@
+//! Responses as plain data, and their encoding: a head and a small body in
+//! one buffer (one write), SSE events, chunk framing.
+
+use std::fmt::Write as _;
+
+use http::{HeaderName, HeaderValue, StatusCode};
+use serde_json::json;
+
+use super::sse::SseBody;
+use crate::jsonrpc::ErrorCode;
+
+/// A response body.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Body {
+    /// No body (`Content-Length: 0`).
+    Empty,
+    /// A complete body.
+    Full(Vec<u8>),
+    /// A stream of server-sent events.
+    Sse(SseBody),
+}
+
+/// A response to one HTTP request.
+#[derive(Debug)]
+pub struct Response {
+    /// The status.
+    pub status: StatusCode,
+    /// Extra headers (framing headers are added when it is written).
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// The body.
+    pub body: Body,
+    /// Close the connection after this response.
+    pub close: bool,
+}
+
+impl Response {
+    /// A response with a status and no body.
+    pub fn empty(status: StatusCode) -> Self {
+        Self {
+            status,
+            headers: Vec::new(),
+            body: Body::Empty,
+            close: false,
+        }
+    }
+
+    /// A JSON body.
+    pub fn json(status: StatusCode, body: Vec<u8>) -> Self {
+        Self::empty(status)
+            .header(
+                http::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )
+            .body(Body::Full(body))
+    }
+
+    /// An error whose body is a JSON-RPC error without an id, as the
+    /// Streamable HTTP transport allows for refused requests.
+    pub fn rpc_error(status: StatusCode, code: ErrorCode, message: &str) -> Self {
+        let body =
+            json!({"jsonrpc": "2.0", "error": {"code": code, "message": message}, "id": null});
+        Self::json(status, body.to_string().into_bytes())
+    }
+
+    /// A plain-text error body.
+    pub fn text(status: StatusCode, message: &str) -> Self {
+        Self::empty(status)
+            .header(
+                http::header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            )
+            .body(Body::Full(message.as_bytes().to_vec()))
+    }
+
+    /// Adds a header.
+    #[must_use]
+    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+
+    /// Replaces the body.
+    #[must_use]
+    pub fn body(mut self, body: Body) -> Self {
+        self.body = body;
+        self
+    }
+
+    /// Marks the connection to be closed after this response.
+    #[must_use]
+    pub fn closing(mut self) -> Self {
+        self.close = true;
+        self
+    }
+
+    /// Encodes the head (and, for a full body, the body) into `out`.
+    ///
+    /// `http11` selects chunked framing for streams; HTTP/1.0 streams are
+    /// delimited by closing the connection. `keep_alive` adds
+    /// `Connection: close` when false.
+    pub(crate) fn encode_head(&self, http11: bool, keep_alive: bool, out: &mut Vec<u8>) {
+        let mut head = String::with_capacity(160);
+        let reason = self.status.canonical_reason().unwrap_or("");
+        let _ = write!(head, "HTTP/1.1 {} {}\r\n", self.status.as_u16(), reason);
+        for (name, value) in &self.headers {
+            head.push_str(name.as_str());
+            head.push_str(": ");
+            head.push_str(value.to_str().unwrap_or(""));
+            head.push_str("\r\n");
+        }
+        match &self.body {
+            Body::Empty => head.push_str("content-length: 0\r\n"),
+            Body::Full(b) => {
+                let _ = write!(head, "content-length: {}\r\n", b.len());
+            }
+            Body::Sse(_) => {
+                head.push_str("content-type: text/event-stream\r\ncache-control: no-cache\r\nx-accel-buffering: no\r\n");
+                if http11 {
+                    head.push_str("transfer-encoding: chunked\r\n");
+                }
+            }
+        }
+        if !keep_alive {
+            head.push_str("connection: close\r\n");
+        } else if !http11 {
+            head.push_str("connection: keep-alive\r\n");
+        }
+        head.push_str("\r\n");
+        out.extend_from_slice(head.as_bytes());
+        if let Body::Full(b) = &self.body {
+            out.extend_from_slice(b);
+        }
+    }
+}
+
+/// Appends `data` as one chunk of a chunked body.
+pub(crate) fn push_chunk(out: &mut Vec<u8>, data: &[u8]) {
+    if data.is_empty() {
+        return;
+    }
+    let _ = write!(VecWriter(out), "{:x}\r\n", data.len());
+    out.extend_from_slice(data);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// The last chunk of a chunked body.
+pub(crate) const LAST_CHUNK: &[u8] = b"0\r\n\r\n";
+
+struct VecWriter<'a>(&'a mut Vec<u8>);
+
+impl std::fmt::Write for VecWriter<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0.extend_from_slice(s.as_bytes());
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_response_is_one_buffer() {
+        let mut out = Vec::new();
+        Response::json(StatusCode::OK, b"{}".to_vec()).encode_head(true, true, &mut out);
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(
+            text,
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}"
+        );
+    }
+
+    #[test]
+    fn error_bodies_are_jsonrpc() {
+        let r = Response::rpc_error(StatusCode::FORBIDDEN, ErrorCode(-32000), "no");
+        let Body::Full(b) = r.body else { panic!() };
+        let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
+        assert_eq!(v["error"]["code"], -32000);
+        assert!(v["id"].is_null());
+    }
+
+    #[test]
+    fn chunks() {
+        let mut out = Vec::new();
+        push_chunk(&mut out, b"hello world, this is 30 bytes.");
+        assert_eq!(out, b"1e\r\nhello world, this is 30 bytes.\r\n");
+    }
+}

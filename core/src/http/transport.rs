@@ -1,0 +1,362 @@
+//! The seed's `HttpServerTransport`, made correct: many HTTP sessions share
+//! one `Transport`-trait MCP server, and each reply finds the HTTP request
+//! it belongs to by session *and* JSON-RPC id.
+//!
+//! Every request that expects an answer gets its own stream (a reply slot
+//! that can carry related messages before the result). The connection that
+//! posted the request listens on it; if that connection goes away the stream
+//! keeps logging (bounded) so a client can resume with `Last-Event-ID`.
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use async_trait::async_trait;
+
+use super::config::HttpConfig;
+use super::sse::{Stream, StreamEvent};
+use crate::jsonrpc::{self, Decoded, Message, RequestId};
+use crate::protocol::ProtocolVersion;
+use crate::session::SessionId;
+use crate::transport::{Inbound, Outbound, Route, Transport, TransportError};
+
+/// Stream number of a session's standalone (GET) stream.
+pub(crate) const STANDALONE: u64 = 0;
+
+/// Bound on messages queued from HTTP handlers to the server loop; a full
+/// queue makes handlers wait (backpressure) rather than grow memory.
+const INBOUND_CAPACITY: usize = 1024;
+
+/// HTTP side of one session.
+#[derive(Debug)]
+pub(crate) struct HttpSession {
+    pub(crate) version: ProtocolVersion,
+    state: Mutex<Streams>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Streams {
+    pub(crate) last_active: Instant,
+    next_stream: u64,
+    pub(crate) streams: HashMap<u64, Stream>,
+    by_request: HashMap<RequestId, u64>,
+    /// Finished streams nobody has received yet, oldest first.
+    undelivered: VecDeque<u64>,
+}
+
+impl HttpSession {
+    pub(crate) fn state(&self) -> MutexGuard<'_, Streams> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+pub(crate) struct HttpState {
+    pub(crate) config: HttpConfig,
+    inbound_tx: async_channel::Sender<Inbound>,
+    inbound_rx: async_channel::Receiver<Inbound>,
+    sessions: Mutex<HashMap<SessionId, Arc<HttpSession>>>,
+}
+
+/// Why a request could not get a reply slot.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SlotError {
+    /// No session of that id (never existed, expired or deleted).
+    #[error("unknown session")]
+    UnknownSession,
+    /// A request with this id is already in flight in the session.
+    #[error("request id already in flight")]
+    DuplicateId,
+}
+
+/// Many HTTP sessions served by one [`McpServer`](crate::McpServer).
+///
+/// Cheap to clone: clones share the session table. Give one clone to
+/// [`McpServerBuilder::build`](crate::McpServerBuilder::build) and another to
+/// the listener ([`HttpService`](super::HttpService)).
+#[derive(Clone)]
+pub struct HttpServerTransport {
+    pub(crate) state: Arc<HttpState>,
+}
+
+impl fmt::Debug for HttpServerTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpServerTransport")
+            .field("sessions", &self.session_count())
+            .finish_non_exhaustive()
+    }
+}
+
+impl HttpServerTransport {
+    /// A transport with this configuration and no sessions.
+    pub fn new(config: HttpConfig) -> Self {
+        let (inbound_tx, inbound_rx) = async_channel::bounded(INBOUND_CAPACITY);
+        Self {
+            state: Arc::new(HttpState {
+                config,
+                inbound_tx,
+                inbound_rx,
+                sessions: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &HttpConfig {
+        &self.state.config
+    }
+
+    /// The sender HTTP handlers push `(session, bytes)` into, as in the seed.
+    /// Messages pushed here bypass reply slots: use it for notifications and
+    /// responses, and [`HttpServerTransport::handle_http_request`] for requests.
+    pub fn get_request_sender(&self) -> async_channel::Sender<Inbound> {
+        self.state.inbound_tx.clone()
+    }
+
+    /// The number of open sessions.
+    pub fn session_count(&self) -> usize {
+        self.state.sessions().len()
+    }
+
+    /// Opens a session (as `initialize` does over HTTP) and returns its id.
+    ///
+    /// # Errors
+    ///
+    /// `None` when the session cap is reached or the OS has no randomness.
+    pub fn open_session(&self, version: ProtocolVersion) -> Option<SessionId> {
+        self.state.open_session(version)
+    }
+
+    /// Sends one message (or batch) in a session and waits for its reply,
+    /// as the seed's handler did; related messages are dropped. Returns an
+    /// empty vector when the body held no request.
+    ///
+    /// # Errors
+    ///
+    /// [`TransportError::UnknownSession`] for an unknown session or a
+    /// duplicate request id, [`TransportError::Closed`] if the server or the
+    /// session ended before the reply.
+    pub async fn handle_http_request(
+        &self,
+        session: SessionId,
+        bytes: Vec<u8>,
+    ) -> Result<Vec<u8>, TransportError> {
+        let ids = request_ids(&bytes);
+        if ids.is_empty() {
+            self.state.push(Inbound::Message { session, bytes }).await?;
+            return Ok(Vec::new());
+        }
+        let (_, events) = self
+            .state
+            .open_stream(&session, &ids)
+            .map_err(|_| TransportError::UnknownSession)?;
+        self.state.push(Inbound::Message { session, bytes }).await?;
+        loop {
+            let event = events.recv().await.map_err(|_| TransportError::Closed)?;
+            if event.last {
+                return Ok(event.bytes.to_vec());
+            }
+        }
+    }
+}
+
+/// The ids of the requests in a body (single or batch); empty for bodies of
+/// notifications and responses only.
+pub(crate) fn request_ids(bytes: &[u8]) -> Vec<RequestId> {
+    let id = |m: &Result<Message, _>| match m {
+        Ok(Message::Request(r)) => Some(r.id.clone()),
+        _ => None,
+    };
+    match jsonrpc::decode(bytes) {
+        Decoded::Single(m) => id(&m).into_iter().collect(),
+        Decoded::Batch(items) => items.iter().filter_map(id).collect(),
+    }
+}
+
+impl HttpState {
+    pub(crate) fn sessions(&self) -> MutexGuard<'_, HashMap<SessionId, Arc<HttpSession>>> {
+        self.sessions.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn session(&self, id: &SessionId) -> Option<Arc<HttpSession>> {
+        self.sessions().get(id).cloned()
+    }
+
+    pub(crate) async fn push(&self, inbound: Inbound) -> Result<(), TransportError> {
+        self.inbound_tx
+            .send(inbound)
+            .await
+            .map_err(|_| TransportError::Closed)
+    }
+
+    pub(crate) fn open_session(&self, version: ProtocolVersion) -> Option<SessionId> {
+        let id = SessionId::random().ok()?;
+        let session = Arc::new(HttpSession {
+            version,
+            state: Mutex::new(Streams {
+                last_active: Instant::now(),
+                next_stream: STANDALONE + 1,
+                streams: HashMap::new(),
+                by_request: HashMap::new(),
+                undelivered: VecDeque::new(),
+            }),
+        });
+        let mut sessions = self.sessions();
+        if sessions.len() >= self.config.max_sessions {
+            return None;
+        }
+        sessions.insert(id.clone(), session);
+        Some(id)
+    }
+
+    /// Ends a session on the HTTP side: every listener's response ends.
+    /// Returns whether it existed. The caller tells the engine.
+    pub(crate) fn remove_session(&self, id: &SessionId) -> bool {
+        let removed = self.sessions().remove(id);
+        if let Some(session) = &removed {
+            let mut st = session.state();
+            for stream in st.streams.values_mut() {
+                stream.detach();
+            }
+        }
+        removed.is_some()
+    }
+
+    /// Opens a stream for the requests `ids` and attaches the caller to it.
+    pub(crate) fn open_stream(
+        &self,
+        session: &SessionId,
+        ids: &[RequestId],
+    ) -> Result<(u64, async_channel::Receiver<StreamEvent>), SlotError> {
+        let session = self.session(session).ok_or(SlotError::UnknownSession)?;
+        let mut st = session.state();
+        st.last_active = Instant::now();
+        if ids.iter().any(|id| st.by_request.contains_key(id)) {
+            return Err(SlotError::DuplicateId);
+        }
+        let number = st.next_stream;
+        st.next_stream += 1;
+        for id in ids {
+            st.by_request.insert(id.clone(), number);
+        }
+        let mut stream = Stream::default();
+        let rx = stream.attach(self.config.replay_events);
+        st.streams.insert(number, stream);
+        Ok((number, rx))
+    }
+
+    /// Called when a connection stops listening to a stream: forgets the
+    /// stream if its final event reached the client, otherwise keeps a
+    /// finished one (bounded) for resumption.
+    pub(crate) fn release(&self, session: &SessionId, stream: u64, delivered: bool) {
+        let Some(session) = self.session(session) else {
+            return;
+        };
+        let mut st = session.state();
+        if delivered {
+            st.streams.remove(&stream);
+            st.undelivered.retain(|&s| s != stream);
+        } else if st.streams.get(&stream).is_some_and(|s| s.finished)
+            && !st.undelivered.contains(&stream)
+        {
+            st.undelivered.push_back(stream);
+            self.evict_undelivered(&mut st);
+        }
+    }
+
+    fn evict_undelivered(&self, st: &mut Streams) {
+        while st.undelivered.len() > self.config.retained_streams {
+            if let Some(old) = st.undelivered.pop_front() {
+                st.streams.remove(&old);
+            }
+        }
+    }
+
+    /// Records activity on a session; false if it does not exist.
+    pub(crate) fn touch(&self, session: &SessionId) -> Option<Arc<HttpSession>> {
+        let session = self.session(session)?;
+        session.state().last_active = Instant::now();
+        Some(session)
+    }
+
+    /// Removes sessions idle since before `now - idle timeout` with no
+    /// listening connection, and returns them. Time is an input so tests can
+    /// drive it.
+    pub(crate) fn expire(&self, now: Instant) -> Vec<SessionId> {
+        let idle = self.config.session_idle_timeout;
+        let expired: Vec<SessionId> = self
+            .sessions()
+            .iter()
+            .filter(|(_, s)| {
+                let st = s.state();
+                now.saturating_duration_since(st.last_active) >= idle
+                    && !st.streams.values().any(Stream::attached)
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in &expired {
+            self.remove_session(id);
+        }
+        expired
+    }
+
+    fn route(&self, message: Outbound) -> Result<(), TransportError> {
+        let session = self
+            .session(&message.session)
+            .ok_or(TransportError::UnknownSession)?;
+        let mut st = session.state();
+        let (number, last) = match &message.route {
+            Route::Reply(Some(id)) => {
+                let number = st
+                    .by_request
+                    .remove(id)
+                    .ok_or(TransportError::NoReplySlot)?;
+                // A batch maps several ids to one stream; its reply ends them all.
+                st.by_request.retain(|_, s| *s != number);
+                (number, true)
+            }
+            Route::Related(id) => (
+                *st.by_request.get(id).ok_or(TransportError::NoReplySlot)?,
+                false,
+            ),
+            Route::Unrelated => (STANDALONE, false),
+            Route::Reply(None) => return Err(TransportError::NoReplySlot),
+        };
+        let cap = self.config.replay_events;
+        let Some(stream) = st.streams.get_mut(&number) else {
+            // No GET stream was ever opened: nobody can receive unrelated messages.
+            return Ok(());
+        };
+        stream.push(message.bytes.into(), last, cap);
+        if last && !stream.attached() {
+            st.undelivered.push_back(number);
+            self.evict_undelivered(&mut st);
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Transport for HttpServerTransport {
+    async fn receive(&self) -> Result<Inbound, TransportError> {
+        self.state
+            .inbound_rx
+            .recv()
+            .await
+            .map_err(|_| TransportError::Closed)
+    }
+
+    async fn send(&self, message: Outbound) -> Result<(), TransportError> {
+        self.state.route(message)
+    }
+
+    async fn close(&self) -> Result<(), TransportError> {
+        self.state.inbound_rx.close();
+        let ids: Vec<SessionId> = self.state.sessions().keys().cloned().collect();
+        for id in ids {
+            self.state.remove_session(&id);
+        }
+        Ok(())
+    }
+}
