@@ -139,3 +139,19 @@ impl TestClient {
         &self.backlog
     }
 }
+
+pub mod client;
+pub mod server;
+
+/// Polls `cond` every 10 ms until it holds or [`DEADLINE`] passes; returns
+/// whether it held. For state that changes asynchronously after a reply.
+pub fn eventually(cond: impl Fn() -> bool) -> bool {
+    let start = std::time::Instant::now();
+    while start.elapsed() < DEADLINE {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    cond()
+}

@@ -1,0 +1,277 @@
+//! Starting a test MCP server over HTTP on smol or tokio, in its own thread,
+//! and speaking MCP to it through [`Conn`].
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use switchboard_core::http::Shutdown;
+use switchboard_core::{
+    CallToolResult, HttpConfig, McpServer, McpServerBuilder, Resource, RpcError, Tool,
+};
+
+use crate::client::{Conn, Reply};
+
+/// Which runtime a test server runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rt {
+    /// smol.
+    Smol,
+    /// tokio, multi-threaded.
+    Tokio,
+}
+
+/// Named one-shot gates a test opens to let a waiting tool go on.
+#[derive(Clone, Default, Debug)]
+pub struct Gates(Arc<Mutex<HashMap<String, Gate>>>);
+
+type Gate = (smol::channel::Sender<()>, smol::channel::Receiver<()>);
+
+impl Gates {
+    fn get(&self, name: &str) -> Gate {
+        let mut map = self.0.lock().unwrap();
+        map.entry(name.to_owned())
+            .or_insert_with(|| smol::channel::bounded(1))
+            .clone()
+    }
+
+    /// Opens a gate (once).
+    pub fn open(&self, name: &str) {
+        self.get(name).0.try_send(()).expect("gate opened once");
+    }
+
+    /// Waits for a gate.
+    pub async fn wait(&self, name: &str) {
+        let rx = self.get(name).1;
+        rx.recv().await.expect("gate sender kept");
+    }
+}
+
+#[derive(Deserialize)]
+struct TextArgs {
+    text: String,
+    #[serde(default)]
+    ms: u64,
+}
+
+#[derive(Deserialize)]
+struct GateArgs {
+    #[serde(default)]
+    text: String,
+    gate: String,
+}
+
+/// The tools every HTTP test server has.
+pub fn test_builder(gates: &Gates) -> McpServerBuilder {
+    let g1 = gates.clone();
+    let g2 = gates.clone();
+    McpServerBuilder::new()
+        .server_info("http-test", "0.0.1")
+        .tool(Tool::new("echo", "echo, after `ms` milliseconds"), |a: TextArgs, ctx| async move {
+            if a.ms > 0 {
+                let rt = ctx.runtime().cloned().ok_or_else(|| RpcError::internal("no runtime"))?;
+                rt.sleep(Duration::from_millis(a.ms)).await;
+            }
+            Ok(CallToolResult::text(a.text))
+        })
+        .tool(Tool::new("gated", "returns text once its gate opens"), move |a: GateArgs, _ctx| {
+            let gates = g1.clone();
+            async move {
+                gates.wait(&a.gate).await;
+                Ok(CallToolResult::text(a.text))
+            }
+        })
+        .tool(Tool::new("steps", "progress 1, waits for its gate, progress 2 and 3"), move |a: GateArgs, ctx| {
+            let gates = g2.clone();
+            async move {
+                ctx.progress(1.0, Some(3.0), None).await.ok();
+                gates.wait(&a.gate).await;
+                ctx.progress(2.0, Some(3.0), None).await.ok();
+                ctx.progress(3.0, Some(3.0), None).await.ok();
+                Ok(CallToolResult::text("steps done"))
+            }
+        })
+        .tool(Tool::new("sample", "asks the client's LLM"), |a: TextArgs, ctx| async move {
+            let params = json!({"messages": [{"role": "user", "content": {"type": "text", "text": a.text}}], "maxTokens": 100});
+            Ok(match ctx.create_message(params).await {
+                Ok(r) => CallToolResult::text(format!("LLM response: {}", r["content"]["text"].as_str().unwrap_or(""))),
+                Err(e) => CallToolResult::error(e.to_string()),
+            })
+        })
+        .text_resource(Resource::new("test://a", "a"), "A")
+}
+
+/// A running test server.
+#[derive(Debug)]
+pub struct TestServer {
+    /// Its address.
+    pub addr: SocketAddr,
+    /// Its MCP server handle.
+    pub server: McpServer,
+    /// The gates its tools wait on.
+    pub gates: Gates,
+    shutdown: Shutdown,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl TestServer {
+    /// Starts a server with the test tools on `rt`.
+    pub fn start(rt: Rt, config: HttpConfig) -> Self {
+        let gates = Gates::default();
+        let builder = test_builder(&gates);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
+            match rt {
+                Rt::Smol => smol::block_on(async move {
+                    let server = switchboard_smol::HttpServer::bind(addr, builder, config)
+                        .await
+                        .unwrap();
+                    tx.send((
+                        server.local_addr().unwrap(),
+                        server.server().clone(),
+                        server.shutdown_signal(),
+                    ))
+                    .unwrap();
+                    server.grace(Duration::from_secs(2)).run().await.unwrap();
+                }),
+                Rt::Tokio => {
+                    let runtime = tokio::runtime::Builder::new_multi_thread()
+                        .worker_threads(2)
+                        .enable_all()
+                        .build()
+                        .unwrap();
+                    runtime.block_on(async move {
+                        let server = switchboard_tokio::HttpServer::bind(addr, builder, config)
+                            .await
+                            .unwrap();
+                        tx.send((
+                            server.local_addr().unwrap(),
+                            server.server().clone(),
+                            server.shutdown_signal(),
+                        ))
+                        .unwrap();
+                        server.grace(Duration::from_secs(2)).run().await.unwrap();
+                    });
+                }
+            }
+        });
+        let (addr, server, shutdown) = rx.recv_timeout(crate::DEADLINE).expect("server starts");
+        Self {
+            addr,
+            server,
+            gates,
+            shutdown,
+            thread: Some(thread),
+        }
+    }
+
+    /// A new connection.
+    pub fn conn(&self) -> Conn {
+        Conn::connect(self.addr)
+    }
+
+    /// Initializes a new session at 2025-11-25.
+    pub fn session(&self) -> Session {
+        Session::initialize(self.addr, "2025-11-25")
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.shutdown.trigger();
+        if let Some(t) = self.thread.take() {
+            // A panic in the server thread fails the test that owns it.
+            if t.join().is_err() && !std::thread::panicking() {
+                panic!("server thread panicked");
+            }
+        }
+    }
+}
+
+/// The headers every POST carries.
+pub const POST_HEADERS: [(&str, &str); 2] = [
+    ("content-type", "application/json"),
+    ("accept", "application/json, text/event-stream"),
+];
+
+/// An initialized MCP session.
+#[derive(Clone, Debug)]
+pub struct Session {
+    /// The server's address.
+    pub addr: SocketAddr,
+    /// The `Mcp-Session-Id`.
+    pub id: String,
+    /// The negotiated version.
+    pub version: String,
+}
+
+impl Session {
+    /// Initializes a session (with sampling declared) and sends `initialized`.
+    pub fn initialize(addr: SocketAddr, version: &str) -> Self {
+        let mut conn = Conn::connect(addr);
+        let body = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize",
+            "params": {"protocolVersion": version, "capabilities": {"sampling": {}},
+                       "clientInfo": {"name": "t", "version": "1"}}});
+        let reply = conn.request("POST", "/mcp", &POST_HEADERS, &body.to_string());
+        assert_eq!(reply.status(), 200, "{reply:?}");
+        let id = reply
+            .head
+            .header("mcp-session-id")
+            .expect("a session id")
+            .to_owned();
+        let session = Self {
+            addr,
+            id,
+            version: reply.json()["result"]["protocolVersion"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        };
+        let r = session.post(
+            &mut conn,
+            &json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+        );
+        assert_eq!(r.status(), 202);
+        assert!(r.body.is_empty());
+        session
+    }
+
+    /// The session and version headers plus the POST headers.
+    pub fn headers(&self) -> Vec<(&str, &str)> {
+        let mut h = POST_HEADERS.to_vec();
+        h.push(("mcp-session-id", &self.id));
+        h.push(("mcp-protocol-version", &self.version));
+        h
+    }
+
+    /// POSTs a message on `conn` and reads the whole reply.
+    pub fn post(&self, conn: &mut Conn, message: &Value) -> Reply {
+        conn.request("POST", "/mcp", &self.headers(), &message.to_string())
+    }
+
+    /// Sends a request on a fresh connection and returns its reply messages.
+    pub fn call(&self, id: i64, method: &str, params: Value) -> Vec<Value> {
+        let mut conn = Conn::connect(self.addr);
+        let reply = self.post(
+            &mut conn,
+            &json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}),
+        );
+        assert_eq!(reply.status(), 200, "{reply:?}");
+        reply.messages()
+    }
+
+    /// Calls a tool and returns the text of its first content block.
+    pub fn tool_text(&self, id: i64, name: &str, args: Value) -> String {
+        let messages = self.call(id, "tools/call", json!({"name": name, "arguments": args}));
+        let last = messages.last().expect("a reply");
+        assert_eq!(last["id"], id);
+        last["result"]["content"][0]["text"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{last}"))
+            .to_owned()
+    }
+}

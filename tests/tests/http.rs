@@ -1,0 +1,570 @@
+//! Streamable HTTP through real sockets on 127.0.0.1. Every test body runs
+//! on smol and on tokio.
+
+use std::thread;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use switchboard_core::{CallToolResult, HttpConfig, Tool};
+use tests::client::Conn;
+use tests::server::{POST_HEADERS, Rt, Session, TestServer};
+
+macro_rules! on_both_runtimes {
+    ($($name:ident),* $(,)?) => {
+        mod smol_runtime {
+            $( #[test] fn $name() { super::$name(super::Rt::Smol) } )*
+        }
+        mod tokio_runtime {
+            $( #[test] fn $name() { super::$name(super::Rt::Tokio) } )*
+        }
+    };
+}
+
+on_both_runtimes!(
+    lifecycle,
+    fifty_sessions_twenty_concurrent_calls_same_ids,
+    slow_tool_holds_nobody,
+    progress_before_result_on_sse,
+    sampling_round_trip_on_the_call_stream,
+    get_stream_receives_list_changed,
+    last_event_id_replays_exactly_the_missed_events,
+    delete_ends_streams_then_404,
+    raw_statuses_then_still_serving,
+    keep_alive_pipelining_and_chunked_bodies,
+    session_expiry_and_cap,
+);
+
+fn ping_works(server: &TestServer) {
+    let s = server.session();
+    assert_eq!(s.call(99, "ping", json!({}))[0]["result"], json!({}));
+}
+
+fn lifecycle(rt: Rt) {
+    let server = TestServer::start(rt, HttpConfig::default());
+    let mut conn = server.conn();
+    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}});
+    let reply = conn.request("POST", "/mcp", &POST_HEADERS, &init.to_string());
+    assert_eq!(reply.status(), 200);
+    assert_eq!(reply.head.header("content-type"), Some("application/json"));
+    let id = reply.head.header("mcp-session-id").unwrap().to_owned();
+    assert!(
+        id.len() >= 32 && id.bytes().all(|b| (0x21..=0x7e).contains(&b)),
+        "{id}"
+    );
+    let result = &reply.json()["result"];
+    assert_eq!(result["protocolVersion"], "2025-06-18");
+    assert_eq!(result["serverInfo"]["name"], "http-test");
+    let s = Session {
+        addr: server.addr,
+        id,
+        version: "2025-06-18".into(),
+    };
+    // The same keep-alive connection carries the rest.
+    let r = s.post(
+        &mut conn,
+        &json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+    );
+    assert_eq!((r.status(), r.body.len()), (202, 0));
+    let r = s.post(
+        &mut conn,
+        &json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}),
+    );
+    let names: Vec<Value> = r.json()["result"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].clone())
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            json!("echo"),
+            json!("gated"),
+            json!("steps"),
+            json!("sample")
+        ]
+    );
+    let r = s.post(&mut conn, &json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "echo", "arguments": {"text": "hey"}}}));
+    assert_eq!(r.json()["result"]["content"][0]["text"], "hey");
+    let r = s.post(
+        &mut conn,
+        &json!({"jsonrpc": "2.0", "id": "p", "method": "ping"}),
+    );
+    assert_eq!(r.json(), json!({"jsonrpc": "2.0", "id": "p", "result": {}}));
+    let r = conn.request("DELETE", "/mcp", &[("mcp-session-id", &s.id)], "");
+    assert_eq!(r.status(), 200);
+    let r = s.post(
+        &mut conn,
+        &json!({"jsonrpc": "2.0", "id": 4, "method": "ping"}),
+    );
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.json()["error"]["code"], -32001);
+    assert!(
+        tests::eventually(|| server.server.session_count() == 0),
+        "the engine ends the session too"
+    );
+}
+
+fn fifty_sessions_twenty_concurrent_calls_same_ids(rt: Rt) {
+    let server = TestServer::start(rt, HttpConfig::default());
+    let sessions: Vec<Session> = (0..50).map(|_| server.session()).collect();
+    let workers: Vec<_> = sessions
+        .into_iter()
+        .enumerate()
+        .map(|(si, s)| {
+            thread::spawn(move || {
+                // Twenty connections, all requests written before any reply is read.
+                let mut conns: Vec<Conn> = (0..20).map(|_| Conn::connect(s.addr)).collect();
+                for (i, conn) in conns.iter_mut().enumerate() {
+                    let text = format!("session {si} call {i}");
+                    let msg = json!({"jsonrpc": "2.0", "id": i, "method": "tools/call",
+                        "params": {"name": "echo", "arguments": {"text": text, "ms": 20}}});
+                    conn.send("POST", "/mcp", &s.headers(), &msg.to_string());
+                }
+                for (i, conn) in conns.iter_mut().enumerate() {
+                    let reply = conn.read_reply();
+                    assert_eq!(reply.status(), 200);
+                    let m = reply.messages().pop().unwrap();
+                    assert_eq!(m["id"], i);
+                    assert_eq!(
+                        m["result"]["content"][0]["text"],
+                        format!("session {si} call {i}")
+                    );
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+}
+
+fn slow_tool_holds_nobody(rt: Rt) {
+    let server = TestServer::start(rt, HttpConfig::default());
+    let a = server.session();
+    let b = server.session();
+    let mut slow = server.conn();
+    let msg = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "gated", "arguments": {"text": "slow", "gate": "g"}}});
+    slow.send("POST", "/mcp", &a.headers(), &msg.to_string());
+    for i in 0..20 {
+        let s = if i % 2 == 0 { &a } else { &b };
+        assert_eq!(
+            s.tool_text(100 + i, "echo", json!({"text": format!("fast {i}")})),
+            format!("fast {i}")
+        );
+    }
+    server.gates.open("g");
+    let reply = slow.read_reply();
+    assert_eq!(
+        reply.messages().pop().unwrap()["result"]["content"][0]["text"],
+        "slow"
+    );
+}
+
+fn progress_before_result_on_sse(rt: Rt) {
+    let server = TestServer::start(rt, HttpConfig::default());
+    let s = server.session();
+    server.gates.open("p");
+    let mut conn = server.conn();
+    let msg = json!({"jsonrpc": "2.0", "id": 5, "method": "tools/call",
+        "params": {"name": "steps", "arguments": {"gate": "p"}, "_meta": {"progressToken": 77}}});
+    let reply = s.post(&mut conn, &msg);
+    assert_eq!(reply.head.header("content-type"), Some("text/event-stream"));
+    let events = tests::client::parse_events(&reply.body);
+    // Priming event: an id, a retry hint, empty data.
+    assert_eq!(events[0].data, "");
+    assert!(events[0].id.is_some() && events[0].retry.is_some());
+    let messages = reply.messages();
+    assert_eq!(messages.len(), 4);
+    for (i, m) in messages[..3].iter().enumerate() {
+        assert_eq!(m["method"], "notifications/progress");
+        assert_eq!(m["params"]["progressToken"], 77);
+        assert_eq!(m["params"]["progress"], json!((i + 1) as f64));
+    }
+    assert_eq!(messages[3]["id"], 5);
+    assert_eq!(messages[3]["result"]["content"][0]["text"], "steps done");
+    // Event ids are unique and name their stream.
+    let ids: Vec<String> = events.iter().map(|e| e.id.clone().unwrap()).collect();
+    let stream = ids[0].split('-').next().unwrap().to_owned();
+    assert!(ids.iter().all(|id| id.starts_with(&format!("{stream}-"))));
+    let mut unique = ids.clone();
+    unique.dedup();
+    assert_eq!(unique.len(), ids.len());
+}
+
+fn sampling_round_trip_on_the_call_stream(rt: Rt) {
+    let server = TestServer::start(rt, HttpConfig::default());
+    let s = server.session();
+    let mut call = server.conn();
+    let msg = json!({"jsonrpc": "2.0", "id": 8, "method": "tools/call", "params": {"name": "sample", "arguments": {"text": "hi"}}});
+    call.send("POST", "/mcp", &s.headers(), &msg.to_string());
+    let head = call.read_head();
+    assert_eq!(head.header("content-type"), Some("text/event-stream"));
+    let request = loop {
+        let e = call
+            .next_event()
+            .expect("sampling request on the call's stream");
+        if !e.data.is_empty() {
+            break e.json();
+        }
+    };
+    assert_eq!(request["method"], "sampling/createMessage");
+    assert_eq!(request["params"]["messages"][0]["content"]["text"], "hi");
+    let answer = json!({"jsonrpc": "2.0", "id": request["id"],
+        "result": {"role": "assistant", "content": {"type": "text", "text": "hello back"}, "model": "m", "stopReason": "endTurn"}});
+    let mut other = server.conn();
+    let r = s.post(&mut other, &answer);
+    assert_eq!((r.status(), r.body.len()), (202, 0));
+    let result = call.next_event().expect("the result").json();
+    assert_eq!(result["id"], 8);
+    assert_eq!(
+        result["result"]["content"][0]["text"],
+        "LLM response: hello back"
+    );
+    assert!(
+        call.next_event().is_none(),
+        "the stream ends after the result"
+    );
+}
+
+fn open_get(s: &Session, last_event_id: Option<&str>) -> (Conn, tests::client::Head) {
+    let mut conn = Conn::connect(s.addr);
+    let mut headers = vec![
+        ("accept", "text/event-stream"),
+        ("mcp-session-id", s.id.as_str()),
+        ("mcp-protocol-version", s.version.as_str()),
+    ];
+    if let Some(id) = last_event_id {
+        headers.push(("last-event-id", id));
+    }
+    conn.send("GET", "/mcp", &headers, "");
+    let head = conn.read_head();
+    (conn, head)
+}
+
+fn get_stream_receives_list_changed(rt: Rt) {
+    let server = TestServer::start(rt, HttpConfig::default());
+    let s = server.session();
+    let (mut get, head) = open_get(&s, None);
+    assert_eq!(head.status, 200);
+    let priming = get.next_event().unwrap();
+    assert_eq!(priming.data, "");
+    // Only one GET stream at a time.
+    let (_, second) = open_get(&s, None);
+    assert_eq!(second.status, 409);
+    let handle = server.server.clone();
+    smol::block_on(
+        handle.add_tool(Tool::new("late", "added later"), |_: Value, _ctx| async {
+            Ok(CallToolResult::text("late"))
+        }),
+    );
+    let event = get.next_event().unwrap();
+    assert_eq!(event.json()["method"], "notifications/tools/list_changed");
+    // Replies never go on the GET stream: a call's result comes on its own POST.
+    assert_eq!(s.tool_text(1, "late", json!({})), "late");
+}
+
+fn last_event_id_replays_exactly_the_missed_events(rt: Rt) {
+    let server = TestServer::start(rt, HttpConfig::default());
+    let s = server.session();
+    let mut call = server.conn();
+    let msg = json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+        "params": {"name": "steps", "arguments": {"gate": "r"}, "_meta": {"progressToken": "t"}}});
+    call.send("POST", "/mcp", &s.headers(), &msg.to_string());
+    assert_eq!(call.read_head().status, 200);
+    let _priming = call.next_event().unwrap();
+    let first = call.next_event().unwrap();
+    assert_eq!(first.json()["params"]["progress"], 1.0);
+    let last_seen = first.id.unwrap();
+    // The client goes away: not a cancellation. The handler goes on.
+    drop(call);
+    server.gates.open("r");
+    let (mut resumed, head) = open_get(&s, Some(&last_seen));
+    assert_eq!(head.status, 200);
+    let mut got = Vec::new();
+    while let Some(e) = resumed.next_event() {
+        got.push(e);
+    }
+    let datas: Vec<Value> = got.iter().map(Event::json).collect();
+    assert_eq!(datas.len(), 3, "{got:?}");
+    assert_eq!(datas[0]["params"]["progress"], 2.0);
+    assert_eq!(datas[1]["params"]["progress"], 3.0);
+    assert_eq!(datas[2]["id"], 3);
+    assert_eq!(datas[2]["result"]["content"][0]["text"], "steps done");
+    let stream = last_seen.split('-').next().unwrap();
+    assert!(
+        got.iter()
+            .all(|e| e.id.as_deref().unwrap().starts_with(&format!("{stream}-")))
+    );
+    // The standalone stream replays too: unrelated events after a given id.
+    let (mut get, _) = open_get(&s, None);
+    let priming = get.next_event().unwrap();
+    let handle = server.server.clone();
+    smol::block_on(
+        handle.add_tool(Tool::new("x1", "x"), |_: Value, _ctx| async {
+            Ok(CallToolResult::text(""))
+        }),
+    );
+    let e1 = get.next_event().unwrap();
+    drop(get);
+    smol::block_on(
+        handle.add_tool(Tool::new("x2", "x"), |_: Value, _ctx| async {
+            Ok(CallToolResult::text(""))
+        }),
+    );
+    let (mut again, _) = open_get(&s, e1.id.as_deref());
+    let e2 = again.next_event().unwrap();
+    assert_eq!(e2.json()["method"], "notifications/tools/list_changed");
+    assert_ne!(e2.id, e1.id);
+    assert_ne!(e2.id, priming.id);
+}
+
+use tests::client::Event;
+
+fn delete_ends_streams_then_404(rt: Rt) {
+    let server = TestServer::start(rt, HttpConfig::default());
+    let s = server.session();
+    let (mut get, _) = open_get(&s, None);
+    get.next_event().unwrap();
+    let mut conn = server.conn();
+    let r = conn.request("DELETE", "/mcp", &[("mcp-session-id", &s.id)], "");
+    assert_eq!(r.status(), 200);
+    assert!(
+        get.next_event().is_none(),
+        "the GET stream ends with its session"
+    );
+    for method in ["GET", "DELETE"] {
+        let r = conn.request(
+            method,
+            "/mcp",
+            &[("mcp-session-id", &s.id), ("accept", "text/event-stream")],
+            "",
+        );
+        assert_eq!(r.status(), 404, "{method}");
+    }
+    let r = s.post(
+        &mut conn,
+        &json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}),
+    );
+    assert_eq!(r.status(), 404);
+}
+
+/// Sends raw bytes on a new connection and returns the status line's code
+/// and whether the server closed the connection afterwards.
+fn raw(server: &TestServer, bytes: &[u8]) -> (u16, Value) {
+    let mut conn = server.conn();
+    conn.send_raw(bytes);
+    let reply = conn.read_reply();
+    let body = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
+    (reply.status(), body)
+}
+
+fn raw_statuses_then_still_serving(rt: Rt) {
+    let config = HttpConfig::default().request_timeout(Duration::from_millis(300));
+    let server = TestServer::start(rt, config);
+    let s = server.session();
+    let host = format!("host: {}\r\n", server.addr);
+    let post = |extra: &str, body: &str| {
+        format!(
+            "POST /mcp HTTP/1.1\r\n{host}content-type: application/json\r\naccept: application/json, text/event-stream\r\n{extra}content-length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    let ping = r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#;
+    let sid = format!("mcp-session-id: {}\r\n", s.id);
+
+    // 400: malformed request line; missing session; unparsable JSON; unsupported version.
+    let mut c = server.conn();
+    c.send_raw(b"GARBAGE\x01\r\n\r\n");
+    assert_eq!(c.read_reply().status(), 400);
+    assert!(c.is_closed_by_server());
+    assert_eq!(raw(&server, post("", ping).as_bytes()).0, 400);
+    let (status, body) = raw(&server, post(&sid, "{nope").as_bytes());
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (400, json!(-32700))
+    );
+    let (status, body) = raw(
+        &server,
+        post(&format!("{sid}mcp-protocol-version: 1999-01-01\r\n"), ping).as_bytes(),
+    );
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (400, json!(-32000))
+    );
+    // The Python SDK 2.x probe: a 4xx JSON-RPC error, so it falls back to initialize.
+    let discover = r#"{"jsonrpc":"2.0","id":1,"method":"server/discover","params":{}}"#;
+    let (status, body) = raw(
+        &server,
+        post(
+            "mcp-protocol-version: 2026-07-28\r\nmcp-method: server/discover\r\n",
+            discover,
+        )
+        .as_bytes(),
+    );
+    assert_eq!(status, 400);
+    assert!(body["error"]["code"].is_i64());
+    // 403: DNS rebinding.
+    let evil = format!(
+        "POST /mcp HTTP/1.1\r\nhost: evil.example.com\r\norigin: http://evil.example.com\r\ncontent-type: application/json\r\naccept: application/json, text/event-stream\r\ncontent-length: {}\r\n\r\n{ping}",
+        ping.len()
+    );
+    let (status, body) = raw(&server, evil.as_bytes());
+    assert_eq!(status, 403);
+    assert!(body["error"]["code"].is_i64() && body["id"].is_null());
+    assert_eq!(
+        raw(
+            &server,
+            post("origin: http://evil.example.com\r\n", ping).as_bytes()
+        )
+        .0,
+        403
+    );
+    // 404: other path; unknown session.
+    assert_eq!(
+        raw(
+            &server,
+            format!("GET /other HTTP/1.1\r\n{host}\r\n").as_bytes()
+        )
+        .0,
+        404
+    );
+    assert_eq!(
+        raw(&server, post("mcp-session-id: nope\r\n", ping).as_bytes()).0,
+        404
+    );
+    // 405 with Allow.
+    let mut c = server.conn();
+    c.send_raw(format!("PUT /mcp HTTP/1.1\r\n{host}content-length: 0\r\n\r\n").as_bytes());
+    let r = c.read_reply();
+    assert_eq!(r.status(), 405);
+    assert_eq!(r.head.header("allow"), Some("GET, POST, DELETE"));
+    // 406: neither JSON nor SSE accepted.
+    let bad_accept = format!(
+        "POST /mcp HTTP/1.1\r\n{host}{sid}content-type: application/json\r\naccept: text/html\r\ncontent-length: {}\r\n\r\n{ping}",
+        ping.len()
+    );
+    assert_eq!(raw(&server, bad_accept.as_bytes()).0, 406);
+    // 408: a head that never completes.
+    let mut c = server.conn();
+    c.send_raw(format!("POST /mcp HTTP/1.1\r\n{host}").as_bytes());
+    assert_eq!(c.read_reply().status(), 408);
+    assert!(c.is_closed_by_server());
+    // 409: a second GET stream (checked in its own test too).
+    let (_get, head) = open_get(&s, None);
+    assert_eq!(head.status, 200);
+    let (_, head) = open_get(&s, None);
+    assert_eq!(head.status, 409);
+    // 413: a body over the limit, refused from its Content-Length.
+    let huge = format!(
+        "POST /mcp HTTP/1.1\r\n{host}{sid}content-type: application/json\r\naccept: application/json\r\ncontent-length: 999999999\r\n\r\n"
+    );
+    let mut c = server.conn();
+    c.send_raw(huge.as_bytes());
+    assert_eq!(c.read_reply().status(), 413);
+    assert!(c.is_closed_by_server());
+    // 415: not JSON.
+    let text = format!(
+        "POST /mcp HTTP/1.1\r\n{host}{sid}content-type: text/plain\r\naccept: application/json\r\ncontent-length: {}\r\n\r\n{ping}",
+        ping.len()
+    );
+    assert_eq!(raw(&server, text.as_bytes()).0, 415);
+    // 431: a head over 16 KiB.
+    let big = format!(
+        "GET /mcp HTTP/1.1\r\n{host}x-big: {}\r\n\r\n",
+        "a".repeat(20_000)
+    );
+    assert_eq!(raw(&server, big.as_bytes()).0, 431);
+    // And the server still serves.
+    ping_works(&server);
+    assert_eq!(s.call(7, "ping", json!({}))[0]["result"], json!({}));
+}
+
+fn keep_alive_pipelining_and_chunked_bodies(rt: Rt) {
+    let server = TestServer::start(rt, HttpConfig::default());
+    let s = server.session();
+    let host = format!("host: {}\r\n", server.addr);
+    let sid = format!("mcp-session-id: {}\r\n", s.id);
+    // Two pipelined requests in one write: replies in order.
+    let one = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"first","ms":50}}}"#;
+    let two = r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo","arguments":{"text":"second"}}}"#;
+    let req = |b: &str| {
+        format!(
+            "POST /mcp HTTP/1.1\r\n{host}{sid}content-type: application/json\r\naccept: application/json\r\ncontent-length: {}\r\n\r\n{b}",
+            b.len()
+        )
+    };
+    let mut c = server.conn();
+    c.send_raw(format!("{}{}", req(one), req(two)).as_bytes());
+    assert_eq!(
+        c.read_reply().json()["result"]["content"][0]["text"],
+        "first"
+    );
+    assert_eq!(
+        c.read_reply().json()["result"]["content"][0]["text"],
+        "second"
+    );
+    // A chunked body, with Expect: 100-continue.
+    let body = r#"{"jsonrpc":"2.0","id":3,"method":"ping"}"#;
+    let (a, b) = body.split_at(10);
+    let chunked = format!(
+        "POST /mcp HTTP/1.1\r\n{host}{sid}content-type: application/json\r\naccept: application/json\r\ntransfer-encoding: chunked\r\nexpect: 100-continue\r\n\r\n"
+    );
+    c.send_raw(chunked.as_bytes());
+    assert_eq!(
+        c.read_any_head().status,
+        100,
+        "100 Continue before the body is sent"
+    );
+    c.send_raw(format!("{:x}\r\n{a}\r\n{:x}\r\n{b}\r\n0\r\n\r\n", a.len(), b.len()).as_bytes());
+    let r = c.read_reply();
+    assert_eq!(r.json(), json!({"jsonrpc": "2.0", "id": 3, "result": {}}));
+    // HTTP/1.0 gets its answer and the connection closes.
+    let mut c = server.conn();
+    c.send_raw(format!("POST /mcp HTTP/1.0\r\n{host}{sid}content-type: application/json\r\naccept: application/json\r\ncontent-length: {}\r\n\r\n{}", body.len(), body).as_bytes());
+    assert_eq!(c.read_reply().status(), 200);
+    assert!(c.is_closed_by_server());
+    // Connection: close is honoured.
+    let mut c = server.conn();
+    c.send_raw(format!("POST /mcp HTTP/1.1\r\n{host}{sid}connection: close\r\ncontent-type: application/json\r\naccept: application/json\r\ncontent-length: {}\r\n\r\n{}", body.len(), body).as_bytes());
+    let r = c.read_reply();
+    assert_eq!(r.head.header("connection"), Some("close"));
+    assert!(c.is_closed_by_server());
+}
+
+fn session_expiry_and_cap(rt: Rt) {
+    let config = HttpConfig::default()
+        .session_idle_timeout(Duration::from_millis(200))
+        .max_sessions(2);
+    let server = TestServer::start(rt, config);
+    let a = server.session();
+    let _b = server.session();
+    // Past the cap: a clear 503.
+    let mut c = server.conn();
+    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}});
+    let r = c.request("POST", "/mcp", &POST_HEADERS, &init.to_string());
+    assert_eq!(r.status(), 503);
+    assert!(
+        r.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("too many sessions")
+    );
+    // Idle sessions expire (bounded wait), freeing room; the engine is told too.
+    assert!(
+        tests::eventually(|| server.server.session_count() == 0),
+        "idle sessions expired"
+    );
+    let r = a.post(
+        &mut server.conn(),
+        &json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}),
+    );
+    assert_eq!(r.status(), 404);
+    assert_eq!(
+        c.request("POST", "/mcp", &POST_HEADERS, &init.to_string())
+            .status(),
+        200
+    );
+}
