@@ -231,6 +231,24 @@ impl RequestContext {
         Ok(())
     }
 
+    /// Ends the HTTP connection that carries this request's SSE stream
+    /// without ending the stream (SSE polling, SEP-1699): the client
+    /// reconnects with `Last-Event-ID` and receives what it missed, the
+    /// result included. Other transports ignore it.
+    ///
+    /// # Errors
+    ///
+    /// A transport failure.
+    pub async fn close_sse_stream(&self) -> Result<(), ContextError> {
+        let outbound = Outbound {
+            session: self.inner.session.id.clone(),
+            route: Route::Disconnect(self.inner.request_id.clone()),
+            bytes: Vec::new(),
+        };
+        self.inner.shared.transport.send(outbound).await?;
+        Ok(())
+    }
+
     async fn send(&self, message: Message) -> Result<(), TransportError> {
         let outbound = Outbound {
             session: self.inner.session.id.clone(),

@@ -58,6 +58,11 @@ pub enum Route {
     Related(RequestId),
     /// A message not tied to any request (list changes, resource updates).
     Unrelated,
+    /// No message: a request to end the connection that carries this
+    /// request's stream *without* ending the stream (SSE polling, SEP-1699).
+    /// The client resumes with `Last-Event-ID`. Transports without streams
+    /// ignore it; its bytes are empty.
+    Disconnect(RequestId),
 }
 
 /// A message from the server to one session.

@@ -101,6 +101,10 @@ pub fn test_builder(gates: &Gates) -> McpServerBuilder {
                 Err(e) => CallToolResult::error(e.to_string()),
             })
         })
+        .tool(Tool::new("poll", "closes its stream, then answers"), |_: Value, ctx| async move {
+            ctx.close_sse_stream().await.map_err(|e| RpcError::internal(e.to_string()))?;
+            Ok(CallToolResult::text("polled"))
+        })
         .text_resource(Resource::new("test://a", "a"), "A")
 }
 

@@ -28,6 +28,7 @@ on_both_runtimes!(
     sampling_round_trip_on_the_call_stream,
     get_stream_receives_list_changed,
     last_event_id_replays_exactly_the_missed_events,
+    sse_polling_resumes_with_the_result,
     delete_ends_streams_then_404,
     raw_statuses_then_still_serving,
     keep_alive_pipelining_and_chunked_bodies,
@@ -82,7 +83,8 @@ fn lifecycle(rt: Rt) {
             json!("echo"),
             json!("gated"),
             json!("steps"),
-            json!("sample")
+            json!("sample"),
+            json!("poll")
         ]
     );
     let r = s.post(&mut conn, &json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "echo", "arguments": {"text": "hey"}}}));
@@ -321,6 +323,24 @@ fn last_event_id_replays_exactly_the_missed_events(rt: Rt) {
 }
 
 use tests::client::Event;
+
+fn sse_polling_resumes_with_the_result(rt: Rt) {
+    let server = TestServer::start(rt, HttpConfig::default());
+    let s = server.session();
+    let mut conn = server.conn();
+    let r = s.post(&mut conn, &json!({"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": {"name": "poll", "arguments": {}}}));
+    // The server ended the stream after the priming event.
+    let events = tests::client::parse_events(&r.body);
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0].data, "");
+    assert!(events[0].retry.is_some());
+    let (mut resumed, head) = open_get(&s, events[0].id.as_deref());
+    assert_eq!(head.status, 200);
+    let result = resumed.next_event().unwrap().json();
+    assert_eq!(result["id"], 4);
+    assert_eq!(result["result"]["content"][0]["text"], "polled");
+    assert!(resumed.next_event().is_none());
+}
 
 fn delete_ends_streams_then_404(rt: Rt) {
     let server = TestServer::start(rt, HttpConfig::default());

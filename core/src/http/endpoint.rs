@@ -316,8 +316,23 @@ async fn reply(
     if mode == Mode::Auto {
         // Hold the reply until the result or the first related message decides.
         let Ok(first) = events.recv().await else {
-            // The session ended (DELETE or expiry) before the reply.
-            return session_not_found();
+            if state.session(session).is_none() {
+                // The session ended (DELETE or expiry) before the reply.
+                return session_not_found();
+            }
+            // The handler closed the stream before sending anything (SSE
+            // polling): send the priming event so the client can resume.
+            let state_for_hook = Arc::clone(state);
+            let session_for_hook = session.clone();
+            return sse_response(SseBody {
+                stream,
+                initial,
+                ended: false,
+                events: None,
+                delivered: Some(Box::new(move |delivered| {
+                    state_for_hook.release(&session_for_hook, stream, delivered)
+                })),
+            });
         };
         if first.last {
             state.release(session, stream, true);

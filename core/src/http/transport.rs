@@ -321,6 +321,13 @@ impl HttpState {
                 false,
             ),
             Route::Unrelated => (STANDALONE, false),
+            Route::Disconnect(id) => {
+                let number = *st.by_request.get(id).ok_or(TransportError::NoReplySlot)?;
+                if let Some(stream) = st.streams.get_mut(&number) {
+                    stream.detach();
+                }
+                return Ok(());
+            }
             Route::Reply(None) => return Err(TransportError::NoReplySlot),
         };
         let cap = self.config.replay_events;

@@ -5,7 +5,7 @@ use std::fmt;
 use async_trait::async_trait;
 use futures::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use super::{Inbound, Outbound, Transport, TransportError};
+use super::{Inbound, Outbound, Route, Transport, TransportError};
 use crate::session::SessionId;
 
 /// Default longest line accepted: 4 MiB. A bound, so that a peer that never
@@ -141,6 +141,9 @@ where
     }
 
     async fn send(&self, message: Outbound) -> Result<(), TransportError> {
+        if matches!(message.route, Route::Disconnect(_)) {
+            return Ok(());
+        }
         let mut line = message.bytes;
         line.push(b'\n');
         let mut writer = self.writer.lock().await;

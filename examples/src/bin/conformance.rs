@@ -1,0 +1,343 @@
+//! The fixtures the official MCP conformance suite expects of a server:
+//! tools, resources, templates, prompts and completion, written against the
+//! public API as any user would.
+//!
+//! Run with:
+//!
+//! ```text
+//! cargo run -p examples --bin conformance [-- --runtime smol|tokio --addr 127.0.0.1:8080]
+//! ```
+//!
+//! `conformance/run.sh` starts it and runs the suite against it.
+
+use std::time::Duration;
+
+use examples::{Args, serve_http};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use switchboard_core::{
+    CallToolResult, Completion, Content, GetPromptResult, McpServerBuilder, Prompt, PromptMessage,
+    ReadResourceResult, RequestContext, Resource, ResourceContents, ResourceTemplate, RpcError,
+    Tool,
+};
+
+/// A 1×1 red PNG.
+const PNG: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
+/// A tiny WAV file.
+const WAV: &str = "UklGRiYAAABXQVZFZm10IBAAAAABAAEAQB8AAAB9AAACABAAZGF0YQIAAAA=";
+
+#[derive(Deserialize)]
+struct PromptArg {
+    prompt: String,
+}
+
+#[derive(Deserialize)]
+struct MessageArg {
+    message: String,
+}
+
+/// Waits `ms` milliseconds on the server's runtime.
+async fn pause(ctx: &RequestContext, ms: u64) -> Result<(), RpcError> {
+    let rt = ctx
+        .runtime()
+        .ok_or_else(|| RpcError::internal("no runtime"))?;
+    rt.sleep(Duration::from_millis(ms)).await;
+    Ok(())
+}
+
+/// A tool whose result is fixed.
+fn fixed(
+    builder: McpServerBuilder,
+    name: &str,
+    description: &str,
+    result: CallToolResult,
+) -> McpServerBuilder {
+    builder.tool(Tool::new(name, description), move |_: Value, _ctx| {
+        let result = result.clone();
+        async move { Ok(result) }
+    })
+}
+
+/// Sends an elicitation and describes the answer as the scenarios expect.
+async fn elicit(
+    ctx: &RequestContext,
+    prefix: &str,
+    params: Value,
+) -> Result<CallToolResult, RpcError> {
+    Ok(match ctx.elicit(params).await {
+        Ok(answer) => CallToolResult::text(format!(
+            "{prefix}: action={}, content={}",
+            answer["action"].as_str().unwrap_or("unknown"),
+            answer.get("content").unwrap_or(&json!({}))
+        )),
+        Err(e) => CallToolResult::error(format!("elicitation failed: {e}")),
+    })
+}
+
+fn tools(b: McpServerBuilder) -> McpServerBuilder {
+    let b = fixed(
+        b,
+        "test_simple_text",
+        "Returns a simple text response",
+        CallToolResult::text("This is a simple text response for testing."),
+    );
+    let b = fixed(
+        b,
+        "test_image_content",
+        "Returns an image",
+        CallToolResult::content(vec![Content::image(PNG, "image/png")]),
+    );
+    let b = fixed(
+        b,
+        "test_audio_content",
+        "Returns audio",
+        CallToolResult::content(vec![Content::audio(WAV, "audio/wav")]),
+    );
+    let b = fixed(
+        b,
+        "test_embedded_resource",
+        "Returns an embedded resource",
+        CallToolResult::content(vec![Content::resource(ResourceContents::text(
+            "test://embedded-resource",
+            "text/plain",
+            "This is an embedded resource content.",
+        ))]),
+    );
+    let b = fixed(
+        b,
+        "test_multiple_content_types",
+        "Returns text, an image and a resource",
+        CallToolResult::content(vec![
+            Content::text("Multiple content types test:"),
+            Content::image(PNG, "image/png"),
+            Content::resource(ResourceContents::text(
+                "test://mixed-content-resource",
+                "application/json",
+                r#"{"test":"data","value":123}"#,
+            )),
+        ]),
+    );
+    let b = fixed(
+        b,
+        "test_error_handling",
+        "Always fails",
+        CallToolResult::error("This tool intentionally returns an error for testing"),
+    );
+    b.tool(
+        Tool::new("test_reconnection", "Closes its SSE stream, then answers on the resumed stream"),
+        |_: Value, ctx| async move {
+            // SSE polling (SEP-1699): the client reconnects with Last-Event-ID.
+            ctx.close_sse_stream().await.map_err(|e| RpcError::internal(e.to_string()))?;
+            pause(&ctx, 100).await?;
+            Ok(CallToolResult::text("Reconnection test completed successfully"))
+        },
+    )
+    .tool(Tool::new("test_tool_with_logging", "Logs three messages while it runs"), |_: Value, ctx| async move {
+        for (i, text) in ["Tool execution started", "Tool processing data", "Tool execution completed"].into_iter().enumerate() {
+            if i > 0 {
+                pause(&ctx, 50).await?;
+            }
+            ctx.log(switchboard_core::LogLevel::Info, None, text).await.map_err(|e| RpcError::internal(e.to_string()))?;
+        }
+        Ok(CallToolResult::text("Tool with logging executed successfully"))
+    })
+    .tool(Tool::new("test_tool_with_progress", "Reports progress 0, 50, 100"), |_: Value, ctx| async move {
+        for (i, p) in [0.0, 50.0, 100.0].into_iter().enumerate() {
+            if i > 0 {
+                pause(&ctx, 50).await?;
+            }
+            ctx.progress(p, Some(100.0), None).await.map_err(|e| RpcError::internal(e.to_string()))?;
+        }
+        Ok(CallToolResult::text("Tool with progress executed successfully"))
+    })
+    .tool(
+        Tool::new("test_sampling", "Asks the client's LLM").input_schema(json!({
+            "type": "object",
+            "properties": {"prompt": {"type": "string", "description": "The prompt to send to the LLM"}},
+            "required": ["prompt"]
+        })),
+        |a: PromptArg, ctx| async move {
+            let params = json!({"messages": [{"role": "user", "content": {"type": "text", "text": a.prompt}}], "maxTokens": 100});
+            Ok(match ctx.create_message(params).await {
+                Ok(r) => CallToolResult::text(format!("LLM response: {}", r["content"]["text"].as_str().unwrap_or(""))),
+                Err(e) => CallToolResult::error(format!("sampling failed: {e}")),
+            })
+        },
+    )
+    .tool(
+        Tool::new("test_elicitation", "Asks the user for a username and email").input_schema(json!({
+            "type": "object",
+            "properties": {"message": {"type": "string", "description": "The message to show the user"}},
+            "required": ["message"]
+        })),
+        |a: MessageArg, ctx| async move {
+            let schema = json!({"type": "object", "properties": {
+                "username": {"type": "string", "description": "User's response"},
+                "email": {"type": "string", "description": "User's email address"}},
+                "required": ["username", "email"]});
+            elicit(&ctx, "User response", json!({"message": a.message, "requestedSchema": schema})).await
+        },
+    )
+    .tool(Tool::new("test_elicitation_sep1034_defaults", "Elicits with typed defaults"), |_: Value, ctx| async move {
+        let schema = json!({"type": "object", "properties": {
+            "name": {"type": "string", "description": "User name", "default": "John Doe"},
+            "age": {"type": "integer", "description": "User age", "default": 30},
+            "score": {"type": "number", "description": "User score", "default": 95.5},
+            "status": {"type": "string", "description": "User status", "enum": ["active", "inactive", "pending"], "default": "active"},
+            "verified": {"type": "boolean", "description": "Verification status", "default": true}},
+            "required": []});
+        elicit(&ctx, "Elicitation completed", json!({"message": "Please review and update the form fields with defaults", "requestedSchema": schema})).await
+    })
+    .tool(Tool::new("test_elicitation_sep1330_enums", "Elicits with the five enum styles"), |_: Value, ctx| async move {
+        let schema = json!({"type": "object", "properties": {
+            "untitledSingle": {"type": "string", "description": "Choose an option", "enum": ["option1", "option2", "option3"]},
+            "titledSingle": {"type": "string", "description": "Choose a titled option", "oneOf": [
+                {"const": "value1", "title": "First Option"}, {"const": "value2", "title": "Second Option"}, {"const": "value3", "title": "Third Option"}]},
+            "legacyEnum": {"type": "string", "description": "Choose a legacy option", "enum": ["opt1", "opt2", "opt3"], "enumNames": ["Option One", "Option Two", "Option Three"]},
+            "untitledMulti": {"type": "array", "description": "Choose options", "minItems": 1, "maxItems": 3, "items": {"type": "string", "enum": ["option1", "option2", "option3"]}},
+            "titledMulti": {"type": "array", "description": "Choose titled options", "minItems": 1, "maxItems": 3, "items": {"anyOf": [
+                {"const": "value1", "title": "First Choice"}, {"const": "value2", "title": "Second Choice"}, {"const": "value3", "title": "Third Choice"}]}}},
+            "required": []});
+        elicit(&ctx, "Elicitation completed", json!({"message": "Please select options from the enum fields", "requestedSchema": schema})).await
+    })
+    .tool(
+        Tool::new("json_schema_2020_12_tool", "Tool with JSON Schema 2020-12 features").input_schema(json!({
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "$defs": {"address": {"type": "object", "properties": {"street": {"type": "string"}, "city": {"type": "string"}}}},
+            "properties": {"name": {"type": "string"}, "address": {"$ref": "#/$defs/address"}},
+            "additionalProperties": false
+        })),
+        |args: Value, _ctx| async move { Ok(CallToolResult::text(format!("JSON Schema 2020-12 tool called with: {args}"))) },
+    )
+}
+
+fn resources(b: McpServerBuilder) -> McpServerBuilder {
+    b.text_resource(
+        Resource::new("test://static-text", "Static Text Resource")
+            .description("A static text resource for testing")
+            .mime_type("text/plain"),
+        "This is the content of the static text resource.",
+    )
+    .resource(
+        Resource::new("test://static-binary", "Static Binary Resource")
+            .description("A static binary resource (image) for testing")
+            .mime_type("image/png"),
+        |uri, _ctx| async move {
+            Ok(ReadResourceResult {
+                contents: vec![ResourceContents::blob(uri, "image/png", PNG)],
+            })
+        },
+    )
+    .text_resource(
+        Resource::new("test://watched-resource", "Watched Resource")
+            .description("A resource that can be subscribed to")
+            .mime_type("text/plain"),
+        "Watched resource content",
+    )
+    .resource_template(
+        ResourceTemplate::new("test://template/{id}/data", "Resource Template")
+            .description("A resource template with parameter substitution")
+            .mime_type("application/json"),
+        |uri, vars, _ctx| async move {
+            let id = vars.get("id").cloned().unwrap_or_default();
+            let text =
+                json!({"id": id, "templateTest": true, "data": format!("Data for ID: {id}")})
+                    .to_string();
+            Ok(ReadResourceResult {
+                contents: vec![ResourceContents::text(uri, "application/json", text)],
+            })
+        },
+    )
+    .expect("the template is well formed")
+}
+
+fn prompts(b: McpServerBuilder) -> McpServerBuilder {
+    b.prompt(
+        Prompt::new("test_simple_prompt", "A simple prompt without arguments"),
+        |_, _ctx| async {
+            Ok(GetPromptResult {
+                description: None,
+                messages: vec![PromptMessage::user(Content::text(
+                    "This is a simple prompt for testing.",
+                ))],
+            })
+        },
+    )
+    .prompt(
+        Prompt::new(
+            "test_prompt_with_arguments",
+            "A prompt with required arguments",
+        )
+        .argument("arg1", "First test argument", true)
+        .argument("arg2", "Second test argument", true),
+        |args, _ctx| async move {
+            let text = format!(
+                "Prompt with arguments: arg1='{}', arg2='{}'",
+                args["arg1"], args["arg2"]
+            );
+            Ok(GetPromptResult {
+                description: None,
+                messages: vec![PromptMessage::user(Content::text(text))],
+            })
+        },
+    )
+    .prompt(
+        Prompt::new(
+            "test_prompt_with_embedded_resource",
+            "A prompt that embeds a resource",
+        )
+        .argument("resourceUri", "URI of the resource to embed", true),
+        |args, _ctx| async move {
+            let resource = ResourceContents::text(
+                args["resourceUri"].clone(),
+                "text/plain",
+                "Embedded resource content for testing.",
+            );
+            Ok(GetPromptResult {
+                description: None,
+                messages: vec![
+                    PromptMessage::user(Content::resource(resource)),
+                    PromptMessage::user(Content::text(
+                        "Please process the embedded resource above.",
+                    )),
+                ],
+            })
+        },
+    )
+    .prompt(
+        Prompt::new("test_prompt_with_image", "A prompt with an image"),
+        |_, _ctx| async {
+            Ok(GetPromptResult {
+                description: None,
+                messages: vec![
+                    PromptMessage::user(Content::image(PNG, "image/png")),
+                    PromptMessage::user(Content::text("Please analyze the image above.")),
+                ],
+            })
+        },
+    )
+    .completion(|req, _ctx| async move {
+        let candidates = ["testValue1", "testValue2", "test-alpha", "test-beta"];
+        let values: Vec<String> = candidates
+            .iter()
+            .filter(|c| c.starts_with(&req.argument.value))
+            .map(|c| (*c).to_owned())
+            .collect();
+        Ok(Completion {
+            total: Some(values.len() as u64),
+            values,
+            has_more: false,
+        })
+    })
+}
+
+fn main() {
+    let args = Args::from_env();
+    let builder = McpServerBuilder::new().server_info("mcp-conformance-test-server", "1.0.0");
+    let builder = prompts(resources(tools(builder)));
+    if let Err(e) = serve_http(&args, builder) {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
