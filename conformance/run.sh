@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Runs the official MCP conformance suite against the `conformance` example
+# server, on smol and then on tokio: every server scenario of 0.1.16, and the
+# 2025-11-25 set of 0.2.0-alpha.12 (pending scenarios included). Prints a line
+# per scenario and a last line `conformance: N passed, M failed`; exits
+# non-zero on any failure. No expected-failures list.
+set -uo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(dirname "$here")"
+cd "$here"
+
+# Install the pinned suite and its Node 22 (the machine's Node may be older).
+if ! cmp -s package-lock.json node_modules/.switchboard-lock 2>/dev/null; then
+  npm ci --no-audit --no-fund --loglevel=error >/dev/null || { echo "npm ci failed" >&2; exit 1; }
+  cp package-lock.json node_modules/.switchboard-lock
+fi
+node="$here/node_modules/.bin/node"
+"$node" --version >/dev/null || { echo "node 22 is not installed" >&2; exit 1; }
+
+(cd "$root" && cargo build -q -p examples --bin conformance) || exit 1
+server_bin="$root/target/debug/conformance"
+
+passed=0
+failed=0
+logs="$(mktemp -d)"
+pid=""
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; }
+trap cleanup EXIT
+
+run_suite() { # runtime label package extra-args...
+  local rt="$1" label="$2" pkg="$3"; shift 3
+  local out="$logs/$rt-$label.txt"
+  timeout 900 "$node" "node_modules/$pkg/dist/index.js" server --url "$url" --suite all "$@" >"$out" 2>&1
+  local rc=$?
+  local lines
+  lines=$(sed -n '/=== SUMMARY ===/,$p' "$out" | grep -E '^(✓|✗) ' || true)
+  if [ -z "$lines" ]; then
+    echo "conformance $rt $label: no summary (exit $rc); see below" >&2
+    tail -20 "$out" >&2
+    failed=$((failed + 1))
+    return
+  fi
+  while IFS= read -r line; do
+    local name ok nfail
+    name=$(sed -E 's/^(✓|✗) ([^:]+):.*/\2/' <<<"$line")
+    nfail=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
+    if [[ "$line" == ✓* && "$nfail" == 0 ]]; then ok=passed; passed=$((passed + 1)); else ok=FAILED; failed=$((failed + 1)); fi
+    echo "$rt $label $name: $ok (${line#* $name: })"
+  done <<<"$lines"
+  if [ $rc -ne 0 ] && ! grep -q '^✗' <<<"$lines"; then
+    echo "conformance $rt $label: the suite exited $rc" >&2
+    failed=$((failed + 1))
+  fi
+  if grep -q '^✗' <<<"$lines"; then
+    grep -E 'FAILURE|Error' "$out" | head -20 >&2
+  fi
+}
+
+for rt in smol tokio; do
+  log="$logs/server-$rt.txt"
+  "$server_bin" --runtime "$rt" --addr 127.0.0.1:0 >"$log" 2>&1 &
+  pid=$!
+  url=""
+  for _ in $(seq 1 300); do
+    url=$(grep -oE 'http://127\.0\.0\.1:[0-9]+/mcp' "$log" | head -1)
+    [ -n "$url" ] && break
+    sleep 0.1
+  done
+  if [ -z "$url" ]; then
+    echo "conformance: the $rt server did not start" >&2
+    cat "$log" >&2
+    failed=$((failed + 1))
+    kill "$pid" 2>/dev/null; pid=""
+    continue
+  fi
+  run_suite "$rt" 0.1.16 conformance-0.1
+  run_suite "$rt" 0.2.0-alpha.12 conformance-0.2 --spec-version 2025-11-25
+  kill "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  pid=""
+done
+
+rm -rf "$logs"
+echo "conformance: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
