@@ -216,9 +216,14 @@ pub struct Session {
 impl Session {
     /// Initializes a session (with sampling declared) and sends `initialized`.
     pub fn initialize(addr: SocketAddr, version: &str) -> Self {
+        Self::initialize_with(addr, version, json!({"sampling": {}}))
+    }
+
+    /// Initializes a session declaring `capabilities` and sends `initialized`.
+    pub fn initialize_with(addr: SocketAddr, version: &str, capabilities: Value) -> Self {
         let mut conn = Conn::connect(addr);
         let body = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize",
-            "params": {"protocolVersion": version, "capabilities": {"sampling": {}},
+            "params": {"protocolVersion": version, "capabilities": capabilities,
                        "clientInfo": {"name": "t", "version": "1"}}});
         let reply = conn.request("POST", "/mcp", &POST_HEADERS, &body.to_string());
         assert_eq!(reply.status(), 200, "{reply:?}");
