@@ -6,7 +6,7 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// A JSON-RPC request id: a number or a string, echoed exactly as received.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -216,42 +216,44 @@ pub enum Message {
 impl Message {
     /// Encodes the message as compact JSON bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
-        serde_json::to_vec(&self.to_value()).expect("a JSON value always serializes")
+        serde_json::to_vec(self).expect("a message always serializes")
     }
 
     /// The message as a JSON value.
     pub fn to_value(&self) -> Value {
-        let mut map = Map::new();
-        map.insert("jsonrpc".into(), Value::String("2.0".into()));
+        serde_json::to_value(self).expect("a message always serializes")
+    }
+}
+
+/// Serializes without copying: `jsonrpc` first, then the message's fields.
+impl Serialize for Message {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("jsonrpc", "2.0")?;
         match self {
             Self::Request(r) => {
-                map.insert("id".into(), r.id.to_value());
-                map.insert("method".into(), Value::String(r.method.clone()));
+                map.serialize_entry("id", &r.id)?;
+                map.serialize_entry("method", &r.method)?;
                 if let Some(p) = &r.params {
-                    map.insert("params".into(), p.clone());
+                    map.serialize_entry("params", p)?;
                 }
             }
             Self::Notification(n) => {
-                map.insert("method".into(), Value::String(n.method.clone()));
+                map.serialize_entry("method", &n.method)?;
                 if let Some(p) = &n.params {
-                    map.insert("params".into(), p.clone());
+                    map.serialize_entry("params", p)?;
                 }
             }
             Self::Response(r) => {
-                map.insert(
-                    "id".into(),
-                    r.id.as_ref().map_or(Value::Null, RequestId::to_value),
-                );
+                map.serialize_entry("id", &r.id)?;
                 match &r.outcome {
-                    Ok(v) => map.insert("result".into(), v.clone()),
-                    Err(e) => map.insert(
-                        "error".into(),
-                        serde_json::to_value(e).expect("an error object serializes"),
-                    ),
-                };
+                    Ok(v) => map.serialize_entry("result", v)?,
+                    Err(e) => map.serialize_entry("error", e)?,
+                }
             }
         }
-        Value::Object(map)
+        map.end()
     }
 }
 
@@ -362,12 +364,9 @@ pub fn from_value(value: Value) -> Result<Message, Response> {
 }
 
 /// Encodes a batch of responses as one JSON array.
-pub fn encode_batch(responses: &[Response]) -> Vec<u8> {
-    let items: Vec<Value> = responses
-        .iter()
-        .map(|r| Message::Response(r.clone()).to_value())
-        .collect();
-    serde_json::to_vec(&Value::Array(items)).expect("a JSON value always serializes")
+pub fn encode_batch(responses: Vec<Response>) -> Vec<u8> {
+    let items: Vec<Message> = responses.into_iter().map(Message::Response).collect();
+    serde_json::to_vec(&items).expect("a message always serializes")
 }
 
 #[cfg(test)]

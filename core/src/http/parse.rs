@@ -341,7 +341,7 @@ mod tests {
         let (h, n) = head("POST /mcp?x=1 HTTP/1.1\r\nHost: a\r\n\r\nBODY")
             .unwrap()
             .unwrap();
-        assert_eq!(n, 36);
+        assert_eq!(n, 35);
         assert_eq!(h.path(), "/mcp");
         assert!(h.http11 && h.keep_alive());
     }

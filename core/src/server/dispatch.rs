@@ -106,7 +106,7 @@ impl Shared {
                         let outbound = Outbound {
                             session: session_id,
                             route: Route::Reply(first_id),
-                            bytes: jsonrpc::encode_batch(&responses),
+                            bytes: jsonrpc::encode_batch(responses),
                         };
                         // An undeliverable reply means the client left; the transport knows.
                         let _ = shared.transport.send(outbound).await;
