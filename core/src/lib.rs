@@ -75,7 +75,7 @@ pub use protocol::{
 pub use runtime::{BoxFuture, Runtime};
 pub use server::{
     DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_SESSIONS, DEFAULT_PAGE_SIZE, DEFAULT_REQUEST_TIMEOUT,
-    McpServer, McpServerBuilder, ServerConfig,
+    Dispatcher, McpServer, McpServerBuilder, ServerConfig,
 };
 pub use session::SessionId;
 pub use transport::{

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
-use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
@@ -316,19 +316,66 @@ impl McpServerBuilder {
         self
     }
 
-    /// Builds the server over a transport. Nothing runs until [`McpServer::run`].
+    /// Builds the server over a transport, which it hands a [`Dispatcher`]
+    /// ([`Transport::attach`]). Nothing runs until [`McpServer::run`].
     pub fn build(self, transport: impl Transport) -> McpServer {
-        McpServer {
-            shared: Arc::new(Shared {
-                info: self.info,
-                instructions: self.instructions,
-                config: self.config,
-                registry: RwLock::new(self.registry),
-                sessions: Mutex::new(HashMap::new()),
-                transport: Arc::new(transport),
-                runtime: self.runtime,
-            }),
-        }
+        let shared = Arc::new(Shared {
+            info: self.info,
+            instructions: self.instructions,
+            config: self.config,
+            registry: RwLock::new(self.registry),
+            sessions: Mutex::new(HashMap::new()),
+            transport: Arc::new(transport),
+            runtime: self.runtime,
+        });
+        shared.transport.attach(Dispatcher {
+            shared: Arc::downgrade(&shared),
+        });
+        McpServer { shared }
+    }
+}
+
+/// A direct line from a transport into its server: the transport hands it a
+/// message and gets back the work that message starts (the handler and the
+/// sending of its reply) to drive on its own task, instead of queueing the
+/// message for the serve loop. Holds the server weakly.
+#[derive(Clone)]
+pub struct Dispatcher {
+    shared: Weak<Shared>,
+}
+
+impl fmt::Debug for Dispatcher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Dispatcher")
+            .field("server_alive", &(self.shared.strong_count() > 0))
+            .finish()
+    }
+}
+
+impl Dispatcher {
+    /// Accepts one inbound event, as the serve loop would. Returns the work
+    /// it starts, if any, for the caller to drive to completion; `None` also
+    /// when the server is gone.
+    ///
+    /// Everything but the handler happens before it returns: the request is
+    /// registered in flight, so a cancellation that follows finds it.
+    pub fn dispatch(&self, inbound: crate::Inbound) -> Option<crate::BoxFuture<()>> {
+        self.shared.upgrade()?.accept(inbound)
+    }
+
+    /// [`Dispatcher::dispatch`] for a message already decoded (a transport
+    /// that had to look inside it need not parse it twice).
+    pub fn dispatch_decoded(
+        &self,
+        session: SessionId,
+        decoded: crate::jsonrpc::Decoded,
+    ) -> Option<crate::BoxFuture<()>> {
+        self.shared.upgrade()?.accept_decoded(session, decoded)
+    }
+
+    /// Whether the server still exists.
+    pub fn is_alive(&self) -> bool {
+        self.shared.strong_count() > 0
     }
 }
 

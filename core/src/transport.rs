@@ -12,6 +12,7 @@ use std::io;
 use async_trait::async_trait;
 
 use crate::jsonrpc::RequestId;
+use crate::server::Dispatcher;
 use crate::session::SessionId;
 
 mod memory;
@@ -63,6 +64,9 @@ pub enum Route {
     /// The client resumes with `Last-Event-ID`. Transports without streams
     /// ignore it; its bytes are empty.
     Disconnect(RequestId),
+    /// No message: the request ended without a response (it was cancelled),
+    /// so its reply slot can be freed. Its bytes are empty.
+    Cancelled(RequestId),
 }
 
 /// A message from the server to one session.
@@ -132,4 +136,12 @@ pub trait Transport: Send + Sync + 'static {
     ///
     /// When flushing or closing the underlying stream fails.
     async fn close(&self) -> Result<(), TransportError>;
+
+    /// Called once by [`McpServerBuilder::build`](crate::McpServerBuilder::build)
+    /// with a direct line into the server. A transport may keep it to hand
+    /// messages to the server from its own tasks (saving the queue to the
+    /// serve loop); the default ignores it.
+    fn attach(&self, dispatcher: Dispatcher) {
+        let _ = dispatcher;
+    }
 }

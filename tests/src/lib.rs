@@ -115,7 +115,12 @@ impl TestClient {
             let received = Received {
                 session: out.session,
                 route: out.route,
-                json: serde_json::from_slice(&out.bytes).expect("server sends JSON"),
+                // Route-only markers (Cancelled, Disconnect) carry no bytes.
+                json: if out.bytes.is_empty() {
+                    Value::Null
+                } else {
+                    serde_json::from_slice(&out.bytes).expect("server sends JSON")
+                },
             };
             if pick(&received) {
                 return received;

@@ -331,6 +331,14 @@ fn cancellation_stops_the_handler_and_sends_no_reply() {
                 }
             })
             .await;
+            // The transport is told the request ended without a reply.
+            let marker = f
+                .client
+                .next_where("cancelled marker", |r| {
+                    r.route == Route::Cancelled(RequestId::number(5))
+                })
+                .await;
+            assert_eq!(marker.json, Value::Null);
             // Requests are answered in order of arrival here; the ping's reply
             // coming with nothing for id 5 before or after it shows none was sent.
             f.client.request("S", 6, "ping", json!({})).await;

@@ -29,6 +29,7 @@ on_both_runtimes!(
     get_stream_receives_list_changed,
     last_event_id_replays_exactly_the_missed_events,
     sse_polling_resumes_with_the_result,
+    cancellation_ends_the_call_and_frees_its_id,
     delete_ends_streams_then_404,
     raw_statuses_then_still_serving,
     keep_alive_pipelining_and_chunked_bodies,
@@ -323,6 +324,26 @@ fn last_event_id_replays_exactly_the_missed_events(rt: Rt) {
 }
 
 use tests::client::Event;
+
+fn cancellation_ends_the_call_and_frees_its_id(rt: Rt) {
+    let server = TestServer::start(rt, HttpConfig::default());
+    let s = server.session();
+    let mut call = server.conn();
+    let msg = json!({"jsonrpc": "2.0", "id": 6, "method": "tools/call",
+        "params": {"name": "steps", "arguments": {"gate": "never"}, "_meta": {"progressToken": 1}}});
+    call.send("POST", "/mcp", &s.headers(), &msg.to_string());
+    assert_eq!(call.read_head().status, 200);
+    let _priming = call.next_event().unwrap();
+    // The first progress event shows the handler is running.
+    assert_eq!(call.next_event().unwrap().json()["params"]["progress"], 1.0);
+    let cancel =
+        json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 6}});
+    assert_eq!(s.post(&mut server.conn(), &cancel).status(), 202);
+    // The stream ends with no response.
+    assert!(call.next_event().is_none());
+    // The id can be used again.
+    assert_eq!(s.tool_text(6, "echo", json!({"text": "again"})), "again");
+}
 
 fn sse_polling_resumes_with_the_result(rt: Rt) {
     let server = TestServer::start(rt, HttpConfig::default());

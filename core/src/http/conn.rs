@@ -216,7 +216,13 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
             ended: true,
             events: None,
             delivered: None,
+            driver: None,
         });
+        // Declared before the writes: however this ends, the handler goes on.
+        let mut driver = Driver {
+            job: sse.driver,
+            runtime: Arc::clone(self.runtime),
+        };
         let mut out = Vec::new();
         response.encode_head(http11, keep_alive, &mut out);
         let mut hook = Delivery(sse.delivered);
@@ -250,6 +256,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
                 } = self;
                 let reading = buf.len() <= limit;
                 futures::future::poll_fn(|cx: &mut Context<'_>| {
+                    driver.poll(cx);
                     if let Poll::Ready(ev) = events.as_mut().poll_next(cx) {
                         return Poll::Ready(Wake::Event(ev));
                     }
@@ -302,6 +309,31 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
                 hook.done(delivered);
                 return Ok(keep);
             }
+        }
+    }
+}
+
+/// The handler behind a stream, driven by the connection while it lasts and
+/// spawned on the runtime when the connection ends first.
+struct Driver {
+    job: Option<BoxFuture<()>>,
+    runtime: Arc<dyn Runtime>,
+}
+
+impl Driver {
+    fn poll(&mut self, cx: &mut Context<'_>) {
+        if let Some(job) = self.job.as_mut() {
+            if job.as_mut().poll(cx).is_ready() {
+                self.job = None;
+            }
+        }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        if let Some(job) = self.job.take() {
+            self.runtime.spawn(job);
         }
     }
 }

@@ -10,12 +10,12 @@ use http::{HeaderName, HeaderValue, Method, StatusCode};
 use super::config::ReplyMode;
 use super::parse::RequestHead;
 use super::response::{Body, Response};
-use super::sse::{SseBody, StreamEvent, encode_event, encode_priming};
-use super::transport::{HttpState, STANDALONE, SlotError, request_ids};
+use super::sse::{DeliveredHook, SseBody, StreamEvent, encode_event, encode_priming};
+use super::transport::{HttpState, STANDALONE, SlotError, decoded_request_ids};
 use crate::jsonrpc::{self, Decoded, ErrorCode, Message};
 use crate::protocol::ProtocolVersion;
+use crate::runtime::BoxFuture;
 use crate::session::SessionId;
-use crate::transport::Inbound;
 
 /// The session header (the spec spells it `MCP-Session-Id` from 2025-11-25).
 pub const SESSION_HEADER: HeaderName = HeaderName::from_static("mcp-session-id");
@@ -212,16 +212,15 @@ async fn post(state: &Arc<HttpState>, head: &RequestHead, body: Vec<u8>) -> Resp
             "batches are only accepted in sessions at 2025-03-26",
         );
     }
-    let ids = request_ids(&body);
+    let ids = decoded_request_ids(&decoded);
     if ids.is_empty() {
-        return match state
-            .push(Inbound::Message {
-                session: session_id,
-                bytes: body,
-            })
-            .await
-        {
-            Ok(()) => Response::empty(StatusCode::ACCEPTED),
+        return match state.deliver(session_id, decoded, body).await {
+            Ok(job) => {
+                if let Some(job) = job {
+                    job.await;
+                }
+                Response::empty(StatusCode::ACCEPTED)
+            }
             Err(_) => shutting_down(),
         };
     }
@@ -236,16 +235,9 @@ async fn post(state: &Arc<HttpState>, head: &RequestHead, body: Vec<u8>) -> Resp
         }
         Err(_) => return session_not_found(),
     };
-    if state
-        .push(Inbound::Message {
-            session: session_id.clone(),
-            bytes: body,
-        })
-        .await
-        .is_err()
-    {
+    let Ok(job) = state.deliver(session_id.clone(), decoded, body).await else {
         return shutting_down();
-    }
+    };
     let mode = match (accepts.json, accepts.sse) {
         (true, false) => Mode::JsonOnly,
         (false, true) => Mode::Sse,
@@ -254,7 +246,7 @@ async fn post(state: &Arc<HttpState>, head: &RequestHead, body: Vec<u8>) -> Resp
             _ => Mode::Auto,
         },
     };
-    let mut response = reply(state, &session_id, version, stream, events, mode).await;
+    let mut response = reply(state, &session_id, version, stream, events, mode, job).await;
     if initialize.is_some() {
         let failed = match &response.body {
             Body::Full(b) => serde_json::from_slice::<serde_json::Value>(b)
@@ -290,6 +282,25 @@ enum Mode {
     JsonOnly,
 }
 
+/// Waits for the next event of a stream while driving the handler that
+/// produces it (when the server runs it on this task). `None` when the
+/// stream closed: cancelled, disconnected, or the session ended.
+async fn next_event(
+    job: &mut Option<BoxFuture<()>>,
+    events: &async_channel::Receiver<StreamEvent>,
+) -> Option<StreamEvent> {
+    let mut recv = std::pin::pin!(events.recv());
+    futures::future::poll_fn(|cx| {
+        if let Some(j) = job.as_mut() {
+            if j.as_mut().poll(cx).is_ready() {
+                *job = None;
+            }
+        }
+        recv.as_mut().poll(cx).map(Result::ok)
+    })
+    .await
+}
+
 async fn reply(
     state: &Arc<HttpState>,
     session: &SessionId,
@@ -297,61 +308,59 @@ async fn reply(
     stream: u64,
     events: async_channel::Receiver<StreamEvent>,
     mode: Mode,
+    mut job: Option<BoxFuture<()>>,
 ) -> Response {
+    let release = |state: &Arc<HttpState>| -> DeliveredHook {
+        let state = Arc::clone(state);
+        let session = session.clone();
+        Box::new(move |delivered| state.release(&session, stream, delivered))
+    };
     if mode == Mode::JsonOnly {
         // Related messages cannot reach a JSON-only client; only the reply can.
-        while let Ok(event) = events.recv().await {
+        while let Some(event) = next_event(&mut job, &events).await {
             if event.last {
                 state.release(session, stream, true);
                 return Response::json(StatusCode::OK, event.bytes.to_vec());
             }
         }
-        return session_not_found();
+        return closed_before_reply(state, session);
     }
     let mut initial = Vec::new();
     if version >= ProtocolVersion::V2025_11_25 {
         encode_priming(stream, 0, state.config.sse_retry.as_millis(), &mut initial);
     }
-    let mut ended = false;
+    let mut events = Some(events);
     if mode == Mode::Auto {
         // Hold the reply until the result or the first related message decides.
-        let Ok(first) = events.recv().await else {
-            if state.session(session).is_none() {
-                // The session ended (DELETE or expiry) before the reply.
-                return session_not_found();
+        match next_event(&mut job, events.as_ref().expect("set above")).await {
+            Some(first) if first.last => {
+                state.release(session, stream, true);
+                return Response::json(StatusCode::OK, first.bytes.to_vec());
             }
-            // The handler closed the stream before sending anything (SSE
-            // polling): send the priming event so the client can resume.
-            let state_for_hook = Arc::clone(state);
-            let session_for_hook = session.clone();
-            return sse_response(SseBody {
-                stream,
-                initial,
-                ended: false,
-                events: None,
-                delivered: Some(Box::new(move |delivered| {
-                    state_for_hook.release(&session_for_hook, stream, delivered)
-                })),
-            });
-        };
-        if first.last {
-            state.release(session, stream, true);
-            return Response::json(StatusCode::OK, first.bytes.to_vec());
+            Some(first) => encode_event(stream, &first, &mut initial),
+            None if state.session(session).is_none() => return session_not_found(),
+            // Closed before anything was sent: the handler ended the
+            // connection (SSE polling) or the request was cancelled. The
+            // priming event lets the client resume.
+            None => events = None,
         }
-        encode_event(stream, &first, &mut initial);
-        ended = first.last;
     }
-    let state_for_hook = Arc::clone(state);
-    let session_for_hook = session.clone();
     sse_response(SseBody {
         stream,
         initial,
-        ended,
-        events: (!ended).then_some(events),
-        delivered: Some(Box::new(move |delivered| {
-            state_for_hook.release(&session_for_hook, stream, delivered)
-        })),
+        ended: false,
+        events,
+        delivered: Some(release(state)),
+        driver: job,
     })
+}
+
+fn closed_before_reply(state: &HttpState, session: &SessionId) -> Response {
+    if state.session(session).is_none() {
+        return session_not_found();
+    }
+    // Cancelled: there is no reply to give.
+    Response::empty(StatusCode::ACCEPTED)
 }
 
 fn sse_response(body: SseBody) -> Response {
@@ -422,6 +431,7 @@ fn get(state: &Arc<HttpState>, head: &RequestHead) -> Response {
                 state_for_hook.release(&session_id, number, delivered);
             }
         })),
+        driver: None,
     })
 }
 
@@ -431,12 +441,7 @@ async fn delete(state: &Arc<HttpState>, head: &RequestHead) -> Response {
         Err(refusal) => return refusal,
     };
     state.remove_session(&session_id);
-    // The engine cancels the session's handlers; if it is gone, so is everything.
-    let _ = state
-        .push(Inbound::Closed {
-            session: session_id,
-        })
-        .await;
+    state.deliver_closed(session_id).await;
     Response::empty(StatusCode::OK)
 }
 

@@ -15,7 +15,6 @@ use super::response::Response;
 use super::transport::{HttpServerTransport, HttpState};
 use crate::jsonrpc::ErrorCode;
 use crate::runtime::{BoxFuture, Runtime};
-use crate::transport::Inbound;
 
 /// A shutdown signal: cheap to clone, triggered once, seen by every clone.
 #[derive(Clone, Debug)]
@@ -162,8 +161,7 @@ impl HttpService {
                 return;
             }
             for session in self.state.expire(Instant::now()) {
-                // Only fails when the server stopped; then nothing is left to cancel.
-                let _ = self.state.push(Inbound::Closed { session }).await;
+                self.state.deliver_closed(session).await;
             }
         }
     }

@@ -31,6 +31,9 @@ pub struct SseBody {
     /// Live events; the stream ends when this closes or yields a last event.
     pub(crate) events: Option<async_channel::Receiver<StreamEvent>>,
     pub(crate) delivered: Option<DeliveredHook>,
+    /// The handler producing the events, driven by the connection; spawned
+    /// if the connection ends first (a disconnect is not a cancellation).
+    pub(crate) driver: Option<crate::runtime::BoxFuture<()>>,
 }
 
 impl fmt::Debug for SseBody {

@@ -9,7 +9,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Instant;
 
 use async_trait::async_trait;
@@ -18,6 +18,8 @@ use super::config::HttpConfig;
 use super::sse::{Stream, StreamEvent};
 use crate::jsonrpc::{self, Decoded, Message, RequestId};
 use crate::protocol::ProtocolVersion;
+use crate::runtime::BoxFuture;
+use crate::server::Dispatcher;
 use crate::session::SessionId;
 use crate::transport::{Inbound, Outbound, Route, Transport, TransportError};
 
@@ -53,6 +55,8 @@ impl HttpSession {
 
 pub(crate) struct HttpState {
     pub(crate) config: HttpConfig,
+    /// The server's direct line, once built over this transport.
+    dispatcher: OnceLock<Dispatcher>,
     inbound_tx: async_channel::Sender<Inbound>,
     inbound_rx: async_channel::Receiver<Inbound>,
     sessions: Mutex<HashMap<SessionId, Arc<HttpSession>>>,
@@ -95,6 +99,7 @@ impl HttpServerTransport {
         Self {
             state: Arc::new(HttpState {
                 config,
+                dispatcher: OnceLock::new(),
                 inbound_tx,
                 inbound_rx,
                 sessions: Mutex::new(HashMap::new()),
@@ -164,12 +169,17 @@ impl HttpServerTransport {
 /// The ids of the requests in a body (single or batch); empty for bodies of
 /// notifications and responses only.
 pub(crate) fn request_ids(bytes: &[u8]) -> Vec<RequestId> {
+    decoded_request_ids(&jsonrpc::decode(bytes))
+}
+
+/// [`request_ids`] of a decoded body.
+pub(crate) fn decoded_request_ids(decoded: &Decoded) -> Vec<RequestId> {
     let id = |m: &Result<Message, _>| match m {
         Ok(Message::Request(r)) => Some(r.id.clone()),
         _ => None,
     };
-    match jsonrpc::decode(bytes) {
-        Decoded::Single(m) => id(&m).into_iter().collect(),
+    match decoded {
+        Decoded::Single(m) => id(m).into_iter().collect(),
         Decoded::Batch(items) => items.iter().filter_map(id).collect(),
     }
 }
@@ -188,6 +198,42 @@ impl HttpState {
             .send(inbound)
             .await
             .map_err(|_| TransportError::Closed)
+    }
+
+    /// Hands a message to the server: straight through its dispatcher when
+    /// it has one (the returned work is the caller's to drive), else queued
+    /// for its serve loop.
+    ///
+    /// # Errors
+    ///
+    /// [`TransportError::Closed`] when the server is gone.
+    pub(crate) async fn deliver(
+        &self,
+        session: SessionId,
+        decoded: Decoded,
+        bytes: Vec<u8>,
+    ) -> Result<Option<BoxFuture<()>>, TransportError> {
+        match self.dispatcher.get() {
+            Some(d) if d.is_alive() => Ok(d.dispatch_decoded(session, decoded)),
+            Some(_) => Err(TransportError::Closed),
+            None => self
+                .push(Inbound::Message { session, bytes })
+                .await
+                .map(|()| None),
+        }
+    }
+
+    /// Tells the server a session ended.
+    pub(crate) async fn deliver_closed(&self, session: SessionId) {
+        match self.dispatcher.get() {
+            Some(d) => {
+                if let Some(job) = d.dispatch(Inbound::Closed { session }) {
+                    job.await;
+                }
+            }
+            // Fails only when the server stopped; then nothing is left to cancel.
+            None => drop(self.push(Inbound::Closed { session }).await),
+        }
     }
 
     pub(crate) fn open_session(&self, version: ProtocolVersion) -> Option<SessionId> {
@@ -321,6 +367,15 @@ impl HttpState {
                 false,
             ),
             Route::Unrelated => (STANDALONE, false),
+            Route::Cancelled(id) => {
+                // The request will never be answered: free its slot and end
+                // the response that waits on it.
+                if let Some(number) = st.by_request.remove(id) {
+                    st.by_request.retain(|_, s| *s != number);
+                    st.streams.remove(&number);
+                }
+                return Ok(());
+            }
             Route::Disconnect(id) => {
                 let number = *st.by_request.get(id).ok_or(TransportError::NoReplySlot)?;
                 if let Some(stream) = st.streams.get_mut(&number) {
@@ -356,6 +411,11 @@ impl Transport for HttpServerTransport {
 
     async fn send(&self, message: Outbound) -> Result<(), TransportError> {
         self.state.route(message)
+    }
+
+    fn attach(&self, dispatcher: Dispatcher) {
+        // Only the first server built over this transport gets the direct line.
+        let _ = self.state.dispatcher.set(dispatcher);
     }
 
     async fn close(&self) -> Result<(), TransportError> {

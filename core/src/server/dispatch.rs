@@ -38,31 +38,49 @@ impl Shared {
     /// Accepts one inbound event. Returns the work it starts (a handler and
     /// the sending of its reply), which the caller runs concurrently.
     pub(crate) fn accept(self: &Arc<Self>, inbound: Inbound) -> Option<BoxFuture<()>> {
-        let (session_id, bytes) = match inbound {
-            Inbound::Message { session, bytes } => (session, bytes),
+        match inbound {
+            Inbound::Message { session, bytes } => {
+                self.accept_decoded(session, jsonrpc::decode(&bytes))
+            }
             Inbound::Closed { session } => {
                 self.close_session(&session);
-                return None;
+                None
             }
             Inbound::TooLarge { session, limit } => {
                 let error = RpcError::invalid_request(format!(
                     "message exceeds the limit of {limit} bytes"
                 ));
-                return Some(self.reply(session, Response::err(None, error)));
+                Some(self.reply(session, Response::err(None, error)))
             }
-        };
+        }
+    }
+
+    /// Accepts one decoded message (or batch) in a session.
+    pub(crate) fn accept_decoded(
+        self: &Arc<Self>,
+        session_id: SessionId,
+        decoded: Decoded,
+    ) -> Option<BoxFuture<()>> {
         let session = self.sessions().get(&session_id).cloned();
-        match jsonrpc::decode(&bytes) {
+        match decoded {
             Decoded::Single(Err(response)) => Some(self.reply(session_id, response)),
             Decoded::Single(Ok(message)) => {
+                let request_id = match &message {
+                    Message::Request(r) => Some(r.id.clone()),
+                    _ => None,
+                };
                 match self.accept_message(&session_id, session.as_ref(), message, false) {
                     Step::Done => None,
                     Step::Reply(response) => Some(self.reply(session_id, response)),
                     Step::Work(work) => {
                         let shared = Arc::clone(self);
                         Some(Box::pin(async move {
-                            if let Some(response) = work.await {
-                                shared.send_reply(session_id, response).await;
+                            match (work.await, request_id) {
+                                (Some(response), _) => {
+                                    shared.send_reply(session_id, response).await
+                                }
+                                (None, Some(id)) => shared.send_cancelled(session_id, id).await,
+                                (None, None) => {}
                             }
                         }))
                     }
@@ -110,6 +128,8 @@ impl Shared {
                         };
                         // An undeliverable reply means the client left; the transport knows.
                         let _ = shared.transport.send(outbound).await;
+                    } else if let Some(id) = first_id {
+                        shared.send_cancelled(session_id, id).await;
                     }
                 }))
             }
@@ -129,6 +149,17 @@ impl Shared {
             bytes: Message::Response(response).to_bytes(),
         };
         // An undeliverable reply means the client left; the transport knows.
+        let _ = self.transport.send(outbound).await;
+    }
+
+    /// Tells the transport a request ended without a response.
+    async fn send_cancelled(&self, session: SessionId, id: RequestId) {
+        let outbound = Outbound {
+            session,
+            route: Route::Cancelled(id),
+            bytes: Vec::new(),
+        };
+        // Only a transport with reply slots cares; a failure frees nothing more.
         let _ = self.transport.send(outbound).await;
     }
 

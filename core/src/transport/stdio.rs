@@ -141,7 +141,7 @@ where
     }
 
     async fn send(&self, message: Outbound) -> Result<(), TransportError> {
-        if matches!(message.route, Route::Disconnect(_)) {
+        if matches!(message.route, Route::Disconnect(_) | Route::Cancelled(_)) {
             return Ok(());
         }
         let mut line = message.bytes;
