@@ -17,14 +17,33 @@ use crate::protocol::{LogLevel, ProtocolVersion};
 
 /// Identifies a session: the `Mcp-Session-Id` over HTTP, a fixed name over stdio.
 ///
-/// Cheap to clone.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct SessionId(Arc<str>);
+/// Cheap to clone. Ids of up to 38 bytes (ours are 32) are stored inline, so
+/// the session tables hash and compare them without chasing a pointer.
+#[derive(Clone)]
+pub struct SessionId(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    Inline { len: u8, bytes: [u8; INLINE] },
+    Shared(Arc<str>),
+}
+
+const INLINE: usize = 38;
 
 impl SessionId {
     /// Wraps a string as a session id.
-    pub fn new(id: impl Into<Arc<str>>) -> Self {
-        Self(id.into())
+    pub fn new(id: impl AsRef<str>) -> Self {
+        let id = id.as_ref();
+        if id.len() <= INLINE {
+            let mut bytes = [0u8; INLINE];
+            bytes[..id.len()].copy_from_slice(id.as_bytes());
+            Self(Repr::Inline {
+                len: id.len() as u8,
+                bytes,
+            })
+        } else {
+            Self(Repr::Shared(id.into()))
+        }
     }
 
     /// Mints an id from the operating system's CSPRNG: 128 random bits as 32
@@ -34,31 +53,66 @@ impl SessionId {
     ///
     /// Fails only when the operating system has no randomness to give.
     pub fn random() -> Result<Self, getrandom::Error> {
-        let mut bytes = [0u8; 16];
-        getrandom::fill(&mut bytes)?;
-        let mut s = String::with_capacity(32);
-        for b in bytes {
-            s.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
-            s.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
+        let mut random = [0u8; 16];
+        getrandom::fill(&mut random)?;
+        let mut hex = [0u8; 32];
+        for (i, b) in random.into_iter().enumerate() {
+            hex[2 * i] = b"0123456789abcdef"[usize::from(b >> 4)];
+            hex[2 * i + 1] = b"0123456789abcdef"[usize::from(b & 15)];
         }
-        Ok(Self(s.into()))
+        Ok(Self::new(
+            std::str::from_utf8(&hex).expect("hex digits are ASCII"),
+        ))
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        match &self.0 {
+            Repr::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            Repr::Shared(s) => s.as_bytes(),
+        }
     }
 
     /// The id as a string.
     pub fn as_str(&self) -> &str {
-        &self.0
+        std::str::from_utf8(self.as_bytes()).expect("built from a str")
+    }
+}
+
+impl PartialEq for SessionId {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for SessionId {}
+
+impl std::hash::Hash for SessionId {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_bytes().hash(state);
+    }
+}
+
+impl PartialOrd for SessionId {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for SessionId {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_bytes().cmp(other.as_bytes())
     }
 }
 
 impl fmt::Debug for SessionId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SessionId({})", self.0)
+        write!(f, "SessionId({})", self.as_str())
     }
 }
 
 impl fmt::Display for SessionId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
@@ -140,6 +194,17 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(a.as_str().len(), 32);
         assert!(a.as_str().bytes().all(|c| (0x21..=0x7e).contains(&c)));
+    }
+
+    #[test]
+    fn inline_and_shared_ids_compare_by_content() {
+        let long = "x".repeat(100);
+        assert_eq!(SessionId::new(&long).as_str(), long);
+        assert_eq!(SessionId::new("abc"), SessionId::new(String::from("abc")));
+        assert_ne!(SessionId::new("abc"), SessionId::new("abd"));
+        let mut set = HashSet::new();
+        set.insert(SessionId::new(&long));
+        assert!(set.contains(&SessionId::new(&long)));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use super::config::ReplyMode;
 use super::parse::RequestHead;
 use super::response::{Body, Response};
 use super::sse::{DeliveredHook, SseBody, StreamEvent, encode_event, encode_priming};
-use super::transport::{HttpState, STANDALONE, SlotError, decoded_request_ids};
+use super::transport::{HttpSession, HttpState, STANDALONE, decoded_request_ids};
 use crate::jsonrpc::{self, Decoded, ErrorCode, Message};
 use crate::protocol::ProtocolVersion;
 use crate::runtime::BoxFuture;
@@ -139,7 +139,7 @@ pub(crate) async fn handle(state: &Arc<HttpState>, head: RequestHead, body: Vec<
 fn session_of(
     state: &HttpState,
     head: &RequestHead,
-) -> Result<(SessionId, Arc<super::transport::HttpSession>), Response> {
+) -> Result<(SessionId, Arc<HttpSession>), Response> {
     let id = head
         .header(SESSION_HEADER)
         .ok_or_else(|| bad_request("bad request: missing Mcp-Session-Id header"))?;
@@ -188,9 +188,9 @@ async fn post(state: &Arc<HttpState>, head: &RequestHead, body: Vec<u8>) -> Resp
         ),
         _ => None,
     };
-    let (session_id, version) = match initialize {
+    let (session_id, session) = match initialize {
         Some(version) => match state.open_session(version) {
-            Some(id) => (id, version),
+            Some(opened) => opened,
             None => {
                 return Response::rpc_error(
                     StatusCode::SERVICE_UNAVAILABLE,
@@ -201,11 +201,11 @@ async fn post(state: &Arc<HttpState>, head: &RequestHead, body: Vec<u8>) -> Resp
             }
         },
         None => match session_of(state, head) {
-            Ok((id, session)) => (id, session.version),
+            Ok(found) => found,
             Err(refusal) => return refusal,
         },
     };
-    if matches!(decoded, Decoded::Batch(_)) && !version.allows_batches() {
+    if matches!(decoded, Decoded::Batch(_)) && !session.version.allows_batches() {
         return Response::rpc_error(
             StatusCode::BAD_REQUEST,
             ErrorCode::INVALID_REQUEST,
@@ -224,16 +224,15 @@ async fn post(state: &Arc<HttpState>, head: &RequestHead, body: Vec<u8>) -> Resp
             Err(_) => shutting_down(),
         };
     }
-    let (stream, events) = match state.open_stream(&session_id, &ids) {
+    let (stream, events) = match session.open_stream(&ids, state.config.replay_events) {
         Ok(opened) => opened,
-        Err(SlotError::DuplicateId) => {
+        Err(_) => {
             return Response::rpc_error(
                 StatusCode::BAD_REQUEST,
                 ErrorCode::INVALID_REQUEST,
                 "request id already in flight",
             );
         }
-        Err(_) => return session_not_found(),
     };
     let Ok(job) = state.deliver(session_id.clone(), decoded, body).await else {
         return shutting_down();
@@ -246,7 +245,7 @@ async fn post(state: &Arc<HttpState>, head: &RequestHead, body: Vec<u8>) -> Resp
             _ => Mode::Auto,
         },
     };
-    let mut response = reply(state, &session_id, version, stream, events, mode, job).await;
+    let mut response = reply(state, &session_id, &session, stream, events, mode, job).await;
     if initialize.is_some() {
         let failed = match &response.body {
             Body::Full(b) => serde_json::from_slice::<serde_json::Value>(b)
@@ -303,30 +302,30 @@ async fn next_event(
 
 async fn reply(
     state: &Arc<HttpState>,
-    session: &SessionId,
-    version: ProtocolVersion,
+    session_id: &SessionId,
+    session: &Arc<HttpSession>,
     stream: u64,
     events: async_channel::Receiver<StreamEvent>,
     mode: Mode,
     mut job: Option<BoxFuture<()>>,
 ) -> Response {
-    let release = |state: &Arc<HttpState>| -> DeliveredHook {
-        let state = Arc::clone(state);
-        let session = session.clone();
-        Box::new(move |delivered| state.release(&session, stream, delivered))
+    let retained = state.config.retained_streams;
+    let release = || -> DeliveredHook {
+        let session = Arc::clone(session);
+        Box::new(move |delivered| session.release(stream, delivered, retained))
     };
     if mode == Mode::JsonOnly {
         // Related messages cannot reach a JSON-only client; only the reply can.
         while let Some(event) = next_event(&mut job, &events).await {
             if event.last {
-                state.release(session, stream, true);
+                session.release(stream, true, retained);
                 return Response::json(StatusCode::OK, event.bytes.to_vec());
             }
         }
-        return closed_before_reply(state, session);
+        return closed_before_reply(state, session_id);
     }
     let mut initial = Vec::new();
-    if version >= ProtocolVersion::V2025_11_25 {
+    if session.version >= ProtocolVersion::V2025_11_25 {
         encode_priming(stream, 0, state.config.sse_retry.as_millis(), &mut initial);
     }
     let mut events = Some(events);
@@ -334,11 +333,11 @@ async fn reply(
         // Hold the reply until the result or the first related message decides.
         match next_event(&mut job, events.as_ref().expect("set above")).await {
             Some(first) if first.last => {
-                state.release(session, stream, true);
+                session.release(stream, true, retained);
                 return Response::json(StatusCode::OK, first.bytes.to_vec());
             }
             Some(first) => encode_event(stream, &first, &mut initial),
-            None if state.session(session).is_none() => return session_not_found(),
+            None if state.session(session_id).is_none() => return session_not_found(),
             // Closed before anything was sent: the handler ended the
             // connection (SSE polling) or the request was cancelled. The
             // priming event lets the client resume.
@@ -350,7 +349,7 @@ async fn reply(
         initial,
         ended: false,
         events,
-        delivered: Some(release(state)),
+        delivered: Some(release()),
         driver: job,
     })
 }
@@ -375,7 +374,7 @@ fn get(state: &Arc<HttpState>, head: &RequestHead) -> Response {
             "not acceptable: accept text/event-stream",
         );
     }
-    let (session_id, session) = match session_of(state, head) {
+    let (_, session) = match session_of(state, head) {
         Ok(found) => found,
         Err(refusal) => return refusal,
     };
@@ -420,7 +419,7 @@ fn get(state: &Arc<HttpState>, head: &RequestHead) -> Response {
         }
     };
     drop(st);
-    let state_for_hook = Arc::clone(state);
+    let retained = state.config.retained_streams;
     sse_response(SseBody {
         stream: number,
         initial,
@@ -428,7 +427,7 @@ fn get(state: &Arc<HttpState>, head: &RequestHead) -> Response {
         events,
         delivered: Some(Box::new(move |delivered| {
             if number != STANDALONE {
-                state_for_hook.release(&session_id, number, delivered);
+                session.release(number, delivered, retained);
             }
         })),
         driver: None,

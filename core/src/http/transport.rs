@@ -51,6 +51,56 @@ impl HttpSession {
     pub(crate) fn state(&self) -> MutexGuard<'_, Streams> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
+
+    /// Opens a stream for the requests `ids` and attaches the caller to it
+    /// (a channel of `capacity` events).
+    pub(crate) fn open_stream(
+        &self,
+        ids: &[RequestId],
+        capacity: usize,
+    ) -> Result<(u64, async_channel::Receiver<StreamEvent>), SlotError> {
+        let mut st = self.state();
+        st.last_active = Instant::now();
+        if ids.iter().any(|id| st.by_request.contains_key(id)) {
+            return Err(SlotError::DuplicateId);
+        }
+        let number = st.next_stream;
+        st.next_stream += 1;
+        for id in ids {
+            st.by_request.insert(id.clone(), number);
+        }
+        let mut stream = Stream::default();
+        let rx = stream.attach(capacity);
+        st.streams.insert(number, stream);
+        Ok((number, rx))
+    }
+
+    /// Called when a connection stops listening to a stream: forgets the
+    /// stream if its final event reached the client, otherwise keeps a
+    /// finished one (at most `retained` per session) for resumption.
+    pub(crate) fn release(&self, stream: u64, delivered: bool, retained: usize) {
+        let mut st = self.state();
+        if delivered {
+            st.streams.remove(&stream);
+            st.undelivered.retain(|&s| s != stream);
+        } else if st.streams.get(&stream).is_some_and(|s| s.finished)
+            && !st.undelivered.contains(&stream)
+        {
+            st.undelivered.push_back(stream);
+            st.evict_undelivered(retained);
+        }
+    }
+}
+
+impl Streams {
+    /// Forgets the oldest finished streams past `retained`.
+    fn evict_undelivered(&mut self, retained: usize) {
+        while self.undelivered.len() > retained {
+            if let Some(old) = self.undelivered.pop_front() {
+                self.streams.remove(&old);
+            }
+        }
+    }
 }
 
 pub(crate) struct HttpState {
@@ -130,7 +180,7 @@ impl HttpServerTransport {
     ///
     /// `None` when the session cap is reached or the OS has no randomness.
     pub fn open_session(&self, version: ProtocolVersion) -> Option<SessionId> {
-        self.state.open_session(version)
+        self.state.open_session(version).map(|(id, _)| id)
     }
 
     /// Sends one message (or batch) in a session and waits for its reply,
@@ -154,7 +204,9 @@ impl HttpServerTransport {
         }
         let (_, events) = self
             .state
-            .open_stream(&session, &ids)
+            .session(&session)
+            .ok_or(TransportError::UnknownSession)?
+            .open_stream(&ids, self.state.config.replay_events)
             .map_err(|_| TransportError::UnknownSession)?;
         self.state.push(Inbound::Message { session, bytes }).await?;
         loop {
@@ -236,7 +288,10 @@ impl HttpState {
         }
     }
 
-    pub(crate) fn open_session(&self, version: ProtocolVersion) -> Option<SessionId> {
+    pub(crate) fn open_session(
+        &self,
+        version: ProtocolVersion,
+    ) -> Option<(SessionId, Arc<HttpSession>)> {
         let id = SessionId::random().ok()?;
         let session = Arc::new(HttpSession {
             version,
@@ -252,8 +307,8 @@ impl HttpState {
         if sessions.len() >= self.config.max_sessions {
             return None;
         }
-        sessions.insert(id.clone(), session);
-        Some(id)
+        sessions.insert(id.clone(), Arc::clone(&session));
+        Some((id, session))
     }
 
     /// Ends a session on the HTTP side: every listener's response ends.
@@ -267,56 +322,6 @@ impl HttpState {
             }
         }
         removed.is_some()
-    }
-
-    /// Opens a stream for the requests `ids` and attaches the caller to it.
-    pub(crate) fn open_stream(
-        &self,
-        session: &SessionId,
-        ids: &[RequestId],
-    ) -> Result<(u64, async_channel::Receiver<StreamEvent>), SlotError> {
-        let session = self.session(session).ok_or(SlotError::UnknownSession)?;
-        let mut st = session.state();
-        st.last_active = Instant::now();
-        if ids.iter().any(|id| st.by_request.contains_key(id)) {
-            return Err(SlotError::DuplicateId);
-        }
-        let number = st.next_stream;
-        st.next_stream += 1;
-        for id in ids {
-            st.by_request.insert(id.clone(), number);
-        }
-        let mut stream = Stream::default();
-        let rx = stream.attach(self.config.replay_events);
-        st.streams.insert(number, stream);
-        Ok((number, rx))
-    }
-
-    /// Called when a connection stops listening to a stream: forgets the
-    /// stream if its final event reached the client, otherwise keeps a
-    /// finished one (bounded) for resumption.
-    pub(crate) fn release(&self, session: &SessionId, stream: u64, delivered: bool) {
-        let Some(session) = self.session(session) else {
-            return;
-        };
-        let mut st = session.state();
-        if delivered {
-            st.streams.remove(&stream);
-            st.undelivered.retain(|&s| s != stream);
-        } else if st.streams.get(&stream).is_some_and(|s| s.finished)
-            && !st.undelivered.contains(&stream)
-        {
-            st.undelivered.push_back(stream);
-            self.evict_undelivered(&mut st);
-        }
-    }
-
-    fn evict_undelivered(&self, st: &mut Streams) {
-        while st.undelivered.len() > self.config.retained_streams {
-            if let Some(old) = st.undelivered.pop_front() {
-                st.streams.remove(&old);
-            }
-        }
     }
 
     /// Records activity on a session; false if it does not exist.
@@ -393,7 +398,7 @@ impl HttpState {
         stream.push(message.bytes.into(), last, cap);
         if last && !stream.attached() {
             st.undelivered.push_back(number);
-            self.evict_undelivered(&mut st);
+            st.evict_undelivered(self.config.retained_streams);
         }
         Ok(())
     }
