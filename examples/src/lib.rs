@@ -85,7 +85,9 @@ where
     Fut: std::future::Future,
 {
     match choice {
-        RuntimeChoice::Smol => smol::block_on(serve(Arc::new(switchboard_smol::SmolRuntime))),
+        RuntimeChoice::Smol => {
+            smol::block_on(serve(Arc::new(switchboard_smol::SmolRuntime::global())))
+        }
         RuntimeChoice::Tokio => {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -118,12 +120,18 @@ pub fn serve_http(
         let _ = std::io::stdout().flush();
     };
     match args.runtime {
-        RuntimeChoice::Smol => smol::block_on(async {
-            let server = switchboard_smol::HttpServer::bind(addr, builder, config).await?;
-            announce(server.url()?);
-            server.run().await?;
-            Ok(())
-        }),
+        RuntimeChoice::Smol => {
+            // One executor, run on this thread: tasks, timers and I/O all here.
+            let ex = Arc::new(smol::Executor::new());
+            let runtime = switchboard_smol::SmolRuntime::with_executor(Arc::clone(&ex));
+            smol::block_on(ex.run(async {
+                let server =
+                    switchboard_smol::HttpServer::bind_with(addr, builder, config, runtime).await?;
+                announce(server.url()?);
+                server.run().await?;
+                Ok(())
+            }))
+        }
         RuntimeChoice::Tokio => {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()

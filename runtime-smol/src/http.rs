@@ -57,9 +57,24 @@ impl HttpServer {
         builder: McpServerBuilder,
         config: HttpConfig,
     ) -> io::Result<Self> {
+        Self::bind_with(addr, builder, config, SmolRuntime::global()).await
+    }
+
+    /// [`HttpServer::bind`] with tasks spawned through `runtime` (an
+    /// executor of your own, say).
+    ///
+    /// # Errors
+    ///
+    /// When the address cannot be bound.
+    pub async fn bind_with(
+        addr: SocketAddr,
+        builder: McpServerBuilder,
+        config: HttpConfig,
+        runtime: SmolRuntime,
+    ) -> io::Result<Self> {
         let listener = TcpListener::bind(addr).await?;
         let transport = HttpServerTransport::new(config);
-        let runtime = Arc::new(SmolRuntime);
+        let runtime = Arc::new(runtime);
         let server = builder.runtime(runtime.clone()).build(transport.clone());
         let service = HttpService::new(&transport, runtime);
         Ok(Self {

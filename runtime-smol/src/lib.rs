@@ -16,13 +16,14 @@
 //! smol::block_on(async {
 //!     let server = McpServerBuilder::new()
 //!         .server_info("demo", "1.0.0")
-//!         .runtime(Arc::new(SmolRuntime))
+//!         .runtime(Arc::new(SmolRuntime::global()))
 //!         .build(stdio());
 //!     server.run().await.unwrap();
 //! });
 //! ```
 #![forbid(unsafe_code)]
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use switchboard_core::{BoxFuture, Runtime, StdioTransport};
@@ -32,13 +33,35 @@ mod http;
 pub use http::{DEFAULT_ADDR, DEFAULT_GRACE, HttpServer};
 
 /// The core's [`Runtime`] on smol: tasks go to smol's global executor
-/// (`smol::spawn`), timers to async-io.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct SmolRuntime;
+/// (`smol::spawn`) or to an executor of your own, timers to async-io.
+///
+/// An executor of your own that you run with `smol::block_on(ex.run(..))`
+/// keeps everything on that thread: the cheapest setup on one core.
+#[derive(Clone, Debug, Default)]
+pub struct SmolRuntime {
+    executor: Option<Arc<smol::Executor<'static>>>,
+}
+
+impl SmolRuntime {
+    /// Spawns on smol's global executor.
+    pub fn global() -> Self {
+        Self::default()
+    }
+
+    /// Spawns on `executor`; whoever runs it (`executor.run(..)`) runs the tasks.
+    pub fn with_executor(executor: Arc<smol::Executor<'static>>) -> Self {
+        Self {
+            executor: Some(executor),
+        }
+    }
+}
 
 impl Runtime for SmolRuntime {
     fn spawn(&self, future: BoxFuture<()>) {
-        smol::spawn(future).detach();
+        match &self.executor {
+            Some(ex) => ex.spawn(future).detach(),
+            None => smol::spawn(future).detach(),
+        }
     }
 
     fn sleep(&self, duration: Duration) -> BoxFuture<()> {

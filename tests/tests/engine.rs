@@ -161,7 +161,7 @@ where
         let (transport, client) = memory_pair(1024);
         let mut b = builder(&gates, &flags).config(config);
         if spawned {
-            b = b.runtime(Arc::new(SmolRuntime));
+            b = b.runtime(Arc::new(SmolRuntime::global()));
         }
         let server = b.build(transport);
         let serving = smol::spawn({

@@ -23,10 +23,14 @@ fn main() -> std::io::Result<()> {
             Ok(CallToolResult::text(a.text))
         });
     let config = HttpConfig::default().max_sessions(1_000_000).max_connections(100_000);
-    smol::block_on(async {
-        let server = switchboard_smol::HttpServer::bind(addr.parse().expect("ADDR"), builder, config).await?;
+    // One executor on this thread: tasks, timers and I/O all here.
+    let ex = std::sync::Arc::new(smol::Executor::new());
+    let runtime = switchboard_smol::SmolRuntime::with_executor(ex.clone());
+    smol::block_on(ex.run(async {
+        let server =
+            switchboard_smol::HttpServer::bind_with(addr.parse().expect("ADDR"), builder, config, runtime).await?;
         println!("listening on {}", server.url()?);
         std::io::stdout().flush()?;
         server.run().await.map_err(std::io::Error::other)
-    })
+    }))
 }

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use http::header::{ACCEPT, ALLOW, CONTENT_TYPE, HOST, ORIGIN};
+use http::header::ALLOW;
 use http::{HeaderName, HeaderValue, Method, StatusCode};
 
 use super::config::ReplyMode;
@@ -35,38 +35,29 @@ fn accepts(head: &RequestHead) -> Accepts {
         json: false,
         sse: false,
     };
-    let values: Vec<&str> = head
-        .headers
-        .get_all(ACCEPT)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .collect();
-    if values.is_empty() {
+    if head.header_bytes("accept").is_none() {
         // No Accept header means anything is acceptable (RFC 9110 §12.5.1).
         return Accepts {
             json: true,
             sse: true,
         };
     }
-    for item in values.iter().flat_map(|v| v.split(',')) {
-        let media = item
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        match media.as_str() {
-            "*/*" => (a.json, a.sse) = (true, true),
-            "application/json" | "application/*" => a.json = true,
-            "text/event-stream" | "text/*" => a.sse = true,
-            _ => {}
+    for item in head.header_values("accept").flat_map(|v| v.split(',')) {
+        let media = item.split(';').next().unwrap_or("").trim();
+        let is = |m: &str| media.eq_ignore_ascii_case(m);
+        if is("*/*") {
+            (a.json, a.sse) = (true, true);
+        } else if is("application/json") || is("application/*") {
+            a.json = true;
+        } else if is("text/event-stream") || is("text/*") {
+            a.sse = true;
         }
     }
     a
 }
 
 fn is_json(head: &RequestHead) -> bool {
-    head.header(CONTENT_TYPE).is_some_and(|ct| {
+    head.header("content-type").is_some_and(|ct| {
         ct.split(';')
             .next()
             .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
@@ -91,7 +82,7 @@ pub(crate) async fn handle(state: &Arc<HttpState>, head: RequestHead, body: Vec<
     if head.path() != config.path {
         return Response::text(StatusCode::NOT_FOUND, "not found");
     }
-    match head.header(HOST) {
+    match head.header("host") {
         Some(host) if config.allowed_hosts.allows_host(host) => {}
         _ => {
             return Response::rpc_error(
@@ -101,11 +92,8 @@ pub(crate) async fn handle(state: &Arc<HttpState>, head: RequestHead, body: Vec<
             );
         }
     }
-    if let Some(origin) = head.headers.get(ORIGIN) {
-        if !origin
-            .to_str()
-            .is_ok_and(|o| config.allowed_origins.allows_origin(o))
-        {
+    if let Some(origin) = head.header_bytes("origin") {
+        if !std::str::from_utf8(origin).is_ok_and(|o| config.allowed_origins.allows_origin(o)) {
             return Response::rpc_error(
                 StatusCode::FORBIDDEN,
                 ErrorCode::SERVER_BUSY,
@@ -119,10 +107,10 @@ pub(crate) async fn handle(state: &Arc<HttpState>, head: RequestHead, body: Vec<
     }
     // Absent means 2025-03-26 (the spec's rule); any supported value is accepted,
     // even one that differs from the session's (clients do send that).
-    if let Some(v) = head.headers.get(VERSION_HEADER) {
-        if v.to_str()
+    if let Some(v) = head.header_bytes(VERSION_HEADER.as_str()) {
+        if std::str::from_utf8(v)
             .ok()
-            .and_then(|v| v.parse::<ProtocolVersion>().ok())
+            .and_then(|v| v.trim().parse::<ProtocolVersion>().ok())
             .is_none()
         {
             return bad_request("unsupported MCP-Protocol-Version");
@@ -141,7 +129,7 @@ fn session_of(
     head: &RequestHead,
 ) -> Result<(SessionId, Arc<HttpSession>), Response> {
     let id = head
-        .header(SESSION_HEADER)
+        .header(SESSION_HEADER.as_str())
         .ok_or_else(|| bad_request("bad request: missing Mcp-Session-Id header"))?;
     let id = SessionId::new(id);
     let session = state.touch(&id).ok_or_else(session_not_found)?;
@@ -381,7 +369,7 @@ fn get(state: &Arc<HttpState>, head: &RequestHead) -> Response {
     let cap = state.config.replay_events;
     let mut st = session.state();
     let resume = head
-        .header(LAST_EVENT_ID)
+        .header(LAST_EVENT_ID.as_str())
         .and_then(super::sse::parse_event_id)
         .filter(|(number, _)| st.streams.contains_key(number));
     let mut initial = Vec::new();

@@ -4,8 +4,10 @@
 //! Incomplete input is `Ok(None)` / "not done yet", never an error; an error
 //! always maps to one HTTP status.
 
-use http::header::{CONNECTION, CONTENT_LENGTH, EXPECT, TRANSFER_ENCODING};
-use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use std::mem::MaybeUninit;
+use std::ops::Range;
+
+use http::{Method, StatusCode};
 
 use super::config::HttpConfig;
 
@@ -44,17 +46,17 @@ impl HttpError {
     }
 }
 
-/// A parsed request head.
+/// A parsed request head: one copy of the head's bytes plus the ranges of
+/// its parts, so parsing allocates a fixed few buffers, never one per header.
 #[derive(Clone, Debug)]
 pub struct RequestHead {
     /// The method.
     pub method: Method,
-    /// The request target (path and query).
-    pub target: String,
     /// True for HTTP/1.1, false for HTTP/1.0.
     pub http11: bool,
-    /// The headers.
-    pub headers: HeaderMap,
+    raw: Vec<u8>,
+    target: Range<usize>,
+    headers: Vec<(Range<usize>, Range<usize>)>,
 }
 
 /// How the body is delimited.
@@ -67,23 +69,48 @@ pub enum Framing {
 }
 
 impl RequestHead {
-    /// A header's value as text, if present and visible ASCII.
-    pub fn header(&self, name: impl http::header::AsHeaderName) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
+    /// The request target (path and query).
+    pub fn target(&self) -> &str {
+        std::str::from_utf8(&self.raw[self.target.clone()]).unwrap_or("")
     }
 
     /// The path without the query string.
     pub fn path(&self) -> &str {
-        self.target.split('?').next().unwrap_or("")
+        self.target().split('?').next().unwrap_or("")
+    }
+
+    /// Every value of a header (name compared case-insensitively), raw.
+    pub fn header_bytes_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
+        self.headers
+            .iter()
+            .filter(move |(n, _)| self.raw[n.clone()].eq_ignore_ascii_case(name.as_bytes()))
+            .map(|(_, v)| &self.raw[v.clone()])
+    }
+
+    /// The first value of a header, raw.
+    pub fn header_bytes(&self, name: &str) -> Option<&[u8]> {
+        self.headers
+            .iter()
+            .find(|(n, _)| self.raw[n.clone()].eq_ignore_ascii_case(name.as_bytes()))
+            .map(|(_, v)| &self.raw[v.clone()])
+    }
+
+    /// The first value of a header as text; `None` if absent or not UTF-8.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.header_bytes(name)
+            .and_then(|v| std::str::from_utf8(v).ok())
+    }
+
+    /// Every value of a header that is UTF-8 text.
+    pub fn header_values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.header_bytes_all(name)
+            .filter_map(|v| std::str::from_utf8(v).ok())
     }
 
     /// Whether the connection may carry another request after this one.
     pub fn keep_alive(&self) -> bool {
         let has = |token: &str| {
-            self.headers
-                .get_all(CONNECTION)
-                .iter()
-                .filter_map(|v| v.to_str().ok())
+            self.header_values("connection")
                 .flat_map(|v| v.split(','))
                 .any(|t| t.trim().eq_ignore_ascii_case(token))
         };
@@ -98,7 +125,7 @@ impl RequestHead {
     pub fn expects_continue(&self) -> bool {
         self.http11
             && self
-                .header(EXPECT)
+                .header("expect")
                 .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
     }
 
@@ -110,13 +137,10 @@ impl RequestHead {
     /// a transfer coding other than chunked, or both headers at once (a
     /// request-smuggling vector, RFC 9112 §6.3).
     pub fn framing(&self) -> Result<Framing, HttpError> {
-        let te: Vec<&HeaderValue> = self.headers.get_all(TRANSFER_ENCODING).iter().collect();
-        let cl: Vec<&HeaderValue> = self.headers.get_all(CONTENT_LENGTH).iter().collect();
+        let te: Vec<&[u8]> = self.header_bytes_all("transfer-encoding").collect();
+        let cl: Vec<&[u8]> = self.header_bytes_all("content-length").collect();
         if !te.is_empty() {
-            let chunked = te.len() == 1
-                && te[0]
-                    .to_str()
-                    .is_ok_and(|v| v.trim().eq_ignore_ascii_case("chunked"));
+            let chunked = te.len() == 1 && te[0].trim_ascii().eq_ignore_ascii_case(b"chunked");
             if !chunked || !cl.is_empty() || !self.http11 {
                 return Err(HttpError::Malformed);
             }
@@ -124,8 +148,7 @@ impl RequestHead {
         }
         match cl.as_slice() {
             [] => Ok(Framing::Length(0)),
-            [v] => v
-                .to_str()
+            [v] => std::str::from_utf8(v)
                 .ok()
                 .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
                 .and_then(|s| s.parse().ok())
@@ -135,6 +158,9 @@ impl RequestHead {
         }
     }
 }
+
+/// Header slots kept on the stack; a larger `max_headers` knob uses the heap.
+const STACK_HEADERS: usize = 64;
 
 /// Parses a request head from the front of `buf`.
 ///
@@ -149,9 +175,16 @@ pub fn parse_head(
     buf: &[u8],
     config: &HttpConfig,
 ) -> Result<Option<(RequestHead, usize)>, HttpError> {
-    let mut headers = vec![httparse::EMPTY_HEADER; config.max_headers];
-    let mut req = httparse::Request::new(&mut headers);
-    let status = match req.parse(buf) {
+    let mut stack = [MaybeUninit::<httparse::Header<'_>>::uninit(); STACK_HEADERS];
+    let mut heap = Vec::new();
+    let slots: &mut [MaybeUninit<httparse::Header<'_>>] = if config.max_headers <= STACK_HEADERS {
+        &mut stack[..config.max_headers]
+    } else {
+        heap.resize(config.max_headers, MaybeUninit::uninit());
+        &mut heap
+    };
+    let mut req = httparse::Request::new(&mut []);
+    let status = match req.parse_with_uninit_headers(buf, slots) {
         Ok(s) => s,
         Err(httparse::Error::TooManyHeaders) => return Err(HttpError::TooManyHeaders),
         Err(_) => return Err(HttpError::Malformed),
@@ -168,17 +201,24 @@ pub fn parse_head(
     };
     let method = Method::from_bytes(req.method.unwrap_or("").as_bytes())
         .map_err(|_| HttpError::Malformed)?;
-    let mut map = HeaderMap::with_capacity(req.headers.len());
-    for h in req.headers.iter() {
-        let name = HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| HttpError::Malformed)?;
-        let value = HeaderValue::from_bytes(h.value).map_err(|_| HttpError::Malformed)?;
-        map.append(name, value);
-    }
+    // httparse hands out slices of `buf`; keep their offsets into one copy.
+    let base = buf.as_ptr() as usize;
+    let range = |part: &[u8]| {
+        let start = part.as_ptr() as usize - base;
+        start..start + part.len()
+    };
+    let target = req.path.map_or(0..0, |p| range(p.as_bytes()));
+    let headers = req
+        .headers
+        .iter()
+        .map(|h| (range(h.name.as_bytes()), range(h.value)))
+        .collect();
     let head = RequestHead {
         method,
-        target: req.path.unwrap_or("/").to_owned(),
         http11: req.version == Some(1),
-        headers: map,
+        raw: buf[..len].to_vec(),
+        target,
+        headers,
     };
     Ok(Some((head, len)))
 }

@@ -100,34 +100,42 @@ impl Response {
     /// delimited by closing the connection. `keep_alive` adds
     /// `Connection: close` when false.
     pub(crate) fn encode_head(&self, http11: bool, keep_alive: bool, out: &mut Vec<u8>) {
-        let mut head = String::with_capacity(160);
+        let body_len = match &self.body {
+            Body::Full(b) => b.len(),
+            _ => 0,
+        };
+        out.reserve(160 + body_len);
         let reason = self.status.canonical_reason().unwrap_or("");
-        let _ = write!(head, "HTTP/1.1 {} {}\r\n", self.status.as_u16(), reason);
+        let _ = write!(
+            VecWriter(out),
+            "HTTP/1.1 {} {}\r\n",
+            self.status.as_u16(),
+            reason
+        );
         for (name, value) in &self.headers {
-            head.push_str(name.as_str());
-            head.push_str(": ");
-            head.push_str(value.to_str().unwrap_or(""));
-            head.push_str("\r\n");
+            out.extend_from_slice(name.as_str().as_bytes());
+            out.extend_from_slice(b": ");
+            out.extend_from_slice(value.as_bytes());
+            out.extend_from_slice(b"\r\n");
         }
         match &self.body {
-            Body::Empty => head.push_str("content-length: 0\r\n"),
+            Body::Empty => out.extend_from_slice(b"content-length: 0\r\n"),
             Body::Full(b) => {
-                let _ = write!(head, "content-length: {}\r\n", b.len());
+                let _ = write!(VecWriter(out), "content-length: {}\r\n", b.len());
             }
             Body::Sse(_) => {
-                head.push_str("content-type: text/event-stream\r\ncache-control: no-cache\r\nx-accel-buffering: no\r\n");
+                out.extend_from_slice(b"content-type: text/event-stream\r\ncache-control: no-cache\r\nx-accel-buffering: no\r\n");
                 if http11 {
-                    head.push_str("transfer-encoding: chunked\r\n");
+                    out.extend_from_slice(b"transfer-encoding: chunked\r\n");
                 }
             }
         }
         if !keep_alive {
-            head.push_str("connection: close\r\n");
+            out.extend_from_slice(b"connection: close\r\n");
         } else if !http11 {
-            head.push_str("connection: keep-alive\r\n");
+            out.extend_from_slice(b"connection: keep-alive\r\n");
         }
-        head.push_str("\r\n");
-        out.extend_from_slice(head.as_bytes());
+        out.extend_from_slice(b"\r\n");
         if let Body::Full(b) = &self.body {
             out.extend_from_slice(b);
         }

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Runs every load mode against every echo server in one run, then a memory
+# run per server, and writes results/results.md and results/chart.svg.
+#
+#   bash bench/run.sh [SECONDS_PER_RUN]     # default 10
+#
+# Servers are pinned to core 0 and the load generator to core 1 (taskset);
+# 64 connections, a 2 s warm-up; every run is bounded in time and all traffic
+# goes to 127.0.0.1.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+cd "$here"
+secs="${1:-10}"
+conns=64
+out="$here/results"
+mkdir -p "$out"
+raw="$out/raw.txt"
+: >"$raw"
+
+cargo build --release -q
+bin="$here/target/release"
+
+pid=""
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; }
+trap cleanup EXIT
+
+start_server() { # binary -> sets pid and url
+  local log
+  log="$(mktemp)"
+  taskset -c 0 "$bin/$1" 127.0.0.1:0 >"$log" 2>&1 &
+  pid=$!
+  url=""
+  for _ in $(seq 1 100); do
+    url=$(grep -oE 'http://127\.0\.0\.1:[0-9]+/mcp' "$log" | head -1 || true)
+    [ -n "$url" ] && break
+    sleep 0.1
+  done
+  [ -n "$url" ] || { echo "$1 did not start" >&2; cat "$log" >&2; exit 1; }
+}
+
+stop_server() {
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  pid=""
+}
+
+for server in switchboard-smol:echo-smol switchboard-tokio:echo-tokio rmcp:echo-rmcp; do
+  name="${server%%:*}"
+  binary="${server#*:}"
+  for mode in one many churn; do
+    start_server "$binary"
+    line=$(taskset -c 1 timeout $((secs + 120)) "$bin/loadgen" --url "$url" --mode "$mode" \
+      --concurrency "$conns" --duration "$secs" --warmup 2 --sessions 1000 --pid "$pid")
+    stop_server
+    echo "server=$name $line" | tee -a "$raw"
+  done
+  start_server "$binary"
+  line=$(taskset -c 1 timeout 300 "$bin/loadgen" --url "$url" --mode sessions --sessions 10000 \
+    --concurrency "$conns" --pid "$pid")
+  stop_server
+  echo "server=$name $line" | tee -a "$raw"
+  echo "server=$name mode=binary bytes=$(stat -c %s "$bin/$binary")" | tee -a "$raw"
+done
+
+machine="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+python3 "$here/report.py" "$raw" "$out" "$(date -u +%Y-%m-%d)" "$machine" "bash bench/run.sh $secs"
+cat "$out/results.md"
