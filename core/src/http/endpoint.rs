@@ -212,15 +212,12 @@ async fn post(state: &Arc<HttpState>, head: &RequestHead, body: Vec<u8>) -> Resp
             Err(_) => shutting_down(),
         };
     }
-    let (stream, events) = match session.open_stream(&ids, state.config.replay_events) {
-        Ok(opened) => opened,
-        Err(_) => {
-            return Response::rpc_error(
-                StatusCode::BAD_REQUEST,
-                ErrorCode::INVALID_REQUEST,
-                "request id already in flight",
-            );
-        }
+    let Ok((stream, events)) = session.open_stream(&ids, state.config.replay_events) else {
+        return Response::rpc_error(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::INVALID_REQUEST,
+            "request id already in flight",
+        );
     };
     let Ok(job) = state.deliver(session_id.clone(), decoded, body).await else {
         return shutting_down();
