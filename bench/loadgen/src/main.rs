@@ -86,12 +86,21 @@ impl Conn {
     async fn open(args: &Args) -> std::io::Result<Self> {
         let stream = TcpStream::connect(args.addr).await?;
         stream.set_nodelay(true)?;
-        Ok(Self { stream, buf: Vec::with_capacity(8192), host: args.addr.to_string(), path: args.path.clone() })
+        Ok(Self {
+            stream,
+            buf: Vec::with_capacity(8192),
+            host: args.addr.to_string(),
+            path: args.path.clone(),
+        })
     }
 
     async fn fill(&mut self) -> Result<(), String> {
         let mut chunk = [0u8; 16384];
-        let n = self.stream.read(&mut chunk).await.map_err(|e| e.to_string())?;
+        let n = self
+            .stream
+            .read(&mut chunk)
+            .await
+            .map_err(|e| e.to_string())?;
         if n == 0 {
             return Err("connection closed".into());
         }
@@ -99,7 +108,12 @@ impl Conn {
         Ok(())
     }
 
-    async fn request(&mut self, method: &str, session: Option<&str>, body: Option<&Value>) -> Result<Reply, String> {
+    async fn request(
+        &mut self,
+        method: &str,
+        session: Option<&str>,
+        body: Option<&Value>,
+    ) -> Result<Reply, String> {
         let mut req = format!(
             "{method} {} HTTP/1.1\r\nhost: {}\r\naccept: application/json, text/event-stream\r\nmcp-protocol-version: 2025-11-25\r\n",
             self.path, self.host
@@ -109,11 +123,17 @@ impl Conn {
         }
         let body = body.map(Value::to_string).unwrap_or_default();
         if method == "POST" {
-            req.push_str(&format!("content-type: application/json\r\ncontent-length: {}\r\n", body.len()));
+            req.push_str(&format!(
+                "content-type: application/json\r\ncontent-length: {}\r\n",
+                body.len()
+            ));
         }
         req.push_str("\r\n");
         req.push_str(&body);
-        self.stream.write_all(req.as_bytes()).await.map_err(|e| e.to_string())?;
+        self.stream
+            .write_all(req.as_bytes())
+            .await
+            .map_err(|e| e.to_string())?;
         self.read_reply().await
     }
 
@@ -124,12 +144,24 @@ impl Conn {
             match resp.parse(&self.buf).map_err(|e| e.to_string())? {
                 httparse::Status::Complete(n) => {
                     let get = |name: &str| {
-                        resp.headers.iter().find(|h| h.name.eq_ignore_ascii_case(name)).map(|h| String::from_utf8_lossy(h.value).into_owned())
+                        resp.headers
+                            .iter()
+                            .find(|h| h.name.eq_ignore_ascii_case(name))
+                            .map(|h| String::from_utf8_lossy(h.value).into_owned())
                     };
                     let len = get("content-length").map(|v| v.parse::<usize>().unwrap_or(0));
-                    let chunked = get("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked"));
-                    let sse = get("content-type").is_some_and(|v| v.starts_with("text/event-stream"));
-                    break (resp.code.unwrap_or(0), get("mcp-session-id"), len, chunked, sse, n);
+                    let chunked =
+                        get("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked"));
+                    let sse =
+                        get("content-type").is_some_and(|v| v.starts_with("text/event-stream"));
+                    break (
+                        resp.code.unwrap_or(0),
+                        get("mcp-session-id"),
+                        len,
+                        chunked,
+                        sse,
+                        n,
+                    );
                 }
                 httparse::Status::Partial => self.fill().await?,
             }
@@ -142,7 +174,11 @@ impl Conn {
                     self.fill().await?;
                     continue;
                 };
-                let size = usize::from_str_radix(std::str::from_utf8(&self.buf[..line]).unwrap_or("").trim(), 16).map_err(|e| e.to_string())?;
+                let size = usize::from_str_radix(
+                    std::str::from_utf8(&self.buf[..line]).unwrap_or("").trim(),
+                    16,
+                )
+                .map_err(|e| e.to_string())?;
                 if self.buf.len() < line + 2 + size + 2 {
                     self.fill().await?;
                     continue;
@@ -165,13 +201,25 @@ impl Conn {
         } else if sse {
             String::from_utf8_lossy(&body)
                 .split("\n\n")
-                .flat_map(|event| event.lines().filter_map(|l| l.strip_prefix("data:")).map(str::trim).filter(|d| !d.is_empty()).map(str::to_owned).collect::<Vec<_>>())
+                .flat_map(|event| {
+                    event
+                        .lines()
+                        .filter_map(|l| l.strip_prefix("data:"))
+                        .map(str::trim)
+                        .filter(|d| !d.is_empty())
+                        .map(str::to_owned)
+                        .collect::<Vec<_>>()
+                })
                 .map(|d| serde_json::from_str(&d).map_err(|e| e.to_string()))
                 .collect::<Result<_, _>>()?
         } else {
             vec![serde_json::from_slice(&body).map_err(|e| e.to_string())?]
         };
-        Ok(Reply { status, session, messages })
+        Ok(Reply {
+            status,
+            session,
+            messages,
+        })
     }
 
     async fn initialize(&mut self) -> Result<String, String> {
@@ -180,7 +228,13 @@ impl Conn {
         let r = self.request("POST", None, Some(&init)).await?;
         check(&r, 200, 0, None)?;
         let session = r.session.ok_or("no session id")?;
-        let r = self.request("POST", Some(&session), Some(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))).await?;
+        let r = self
+            .request(
+                "POST",
+                Some(&session),
+                Some(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"})),
+            )
+            .await?;
         if r.status != 202 {
             return Err(format!("initialized: status {}", r.status));
         }
@@ -216,7 +270,12 @@ fn cpu_seconds(pid: u32) -> f64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
     let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     // Fields 14 and 15 (utime, stime) are 11 and 12 after the command name.
     (ticks(11) + ticks(12)) / clock_ticks()
 }
@@ -253,8 +312,19 @@ struct Totals {
 }
 
 /// One worker: its own connection, operations until `end`; records after `record_from`.
-async fn worker(args: Args, index: usize, sessions: std::sync::Arc<Vec<String>>, record_from: Instant, end: Instant) -> Totals {
-    let mut t = Totals { ops: 0, errors: 0, first_error: None, hist: Histogram::new_with_bounds(1, 60_000_000, 3).unwrap() };
+async fn worker(
+    args: Args,
+    index: usize,
+    sessions: std::sync::Arc<Vec<String>>,
+    record_from: Instant,
+    end: Instant,
+) -> Totals {
+    let mut t = Totals {
+        ops: 0,
+        errors: 0,
+        first_error: None,
+        hist: Histogram::new_with_bounds(1, 60_000_000, 3).unwrap(),
+    };
     let mut conn = match Conn::open(&args).await {
         Ok(c) => Some(c),
         Err(e) => {
@@ -336,17 +406,24 @@ async fn main() {
         let pid = args.pid.expect("--mode sessions needs --pid");
         tokio::time::sleep(Duration::from_millis(200)).await;
         let (idle, _) = memory_kib(pid);
-        let sessions = create_sessions(&args, args.sessions).await.expect("sessions created");
+        let sessions = create_sessions(&args, args.sessions)
+            .await
+            .expect("sessions created");
         // Let the server settle (lazy frees, background tasks).
         tokio::time::sleep(Duration::from_millis(500)).await;
         let (after, hwm) = memory_kib(pid);
         let per = (after.saturating_sub(idle) * 1024) as f64 / sessions.len() as f64;
-        println!("mode=sessions sessions={} idle_rss_kib={idle} rss_kib={after} hwm_kib={hwm} bytes_per_session={per:.0}", sessions.len());
+        println!(
+            "mode=sessions sessions={} idle_rss_kib={idle} rss_kib={after} hwm_kib={hwm} bytes_per_session={per:.0}",
+            sessions.len()
+        );
         return;
     }
     let sessions = match args.mode.as_str() {
         "one" => create_sessions(&args, 1).await.expect("a session"),
-        "many" => create_sessions(&args, args.sessions).await.expect("sessions"),
+        "many" => create_sessions(&args, args.sessions)
+            .await
+            .expect("sessions"),
         "churn" => vec![String::new()],
         other => panic!("unknown mode {other}"),
     };
@@ -357,11 +434,22 @@ async fn main() {
     let cpu_at = |pid: Option<u32>| pid.map(cpu_seconds).unwrap_or(0.0);
     let mut workers = Vec::new();
     for i in 0..args.concurrency {
-        workers.push(tokio::spawn(worker(args.clone(), i, sessions.clone(), record_from, end)));
+        workers.push(tokio::spawn(worker(
+            args.clone(),
+            i,
+            sessions.clone(),
+            record_from,
+            end,
+        )));
     }
     tokio::time::sleep_until(record_from.into()).await;
     let cpu_start = cpu_at(args.pid);
-    let mut total = Totals { ops: 0, errors: 0, first_error: None, hist: Histogram::new_with_bounds(1, 60_000_000, 3).unwrap() };
+    let mut total = Totals {
+        ops: 0,
+        errors: 0,
+        first_error: None,
+        hist: Histogram::new_with_bounds(1, 60_000_000, 3).unwrap(),
+    };
     for w in workers {
         let t = w.await.expect("worker");
         total.ops += t.ops;
@@ -374,7 +462,11 @@ async fn main() {
     let cpu = cpu_at(args.pid) - cpu_start;
     let secs = args.duration.as_secs_f64();
     let (rss, hwm) = args.pid.map(memory_kib).unwrap_or((0, 0));
-    let cpu_us = if total.ops > 0 { cpu * 1e6 / total.ops as f64 } else { 0.0 };
+    let cpu_us = if total.ops > 0 {
+        cpu * 1e6 / total.ops as f64
+    } else {
+        0.0
+    };
     println!(
         "mode={} ops={} rps={:.0} p50_us={} p99_us={} max_us={} errors={} cpu_us_per_op={cpu_us:.1} rss_kib={rss} hwm_kib={hwm}",
         args.mode,
