@@ -119,12 +119,53 @@ impl fmt::Display for SessionId {
 /// The answer to a server→client request.
 pub(crate) type Answer = Result<Value, RpcError>;
 
+/// The client capabilities that server→client requests depend on.
+#[derive(Debug, Clone, Copy, Default)]
+struct ClientCapabilities {
+    sampling: bool,
+    elicitation: bool,
+    roots: bool,
+}
+
+/// Requests in flight in one session: a few at a time, so a vector searched
+/// in order beats a hash table (one small allocation, reused).
+#[derive(Debug, Default)]
+pub(crate) struct InFlightTable(Vec<(RequestId, AbortHandle)>);
+
+impl InFlightTable {
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub(crate) fn get(&self, id: &RequestId) -> Option<&AbortHandle> {
+        self.0.iter().find(|(i, _)| i == id).map(|(_, h)| h)
+    }
+
+    pub(crate) fn contains(&self, id: &RequestId) -> bool {
+        self.get(id).is_some()
+    }
+
+    pub(crate) fn insert(&mut self, id: RequestId, handle: AbortHandle) {
+        self.0.push((id, handle));
+    }
+
+    pub(crate) fn remove(&mut self, id: &RequestId) {
+        if let Some(i) = self.0.iter().position(|(i, _)| i == id) {
+            self.0.swap_remove(i);
+        }
+    }
+
+    fn into_handles(self) -> impl Iterator<Item = AbortHandle> {
+        self.0.into_iter().map(|(_, h)| h)
+    }
+}
+
 /// One initialized session.
 #[derive(Debug)]
 pub(crate) struct Session {
     pub(crate) id: SessionId,
     pub(crate) version: ProtocolVersion,
-    pub(crate) client_capabilities: Value,
+    client_capabilities: ClientCapabilities,
     state: Mutex<SessionState>,
 }
 
@@ -134,17 +175,26 @@ pub(crate) struct SessionState {
     pub(crate) closed: bool,
     pub(crate) log_level: Option<LogLevel>,
     pub(crate) subscriptions: HashSet<String>,
-    pub(crate) in_flight: HashMap<RequestId, AbortHandle>,
+    pub(crate) in_flight: InFlightTable,
     pub(crate) pending: HashMap<RequestId, oneshot::Sender<Answer>>,
     pub(crate) next_request_id: i64,
 }
 
 impl Session {
-    pub(crate) fn new(id: SessionId, version: ProtocolVersion, client_capabilities: Value) -> Self {
+    pub(crate) fn new(
+        id: SessionId,
+        version: ProtocolVersion,
+        client_capabilities: &Value,
+    ) -> Self {
+        let has = |name: &str| client_capabilities.get(name).is_some();
         Self {
             id,
             version,
-            client_capabilities,
+            client_capabilities: ClientCapabilities {
+                sampling: has("sampling"),
+                elicitation: has("elicitation"),
+                roots: has("roots"),
+            },
             state: Mutex::new(SessionState::default()),
         }
     }
@@ -162,7 +212,13 @@ impl Session {
 
     /// Whether the client declared a capability (`sampling`, `roots`, …).
     pub(crate) fn client_has(&self, capability: &str) -> bool {
-        self.client_capabilities.get(capability).is_some()
+        let caps = &self.client_capabilities;
+        match capability {
+            "sampling" => caps.sampling,
+            "elicitation" => caps.elicitation,
+            "roots" => caps.roots,
+            _ => false,
+        }
     }
 
     /// Marks the session closed: aborts its handlers and fails its pending
@@ -176,7 +232,7 @@ impl Session {
                 std::mem::take(&mut st.pending),
             )
         };
-        for handle in in_flight.into_values() {
+        for handle in in_flight.into_handles() {
             handle.abort();
         }
         drop(pending);
@@ -209,7 +265,7 @@ mod tests {
 
     #[test]
     fn log_filter_follows_level() {
-        let s = Session::new(SessionId::new("s"), ProtocolVersion::LATEST, Value::Null);
+        let s = Session::new(SessionId::new("s"), ProtocolVersion::LATEST, &Value::Null);
         assert!(s.logs(LogLevel::Debug));
         s.state().log_level = Some(LogLevel::Warning);
         assert!(!s.logs(LogLevel::Info));

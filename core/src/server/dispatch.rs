@@ -238,7 +238,7 @@ impl Shared {
         let (abort, registration) = AbortHandle::new_pair();
         {
             let mut st = session.state();
-            if st.in_flight.contains_key(&id) {
+            if st.in_flight.contains(&id) {
                 let error =
                     RpcError::invalid_request(format!("request id {id} is already in flight"));
                 return Step::Reply(Response::err(Some(id), error));
@@ -294,7 +294,7 @@ impl Shared {
         let session = Arc::new(Session::new(
             session_id.clone(),
             version,
-            params.capabilities,
+            &params.capabilities,
         ));
         {
             let mut sessions = self.sessions();
