@@ -9,6 +9,7 @@
 mod config;
 mod conn;
 mod endpoint;
+mod endpoint_server;
 pub mod parse;
 mod response;
 mod service;
@@ -22,6 +23,7 @@ pub use config::{
     DEFAULT_SESSION_IDLE_TIMEOUT, DEFAULT_SSE_KEEP_ALIVE, DEFAULT_SSE_RETRY, HttpConfig, ReplyMode,
 };
 pub use endpoint::{SESSION_HEADER, VERSION_HEADER};
+pub use endpoint_server::{DEFAULT_ADDR, DEFAULT_GRACE, HttpEndpoint};
 pub use response::{Body, Response};
 pub use service::{HttpService, Shutdown};
 pub use sse::SseBody;

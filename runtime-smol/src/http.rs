@@ -6,21 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use smol::net::{TcpListener, TcpStream};
-use switchboard_core::http::Shutdown;
-use switchboard_core::{
-    HttpConfig, HttpServerTransport, HttpService, McpServer, McpServerBuilder, TransportError,
-};
+use switchboard_core::http::{DEFAULT_ADDR, HttpEndpoint, Shutdown};
+use switchboard_core::{HttpConfig, McpServer, McpServerBuilder, TransportError};
 
 use crate::SmolRuntime;
 
-/// Where [`HttpServer::bind_default`] listens: loopback only, as the MCP
-/// spec recommends for local servers.
-pub const DEFAULT_ADDR: SocketAddr =
-    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 8080);
-/// How long a graceful shutdown waits for requests in flight.
-pub const DEFAULT_GRACE: Duration = Duration::from_secs(10);
-
-/// An MCP server listening for Streamable HTTP on smol.
+/// An MCP server listening for Streamable HTTP on smol: a TCP listener
+/// (TCP_NODELAY on each connection) around the core's [`HttpEndpoint`].
 ///
 /// # Examples
 ///
@@ -39,15 +31,12 @@ pub const DEFAULT_GRACE: Duration = Duration::from_secs(10);
 #[derive(Debug)]
 pub struct HttpServer {
     listener: TcpListener,
-    service: HttpService,
-    transport: HttpServerTransport,
-    server: McpServer,
-    grace: Duration,
+    endpoint: HttpEndpoint,
 }
 
 impl HttpServer {
-    /// Binds `addr` and builds the MCP server over an HTTP transport (the
-    /// builder gets smol as its runtime).
+    /// Binds `addr` and builds the MCP server over an HTTP transport, with
+    /// smol's global executor as its runtime.
     ///
     /// # Errors
     ///
@@ -73,20 +62,11 @@ impl HttpServer {
         runtime: SmolRuntime,
     ) -> io::Result<Self> {
         let listener = TcpListener::bind(addr).await?;
-        let transport = HttpServerTransport::new(config);
-        let runtime = Arc::new(runtime);
-        let server = builder.runtime(runtime.clone()).build(transport.clone());
-        let service = HttpService::new(&transport, runtime);
-        Ok(Self {
-            listener,
-            service,
-            transport,
-            server,
-            grace: DEFAULT_GRACE,
-        })
+        let endpoint = HttpEndpoint::new(builder, config, Arc::new(runtime));
+        Ok(Self { listener, endpoint })
     }
 
-    /// Binds [`DEFAULT_ADDR`] (127.0.0.1:8080).
+    /// Binds 127.0.0.1:8080.
     ///
     /// # Errors
     ///
@@ -95,11 +75,13 @@ impl HttpServer {
         Self::bind(DEFAULT_ADDR, builder, config).await
     }
 
-    /// Sets how long shutdown waits for requests in flight.
+    /// Sets how long shutdown waits for requests in flight (default 10 s).
     #[must_use]
-    pub fn grace(mut self, grace: Duration) -> Self {
-        self.grace = grace;
-        self
+    pub fn grace(self, grace: Duration) -> Self {
+        Self {
+            endpoint: self.endpoint.grace(grace),
+            ..self
+        }
     }
 
     /// The bound address.
@@ -117,21 +99,17 @@ impl HttpServer {
     ///
     /// When the OS cannot tell the bound address.
     pub fn url(&self) -> io::Result<String> {
-        Ok(format!(
-            "http://{}{}",
-            self.local_addr()?,
-            self.transport.config().endpoint_path()
-        ))
+        Ok(self.endpoint.url(self.local_addr()?))
     }
 
     /// The MCP server, to change registrations or notify clients while it runs.
     pub fn server(&self) -> &McpServer {
-        &self.server
+        self.endpoint.server()
     }
 
     /// The signal that stops [`HttpServer::run`] gracefully.
     pub fn shutdown_signal(&self) -> Shutdown {
-        self.service.shutdown_signal().clone()
+        self.endpoint.shutdown_signal()
     }
 
     /// Serves until the shutdown signal, then shuts down gracefully.
@@ -146,8 +124,6 @@ impl HttpServer {
             stream.set_nodelay(true)?;
             Ok::<TcpStream, io::Error>(stream)
         };
-        self.service
-            .run(self.server, self.transport, accept, self.grace)
-            .await
+        self.endpoint.run(accept).await
     }
 }

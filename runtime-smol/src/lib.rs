@@ -30,7 +30,8 @@ use switchboard_core::{BoxFuture, Runtime, StdioTransport};
 
 mod http;
 
-pub use http::{DEFAULT_ADDR, DEFAULT_GRACE, HttpServer};
+pub use http::HttpServer;
+pub use switchboard_core::http::{DEFAULT_ADDR, DEFAULT_GRACE};
 
 /// The core's [`Runtime`] on smol: tasks go to smol's global executor
 /// (`smol::spawn`) or to an executor of your own, timers to async-io.

@@ -32,7 +32,8 @@ use tokio::runtime::Handle;
 
 mod http;
 
-pub use http::{DEFAULT_ADDR, DEFAULT_GRACE, HttpServer};
+pub use http::HttpServer;
+pub use switchboard_core::http::{DEFAULT_ADDR, DEFAULT_GRACE};
 use tokio_util::compat::{Compat, TokioAsyncReadCompatExt, TokioAsyncWriteCompatExt};
 
 /// The core's [`Runtime`] on a tokio runtime: tasks are spawned on it, timers

@@ -2,41 +2,21 @@
 //! cancellation, related messages, server→client requests, lifecycle and
 //! every JSON-RPC error path.
 
-use std::collections::HashMap;
 use std::future::Future;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::{Value, json};
-use smol::channel::{Receiver, Sender};
 use switchboard_core::{
     CallToolResult, Completion, Content, GetPromptResult, LogLevel, McpServer, McpServerBuilder,
     Prompt, PromptMessage, ReadResourceResult, RequestId, Resource, ResourceContents,
     ResourceTemplate, Route, RpcError, ServerConfig, Tool, memory_pair,
 };
 use switchboard_smol::SmolRuntime;
+use tests::server::Gates;
 use tests::{TestClient, deadline};
-
-/// Named one-shot gates a test opens to let a waiting tool finish.
-#[derive(Clone, Default)]
-struct Gates(Arc<Mutex<HashMap<String, Gate>>>);
-
-type Gate = (Sender<()>, Receiver<()>);
-
-impl Gates {
-    fn get(&self, name: &str) -> Gate {
-        let mut map = self.0.lock().unwrap();
-        map.entry(name.to_owned())
-            .or_insert_with(|| smol::channel::bounded(1))
-            .clone()
-    }
-
-    async fn open(&self, name: &str) {
-        self.get(name).0.send(()).await.unwrap();
-    }
-}
 
 #[derive(Deserialize)]
 struct TextArgs {
@@ -62,6 +42,16 @@ struct HangFlags {
     dropped: Arc<AtomicBool>,
 }
 
+/// Waits (bounded by the test deadline) until `flag` is set.
+async fn until_set(flag: &AtomicBool, what: &str) {
+    deadline(what, async {
+        while !flag.load(Ordering::SeqCst) {
+            smol::Timer::after(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+}
+
 struct SetOnDrop(Arc<AtomicBool>);
 impl Drop for SetOnDrop {
     fn drop(&mut self) {
@@ -76,9 +66,9 @@ fn builder(gates: &Gates, flags: &HangFlags) -> McpServerBuilder {
         .server_info("engine-test", "0.0.1")
         .tool(Tool::new("echo", "echo"), |a: TextArgs, _ctx| async move { Ok(CallToolResult::text(a.text)) })
         .tool(Tool::new("gated", "waits for a gate"), move |a: GatedArgs, _ctx| {
-            let rx = gates.get(&a.gate).1;
+            let gates = gates.clone();
             async move {
-                rx.recv().await.unwrap();
+                gates.wait(&a.gate).await;
                 Ok(CallToolResult::text(a.text))
             }
         })
@@ -224,9 +214,9 @@ fn same_id_in_two_sessions_gets_each_its_own_reply() {
                 )
                 .await;
             // Release in the opposite order of arrival.
-            f.gates.open("b").await;
+            f.gates.open("b");
             assert_eq!(text(&f.client.reply("B", 7).await), "from B");
-            f.gates.open("a").await;
+            f.gates.open("a");
             assert_eq!(text(&f.client.reply("A", 7).await), "from A");
             assert!(f.client.backlog().is_empty(), "{:?}", f.client.backlog());
             f
@@ -255,9 +245,9 @@ fn two_requests_in_one_session_get_their_own_replies() {
                     call("gated", json!({"text": "two", "gate": "2"})),
                 )
                 .await;
-            f.gates.open("2").await;
+            f.gates.open("2");
             assert_eq!(text(&f.client.reply("S", 2).await), "two");
-            f.gates.open("1").await;
+            f.gates.open("1");
             assert_eq!(text(&f.client.reply("S", 1).await), "one");
             f
         })
@@ -297,7 +287,7 @@ fn a_slow_tool_does_not_hold_up_100_fast_calls() {
                 );
             }
             // Every fast reply came while the slow one was still in flight.
-            f.gates.open("slow").await;
+            f.gates.open("slow");
             assert_eq!(text(&f.client.reply("S", 1).await), "slow");
             f
         })
@@ -312,12 +302,7 @@ fn cancellation_stops_the_handler_and_sends_no_reply() {
             f.client
                 .request("S", 5, "tools/call", call("hang", json!({})))
                 .await;
-            deadline("hang to start", async {
-                while !f.flags.started.load(Ordering::SeqCst) {
-                    smol::Timer::after(Duration::from_millis(5)).await;
-                }
-            })
-            .await;
+            until_set(&f.flags.started, "hang to start").await;
             f.client
                 .notify(
                     "S",
@@ -325,12 +310,7 @@ fn cancellation_stops_the_handler_and_sends_no_reply() {
                     json!({"requestId": 5, "reason": "test"}),
                 )
                 .await;
-            deadline("handler to be dropped", async {
-                while !f.flags.dropped.load(Ordering::SeqCst) {
-                    smol::Timer::after(Duration::from_millis(5)).await;
-                }
-            })
-            .await;
+            until_set(&f.flags.dropped, "handler to be dropped").await;
             // The transport is told the request ended without a reply.
             let marker = f
                 .client
@@ -689,8 +669,8 @@ fn in_flight_requests_per_session_are_bounded() {
                 .request("T", 1, "tools/call", call("echo", json!({"text": "t"})))
                 .await;
             assert_eq!(text(&f.client.reply("T", 1).await), "t");
-            f.gates.open("g1").await;
-            f.gates.open("g2").await;
+            f.gates.open("g1");
+            f.gates.open("g2");
             f.client.reply("S", 1).await;
             f.client.reply("S", 2).await;
             f.client
@@ -851,23 +831,13 @@ fn closing_a_session_cancels_its_handlers() {
             f.client
                 .request("S", 1, "tools/call", call("hang", json!({})))
                 .await;
-            deadline("hang to start", async {
-                while !f.flags.started.load(Ordering::SeqCst) {
-                    smol::Timer::after(Duration::from_millis(5)).await;
-                }
-            })
-            .await;
+            until_set(&f.flags.started, "hang to start").await;
             f.client
                 .raw()
                 .close_session(&switchboard_core::SessionId::new("S"))
                 .await
                 .unwrap();
-            deadline("handler to be dropped", async {
-                while !f.flags.dropped.load(Ordering::SeqCst) {
-                    smol::Timer::after(Duration::from_millis(5)).await;
-                }
-            })
-            .await;
+            until_set(&f.flags.dropped, "handler to be dropped").await;
             f.client.request("S", 2, "tools/list", json!({})).await;
             assert_eq!(error_code(&f.client.reply("S", 2).await), -32600);
             assert_eq!(f.server.session_count(), 0);
