@@ -30,6 +30,8 @@ on_both_runtimes!(
     last_event_id_replays_exactly_the_missed_events,
     sse_polling_resumes_with_the_result,
     cancellation_ends_the_call_and_frees_its_id,
+    batches_only_at_2025_03_26,
+    connection_cap_answers_503,
     delete_ends_streams_then_404,
     raw_statuses_then_still_serving,
     keep_alive_pipelining_and_chunked_bodies,
@@ -343,6 +345,49 @@ fn cancellation_ends_the_call_and_frees_its_id(rt: Rt) {
     assert!(call.next_event().is_none());
     // The id can be used again.
     assert_eq!(s.tool_text(6, "echo", json!({"text": "again"})), "again");
+}
+
+fn batches_only_at_2025_03_26(rt: Rt) {
+    let server = TestServer::start(rt, HttpConfig::default());
+    let old = Session::initialize(server.addr, "2025-03-26");
+    let batch = json!([
+        {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "echo", "arguments": {"text": "a"}}},
+        {"jsonrpc": "2.0", "method": "notifications/roots/list_changed"},
+        {"jsonrpc": "2.0", "id": 2, "method": "ping"}
+    ]);
+    let r = old.post(&mut server.conn(), &batch);
+    assert_eq!(r.status(), 200);
+    let replies = r.json();
+    assert_eq!(replies.as_array().map(Vec::len), Some(2), "{replies}");
+    assert_eq!(replies[0]["result"]["content"][0]["text"], "a");
+    assert_eq!(replies[1], json!({"jsonrpc": "2.0", "id": 2, "result": {}}));
+    let new = server.session();
+    let r = new.post(&mut server.conn(), &batch);
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.json()["error"]["code"], -32600);
+}
+
+fn connection_cap_answers_503(rt: Rt) {
+    let server = TestServer::start(rt, HttpConfig::default().max_connections(1));
+    let mut first = server.conn();
+    let r = first.request(
+        "POST",
+        "/mcp",
+        &POST_HEADERS,
+        &json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}).to_string(),
+    );
+    assert_eq!(r.status(), 400, "no session: refused, but served");
+    let mut second = server.conn();
+    second.send("GET", "/mcp", &[], "");
+    assert_eq!(second.read_reply().status(), 503);
+    assert!(second.is_closed_by_server());
+    drop(first);
+    // Once the first connection is gone there is room again.
+    assert!(tests::eventually(|| {
+        let mut c = server.conn();
+        c.send("GET", "/other", &[], "");
+        c.read_reply().status() == 404
+    }));
 }
 
 fn sse_polling_resumes_with_the_result(rt: Rt) {
