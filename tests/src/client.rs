@@ -288,6 +288,15 @@ impl Conn {
         }
     }
 
+    /// The next de-chunked bytes of a streaming response, comments
+    /// included; empty once the stream has ended.
+    pub fn next_chunk(&mut self) -> Vec<u8> {
+        while self.body.is_empty() && !self.ended {
+            self.pump_chunks();
+        }
+        std::mem::take(&mut self.body)
+    }
+
     /// The next SSE event of a streaming (chunked) response, or `None` when
     /// the stream ends. Keep-alive comments are skipped.
     pub fn next_event(&mut self) -> Option<Event> {

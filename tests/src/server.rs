@@ -173,6 +173,11 @@ impl TestServer {
         }
     }
 
+    /// Triggers a graceful shutdown (the server thread ends on its own).
+    pub fn shut_down(&self) {
+        self.shutdown.trigger();
+    }
+
     /// A new connection.
     pub fn conn(&self) -> Conn {
         Conn::connect(self.addr)

@@ -32,6 +32,8 @@ on_both_runtimes!(
     cancellation_ends_the_call_and_frees_its_id,
     batches_only_at_2025_03_26,
     connection_cap_answers_503,
+    idle_streams_get_keep_alive_comments,
+    graceful_shutdown_finishes_requests_and_ends_streams,
     delete_ends_streams_then_404,
     raw_statuses_then_still_serving,
     keep_alive_pipelining_and_chunked_bodies,
@@ -388,6 +390,55 @@ fn connection_cap_answers_503(rt: Rt) {
         c.send("GET", "/other", &[], "");
         c.read_reply().status() == 404
     }));
+}
+
+fn idle_streams_get_keep_alive_comments(rt: Rt) {
+    let server = TestServer::start(
+        rt,
+        HttpConfig::default().sse_keep_alive(Duration::from_millis(50)),
+    );
+    let s = server.session();
+    let (mut get, head) = open_get(&s, None);
+    assert_eq!(head.status, 200);
+    let mut seen = String::new();
+    while !seen.contains(": keepalive") {
+        let chunk = get.next_chunk();
+        assert!(!chunk.is_empty(), "the stream stays open");
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+}
+
+fn graceful_shutdown_finishes_requests_and_ends_streams(rt: Rt) {
+    let server = TestServer::start(rt, HttpConfig::default());
+    let s = server.session();
+    let (mut get, _) = open_get(&s, None);
+    get.next_event().unwrap();
+    let mut call = server.conn();
+    let msg = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "steps", "arguments": {"gate": "late"}, "_meta": {"progressToken": 1}}});
+    call.send("POST", "/mcp", &s.headers(), &msg.to_string());
+    call.read_head();
+    call.next_event().unwrap();
+    assert_eq!(call.next_event().unwrap().json()["params"]["progress"], 1.0);
+    server.shut_down();
+    // Streams end at once; the request in flight still gets its answer.
+    assert!(get.next_event().is_none(), "the GET stream ends");
+    server.gates.open("late");
+    let mut last = None;
+    while let Some(e) = call.next_event() {
+        last = Some(e.json());
+    }
+    let last = last.expect("events after shutdown began");
+    assert_eq!(last["id"], 1, "{last}");
+    assert_eq!(last["result"]["content"][0]["text"], "steps done");
+    // New connections are refused or not accepted at all.
+    let refused = std::net::TcpStream::connect(server.addr).map_or(true, |mut c| {
+        use std::io::{Read, Write};
+        let _ = c.write_all(b"GET /mcp HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n");
+        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut buf = [0u8; 64];
+        matches!(c.read(&mut buf), Ok(0) | Err(_)) || buf.starts_with(b"HTTP/1.1 503")
+    });
+    assert!(refused);
 }
 
 fn sse_polling_resumes_with_the_result(rt: Rt) {

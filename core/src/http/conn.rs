@@ -18,7 +18,7 @@ use super::parse::{BodyDecoder, HttpError, RequestHead, parse_head};
 use super::response::{Body, LAST_CHUNK, Response, push_chunk};
 use super::service::Shutdown;
 use super::sse::{DeliveredHook, KEEP_ALIVE, SseBody, encode_event};
-use super::transport::HttpState;
+use super::transport::{HttpState, STANDALONE};
 use crate::runtime::{BoxFuture, Runtime};
 
 /// What woke a connection up.
@@ -246,7 +246,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
         self.writer.write_all(&out).await?;
         self.writer.flush().await?;
         let mut events = Box::pin(sse.events.expect("checked above"));
-        let mut stop = self.shutdown.stopped();
+        // On shutdown the standalone stream ends at once; a request's stream
+        // goes on until its result (the grace period bounds it).
+        let mut stop = Some(self.shutdown.stopped());
         let mut keepalive = self.runtime.sleep(self.state.config.sse_keep_alive);
         let limit = self.state.config.max_head_bytes + self.state.config.max_body_bytes;
         loop {
@@ -260,7 +262,11 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
                     if let Poll::Ready(ev) = events.as_mut().poll_next(cx) {
                         return Poll::Ready(Wake::Event(ev));
                     }
-                    if stop.as_mut().poll(cx).is_ready() {
+                    if stop
+                        .as_mut()
+                        .is_some_and(|s| s.as_mut().poll(cx).is_ready())
+                    {
+                        stop = None;
                         return Poll::Ready(Wake::Shutdown);
                     }
                     if reading {
@@ -286,7 +292,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
                 }
                 // The stream was detached (session ended, or this reader fell behind).
                 Wake::Event(None) => (true, false, keep_alive),
-                Wake::Shutdown => (true, false, false),
+                Wake::Shutdown if sse.stream == STANDALONE => (true, false, false),
+                Wake::Shutdown => continue,
                 Wake::KeepAlive => {
                     framed(&mut out, KEEP_ALIVE);
                     keepalive = self.runtime.sleep(self.state.config.sse_keep_alive);
@@ -307,7 +314,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
             self.writer.flush().await?;
             if finish {
                 hook.done(delivered);
-                return Ok(keep);
+                return Ok(keep && !self.shutdown.is_triggered());
             }
         }
     }
