@@ -8,6 +8,7 @@
 
 mod config;
 mod conn;
+mod deadline;
 mod endpoint;
 mod endpoint_server;
 pub mod parse;

@@ -5,7 +5,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use smol::net::{TcpListener, TcpStream};
+use std::net::{TcpListener, TcpStream};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use smol::Async;
+use smol::io::{AsyncRead, AsyncWrite};
 use switchboard_core::http::{DEFAULT_ADDR, HttpEndpoint, Shutdown};
 use switchboard_core::{HttpConfig, McpServer, McpServerBuilder, TransportError};
 
@@ -30,7 +35,7 @@ use crate::SmolRuntime;
 /// ```
 #[derive(Debug)]
 pub struct HttpServer {
-    listener: TcpListener,
+    listener: Async<TcpListener>,
     endpoint: HttpEndpoint,
 }
 
@@ -61,7 +66,7 @@ impl HttpServer {
         config: HttpConfig,
         runtime: SmolRuntime,
     ) -> io::Result<Self> {
-        let listener = TcpListener::bind(addr).await?;
+        let listener = Async::<TcpListener>::bind(addr)?;
         let endpoint = HttpEndpoint::new(builder, config, Arc::new(runtime));
         Ok(Self { listener, endpoint })
     }
@@ -90,7 +95,7 @@ impl HttpServer {
     ///
     /// When the OS cannot tell.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.listener.local_addr()
+        self.listener.get_ref().local_addr()
     }
 
     /// The endpoint's URL, e.g. `http://127.0.0.1:8080/mcp`.
@@ -121,9 +126,62 @@ impl HttpServer {
         let listener = self.listener;
         let accept = || async {
             let (stream, _) = listener.accept().await?;
-            stream.set_nodelay(true)?;
-            Ok::<TcpStream, io::Error>(stream)
+            stream.get_ref().set_nodelay(true)?;
+            Ok::<Connection, io::Error>(Connection {
+                io: stream,
+                drained: false,
+            })
         };
         self.endpoint.run(accept).await
+    }
+}
+
+/// A TCP connection that, after a short read, waits for readability before
+/// reading again. In request/response traffic a short read has emptied the
+/// socket, so this saves the read that would only find it empty (async-io
+/// tries the read first, then registers interest).
+#[derive(Debug)]
+struct Connection {
+    io: Async<TcpStream>,
+    drained: bool,
+}
+
+impl AsyncRead for Connection {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        if self.drained {
+            match self.io.poll_readable(cx) {
+                Poll::Ready(Ok(())) => self.drained = false,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        let n = match Pin::new(&mut &self.io).poll_read(cx, buf) {
+            Poll::Ready(Ok(n)) => n,
+            other => return other,
+        };
+        self.drained = n > 0 && n < buf.len();
+        Poll::Ready(Ok(n))
+    }
+}
+
+impl AsyncWrite for Connection {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut &self.io).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut &self.io).poll_flush(cx)
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut &self.io).poll_close(cx)
     }
 }

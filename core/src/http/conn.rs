@@ -13,6 +13,7 @@ use std::task::{Context, Poll};
 use futures::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 use futures::stream::Stream as _;
 
+use super::deadline::{Deadline, Deadlines};
 use super::endpoint;
 use super::parse::{BodyDecoder, HttpError, RequestHead, parse_head};
 use super::response::{Body, LAST_CHUNK, Response, push_chunk};
@@ -38,6 +39,8 @@ struct Conn<'a, IO> {
     state: &'a Arc<HttpState>,
     runtime: &'a Arc<dyn Runtime>,
     shutdown: Shutdown,
+    deadlines: &'a Deadlines,
+    deadline: Arc<Deadline>,
 }
 
 /// Serves requests on one connection until it closes, errs, times out, or
@@ -52,6 +55,7 @@ pub(crate) async fn serve<IO>(
     state: &Arc<HttpState>,
     runtime: &Arc<dyn Runtime>,
     shutdown: Shutdown,
+    deadlines: &Arc<Deadlines>,
 ) -> io::Result<()>
 where
     IO: AsyncRead + AsyncWrite + Unpin + Send,
@@ -65,6 +69,8 @@ where
         state,
         runtime,
         shutdown,
+        deadlines,
+        deadline: deadlines.register(runtime),
     };
     let mut first = true;
     loop {
@@ -85,12 +91,14 @@ where
 }
 
 impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
-    /// Polls the read side, a timer and optionally the shutdown signal.
-    async fn wait(&mut self, timer: &mut BoxFuture<()>, watch_shutdown: bool) -> Wake {
+    /// Polls the read side, the connection's deadline and optionally the
+    /// shutdown signal.
+    async fn wait(&mut self, watch_shutdown: bool) -> Wake {
         let Self {
             reader,
             chunk,
             shutdown,
+            deadline,
             ..
         } = self;
         let mut stop = watch_shutdown.then(|| shutdown.stopped());
@@ -98,7 +106,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
             if let Poll::Ready(r) = Pin::new(&mut *reader).poll_read(cx, chunk) {
                 return Poll::Ready(Wake::Read(r));
             }
-            if timer.as_mut().poll(cx).is_ready() {
+            if deadline.poll_passed(cx).is_ready() {
                 return Poll::Ready(Wake::Timer);
             }
             if stop
@@ -117,11 +125,12 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
     async fn read_request(&mut self, first: bool) -> io::Result<Option<(RequestHead, Vec<u8>)>> {
         let config = &self.state.config;
         let mut started = first || !self.buf.is_empty();
-        let mut timer = self.runtime.sleep(if started {
+        let wait_for = if started {
             config.request_timeout
         } else {
             config.keep_alive_timeout
-        });
+        };
+        self.deadlines.set(&self.deadline, wait_for);
         let head = loop {
             if !self.buf.is_empty() {
                 match parse_head(&self.buf, config) {
@@ -133,12 +142,12 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
                     Err(e) => return self.refuse(e).await,
                 }
             }
-            match self.wait(&mut timer, self.buf.is_empty()).await {
+            match self.wait(self.buf.is_empty()).await {
                 Wake::Read(Ok(0)) | Wake::Shutdown => return Ok(None),
                 Wake::Read(Ok(n)) => {
                     if !started {
                         started = true;
-                        timer = self.runtime.sleep(config.request_timeout);
+                        self.deadlines.set(&self.deadline, config.request_timeout);
                     }
                     self.buf.extend_from_slice(&self.chunk[..n]);
                 }
@@ -170,9 +179,10 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
             };
             self.buf.drain(..used);
             if decoder.is_done() {
+                self.deadline.clear();
                 return Ok(Some((head, body)));
             }
-            match self.wait(&mut timer, false).await {
+            match self.wait(false).await {
                 Wake::Read(Ok(0)) => return Ok(None),
                 Wake::Read(Ok(n)) => self.buf.extend_from_slice(&self.chunk[..n]),
                 Wake::Read(Err(e)) => return Err(e),

@@ -11,6 +11,7 @@ use futures::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use http::StatusCode;
 
 use super::conn;
+use super::deadline::Deadlines;
 use super::response::Response;
 use super::transport::{HttpServerTransport, HttpState};
 use crate::jsonrpc::ErrorCode;
@@ -64,6 +65,7 @@ pub struct HttpService {
     runtime: Arc<dyn Runtime>,
     shutdown: Shutdown,
     connections: Arc<AtomicUsize>,
+    deadlines: Arc<Deadlines>,
 }
 
 impl fmt::Debug for HttpService {
@@ -87,11 +89,14 @@ impl Drop for Slot {
 impl HttpService {
     /// A service for this transport, keeping time with `runtime`.
     pub fn new(transport: &HttpServerTransport, runtime: Arc<dyn Runtime>) -> Self {
+        let config = transport.config();
+        let deadlines = Deadlines::new(config.request_timeout.min(config.keep_alive_timeout));
         Self {
             state: Arc::clone(&transport.state),
             runtime,
             shutdown: Shutdown::default(),
             connections: Arc::new(AtomicUsize::new(0)),
+            deadlines: Arc::new(deadlines),
         }
     }
 
@@ -121,7 +126,14 @@ impl HttpService {
             io.flush().await?;
             return io.close().await;
         }
-        conn::serve(io, &self.state, &self.runtime, self.shutdown.clone()).await
+        conn::serve(
+            io,
+            &self.state,
+            &self.runtime,
+            self.shutdown.clone(),
+            &self.deadlines,
+        )
+        .await
     }
 
     /// Open connections.

@@ -1,0 +1,175 @@
+//! Connection deadlines kept by one sweeper per server instead of a timer
+//! per request: setting a deadline is two atomic stores, and the sweeper
+//! wakes the connections whose deadline has passed.
+//!
+//! Deadlines fire up to one tick late; the tick is an eighth of the shortest
+//! connection timeout (between 5 ms and 1 s).
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use futures::task::AtomicWaker;
+
+use crate::runtime::Runtime;
+
+/// No deadline set.
+const NONE: u64 = u64::MAX;
+
+/// Every connection deadline of one server, and the sweeper's pace.
+#[derive(Debug)]
+pub(crate) struct Deadlines {
+    start: Instant,
+    tick: Duration,
+    list: Mutex<Vec<Weak<Deadline>>>,
+    sweeping: AtomicBool,
+}
+
+/// One connection's deadline.
+#[derive(Debug)]
+pub(crate) struct Deadline {
+    /// Milliseconds since `Deadlines::start`, or `NONE`.
+    at: AtomicU64,
+    /// The `at` value the sweeper last found passed. A fire only counts
+    /// while it still equals `at`, so a deadline moved later is never hit by
+    /// a stale fire.
+    fired: AtomicU64,
+    waker: AtomicWaker,
+}
+
+impl Deadlines {
+    pub(crate) fn new(shortest_timeout: Duration) -> Self {
+        Self {
+            start: Instant::now(),
+            tick: (shortest_timeout / 8).clamp(Duration::from_millis(5), Duration::from_secs(1)),
+            list: Mutex::new(Vec::new()),
+            sweeping: AtomicBool::new(false),
+        }
+    }
+
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.start.elapsed().as_millis()).unwrap_or(NONE - 1)
+    }
+
+    /// A new deadline (unset), swept from now on. The first call starts the
+    /// sweeper on `runtime`; it ends when the server's `Deadlines` is dropped.
+    pub(crate) fn register(self: &Arc<Self>, runtime: &Arc<dyn Runtime>) -> Arc<Deadline> {
+        let deadline = Arc::new(Deadline {
+            at: AtomicU64::new(NONE),
+            fired: AtomicU64::new(0),
+            waker: AtomicWaker::new(),
+        });
+        self.list
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Arc::downgrade(&deadline));
+        if !self.sweeping.swap(true, Ordering::AcqRel) {
+            runtime.spawn(Box::pin(sweep(Arc::downgrade(self), Arc::clone(runtime))));
+        }
+        deadline
+    }
+
+    /// Sets `deadline` to fire `after` from now.
+    pub(crate) fn set(&self, deadline: &Deadline, after: Duration) {
+        let after = u64::try_from(after.as_millis()).unwrap_or(NONE - 1);
+        deadline.at.store(
+            self.now_ms().saturating_add(after).min(NONE - 1),
+            Ordering::Release,
+        );
+    }
+
+    /// Marks the passed deadlines fired and wakes their connections; forgets
+    /// those of closed connections.
+    fn sweep_once(&self) {
+        let now = self.now_ms();
+        self.list
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|weak| {
+                let Some(d) = weak.upgrade() else {
+                    return false;
+                };
+                let at = d.at.load(Ordering::Acquire);
+                if at != NONE && at <= now {
+                    d.fired.store(at, Ordering::Release);
+                    d.waker.wake();
+                }
+                true
+            });
+    }
+}
+
+impl Deadline {
+    /// Clears the deadline.
+    pub(crate) fn clear(&self) {
+        self.at.store(NONE, Ordering::Release);
+    }
+
+    /// Ready once the current deadline has passed.
+    pub(crate) fn poll_passed(&self, cx: &mut Context<'_>) -> Poll<()> {
+        let passed = || {
+            let at = self.at.load(Ordering::Acquire);
+            at != NONE && self.fired.load(Ordering::Acquire) == at
+        };
+        if passed() {
+            return Poll::Ready(());
+        }
+        self.waker.register(cx.waker());
+        // A fire between the check and the registration would be lost otherwise.
+        if passed() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+async fn sweep(deadlines: Weak<Deadlines>, runtime: Arc<dyn Runtime>) {
+    loop {
+        let tick = match deadlines.upgrade() {
+            Some(d) => d.tick,
+            None => return,
+        };
+        runtime.sleep(tick).await;
+        match deadlines.upgrade() {
+            Some(d) => d.sweep_once(),
+            None => return,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::task::noop_waker_ref;
+
+    #[test]
+    fn fires_once_passed_and_not_for_a_moved_deadline() {
+        let ds = Deadlines::new(Duration::from_millis(80));
+        let d = Arc::new(Deadline {
+            at: AtomicU64::new(NONE),
+            fired: AtomicU64::new(0),
+            waker: AtomicWaker::new(),
+        });
+        ds.list.lock().unwrap().push(Arc::downgrade(&d));
+        let mut cx = Context::from_waker(noop_waker_ref());
+        ds.sweep_once();
+        assert!(d.poll_passed(&mut cx).is_pending(), "unset never fires");
+        ds.set(&d, Duration::ZERO);
+        ds.sweep_once();
+        assert!(d.poll_passed(&mut cx).is_ready());
+        // Moved later: the old fire no longer counts.
+        ds.set(&d, Duration::from_secs(60));
+        assert!(d.poll_passed(&mut cx).is_pending());
+        d.clear();
+        ds.sweep_once();
+        assert!(d.poll_passed(&mut cx).is_pending());
+        drop(d);
+        ds.sweep_once();
+        assert!(
+            ds.list.lock().unwrap().is_empty(),
+            "closed connections are forgotten"
+        );
+    }
+}
