@@ -373,6 +373,13 @@ impl Dispatcher {
         self.shared.upgrade()?.accept_decoded(session, decoded)
     }
 
+    /// Whether the server holds an initialized session of this id.
+    pub fn has_session(&self, session: &SessionId) -> bool {
+        self.shared
+            .upgrade()
+            .is_some_and(|s| s.sessions().contains_key(session))
+    }
+
     /// Whether the server still exists.
     pub fn is_alive(&self) -> bool {
         self.shared.strong_count() > 0

@@ -111,6 +111,14 @@ fn lifecycle(rt: Rt) {
         tests::eventually(|| server.server.session_count() == 0),
         "the engine ends the session too"
     );
+    // A failed initialize answers the error and opens no session.
+    let bad =
+        json!({"jsonrpc": "2.0", "id": 9, "method": "initialize", "params": {"capabilities": {}}});
+    let r = conn.request("POST", "/mcp", &POST_HEADERS, &bad.to_string());
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json()["error"]["code"], -32602);
+    assert!(r.head.header("mcp-session-id").is_none());
+    assert_eq!(server.server.session_count(), 0);
 }
 
 fn fifty_sessions_twenty_concurrent_calls_same_ids(rt: Rt) {

@@ -232,10 +232,13 @@ async fn post(state: &Arc<HttpState>, head: &RequestHead, body: Vec<u8>) -> Resp
     };
     let mut response = reply(state, &session_id, &session, stream, events, mode, job).await;
     if initialize.is_some() {
-        let failed = match &response.body {
-            Body::Full(b) => serde_json::from_slice::<serde_json::Value>(b)
+        // The server holds the session exactly when initialize succeeded;
+        // without a direct line to it, look at the reply.
+        let failed = match (state.server_has_session(&session_id), &response.body) {
+            (Some(has), _) => !has,
+            (None, Body::Full(b)) => serde_json::from_slice::<serde_json::Value>(b)
                 .map_or(true, |v| v.get("error").is_some()),
-            _ => false,
+            (None, _) => false,
         };
         if failed {
             state.remove_session(&session_id);

@@ -275,6 +275,12 @@ impl HttpState {
         }
     }
 
+    /// Whether the server holds this session, when the transport has a
+    /// direct line to it.
+    pub(crate) fn server_has_session(&self, session: &SessionId) -> Option<bool> {
+        self.dispatcher.get().map(|d| d.has_session(session))
+    }
+
     /// Tells the server a session ended.
     pub(crate) async fn deliver_closed(&self, session: SessionId) {
         match self.dispatcher.get() {
