@@ -77,6 +77,17 @@ impl TestClient {
         .await;
     }
 
+    /// Sends a `tools/call` request.
+    pub async fn call_tool(&self, session: &str, id: i64, name: &str, arguments: Value) {
+        self.request(
+            session,
+            id,
+            "tools/call",
+            json!({"name": name, "arguments": arguments}),
+        )
+        .await;
+    }
+
     /// Sends a notification.
     pub async fn notify(&self, session: &str, method: &str, params: Value) {
         self.send(

@@ -198,20 +198,10 @@ fn same_id_in_two_sessions_gets_each_its_own_reply() {
             f.client.initialize("A", "2025-11-25").await;
             f.client.initialize("B", "2025-11-25").await;
             f.client
-                .request(
-                    "A",
-                    7,
-                    "tools/call",
-                    call("gated", json!({"text": "from A", "gate": "a"})),
-                )
+                .call_tool("A", 7, "gated", json!({"text": "from A", "gate": "a"}))
                 .await;
             f.client
-                .request(
-                    "B",
-                    7,
-                    "tools/call",
-                    call("gated", json!({"text": "from B", "gate": "b"})),
-                )
+                .call_tool("B", 7, "gated", json!({"text": "from B", "gate": "b"}))
                 .await;
             // Release in the opposite order of arrival.
             f.gates.open("b");
@@ -230,20 +220,10 @@ fn two_requests_in_one_session_get_their_own_replies() {
         Box::pin(async move {
             f.client.initialize("S", "2025-11-25").await;
             f.client
-                .request(
-                    "S",
-                    1,
-                    "tools/call",
-                    call("gated", json!({"text": "one", "gate": "1"})),
-                )
+                .call_tool("S", 1, "gated", json!({"text": "one", "gate": "1"}))
                 .await;
             f.client
-                .request(
-                    "S",
-                    2,
-                    "tools/call",
-                    call("gated", json!({"text": "two", "gate": "2"})),
-                )
+                .call_tool("S", 2, "gated", json!({"text": "two", "gate": "2"}))
                 .await;
             f.gates.open("2");
             assert_eq!(text(&f.client.reply("S", 2).await), "two");
@@ -261,21 +241,16 @@ fn a_slow_tool_does_not_hold_up_100_fast_calls() {
             f.client.initialize("S", "2025-11-25").await;
             f.client.initialize("T", "2025-11-25").await;
             f.client
-                .request(
-                    "S",
-                    1,
-                    "tools/call",
-                    call("gated", json!({"text": "slow", "gate": "slow"})),
-                )
+                .call_tool("S", 1, "gated", json!({"text": "slow", "gate": "slow"}))
                 .await;
             for i in 0..100 {
                 let session = if i % 2 == 0 { "S" } else { "T" };
                 f.client
-                    .request(
+                    .call_tool(
                         session,
                         100 + i,
-                        "tools/call",
-                        call("echo", json!({"text": format!("fast {i}")})),
+                        "echo",
+                        json!({"text": format!("fast {i}")}),
                     )
                     .await;
             }
@@ -299,9 +274,7 @@ fn cancellation_stops_the_handler_and_sends_no_reply() {
     both(|mut f| {
         Box::pin(async move {
             f.client.initialize("S", "2025-11-25").await;
-            f.client
-                .request("S", 5, "tools/call", call("hang", json!({})))
-                .await;
+            f.client.call_tool("S", 5, "hang", json!({})).await;
             until_set(&f.flags.started, "hang to start").await;
             f.client
                 .notify(
@@ -325,7 +298,7 @@ fn cancellation_stops_the_handler_and_sends_no_reply() {
             assert_eq!(f.client.reply("S", 6).await["result"], json!({}));
             // The id is free again once its handler is gone.
             f.client
-                .request("S", 5, "tools/call", call("echo", json!({"text": "again"})))
+                .call_tool("S", 5, "echo", json!({"text": "again"}))
                 .await;
             assert_eq!(text(&f.client.reply("S", 5).await), "again");
             assert!(f.client.backlog().is_empty(), "{:?}", f.client.backlog());
@@ -365,9 +338,7 @@ fn progress_is_related_to_its_request_and_comes_before_the_result() {
             }
             assert_eq!(seen, vec![0.0, 50.0, 100.0]);
             // Without a token, no progress is sent at all.
-            f.client
-                .request("S", 4, "tools/call", call("progress", json!({})))
-                .await;
+            f.client.call_tool("S", 4, "progress", json!({})).await;
             assert_eq!(text(&f.client.reply("S", 4).await), "done");
             assert!(f.client.backlog().is_empty(), "{:?}", f.client.backlog());
             f
@@ -384,9 +355,7 @@ fn logging_is_filtered_by_the_session_level() {
                 .request("S", 1, "logging/setLevel", json!({"level": "info"}))
                 .await;
             assert_eq!(f.client.reply("S", 1).await["result"], json!({}));
-            f.client
-                .request("S", 2, "tools/call", call("log", json!({})))
-                .await;
+            f.client.call_tool("S", 2, "log", json!({})).await;
             assert_eq!(text(&f.client.reply("S", 2).await), "logged");
             let logs: Vec<Value> = f
                 .client
@@ -410,7 +379,7 @@ fn sampling_round_trip_on_the_related_route() {
         Box::pin(async move {
             f.client.initialize("S", "2025-11-25").await;
             f.client
-                .request("S", 9, "tools/call", call("sample", json!({"text": "hi"})))
+                .call_tool("S", 9, "sample", json!({"text": "hi"}))
                 .await;
             let req = f
                 .client
@@ -438,7 +407,7 @@ fn a_missing_sampling_answer_times_out_with_an_error() {
     run(true, config, |mut f| async move {
         f.client.initialize("S", "2025-11-25").await;
         f.client
-            .request("S", 9, "tools/call", call("sample", json!({"text": "hi"})))
+            .call_tool("S", 9, "sample", json!({"text": "hi"}))
             .await;
         let req = f
             .client
@@ -475,9 +444,7 @@ fn server_requests_need_the_client_capability() {
     both(|mut f| {
         Box::pin(async move {
             f.client.initialize("S", "2025-11-25").await;
-            f.client
-                .request("S", 1, "tools/call", call("roots", json!({})))
-                .await;
+            f.client.call_tool("S", 1, "roots", json!({})).await;
             let reply = f.client.reply("S", 1).await;
             assert_eq!(reply["result"]["isError"], true);
             assert_eq!(text(&reply), "client lacks the roots capability");
@@ -554,8 +521,7 @@ fn every_jsonrpc_error_path_has_its_code() {
 
             c.request("S", 4, "no/such/method", json!({})).await;
             assert_eq!(error_code(&c.reply("S", 4).await), -32601);
-            c.request("S", 5, "tools/call", call("nope", json!({})))
-                .await;
+            c.call_tool("S", 5, "nope", json!({})).await;
             assert_eq!(error_code(&c.reply("S", 5).await), -32602);
             c.request("S", 6, "tools/call", json!({"arguments": {}}))
                 .await;
@@ -568,11 +534,9 @@ fn every_jsonrpc_error_path_has_its_code() {
             c.request("S", 8, "prompts/get", json!({"name": "p", "arguments": {}}))
                 .await;
             assert_eq!(error_code(&c.reply("S", 8).await), -32602);
-            c.request("S", 9, "tools/call", call("fail", json!({})))
-                .await;
+            c.call_tool("S", 9, "fail", json!({})).await;
             assert_eq!(error_code(&c.reply("S", 9).await), -32603);
-            c.request("S", 12, "tools/call", call("panic", json!({})))
-                .await;
+            c.call_tool("S", 12, "panic", json!({})).await;
             let reply = c.reply("S", 12).await;
             assert_eq!(error_code(&reply), -32603);
             assert_eq!(reply["error"]["message"], "handler panicked");
@@ -598,13 +562,13 @@ fn invalid_tool_arguments_follow_the_session_revision() {
             f.client.initialize("new", "2025-11-25").await;
             f.client.initialize("old", "2025-06-18").await;
             f.client
-                .request("new", 1, "tools/call", call("typed", json!({"n": "x"})))
+                .call_tool("new", 1, "typed", json!({"n": "x"}))
                 .await;
             let reply = f.client.reply("new", 1).await;
             assert_eq!(reply["result"]["isError"], true);
             assert!(text(&reply).starts_with("invalid arguments for tool typed"));
             f.client
-                .request("old", 1, "tools/call", call("typed", json!({"n": "x"})))
+                .call_tool("old", 1, "typed", json!({"n": "x"}))
                 .await;
             assert_eq!(error_code(&f.client.reply("old", 1).await), -32602);
             f
@@ -651,22 +615,22 @@ fn in_flight_requests_per_session_are_bounded() {
             f.client.initialize("T", "2025-11-25").await;
             for id in 1..=2 {
                 f.client
-                    .request(
+                    .call_tool(
                         "S",
                         id,
-                        "tools/call",
-                        call("gated", json!({"text": "x", "gate": format!("g{id}")})),
+                        "gated",
+                        json!({"text": "x", "gate": format!("g{id}")}),
                     )
                     .await;
             }
             f.client
-                .request("S", 3, "tools/call", call("echo", json!({"text": "third"})))
+                .call_tool("S", 3, "echo", json!({"text": "third"}))
                 .await;
             let reply = f.client.reply("S", 3).await;
             assert_eq!(error_code(&reply), -32000);
             // Other sessions are not affected.
             f.client
-                .request("T", 1, "tools/call", call("echo", json!({"text": "t"})))
+                .call_tool("T", 1, "echo", json!({"text": "t"}))
                 .await;
             assert_eq!(text(&f.client.reply("T", 1).await), "t");
             f.gates.open("g1");
@@ -674,12 +638,7 @@ fn in_flight_requests_per_session_are_bounded() {
             f.client.reply("S", 1).await;
             f.client.reply("S", 2).await;
             f.client
-                .request(
-                    "S",
-                    4,
-                    "tools/call",
-                    call("echo", json!({"text": "fourth"})),
-                )
+                .call_tool("S", 4, "echo", json!({"text": "fourth"}))
                 .await;
             assert_eq!(text(&f.client.reply("S", 4).await), "fourth");
             f
@@ -790,9 +749,7 @@ fn registry_changes_and_resource_updates_are_notified_unrelated() {
                 .await;
             assert_eq!(m.route, Route::Unrelated);
         }
-        f.client
-            .request("T", 2, "tools/call", call("late", json!({})))
-            .await;
+        f.client.call_tool("T", 2, "late", json!({})).await;
         assert_eq!(text(&f.client.reply("T", 2).await), "late");
         f.server.notify_resource_updated("test://a").await;
         let m = f
@@ -828,9 +785,7 @@ fn closing_a_session_cancels_its_handlers() {
     both(|mut f| {
         Box::pin(async move {
             f.client.initialize("S", "2025-11-25").await;
-            f.client
-                .request("S", 1, "tools/call", call("hang", json!({})))
-                .await;
+            f.client.call_tool("S", 1, "hang", json!({})).await;
             until_set(&f.flags.started, "hang to start").await;
             f.client
                 .raw()
