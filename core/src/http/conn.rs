@@ -18,7 +18,7 @@ use super::endpoint;
 use super::parse::{BodyDecoder, HttpError, RequestHead, parse_head};
 use super::response::{Body, LAST_CHUNK, Response, push_chunk};
 use super::service::Shutdown;
-use super::sse::{DeliveredHook, KEEP_ALIVE, SseBody, encode_event};
+use super::sse::{DeliveredHook, KEEP_ALIVE, encode_event};
 use super::transport::{HttpState, STANDALONE};
 use crate::runtime::{BoxFuture, Runtime};
 
@@ -205,36 +205,24 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
     /// Writes a response. Returns whether the connection may carry another request.
     async fn write_response(
         &mut self,
-        mut response: Response,
+        response: Response,
         http11: bool,
         keep_alive: bool,
     ) -> io::Result<bool> {
-        let body = std::mem::replace(&mut response.body, Body::Empty);
-        let Body::Sse(sse) = body else {
-            response.body = body;
-            let mut out = Vec::new();
-            response.encode_head(http11, keep_alive, &mut out);
+        // Without chunked framing (HTTP/1.0) a stream ends by closing.
+        let keep_alive = keep_alive && (http11 || !matches!(response.body, Body::Sse(_)));
+        let mut out = Vec::new();
+        response.encode_head(http11, keep_alive, &mut out);
+        let Body::Sse(sse) = response.body else {
             self.writer.write_all(&out).await?;
             self.writer.flush().await?;
             return Ok(keep_alive);
         };
-        // Without chunked framing (HTTP/1.0) a stream ends by closing.
-        let keep_alive = keep_alive && http11;
-        response.body = Body::Sse(SseBody {
-            stream: sse.stream,
-            initial: Vec::new(),
-            ended: true,
-            events: None,
-            delivered: None,
-            driver: None,
-        });
         // Declared before the writes: however this ends, the handler goes on.
         let mut driver = Driver {
             job: sse.driver,
             runtime: Arc::clone(self.runtime),
         };
-        let mut out = Vec::new();
-        response.encode_head(http11, keep_alive, &mut out);
         let mut hook = Delivery(sse.delivered);
         let framed = |out: &mut Vec<u8>, data: &[u8]| {
             if http11 {

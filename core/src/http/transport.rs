@@ -60,7 +60,6 @@ impl HttpSession {
         capacity: usize,
     ) -> Result<(u64, async_channel::Receiver<StreamEvent>), SlotError> {
         let mut st = self.state();
-        st.last_active = Instant::now();
         if ids.iter().any(|id| st.by_request.contains_key(id)) {
             return Err(SlotError::DuplicateId);
         }
@@ -204,7 +203,7 @@ impl HttpServerTransport {
         }
         let (_, events) = self
             .state
-            .session(&session)
+            .touch(&session)
             .ok_or(TransportError::UnknownSession)?
             .open_stream(&ids, self.state.config.replay_events)
             .map_err(|_| TransportError::UnknownSession)?;
