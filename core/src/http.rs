@@ -12,6 +12,7 @@ mod deadline;
 mod endpoint;
 mod endpoint_server;
 pub mod parse;
+mod receiver;
 mod response;
 mod service;
 mod sse;

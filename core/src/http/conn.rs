@@ -11,7 +11,6 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use futures::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
-use futures::stream::Stream as _;
 
 use super::deadline::{Deadline, Deadlines};
 use super::endpoint;
@@ -218,6 +217,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
             self.writer.flush().await?;
             return Ok(keep_alive);
         };
+        let sse = *sse;
         // Declared before the writes: however this ends, the handler goes on.
         let mut driver = Driver {
             job: sse.driver,
@@ -243,7 +243,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
         }
         self.writer.write_all(&out).await?;
         self.writer.flush().await?;
-        let mut events = Box::pin(sse.events.expect("checked above"));
+        let mut events = sse.events.expect("checked above");
         // On shutdown the standalone stream ends at once; a request's stream
         // goes on until its result (the grace period bounds it).
         let mut stop = Some(self.shutdown.stopped());
@@ -257,7 +257,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
                 let reading = buf.len() <= limit;
                 futures::future::poll_fn(|cx: &mut Context<'_>| {
                     driver.poll(cx);
-                    if let Poll::Ready(ev) = events.as_mut().poll_next(cx) {
+                    if let Poll::Ready(ev) = events.poll_event(cx) {
                         return Poll::Ready(Wake::Event(ev));
                     }
                     if stop

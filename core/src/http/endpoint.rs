@@ -10,6 +10,7 @@ use http::{HeaderName, HeaderValue, Method, StatusCode};
 use super::config::ReplyMode;
 use super::parse::RequestHead;
 use super::response::{Body, Response};
+use super::receiver::StreamReceiver;
 use super::sse::{DeliveredHook, SseBody, StreamEvent, encode_event, encode_priming};
 use super::transport::{HttpSession, HttpState, STANDALONE, decoded_request_ids};
 use crate::jsonrpc::{self, Decoded, ErrorCode, Message};
@@ -212,7 +213,7 @@ async fn post(state: &Arc<HttpState>, head: &RequestHead, body: Vec<u8>) -> Resp
             Err(_) => shutting_down(),
         };
     }
-    let Ok((stream, events)) = session.open_stream(&ids, state.config.replay_events) else {
+    let Ok((stream, events)) = session.open_stream(&ids) else {
         return Response::rpc_error(
             StatusCode::BAD_REQUEST,
             ErrorCode::INVALID_REQUEST,
@@ -274,16 +275,15 @@ enum Mode {
 /// stream closed: cancelled, disconnected, or the session ended.
 async fn next_event(
     job: &mut Option<BoxFuture<()>>,
-    events: &async_channel::Receiver<StreamEvent>,
+    events: &mut StreamReceiver,
 ) -> Option<StreamEvent> {
-    let mut recv = std::pin::pin!(events.recv());
     futures::future::poll_fn(|cx| {
         if let Some(j) = job.as_mut() {
             if j.as_mut().poll(cx).is_ready() {
                 *job = None;
             }
         }
-        recv.as_mut().poll(cx).map(Result::ok)
+        events.poll_event(cx)
     })
     .await
 }
@@ -293,7 +293,7 @@ async fn reply(
     session_id: &SessionId,
     session: &Arc<HttpSession>,
     stream: u64,
-    events: async_channel::Receiver<StreamEvent>,
+    mut events: StreamReceiver,
     mode: Mode,
     mut job: Option<BoxFuture<()>>,
 ) -> Response {
@@ -304,7 +304,7 @@ async fn reply(
     };
     if mode == Mode::JsonOnly {
         // Related messages cannot reach a JSON-only client; only the reply can.
-        while let Some(event) = next_event(&mut job, &events).await {
+        while let Some(event) = next_event(&mut job, &mut events).await {
             if event.last {
                 session.release(stream, true, retained);
                 return Response::json(StatusCode::OK, event.bytes.to_vec());
@@ -319,7 +319,7 @@ async fn reply(
     let mut events = Some(events);
     if mode == Mode::Auto {
         // Hold the reply until the result or the first related message decides.
-        match next_event(&mut job, events.as_ref().expect("set above")).await {
+        match next_event(&mut job, events.as_mut().expect("set above")).await {
             Some(first) if first.last => {
                 session.release(stream, true, retained);
                 return Response::json(StatusCode::OK, first.bytes.to_vec());
@@ -351,7 +351,7 @@ fn closed_before_reply(state: &HttpState, session: &SessionId) -> Response {
 }
 
 fn sse_response(body: SseBody) -> Response {
-    Response::empty(StatusCode::OK).body(Body::Sse(body))
+    Response::empty(StatusCode::OK).body(Body::Sse(Box::new(body)))
 }
 
 fn get(state: &Arc<HttpState>, head: &RequestHead) -> Response {
@@ -366,7 +366,6 @@ fn get(state: &Arc<HttpState>, head: &RequestHead) -> Response {
         Ok(found) => found,
         Err(refusal) => return refusal,
     };
-    let cap = state.config.replay_events;
     let mut st = session.state();
     let resume = head
         .header(LAST_EVENT_ID.as_str())
@@ -383,7 +382,7 @@ fn get(state: &Arc<HttpState>, head: &RequestHead) -> Response {
             }
             // A finished stream whose final event fell out of the log cannot be completed.
             ended |= stream.finished;
-            let events = (!ended).then(|| stream.attach(cap));
+            let events = (!ended).then(|| StreamReceiver::attach(&session, number, stream));
             (number, ended, events)
         }
         None => {
@@ -403,7 +402,7 @@ fn get(state: &Arc<HttpState>, head: &RequestHead) -> Response {
                     &mut initial,
                 );
             }
-            (STANDALONE, false, Some(stream.attach(cap)))
+            (STANDALONE, false, Some(StreamReceiver::attach(&session, STANDALONE, stream)))
         }
     };
     drop(st);

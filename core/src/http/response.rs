@@ -17,8 +17,8 @@ pub enum Body {
     Empty,
     /// A complete body.
     Full(Vec<u8>),
-    /// A stream of server-sent events.
-    Sse(SseBody),
+    /// A stream of server-sent events (boxed: most responses are not).
+    Sse(Box<SseBody>),
 }
 
 /// A response to one HTTP request.

@@ -5,6 +5,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::fmt::Write as _;
 use std::sync::Arc;
+use std::task::Waker;
 
 /// One JSON-RPC message on a stream.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,7 +30,7 @@ pub struct SseBody {
     /// The initial bytes already hold the final event.
     pub(crate) ended: bool,
     /// Live events; the stream ends when this closes or yields a last event.
-    pub(crate) events: Option<async_channel::Receiver<StreamEvent>>,
+    pub(crate) events: Option<super::receiver::StreamReceiver>,
     pub(crate) delivered: Option<DeliveredHook>,
     /// The handler producing the events, driven by the connection; spawned
     /// if the connection ends first (a disconnect is not a cancellation).
@@ -83,35 +84,62 @@ pub(crate) fn encode_priming(stream: u64, seq: u64, retry_ms: u128, out: &mut Ve
 }
 
 /// One stream's state: its log for replay and the connection listening to it.
+///
+/// The log doubles as the listener's queue: a listener is a position in it
+/// and a waker, so attaching costs no allocation (a request/reply stream
+/// used to cost a whole channel).
 #[derive(Debug, Default)]
 pub(crate) struct Stream {
     last_seq: u64,
     log: VecDeque<StreamEvent>,
     pub(crate) finished: bool,
-    listener: Option<async_channel::Sender<StreamEvent>>,
+    listener: Option<Listener>,
+    /// Counts attaches, so a listener that was replaced knows it.
+    attaches: u64,
+}
+
+/// The connection listening to a stream.
+#[derive(Debug)]
+struct Listener {
+    token: u64,
+    /// The next sequence number it will take.
+    next: u64,
+    waker: Option<Waker>,
+}
+
+/// What a listener finds when it polls its stream.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Take {
+    /// The next event.
+    Event(StreamEvent),
+    /// Nothing yet; the waker is stored.
+    Wait,
+    /// The stream ended for this listener (detached, replaced, or it fell
+    /// behind past the log).
+    Closed,
 }
 
 impl Stream {
-    /// Appends a message, keeping at most `cap` events, and hands it to the
-    /// listener. A listener that is gone or too slow is detached; the log
-    /// still has the event for its resumption.
+    /// Appends a message, keeping at most `cap` events, and wakes the
+    /// listener. A listener whose next event fell out of the log is
+    /// detached; the client can resume from the log.
     pub(crate) fn push(&mut self, bytes: Arc<[u8]>, last: bool, cap: usize) {
         self.last_seq += 1;
-        let event = StreamEvent {
-            seq: self.last_seq,
-            bytes,
-            last,
-        };
         self.finished |= last;
-        if let Some(listener) = &self.listener {
-            if listener.try_send(event.clone()).is_err() {
-                self.listener = None;
-            }
-        }
         if self.log.len() >= cap.max(1) {
             self.log.pop_front();
         }
-        self.log.push_back(event);
+        self.log.push_back(StreamEvent {
+            seq: self.last_seq,
+            bytes,
+            last,
+        });
+        let first = self.log.front().map_or(self.last_seq, |e| e.seq);
+        if self.listener.as_ref().is_some_and(|l| l.next < first) {
+            self.detach();
+        } else if let Some(waker) = self.listener.as_mut().and_then(|l| l.waker.take()) {
+            waker.wake();
+        }
     }
 
     /// The last sequence number used.
@@ -126,19 +154,67 @@ impl Stream {
 
     /// Whether a live connection listens.
     pub(crate) fn attached(&self) -> bool {
-        self.listener.as_ref().is_some_and(|l| !l.is_closed())
+        self.listener.is_some()
     }
 
-    /// Attaches a new listener (replacing any old one) and returns its end.
-    pub(crate) fn attach(&mut self, capacity: usize) -> async_channel::Receiver<StreamEvent> {
-        let (tx, rx) = async_channel::bounded(capacity.max(1));
-        self.listener = Some(tx);
-        rx
+    /// Attaches a new listener for the events after the current last one,
+    /// replacing (and waking) any old one. Returns its token.
+    pub(crate) fn attach(&mut self) -> u64 {
+        self.detach();
+        self.attaches += 1;
+        self.listener = Some(Listener {
+            token: self.attaches,
+            next: self.last_seq + 1,
+            waker: None,
+        });
+        self.attaches
     }
 
-    /// Detaches the listener, ending its response.
+    /// Detaches the listener, ending its response once it has taken what
+    /// was logged before.
     pub(crate) fn detach(&mut self) {
-        self.listener = None;
+        if let Some(waker) = self.listener.take().and_then(|l| l.waker) {
+            waker.wake();
+        }
+    }
+
+    /// Detaches the listener `token` if it is still the one (it went away).
+    pub(crate) fn release_listener(&mut self, token: u64) {
+        if self.listener.as_ref().is_some_and(|l| l.token == token) {
+            self.listener = None;
+        }
+    }
+
+    /// The event `next` for listener `token`, or what to do instead. Once
+    /// detached or replaced, a listener gets nothing more: what it missed
+    /// stays in the log for the client's resumption.
+    pub(crate) fn take(&mut self, token: u64, next: u64, waker: &Waker) -> Take {
+        let first = self.log.front().map_or(self.last_seq + 1, |e| e.seq);
+        let Some(listener) = self.listener.as_mut().filter(|l| l.token == token) else {
+            return Take::Closed;
+        };
+        let index = next.checked_sub(first).and_then(|i| usize::try_from(i).ok());
+        match index.and_then(|i| self.log.get(i)) {
+            Some(event) => {
+                listener.next = next + 1;
+                Take::Event(event.clone())
+            }
+            None if next > self.last_seq => {
+                if !listener.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
+                    listener.waker = Some(waker.clone());
+                }
+                Take::Wait
+            }
+            // Fell out of the log (push detaches first; this is belt and braces).
+            None => Take::Closed,
+        }
+    }
+}
+
+impl Drop for Stream {
+    fn drop(&mut self) {
+        // A forgotten stream (cancelled, evicted) ends its listener's response.
+        self.detach();
     }
 }
 
@@ -185,17 +261,40 @@ mod tests {
         assert!(s.finished);
     }
 
+    fn take(s: &mut Stream, token: u64, next: u64) -> Take {
+        s.take(token, next, futures::task::noop_waker_ref())
+    }
+
     #[test]
-    fn a_slow_or_gone_listener_is_detached() {
+    fn a_listener_takes_events_in_order_then_waits() {
         let mut s = Stream::default();
-        let rx = s.attach(1);
+        let t = s.attach();
+        assert_eq!(take(&mut s, t, 1), Take::Wait);
         s.push(bytes("a"), false, 8);
-        assert!(s.attached());
-        s.push(bytes("b"), false, 8);
-        assert!(!s.attached(), "full channel detaches");
-        assert_eq!(rx.try_recv().unwrap().seq, 1);
-        let rx = s.attach(4);
-        drop(rx);
+        s.push(bytes("b"), true, 8);
+        assert!(matches!(take(&mut s, t, 1), Take::Event(e) if e.seq == 1));
+        assert!(matches!(take(&mut s, t, 2), Take::Event(e) if e.seq == 2 && e.last));
+        assert_eq!(take(&mut s, t, 3), Take::Wait);
+    }
+
+    #[test]
+    fn a_slow_replaced_or_gone_listener_is_detached() {
+        let mut s = Stream::default();
+        let t = s.attach();
+        s.push(bytes("a"), false, 2);
+        s.push(bytes("b"), false, 2);
+        assert!(s.attached(), "two events fit a log of two");
+        s.push(bytes("c"), false, 2);
+        assert!(!s.attached(), "event 1 fell out of the log before it was taken");
+        assert_eq!(take(&mut s, t, 1), Take::Closed);
+
+        let old = s.attach();
+        let new = s.attach();
+        assert_eq!(take(&mut s, old, 4), Take::Closed, "replaced");
+        assert_eq!(take(&mut s, new, 4), Take::Wait);
+        s.release_listener(old);
+        assert!(s.attached(), "a stale token releases nothing");
+        s.release_listener(new);
         assert!(!s.attached());
     }
 }

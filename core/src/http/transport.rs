@@ -15,7 +15,8 @@ use std::time::Instant;
 use async_trait::async_trait;
 
 use super::config::HttpConfig;
-use super::sse::{Stream, StreamEvent};
+use super::receiver::StreamReceiver;
+use super::sse::Stream;
 use crate::jsonrpc::{self, Decoded, Message, RequestId};
 use crate::protocol::ProtocolVersion;
 use crate::runtime::BoxFuture;
@@ -52,13 +53,11 @@ impl HttpSession {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Opens a stream for the requests `ids` and attaches the caller to it
-    /// (a channel of `capacity` events).
+    /// Opens a stream for the requests `ids` and attaches the caller to it.
     pub(crate) fn open_stream(
-        &self,
+        self: &Arc<Self>,
         ids: &[RequestId],
-        capacity: usize,
-    ) -> Result<(u64, async_channel::Receiver<StreamEvent>), SlotError> {
+    ) -> Result<(u64, StreamReceiver), SlotError> {
         let mut st = self.state();
         if ids.iter().any(|id| st.by_request.contains_key(id)) {
             return Err(SlotError::DuplicateId);
@@ -68,9 +67,8 @@ impl HttpSession {
         for id in ids {
             st.by_request.insert(id.clone(), number);
         }
-        let mut stream = Stream::default();
-        let rx = stream.attach(capacity);
-        st.streams.insert(number, stream);
+        let stream = st.streams.entry(number).or_default();
+        let rx = StreamReceiver::attach(self, number, stream);
         Ok((number, rx))
     }
 
@@ -201,15 +199,15 @@ impl HttpServerTransport {
             self.state.push(Inbound::Message { session, bytes }).await?;
             return Ok(Vec::new());
         }
-        let (_, events) = self
+        let (_, mut events) = self
             .state
             .touch(&session)
             .ok_or(TransportError::UnknownSession)?
-            .open_stream(&ids, self.state.config.replay_events)
+            .open_stream(&ids)
             .map_err(|_| TransportError::UnknownSession)?;
         self.state.push(Inbound::Message { session, bytes }).await?;
         loop {
-            let event = events.recv().await.map_err(|_| TransportError::Closed)?;
+            let event = events.recv().await.ok_or(TransportError::Closed)?;
             if event.last {
                 return Ok(event.bytes.to_vec());
             }
