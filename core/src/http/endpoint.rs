@@ -9,8 +9,8 @@ use http::{HeaderName, HeaderValue, Method, StatusCode};
 
 use super::config::ReplyMode;
 use super::parse::RequestHead;
-use super::response::{Body, Response};
 use super::receiver::StreamReceiver;
+use super::response::{Body, Response};
 use super::sse::{DeliveredHook, SseBody, StreamEvent, encode_event, encode_priming};
 use super::transport::{HttpSession, HttpState, STANDALONE, decoded_request_ids};
 use crate::jsonrpc::{self, Decoded, ErrorCode, Message};
@@ -402,7 +402,11 @@ fn get(state: &Arc<HttpState>, head: &RequestHead) -> Response {
                     &mut initial,
                 );
             }
-            (STANDALONE, false, Some(StreamReceiver::attach(&session, STANDALONE, stream)))
+            (
+                STANDALONE,
+                false,
+                Some(StreamReceiver::attach(&session, STANDALONE, stream)),
+            )
         }
     };
     drop(st);

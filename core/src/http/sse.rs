@@ -193,7 +193,9 @@ impl Stream {
         let Some(listener) = self.listener.as_mut().filter(|l| l.token == token) else {
             return Take::Closed;
         };
-        let index = next.checked_sub(first).and_then(|i| usize::try_from(i).ok());
+        let index = next
+            .checked_sub(first)
+            .and_then(|i| usize::try_from(i).ok());
         match index.and_then(|i| self.log.get(i)) {
             Some(event) => {
                 listener.next = next + 1;
@@ -285,7 +287,10 @@ mod tests {
         s.push(bytes("b"), false, 2);
         assert!(s.attached(), "two events fit a log of two");
         s.push(bytes("c"), false, 2);
-        assert!(!s.attached(), "event 1 fell out of the log before it was taken");
+        assert!(
+            !s.attached(),
+            "event 1 fell out of the log before it was taken"
+        );
         assert_eq!(take(&mut s, t, 1), Take::Closed);
 
         let old = s.attach();
