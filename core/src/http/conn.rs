@@ -10,7 +10,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use futures::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
+use futures::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 use super::deadline::{Deadline, Deadlines};
 use super::endpoint;
@@ -20,6 +20,9 @@ use super::service::Shutdown;
 use super::sse::{DeliveredHook, KEEP_ALIVE, encode_event};
 use super::transport::{HttpState, STANDALONE};
 use crate::runtime::{BoxFuture, Runtime};
+
+/// Largest output buffer a connection keeps between responses.
+const REUSED_OUT_BYTES: usize = 16 * 1024;
 
 /// What woke a connection up.
 enum Wake {
@@ -31,13 +34,16 @@ enum Wake {
 }
 
 struct Conn<'a, IO> {
-    reader: ReadHalf<IO>,
-    writer: WriteHalf<IO>,
+    io: IO,
     buf: Vec<u8>,
+    /// The output buffer, reused from one response to the next.
+    out: Vec<u8>,
     chunk: Box<[u8]>,
     state: &'a Arc<HttpState>,
     runtime: &'a Arc<dyn Runtime>,
     shutdown: Shutdown,
+    /// Completes on shutdown; one per connection, `None` once it fired.
+    stop: Option<BoxFuture<()>>,
     deadlines: &'a Deadlines,
     deadline: Arc<Deadline>,
 }
@@ -59,14 +65,14 @@ pub(crate) async fn serve<IO>(
 where
     IO: AsyncRead + AsyncWrite + Unpin + Send,
 {
-    let (reader, writer) = io.split();
     let mut conn = Conn {
-        reader,
-        writer,
+        io,
         buf: Vec::new(),
+        out: Vec::new(),
         chunk: vec![0u8; 8192].into_boxed_slice(),
         state,
         runtime,
+        stop: Some(shutdown.stopped()),
         shutdown,
         deadlines,
         deadline: deadlines.register(runtime),
@@ -83,7 +89,7 @@ where
         let keep_alive = keep_alive && !response.close && !conn.shutdown.is_triggered();
         let keep_going = conn.write_response(response, http11, keep_alive).await?;
         if !keep_going {
-            conn.writer.close().await?;
+            conn.io.close().await?;
             return Ok(());
         }
     }
@@ -94,24 +100,20 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
     /// shutdown signal.
     async fn wait(&mut self, watch_shutdown: bool) -> Wake {
         let Self {
-            reader,
+            io,
             chunk,
-            shutdown,
+            stop,
             deadline,
             ..
         } = self;
-        let mut stop = watch_shutdown.then(|| shutdown.stopped());
         futures::future::poll_fn(|cx| {
-            if let Poll::Ready(r) = Pin::new(&mut *reader).poll_read(cx, chunk) {
+            if let Poll::Ready(r) = Pin::new(&mut *io).poll_read(cx, chunk) {
                 return Poll::Ready(Wake::Read(r));
             }
             if deadline.poll_passed(cx).is_ready() {
                 return Poll::Ready(Wake::Timer);
             }
-            if stop
-                .as_mut()
-                .is_some_and(|s| s.as_mut().poll(cx).is_ready())
-            {
+            if watch_shutdown && stopped(stop, cx) {
                 return Poll::Ready(Wake::Shutdown);
             }
             Poll::Pending
@@ -165,10 +167,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
             Err(e) => return self.refuse(e).await,
         };
         if head.expects_continue() && !decoder.is_done() {
-            self.writer
-                .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
-                .await?;
-            self.writer.flush().await?;
+            self.io.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await?;
+            self.io.flush().await?;
         }
         let mut body = Vec::new();
         loop {
@@ -190,14 +190,25 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
         }
     }
 
+    /// Writes `out`, then keeps it as the next response's buffer unless a
+    /// large body grew it.
+    async fn send(&mut self, mut out: Vec<u8>) -> io::Result<()> {
+        self.io.write_all(&out).await?;
+        self.io.flush().await?;
+        if out.capacity() <= REUSED_OUT_BYTES {
+            out.clear();
+            self.out = out;
+        }
+        Ok(())
+    }
+
     /// Answers a request that could not be read, and ends the connection.
     async fn refuse<T>(&mut self, error: HttpError) -> io::Result<Option<T>> {
         let response = Response::text(error.status(), &error.to_string()).closing();
         let mut out = Vec::new();
         response.encode_head(true, false, &mut out);
-        self.writer.write_all(&out).await?;
-        self.writer.flush().await?;
-        self.writer.close().await?;
+        self.send(out).await?;
+        self.io.close().await?;
         Ok(None)
     }
 
@@ -210,11 +221,10 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
     ) -> io::Result<bool> {
         // Without chunked framing (HTTP/1.0) a stream ends by closing.
         let keep_alive = keep_alive && (http11 || !matches!(response.body, Body::Sse(_)));
-        let mut out = Vec::new();
+        let mut out = std::mem::take(&mut self.out);
         response.encode_head(http11, keep_alive, &mut out);
         let Body::Sse(sse) = response.body else {
-            self.writer.write_all(&out).await?;
-            self.writer.flush().await?;
+            self.send(out).await?;
             return Ok(keep_alive);
         };
         let sse = *sse;
@@ -236,23 +246,25 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
             if http11 {
                 out.extend_from_slice(LAST_CHUNK);
             }
-            self.writer.write_all(&out).await?;
-            self.writer.flush().await?;
+            self.send(out).await?;
             hook.done(sse.ended);
             return Ok(keep_alive);
         }
-        self.writer.write_all(&out).await?;
-        self.writer.flush().await?;
+        self.send(out).await?;
         let mut events = sse.events.expect("checked above");
         // On shutdown the standalone stream ends at once; a request's stream
         // goes on until its result (the grace period bounds it).
-        let mut stop = Some(self.shutdown.stopped());
+        let mut watch_shutdown = true;
         let mut keepalive = self.runtime.sleep(self.state.config.sse_keep_alive);
         let limit = self.state.config.max_head_bytes + self.state.config.max_body_bytes;
         loop {
             let wake = {
                 let Self {
-                    reader, chunk, buf, ..
+                    io,
+                    chunk,
+                    buf,
+                    stop,
+                    ..
                 } = self;
                 let reading = buf.len() <= limit;
                 futures::future::poll_fn(|cx: &mut Context<'_>| {
@@ -260,15 +272,12 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
                     if let Poll::Ready(ev) = events.poll_event(cx) {
                         return Poll::Ready(Wake::Event(ev));
                     }
-                    if stop
-                        .as_mut()
-                        .is_some_and(|s| s.as_mut().poll(cx).is_ready())
-                    {
-                        stop = None;
+                    if watch_shutdown && stopped(stop, cx) {
+                        watch_shutdown = false;
                         return Poll::Ready(Wake::Shutdown);
                     }
                     if reading {
-                        if let Poll::Ready(r) = Pin::new(&mut *reader).poll_read(cx, chunk) {
+                        if let Poll::Ready(r) = Pin::new(&mut *io).poll_read(cx, chunk) {
                             return Poll::Ready(Wake::Read(r));
                         }
                     }
@@ -279,7 +288,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
                 })
                 .await
             };
-            let mut out = Vec::new();
+            let mut out = std::mem::take(&mut self.out);
             let (finish, delivered, keep) = match wake {
                 Wake::Event(Some(event)) => {
                     let mut text = Vec::new();
@@ -308,14 +317,24 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
             if finish && http11 {
                 out.extend_from_slice(LAST_CHUNK);
             }
-            self.writer.write_all(&out).await?;
-            self.writer.flush().await?;
+            self.send(out).await?;
             if finish {
                 hook.done(delivered);
                 return Ok(keep && !self.shutdown.is_triggered());
             }
         }
     }
+}
+
+/// Whether the shutdown signal fired (it stays fired).
+fn stopped(stop: &mut Option<BoxFuture<()>>, cx: &mut Context<'_>) -> bool {
+    if let Some(s) = stop {
+        if s.as_mut().poll(cx).is_pending() {
+            return false;
+        }
+        *stop = None;
+    }
+    true
 }
 
 /// The handler behind a stream, driven by the connection while it lasts and

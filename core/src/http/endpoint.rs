@@ -312,25 +312,33 @@ async fn reply(
         }
         return closed_before_reply(state, session_id);
     }
-    let mut initial = Vec::new();
-    if session.version >= ProtocolVersion::V2025_11_25 {
-        encode_priming(stream, 0, state.config.sse_retry.as_millis(), &mut initial);
-    }
     let mut events = Some(events);
-    if mode == Mode::Auto {
-        // Hold the reply until the result or the first related message decides.
-        match next_event(&mut job, events.as_mut().expect("set above")).await {
+    // Held until the result or the first related message decides between
+    // JSON and SSE.
+    let first = match mode {
+        Mode::Auto => match next_event(&mut job, events.as_mut().expect("set above")).await {
             Some(first) if first.last => {
                 session.release(stream, true, retained);
                 return Response::json(StatusCode::OK, first.bytes.to_vec());
             }
-            Some(first) => encode_event(stream, &first, &mut initial),
+            Some(first) => Some(first),
             None if state.session(session_id).is_none() => return session_not_found(),
             // Closed before anything was sent: the handler ended the
             // connection (SSE polling) or the request was cancelled. The
             // priming event lets the client resume.
-            None => events = None,
-        }
+            None => {
+                events = None;
+                None
+            }
+        },
+        _ => None,
+    };
+    let mut initial = Vec::new();
+    if session.version >= ProtocolVersion::V2025_11_25 {
+        encode_priming(stream, 0, state.config.sse_retry.as_millis(), &mut initial);
+    }
+    if let Some(first) = first {
+        encode_event(stream, &first, &mut initial);
     }
     sse_response(SseBody {
         stream,

@@ -137,18 +137,23 @@ impl RequestHead {
     /// a transfer coding other than chunked, or both headers at once (a
     /// request-smuggling vector, RFC 9112 §6.3).
     pub fn framing(&self) -> Result<Framing, HttpError> {
-        let te: Vec<&[u8]> = self.header_bytes_all("transfer-encoding").collect();
-        let cl: Vec<&[u8]> = self.header_bytes_all("content-length").collect();
-        if !te.is_empty() {
-            let chunked = te.len() == 1 && te[0].trim_ascii().eq_ignore_ascii_case(b"chunked");
-            if !chunked || !cl.is_empty() || !self.http11 {
+        // At most one of each is meaningful; counting past two is pointless.
+        let first_two = |name| {
+            let mut all = self.header_bytes_all(name);
+            (all.next(), all.next())
+        };
+        let te = first_two("transfer-encoding");
+        let cl = first_two("content-length");
+        if let (Some(te), more) = te {
+            let chunked = more.is_none() && te.trim_ascii().eq_ignore_ascii_case(b"chunked");
+            if !chunked || cl.0.is_some() || !self.http11 {
                 return Err(HttpError::Malformed);
             }
             return Ok(Framing::Chunked);
         }
-        match cl.as_slice() {
-            [] => Ok(Framing::Length(0)),
-            [v] => std::str::from_utf8(v)
+        match cl {
+            (None, _) => Ok(Framing::Length(0)),
+            (Some(v), None) => std::str::from_utf8(v)
                 .ok()
                 .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
                 .and_then(|s| s.parse().ok())
