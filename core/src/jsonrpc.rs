@@ -281,6 +281,9 @@ pub enum Decoded {
 /// assert_eq!(resp.outcome.unwrap_err().code, ErrorCode::PARSE_ERROR);
 /// ```
 pub fn decode(bytes: &[u8]) -> Decoded {
+    if let Some(message) = decode_request(bytes) {
+        return Decoded::Single(Ok(message));
+    }
     let value: Value = match serde_json::from_slice(bytes) {
         Ok(v) => v,
         Err(e) => {
@@ -298,6 +301,47 @@ pub fn decode(bytes: &[u8]) -> Decoded {
         Value::Array(items) => Decoded::Batch(items.into_iter().map(from_value).collect()),
         other => Decoded::Single(from_value(other)),
     }
+}
+
+/// The common case, a well-formed request or notification, read straight
+/// into a message without building the envelope as a map first. Anything
+/// else (responses, batches, malformed messages, duplicate keys) is `None`
+/// and takes the general path, which tells exactly what is wrong.
+fn decode_request(bytes: &[u8]) -> Option<Message> {
+    /// `Some` whenever the key is present, even as `null`.
+    fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+        Value::deserialize(d).map(Some)
+    }
+    #[derive(Deserialize)]
+    struct Envelope<'a> {
+        #[serde(borrow)]
+        jsonrpc: std::borrow::Cow<'a, str>,
+        #[serde(default, deserialize_with = "present")]
+        id: Option<Value>,
+        method: String,
+        #[serde(default, deserialize_with = "present")]
+        params: Option<Value>,
+    }
+    let Envelope {
+        jsonrpc,
+        id,
+        method,
+        params,
+    } = serde_json::from_slice(bytes).ok()?;
+    if jsonrpc != "2.0"
+        || params
+            .as_ref()
+            .is_some_and(|p| !p.is_object() && !p.is_array())
+    {
+        return None;
+    }
+    let id = match id {
+        None => return Some(Message::Notification(Notification { method, params })),
+        Some(Value::Number(n)) => RequestId::Number(n),
+        Some(Value::String(s)) => RequestId::String(s),
+        Some(_) => return None,
+    };
+    Some(Message::Request(Request { id, method, params }))
 }
 
 /// Interprets one JSON value as a JSON-RPC message.
@@ -361,6 +405,32 @@ pub fn from_value(value: Value) -> Result<Message, Response> {
             Ok(Message::Response(Response { id, outcome }))
         }
     }
+}
+
+/// Encodes a successful response whose result is already JSON (`result`
+/// must be one complete JSON value, as serde_json writes it).
+pub(crate) fn encode_result(id: &RequestId, result: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(result.len() + 48);
+    out.extend_from_slice(br#"{"jsonrpc":"2.0","id":"#);
+    serde_json::to_writer(&mut out, id).expect("an id always serializes");
+    out.extend_from_slice(br#","result":"#);
+    out.extend_from_slice(result);
+    out.push(b'}');
+    out
+}
+
+/// Joins encoded messages into one JSON array.
+pub(crate) fn join_batch(messages: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(messages.iter().map(|m| m.len() + 1).sum::<usize>() + 2);
+    out.push(b'[');
+    for (i, message) in messages.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(message);
+    }
+    out.push(b']');
+    out
 }
 
 /// Encodes a batch of responses as one JSON array.
@@ -430,6 +500,43 @@ mod tests {
             let out = String::from_utf8(out).unwrap();
             assert!(out.contains(&format!("\"id\":{raw}")), "{out}");
         }
+    }
+
+    #[test]
+    fn the_request_shortcut_agrees_with_the_general_path() {
+        for raw in [
+            r#"{"jsonrpc":"2.0","id":1,"method":"m"}"#,
+            r#"{"jsonrpc":"2.0","id":"x","method":"m","params":{"a":[1]}}"#,
+            r#"{"method":"m","params":[],"jsonrpc":"2.0","extra":true}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"m","params":null}"#,
+            r#"{"jsonrpc":"2.0","id":null,"method":"m"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"id":2,"method":"m"}"#,
+            r#"{"jsonrpc":"1.0","id":1,"method":"m"}"#,
+            r#"{"jsonrpc":"2.\u0030","id":1,"method":"m"}"#,
+        ] {
+            let general = from_value(serde_json::from_str(raw).unwrap());
+            assert_eq!(single(raw.as_bytes()), general, "{raw}");
+            if let Some(fast) = decode_request(raw.as_bytes()) {
+                assert_eq!(Ok(fast), general, "{raw}");
+            }
+        }
+    }
+
+    #[test]
+    fn encoded_results_and_batches_match_serialized_messages() {
+        let result = json!({"content": [{"type": "text", "text": "hi \"there\""}]});
+        for id in [RequestId::number(7), RequestId::from("a\"b")] {
+            let raw = serde_json::to_vec(&result).unwrap();
+            let expected = Message::Response(Response::ok(id.clone(), result.clone())).to_bytes();
+            assert_eq!(encode_result(&id, &raw), expected);
+        }
+        let one = Response::ok(1.into(), json!(1));
+        let two = Response::err(None, RpcError::internal("x"));
+        let joined = join_batch(&[
+            Message::Response(one.clone()).to_bytes(),
+            Message::Response(two.clone()).to_bytes(),
+        ]);
+        assert_eq!(joined, encode_batch(vec![one, two]));
     }
 
     #[test]

@@ -30,8 +30,27 @@ enum Step {
     Done,
     /// Answer at once.
     Reply(Response),
-    /// Run this handler; `None` means it was cancelled and nothing is sent.
-    Work(BoxFuture<Option<Response>>),
+    /// Run this handler; it yields the encoded response, or `None` when it
+    /// was cancelled and nothing is sent.
+    Work(BoxFuture<Option<Vec<u8>>>),
+}
+
+/// A method's result: a JSON value, or a typed result already encoded (which
+/// spares building a `Value` only to serialize it).
+pub(crate) enum Payload {
+    Value(Value),
+    Json(Vec<u8>),
+}
+
+impl Step {
+    /// The encoded response this step yields, if any.
+    async fn run(self) -> Option<Vec<u8>> {
+        match self {
+            Self::Done => None,
+            Self::Reply(response) => Some(Message::Response(response).to_bytes()),
+            Self::Work(work) => work.await,
+        }
+    }
 }
 
 impl Shared {
@@ -76,8 +95,8 @@ impl Shared {
                         let shared = Arc::clone(self);
                         Some(Box::pin(async move {
                             match (work.await, request_id) {
-                                (Some(response), _) => {
-                                    shared.send_reply(session_id, response).await
+                                (Some(bytes), id) => {
+                                    shared.send_encoded(session_id, id, bytes).await;
                                 }
                                 (None, Some(id)) => shared.send_cancelled(session_id, id).await,
                                 (None, None) => {}
@@ -108,26 +127,14 @@ impl Shared {
                     .collect();
                 let shared = Arc::clone(self);
                 Some(Box::pin(async move {
-                    let responses: Vec<Response> =
-                        join_all(steps.into_iter().map(|step| async move {
-                            match step {
-                                Step::Done => None,
-                                Step::Reply(response) => Some(response),
-                                Step::Work(work) => work.await,
-                            }
-                        }))
+                    let responses: Vec<Vec<u8>> = join_all(steps.into_iter().map(Step::run))
                         .await
                         .into_iter()
                         .flatten()
                         .collect();
                     if !responses.is_empty() {
-                        let outbound = Outbound {
-                            session: session_id,
-                            route: Route::Reply(first_id),
-                            bytes: jsonrpc::encode_batch(responses),
-                        };
-                        // An undeliverable reply means the client left; the transport knows.
-                        let _ = shared.transport.send(outbound).await;
+                        let bytes = jsonrpc::join_batch(&responses);
+                        shared.send_encoded(session_id, first_id, bytes).await;
                     } else if let Some(id) = first_id {
                         shared.send_cancelled(session_id, id).await;
                     }
@@ -142,11 +149,17 @@ impl Shared {
     }
 
     async fn send_reply(&self, session: SessionId, response: Response) {
-        let route = Route::Reply(response.id.clone());
+        let id = response.id.clone();
+        let bytes = Message::Response(response).to_bytes();
+        self.send_encoded(session, id, bytes).await;
+    }
+
+    /// Sends an encoded response (or batch of them) as the reply to `id`.
+    async fn send_encoded(&self, session: SessionId, id: Option<RequestId>, bytes: Vec<u8>) {
         let outbound = Outbound {
             session,
-            route,
-            bytes: Message::Response(response).to_bytes(),
+            route: Route::Reply(id),
+            bytes,
         };
         // An undeliverable reply means the client left; the transport knows.
         let _ = self.transport.send(outbound).await;
@@ -274,9 +287,16 @@ impl Shared {
             let handler = AssertUnwindSafe(shared.route(request, ctx.clone())).catch_unwind();
             let handled = Abortable::new(handler, registration).await;
             ctx.finish();
-            handled.ok().map(|outcome| Response {
-                id: Some(id),
-                outcome: outcome.unwrap_or_else(|_| Err(RpcError::internal("handler panicked"))),
+            handled.ok().map(|outcome| {
+                let outcome =
+                    outcome.unwrap_or_else(|_| Err(RpcError::internal("handler panicked")));
+                match outcome {
+                    Ok(Payload::Json(result)) => jsonrpc::encode_result(&id, &result),
+                    Ok(Payload::Value(result)) => {
+                        Message::Response(Response::ok(id, result)).to_bytes()
+                    }
+                    Err(error) => Message::Response(Response::err(Some(id), error)).to_bytes(),
+                }
             })
         }))
     }
@@ -342,7 +362,7 @@ impl Shared {
         self: Arc<Self>,
         request: Request,
         ctx: RequestContext,
-    ) -> Result<Value, RpcError> {
+    ) -> Result<Payload, RpcError> {
         let params = request.params;
         let cursor = || -> Result<Option<String>, RpcError> {
             params
@@ -355,7 +375,7 @@ impl Shared {
                 })
                 .transpose()
         };
-        match request.method.as_str() {
+        let value = match request.method.as_str() {
             "tools/list" => {
                 let tools: Vec<_> = self
                     .registry()
@@ -365,7 +385,7 @@ impl Shared {
                     .collect();
                 self.page("tools", &tools, cursor()?)
             }
-            "tools/call" => self.call_tool(params, ctx).await,
+            "tools/call" => return self.call_tool(params, ctx).await,
             "resources/list" => {
                 let items: Vec<_> = self
                     .registry()
@@ -388,7 +408,7 @@ impl Shared {
                 let uri = uri_param(params)?;
                 let reader = self.registry().reader(&uri);
                 let (handler, vars) = reader.ok_or_else(|| RpcError::resource_not_found(&uri))?;
-                to_value(handler(uri, vars, ctx).await?)
+                return encode(handler(uri, vars, ctx).await?);
             }
             "resources/subscribe" | "resources/unsubscribe" => {
                 let uri = uri_param(params)?;
@@ -411,7 +431,7 @@ impl Shared {
                     .collect();
                 self.page("prompts", &items, cursor()?)
             }
-            "prompts/get" => self.get_prompt(params, ctx).await,
+            "prompts/get" => return self.get_prompt(params, ctx).await,
             "completion/complete" => {
                 let handler = self.registry().completion.clone();
                 let handler =
@@ -438,21 +458,24 @@ impl Shared {
                 Ok(json!({}))
             }
             other => Err(RpcError::method_not_found(other)),
-        }
+        };
+        value.map(Payload::Value)
     }
 
     async fn call_tool(
         &self,
         params: Option<Value>,
         ctx: RequestContext,
-    ) -> Result<Value, RpcError> {
-        #[derive(serde::Deserialize)]
-        struct CallParams {
-            name: String,
-            #[serde(default)]
-            arguments: Option<Value>,
-        }
-        let CallParams { name, arguments } = parse_params(params)?;
+    ) -> Result<Payload, RpcError> {
+        // Taken apart by hand: deserializing a struct out of a `Value` would
+        // rebuild the arguments map just to move it.
+        let Some(Value::Object(mut params)) = params else {
+            return Err(RpcError::invalid_params("params must be an object"));
+        };
+        let Some(Value::String(name)) = params.remove("name") else {
+            return Err(RpcError::invalid_params("params.name must be a string"));
+        };
+        let arguments = params.remove("arguments").filter(|a| !a.is_null());
         let handler = self
             .registry()
             .tools
@@ -463,12 +486,12 @@ impl Shared {
             handler.ok_or_else(|| RpcError::invalid_params(format!("unknown tool: {name}")))?;
         let version = ctx.protocol_version();
         match handler(arguments.unwrap_or_else(|| json!({})), ctx).await {
-            Ok(result) => to_value(result),
+            Ok(result) => encode(result),
             Err(ToolFailure::Rpc(e)) => Err(e),
             Err(ToolFailure::InvalidArguments(why)) => {
                 let message = format!("invalid arguments for tool {name}: {why}");
                 if version.validation_errors_are_tool_errors() {
-                    to_value(crate::CallToolResult::error(message))
+                    encode(crate::CallToolResult::error(message))
                 } else {
                     Err(RpcError::invalid_params(message))
                 }
@@ -480,7 +503,7 @@ impl Shared {
         &self,
         params: Option<Value>,
         ctx: RequestContext,
-    ) -> Result<Value, RpcError> {
+    ) -> Result<Payload, RpcError> {
         #[derive(serde::Deserialize)]
         struct GetParams {
             name: String,
@@ -511,7 +534,7 @@ impl Shared {
                 missing.join(", ")
             )));
         }
-        to_value(handler(arguments, ctx).await?)
+        encode(handler(arguments, ctx).await?)
     }
 
     /// Cuts one page out of a listing. Cursors are the decimal offset of the
@@ -585,7 +608,9 @@ fn uri_param(params: Option<Value>) -> Result<String, RpcError> {
     Ok(parse_params::<UriParams>(params)?.uri)
 }
 
-fn to_value<T: Serialize>(value: T) -> Result<Value, RpcError> {
-    serde_json::to_value(value)
+/// Serializes a typed result straight to JSON bytes.
+fn encode<T: Serialize>(value: T) -> Result<Payload, RpcError> {
+    serde_json::to_vec(&value)
+        .map(Payload::Json)
         .map_err(|e| RpcError::internal(format!("result did not serialize: {e}")))
 }
