@@ -3,6 +3,7 @@
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use std::net::{TcpListener, TcpStream};
@@ -123,9 +124,12 @@ impl HttpServer {
     ///
     /// When the MCP server's loop fails.
     pub async fn run(self) -> Result<(), TransportError> {
-        let listener = self.listener;
+        let listener = Listener {
+            io: self.listener,
+            drained: AtomicBool::new(false),
+        };
         let accept = || async {
-            let (stream, _) = listener.accept().await?;
+            let stream = Async::new(smol::future::poll_fn(|cx| listener.poll_accept(cx)).await?)?;
             stream.get_ref().set_nodelay(true)?;
             Ok::<Connection, io::Error>(Connection {
                 io: stream,
@@ -133,6 +137,37 @@ impl HttpServer {
             })
         };
         self.endpoint.run(accept).await
+    }
+}
+
+/// The listening socket. Once `accept` found no connection waiting, it waits
+/// for readability before trying again: the accept loop is polled whenever
+/// its task wakes (on an executor's main future, at every reactor turn), and
+/// async-io would otherwise try `accept` and re-register the socket each time.
+#[derive(Debug)]
+struct Listener {
+    io: Async<TcpListener>,
+    drained: AtomicBool,
+}
+
+impl Listener {
+    fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<TcpStream>> {
+        loop {
+            if self.drained.load(Ordering::Relaxed) {
+                match self.io.poll_readable(cx) {
+                    Poll::Ready(Ok(())) => self.drained.store(false, Ordering::Relaxed),
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                    Poll::Pending => return Poll::Pending,
+                }
+            }
+            match self.io.get_ref().accept() {
+                Ok((stream, _)) => return Poll::Ready(Ok(stream)),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.drained.store(true, Ordering::Relaxed);
+                }
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
     }
 }
 
