@@ -17,7 +17,7 @@ use crate::protocol::{
     PromptArguments, ReadResourceResult, Resource, ResourceContents, ResourceTemplate, Tool,
 };
 use crate::runtime::Runtime;
-use crate::session::{Session, SessionId};
+use crate::session::{IdMap, Session, SessionId};
 use crate::transport::{Outbound, Route, Transport, TransportError};
 use crate::uri_template::TemplateError;
 
@@ -97,7 +97,7 @@ pub(crate) struct Shared {
     pub(crate) instructions: Option<String>,
     pub(crate) config: ServerConfig,
     registry: RwLock<Registry>,
-    sessions: Mutex<HashMap<SessionId, Arc<Session>>>,
+    sessions: Mutex<IdMap<SessionId, Arc<Session>>>,
     pub(crate) transport: Arc<dyn Transport>,
     pub(crate) runtime: Option<Arc<dyn Runtime>>,
 }
@@ -111,7 +111,7 @@ impl Shared {
         self.registry.write().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub(crate) fn sessions(&self) -> MutexGuard<'_, HashMap<SessionId, Arc<Session>>> {
+    pub(crate) fn sessions(&self) -> MutexGuard<'_, IdMap<SessionId, Arc<Session>>> {
         self.sessions.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -324,7 +324,7 @@ impl McpServerBuilder {
             instructions: self.instructions,
             config: self.config,
             registry: RwLock::new(self.registry),
-            sessions: Mutex::new(HashMap::new()),
+            sessions: Mutex::new(IdMap::default()),
             transport: Arc::new(transport),
             runtime: self.runtime,
         });

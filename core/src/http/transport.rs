@@ -21,7 +21,7 @@ use crate::jsonrpc::{self, Decoded, Message, RequestId};
 use crate::protocol::ProtocolVersion;
 use crate::runtime::BoxFuture;
 use crate::server::Dispatcher;
-use crate::session::SessionId;
+use crate::session::{IdMap, SessionId};
 use crate::transport::{Inbound, Outbound, Route, Transport, TransportError};
 
 /// Stream number of a session's standalone (GET) stream.
@@ -42,7 +42,7 @@ pub(crate) struct HttpSession {
 pub(crate) struct Streams {
     pub(crate) last_active: Instant,
     next_stream: u64,
-    pub(crate) streams: HashMap<u64, Stream>,
+    pub(crate) streams: IdMap<u64, Stream>,
     by_request: HashMap<RequestId, u64>,
     /// Finished streams nobody has received yet, oldest first.
     undelivered: VecDeque<u64>,
@@ -106,7 +106,7 @@ pub(crate) struct HttpState {
     dispatcher: OnceLock<Dispatcher>,
     inbound_tx: async_channel::Sender<Inbound>,
     inbound_rx: async_channel::Receiver<Inbound>,
-    sessions: Mutex<HashMap<SessionId, Arc<HttpSession>>>,
+    sessions: Mutex<IdMap<SessionId, Arc<HttpSession>>>,
 }
 
 /// Why a request could not get a reply slot.
@@ -149,7 +149,7 @@ impl HttpServerTransport {
                 dispatcher: OnceLock::new(),
                 inbound_tx,
                 inbound_rx,
-                sessions: Mutex::new(HashMap::new()),
+                sessions: Mutex::new(IdMap::default()),
             }),
         }
     }
@@ -234,7 +234,7 @@ pub(crate) fn decoded_request_ids(decoded: &Decoded) -> Vec<RequestId> {
 }
 
 impl HttpState {
-    pub(crate) fn sessions(&self) -> MutexGuard<'_, HashMap<SessionId, Arc<HttpSession>>> {
+    pub(crate) fn sessions(&self) -> MutexGuard<'_, IdMap<SessionId, Arc<HttpSession>>> {
         self.sessions.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -301,7 +301,7 @@ impl HttpState {
             state: Mutex::new(Streams {
                 last_active: Instant::now(),
                 next_stream: STANDALONE + 1,
-                streams: HashMap::new(),
+                streams: IdMap::default(),
                 by_request: HashMap::new(),
                 undelivered: VecDeque::new(),
             }),
