@@ -13,7 +13,7 @@ use futures::FutureExt;
 use futures::future::{AbortHandle, Abortable, join_all};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::Shared;
 use super::registry::ToolFailure;
@@ -30,6 +30,8 @@ enum Step {
     Done,
     /// Answer at once.
     Reply(Response),
+    /// Answer at once with this encoded response.
+    Encoded(Vec<u8>),
     /// Run this handler; it yields the encoded response, or `None` when it
     /// was cancelled and nothing is sent.
     Work(BoxFuture<Option<Vec<u8>>>),
@@ -48,6 +50,7 @@ impl Step {
         match self {
             Self::Done => None,
             Self::Reply(response) => Some(Message::Response(response).to_bytes()),
+            Self::Encoded(bytes) => Some(bytes),
             Self::Work(work) => work.await,
         }
     }
@@ -91,6 +94,12 @@ impl Shared {
                 match self.accept_message(&session_id, session.as_ref(), message, false) {
                     Step::Done => None,
                     Step::Reply(response) => Some(self.reply(session_id, response)),
+                    Step::Encoded(bytes) => {
+                        let shared = Arc::clone(self);
+                        Some(Box::pin(async move {
+                            shared.send_encoded(session_id, request_id, bytes).await;
+                        }))
+                    }
                     Step::Work(work) => {
                         let shared = Arc::clone(self);
                         Some(Box::pin(async move {
@@ -235,10 +244,10 @@ impl Shared {
             } else {
                 self.initialize(session_id, request.params)
             };
-            return Step::Reply(Response {
-                id: Some(id),
-                outcome,
-            });
+            return match outcome {
+                Ok(result) => Step::Encoded(jsonrpc::encode_result(&id, &result)),
+                Err(error) => Step::Reply(Response::err(Some(id), error)),
+            };
         }
         if request.method == "ping" {
             return Step::Reply(Response::ok(id, json!({})));
@@ -301,7 +310,12 @@ impl Shared {
         }))
     }
 
-    fn initialize(&self, session_id: &SessionId, params: Option<Value>) -> Result<Value, RpcError> {
+    /// Opens the engine's side of a session; the result comes encoded.
+    fn initialize(
+        &self,
+        session_id: &SessionId,
+        params: Option<Value>,
+    ) -> Result<Vec<u8>, RpcError> {
         #[derive(serde::Deserialize)]
         #[serde(rename_all = "camelCase")]
         struct InitializeParams {
@@ -323,38 +337,44 @@ impl Shared {
             }
             sessions.insert(session_id.clone(), session);
         }
-        let mut result = json!({
-            "protocolVersion": version.as_str(),
-            "capabilities": self.capabilities(),
-            "serverInfo": self.info,
-        });
-        if let Some(text) = &self.instructions {
-            result["instructions"] = json!(text);
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct InitializeResult<'a> {
+            protocol_version: &'a str,
+            capabilities: Capabilities,
+            server_info: &'a crate::protocol::Implementation,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            instructions: Option<&'a str>,
         }
-        Ok(result)
+        let result = InitializeResult {
+            protocol_version: version.as_str(),
+            capabilities: self.capabilities(),
+            server_info: &self.info,
+            instructions: self.instructions.as_deref(),
+        };
+        serde_json::to_vec(&result)
+            .map_err(|e| RpcError::internal(format!("result did not serialize: {e}")))
     }
 
     /// The capabilities of what is registered now (plus logging, always on).
-    fn capabilities(&self) -> Value {
+    fn capabilities(&self) -> Capabilities {
         let reg = self.registry();
-        let mut caps = Map::new();
-        caps.insert("logging".into(), json!({}));
-        if !reg.tools.is_empty() {
-            caps.insert("tools".into(), json!({ "listChanged": true }));
+        let list_changed = Some(ListChanged {
+            list_changed: true,
+            subscribe: None,
+        });
+        Capabilities {
+            logging: Empty {},
+            tools: list_changed.filter(|_| !reg.tools.is_empty()),
+            resources: (!reg.resources.is_empty() || !reg.templates.is_empty()).then_some(
+                ListChanged {
+                    list_changed: true,
+                    subscribe: Some(true),
+                },
+            ),
+            prompts: list_changed.filter(|_| !reg.prompts.is_empty()),
+            completions: reg.completion.is_some().then_some(Empty {}),
         }
-        if !reg.resources.is_empty() || !reg.templates.is_empty() {
-            caps.insert(
-                "resources".into(),
-                json!({ "subscribe": true, "listChanged": true }),
-            );
-        }
-        if !reg.prompts.is_empty() {
-            caps.insert("prompts".into(), json!({ "listChanged": true }));
-        }
-        if reg.completion.is_some() {
-            caps.insert("completions".into(), json!({}));
-        }
-        Value::Object(caps)
     }
 
     /// Runs one request's method.
@@ -560,6 +580,33 @@ impl Shared {
         }
         Ok(result)
     }
+}
+
+/// The server capabilities declared in `initialize`.
+#[derive(Serialize)]
+struct Capabilities {
+    logging: Empty,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tools: Option<ListChanged>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resources: Option<ListChanged>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prompts: Option<ListChanged>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    completions: Option<Empty>,
+}
+
+/// `{}`.
+#[derive(Clone, Copy, Serialize)]
+struct Empty {}
+
+/// `{"listChanged": true}`, plus `subscribe` for resources.
+#[derive(Clone, Copy, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ListChanged {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subscribe: Option<bool>,
+    list_changed: bool,
 }
 
 /// Handles a notification from the client.
