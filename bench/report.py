@@ -6,42 +6,67 @@ import sys
 from collections import defaultdict
 
 raw, out, date, machine, command = sys.argv[1:6]
-rows = defaultdict(dict)
+runs = defaultdict(lambda: defaultdict(list))  # server -> mode -> [kv, ...]
 order = []
 for line in open(raw):
     kv = dict(item.split("=", 1) for item in line.split())
     server, mode = kv["server"], kv["mode"]
     if server not in order:
         order.append(server)
-    rows[server][mode] = kv
+    runs[server][mode].append(kv)
 
-def num(server, mode, key):
-    return float(rows[server].get(mode, {}).get(key, "nan"))
+def cpu(kv):
+    return float(kv["cpu_us_per_op"])
+
+def median_run(server, mode):
+    """The run with the median CPU per operation (its other figures go with it)."""
+    rs = sorted(runs[server].get(mode, []), key=cpu)
+    return rs[(len(rs) - 1) // 2] if rs else None
+
+def num(server, mode, key="cpu_us_per_op"):
+    r = median_run(server, mode)
+    return float(r[key]) if r else float("nan")
+
+def spread(server, mode):
+    cs = [cpu(r) for r in runs[server].get(mode, [])]
+    return f"{min(cs):.1f}–{max(cs):.1f}" if cs else "?"
+
+def ratio_spread(server, mode, ref_server, ref_mode):
+    """Per-round ratios (same round number), as min–max."""
+    by_round = lambda s, m: {r.get("round"): cpu(r) for r in runs[s].get(m, [])}
+    a, b = by_round(server, mode), by_round(ref_server, ref_mode)
+    rs = [a[k] / b[k] for k in a if k in b]
+    return f"{min(rs):.2f}–{max(rs):.2f}" if rs else "?"
 
 ref = "rmcp"
+n_rounds = max(len(v) for s in runs.values() for k, v in s.items() if k in ("one", "many", "churn"))
 md = [f"Run {date} on {machine}; `{command}`; servers pinned to core 0, load generator to core 1, "
-      "64 connections, 2 s warm-up, every reply checked.", ""]
-md.append("| server | mode | req/s | p50 µs | p99 µs | max µs | errors | server CPU µs/op | vs rmcp | peak RSS KiB |")
-md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+      f"64 connections, 2 s warm-up, every reply checked; {n_rounds} rounds, each figure is the run "
+      "with the median CPU per operation.", ""]
+md.append("| server | mode | req/s | p50 µs | p99 µs | max µs | errors | server CPU µs/op | CPU range over rounds | vs rmcp (median) | vs rmcp per round | peak RSS KiB |")
+md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for s in order:
     for m in ("one", "many", "churn"):
-        r = rows[s].get(m)
+        r = median_run(s, m)
         if not r:
             continue
-        cpu = float(r["cpu_us_per_op"])
-        ratio = cpu / num(ref, m, "cpu_us_per_op") if ref in rows else float("nan")
-        md.append(f"| {s} | {m} | {r['rps']} | {r['p50_us']} | {r['p99_us']} | {r['max_us']} | {r['errors']} | "
-                  f"{cpu:.1f} | {ratio:.2f} | {r['hwm_kib']} |")
-md += ["", "| server | many ÷ one (CPU/op) | idle RSS KiB | RSS after 10,000 sessions KiB | bytes per idle session | stripped binary bytes |",
-       "|---|---:|---:|---:|---:|---:|"]
+        ratio = cpu(r) / num(ref, m) if ref in runs else float("nan")
+        hwm = max(int(x["hwm_kib"]) for x in runs[s][m])
+        errors = sum(int(x["errors"]) for x in runs[s][m])
+        md.append(f"| {s} | {m} | {r['rps']} | {r['p50_us']} | {r['p99_us']} | {r['max_us']} | {errors} | "
+                  f"{cpu(r):.1f} | {spread(s, m)} | {ratio:.2f} | {ratio_spread(s, m, ref, m)} | {hwm} |")
+md += ["", "| server | many ÷ one (CPU/op, medians) | many ÷ one per round | idle RSS KiB | RSS after 10,000 sessions KiB | bytes per idle session | stripped binary bytes |",
+       "|---|---:|---:|---:|---:|---:|---:|"]
 for s in order:
-    r = rows[s].get("sessions", {})
-    ratio = num(s, "many", "cpu_us_per_op") / num(s, "one", "cpu_us_per_op")
-    md.append(f"| {s} | {ratio:.2f} | {r.get('idle_rss_kib', '?')} | {r.get('rss_kib', '?')} | "
-              f"{r.get('bytes_per_session', '?')} | {rows[s].get('binary', {}).get('bytes', '?')} |")
+    r = (runs[s].get("sessions") or [{}])[0]
+    ratio = num(s, "many") / num(s, "one")
+    binary = (runs[s].get("binary") or [{}])[0]
+    md.append(f"| {s} | {ratio:.2f} | {ratio_spread(s, 'many', s, 'one')} | {r.get('idle_rss_kib', '?')} | "
+              f"{r.get('rss_kib', '?')} | {r.get('bytes_per_session', '?')} | {binary.get('bytes', '?')} |")
 md += ["", "Modes: `one` = `tools/call echo` on one session; `many` = calls spread over 1,000 sessions; "
        "`churn` = initialize + initialized + call + DELETE per operation. CPU per operation is the server's "
-       "user+system time (`/proc/PID/stat`) over the measured window divided by completed operations."]
+       "user+system time (`/proc/PID/stat`) over the measured window divided by completed operations. "
+       "Peak RSS is the highest `VmHWM` over the rounds; errors are summed over them."]
 open(f"{out}/results.md", "w").write("\n".join(md) + "\n")
 
 # Chart: server CPU µs per operation, grouped by mode; lower is better.
@@ -49,12 +74,12 @@ colors = {"switchboard-smol": "#2b8a3e", "switchboard-tokio": "#1971c2", "rmcp":
 modes = ["one", "many", "churn"]
 width, height, left, top, bottom = 640, 320, 60, 40, 50
 plot_h = height - top - bottom
-vmax = max(num(s, m, "cpu_us_per_op") for s in order for m in modes if m in rows[s]) * 1.15
+vmax = max(num(s, m) for s in order for m in modes if runs[s].get(m)) * 1.15
 group_w = (width - left - 20) / len(modes)
 bar_w = group_w / (len(order) + 1)
 svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="12">',
        f'<rect width="{width}" height="{height}" fill="white"/>',
-       f'<text x="{width/2}" y="20" text-anchor="middle" font-size="14">Server CPU per operation (µs, lower is better) — {date}</text>']
+       f'<text x="{width/2}" y="20" text-anchor="middle" font-size="14">Server CPU per operation (µs, median of rounds; lower is better) — {date}</text>']
 for i in range(5):
     v = vmax * i / 4
     y = top + plot_h - plot_h * i / 4
@@ -64,7 +89,7 @@ for gi, m in enumerate(modes):
     gx = left + gi * group_w
     svg.append(f'<text x="{gx + group_w/2:.1f}" y="{height-bottom+18}" text-anchor="middle">{m}</text>')
     for si, s in enumerate(order):
-        v = num(s, m, "cpu_us_per_op")
+        v = num(s, m)
         if v != v:
             continue
         h = plot_h * v / vmax

@@ -2,15 +2,19 @@
 # Runs every load mode against every echo server in one run, then a memory
 # run per server, and writes results/results.md and results/chart.svg.
 #
-#   bash bench/run.sh [SECONDS_PER_RUN]     # default 10
+#   bash bench/run.sh [SECONDS_PER_RUN] [ROUNDS]     # defaults: 10 s, 3 rounds
 #
 # Servers are pinned to core 0 and the load generator to core 1 (taskset);
 # 64 connections, a 2 s warm-up; every run is bounded in time and all traffic
-# goes to 127.0.0.1.
+# goes to 127.0.0.1. Each round runs every server in every mode, one after
+# another, so machine noise (a shared VM drifts by ±10-15% here) hits all of
+# them alike; the report takes each figure's median over the rounds and shows
+# the spread.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cd "$here"
 secs="${1:-10}"
+rounds="${2:-3}"
 conns=64
 out="$here/results"
 mkdir -p "$out"
@@ -44,16 +48,23 @@ stop_server() {
   pid=""
 }
 
-for server in switchboard-smol:echo-smol switchboard-tokio:echo-tokio rmcp:echo-rmcp; do
+servers="switchboard-smol:echo-smol switchboard-tokio:echo-tokio rmcp:echo-rmcp"
+for round in $(seq 1 "$rounds"); do
+  for server in $servers; do
+    name="${server%%:*}"
+    binary="${server#*:}"
+    for mode in one many churn; do
+      start_server "$binary"
+      line=$(taskset -c 1 timeout $((secs + 120)) "$bin/loadgen" --url "$url" --mode "$mode" \
+        --concurrency "$conns" --duration "$secs" --warmup 2 --sessions 1000 --pid "$pid")
+      stop_server
+      echo "server=$name round=$round $line" | tee -a "$raw"
+    done
+  done
+done
+for server in $servers; do
   name="${server%%:*}"
   binary="${server#*:}"
-  for mode in one many churn; do
-    start_server "$binary"
-    line=$(taskset -c 1 timeout $((secs + 120)) "$bin/loadgen" --url "$url" --mode "$mode" \
-      --concurrency "$conns" --duration "$secs" --warmup 2 --sessions 1000 --pid "$pid")
-    stop_server
-    echo "server=$name $line" | tee -a "$raw"
-  done
   start_server "$binary"
   line=$(taskset -c 1 timeout 300 "$bin/loadgen" --url "$url" --mode sessions --sessions 10000 \
     --concurrency "$conns" --pid "$pid")
@@ -63,5 +74,5 @@ for server in switchboard-smol:echo-smol switchboard-tokio:echo-tokio rmcp:echo-
 done
 
 machine="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-python3 "$here/report.py" "$raw" "$out" "$(date -u +%Y-%m-%d)" "$machine" "bash bench/run.sh $secs"
+python3 "$here/report.py" "$raw" "$out" "$(date -u +%Y-%m-%d)" "$machine" "bash bench/run.sh $secs $rounds"
 cat "$out/results.md"
