@@ -225,7 +225,7 @@ impl RequestContext {
         }
         let message = Message::Notification(Notification {
             method: method.to_owned(),
-            params: Some(params),
+            params: Some(params.into()),
         });
         self.send(message).await?;
         Ok(())
@@ -328,7 +328,7 @@ impl RequestContext {
         let message = Message::Request(Request {
             id: id.clone(),
             method: method.to_owned(),
-            params: Some(params),
+            params: Some(params.into()),
         });
         if let Err(e) = self.send(message).await {
             session.state().pending.remove(&id);
@@ -345,7 +345,7 @@ impl RequestContext {
                         let cancel = Message::Notification(Notification {
                             method: "notifications/cancelled".into(),
                             params: Some(
-                                json!({ "requestId": id.to_value(), "reason": "timeout" }),
+                                json!({ "requestId": id.to_value(), "reason": "timeout" }).into(),
                             ),
                         });
                         // The timeout is the error worth reporting; a failed cancel adds nothing.

@@ -7,6 +7,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// A JSON-RPC request id: a number or a string, echoed exactly as received.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -161,7 +162,7 @@ pub struct Request {
     /// The method name.
     pub method: String,
     /// The parameters, if any.
-    pub params: Option<Value>,
+    pub params: Option<Params>,
 }
 
 /// A notification: no id, no response.
@@ -170,7 +171,53 @@ pub struct Notification {
     /// The method name.
     pub method: String,
     /// The parameters, if any.
-    pub params: Option<Value>,
+    pub params: Option<Params>,
+}
+
+/// A message's parameters, kept as the JSON text they arrived in and read
+/// straight into the type each method wants: no `Value` tree is built for
+/// a request the server only needs a few typed fields of.
+#[derive(Clone, Debug, Serialize)]
+#[serde(transparent)]
+pub struct Params(Box<RawValue>);
+
+impl Params {
+    /// Reads the parameters into `T` (which may borrow from them).
+    ///
+    /// # Errors
+    ///
+    /// When the JSON does not fit `T`.
+    pub fn parse<'a, T: Deserialize<'a>>(&'a self) -> Result<T, serde_json::Error> {
+        serde_json::from_str(self.0.get())
+    }
+
+    /// The parameters as a JSON value.
+    pub fn to_value(&self) -> Value {
+        self.parse().expect("params hold valid JSON")
+    }
+
+    /// The JSON text.
+    pub fn as_str(&self) -> &str {
+        self.0.get()
+    }
+
+    /// Whether they are an object or an array, the only forms JSON-RPC allows.
+    fn is_structured(&self) -> bool {
+        matches!(self.0.get().as_bytes().first(), Some(b'{' | b'['))
+    }
+}
+
+impl From<Value> for Params {
+    fn from(value: Value) -> Self {
+        Self(serde_json::value::to_raw_value(&value).expect("a value always serializes"))
+    }
+}
+
+/// Parameters are equal when their JSON is (whitespace and key order aside).
+impl PartialEq for Params {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.get() == other.0.get() || self.to_value() == other.to_value()
+    }
 }
 
 /// A response: a result or an error for the request with this id.
@@ -319,8 +366,8 @@ fn decode_request(bytes: &[u8]) -> Option<Message> {
         #[serde(default, deserialize_with = "present")]
         id: Option<Value>,
         method: String,
-        #[serde(default, deserialize_with = "present")]
-        params: Option<Value>,
+        #[serde(borrow, default)]
+        params: Option<&'a RawValue>,
     }
     let Envelope {
         jsonrpc,
@@ -328,11 +375,13 @@ fn decode_request(bytes: &[u8]) -> Option<Message> {
         method,
         params,
     } = serde_json::from_slice(bytes).ok()?;
-    if jsonrpc != "2.0"
-        || params
-            .as_ref()
-            .is_some_and(|p| !p.is_object() && !p.is_array())
-    {
+    // `"params": null` reads as absent here; the general path refuses it.
+    let params = match params {
+        Some(p) => Some(Params(p.to_owned())),
+        None if bytes.windows(8).any(|w| w == b"\"params\"") => return None,
+        None => None,
+    };
+    if jsonrpc != "2.0" || params.as_ref().is_some_and(|p| !p.is_structured()) {
         return None;
     }
     let id = match id {
@@ -382,6 +431,7 @@ pub fn from_value(value: Value) -> Result<Message, Response> {
             return invalid(&id, "params must be an object or an array");
         }
     }
+    let params = params.map(Params::from);
     match map.remove("method") {
         Some(Value::String(method)) => Ok(match id {
             Some(id) => Message::Request(Request { id, method, params }),

@@ -65,7 +65,7 @@ mod uri_template;
 
 pub use context::{ContextError, RequestContext, RequestError};
 pub use http::{HttpConfig, HttpServerTransport, HttpService};
-pub use jsonrpc::{ErrorCode, Message, RequestId, RpcError};
+pub use jsonrpc::{ErrorCode, Message, Params, RequestId, RpcError};
 pub use protocol::{
     CallToolResult, CompleteRequest, Completion, CompletionArgument, Content, GetPromptResult,
     Implementation, LogLevel, Prompt, PromptArgument, PromptArguments, PromptMessage,

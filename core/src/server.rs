@@ -125,7 +125,7 @@ impl Shared {
             .collect();
         let bytes = Message::Notification(Notification {
             method: method.to_owned(),
-            params: Some(params),
+            params: Some(params.into()),
         })
         .to_bytes();
         for session in targets {

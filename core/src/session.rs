@@ -195,12 +195,21 @@ impl RandomPool {
 /// The answer to a server→client request.
 pub(crate) type Answer = Result<Value, RpcError>;
 
-/// The client capabilities that server→client requests depend on.
-#[derive(Debug, Clone, Copy, Default)]
-struct ClientCapabilities {
+/// The client capabilities that server→client requests depend on: whether
+/// each is declared (with any value).
+#[derive(Debug, Clone, Copy, Default, serde::Deserialize)]
+pub(crate) struct ClientCapabilities {
+    #[serde(default, deserialize_with = "declared")]
     sampling: bool,
+    #[serde(default, deserialize_with = "declared")]
     elicitation: bool,
+    #[serde(default, deserialize_with = "declared")]
     roots: bool,
+}
+
+/// `true` for a key that is present, whatever its value.
+fn declared<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    <serde::de::IgnoredAny as serde::Deserialize>::deserialize(d).map(|_| true)
 }
 
 /// Requests in flight in one session: a few at a time, so a vector searched
@@ -260,17 +269,12 @@ impl Session {
     pub(crate) fn new(
         id: SessionId,
         version: ProtocolVersion,
-        client_capabilities: &Value,
+        client_capabilities: ClientCapabilities,
     ) -> Self {
-        let has = |name: &str| client_capabilities.get(name).is_some();
         Self {
             id,
             version,
-            client_capabilities: ClientCapabilities {
-                sampling: has("sampling"),
-                elicitation: has("elicitation"),
-                roots: has("roots"),
-            },
+            client_capabilities,
             state: Mutex::new(SessionState::default()),
         }
     }
@@ -332,6 +336,14 @@ mod tests {
     }
 
     #[test]
+    fn declared_capabilities_count_whatever_their_value() {
+        let caps: ClientCapabilities =
+            serde_json::from_str(r#"{"sampling": {}, "roots": null, "experimental": {"x": 1}}"#)
+                .unwrap();
+        assert!(caps.sampling && caps.roots && !caps.elicitation);
+    }
+
+    #[test]
     fn inline_and_shared_ids_compare_by_content() {
         let long = "x".repeat(100);
         assert_eq!(SessionId::new(&long).as_str(), long);
@@ -344,7 +356,11 @@ mod tests {
 
     #[test]
     fn log_filter_follows_level() {
-        let s = Session::new(SessionId::new("s"), ProtocolVersion::LATEST, &Value::Null);
+        let s = Session::new(
+            SessionId::new("s"),
+            ProtocolVersion::LATEST,
+            ClientCapabilities::default(),
+        );
         assert!(s.logs(LogLevel::Debug));
         s.state().log_level = Some(LogLevel::Warning);
         assert!(!s.logs(LogLevel::Info));

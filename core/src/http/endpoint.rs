@@ -168,13 +168,21 @@ async fn post(state: &Arc<HttpState>, head: &RequestHead, body: Vec<u8>) -> Resp
                 "invalid message in batch",
             );
         }
-        Decoded::Single(Ok(Message::Request(r))) if r.method == "initialize" => Some(
-            r.params
-                .as_ref()
-                .and_then(|p| p.get("protocolVersion"))
-                .and_then(|v| v.as_str())
-                .map_or(ProtocolVersion::LATEST, ProtocolVersion::negotiate),
-        ),
+        Decoded::Single(Ok(Message::Request(r))) if r.method == "initialize" => {
+            #[derive(serde::Deserialize)]
+            struct Init<'a> {
+                #[serde(rename = "protocolVersion", borrow)]
+                version: std::borrow::Cow<'a, str>,
+            }
+            Some(
+                r.params
+                    .as_ref()
+                    .and_then(|p| p.parse::<Init<'_>>().ok())
+                    .map_or(ProtocolVersion::LATEST, |i| {
+                        ProtocolVersion::negotiate(&i.version)
+                    }),
+            )
+        }
         _ => None,
     };
     let (session_id, session) = match initialize {

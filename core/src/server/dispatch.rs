@@ -6,22 +6,25 @@
 //! request always finds it. The handler itself is returned as a future for
 //! the caller to run concurrently.
 
+use std::borrow::Cow;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use futures::FutureExt;
 use futures::future::{AbortHandle, Abortable, join_all};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use super::Shared;
 use super::registry::ToolFailure;
 use crate::context::RequestContext;
-use crate::jsonrpc::{self, Decoded, ErrorCode, Message, Request, RequestId, Response, RpcError};
+use crate::jsonrpc::{
+    self, Decoded, ErrorCode, Message, Params, Request, RequestId, Response, RpcError,
+};
 use crate::protocol::{CompleteRequest, LogLevel, PromptArguments, ProtocolVersion};
 use crate::runtime::BoxFuture;
-use crate::session::{Session, SessionId};
+use crate::session::{ClientCapabilities, Session, SessionId};
 use crate::transport::{Inbound, Outbound, Route};
 
 /// What accepting one message leaves to do.
@@ -271,12 +274,7 @@ impl Shared {
             }
             st.in_flight.insert(id.clone(), abort.clone());
         }
-        let progress_token = request
-            .params
-            .as_ref()
-            .and_then(|p| p.get("_meta"))
-            .and_then(|m| m.get("progressToken"))
-            .cloned();
+        let progress_token = request.params.as_ref().and_then(progress_token);
         let ctx = RequestContext::new(
             Arc::clone(self),
             Arc::clone(session),
@@ -314,21 +312,22 @@ impl Shared {
     fn initialize(
         &self,
         session_id: &SessionId,
-        params: Option<Value>,
+        params: Option<Params>,
     ) -> Result<Vec<u8>, RpcError> {
         #[derive(serde::Deserialize)]
         #[serde(rename_all = "camelCase")]
-        struct InitializeParams {
-            protocol_version: String,
+        struct InitializeParams<'a> {
+            #[serde(borrow)]
+            protocol_version: Cow<'a, str>,
             #[serde(default)]
-            capabilities: Value,
+            capabilities: ClientCapabilities,
         }
-        let params: InitializeParams = parse_params(params)?;
+        let params: InitializeParams<'_> = parse_params(params.as_ref())?;
         let version = ProtocolVersion::negotiate(&params.protocol_version);
         let session = Arc::new(Session::new(
             session_id.clone(),
             version,
-            &params.capabilities,
+            params.capabilities,
         ));
         {
             let mut sessions = self.sessions();
@@ -385,15 +384,18 @@ impl Shared {
     ) -> Result<Payload, RpcError> {
         let params = request.params;
         let cursor = || -> Result<Option<String>, RpcError> {
-            params
-                .as_ref()
-                .and_then(|p| p.get("cursor"))
-                .map(|c| {
-                    c.as_str()
-                        .map(str::to_owned)
-                        .ok_or_else(|| RpcError::invalid_params("cursor must be a string"))
-                })
-                .transpose()
+            #[derive(serde::Deserialize)]
+            struct Paging {
+                cursor: Option<Value>,
+            }
+            let Some(params) = &params else {
+                return Ok(None);
+            };
+            match params.parse::<Paging>().ok().and_then(|p| p.cursor) {
+                None => Ok(None),
+                Some(Value::String(c)) => Ok(Some(c)),
+                Some(_) => Err(RpcError::invalid_params("cursor must be a string")),
+            }
         };
         let value = match request.method.as_str() {
             "tools/list" => {
@@ -425,13 +427,13 @@ impl Shared {
                 self.page("resourceTemplates", &items, cursor()?)
             }
             "resources/read" => {
-                let uri = uri_param(params)?;
+                let uri = uri_param(params.as_ref())?;
                 let reader = self.registry().reader(&uri);
                 let (handler, vars) = reader.ok_or_else(|| RpcError::resource_not_found(&uri))?;
                 return encode(handler(uri, vars, ctx).await?);
             }
             "resources/subscribe" | "resources/unsubscribe" => {
-                let uri = uri_param(params)?;
+                let uri = uri_param(params.as_ref())?;
                 if request.method == "resources/subscribe" {
                     if self.registry().reader(&uri).is_none() {
                         return Err(RpcError::resource_not_found(&uri));
@@ -456,7 +458,7 @@ impl Shared {
                 let handler = self.registry().completion.clone();
                 let handler =
                     handler.ok_or_else(|| RpcError::method_not_found("completion/complete"))?;
-                let req: CompleteRequest = parse_params(params)?;
+                let req: CompleteRequest = parse_params(params.as_ref())?;
                 let mut completion = handler(req, ctx).await?;
                 // The schema allows at most 100 values per answer.
                 if completion.values.len() > 100 {
@@ -473,7 +475,7 @@ impl Shared {
                 struct SetLevel {
                     level: LogLevel,
                 }
-                let SetLevel { level } = parse_params(params)?;
+                let SetLevel { level } = parse_params(params.as_ref())?;
                 ctx.session().state().log_level = Some(level);
                 Ok(json!({}))
             }
@@ -484,18 +486,17 @@ impl Shared {
 
     async fn call_tool(
         &self,
-        params: Option<Value>,
+        params: Option<Params>,
         ctx: RequestContext,
     ) -> Result<Payload, RpcError> {
-        // Taken apart by hand: deserializing a struct out of a `Value` would
-        // rebuild the arguments map just to move it.
-        let Some(Value::Object(mut params)) = params else {
-            return Err(RpcError::invalid_params("params must be an object"));
-        };
-        let Some(Value::String(name)) = params.remove("name") else {
-            return Err(RpcError::invalid_params("params.name must be a string"));
-        };
-        let arguments = params.remove("arguments").filter(|a| !a.is_null());
+        #[derive(serde::Deserialize)]
+        struct CallParams<'a> {
+            #[serde(borrow)]
+            name: Cow<'a, str>,
+            #[serde(borrow, default)]
+            arguments: Option<&'a RawValue>,
+        }
+        let CallParams { name, arguments } = parse_params(params.as_ref())?;
         let handler = self
             .registry()
             .tools
@@ -505,7 +506,7 @@ impl Shared {
         let handler =
             handler.ok_or_else(|| RpcError::invalid_params(format!("unknown tool: {name}")))?;
         let version = ctx.protocol_version();
-        match handler(arguments.unwrap_or_else(|| json!({})), ctx).await {
+        match handler(arguments, ctx).await {
             Ok(result) => encode(result),
             Err(ToolFailure::Rpc(e)) => Err(e),
             Err(ToolFailure::InvalidArguments(why)) => {
@@ -521,7 +522,7 @@ impl Shared {
 
     async fn get_prompt(
         &self,
-        params: Option<Value>,
+        params: Option<Params>,
         ctx: RequestContext,
     ) -> Result<Payload, RpcError> {
         #[derive(serde::Deserialize)]
@@ -530,7 +531,7 @@ impl Shared {
             #[serde(default)]
             arguments: PromptArguments,
         }
-        let GetParams { name, arguments } = parse_params(params)?;
+        let GetParams { name, arguments } = parse_params(params.as_ref())?;
         let found = self
             .registry()
             .prompts
@@ -610,13 +611,18 @@ struct ListChanged {
 }
 
 /// Handles a notification from the client.
-fn accept_notification(session: &Session, method: &str, params: Option<&Value>) {
+fn accept_notification(session: &Session, method: &str, params: Option<&Params>) {
     match method {
         "notifications/initialized" => session.state().initialized = true,
         "notifications/cancelled" => {
+            #[derive(serde::Deserialize)]
+            struct Cancelled {
+                #[serde(rename = "requestId")]
+                request_id: Value,
+            }
             let id = params
-                .and_then(|p| p.get("requestId"))
-                .and_then(RequestId::from_value);
+                .and_then(|p| p.parse::<Cancelled>().ok())
+                .and_then(|c| RequestId::from_value(&c.request_id));
             if let Some(id) = id {
                 // Unknown ids are normal: the request may have just finished.
                 if let Some(handle) = session.state().in_flight.get(&id) {
@@ -642,12 +648,33 @@ impl Drop for InFlight {
     }
 }
 
-fn parse_params<T: DeserializeOwned>(params: Option<Value>) -> Result<T, RpcError> {
-    serde_json::from_value(params.unwrap_or_else(|| json!({})))
+/// Reads parameters (absent ones as `{}`) into the method's own type.
+fn parse_params<'a, T: Deserialize<'a>>(params: Option<&'a Params>) -> Result<T, RpcError> {
+    params
+        .map_or_else(|| serde_json::from_str("{}"), Params::parse)
         .map_err(|e| RpcError::invalid_params(format!("invalid params: {e}")))
 }
 
-fn uri_param(params: Option<Value>) -> Result<String, RpcError> {
+/// `params._meta.progressToken`, read only when the params mention `_meta`
+/// (most requests do not, and then a second pass over them is wasted).
+fn progress_token(params: &Params) -> Option<Value> {
+    #[derive(serde::Deserialize)]
+    struct Meta {
+        #[serde(rename = "progressToken")]
+        token: Option<Value>,
+    }
+    #[derive(serde::Deserialize)]
+    struct WithMeta {
+        #[serde(rename = "_meta")]
+        meta: Option<Meta>,
+    }
+    if !params.as_str().contains("\"_meta\"") {
+        return None;
+    }
+    params.parse::<WithMeta>().ok()?.meta?.token
+}
+
+fn uri_param(params: Option<&Params>) -> Result<String, RpcError> {
     #[derive(serde::Deserialize)]
     struct UriParams {
         uri: String,

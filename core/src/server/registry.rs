@@ -6,7 +6,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::context::RequestContext;
 use crate::jsonrpc::RpcError;
@@ -25,8 +25,12 @@ pub(crate) enum ToolFailure {
     Rpc(RpcError),
 }
 
+/// A tool's handler: reads its arguments (the JSON text of `arguments`, if
+/// any) into the handler's own type, then runs it.
 pub(crate) type ToolFn = Arc<
-    dyn Fn(Value, RequestContext) -> BoxFuture<Result<CallToolResult, ToolFailure>> + Send + Sync,
+    dyn Fn(Option<&RawValue>, RequestContext) -> BoxFuture<Result<CallToolResult, ToolFailure>>
+        + Send
+        + Sync,
 >;
 pub(crate) type ReadFn = Arc<
     dyn Fn(
@@ -130,8 +134,8 @@ where
     Fut: Future<Output = Result<CallToolResult, RpcError>> + Send + 'static,
 {
     let handler: ToolFn =
-        Arc::new(
-            move |args: Value, ctx| match serde_json::from_value::<A>(args) {
+        Arc::new(move |args: Option<&RawValue>, ctx| {
+            match serde_json::from_str::<A>(args.map_or("{}", RawValue::get)) {
                 Ok(args) => {
                     let fut = handler(args, ctx);
                     Box::pin(async move { fut.await.map_err(ToolFailure::Rpc) })
@@ -140,8 +144,8 @@ where
                     let msg = e.to_string();
                     Box::pin(async move { Err(ToolFailure::InvalidArguments(msg)) })
                 }
-            },
-        );
+            }
+        });
     ToolEntry { tool, handler }
 }
 
