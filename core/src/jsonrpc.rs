@@ -354,6 +354,9 @@ pub fn decode(bytes: &[u8]) -> Decoded {
 /// into a message without building the envelope as a map first. Anything
 /// else (responses, batches, malformed messages, duplicate keys) is `None`
 /// and takes the general path, which tells exactly what is wrong.
+///
+/// The body is checked as UTF-8 once, up front: parsing from a `str` then
+/// skips the per-string checks that parsing from bytes does.
 fn decode_request(bytes: &[u8]) -> Option<Message> {
     /// `Some` whenever the key is present, even as `null`.
     fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
@@ -374,7 +377,7 @@ fn decode_request(bytes: &[u8]) -> Option<Message> {
         id,
         method,
         params,
-    } = serde_json::from_slice(bytes).ok()?;
+    } = serde_json::from_str(std::str::from_utf8(bytes).ok()?).ok()?;
     // `"params": null` reads as absent here; the general path refuses it.
     let params = match params {
         Some(p) => Some(Params(p.to_owned())),
