@@ -16,6 +16,7 @@ mod receiver;
 mod response;
 mod service;
 mod sse;
+mod streams;
 mod transport;
 
 pub use config::{

@@ -386,11 +386,11 @@ fn get(state: &Arc<HttpState>, head: &RequestHead) -> Response {
     let resume = head
         .header(LAST_EVENT_ID.as_str())
         .and_then(super::sse::parse_event_id)
-        .filter(|(number, _)| st.streams.contains_key(number));
+        .filter(|&(number, _)| st.get_mut(number).is_some());
     let mut initial = Vec::new();
     let (number, ended, events) = match resume {
         Some((number, after)) => {
-            let stream = st.streams.get_mut(&number).expect("checked above");
+            let stream = st.get_mut(number).expect("checked above");
             let mut ended = false;
             for event in stream.replay_after(after) {
                 encode_event(number, event, &mut initial);
@@ -402,7 +402,7 @@ fn get(state: &Arc<HttpState>, head: &RequestHead) -> Response {
             (number, ended, events)
         }
         None => {
-            let stream = st.streams.entry(STANDALONE).or_default();
+            let stream = st.standalone();
             if stream.attached() {
                 return Response::rpc_error(
                     StatusCode::CONFLICT,

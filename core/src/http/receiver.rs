@@ -33,7 +33,7 @@ impl StreamReceiver {
     /// The next event; `None` once the stream ended for this receiver.
     pub(crate) fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<StreamEvent>> {
         let mut st = self.session.state();
-        let Some(stream) = st.streams.get_mut(&self.stream) else {
+        let Some(stream) = st.get_mut(self.stream) else {
             return Poll::Ready(None);
         };
         match stream.take(self.token, self.next, cx.waker()) {
@@ -55,7 +55,7 @@ impl StreamReceiver {
 impl Drop for StreamReceiver {
     fn drop(&mut self) {
         // Nobody listens any more: the stream may now expire or be retained.
-        if let Some(stream) = self.session.state().streams.get_mut(&self.stream) {
+        if let Some(stream) = self.session.state().get_mut(self.stream) {
             stream.release_listener(self.token);
         }
     }

@@ -7,7 +7,6 @@
 //! posted the request listens on it; if that connection goes away the stream
 //! keeps logging (bounded) so a client can resume with `Last-Event-ID`.
 
-use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Instant;
@@ -16,7 +15,7 @@ use async_trait::async_trait;
 
 use super::config::HttpConfig;
 use super::receiver::StreamReceiver;
-use super::sse::Stream;
+use super::streams::Streams;
 use crate::jsonrpc::{self, Decoded, Message, RequestId};
 use crate::protocol::ProtocolVersion;
 use crate::runtime::BoxFuture;
@@ -38,16 +37,6 @@ pub(crate) struct HttpSession {
     state: Mutex<Streams>,
 }
 
-#[derive(Debug)]
-pub(crate) struct Streams {
-    pub(crate) last_active: Instant,
-    next_stream: u64,
-    pub(crate) streams: IdMap<u64, Stream>,
-    by_request: HashMap<RequestId, u64>,
-    /// Finished streams nobody has received yet, oldest first.
-    undelivered: VecDeque<u64>,
-}
-
 impl HttpSession {
     pub(crate) fn state(&self) -> MutexGuard<'_, Streams> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
@@ -59,44 +48,14 @@ impl HttpSession {
         ids: &[RequestId],
     ) -> Result<(u64, StreamReceiver), SlotError> {
         let mut st = self.state();
-        if ids.iter().any(|id| st.by_request.contains_key(id)) {
-            return Err(SlotError::DuplicateId);
-        }
-        let number = st.next_stream;
-        st.next_stream += 1;
-        for id in ids {
-            st.by_request.insert(id.clone(), number);
-        }
-        let stream = st.streams.entry(number).or_default();
-        let rx = StreamReceiver::attach(self, number, stream);
-        Ok((number, rx))
+        let (number, stream) = st.open(ids)?;
+        Ok((number, StreamReceiver::attach(self, number, stream)))
     }
 
-    /// Called when a connection stops listening to a stream: forgets the
-    /// stream if its final event reached the client, otherwise keeps a
-    /// finished one (at most `retained` per session) for resumption.
+    /// Called when a connection stops listening to a stream (see
+    /// [`Streams::release`]).
     pub(crate) fn release(&self, stream: u64, delivered: bool, retained: usize) {
-        let mut st = self.state();
-        if delivered {
-            st.streams.remove(&stream);
-            st.undelivered.retain(|&s| s != stream);
-        } else if st.streams.get(&stream).is_some_and(|s| s.finished)
-            && !st.undelivered.contains(&stream)
-        {
-            st.undelivered.push_back(stream);
-            st.evict_undelivered(retained);
-        }
-    }
-}
-
-impl Streams {
-    /// Forgets the oldest finished streams past `retained`.
-    fn evict_undelivered(&mut self, retained: usize) {
-        while self.undelivered.len() > retained {
-            if let Some(old) = self.undelivered.pop_front() {
-                self.streams.remove(&old);
-            }
-        }
+        self.state().release(stream, delivered, retained);
     }
 }
 
@@ -298,13 +257,7 @@ impl HttpState {
         let id = SessionId::random().ok()?;
         let session = Arc::new(HttpSession {
             version,
-            state: Mutex::new(Streams {
-                last_active: Instant::now(),
-                next_stream: STANDALONE + 1,
-                streams: IdMap::default(),
-                by_request: HashMap::new(),
-                undelivered: VecDeque::new(),
-            }),
+            state: Mutex::new(Streams::new(Instant::now())),
         });
         let mut sessions = self.sessions();
         if sessions.len() >= self.config.max_sessions {
@@ -319,8 +272,7 @@ impl HttpState {
     pub(crate) fn remove_session(&self, id: &SessionId) -> bool {
         let removed = self.sessions().remove(id);
         if let Some(session) = &removed {
-            let mut st = session.state();
-            for stream in st.streams.values_mut() {
+            for stream in session.state().iter_mut() {
                 stream.detach();
             }
         }
@@ -344,8 +296,7 @@ impl HttpState {
             .iter()
             .filter(|(_, s)| {
                 let st = s.state();
-                now.saturating_duration_since(st.last_active) >= idle
-                    && !st.streams.values().any(Stream::attached)
+                now.saturating_duration_since(st.last_active) >= idle && !st.any_attached()
             })
             .map(|(id, _)| id.clone())
             .collect();
@@ -362,31 +313,21 @@ impl HttpState {
         let mut st = session.state();
         let (number, last) = match &message.route {
             Route::Reply(Some(id)) => {
-                let number = st
-                    .by_request
-                    .remove(id)
-                    .ok_or(TransportError::NoReplySlot)?;
-                // A batch maps several ids to one stream; its reply ends them all.
-                st.by_request.retain(|_, s| *s != number);
-                (number, true)
+                (st.take_answer(id).ok_or(TransportError::NoReplySlot)?, true)
             }
-            Route::Related(id) => (
-                *st.by_request.get(id).ok_or(TransportError::NoReplySlot)?,
-                false,
-            ),
+            Route::Related(id) => (st.answering(id).ok_or(TransportError::NoReplySlot)?, false),
             Route::Unrelated => (STANDALONE, false),
             Route::Cancelled(id) => {
                 // The request will never be answered: free its slot and end
                 // the response that waits on it.
-                if let Some(number) = st.by_request.remove(id) {
-                    st.by_request.retain(|_, s| *s != number);
-                    st.streams.remove(&number);
+                if let Some(number) = st.take_answer(id) {
+                    st.remove(number);
                 }
                 return Ok(());
             }
             Route::Disconnect(id) => {
-                let number = *st.by_request.get(id).ok_or(TransportError::NoReplySlot)?;
-                if let Some(stream) = st.streams.get_mut(&number) {
+                let number = st.answering(id).ok_or(TransportError::NoReplySlot)?;
+                if let Some(stream) = st.get_mut(number) {
                     stream.detach();
                 }
                 return Ok(());
@@ -394,14 +335,13 @@ impl HttpState {
             Route::Reply(None) => return Err(TransportError::NoReplySlot),
         };
         let cap = self.config.replay_events;
-        let Some(stream) = st.streams.get_mut(&number) else {
+        let Some(stream) = st.get_mut(number) else {
             // No GET stream was ever opened: nobody can receive unrelated messages.
             return Ok(());
         };
         stream.push(message.bytes.into(), last, cap);
         if last && !stream.attached() {
-            st.undelivered.push_back(number);
-            st.evict_undelivered(self.config.retained_streams);
+            st.keep_undelivered(number, self.config.retained_streams);
         }
         Ok(())
     }
