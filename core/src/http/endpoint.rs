@@ -8,7 +8,7 @@ use http::header::ALLOW;
 use http::{HeaderName, HeaderValue, Method, StatusCode};
 
 use super::config::ReplyMode;
-use super::parse::RequestHead;
+use super::parse::{Known, RequestHead};
 use super::receiver::StreamReceiver;
 use super::response::{Body, Response};
 use super::sse::{DeliveredHook, SseBody, StreamEvent, encode_event, encode_priming};
@@ -22,7 +22,6 @@ use crate::session::SessionId;
 pub const SESSION_HEADER: HeaderName = HeaderName::from_static("mcp-session-id");
 /// The protocol version header.
 pub const VERSION_HEADER: HeaderName = HeaderName::from_static("mcp-protocol-version");
-const LAST_EVENT_ID: HeaderName = HeaderName::from_static("last-event-id");
 
 /// Which reply media types a request accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,16 +35,21 @@ fn accepts(head: &RequestHead) -> Accepts {
         json: false,
         sse: false,
     };
-    if head.header_bytes("accept").is_none() {
+    let mut values = head.known_all(Known::Accept).peekable();
+    if values.peek().is_none() {
         // No Accept header means anything is acceptable (RFC 9110 §12.5.1).
         return Accepts {
             json: true,
             sse: true,
         };
     }
-    for item in head.header_values("accept").flat_map(|v| v.split(',')) {
-        let media = item.split(';').next().unwrap_or("").trim();
-        let is = |m: &str| media.eq_ignore_ascii_case(m);
+    for item in values.flat_map(|v| v.split(|&b| b == b',')) {
+        let media = item
+            .split(|&b| b == b';')
+            .next()
+            .unwrap_or_default()
+            .trim_ascii();
+        let is = |m: &str| media.eq_ignore_ascii_case(m.as_bytes());
         if is("*/*") {
             (a.json, a.sse) = (true, true);
         } else if is("application/json") || is("application/*") {
@@ -58,10 +62,10 @@ fn accepts(head: &RequestHead) -> Accepts {
 }
 
 fn is_json(head: &RequestHead) -> bool {
-    head.header("content-type").is_some_and(|ct| {
-        ct.split(';')
+    head.known(Known::ContentType).is_some_and(|ct| {
+        ct.split(|&b| b == b';')
             .next()
-            .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+            .is_some_and(|m| m.trim_ascii().eq_ignore_ascii_case(b"application/json"))
     })
 }
 
@@ -83,7 +87,7 @@ pub(crate) async fn handle(state: &Arc<HttpState>, head: RequestHead, body: Vec<
     if head.path() != config.path {
         return Response::text(StatusCode::NOT_FOUND, "not found");
     }
-    match head.header("host") {
+    match head.known_str(Known::Host) {
         Some(host) if config.allowed_hosts.allows_host(host) => {}
         _ => {
             return Response::rpc_error(
@@ -93,7 +97,7 @@ pub(crate) async fn handle(state: &Arc<HttpState>, head: RequestHead, body: Vec<
             );
         }
     }
-    if let Some(origin) = head.header_bytes("origin") {
+    if let Some(origin) = head.known(Known::Origin) {
         if !std::str::from_utf8(origin).is_ok_and(|o| config.allowed_origins.allows_origin(o)) {
             return Response::rpc_error(
                 StatusCode::FORBIDDEN,
@@ -108,7 +112,7 @@ pub(crate) async fn handle(state: &Arc<HttpState>, head: RequestHead, body: Vec<
     }
     // Absent means 2025-03-26 (the spec's rule); any supported value is accepted,
     // even one that differs from the session's (clients do send that).
-    if let Some(v) = head.header_bytes(VERSION_HEADER.as_str()) {
+    if let Some(v) = head.known(Known::ProtocolVersion) {
         if std::str::from_utf8(v)
             .ok()
             .and_then(|v| v.trim().parse::<ProtocolVersion>().ok())
@@ -130,7 +134,7 @@ fn session_of(
     head: &RequestHead,
 ) -> Result<(SessionId, Arc<HttpSession>), Response> {
     let id = head
-        .header(SESSION_HEADER.as_str())
+        .known_str(Known::SessionId)
         .ok_or_else(|| bad_request("bad request: missing Mcp-Session-Id header"))?;
     let id = SessionId::new(id);
     let session = state.touch(&id).ok_or_else(session_not_found)?;
@@ -384,7 +388,7 @@ fn get(state: &Arc<HttpState>, head: &RequestHead) -> Response {
     };
     let mut st = session.state();
     let resume = head
-        .header(LAST_EVENT_ID.as_str())
+        .known_str(Known::LastEventId)
         .and_then(super::sse::parse_event_id)
         .filter(|&(number, _)| st.get_mut(number).is_some());
     let mut initial = Vec::new();

@@ -57,6 +57,50 @@ pub struct RequestHead {
     raw: Vec<u8>,
     target: Range<usize>,
     headers: Vec<(Range<usize>, Range<usize>)>,
+    /// Where each header the server reads first appears (index + 1; 0 when
+    /// absent), found once while parsing rather than by a scan per lookup.
+    known: [u16; Known::COUNT],
+    /// Bit `k` is set when the known header `k` appears more than once.
+    repeated: u16,
+}
+
+/// The headers the server itself reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Known {
+    Host,
+    Origin,
+    Accept,
+    Expect,
+    Connection,
+    ContentType,
+    LastEventId,
+    ContentLength,
+    SessionId,
+    TransferEncoding,
+    ProtocolVersion,
+}
+
+impl Known {
+    const COUNT: usize = 11;
+
+    /// Which known header `name` is, if any (names are case-insensitive).
+    fn of(name: &[u8]) -> Option<Self> {
+        let is = |k: &str| name.eq_ignore_ascii_case(k.as_bytes());
+        Some(match name.len() {
+            4 if is("host") => Self::Host,
+            6 if is("origin") => Self::Origin,
+            6 if is("accept") => Self::Accept,
+            6 if is("expect") => Self::Expect,
+            10 if is("connection") => Self::Connection,
+            12 if is("content-type") => Self::ContentType,
+            13 if is("last-event-id") => Self::LastEventId,
+            14 if is("content-length") => Self::ContentLength,
+            14 if is("mcp-session-id") => Self::SessionId,
+            17 if is("transfer-encoding") => Self::TransferEncoding,
+            20 if is("mcp-protocol-version") => Self::ProtocolVersion,
+            _ => return None,
+        })
+    }
 }
 
 /// How the body is delimited.
@@ -107,12 +151,37 @@ impl RequestHead {
             .filter_map(|v| std::str::from_utf8(v).ok())
     }
 
+    /// The first value of a known header, raw.
+    pub(crate) fn known(&self, k: Known) -> Option<&[u8]> {
+        let i = usize::from(self.known[k as usize].checked_sub(1)?);
+        Some(&self.raw[self.headers[i].1.clone()])
+    }
+
+    /// The first value of a known header as text.
+    pub(crate) fn known_str(&self, k: Known) -> Option<&str> {
+        self.known(k).and_then(|v| std::str::from_utf8(v).ok())
+    }
+
+    /// Every value of a known header, raw.
+    pub(crate) fn known_all(&self, k: Known) -> impl Iterator<Item = &[u8]> {
+        let first = self.known(k);
+        let repeated = self.repeated & (1 << k as u16) != 0;
+        let rest = repeated.then(|| {
+            let i = usize::from(self.known[k as usize]);
+            self.headers[i..]
+                .iter()
+                .filter(move |(n, _)| Known::of(&self.raw[n.clone()]) == Some(k))
+                .map(|(_, v)| &self.raw[v.clone()])
+        });
+        first.into_iter().chain(rest.into_iter().flatten())
+    }
+
     /// Whether the connection may carry another request after this one.
     pub fn keep_alive(&self) -> bool {
         let has = |token: &str| {
-            self.header_values("connection")
-                .flat_map(|v| v.split(','))
-                .any(|t| t.trim().eq_ignore_ascii_case(token))
+            self.known_all(Known::Connection)
+                .flat_map(|v| v.split(|&b| b == b','))
+                .any(|t| t.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
         };
         if self.http11 {
             !has("close")
@@ -125,8 +194,8 @@ impl RequestHead {
     pub fn expects_continue(&self) -> bool {
         self.http11
             && self
-                .header("expect")
-                .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
+                .known(Known::Expect)
+                .is_some_and(|v| v.trim_ascii().eq_ignore_ascii_case(b"100-continue"))
     }
 
     /// How the body is framed.
@@ -138,12 +207,12 @@ impl RequestHead {
     /// request-smuggling vector, RFC 9112 §6.3).
     pub fn framing(&self) -> Result<Framing, HttpError> {
         // At most one of each is meaningful; counting past two is pointless.
-        let first_two = |name| {
-            let mut all = self.header_bytes_all(name);
+        let first_two = |k| {
+            let mut all = self.known_all(k);
             (all.next(), all.next())
         };
-        let te = first_two("transfer-encoding");
-        let cl = first_two("content-length");
+        let te = first_two(Known::TransferEncoding);
+        let cl = first_two(Known::ContentLength);
         if let (Some(te), more) = te {
             let chunked = more.is_none() && te.trim_ascii().eq_ignore_ascii_case(b"chunked");
             if !chunked || cl.0.is_some() || !self.http11 {
@@ -213,17 +282,31 @@ pub fn parse_head(
         start..start + part.len()
     };
     let target = req.path.map_or(0..0, |p| range(p.as_bytes()));
-    let headers = req
-        .headers
-        .iter()
-        .map(|h| (range(h.name.as_bytes()), range(h.value)))
-        .collect();
+    // Known headers are indexed by u16; no sane head comes near that.
+    if req.headers.len() >= usize::from(u16::MAX) {
+        return Err(HttpError::TooManyHeaders);
+    }
+    let mut known = [0u16; Known::COUNT];
+    let mut repeated = 0u16;
+    let mut headers = Vec::with_capacity(req.headers.len());
+    for (i, h) in req.headers.iter().enumerate() {
+        if let (Some(k), Ok(slot)) = (Known::of(h.name.as_bytes()), u16::try_from(i + 1)) {
+            if known[k as usize] == 0 {
+                known[k as usize] = slot;
+            } else {
+                repeated |= 1 << k as u16;
+            }
+        }
+        headers.push((range(h.name.as_bytes()), range(h.value)));
+    }
     let head = RequestHead {
         method,
         http11: req.version == Some(1),
         raw: buf[..len].to_vec(),
         target,
         headers,
+        known,
+        repeated,
     };
     Ok(Some((head, len)))
 }
@@ -389,6 +472,25 @@ mod tests {
         assert_eq!(n, 35);
         assert_eq!(h.path(), "/mcp");
         assert!(h.http11 && h.keep_alive());
+    }
+
+    #[test]
+    fn known_headers_are_found_in_any_case_and_every_repeat() {
+        let (h, _) = head(
+            "POST / HTTP/1.1\r\nACCEPT: a\r\nX: y\r\nMcp-Session-Id: s\r\naccept: b\r\nAccept: c\r\n\r\n",
+        )
+        .unwrap()
+        .unwrap();
+        let all: Vec<&[u8]> = h.known_all(Known::Accept).collect();
+        assert_eq!(all, [&b"a"[..], b"b", b"c"]);
+        assert_eq!(h.known_str(Known::SessionId), Some("s"));
+        assert_eq!(h.known(Known::Origin), None);
+        assert_eq!(h.known_all(Known::Host).count(), 0);
+        assert_eq!(
+            h.header("mcp-session-id"),
+            Some("s"),
+            "the generic lookup agrees"
+        );
     }
 
     #[test]

@@ -105,13 +105,11 @@ impl Response {
             _ => 0,
         };
         out.reserve(160 + body_len);
-        let reason = self.status.canonical_reason().unwrap_or("");
-        let _ = write!(
-            VecWriter(out),
-            "HTTP/1.1 {} {}\r\n",
-            self.status.as_u16(),
-            reason
-        );
+        out.extend_from_slice(b"HTTP/1.1 ");
+        out.extend_from_slice(self.status.as_str().as_bytes());
+        out.push(b' ');
+        out.extend_from_slice(self.status.canonical_reason().unwrap_or("").as_bytes());
+        out.extend_from_slice(b"\r\n");
         for (name, value) in &self.headers {
             out.extend_from_slice(name.as_str().as_bytes());
             out.extend_from_slice(b": ");
@@ -121,7 +119,9 @@ impl Response {
         match &self.body {
             Body::Empty => out.extend_from_slice(b"content-length: 0\r\n"),
             Body::Full(b) => {
-                let _ = write!(VecWriter(out), "content-length: {}\r\n", b.len());
+                out.extend_from_slice(b"content-length: ");
+                push_decimal(out, b.len());
+                out.extend_from_slice(b"\r\n");
             }
             Body::Sse(_) => {
                 out.extend_from_slice(b"content-type: text/event-stream\r\ncache-control: no-cache\r\nx-accel-buffering: no\r\n");
@@ -140,6 +140,21 @@ impl Response {
             out.extend_from_slice(b);
         }
     }
+}
+
+/// Appends `n` in decimal (what `write!` does, without the formatting machinery).
+fn push_decimal(out: &mut Vec<u8>, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
 }
 
 /// Appends `data` as one chunk of a chunked body.
@@ -186,6 +201,15 @@ mod tests {
         let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
         assert_eq!(v["error"]["code"], -32000);
         assert!(v["id"].is_null());
+    }
+
+    #[test]
+    fn decimals() {
+        for n in [0, 7, 10, 99, 1234, usize::MAX] {
+            let mut out = Vec::new();
+            push_decimal(&mut out, n);
+            assert_eq!(out, n.to_string().as_bytes());
+        }
     }
 
     #[test]
