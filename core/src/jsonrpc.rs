@@ -192,8 +192,13 @@ impl Params {
     }
 
     /// The parameters as a JSON value.
-    pub fn to_value(&self) -> Value {
-        self.parse().expect("params hold valid JSON")
+    ///
+    /// # Errors
+    ///
+    /// Only when they nest deeper than serde_json's recursion limit (params
+    /// built from such a `Value`; decoded ones never do).
+    pub fn to_value(&self) -> Result<Value, serde_json::Error> {
+        self.parse()
     }
 
     /// The JSON text.
@@ -216,7 +221,8 @@ impl From<Value> for Params {
 /// Parameters are equal when their JSON is (whitespace and key order aside).
 impl PartialEq for Params {
     fn eq(&self, other: &Self) -> bool {
-        self.0.get() == other.0.get() || self.to_value() == other.to_value()
+        self.0.get() == other.0.get()
+            || matches!((self.to_value(), other.to_value()), (Ok(a), Ok(b)) if a == b)
     }
 }
 
@@ -590,6 +596,26 @@ mod tests {
             Message::Response(two.clone()).to_bytes(),
         ]);
         assert_eq!(joined, encode_batch(vec![one, two]));
+    }
+
+    #[test]
+    fn params_read_into_borrowing_types_and_compare_as_json() {
+        let Message::Request(req) =
+            single(br#"{"jsonrpc":"2.0","id":1,"method":"m","params":{"b": [1, 2], "a": "x"}}"#)
+                .unwrap()
+        else {
+            panic!()
+        };
+        #[derive(Deserialize)]
+        struct P<'a> {
+            a: &'a str,
+            b: &'a RawValue,
+        }
+        let params = req.params.unwrap();
+        let p: P<'_> = params.parse().unwrap();
+        assert_eq!((p.a, p.b.get()), ("x", "[1, 2]"));
+        assert_eq!(params, Params::from(json!({"a": "x", "b": [1, 2]})));
+        assert_ne!(params, Params::from(json!({"a": "y", "b": [1, 2]})));
     }
 
     #[test]
