@@ -13,7 +13,7 @@ use super::receiver::StreamReceiver;
 use super::response::{Body, Response};
 use super::sse::{DeliveredHook, SseBody, StreamEvent, encode_event, encode_priming};
 use super::transport::{HttpSession, HttpState, STANDALONE, decoded_request_ids};
-use crate::jsonrpc::{self, Decoded, ErrorCode, Message};
+use crate::jsonrpc::{self, Decoded, ErrorCode, Message, RequestId};
 use crate::protocol::ProtocolVersion;
 use crate::runtime::BoxFuture;
 use crate::session::SessionId;
@@ -36,12 +36,22 @@ fn accepts(head: &RequestHead) -> Accepts {
         sse: false,
     };
     let mut values = head.known_all(Known::Accept).peekable();
-    if values.peek().is_none() {
+    match values.peek() {
         // No Accept header means anything is acceptable (RFC 9110 §12.5.1).
-        return Accepts {
-            json: true,
-            sse: true,
-        };
+        None => {
+            return Accepts {
+                json: true,
+                sse: true,
+            };
+        }
+        // What MCP clients send, recognized whole before the general parse.
+        Some(v) if v.eq_ignore_ascii_case(b"application/json, text/event-stream") => {
+            return Accepts {
+                json: true,
+                sse: true,
+            };
+        }
+        Some(_) => {}
     }
     for item in values.flat_map(|v| v.split(|&b| b == b',')) {
         let media = item
@@ -213,7 +223,15 @@ async fn post(state: &Arc<HttpState>, head: &RequestHead, body: Vec<u8>) -> Resp
             "batches are only accepted in sessions at 2025-03-26",
         );
     }
-    let ids = decoded_request_ids(&decoded);
+    let batch_ids;
+    let ids: &[RequestId] = match &decoded {
+        Decoded::Single(Ok(Message::Request(r))) => std::slice::from_ref(&r.id),
+        Decoded::Single(_) => &[],
+        Decoded::Batch(_) => {
+            batch_ids = decoded_request_ids(&decoded);
+            &batch_ids
+        }
+    };
     if ids.is_empty() {
         return match state.deliver(session_id, decoded, body).await {
             Ok(job) => {
@@ -225,7 +243,7 @@ async fn post(state: &Arc<HttpState>, head: &RequestHead, body: Vec<u8>) -> Resp
             Err(_) => shutting_down(),
         };
     }
-    let Ok((stream, events)) = session.open_stream(&ids) else {
+    let Ok((stream, events)) = session.open_stream(ids) else {
         return Response::rpc_error(
             StatusCode::BAD_REQUEST,
             ErrorCode::INVALID_REQUEST,
@@ -249,9 +267,10 @@ async fn post(state: &Arc<HttpState>, head: &RequestHead, body: Vec<u8>) -> Resp
         // without a direct line to it, look at the reply.
         let failed = match (state.server_has_session(&session_id), &response.body) {
             (Some(has), _) => !has,
-            (None, Body::Full(b)) => serde_json::from_slice::<serde_json::Value>(b)
-                .map_or(true, |v| v.get("error").is_some()),
-            (None, _) => false,
+            (None, body) => body.full().is_some_and(|b| {
+                serde_json::from_slice::<serde_json::Value>(b)
+                    .map_or(true, |v| v.get("error").is_some())
+            }),
         };
         if failed {
             state.remove_session(&session_id);
@@ -319,7 +338,7 @@ async fn reply(
         while let Some(event) = next_event(&mut job, &mut events).await {
             if event.last {
                 session.release(stream, true, retained);
-                return Response::json(StatusCode::OK, event.bytes.to_vec());
+                return Response::json_shared(StatusCode::OK, event.bytes);
             }
         }
         return closed_before_reply(state, session_id);
@@ -331,7 +350,7 @@ async fn reply(
         Mode::Auto => match next_event(&mut job, events.as_mut().expect("set above")).await {
             Some(first) if first.last => {
                 session.release(stream, true, retained);
-                return Response::json(StatusCode::OK, first.bytes.to_vec());
+                return Response::json_shared(StatusCode::OK, first.bytes);
             }
             Some(first) => Some(first),
             None if state.session(session_id).is_none() => return session_not_found(),

@@ -2,6 +2,7 @@
 //! one buffer (one write), SSE events, chunk framing.
 
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use http::{HeaderName, HeaderValue, StatusCode};
 use serde_json::json;
@@ -17,8 +18,22 @@ pub enum Body {
     Empty,
     /// A complete body.
     Full(Vec<u8>),
+    /// A complete body shared with the stream log that keeps it for a
+    /// resuming client (so the reply is not copied to be sent).
+    Shared(Arc<[u8]>),
     /// A stream of server-sent events (boxed: most responses are not).
     Sse(Box<SseBody>),
+}
+
+impl Body {
+    /// The bytes of a complete body.
+    pub fn full(&self) -> Option<&[u8]> {
+        match self {
+            Self::Full(b) => Some(b),
+            Self::Shared(b) => Some(b),
+            Self::Empty | Self::Sse(_) => None,
+        }
+    }
 }
 
 /// A response to one HTTP request.
@@ -47,12 +62,21 @@ impl Response {
 
     /// A JSON body.
     pub fn json(status: StatusCode, body: Vec<u8>) -> Self {
+        Self::json_body(status, Body::Full(body))
+    }
+
+    /// A JSON body shared with a stream's log.
+    pub(crate) fn json_shared(status: StatusCode, body: Arc<[u8]>) -> Self {
+        Self::json_body(status, Body::Shared(body))
+    }
+
+    fn json_body(status: StatusCode, body: Body) -> Self {
         Self::empty(status)
             .header(
                 http::header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json"),
             )
-            .body(Body::Full(body))
+            .body(body)
     }
 
     /// An error whose body is a JSON-RPC error without an id, as the
@@ -100,10 +124,8 @@ impl Response {
     /// delimited by closing the connection. `keep_alive` adds
     /// `Connection: close` when false.
     pub(crate) fn encode_head(&self, http11: bool, keep_alive: bool, out: &mut Vec<u8>) {
-        let body_len = match &self.body {
-            Body::Full(b) => b.len(),
-            _ => 0,
-        };
+        let full = self.body.full();
+        let body_len = full.map_or(0, <[u8]>::len);
         out.reserve(160 + body_len);
         out.extend_from_slice(b"HTTP/1.1 ");
         out.extend_from_slice(self.status.as_str().as_bytes());
@@ -118,9 +140,9 @@ impl Response {
         }
         match &self.body {
             Body::Empty => out.extend_from_slice(b"content-length: 0\r\n"),
-            Body::Full(b) => {
+            Body::Full(_) | Body::Shared(_) => {
                 out.extend_from_slice(b"content-length: ");
-                push_decimal(out, b.len());
+                push_decimal(out, body_len);
                 out.extend_from_slice(b"\r\n");
             }
             Body::Sse(_) => {
@@ -136,7 +158,7 @@ impl Response {
             out.extend_from_slice(b"connection: keep-alive\r\n");
         }
         out.extend_from_slice(b"\r\n");
-        if let Body::Full(b) = &self.body {
+        if let Some(b) = full {
             out.extend_from_slice(b);
         }
     }
