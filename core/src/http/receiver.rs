@@ -1,5 +1,5 @@
-//! The connection's end of a stream: a position in the stream's log and a
-//! waker, read under the session's lock.
+//! The connection's end of a stream: the stream's listener (a position in
+//! its log and a waker, kept in the stream), read under the session's lock.
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -13,20 +13,16 @@ pub(crate) struct StreamReceiver {
     session: Arc<HttpSession>,
     stream: u64,
     token: u64,
-    next: u64,
 }
 
 impl StreamReceiver {
     /// Attaches to `stream` (numbered `number` in `session`, whose lock the
     /// caller holds) for the events after its last one.
     pub(crate) fn attach(session: &Arc<HttpSession>, number: u64, stream: &mut Stream) -> Self {
-        let next = stream.last_seq() + 1;
-        let token = stream.attach();
         Self {
             session: Arc::clone(session),
             stream: number,
-            token,
-            next,
+            token: stream.attach(),
         }
     }
 
@@ -36,11 +32,8 @@ impl StreamReceiver {
         let Some(stream) = st.get_mut(self.stream) else {
             return Poll::Ready(None);
         };
-        match stream.take(self.token, self.next, cx.waker()) {
-            Take::Event(event) => {
-                self.next += 1;
-                Poll::Ready(Some(event))
-            }
+        match stream.take(self.token, cx.waker()) {
+            Take::Event(event) => Poll::Ready(Some(event)),
             Take::Wait => Poll::Pending,
             Take::Closed => Poll::Ready(None),
         }

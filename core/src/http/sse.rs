@@ -170,8 +170,8 @@ impl Stream {
         self.attaches
     }
 
-    /// Detaches the listener, ending its response once it has taken what
-    /// was logged before.
+    /// Detaches the listener, ending its response (what it had not taken
+    /// stays in the log).
     pub(crate) fn detach(&mut self) {
         if let Some(waker) = self.listener.take().and_then(|l| l.waker) {
             waker.wake();
@@ -185,14 +185,15 @@ impl Stream {
         }
     }
 
-    /// The event `next` for listener `token`, or what to do instead. Once
+    /// The next event for listener `token`, or what to do instead. Once
     /// detached or replaced, a listener gets nothing more: what it missed
     /// stays in the log for the client's resumption.
-    pub(crate) fn take(&mut self, token: u64, next: u64, waker: &Waker) -> Take {
+    pub(crate) fn take(&mut self, token: u64, waker: &Waker) -> Take {
         let first = self.log.front().map_or(self.last_seq + 1, |e| e.seq);
         let Some(listener) = self.listener.as_mut().filter(|l| l.token == token) else {
             return Take::Closed;
         };
+        let next = listener.next;
         let index = next
             .checked_sub(first)
             .and_then(|i| usize::try_from(i).ok());
@@ -263,20 +264,20 @@ mod tests {
         assert!(s.finished);
     }
 
-    fn take(s: &mut Stream, token: u64, next: u64) -> Take {
-        s.take(token, next, futures::task::noop_waker_ref())
+    fn take(s: &mut Stream, token: u64) -> Take {
+        s.take(token, futures::task::noop_waker_ref())
     }
 
     #[test]
     fn a_listener_takes_events_in_order_then_waits() {
         let mut s = Stream::default();
         let t = s.attach();
-        assert_eq!(take(&mut s, t, 1), Take::Wait);
+        assert_eq!(take(&mut s, t), Take::Wait);
         s.push(bytes("a"), false, 8);
         s.push(bytes("b"), true, 8);
-        assert!(matches!(take(&mut s, t, 1), Take::Event(e) if e.seq == 1));
-        assert!(matches!(take(&mut s, t, 2), Take::Event(e) if e.seq == 2 && e.last));
-        assert_eq!(take(&mut s, t, 3), Take::Wait);
+        assert!(matches!(take(&mut s, t), Take::Event(e) if e.seq == 1));
+        assert!(matches!(take(&mut s, t), Take::Event(e) if e.seq == 2 && e.last));
+        assert_eq!(take(&mut s, t), Take::Wait);
     }
 
     #[test]
@@ -291,12 +292,12 @@ mod tests {
             !s.attached(),
             "event 1 fell out of the log before it was taken"
         );
-        assert_eq!(take(&mut s, t, 1), Take::Closed);
+        assert_eq!(take(&mut s, t), Take::Closed);
 
         let old = s.attach();
         let new = s.attach();
-        assert_eq!(take(&mut s, old, 4), Take::Closed, "replaced");
-        assert_eq!(take(&mut s, new, 4), Take::Wait);
+        assert_eq!(take(&mut s, old), Take::Closed, "replaced");
+        assert_eq!(take(&mut s, new), Take::Wait);
         s.release_listener(old);
         assert!(s.attached(), "a stale token releases nothing");
         s.release_listener(new);
