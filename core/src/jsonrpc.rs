@@ -365,8 +365,12 @@ pub fn decode(bytes: &[u8]) -> Decoded {
 /// skips the per-string checks that parsing from bytes does.
 fn decode_request(bytes: &[u8]) -> Option<Message> {
     /// `Some` whenever the key is present, even as `null`.
-    fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
-        Value::deserialize(d).map(Some)
+    fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+        T: Deserialize<'de>,
+    {
+        T::deserialize(d).map(Some)
     }
     #[derive(Deserialize)]
     struct Envelope<'a> {
@@ -375,7 +379,7 @@ fn decode_request(bytes: &[u8]) -> Option<Message> {
         #[serde(default, deserialize_with = "present")]
         id: Option<Value>,
         method: String,
-        #[serde(borrow, default)]
+        #[serde(borrow, default, deserialize_with = "present")]
         params: Option<&'a RawValue>,
     }
     let Envelope {
@@ -384,12 +388,8 @@ fn decode_request(bytes: &[u8]) -> Option<Message> {
         method,
         params,
     } = serde_json::from_str(std::str::from_utf8(bytes).ok()?).ok()?;
-    // `"params": null` reads as absent here; the general path refuses it.
-    let params = match params {
-        Some(p) => Some(Params(p.to_owned())),
-        None if bytes.windows(8).any(|w| w == b"\"params\"") => return None,
-        None => None,
-    };
+    // `"params": null` is not structured: the general path refuses it.
+    let params = params.map(|p| Params(p.to_owned()));
     if jsonrpc != "2.0" || params.as_ref().is_some_and(|p| !p.is_structured()) {
         return None;
     }
