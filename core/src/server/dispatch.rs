@@ -247,10 +247,7 @@ impl Shared {
             } else {
                 self.initialize(session_id, request.params)
             };
-            return match outcome {
-                Ok(result) => Step::Encoded(jsonrpc::encode_result(&id, &result)),
-                Err(error) => Step::Reply(Response::err(Some(id), error)),
-            };
+            return Step::Encoded(encode_response(id, outcome));
         }
         if request.method == "ping" {
             return Step::Reply(Response::ok(id, json!({})));
@@ -297,13 +294,7 @@ impl Shared {
             handled.ok().map(|outcome| {
                 let outcome =
                     outcome.unwrap_or_else(|_| Err(RpcError::internal("handler panicked")));
-                match outcome {
-                    Ok(Payload::Json(result)) => jsonrpc::encode_result(&id, &result),
-                    Ok(Payload::Value(result)) => {
-                        Message::Response(Response::ok(id, result)).to_bytes()
-                    }
-                    Err(error) => Message::Response(Response::err(Some(id), error)).to_bytes(),
-                }
+                encode_response(id, outcome)
             })
         }))
     }
@@ -313,7 +304,7 @@ impl Shared {
         &self,
         session_id: &SessionId,
         params: Option<Params>,
-    ) -> Result<Vec<u8>, RpcError> {
+    ) -> Result<Payload, RpcError> {
         #[derive(serde::Deserialize)]
         #[serde(rename_all = "camelCase")]
         struct InitializeParams<'a> {
@@ -345,14 +336,12 @@ impl Shared {
             #[serde(skip_serializing_if = "Option::is_none")]
             instructions: Option<&'a str>,
         }
-        let result = InitializeResult {
+        encode(InitializeResult {
             protocol_version: version.as_str(),
             capabilities: self.capabilities(),
             server_info: &self.info,
             instructions: self.instructions.as_deref(),
-        };
-        serde_json::to_vec(&result)
-            .map_err(|e| RpcError::internal(format!("result did not serialize: {e}")))
+        })
     }
 
     /// The capabilities of what is registered now (plus logging, always on).
@@ -680,6 +669,15 @@ fn uri_param(params: Option<&Params>) -> Result<String, RpcError> {
         uri: String,
     }
     Ok(parse_params::<UriParams>(params)?.uri)
+}
+
+/// The encoded response to request `id`.
+fn encode_response(id: RequestId, outcome: Result<Payload, RpcError>) -> Vec<u8> {
+    match outcome {
+        Ok(Payload::Json(result)) => jsonrpc::encode_result(&id, &result),
+        Ok(Payload::Value(result)) => Message::Response(Response::ok(id, result)).to_bytes(),
+        Err(error) => Message::Response(Response::err(Some(id), error)).to_bytes(),
+    }
 }
 
 /// Serializes a typed result straight to JSON bytes.
