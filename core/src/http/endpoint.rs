@@ -31,52 +31,48 @@ struct Accepts {
 }
 
 fn accepts(head: &RequestHead) -> Accepts {
+    let mut values = head.known_all(Known::Accept).peekable();
+    // No Accept header means anything is acceptable (RFC 9110 §12.5.1); the
+    // value MCP clients send is recognized whole (a tenth of the parse below).
+    if values
+        .peek()
+        .is_none_or(|v| v.eq_ignore_ascii_case(b"application/json, text/event-stream"))
+    {
+        return Accepts {
+            json: true,
+            sse: true,
+        };
+    }
     let mut a = Accepts {
         json: false,
         sse: false,
     };
-    let mut values = head.known_all(Known::Accept).peekable();
-    match values.peek() {
-        // No Accept header means anything is acceptable (RFC 9110 §12.5.1).
-        None => {
-            return Accepts {
-                json: true,
-                sse: true,
-            };
-        }
-        // What MCP clients send, recognized whole before the general parse.
-        Some(v) if v.eq_ignore_ascii_case(b"application/json, text/event-stream") => {
-            return Accepts {
-                json: true,
-                sse: true,
-            };
-        }
-        Some(_) => {}
-    }
-    for item in values.flat_map(|v| v.split(|&b| b == b',')) {
-        let media = item
-            .split(|&b| b == b';')
-            .next()
-            .unwrap_or_default()
-            .trim_ascii();
-        let is = |m: &str| media.eq_ignore_ascii_case(m.as_bytes());
-        if is("*/*") {
-            (a.json, a.sse) = (true, true);
-        } else if is("application/json") || is("application/*") {
-            a.json = true;
-        } else if is("text/event-stream") || is("text/*") {
-            a.sse = true;
+    for value in values {
+        for item in value.split(|&b| b == b',') {
+            let media = media_type(item);
+            let is = |m: &[u8]| media.eq_ignore_ascii_case(m);
+            if is(b"*/*") {
+                (a.json, a.sse) = (true, true);
+            } else if is(b"application/json") || is(b"application/*") {
+                a.json = true;
+            } else if is(b"text/event-stream") || is(b"text/*") {
+                a.sse = true;
+            }
         }
     }
     a
 }
 
+/// The media type of an `Accept` item or a `Content-Type` value: what comes
+/// before any parameters, without surrounding spaces.
+fn media_type(value: &[u8]) -> &[u8] {
+    let end = value.iter().position(|&b| b == b';').unwrap_or(value.len());
+    value[..end].trim_ascii()
+}
+
 fn is_json(head: &RequestHead) -> bool {
-    head.known(Known::ContentType).is_some_and(|ct| {
-        ct.split(|&b| b == b';')
-            .next()
-            .is_some_and(|m| m.trim_ascii().eq_ignore_ascii_case(b"application/json"))
-    })
+    head.known(Known::ContentType)
+        .is_some_and(|ct| media_type(ct).eq_ignore_ascii_case(b"application/json"))
 }
 
 fn bad_request(message: &str) -> Response {
