@@ -6,36 +6,15 @@
 
 use std::io::Write;
 
-use serde::Deserialize;
-use switchboard_core::{CallToolResult, HttpConfig, McpServerBuilder, ServerConfig, Tool};
-
-#[derive(Deserialize)]
-struct EchoArgs {
-    text: String,
-}
-
 fn main() -> std::io::Result<()> {
-    let addr = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:8080".into());
-    let builder = McpServerBuilder::new()
-        .server_info("echo", "1.0.0")
-        .config(ServerConfig::default().max_sessions(1_000_000))
-        .tool(
-            Tool::new("echo", "Echoes its text"),
-            |a: EchoArgs, _ctx| async move { Ok(CallToolResult::text(a.text)) },
-        );
-    let config = HttpConfig::default()
-        .max_sessions(1_000_000)
-        .max_connections(100_000);
     // One executor on this thread: tasks, timers and I/O all here.
     let ex = std::sync::Arc::new(smol::Executor::new());
     let runtime = switchboard_smol::SmolRuntime::with_executor(ex.clone());
     smol::block_on(ex.run(async {
         let server = switchboard_smol::HttpServer::bind_with(
-            addr.parse().expect("ADDR"),
-            builder,
-            config,
+            echo_common::addr(),
+            echo_common::builder(),
+            echo_common::config(),
             runtime,
         )
         .await?;

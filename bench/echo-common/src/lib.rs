@@ -1,0 +1,39 @@
+//! What the Switchboard echo servers share: the command line, the `echo`
+//! tool, and limits raised past what the benchmark creates.
+
+use std::net::SocketAddr;
+
+use serde::Deserialize;
+use switchboard_core::{CallToolResult, HttpConfig, McpServerBuilder, ServerConfig, Tool};
+
+#[derive(Deserialize)]
+struct EchoArgs {
+    text: String,
+}
+
+/// The address from the first argument (default 127.0.0.1:8080).
+pub fn addr() -> SocketAddr {
+    std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:8080".into())
+        .parse()
+        .expect("ADDR")
+}
+
+/// The server with its one tool, `echo`.
+pub fn builder() -> McpServerBuilder {
+    McpServerBuilder::new()
+        .server_info("echo", "1.0.0")
+        .config(ServerConfig::default().max_sessions(1_000_000))
+        .tool(
+            Tool::new("echo", "Echoes its text"),
+            |a: EchoArgs, _ctx| async move { Ok(CallToolResult::text(a.text)) },
+        )
+}
+
+/// HTTP limits above what the load generator opens.
+pub fn config() -> HttpConfig {
+    HttpConfig::default()
+        .max_sessions(1_000_000)
+        .max_connections(100_000)
+}
