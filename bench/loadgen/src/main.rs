@@ -257,10 +257,10 @@ fn check(r: &Reply, status: u16, id: u64, text: Option<&str>) -> Result<(), Stri
     if last["id"] != json!(id) {
         return Err(format!("id {} (wanted {id})", last["id"]));
     }
-    if let Some(text) = text {
-        if last["result"]["content"][0]["text"] != json!(text) {
-            return Err(format!("wrong content: {last}"));
-        }
+    if let Some(text) = text
+        && last["result"]["content"][0]["text"] != json!(text)
+    {
+        return Err(format!("wrong content: {last}"));
     }
     Ok(())
 }
