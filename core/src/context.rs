@@ -1,19 +1,35 @@
-//! What a handler gets: its ids, progress and logging that go out *related*
-//! to its request, cancellation, and server→client requests.
+//! What a handler gets: its ids and the client's facts, progress and
+//! logging that go out *related* to its request, cancellation, and
+//! server→client requests.
+//!
+//! A context reaches the rest of the server only through an [`Outlet`]
+//! (the transport to send on, the runtime, the request timeout), so this
+//! module depends on nothing of the engine's.
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use futures::channel::oneshot;
 use futures::future::{AbortHandle, Either};
 use serde_json::{Value, json};
 
+use crate::facts::{Capability, ClientFacts};
+use crate::id::SessionId;
 use crate::jsonrpc::{Message, Notification, Request, RequestId, RpcError};
 use crate::protocol::{LogLevel, ProtocolVersion};
-use crate::server::Shared;
-use crate::session::{Session, SessionId};
-use crate::transport::{Outbound, Route, TransportError};
+use crate::runtime::Runtime;
+use crate::session::Session;
+use crate::transport::{Outbound, Route, Transport, TransportError};
+
+/// What a context needs of its server: where messages go out, the runtime
+/// (for timers), and how long a server→client request may wait.
+pub(crate) struct Outlet {
+    pub(crate) transport: Arc<dyn Transport>,
+    pub(crate) runtime: Option<Arc<dyn Runtime>>,
+    pub(crate) request_timeout: Duration,
+}
 
 /// Why a related message could not be sent.
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +70,11 @@ pub enum RequestError {
     /// The request could not be sent.
     #[error("transport failed")]
     Transport(#[from] TransportError),
+    /// The server has no [`Runtime`], so nothing could bound the wait for
+    /// an answer: the request is not sent. Give the server one with
+    /// [`McpServerBuilder::runtime`](crate::McpServerBuilder::runtime).
+    #[error("server→client requests need a runtime to time out")]
+    NoRuntime,
 }
 
 /// The context handed to every request handler.
@@ -67,8 +88,9 @@ pub struct RequestContext {
 }
 
 struct Inner {
-    shared: Arc<Shared>,
+    outlet: Arc<Outlet>,
     session: Arc<Session>,
+    facts: ClientFacts,
     request_id: RequestId,
     progress_token: Option<Value>,
     last_progress: Mutex<Option<f64>>,
@@ -79,7 +101,7 @@ struct Inner {
 impl fmt::Debug for RequestContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RequestContext")
-            .field("session", &self.inner.session.id)
+            .field("session", self.inner.session.id())
             .field("request_id", &self.inner.request_id)
             .field("progress_token", &self.inner.progress_token)
             .finish_non_exhaustive()
@@ -88,7 +110,7 @@ impl fmt::Debug for RequestContext {
 
 impl RequestContext {
     pub(crate) fn new(
-        shared: Arc<Shared>,
+        outlet: Arc<Outlet>,
         session: Arc<Session>,
         request_id: RequestId,
         progress_token: Option<Value>,
@@ -96,7 +118,8 @@ impl RequestContext {
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
-                shared,
+                outlet,
+                facts: *session.facts(),
                 session,
                 request_id,
                 progress_token,
@@ -117,7 +140,7 @@ impl RequestContext {
 
     /// The session this request arrived in.
     pub fn session_id(&self) -> &SessionId {
-        &self.inner.session.id
+        self.inner.session.id()
     }
 
     /// The request's JSON-RPC id.
@@ -127,13 +150,24 @@ impl RequestContext {
 
     /// The server's runtime, if it has one: for timers and spawning inside
     /// handlers without naming an executor.
-    pub fn runtime(&self) -> Option<&Arc<dyn crate::Runtime>> {
-        self.inner.shared.runtime.as_ref()
+    pub fn runtime(&self) -> Option<&Arc<dyn Runtime>> {
+        self.inner.outlet.runtime.as_ref()
     }
 
-    /// The protocol revision the session negotiated.
+    /// The protocol revision the request is served under (the one its
+    /// session negotiated).
     pub fn protocol_version(&self) -> ProtocolVersion {
-        self.inner.session.version
+        self.inner.facts.version
+    }
+
+    /// Whether a log message at `level` would reach the client: the
+    /// request's own level when it carries one, else its session's
+    /// (`logging/setLevel`; until then, every level).
+    pub fn logs(&self, level: LogLevel) -> bool {
+        match self.inner.facts.log_level {
+            Some(min) => level >= min,
+            None => self.inner.session.logs(level),
+        }
     }
 
     /// The request's `_meta.progressToken`, as the JSON value it arrived as.
@@ -204,7 +238,7 @@ impl RequestContext {
         logger: Option<&str>,
         data: impl Into<Value>,
     ) -> Result<(), ContextError> {
-        if !self.inner.session.logs(level) {
+        if !self.logs(level) {
             return Ok(());
         }
         let mut params = json!({ "level": level, "data": data.into() });
@@ -241,21 +275,21 @@ impl RequestContext {
     /// A transport failure.
     pub async fn close_sse_stream(&self) -> Result<(), ContextError> {
         let outbound = Outbound {
-            session: self.inner.session.id.clone(),
+            session: self.inner.session.id().clone(),
             route: Route::Disconnect(self.inner.request_id.clone()),
             bytes: Vec::new(),
         };
-        self.inner.shared.transport.send(outbound).await?;
+        self.inner.outlet.transport.send(outbound).await?;
         Ok(())
     }
 
     async fn send(&self, message: Message) -> Result<(), TransportError> {
         let outbound = Outbound {
-            session: self.inner.session.id.clone(),
+            session: self.inner.session.id().clone(),
             route: Route::Related(self.inner.request_id.clone()),
             bytes: message.to_bytes(),
         };
-        self.inner.shared.transport.send(outbound).await
+        self.inner.outlet.transport.send(outbound).await
     }
 
     /// Asks the client to sample an LLM (`sampling/createMessage`) and
@@ -290,30 +324,29 @@ impl RequestContext {
     /// Sends a server→client request related to this request and waits for
     /// the client's answer, matched by id within the session.
     ///
-    /// The wait is bounded by the server's request timeout when the server has
-    /// a [`Runtime`](crate::Runtime) (without one, nothing can keep time and
-    /// the wait lasts until the answer or the end of the session). On timeout a
-    /// `notifications/cancelled` is sent for the request.
+    /// The wait is bounded by the server's request timeout
+    /// ([`ServerConfig::request_timeout`](crate::ServerConfig::request_timeout));
+    /// keeping that time needs the server's [`Runtime`], so a server without
+    /// one refuses to send. On timeout a `notifications/cancelled` is sent
+    /// for the request.
     ///
     /// # Errors
     ///
     /// [`RequestError::CapabilityMissing`] when the client did not declare
-    /// the capability the method needs; [`RequestError::Timeout`],
-    /// [`RequestError::SessionClosed`], [`RequestError::Rejected`] with the
-    /// client's error, or a transport failure.
+    /// the capability the method needs; [`RequestError::NoRuntime`] without
+    /// a runtime; [`RequestError::Timeout`], [`RequestError::SessionClosed`],
+    /// [`RequestError::Rejected`] with the client's error, or a transport
+    /// failure.
     pub async fn request(&self, method: &str, params: Value) -> Result<Value, RequestError> {
-        let session = &self.inner.session;
-        let needed = match method {
-            "sampling/createMessage" => Some("sampling"),
-            "elicitation/create" => Some("elicitation"),
-            "roots/list" => Some("roots"),
-            _ => None,
-        };
-        if let Some(capability) = needed {
-            if !session.client_has(capability) {
-                return Err(RequestError::CapabilityMissing(capability));
+        if let Some(capability) = Capability::needed_by(method) {
+            if !self.inner.facts.has(capability) {
+                return Err(RequestError::CapabilityMissing(capability.name()));
             }
         }
+        let Some(runtime) = &self.inner.outlet.runtime else {
+            return Err(RequestError::NoRuntime);
+        };
+        let session = &self.inner.session;
         let (tx, rx) = oneshot::channel();
         let id = {
             let mut st = session.state();
@@ -322,7 +355,7 @@ impl RequestContext {
             }
             st.next_request_id += 1;
             let id = RequestId::number(st.next_request_id);
-            st.pending.insert(id.clone(), tx);
+            st.pending.push((id.clone(), tx));
             id
         };
         let message = Message::Request(Request {
@@ -331,28 +364,21 @@ impl RequestContext {
             params: Some(params.into()),
         });
         if let Err(e) = self.send(message).await {
-            session.state().pending.remove(&id);
+            session.state().take_pending(&id);
             return Err(e.into());
         }
-        let answer = match &self.inner.shared.runtime {
-            None => rx.await,
-            Some(rt) => {
-                let timer = rt.sleep(self.inner.shared.config.request_timeout);
-                match futures::future::select(rx, timer).await {
-                    Either::Left((answer, _)) => answer,
-                    Either::Right(((), _)) => {
-                        session.state().pending.remove(&id);
-                        let cancel = Message::Notification(Notification {
-                            method: "notifications/cancelled".into(),
-                            params: Some(
-                                json!({ "requestId": id.to_value(), "reason": "timeout" }).into(),
-                            ),
-                        });
-                        // The timeout is the error worth reporting; a failed cancel adds nothing.
-                        let _ = self.send(cancel).await;
-                        return Err(RequestError::Timeout);
-                    }
-                }
+        let timer = runtime.sleep(self.inner.outlet.request_timeout);
+        let answer = match futures::future::select(rx, timer).await {
+            Either::Left((answer, _)) => answer,
+            Either::Right(((), _)) => {
+                session.state().take_pending(&id);
+                let cancel = Message::Notification(Notification {
+                    method: "notifications/cancelled".into(),
+                    params: Some(json!({ "requestId": id.to_value(), "reason": "timeout" }).into()),
+                });
+                // The timeout is the error worth reporting; a failed cancel adds nothing.
+                let _ = self.send(cancel).await;
+                return Err(RequestError::Timeout);
             }
         };
         match answer {

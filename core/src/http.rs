@@ -1,33 +1,44 @@
 //! Streamable HTTP over HTTP/1.1, executor-neutral.
 //!
-//! - [`parse`]: sans-IO heads (httparse) and bodies (Content-Length, chunked).
-//! - `endpoint`: the Streamable HTTP rules, from a request to a response.
-//! - [`HttpServerTransport`]: the seed's coordination, correlated per request.
-//! - [`HttpService`]: what a listener hands each connection to, with the
-//!   connection cap, graceful shutdown and session expiry.
+//! From the bottom up, each file using only those above it in this list:
+//!
+//! - [`parse`], `config`, `shutdown`, `deadline`: sans-IO heads and bodies,
+//!   the limits, the shutdown signal, connection deadlines.
+//! - `receiver` → `sse` → `response`: a response's end of a stream, SSE
+//!   encoding, and responses as plain data.
+//! - `state` → `rules` → `transport`: what the transport shares (its line
+//!   into the engine, routing into the sessions' streams), the Streamable
+//!   HTTP rules from a request to its response, and [`HttpServerTransport`]
+//!   with its request→response entry [`HttpServerTransport::handle`].
+//! - `conn` → `service` → `endpoint`: one HTTP/1.1 connection, what a
+//!   listener hands connections to ([`HttpService`]: the connection cap,
+//!   graceful shutdown, session expiry), and [`HttpEndpoint`], everything a
+//!   runtime adapter wraps around its listening socket.
 
 mod config;
 mod conn;
 mod deadline;
 mod endpoint;
-mod endpoint_server;
 pub mod parse;
 mod receiver;
 mod response;
+mod rules;
 mod service;
+mod shutdown;
 mod sse;
-mod streams;
+mod state;
 mod transport;
 
 pub use config::{
     AllowList, DEFAULT_KEEP_ALIVE_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONNECTIONS,
-    DEFAULT_MAX_HEAD_BYTES, DEFAULT_MAX_HEADERS, DEFAULT_MAX_SESSIONS, DEFAULT_PATH,
-    DEFAULT_REPLAY_EVENTS, DEFAULT_REQUEST_TIMEOUT, DEFAULT_RETAINED_STREAMS,
-    DEFAULT_SESSION_IDLE_TIMEOUT, DEFAULT_SSE_KEEP_ALIVE, DEFAULT_SSE_RETRY, HttpConfig, ReplyMode,
+    DEFAULT_MAX_HEAD_BYTES, DEFAULT_MAX_HEADERS, DEFAULT_PATH, DEFAULT_REPLAY_EVENTS,
+    DEFAULT_REQUEST_TIMEOUT, DEFAULT_RETAINED_STREAMS, DEFAULT_SESSION_IDLE_TIMEOUT,
+    DEFAULT_SSE_KEEP_ALIVE, DEFAULT_SSE_RETRY, HttpConfig, ReplyMode,
 };
-pub use endpoint::{SESSION_HEADER, VERSION_HEADER};
-pub use endpoint_server::{DEFAULT_ADDR, DEFAULT_GRACE, HttpEndpoint};
+pub use endpoint::{DEFAULT_ADDR, DEFAULT_GRACE, HttpEndpoint};
 pub use response::{Body, Response};
-pub use service::{HttpService, Shutdown};
+pub use rules::{SESSION_HEADER, VERSION_HEADER};
+pub use service::HttpService;
+pub use shutdown::Shutdown;
 pub use sse::SseBody;
-pub use transport::{HttpServerTransport, SlotError};
+pub use transport::HttpServerTransport;

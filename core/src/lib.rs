@@ -54,17 +54,22 @@
 #![forbid(unsafe_code)]
 
 mod context;
+mod facts;
 pub mod http;
+mod id;
 pub mod jsonrpc;
 mod protocol;
 mod runtime;
 mod server;
 mod session;
+mod stream;
+mod streams;
 mod transport;
 mod uri_template;
 
 pub use context::{ContextError, RequestContext, RequestError};
 pub use http::{HttpConfig, HttpServerTransport, HttpService};
+pub use id::SessionId;
 pub use jsonrpc::{ErrorCode, Message, Params, RequestId, RpcError};
 pub use protocol::{
     CallToolResult, CompleteRequest, Completion, CompletionArgument, Content, GetPromptResult,
@@ -74,12 +79,13 @@ pub use protocol::{
 };
 pub use runtime::{BoxFuture, Runtime};
 pub use server::{
-    DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_SESSIONS, DEFAULT_PAGE_SIZE, DEFAULT_REQUEST_TIMEOUT,
-    Dispatcher, McpServer, McpServerBuilder, ServerConfig,
+    DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_SESSIONS, DEFAULT_MAX_SUBSCRIPTIONS, DEFAULT_PAGE_SIZE,
+    DEFAULT_REQUEST_TIMEOUT, McpServer, McpServerBuilder, ServerConfig,
 };
-pub use session::SessionId;
+pub use session::Session;
 pub use transport::{
-    DEFAULT_MAX_LINE_LEN, Inbound, MemoryClient, MemoryTransport, Outbound, Route, StdioTransport,
-    Transport, TransportError, memory_pair,
+    DEFAULT_MAX_LINE_LEN, Dispatch, Dispatched, Inbound, InitializeError, Initialized,
+    MemoryClient, MemoryTransport, Outbound, Refusal, Route, StdioTransport, Transport,
+    TransportError, memory_pair,
 };
 pub use uri_template::TemplateError;

@@ -1,17 +1,53 @@
-//! The small trait through which core reaches an executor.
+//! The small trait through which core reaches an executor, and the one
+//! function through which it reads the clock.
 //!
 //! Core never names an executor. Adapters (`switchboard-smol`,
-//! `switchboard-tokio`) implement [`Runtime`] in a few lines each.
+//! `switchboard-tokio`) implement [`Runtime`] in a few lines each. Logic
+//! that depends on time takes `now` as an argument; [`now`] is the only
+//! place core reads it, so tests can drive every state machine with times
+//! of their choosing.
 
 use std::fmt::Debug;
 use std::future::Future;
 use std::pin::Pin;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A boxed, sendable future.
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
-/// What core needs from an executor.
+/// What core needs from an executor: to run a task in the background, and
+/// to wait.
+///
+/// # Examples
+///
+/// A runtime on a thread per task and a sleeping thread per timer: correct,
+/// if not cheap (the adapters' impls are a few lines over smol or tokio).
+///
+/// ```
+/// use std::time::Duration;
+/// use switchboard_core::{BoxFuture, Runtime};
+///
+/// #[derive(Debug)]
+/// struct Threads;
+///
+/// impl Runtime for Threads {
+///     fn spawn(&self, future: BoxFuture<()>) {
+///         std::thread::spawn(move || futures::executor::block_on(future));
+///     }
+///     fn sleep(&self, duration: Duration) -> BoxFuture<()> {
+///         let (tx, rx) = futures::channel::oneshot::channel::<()>();
+///         std::thread::spawn(move || {
+///             std::thread::sleep(duration);
+///             let _ = tx.send(());
+///         });
+///         Box::pin(async move {
+///             let _ = rx.await;
+///         })
+///     }
+/// }
+///
+/// futures::executor::block_on(Threads.sleep(Duration::from_millis(1)));
+/// ```
 pub trait Runtime: Debug + Send + Sync + 'static {
     /// Runs `future` to completion in the background, detached.
     ///
@@ -24,4 +60,9 @@ pub trait Runtime: Debug + Send + Sync + 'static {
     ///
     /// Contract: dropping the future cancels the timer.
     fn sleep(&self, duration: Duration) -> BoxFuture<()>;
+}
+
+/// The current time: the one place core reads the clock.
+pub(crate) fn now() -> Instant {
+    Instant::now()
 }

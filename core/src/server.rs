@@ -1,144 +1,54 @@
-//! `McpServerBuilder` and `McpServer`: registration, configuration, and the
-//! server's public handle.
+//! The engine: [`McpServerBuilder`] (what a server offers and its limits)
+//! and [`McpServer`] (its handle while it runs), with everything between
+//! a decoded message and its handler in the modules below.
+//!
+//! - `config`: [`ServerConfig`], the limits.
+//! - `shared`: the state the handle, the serve loop and transports share.
+//! - `registry`: tools, resources, templates and prompts with their handlers.
+//! - `dispatch`: admission, lifecycle, notifications, in-flight requests;
+//!   the engine's side of [`Dispatch`](crate::Dispatch).
+//! - `lifecycle`: `initialize` and the capabilities it declares.
+//! - `methods`: one file per method family.
+//! - `params`, `error`: reading params, encoding results, and the one
+//!   conversion of engine errors into JSON-RPC errors.
+//! - `run`: the serve loop over [`Transport::receive`].
 
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
-use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
-use std::time::Duration;
+use std::sync::{Arc, OnceLock, RwLock, Weak};
 
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::context::RequestContext;
-use crate::jsonrpc::{Message, Notification, RpcError};
+use crate::context::{Outlet, RequestContext};
+use crate::id::SessionId;
+use crate::jsonrpc::RpcError;
 use crate::protocol::{
     CallToolResult, CompleteRequest, Completion, GetPromptResult, Implementation, Prompt,
     PromptArguments, ReadResourceResult, Resource, ResourceContents, ResourceTemplate, Tool,
 };
 use crate::runtime::Runtime;
-use crate::session::{IdMap, Session, SessionId};
-use crate::transport::{Outbound, Route, Transport, TransportError};
+use crate::session::SessionTable;
+use crate::transport::{Dispatch, Transport, TransportError};
 use crate::uri_template::TemplateError;
 
+mod config;
 mod dispatch;
+mod error;
+mod lifecycle;
+mod methods;
+mod params;
 mod registry;
 mod run;
+mod shared;
 
+pub use config::{
+    DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_SESSIONS, DEFAULT_MAX_SUBSCRIPTIONS, DEFAULT_PAGE_SIZE,
+    DEFAULT_REQUEST_TIMEOUT, ServerConfig,
+};
 use registry::{Registry, remove};
-
-/// Default page size for `*/list` results.
-pub const DEFAULT_PAGE_SIZE: usize = 100;
-/// Default bound on requests in flight per session: enough for a busy agent,
-/// small enough that one session cannot hold an unbounded number of handlers.
-pub const DEFAULT_MAX_IN_FLIGHT: usize = 256;
-/// Default wait for a client's answer to a server→client request (the TS SDK
-/// uses the same 60 s).
-pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
-/// Default cap on initialized sessions held by the engine.
-pub const DEFAULT_MAX_SESSIONS: usize = 10_000;
-
-/// Engine limits and knobs. Every limit has a default.
-#[derive(Clone, Debug)]
-pub struct ServerConfig {
-    pub(crate) page_size: usize,
-    pub(crate) max_in_flight: usize,
-    pub(crate) request_timeout: Duration,
-    pub(crate) max_sessions: usize,
-}
-
-impl Default for ServerConfig {
-    fn default() -> Self {
-        Self {
-            page_size: DEFAULT_PAGE_SIZE,
-            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
-            request_timeout: DEFAULT_REQUEST_TIMEOUT,
-            max_sessions: DEFAULT_MAX_SESSIONS,
-        }
-    }
-}
-
-impl ServerConfig {
-    /// Items per page of `tools/list`, `resources/list`, … (at least 1).
-    #[must_use]
-    pub fn page_size(mut self, n: usize) -> Self {
-        self.page_size = n.max(1);
-        self
-    }
-
-    /// Requests in flight per session. Past it a request is answered at once
-    /// with error `-32000` ("too many requests in flight") and its handler
-    /// never runs; the session keeps serving.
-    #[must_use]
-    pub fn max_in_flight(mut self, n: usize) -> Self {
-        self.max_in_flight = n.max(1);
-        self
-    }
-
-    /// How long a server→client request waits for its answer.
-    #[must_use]
-    pub fn request_timeout(mut self, d: Duration) -> Self {
-        self.request_timeout = d;
-        self
-    }
-
-    /// Initialized sessions held at once. Past it `initialize` is answered
-    /// with error `-32000`.
-    #[must_use]
-    pub fn max_sessions(mut self, n: usize) -> Self {
-        self.max_sessions = n.max(1);
-        self
-    }
-}
-
-/// State shared by the server handle, the serve loop and every context.
-pub(crate) struct Shared {
-    pub(crate) info: Implementation,
-    pub(crate) instructions: Option<String>,
-    pub(crate) config: ServerConfig,
-    registry: RwLock<Registry>,
-    sessions: Mutex<IdMap<SessionId, Arc<Session>>>,
-    pub(crate) transport: Arc<dyn Transport>,
-    pub(crate) runtime: Option<Arc<dyn Runtime>>,
-}
-
-impl Shared {
-    pub(crate) fn registry(&self) -> RwLockReadGuard<'_, Registry> {
-        self.registry.read().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn registry_mut(&self) -> RwLockWriteGuard<'_, Registry> {
-        self.registry.write().unwrap_or_else(|e| e.into_inner())
-    }
-
-    pub(crate) fn sessions(&self) -> MutexGuard<'_, IdMap<SessionId, Arc<Session>>> {
-        self.sessions.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Sends an unrelated notification to every initialized session that `pick` selects.
-    async fn broadcast(&self, method: &str, params: Value, pick: impl Fn(&Session) -> bool) {
-        let targets: Vec<SessionId> = self
-            .sessions()
-            .values()
-            .filter(|s| s.state().initialized && pick(s))
-            .map(|s| s.id.clone())
-            .collect();
-        let bytes = Message::Notification(Notification {
-            method: method.to_owned(),
-            params: Some(params.into()),
-        })
-        .to_bytes();
-        for session in targets {
-            let outbound = Outbound {
-                session,
-                route: Route::Unrelated,
-                bytes: bytes.clone(),
-            };
-            // A session whose client is gone cannot be told; the others still are.
-            let _ = self.transport.send(outbound).await;
-        }
-    }
-}
+use shared::Shared;
 
 /// Builds an [`McpServer`]: server info, registrations, limits.
 ///
@@ -316,73 +226,35 @@ impl McpServerBuilder {
         self
     }
 
-    /// Builds the server over a transport, which it hands a [`Dispatcher`]
-    /// ([`Transport::attach`]). Nothing runs until [`McpServer::run`].
+    /// Builds the server over a transport, handing the transport a direct
+    /// line into it ([`Transport::attach`]). Nothing runs until
+    /// [`McpServer::run`].
+    ///
+    /// A transport that already serves another server (a clone of an
+    /// [`HttpServerTransport`](crate::HttpServerTransport) given to a second
+    /// builder, say) refuses the line; this server's `run` then fails at once
+    /// with [`TransportError::AlreadyAttached`].
     pub fn build(self, transport: impl Transport) -> McpServer {
-        let shared = Arc::new(Shared {
+        let transport: Arc<dyn Transport> = Arc::new(transport);
+        let shared = Arc::new_cyclic(|me| Shared {
             info: self.info,
             instructions: self.instructions,
+            sessions: SessionTable::new(self.config.max_sessions),
+            outlet: Arc::new(Outlet {
+                transport: Arc::clone(&transport),
+                runtime: self.runtime,
+                request_timeout: self.config.request_timeout,
+            }),
             config: self.config,
             registry: RwLock::new(self.registry),
-            sessions: Mutex::new(IdMap::default()),
-            transport: Arc::new(transport),
-            runtime: self.runtime,
+            attach_error: OnceLock::new(),
+            me: Weak::clone(me),
         });
-        shared.transport.attach(Dispatcher {
-            shared: Arc::downgrade(&shared),
-        });
+        let line: Weak<dyn Dispatch> = Arc::downgrade(&shared) as Weak<dyn Dispatch>;
+        if let Err(e) = transport.attach(line) {
+            let _ = shared.attach_error.set(e);
+        }
         McpServer { shared }
-    }
-}
-
-/// A direct line from a transport into its server: the transport hands it a
-/// message and gets back the work that message starts (the handler and the
-/// sending of its reply) to drive on its own task, instead of queueing the
-/// message for the serve loop. Holds the server weakly.
-#[derive(Clone)]
-pub struct Dispatcher {
-    shared: Weak<Shared>,
-}
-
-impl fmt::Debug for Dispatcher {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Dispatcher")
-            .field("server_alive", &(self.shared.strong_count() > 0))
-            .finish()
-    }
-}
-
-impl Dispatcher {
-    /// Accepts one inbound event, as the serve loop would. Returns the work
-    /// it starts, if any, for the caller to drive to completion; `None` also
-    /// when the server is gone.
-    ///
-    /// Everything but the handler happens before it returns: the request is
-    /// registered in flight, so a cancellation that follows finds it.
-    pub fn dispatch(&self, inbound: crate::Inbound) -> Option<crate::BoxFuture<()>> {
-        self.shared.upgrade()?.accept(inbound)
-    }
-
-    /// [`Dispatcher::dispatch`] for a message already decoded (a transport
-    /// that had to look inside it need not parse it twice).
-    pub fn dispatch_decoded(
-        &self,
-        session: SessionId,
-        decoded: crate::jsonrpc::Decoded,
-    ) -> Option<crate::BoxFuture<()>> {
-        self.shared.upgrade()?.accept_decoded(session, decoded)
-    }
-
-    /// Whether the server holds an initialized session of this id.
-    pub fn has_session(&self, session: &SessionId) -> bool {
-        self.shared
-            .upgrade()
-            .is_some_and(|s| s.sessions().contains_key(session))
-    }
-
-    /// Whether the server still exists.
-    pub fn is_alive(&self) -> bool {
-        self.shared.strong_count() > 0
     }
 }
 
@@ -399,7 +271,7 @@ impl fmt::Debug for McpServer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("McpServer")
             .field("info", &self.shared.info)
-            .field("sessions", &self.shared.sessions().len())
+            .field("sessions", &self.shared.sessions.len())
             .finish_non_exhaustive()
     }
 }
@@ -407,7 +279,7 @@ impl fmt::Debug for McpServer {
 impl McpServer {
     /// The number of initialized sessions.
     pub fn session_count(&self) -> usize {
-        self.shared.sessions().len()
+        self.shared.sessions.len()
     }
 
     /// Adds (or replaces) a tool and sends `notifications/tools/list_changed`.
@@ -500,7 +372,7 @@ impl McpServer {
     /// it existed. Transports report ended sessions with
     /// [`Inbound::Closed`](crate::Inbound::Closed), which does the same.
     pub fn close_session(&self, session: &SessionId) -> bool {
-        self.shared.close_session(session)
+        self.shared.sessions.close(session)
     }
 
     /// Serves until the transport reports [`TransportError::Closed`], then
@@ -508,7 +380,9 @@ impl McpServer {
     ///
     /// # Errors
     ///
-    /// A transport error that is not recoverable.
+    /// A transport error that is not recoverable;
+    /// [`TransportError::AlreadyAttached`] at once when the transport serves
+    /// another server.
     pub async fn run(&self) -> Result<(), TransportError> {
         run::serve(&self.shared).await
     }

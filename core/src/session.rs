@@ -1,216 +1,31 @@
-//! Per-session state: negotiated version, log level, subscriptions, requests
-//! in flight and server→client requests awaiting their answer.
+//! Sessions, the one model of them: what `initialize` opened, with the
+//! client's facts, its requests in flight, its server→client requests
+//! awaiting an answer, its subscriptions, and its reply streams (the reply
+//! slots and event logs a transport with streams, such as HTTP, routes by).
 //!
-//! Everything here is allocated lazily: an idle session is an id, a version,
-//! the client's capabilities and a few empty collections.
+//! The engine owns the [`SessionTable`]; transports reach sessions through
+//! the engine ([`Dispatch`](crate::Dispatch)), never through a table of
+//! their own. Everything here is plain data under one lock per session,
+//! allocated lazily: an idle session is an id, its facts, a time stamp and
+//! a few empty collections. Time is an input (`now`), never read here.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::BTreeSet;
 use std::fmt;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use futures::channel::oneshot;
 use futures::future::AbortHandle;
 use serde_json::Value;
 
+use crate::facts::ClientFacts;
+use crate::id::{IdMap, SessionId};
 use crate::jsonrpc::{RequestId, RpcError};
 use crate::protocol::{LogLevel, ProtocolVersion};
-
-/// Identifies a session: the `Mcp-Session-Id` over HTTP, a fixed name over stdio.
-///
-/// Cheap to clone. Ids of up to 38 bytes (ours are 32) are stored inline, so
-/// the session tables hash and compare them without chasing a pointer.
-#[derive(Clone)]
-pub struct SessionId(Repr);
-
-#[derive(Clone)]
-enum Repr {
-    Inline { len: u8, bytes: [u8; INLINE] },
-    Shared(Arc<str>),
-}
-
-const INLINE: usize = 38;
-
-impl SessionId {
-    /// Wraps a string as a session id.
-    pub fn new(id: impl AsRef<str>) -> Self {
-        let id = id.as_ref();
-        if id.len() <= INLINE {
-            let mut bytes = [0u8; INLINE];
-            bytes[..id.len()].copy_from_slice(id.as_bytes());
-            Self(Repr::Inline {
-                len: id.len() as u8,
-                bytes,
-            })
-        } else {
-            Self(Repr::Shared(id.into()))
-        }
-    }
-
-    /// Mints an id from the operating system's CSPRNG: 128 random bits as 32
-    /// lowercase hex digits (visible ASCII, as the spec requires).
-    ///
-    /// Random bytes are fetched in blocks of 32 ids and each byte is handed
-    /// out once, so a new session costs no system call most of the time.
-    ///
-    /// # Errors
-    ///
-    /// Fails only when the operating system has no randomness to give.
-    pub fn random() -> Result<Self, getrandom::Error> {
-        let random = RANDOM.lock().unwrap_or_else(|e| e.into_inner()).take16()?;
-        let mut hex = [0u8; 32];
-        for (i, b) in random.into_iter().enumerate() {
-            hex[2 * i] = b"0123456789abcdef"[usize::from(b >> 4)];
-            hex[2 * i + 1] = b"0123456789abcdef"[usize::from(b & 15)];
-        }
-        Ok(Self::new(
-            std::str::from_utf8(&hex).expect("hex digits are ASCII"),
-        ))
-    }
-
-    fn as_bytes(&self) -> &[u8] {
-        match &self.0 {
-            Repr::Inline { len, bytes } => &bytes[..usize::from(*len)],
-            Repr::Shared(s) => s.as_bytes(),
-        }
-    }
-
-    /// The id as a string.
-    pub fn as_str(&self) -> &str {
-        std::str::from_utf8(self.as_bytes()).expect("built from a str")
-    }
-}
-
-impl PartialEq for SessionId {
-    fn eq(&self, other: &Self) -> bool {
-        self.as_bytes() == other.as_bytes()
-    }
-}
-
-impl Eq for SessionId {}
-
-impl std::hash::Hash for SessionId {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.as_bytes().hash(state);
-    }
-}
-
-impl PartialOrd for SessionId {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for SessionId {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.as_bytes().cmp(other.as_bytes())
-    }
-}
-
-impl fmt::Debug for SessionId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SessionId({})", self.as_str())
-    }
-}
-
-impl fmt::Display for SessionId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A hash table keyed by session ids or stream numbers.
-pub(crate) type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
-
-/// A cheap hash (FxHash's mixing step) for the tables keyed by session ids
-/// and stream numbers. The keys in those tables are ids the server minted
-/// from the OS CSPRNG (or numbered itself), so they spread well whatever
-/// ids clients send in lookups; SipHash's flood resistance buys nothing here
-/// and cost several percent of a request.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct IdHasher(u64);
-
-impl IdHasher {
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-impl Hasher for IdHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            self.add(u64::from_le_bytes(chunk.try_into().expect("eight bytes")));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut word = [0u8; 8];
-            word[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(word));
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.add(n);
-    }
-
-    fn write_usize(&mut self, n: usize) {
-        self.add(n as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-/// OS randomness fetched in blocks for session ids.
-static RANDOM: Mutex<RandomPool> = Mutex::new(RandomPool {
-    bytes: [0; RANDOM_BLOCK],
-    used: RANDOM_BLOCK,
-});
-
-const RANDOM_BLOCK: usize = 512;
-
-struct RandomPool {
-    bytes: [u8; RANDOM_BLOCK],
-    used: usize,
-}
-
-impl RandomPool {
-    /// Sixteen bytes nobody else was given.
-    fn take16(&mut self) -> Result<[u8; 16], getrandom::Error> {
-        if self.used + 16 > RANDOM_BLOCK {
-            getrandom::fill(&mut self.bytes)?;
-            self.used = 0;
-        }
-        let mut out = [0u8; 16];
-        out.copy_from_slice(&self.bytes[self.used..self.used + 16]);
-        // Wipe what was handed out, so the pool never holds a live id.
-        self.bytes[self.used..self.used + 16].fill(0);
-        self.used += 16;
-        Ok(out)
-    }
-}
+use crate::streams::Streams;
 
 /// The answer to a server→client request.
 pub(crate) type Answer = Result<Value, RpcError>;
-
-/// The client capabilities that server→client requests depend on: whether
-/// each is declared (with any value).
-#[derive(Debug, Clone, Copy, Default, serde::Deserialize)]
-pub(crate) struct ClientCapabilities {
-    #[serde(default, deserialize_with = "declared")]
-    sampling: bool,
-    #[serde(default, deserialize_with = "declared")]
-    elicitation: bool,
-    #[serde(default, deserialize_with = "declared")]
-    roots: bool,
-}
-
-/// `true` for a key that is present, whatever its value.
-fn declared<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
-    <serde::de::IgnoredAny as serde::Deserialize>::deserialize(d).map(|_| true)
-}
 
 /// Requests in flight in one session: a few at a time, so a vector searched
 /// in order beats a hash table (one small allocation, reused).
@@ -245,38 +60,113 @@ impl InFlightTable {
     }
 }
 
-/// One initialized session.
-#[derive(Debug)]
-pub(crate) struct Session {
-    pub(crate) id: SessionId,
-    pub(crate) version: ProtocolVersion,
-    client_capabilities: ClientCapabilities,
+/// One session, as opened by `initialize`.
+///
+/// A handle that transports get from the engine
+/// ([`Dispatch::session`](crate::Dispatch::session)); cheap to share
+/// (`Arc`). Its state is the engine's and is changed only through the
+/// engine, so the public surface is read-only.
+pub struct Session {
+    id: SessionId,
+    facts: ClientFacts,
     state: Mutex<SessionState>,
 }
 
-#[derive(Debug, Default)]
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("id", &self.id)
+            .field("version", &self.facts.version)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A session's mutable state, behind its one lock.
+#[derive(Debug)]
 pub(crate) struct SessionState {
+    /// The client sent `notifications/initialized`.
     pub(crate) initialized: bool,
+    /// The session ended; nothing new may start in it.
     pub(crate) closed: bool,
+    /// Set by `logging/setLevel`; `None` lets every message through.
     pub(crate) log_level: Option<LogLevel>,
-    pub(crate) subscriptions: HashSet<String>,
+    /// URIs subscribed to with `resources/subscribe` (bounded by the
+    /// server's `max_subscriptions`). Ordered, so lookups cost no hashing of
+    /// client-chosen keys.
+    pub(crate) subscriptions: BTreeSet<String>,
     pub(crate) in_flight: InFlightTable,
-    pub(crate) pending: HashMap<RequestId, oneshot::Sender<Answer>>,
+    /// Server→client requests awaiting the client's answer (a few at most).
+    pub(crate) pending: Vec<(RequestId, oneshot::Sender<Answer>)>,
     pub(crate) next_request_id: i64,
+    /// When the client last sent anything in this session.
+    pub(crate) last_active: Instant,
+    /// Reply streams, for transports that route by them.
+    pub(crate) streams: Streams,
+}
+
+impl SessionState {
+    /// Admits the requests `ids` of one message (or batch): none may be in
+    /// flight, awaiting a reply on a stream, or appear twice. This is the
+    /// one place the duplicate-id rule lives.
+    ///
+    /// # Errors
+    ///
+    /// The first id that is taken.
+    pub(crate) fn admit(&self, ids: &[RequestId]) -> Result<(), RequestId> {
+        for (i, id) in ids.iter().enumerate() {
+            if self.in_flight.contains(id)
+                || self.streams.answering(id).is_some()
+                || ids[..i].contains(id)
+            {
+                return Err(id.clone());
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes the waiter of server→client request `id`, if any.
+    pub(crate) fn take_pending(&mut self, id: &RequestId) -> Option<oneshot::Sender<Answer>> {
+        let i = self.pending.iter().position(|(p, _)| p == id)?;
+        Some(self.pending.swap_remove(i).1)
+    }
 }
 
 impl Session {
-    pub(crate) fn new(
-        id: SessionId,
-        version: ProtocolVersion,
-        client_capabilities: ClientCapabilities,
-    ) -> Self {
+    pub(crate) fn new(id: SessionId, facts: ClientFacts, now: Instant) -> Self {
         Self {
             id,
-            version,
-            client_capabilities,
-            state: Mutex::new(SessionState::default()),
+            facts,
+            state: Mutex::new(SessionState {
+                initialized: false,
+                closed: false,
+                log_level: None,
+                subscriptions: BTreeSet::new(),
+                in_flight: InFlightTable::default(),
+                pending: Vec::new(),
+                next_request_id: 0,
+                last_active: now,
+                streams: Streams::default(),
+            }),
         }
+    }
+
+    /// The session's id (`Mcp-Session-Id` over HTTP).
+    pub fn id(&self) -> &SessionId {
+        &self.id
+    }
+
+    /// The protocol revision negotiated by `initialize`.
+    pub fn protocol_version(&self) -> ProtocolVersion {
+        self.facts.version
+    }
+
+    /// Whether the session has ended (deleted, expired, or the server closed).
+    pub fn is_closed(&self) -> bool {
+        self.state().closed
+    }
+
+    pub(crate) fn facts(&self) -> &ClientFacts {
+        &self.facts
     }
 
     /// Locks the state; never held across an await.
@@ -285,28 +175,26 @@ impl Session {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Records activity at `now`.
+    pub(crate) fn touch(&self, now: Instant) {
+        self.state().last_active = now;
+    }
+
     /// Whether a message at `level` passes the session's filter.
     pub(crate) fn logs(&self, level: LogLevel) -> bool {
         self.state().log_level.is_none_or(|min| level >= min)
     }
 
-    /// Whether the client declared a capability (`sampling`, `roots`, …).
-    pub(crate) fn client_has(&self, capability: &str) -> bool {
-        let caps = &self.client_capabilities;
-        match capability {
-            "sampling" => caps.sampling,
-            "elicitation" => caps.elicitation,
-            "roots" => caps.roots,
-            _ => false,
-        }
-    }
-
-    /// Marks the session closed: aborts its handlers and fails its pending
-    /// server→client requests (their senders are dropped).
+    /// Marks the session closed: aborts its handlers, fails its pending
+    /// server→client requests (their senders are dropped) and ends every
+    /// response listening to its streams (their logs stay until dropped).
     pub(crate) fn close(&self) {
         let (in_flight, pending) = {
             let mut st = self.state();
             st.closed = true;
+            for stream in st.streams.iter_mut() {
+                stream.detach();
+            }
             (
                 std::mem::take(&mut st.in_flight),
                 std::mem::take(&mut st.pending),
@@ -319,51 +207,210 @@ impl Session {
     }
 }
 
+/// Why a session could not be opened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub(crate) enum OpenError {
+    /// The table holds its maximum of sessions.
+    #[error("too many sessions")]
+    Full,
+    /// A session of that id exists already.
+    #[error("session is already initialized")]
+    Exists,
+    /// The operating system gave no randomness for an id.
+    #[error("no randomness for a session id")]
+    NoRandomness,
+}
+
+/// Every open session of one server, with its cap. The one table.
+#[derive(Debug)]
+pub(crate) struct SessionTable {
+    map: Mutex<IdMap<SessionId, Arc<Session>>>,
+    cap: usize,
+}
+
+impl SessionTable {
+    /// An empty table that holds at most `cap` sessions.
+    pub(crate) fn new(cap: usize) -> Self {
+        Self {
+            map: Mutex::new(IdMap::default()),
+            cap,
+        }
+    }
+
+    fn map(&self) -> MutexGuard<'_, IdMap<SessionId, Arc<Session>>> {
+        self.map.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Opens a session named `id`, or with a freshly minted id when `None`.
+    ///
+    /// # Errors
+    ///
+    /// [`OpenError::Full`] at the cap, [`OpenError::Exists`] when `id` is
+    /// taken, [`OpenError::NoRandomness`] when no id could be minted.
+    pub(crate) fn open(
+        &self,
+        id: Option<SessionId>,
+        facts: ClientFacts,
+        now: Instant,
+    ) -> Result<Arc<Session>, OpenError> {
+        let id = match id {
+            Some(id) => id,
+            None => SessionId::random().map_err(|_| OpenError::NoRandomness)?,
+        };
+        let mut map = self.map();
+        if map.len() >= self.cap {
+            return Err(OpenError::Full);
+        }
+        if map.contains_key(&id) {
+            return Err(OpenError::Exists);
+        }
+        let session = Arc::new(Session::new(id.clone(), facts, now));
+        map.insert(id, Arc::clone(&session));
+        Ok(session)
+    }
+
+    /// The session named `id`.
+    pub(crate) fn get(&self, id: &SessionId) -> Option<Arc<Session>> {
+        self.map().get(id).cloned()
+    }
+
+    /// Open sessions.
+    pub(crate) fn len(&self) -> usize {
+        self.map().len()
+    }
+
+    /// Removes and closes the session named `id`; returns whether it existed.
+    pub(crate) fn close(&self, id: &SessionId) -> bool {
+        let removed = self.map().remove(id);
+        removed.inspect(|s| s.close()).is_some()
+    }
+
+    /// Removes and closes every session.
+    pub(crate) fn close_all(&self) {
+        let all: Vec<Arc<Session>> = self.map().drain().map(|(_, s)| s).collect();
+        for session in all {
+            session.close();
+        }
+    }
+
+    /// The sessions that `pick` selects.
+    pub(crate) fn select(&self, pick: impl Fn(&Session) -> bool) -> Vec<Arc<Session>> {
+        self.map().values().filter(|s| pick(s)).cloned().collect()
+    }
+
+    /// Removes and closes the sessions idle for `idle` or longer at `now`
+    /// that no connection listens to; returns their ids.
+    pub(crate) fn expire(&self, now: Instant, idle: Duration) -> Vec<SessionId> {
+        let expired: Vec<Arc<Session>> = {
+            let mut map = self.map();
+            let ids: Vec<SessionId> = map
+                .iter()
+                .filter(|(_, s)| {
+                    let st = s.state();
+                    now.saturating_duration_since(st.last_active) >= idle
+                        && !st.streams.any_attached()
+                })
+                .map(|(id, _)| id.clone())
+                .collect();
+            ids.iter().filter_map(|id| map.remove(id)).collect()
+        };
+        expired
+            .into_iter()
+            .map(|s| {
+                s.close();
+                s.id.clone()
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::facts::ClientCapabilities;
 
-    #[test]
-    fn random_ids_are_visible_ascii_and_distinct() {
-        let a = SessionId::random().unwrap();
-        let b = SessionId::random().unwrap();
-        assert_ne!(a, b);
-        assert_eq!(a.as_str().len(), 32);
-        assert!(a.as_str().bytes().all(|c| (0x21..=0x7e).contains(&c)));
-        // Across several refills of the pool, no id repeats.
-        let ids: HashSet<SessionId> = (0..1000).map(|_| SessionId::random().unwrap()).collect();
-        assert_eq!(ids.len(), 1000);
-    }
-
-    #[test]
-    fn declared_capabilities_count_whatever_their_value() {
-        let caps: ClientCapabilities =
-            serde_json::from_str(r#"{"sampling": {}, "roots": null, "experimental": {"x": 1}}"#)
-                .unwrap();
-        assert!(caps.sampling && caps.roots && !caps.elicitation);
-    }
-
-    #[test]
-    fn inline_and_shared_ids_compare_by_content() {
-        let long = "x".repeat(100);
-        assert_eq!(SessionId::new(&long).as_str(), long);
-        assert_eq!(SessionId::new("abc"), SessionId::new(String::from("abc")));
-        assert_ne!(SessionId::new("abc"), SessionId::new("abd"));
-        let mut set = HashSet::new();
-        set.insert(SessionId::new(&long));
-        assert!(set.contains(&SessionId::new(&long)));
+    fn facts() -> ClientFacts {
+        ClientFacts::new(ProtocolVersion::LATEST, ClientCapabilities::default())
     }
 
     #[test]
     fn log_filter_follows_level() {
-        let s = Session::new(
-            SessionId::new("s"),
-            ProtocolVersion::LATEST,
-            ClientCapabilities::default(),
-        );
+        let s = Session::new(SessionId::new("s"), facts(), Instant::now());
         assert!(s.logs(LogLevel::Debug));
         s.state().log_level = Some(LogLevel::Warning);
         assert!(!s.logs(LogLevel::Info));
         assert!(s.logs(LogLevel::Error));
+    }
+
+    #[test]
+    fn admission_refuses_ids_in_flight_awaited_or_repeated() {
+        let s = Session::new(SessionId::new("s"), facts(), Instant::now());
+        let mut st = s.state();
+        let (one, two, three) = (
+            RequestId::number(1),
+            RequestId::number(2),
+            RequestId::from("3"),
+        );
+        assert_eq!(st.admit(&[one.clone(), two.clone()]), Ok(()));
+        st.in_flight.insert(one.clone(), AbortHandle::new_pair().0);
+        st.streams.open(std::slice::from_ref(&two));
+        assert_eq!(st.admit(std::slice::from_ref(&one)), Err(one.clone()));
+        assert_eq!(st.admit(&[three.clone(), two.clone()]), Err(two));
+        assert_eq!(
+            st.admit(&[three.clone(), three.clone()]),
+            Err(three.clone())
+        );
+        assert_eq!(st.admit(&[three]), Ok(()));
+    }
+
+    #[test]
+    fn the_table_caps_names_and_expires_sessions() {
+        let table = SessionTable::new(2);
+        let t0 = Instant::now();
+        let a = table.open(Some(SessionId::new("a")), facts(), t0).unwrap();
+        assert_eq!(
+            table
+                .open(Some(SessionId::new("a")), facts(), t0)
+                .unwrap_err(),
+            OpenError::Exists
+        );
+        let minted = table.open(None, facts(), t0).unwrap();
+        assert_eq!(minted.id().as_str().len(), 32);
+        assert_eq!(table.open(None, facts(), t0).unwrap_err(), OpenError::Full);
+        minted.touch(t0 + Duration::from_secs(50));
+        let expired = table.expire(t0 + Duration::from_secs(60), Duration::from_secs(30));
+        assert_eq!(expired, vec![SessionId::new("a")]);
+        assert!(a.is_closed() && !minted.is_closed());
+        assert_eq!(table.len(), 1);
+        assert!(table.close(minted.id()) && minted.is_closed());
+        assert!(!table.close(minted.id()));
+    }
+
+    #[test]
+    fn a_listened_to_session_does_not_expire() {
+        let table = SessionTable::new(4);
+        let t0 = Instant::now();
+        let s = table.open(None, facts(), t0).unwrap();
+        let _token = s.state().streams.standalone().attach();
+        let later = t0 + Duration::from_secs(3600);
+        assert!(table.expire(later, Duration::from_secs(1)).is_empty());
+        s.state().streams.standalone().detach();
+        assert_eq!(table.expire(later, Duration::from_secs(1)).len(), 1);
+    }
+
+    #[test]
+    fn closing_aborts_handlers_and_ends_listeners() {
+        let s = Session::new(SessionId::new("s"), facts(), Instant::now());
+        let (handle, _registration) = AbortHandle::new_pair();
+        s.state()
+            .in_flight
+            .insert(RequestId::number(1), handle.clone());
+        let n = s.state().streams.open(&[RequestId::number(1)]);
+        s.state().streams.get_mut(n).unwrap().attach();
+        s.close();
+        assert!(handle.is_aborted());
+        assert!(!s.state().streams.any_attached());
+        assert!(s.is_closed());
     }
 }

@@ -1,19 +1,31 @@
-//! The seed's `Transport` trait, made safe for many requests in flight.
+//! The seam between the engine and the transports that carry its messages.
 //!
-//! Two changes from the seed's sketch, both on purpose:
-//! - methods take `&self`, so the serve loop can send replies while it waits
-//!   for the next message;
-//! - every outbound message carries its [`SessionId`] and a [`Route`]: the
-//!   request it answers or relates to. A transport routes by that, never by a
-//!   shared "current session".
+//! - [`Transport`]: a message channel. The engine pulls [`Inbound`] messages
+//!   from it ([`Transport::receive`]) and pushes every [`Outbound`] message
+//!   through it ([`Transport::send`]), each with its session and a [`Route`]:
+//!   the request it answers or relates to. A transport routes by that, never
+//!   by a shared "current session". Methods take `&self`, so the serve loop
+//!   can send while it waits for the next message.
+//! - [`Dispatch`]: the other direction, for a transport that hands messages
+//!   straight to the engine from its own tasks (the HTTP transport does; the
+//!   in-memory and stdio transports only use `receive`). The engine
+//!   implements it and hands it to the transport once, at
+//!   [`McpServerBuilder::build`](crate::McpServerBuilder::build), through
+//!   [`Transport::attach`].
+//!
+//! This module names no engine type: dependencies point one way, from the
+//! engine to its transports.
 
 use std::io;
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
-use crate::jsonrpc::RequestId;
-use crate::server::Dispatcher;
-use crate::session::SessionId;
+use crate::id::SessionId;
+use crate::jsonrpc::{Decoded, Request, RequestId};
+use crate::runtime::BoxFuture;
+use crate::session::Session;
 
 mod memory;
 mod stdio;
@@ -96,6 +108,10 @@ pub enum TransportError {
     /// A reply found no request waiting for it (its client went away).
     #[error("no request is waiting for this reply")]
     NoReplySlot,
+    /// The transport already serves another server: one transport (and its
+    /// clones) carries one server's messages.
+    #[error("the transport already serves another server")]
+    AlreadyAttached,
 }
 
 impl TransportError {
@@ -103,6 +119,122 @@ impl TransportError {
     pub fn is_recoverable(&self) -> bool {
         matches!(self, Self::UnknownSession | Self::NoReplySlot)
     }
+}
+
+/// What the engine made of a message handed to it with [`Dispatch::dispatch`].
+#[must_use = "the work must be driven for the handlers to run and the replies to go out"]
+pub struct Dispatched {
+    /// The reply stream opened for the message's requests, when asked for
+    /// and the message held any.
+    pub(crate) stream: Option<u64>,
+    /// The work the message starts: its handlers and the sending of their
+    /// replies.
+    pub(crate) work: Option<BoxFuture<()>>,
+}
+
+impl std::fmt::Debug for Dispatched {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dispatched")
+            .field("stream", &self.stream)
+            .field("work", &self.work.is_some())
+            .finish()
+    }
+}
+
+impl Dispatched {
+    /// The work to drive to completion (on the caller's task, or spawned);
+    /// `None` when the message started nothing (a notification, say).
+    pub fn into_work(self) -> Option<BoxFuture<()>> {
+        self.work
+    }
+}
+
+/// Why the engine refused a whole message before running any of it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// A JSON-RPC batch in a session whose revision has no batches (only
+    /// 2025-03-26 has them).
+    #[error("batches are only accepted in sessions at 2025-03-26")]
+    BatchNotAllowed,
+    /// A request id that is already in flight in the session (or repeated
+    /// within the batch).
+    #[error("request id {0} is already in flight")]
+    DuplicateId(RequestId),
+}
+
+/// A session just opened by `initialize`, and the encoded reply to it.
+#[derive(Debug)]
+pub struct Initialized {
+    /// The new session.
+    pub session: Arc<Session>,
+    /// The encoded JSON-RPC response to `initialize`.
+    pub reply: Vec<u8>,
+}
+
+/// Why `initialize` opened no session.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum InitializeError {
+    /// The server holds its maximum of sessions (over HTTP: 503).
+    TooManySessions,
+    /// The request was answered with this encoded JSON-RPC error response
+    /// (invalid params, say).
+    Rejected(Vec<u8>),
+}
+
+/// The engine as a transport sees it: a direct line for transports that
+/// hand messages to the engine from their own tasks instead of queueing
+/// them for [`Transport::receive`].
+///
+/// The engine implements it; a transport gets it (held weakly, so the
+/// transport does not keep its server alive) from [`Transport::attach`].
+/// Every method is synchronous: what needs to wait comes back as work for
+/// the caller to drive.
+pub trait Dispatch: Send + Sync {
+    /// The open session named `id`.
+    fn session(&self, id: &SessionId) -> Option<Arc<Session>>;
+
+    /// Opens a session with a freshly minted id for an `initialize` request
+    /// received at `now`, and answers it.
+    ///
+    /// # Errors
+    ///
+    /// [`InitializeError::TooManySessions`] at the session cap;
+    /// [`InitializeError::Rejected`] with the error response otherwise.
+    fn initialize(&self, request: &Request, now: Instant) -> Result<Initialized, InitializeError>;
+
+    /// Accepts one decoded message (or batch) in `session`. Before it
+    /// returns, the message's requests are admitted (their ids checked and
+    /// registered in flight) so that a cancellation that follows finds
+    /// them; with `open_stream`, a reply stream that their replies end is
+    /// opened on the session. The handlers run when the returned work is
+    /// driven.
+    ///
+    /// # Errors
+    ///
+    /// A [`Refusal`] when the whole message is refused (a batch where
+    /// batches are not allowed, an id already in flight); nothing of it runs.
+    fn dispatch(
+        &self,
+        session: &Arc<Session>,
+        decoded: Decoded,
+        open_stream: bool,
+    ) -> Result<Dispatched, Refusal>;
+
+    /// Ends a session: cancels its handlers, ends the responses listening
+    /// to its streams, forgets it. Returns whether it existed.
+    fn close_session(&self, id: &SessionId) -> bool;
+
+    /// Ends every session (the transport is closing).
+    fn close_all_sessions(&self);
+
+    /// Ends the sessions idle for `idle` or longer at `now` that no
+    /// connection listens to; returns how many ended.
+    fn expire_sessions(&self, now: Instant, idle: Duration) -> usize;
+
+    /// Open sessions.
+    fn session_count(&self) -> usize;
 }
 
 /// A bidirectional message channel between an MCP server and its clients.
@@ -141,7 +273,15 @@ pub trait Transport: Send + Sync + 'static {
     /// with a direct line into the server. A transport may keep it to hand
     /// messages to the server from its own tasks (saving the queue to the
     /// serve loop); the default ignores it.
-    fn attach(&self, dispatcher: Dispatcher) {
-        let _ = dispatcher;
+    ///
+    /// # Errors
+    ///
+    /// [`TransportError::AlreadyAttached`] from a transport that keeps the
+    /// line and already has one: a second server built over it (or over a
+    /// clone of it) would never see a message, so its
+    /// [`McpServer::run`](crate::McpServer::run) fails at once instead.
+    fn attach(&self, engine: Weak<dyn Dispatch>) -> Result<(), TransportError> {
+        let _ = engine;
+        Ok(())
     }
 }

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use switchboard_core::http::Shutdown;
 use switchboard_core::{
-    CallToolResult, HttpConfig, McpServer, McpServerBuilder, Resource, RpcError, Tool,
+    CallToolResult, HttpConfig, McpServer, McpServerBuilder, Resource, RpcError, ServerConfig, Tool,
 };
 
 use crate::client::{Conn, Reply};
@@ -124,8 +124,13 @@ pub struct TestServer {
 impl TestServer {
     /// Starts a server with the test tools on `rt`.
     pub fn start(rt: Rt, config: HttpConfig) -> Self {
+        Self::start_with(rt, config, ServerConfig::default())
+    }
+
+    /// Starts a server with the test tools on `rt`, with engine limits too.
+    pub fn start_with(rt: Rt, config: HttpConfig, limits: ServerConfig) -> Self {
         let gates = Gates::default();
-        let builder = test_builder(&gates);
+        let builder = test_builder(&gates).config(limits);
         let (tx, rx) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
             let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();

@@ -138,14 +138,15 @@ struct Fixture {
     flags: HangFlags,
 }
 
-/// Runs `body` against a fresh server on smol, with handlers spawned on
+/// Runs `body` against a fresh server on `futures::executor` (one thread,
+/// no runtime crate driving the engine), with handlers spawned on
 /// `SmolRuntime` (`spawned`) or run inside the serve loop.
 fn run<F, Fut>(spawned: bool, config: ServerConfig, body: F)
 where
     F: FnOnce(Fixture) -> Fut,
     Fut: Future<Output = Fixture>,
 {
-    smol::block_on(async {
+    futures::executor::block_on(async {
         let gates = Gates::default();
         let flags = HangFlags::default();
         let (transport, client) = memory_pair(1024);
@@ -154,19 +155,21 @@ where
             b = b.runtime(Arc::new(SmolRuntime::global()));
         }
         let server = b.build(transport);
-        let serving = smol::spawn({
-            let server = server.clone();
-            async move { server.run().await }
-        });
-        let fixture = body(Fixture {
-            client: TestClient::new(client),
-            server,
-            gates,
-            flags,
-        })
-        .await;
-        fixture.client.raw().close();
-        deadline("server to stop", serving).await.unwrap();
+        let serving = server.clone();
+        let serving = async move { serving.run().await };
+        let test = async {
+            let fixture = body(Fixture {
+                client: TestClient::new(client),
+                server,
+                gates,
+                flags,
+            })
+            .await;
+            fixture.client.raw().close();
+        };
+        let (served, ()) =
+            deadline("server to stop", async { futures::join!(serving, test) }).await;
+        served.unwrap();
     });
 }
 
@@ -374,8 +377,34 @@ fn logging_is_filtered_by_the_session_level() {
 }
 
 #[test]
+fn without_a_runtime_server_requests_fail_at_once() {
+    // Nothing could bound the wait for the answer, so nothing is sent (it
+    // used to wait forever).
+    run(false, ServerConfig::default(), |mut f| async move {
+        f.client.initialize("S", "2025-11-25").await;
+        f.client
+            .call_tool("S", 9, "sample", json!({"text": "hi"}))
+            .await;
+        let reply = f.client.reply("S", 9).await;
+        assert_eq!(reply["result"]["isError"], true);
+        assert_eq!(
+            text(&reply),
+            "sampling failed: server→client requests need a runtime to time out"
+        );
+        assert!(
+            f.client
+                .backlog()
+                .iter()
+                .all(|r| r.json["method"] != "sampling/createMessage"),
+            "no request went out"
+        );
+        f
+    });
+}
+
+#[test]
 fn sampling_round_trip_on_the_related_route() {
-    both(|mut f| {
+    run(true, ServerConfig::default(), |mut f| {
         Box::pin(async move {
             f.client.initialize("S", "2025-11-25").await;
             f.client

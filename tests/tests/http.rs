@@ -5,7 +5,7 @@ use std::thread;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use switchboard_core::{CallToolResult, HttpConfig, Tool};
+use switchboard_core::{CallToolResult, HttpConfig, ServerConfig, Tool};
 use tests::client::Conn;
 use tests::server::{POST_HEADERS, Rt, Session, TestServer};
 
@@ -534,9 +534,11 @@ fn raw_statuses_then_still_serving(rt: Rt) {
         &server,
         post(&format!("{sid}mcp-protocol-version: 1999-01-01\r\n"), ping).as_bytes(),
     );
+    // A request the transport cannot take is an invalid request (-32600);
+    // -32000 is kept for limits.
     assert_eq!(
         (status, body["error"]["code"].clone()),
-        (400, json!(-32000))
+        (400, json!(-32600))
     );
     // The Python SDK 2.x probe: a 4xx JSON-RPC error, so it falls back to initialize.
     let discover = r#"{"jsonrpc":"2.0","id":1,"method":"server/discover","params":{}}"#;
@@ -679,10 +681,8 @@ fn keep_alive_pipelining_and_chunked_bodies(rt: Rt) {
 }
 
 fn session_expiry_and_cap(rt: Rt) {
-    let config = HttpConfig::default()
-        .session_idle_timeout(Duration::from_millis(200))
-        .max_sessions(2);
-    let server = TestServer::start(rt, config);
+    let config = HttpConfig::default().session_idle_timeout(Duration::from_millis(200));
+    let server = TestServer::start_with(rt, config, ServerConfig::default().max_sessions(2));
     let a = server.session();
     let _b = server.session();
     // Past the cap: a clear 503.

@@ -18,8 +18,6 @@ pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(60);
 /// Concurrent connections; past it a connection is answered 503 and closed.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
-/// Sessions held at once; past it `initialize` is answered 503.
-pub const DEFAULT_MAX_SESSIONS: usize = 10_000;
 /// A session with no request and no open stream for this long is ended.
 pub const DEFAULT_SESSION_IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 /// Interval of SSE keep-alive comments on an idle stream (the TS SDK's 15 s).
@@ -67,7 +65,6 @@ pub struct HttpConfig {
     pub(crate) request_timeout: Duration,
     pub(crate) keep_alive_timeout: Duration,
     pub(crate) max_connections: usize,
-    pub(crate) max_sessions: usize,
     pub(crate) session_idle_timeout: Duration,
     pub(crate) sse_keep_alive: Duration,
     pub(crate) sse_retry: Duration,
@@ -88,7 +85,6 @@ impl Default for HttpConfig {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             keep_alive_timeout: DEFAULT_KEEP_ALIVE_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
-            max_sessions: DEFAULT_MAX_SESSIONS,
             session_idle_timeout: DEFAULT_SESSION_IDLE_TIMEOUT,
             sse_keep_alive: DEFAULT_SSE_KEEP_ALIVE,
             sse_retry: DEFAULT_SSE_RETRY,
@@ -129,9 +125,7 @@ setters! {
     keep_alive_timeout: Duration,
     /// Concurrent connections (503 past it).
     max_connections: usize,
-    /// Sessions held at once (503 on `initialize` past it).
-    max_sessions: usize,
-    /// Idle time after which a session ends.
+    /// Idle time after which a session with no listening connection ends.
     session_idle_timeout: Duration,
     /// Interval of keep-alive comments on idle SSE streams.
     sse_keep_alive: Duration,

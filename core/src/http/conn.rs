@@ -13,13 +13,14 @@ use std::task::{Context, Poll};
 use futures::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 use super::deadline::{Deadline, Deadlines};
-use super::endpoint;
 use super::parse::{BodyDecoder, HttpError, RequestHead, parse_head};
 use super::response::{Body, LAST_CHUNK, Response, push_chunk};
-use super::service::Shutdown;
+use super::shutdown::Shutdown;
 use super::sse::{DeliveredHook, KEEP_ALIVE, encode_event};
-use super::transport::{HttpState, STANDALONE};
-use crate::runtime::{BoxFuture, Runtime};
+use super::transport::HttpServerTransport;
+use crate::runtime::{BoxFuture, Runtime, now};
+use crate::stream::StreamEvent;
+use crate::streams::STANDALONE;
 
 /// Largest output buffer a connection keeps between responses.
 const REUSED_OUT_BYTES: usize = 16 * 1024;
@@ -29,7 +30,7 @@ enum Wake {
     Read(io::Result<usize>),
     Timer,
     Shutdown,
-    Event(Option<super::sse::StreamEvent>),
+    Event(Option<StreamEvent>),
     KeepAlive,
 }
 
@@ -39,7 +40,7 @@ struct Conn<'a, IO> {
     /// The output buffer, reused from one response to the next.
     out: Vec<u8>,
     chunk: Box<[u8]>,
-    state: &'a Arc<HttpState>,
+    transport: &'a HttpServerTransport,
     runtime: &'a Arc<dyn Runtime>,
     shutdown: Shutdown,
     /// Completes on shutdown; one per connection, `None` once it fired.
@@ -57,7 +58,7 @@ struct Conn<'a, IO> {
 /// 413, 431) and end the connection without an error.
 pub(crate) async fn serve<IO>(
     io: IO,
-    state: &Arc<HttpState>,
+    transport: &HttpServerTransport,
     runtime: &Arc<dyn Runtime>,
     shutdown: Shutdown,
     deadlines: &Arc<Deadlines>,
@@ -70,7 +71,7 @@ where
         buf: Vec::new(),
         out: Vec::new(),
         chunk: vec![0u8; 8192].into_boxed_slice(),
-        state,
+        transport,
         runtime,
         stop: Some(shutdown.stopped()),
         shutdown,
@@ -85,7 +86,7 @@ where
         first = false;
         let keep_alive = head.keep_alive();
         let http11 = head.http11;
-        let response = endpoint::handle(state, head, body).await;
+        let response = transport.handle(&head, body).await;
         let keep_alive = keep_alive && !response.close && !conn.shutdown.is_triggered();
         let keep_going = conn.write_response(response, http11, keep_alive).await?;
         if !keep_going {
@@ -124,14 +125,14 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
     /// Reads one request. `None` when the connection should end quietly
     /// (closed by the client, idle, shutting down, or answered with an error).
     async fn read_request(&mut self, first: bool) -> io::Result<Option<(RequestHead, Vec<u8>)>> {
-        let config = &self.state.config;
+        let config = &self.transport.config();
         let mut started = first || !self.buf.is_empty();
         let wait_for = if started {
             config.request_timeout
         } else {
             config.keep_alive_timeout
         };
-        self.deadlines.set(&self.deadline, wait_for);
+        self.deadlines.set(&self.deadline, wait_for, now());
         let head = loop {
             if !self.buf.is_empty() {
                 match parse_head(&self.buf, config) {
@@ -148,7 +149,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
                 Wake::Read(Ok(n)) => {
                     if !started {
                         started = true;
-                        self.deadlines.set(&self.deadline, config.request_timeout);
+                        self.deadlines
+                            .set(&self.deadline, config.request_timeout, now());
                     }
                     self.buf.extend_from_slice(&self.chunk[..n]);
                 }
@@ -255,8 +257,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
         // On shutdown the standalone stream ends at once; a request's stream
         // goes on until its result (the grace period bounds it).
         let mut watch_shutdown = true;
-        let mut keepalive = self.runtime.sleep(self.state.config.sse_keep_alive);
-        let limit = self.state.config.max_head_bytes + self.state.config.max_body_bytes;
+        let mut keepalive = self.runtime.sleep(self.transport.config().sse_keep_alive);
+        let limit = self.transport.config().max_head_bytes + self.transport.config().max_body_bytes;
         loop {
             let wake = {
                 let Self {
@@ -294,7 +296,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
                     let mut text = Vec::new();
                     encode_event(sse.stream, &event, &mut text);
                     framed(&mut out, &text);
-                    keepalive = self.runtime.sleep(self.state.config.sse_keep_alive);
+                    keepalive = self.runtime.sleep(self.transport.config().sse_keep_alive);
                     (event.last, event.last, keep_alive)
                 }
                 // The stream was detached (session ended, or this reader fell behind).
@@ -303,7 +305,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
                 Wake::Shutdown => continue,
                 Wake::KeepAlive => {
                     framed(&mut out, KEEP_ALIVE);
-                    keepalive = self.runtime.sleep(self.state.config.sse_keep_alive);
+                    keepalive = self.runtime.sleep(self.transport.config().sse_keep_alive);
                     (false, false, keep_alive)
                 }
                 // The client went away; the stream lives on for resumption.

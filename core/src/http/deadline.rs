@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use futures::task::AtomicWaker;
 
-use crate::runtime::Runtime;
+use crate::runtime::{Runtime, now};
 
 /// No deadline set.
 const NONE: u64 = u64::MAX;
@@ -39,17 +39,20 @@ pub(crate) struct Deadline {
 }
 
 impl Deadlines {
-    pub(crate) fn new(shortest_timeout: Duration) -> Self {
+    /// Deadlines counted from `start`, swept at a pace set by the shortest
+    /// connection timeout.
+    pub(crate) fn new(shortest_timeout: Duration, start: Instant) -> Self {
         Self {
-            start: Instant::now(),
+            start,
             tick: (shortest_timeout / 8).clamp(Duration::from_millis(5), Duration::from_secs(1)),
             list: Mutex::new(Vec::new()),
             sweeping: AtomicBool::new(false),
         }
     }
 
-    fn now_ms(&self) -> u64 {
-        u64::try_from(self.start.elapsed().as_millis()).unwrap_or(NONE - 1)
+    /// Milliseconds from `start` to `now`.
+    fn ms_at(&self, now: Instant) -> u64 {
+        u64::try_from(now.saturating_duration_since(self.start).as_millis()).unwrap_or(NONE - 1)
     }
 
     /// A new deadline (unset), swept from now on. The first call starts the
@@ -70,19 +73,19 @@ impl Deadlines {
         deadline
     }
 
-    /// Sets `deadline` to fire `after` from now.
-    pub(crate) fn set(&self, deadline: &Deadline, after: Duration) {
+    /// Sets `deadline` to fire `after` from `now`.
+    pub(crate) fn set(&self, deadline: &Deadline, after: Duration, now: Instant) {
         let after = u64::try_from(after.as_millis()).unwrap_or(NONE - 1);
         deadline.at.store(
-            self.now_ms().saturating_add(after).min(NONE - 1),
+            self.ms_at(now).saturating_add(after).min(NONE - 1),
             Ordering::Release,
         );
     }
 
-    /// Marks the passed deadlines fired and wakes their connections; forgets
-    /// those of closed connections.
-    fn sweep_once(&self) {
-        let now = self.now_ms();
+    /// Marks the deadlines passed at `now` fired and wakes their
+    /// connections; forgets those of closed connections.
+    fn sweep_once(&self, now: Instant) {
+        let now = self.ms_at(now);
         self.list
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -133,7 +136,7 @@ async fn sweep(deadlines: Weak<Deadlines>, runtime: Arc<dyn Runtime>) {
         };
         runtime.sleep(tick).await;
         match deadlines.upgrade() {
-            Some(d) => d.sweep_once(),
+            Some(d) => d.sweep_once(now()),
             None => return,
         }
     }
@@ -146,7 +149,8 @@ mod tests {
 
     #[test]
     fn fires_once_passed_and_not_for_a_moved_deadline() {
-        let ds = Deadlines::new(Duration::from_millis(80));
+        let t0 = Instant::now();
+        let ds = Deadlines::new(Duration::from_millis(80), t0);
         let d = Arc::new(Deadline {
             at: AtomicU64::new(NONE),
             fired: AtomicU64::new(0),
@@ -154,19 +158,22 @@ mod tests {
         });
         ds.list.lock().unwrap().push(Arc::downgrade(&d));
         let mut cx = Context::from_waker(noop_waker_ref());
-        ds.sweep_once();
+        let at = |ms| t0 + Duration::from_millis(ms);
+        ds.sweep_once(at(0));
         assert!(d.poll_passed(&mut cx).is_pending(), "unset never fires");
-        ds.set(&d, Duration::ZERO);
-        ds.sweep_once();
+        ds.set(&d, Duration::from_millis(100), at(0));
+        ds.sweep_once(at(99));
+        assert!(d.poll_passed(&mut cx).is_pending(), "not yet");
+        ds.sweep_once(at(100));
         assert!(d.poll_passed(&mut cx).is_ready());
         // Moved later: the old fire no longer counts.
-        ds.set(&d, Duration::from_secs(60));
+        ds.set(&d, Duration::from_secs(60), at(100));
         assert!(d.poll_passed(&mut cx).is_pending());
         d.clear();
-        ds.sweep_once();
+        ds.sweep_once(at(100_000));
         assert!(d.poll_passed(&mut cx).is_pending());
         drop(d);
-        ds.sweep_once();
+        ds.sweep_once(at(100_000));
         assert!(
             ds.list.lock().unwrap().is_empty(),
             "closed connections are forgotten"

@@ -311,6 +311,32 @@ pub fn parse_head(
     Ok(Some((head, len)))
 }
 
+/// A request head to the endpoint's path, as if `method` and `headers`
+/// had arrived on the wire: what in-process callers of the endpoint (the
+/// seed's front doors) hand to it. `None` when a header value cannot be
+/// sent (a control character, say).
+pub(crate) fn synthetic_head(
+    config: &HttpConfig,
+    method: &str,
+    headers: &[(&str, &str)],
+) -> Option<RequestHead> {
+    let mut raw = format!("{method} {} HTTP/1.1\r\n", config.path);
+    for (name, value) in headers {
+        if value.bytes().any(|b| b.is_ascii_control()) {
+            return None;
+        }
+        raw.push_str(name);
+        raw.push_str(": ");
+        raw.push_str(value);
+        raw.push_str("\r\n");
+    }
+    raw.push_str("\r\n");
+    match parse_head(raw.as_bytes(), config) {
+        Ok(Some((head, _))) => Some(head),
+        _ => None,
+    }
+}
+
 /// Longest chunk-size line accepted (hex size plus extensions).
 const MAX_CHUNK_LINE: usize = 1024;
 

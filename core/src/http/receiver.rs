@@ -4,32 +4,38 @@
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use super::sse::{Stream, StreamEvent, Take};
-use super::transport::HttpSession;
+use crate::session::{Session, SessionState};
+use crate::stream::{StreamEvent, Take};
 
-/// Receives one stream's events for the connection that answers with them.
+/// Receives one stream's events for the response that carries them.
 #[derive(Debug)]
 pub(crate) struct StreamReceiver {
-    session: Arc<HttpSession>,
+    session: Arc<Session>,
     stream: u64,
     token: u64,
 }
 
 impl StreamReceiver {
-    /// Attaches to `stream` (numbered `number` in `session`, whose lock the
-    /// caller holds) for the events after its last one.
-    pub(crate) fn attach(session: &Arc<HttpSession>, number: u64, stream: &mut Stream) -> Self {
-        Self {
+    /// Attaches to stream `number` of `session` (whose state `st` the
+    /// caller holds locked) for the events after its last one. `None` when
+    /// the stream is gone.
+    pub(crate) fn attach(
+        session: &Arc<Session>,
+        st: &mut SessionState,
+        number: u64,
+    ) -> Option<Self> {
+        let token = st.streams.get_mut(number)?.attach();
+        Some(Self {
             session: Arc::clone(session),
             stream: number,
-            token: stream.attach(),
-        }
+            token,
+        })
     }
 
     /// The next event; `None` once the stream ended for this receiver.
     pub(crate) fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<StreamEvent>> {
         let mut st = self.session.state();
-        let Some(stream) = st.get_mut(self.stream) else {
+        let Some(stream) = st.streams.get_mut(self.stream) else {
             return Poll::Ready(None);
         };
         match stream.take(self.token, cx.waker()) {
@@ -38,17 +44,12 @@ impl StreamReceiver {
             Take::Closed => Poll::Ready(None),
         }
     }
-
-    /// Waits for the next event.
-    pub(crate) async fn recv(&mut self) -> Option<StreamEvent> {
-        futures::future::poll_fn(|cx| self.poll_event(cx)).await
-    }
 }
 
 impl Drop for StreamReceiver {
     fn drop(&mut self) {
         // Nobody listens any more: the stream may now expire or be retained.
-        if let Some(stream) = self.session.state().get_mut(self.stream) {
+        if let Some(stream) = self.session.state().streams.get_mut(self.stream) {
             stream.release_listener(self.token);
         }
     }

@@ -5,7 +5,7 @@ use std::fmt;
 use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use http::StatusCode;
@@ -13,55 +13,16 @@ use http::StatusCode;
 use super::conn;
 use super::deadline::Deadlines;
 use super::response::Response;
-use super::transport::{HttpServerTransport, HttpState};
+use super::shutdown::Shutdown;
+use super::transport::HttpServerTransport;
 use crate::jsonrpc::ErrorCode;
-use crate::runtime::{BoxFuture, Runtime};
-
-/// A shutdown signal: cheap to clone, triggered once, seen by every clone.
-#[derive(Clone, Debug)]
-pub struct Shutdown {
-    tx: async_channel::Sender<()>,
-    rx: async_channel::Receiver<()>,
-}
-
-impl Default for Shutdown {
-    fn default() -> Self {
-        let (tx, rx) = async_channel::bounded(1);
-        Self { tx, rx }
-    }
-}
-
-impl Shutdown {
-    /// Triggers the signal.
-    pub fn trigger(&self) {
-        self.tx.close();
-    }
-
-    /// Whether it was triggered.
-    pub fn is_triggered(&self) -> bool {
-        self.rx.is_closed()
-    }
-
-    /// Completes once triggered.
-    pub async fn triggered(&self) {
-        // A closed channel is the signal; nothing is ever sent.
-        let _ = self.rx.recv().await;
-    }
-
-    /// An owned future that completes once triggered.
-    pub(crate) fn stopped(&self) -> BoxFuture<()> {
-        let rx = self.rx.clone();
-        Box::pin(async move {
-            let _ = rx.recv().await;
-        })
-    }
-}
+use crate::runtime::{Runtime, now};
 
 /// Serves connections for one [`HttpServerTransport`]: what both runtime
 /// adapters share. Cheap to clone.
 #[derive(Clone)]
 pub struct HttpService {
-    state: Arc<HttpState>,
+    transport: HttpServerTransport,
     runtime: Arc<dyn Runtime>,
     shutdown: Shutdown,
     connections: Arc<AtomicUsize>,
@@ -90,9 +51,10 @@ impl HttpService {
     /// A service for this transport, keeping time with `runtime`.
     pub fn new(transport: &HttpServerTransport, runtime: Arc<dyn Runtime>) -> Self {
         let config = transport.config();
-        let deadlines = Deadlines::new(config.request_timeout.min(config.keep_alive_timeout));
+        let deadlines =
+            Deadlines::new(config.request_timeout.min(config.keep_alive_timeout), now());
         Self {
-            state: Arc::clone(&transport.state),
+            transport: transport.clone(),
             runtime,
             shutdown: Shutdown::default(),
             connections: Arc::new(AtomicUsize::new(0)),
@@ -113,7 +75,7 @@ impl HttpService {
     {
         let previous = self.connections.fetch_add(1, Ordering::AcqRel);
         let _slot = Slot(Arc::clone(&self.connections));
-        if previous >= self.state.config.max_connections || self.shutdown.is_triggered() {
+        if previous >= self.transport.config().max_connections || self.shutdown.is_triggered() {
             let mut out = Vec::new();
             Response::rpc_error(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -128,7 +90,7 @@ impl HttpService {
         }
         conn::serve(
             io,
-            &self.state,
+            &self.transport,
             &self.runtime,
             self.shutdown.clone(),
             &self.deadlines,
@@ -150,9 +112,9 @@ impl HttpService {
     /// Waits until every connection has ended or `grace` has passed; returns
     /// whether all ended.
     pub async fn drain(&self, grace: Duration) -> bool {
-        let deadline = Instant::now() + grace;
+        let deadline = now() + grace;
         while self.connection_count() > 0 {
-            if Instant::now() >= deadline {
+            if now() >= deadline {
                 return false;
             }
             self.runtime.sleep(Duration::from_millis(10)).await;
@@ -161,9 +123,9 @@ impl HttpService {
     }
 
     /// Ends idle sessions until shutdown: a sweep every quarter of the idle
-    /// timeout (between 10 ms and 30 s), telling the server each ended session.
+    /// timeout (between 10 ms and 30 s).
     pub async fn expire_sessions(&self) {
-        let idle = self.state.config.session_idle_timeout;
+        let idle = self.transport.config().session_idle_timeout;
         let every = (idle / 4).clamp(Duration::from_millis(10), Duration::from_secs(30));
         while !self.shutdown.is_triggered() {
             let tick = self.runtime.sleep(every);
@@ -172,8 +134,8 @@ impl HttpService {
             if let futures::future::Either::Right(_) = futures::future::select(tick, stop).await {
                 return;
             }
-            for session in self.state.expire(Instant::now()) {
-                self.state.deliver_closed(session).await;
+            if let Some(engine) = self.transport.state.engine() {
+                engine.expire_sessions(now(), idle);
             }
         }
     }

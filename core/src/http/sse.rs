@@ -1,22 +1,16 @@
-//! Server-sent events: encoding, event ids that name their stream, and the
-//! bounded per-stream log that `Last-Event-ID` replays from.
+//! Server-sent events: how a stream's messages are written on the wire
+//! (event ids that name their stream, priming events, keep-alives), and the
+//! body of an SSE response.
+//!
+//! The stream log behind the events is [`crate::stream`]; this module only
+//! encodes.
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::fmt::Write as _;
-use std::sync::Arc;
-use std::task::Waker;
 
-/// One JSON-RPC message on a stream.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct StreamEvent {
-    /// Position in its stream, from 1.
-    pub(crate) seq: u64,
-    /// The message's JSON.
-    pub(crate) bytes: Arc<[u8]>,
-    /// Whether this is the stream's final message (a response).
-    pub(crate) last: bool,
-}
+use super::receiver::StreamReceiver;
+use crate::runtime::BoxFuture;
+use crate::stream::StreamEvent;
 
 /// Runs when a connection stops writing a stream: with `true` once the final
 /// event has been written, `false` if the connection ended first.
@@ -30,11 +24,11 @@ pub struct SseBody {
     /// The initial bytes already hold the final event.
     pub(crate) ended: bool,
     /// Live events; the stream ends when this closes or yields a last event.
-    pub(crate) events: Option<super::receiver::StreamReceiver>,
+    pub(crate) events: Option<StreamReceiver>,
     pub(crate) delivered: Option<DeliveredHook>,
     /// The handler producing the events, driven by the connection; spawned
     /// if the connection ends first (a disconnect is not a cancellation).
-    pub(crate) driver: Option<crate::runtime::BoxFuture<()>>,
+    pub(crate) driver: Option<BoxFuture<()>>,
 }
 
 impl fmt::Debug for SseBody {
@@ -83,149 +77,11 @@ pub(crate) fn encode_priming(stream: u64, seq: u64, retry_ms: u128, out: &mut Ve
     out.extend_from_slice(text.as_bytes());
 }
 
-/// One stream's state: its log for replay and the connection listening to it.
-///
-/// The log doubles as the listener's queue: a listener is a position in it
-/// and a waker, so attaching costs no allocation (a request/reply stream
-/// used to cost a whole channel).
-#[derive(Debug, Default)]
-pub(crate) struct Stream {
-    last_seq: u64,
-    log: VecDeque<StreamEvent>,
-    pub(crate) finished: bool,
-    listener: Option<Listener>,
-    /// Counts attaches, so a listener that was replaced knows it.
-    attaches: u64,
-}
-
-/// The connection listening to a stream.
-#[derive(Debug)]
-struct Listener {
-    token: u64,
-    /// The next sequence number it will take.
-    next: u64,
-    waker: Option<Waker>,
-}
-
-/// What a listener finds when it polls its stream.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Take {
-    /// The next event.
-    Event(StreamEvent),
-    /// Nothing yet; the waker is stored.
-    Wait,
-    /// The stream ended for this listener (detached, replaced, or it fell
-    /// behind past the log).
-    Closed,
-}
-
-impl Stream {
-    /// Appends a message, keeping at most `cap` events, and wakes the
-    /// listener. A listener whose next event fell out of the log is
-    /// detached; the client can resume from the log.
-    pub(crate) fn push(&mut self, bytes: Arc<[u8]>, last: bool, cap: usize) {
-        self.last_seq += 1;
-        self.finished |= last;
-        if self.log.len() >= cap.max(1) {
-            self.log.pop_front();
-        }
-        self.log.push_back(StreamEvent {
-            seq: self.last_seq,
-            bytes,
-            last,
-        });
-        let first = self.log.front().map_or(self.last_seq, |e| e.seq);
-        if self.listener.as_ref().is_some_and(|l| l.next < first) {
-            self.detach();
-        } else if let Some(waker) = self.listener.as_mut().and_then(|l| l.waker.take()) {
-            waker.wake();
-        }
-    }
-
-    /// The last sequence number used.
-    pub(crate) fn last_seq(&self) -> u64 {
-        self.last_seq
-    }
-
-    /// Logged events after `seq`.
-    pub(crate) fn replay_after(&self, seq: u64) -> impl Iterator<Item = &StreamEvent> {
-        self.log.iter().filter(move |e| e.seq > seq)
-    }
-
-    /// Whether a live connection listens.
-    pub(crate) fn attached(&self) -> bool {
-        self.listener.is_some()
-    }
-
-    /// Attaches a new listener for the events after the current last one,
-    /// replacing (and waking) any old one. Returns its token.
-    pub(crate) fn attach(&mut self) -> u64 {
-        self.detach();
-        self.attaches += 1;
-        self.listener = Some(Listener {
-            token: self.attaches,
-            next: self.last_seq + 1,
-            waker: None,
-        });
-        self.attaches
-    }
-
-    /// Detaches the listener, ending its response (what it had not taken
-    /// stays in the log).
-    pub(crate) fn detach(&mut self) {
-        if let Some(waker) = self.listener.take().and_then(|l| l.waker) {
-            waker.wake();
-        }
-    }
-
-    /// Detaches the listener `token` if it is still the one (it went away).
-    pub(crate) fn release_listener(&mut self, token: u64) {
-        if self.listener.as_ref().is_some_and(|l| l.token == token) {
-            self.listener = None;
-        }
-    }
-
-    /// The next event for listener `token`, or what to do instead. Once
-    /// detached or replaced, a listener gets nothing more: what it missed
-    /// stays in the log for the client's resumption.
-    pub(crate) fn take(&mut self, token: u64, waker: &Waker) -> Take {
-        let first = self.log.front().map_or(self.last_seq + 1, |e| e.seq);
-        let Some(listener) = self.listener.as_mut().filter(|l| l.token == token) else {
-            return Take::Closed;
-        };
-        let next = listener.next;
-        let index = next
-            .checked_sub(first)
-            .and_then(|i| usize::try_from(i).ok());
-        match index.and_then(|i| self.log.get(i)) {
-            Some(event) => {
-                listener.next = next + 1;
-                Take::Event(event.clone())
-            }
-            None if next > self.last_seq => {
-                if !listener.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
-                    listener.waker = Some(waker.clone());
-                }
-                Take::Wait
-            }
-            // Fell out of the log (push detaches first; this is belt and braces).
-            None => Take::Closed,
-        }
-    }
-}
-
-impl Drop for Stream {
-    fn drop(&mut self) {
-        // A forgotten stream (cancelled, evicted) ends its listener's response.
-        self.detach();
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn bytes(s: &str) -> Arc<[u8]> {
+    fn bytes(s: &str) -> std::sync::Arc<[u8]> {
         s.as_bytes().into()
     }
 
@@ -249,58 +105,5 @@ mod tests {
         out.clear();
         encode_priming(5, 0, 1000, &mut out);
         assert_eq!(out, b"id: 5-0\nretry: 1000\ndata: \n\n");
-    }
-
-    #[test]
-    fn log_is_bounded_and_replays_after_an_id() {
-        let mut s = Stream::default();
-        for i in 0..5 {
-            s.push(bytes(&i.to_string()), i == 4, 3);
-        }
-        let seqs: Vec<u64> = s.replay_after(3).map(|e| e.seq).collect();
-        assert_eq!(seqs, vec![4, 5]);
-        let all: Vec<u64> = s.replay_after(0).map(|e| e.seq).collect();
-        assert_eq!(all, vec![3, 4, 5], "only the last 3 are kept");
-        assert!(s.finished);
-    }
-
-    fn take(s: &mut Stream, token: u64) -> Take {
-        s.take(token, futures::task::noop_waker_ref())
-    }
-
-    #[test]
-    fn a_listener_takes_events_in_order_then_waits() {
-        let mut s = Stream::default();
-        let t = s.attach();
-        assert_eq!(take(&mut s, t), Take::Wait);
-        s.push(bytes("a"), false, 8);
-        s.push(bytes("b"), true, 8);
-        assert!(matches!(take(&mut s, t), Take::Event(e) if e.seq == 1));
-        assert!(matches!(take(&mut s, t), Take::Event(e) if e.seq == 2 && e.last));
-        assert_eq!(take(&mut s, t), Take::Wait);
-    }
-
-    #[test]
-    fn a_slow_replaced_or_gone_listener_is_detached() {
-        let mut s = Stream::default();
-        let t = s.attach();
-        s.push(bytes("a"), false, 2);
-        s.push(bytes("b"), false, 2);
-        assert!(s.attached(), "two events fit a log of two");
-        s.push(bytes("c"), false, 2);
-        assert!(
-            !s.attached(),
-            "event 1 fell out of the log before it was taken"
-        );
-        assert_eq!(take(&mut s, t), Take::Closed);
-
-        let old = s.attach();
-        let new = s.attach();
-        assert_eq!(take(&mut s, old), Take::Closed, "replaced");
-        assert_eq!(take(&mut s, new), Take::Wait);
-        s.release_listener(old);
-        assert!(s.attached(), "a stale token releases nothing");
-        s.release_listener(new);
-        assert!(!s.attached());
     }
 }

@@ -8,14 +8,14 @@ use std::task::Poll;
 
 use futures::stream::{FuturesUnordered, StreamExt};
 
-use super::Shared;
+use super::shared::Shared;
 use crate::runtime::BoxFuture;
 use crate::transport::{Inbound, TransportError};
 
 type Received = Result<Inbound, TransportError>;
 
 fn receive(shared: &Arc<Shared>) -> Pin<Box<dyn Future<Output = Received> + Send>> {
-    let transport = Arc::clone(&shared.transport);
+    let transport = Arc::clone(&shared.outlet.transport);
     Box::pin(async move { transport.receive().await })
 }
 
@@ -25,6 +25,12 @@ fn receive(shared: &Arc<Shared>) -> Pin<Box<dyn Future<Output = Received> + Send
 /// in a `FuturesUnordered` polled alongside `receive`. The receive future is
 /// kept across iterations, so no message is lost to a cancelled read.
 pub(crate) async fn serve(shared: &Arc<Shared>) -> Result<(), TransportError> {
+    if let Some(error) = shared.attach_error.get() {
+        return Err(match error {
+            TransportError::AlreadyAttached => TransportError::AlreadyAttached,
+            _ => TransportError::Closed,
+        });
+    }
     let mut work: FuturesUnordered<BoxFuture<()>> = FuturesUnordered::new();
     // Spawned jobs each hold a sender; when all are dropped, they are all done.
     let (spawned, all_done) = async_channel::bounded::<()>(1);
@@ -43,7 +49,7 @@ pub(crate) async fn serve(shared: &Arc<Shared>) -> Result<(), TransportError> {
             Err(e) => break Err(e),
         };
         if let Some(job) = job {
-            match &shared.runtime {
+            match &shared.outlet.runtime {
                 Some(rt) => {
                     let token = spawned.clone();
                     rt.spawn(Box::pin(async move {

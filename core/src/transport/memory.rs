@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use serde_json::Value;
 
 use super::{Inbound, Outbound, Transport, TransportError};
-use crate::session::SessionId;
+use crate::id::SessionId;
 
 /// The server end of an in-memory pair.
 #[derive(Debug)]

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use futures::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::{Inbound, Outbound, Route, Transport, TransportError};
-use crate::session::SessionId;
+use crate::id::SessionId;
 
 /// Default longest line accepted: 4 MiB. A bound, so that a peer that never
 /// sends a newline cannot make the reader buffer without end.
@@ -65,6 +65,11 @@ impl<R: AsyncRead + Unpin> LineReader<R> {
                 {
                     continue;
                 }
+                // A long line that arrived with its newline in one read is
+                // too long all the same.
+                if line.len() > self.max {
+                    return Ok(Line::TooLong);
+                }
                 return Ok(Line::Complete(line));
             }
             self.scanned = self.buf.len();
@@ -82,7 +87,11 @@ impl<R: AsyncRead + Unpin> LineReader<R> {
                     return Err(TransportError::Closed);
                 }
                 self.scanned = 0;
-                return Ok(Line::Complete(std::mem::take(&mut self.buf)));
+                let line = std::mem::take(&mut self.buf);
+                if line.len() > self.max {
+                    return Ok(Line::TooLong);
+                }
+                return Ok(Line::Complete(line));
             }
             let mut chunk = [0u8; 8192];
             let n = self.inner.read(&mut chunk).await?;
@@ -188,6 +197,22 @@ mod tests {
             got,
             vec![Ok(b"a".to_vec()), Ok(b"bb".to_vec()), Ok(b"last".to_vec())]
         );
+    }
+
+    #[test]
+    fn an_overlong_line_read_whole_with_its_newline_is_refused() {
+        // The whole input arrives in one read, newline included: the limit
+        // still applies (it used to be checked only while a line was
+        // incomplete).
+        let mut input = vec![b'x'; 150];
+        input.extend_from_slice(b"\nok\n");
+        assert_eq!(lines(&input, 100), vec![Err(100), Ok(b"ok".to_vec())]);
+        assert_eq!(
+            lines(&[b'y'; 101], 100),
+            vec![Err(100)],
+            "and at end of input"
+        );
+        assert_eq!(lines(&[b'z'; 100], 100), vec![Ok(vec![b'z'; 100])]);
     }
 
     #[test]

@@ -1,27 +1,42 @@
-//! One session's streams: a reply stream per request in flight (with the
-//! JSON-RPC ids it answers), the standalone GET stream, and finished
-//! streams kept for a resuming client.
+//! One session's streams: a reply stream per request (or batch) in flight,
+//! with the JSON-RPC ids it answers; the standalone stream for messages tied
+//! to no request; and finished streams kept for a client that resumes.
 //!
 //! A session has a handful of these at a time, so they live in one small
 //! vector searched in order: a call touches one allocation of its session
 //! instead of two hash tables (which showed when calls spread over many
 //! sessions no longer fit in cache).
+//!
+//! The table only does bookkeeping. Which ids may open a stream (no
+//! duplicates in flight) is decided by
+//! [`SessionState::admit`](crate::session::SessionState::admit).
 
 use std::collections::VecDeque;
-use std::time::Instant;
 
-use super::sse::Stream;
-use super::transport::{STANDALONE, SlotError};
 use crate::jsonrpc::RequestId;
+use crate::stream::Stream;
 
-/// The HTTP-side state of one session, behind its lock.
+/// Number of a session's standalone stream (the HTTP GET stream): it
+/// carries list changes and resource updates, and is never a reply.
+pub(crate) const STANDALONE: u64 = 0;
+
+/// The streams of one session, kept under the session's lock.
 #[derive(Debug)]
 pub(crate) struct Streams {
-    pub(crate) last_active: Instant,
     next_stream: u64,
     slots: Vec<Slot>,
     /// Finished streams nobody has received yet, oldest first.
     undelivered: VecDeque<u64>,
+}
+
+impl Default for Streams {
+    fn default() -> Self {
+        Self {
+            next_stream: STANDALONE + 1,
+            slots: Vec::new(),
+            undelivered: VecDeque::new(),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -34,7 +49,7 @@ struct Slot {
 /// The requests whose reply ends a stream.
 #[derive(Debug)]
 enum Awaiting {
-    /// Answered, or never a request's (the GET stream).
+    /// Answered, or never a request's (the standalone stream).
     Nothing,
     One(RequestId),
     Batch(Vec<RequestId>),
@@ -51,24 +66,15 @@ impl Awaiting {
 }
 
 impl Streams {
-    pub(crate) fn new(now: Instant) -> Self {
-        Self {
-            last_active: now,
-            next_stream: STANDALONE + 1,
-            slots: Vec::new(),
-            undelivered: VecDeque::new(),
-        }
-    }
-
     fn position(&self, number: u64) -> Option<usize> {
         self.slots.iter().position(|s| s.number == number)
     }
 
-    /// Opens a stream that the reply to `ids` will end.
-    pub(crate) fn open(&mut self, ids: &[RequestId]) -> Result<(u64, &mut Stream), SlotError> {
-        if ids.iter().any(|id| self.answering(id).is_some()) {
-            return Err(SlotError::DuplicateId);
-        }
+    /// Opens a stream that the reply to `ids` will end (none: a stream that
+    /// only a final event pushed by hand ends). Returns its number.
+    ///
+    /// The caller has checked that no id is awaited already.
+    pub(crate) fn open(&mut self, ids: &[RequestId]) -> u64 {
         let number = self.next_stream;
         self.next_stream += 1;
         let awaiting = match ids {
@@ -81,8 +87,7 @@ impl Streams {
             awaiting,
             stream: Stream::default(),
         });
-        let slot = self.slots.last_mut().expect("just pushed");
-        Ok((number, &mut slot.stream))
+        number
     }
 
     /// The stream numbered `number`.
@@ -91,7 +96,7 @@ impl Streams {
         Some(&mut self.slots[i].stream)
     }
 
-    /// The standalone (GET) stream, opened on first use.
+    /// The standalone stream, opened on first use.
     pub(crate) fn standalone(&mut self) -> &mut Stream {
         let i = match self.position(STANDALONE) {
             Some(i) => i,
@@ -176,35 +181,27 @@ mod tests {
 
     #[test]
     fn replies_find_their_stream_and_batches_end_together() {
-        let mut st = Streams::new(Instant::now());
-        let (a, _) = st.open(&[RequestId::number(1)]).unwrap();
-        let (b, _) = st
-            .open(&[RequestId::number(2), RequestId::from("x")])
-            .unwrap();
-        assert_eq!(
-            st.open(&[RequestId::from("x")]).unwrap_err(),
-            SlotError::DuplicateId
-        );
+        let mut st = Streams::default();
+        let a = st.open(&[RequestId::number(1)]);
+        let b = st.open(&[RequestId::number(2), RequestId::from("x")]);
         assert_eq!(st.answering(&RequestId::number(1)), Some(a));
+        assert_eq!(st.answering(&RequestId::from("x")), Some(b));
         assert_eq!(st.take_answer(&RequestId::from("x")), Some(b));
         assert_eq!(
             st.answering(&RequestId::number(2)),
             None,
             "the batch is answered"
         );
-        assert!(
-            st.open(&[RequestId::number(2)]).is_ok(),
-            "its ids are free again"
-        );
+        assert_eq!(st.take_answer(&RequestId::from("x")), None, "only once");
     }
 
     #[test]
     fn undelivered_streams_are_kept_up_to_the_limit() {
-        let mut st = Streams::new(Instant::now());
+        let mut st = Streams::default();
         let mut numbers = Vec::new();
         for i in 0..3 {
-            let (n, stream) = st.open(&[RequestId::number(i)]).unwrap();
-            stream.push(bytes("{}"), true, 8);
+            let n = st.open(&[RequestId::number(i)]);
+            st.get_mut(n).unwrap().push(bytes("{}"), true, 8);
             numbers.push(n);
         }
         for &n in &numbers {
@@ -218,5 +215,14 @@ mod tests {
             "delivered streams are forgotten"
         );
         assert!(st.standalone().last_seq() == 0 && st.get_mut(STANDALONE).is_some());
+    }
+
+    #[test]
+    fn an_unfinished_stream_is_not_retained_on_release() {
+        let mut st = Streams::default();
+        let n = st.open(&[RequestId::number(1)]);
+        st.release(n, false, 2);
+        assert!(st.get_mut(n).is_some(), "still awaiting its reply");
+        assert!(!st.any_attached());
     }
 }

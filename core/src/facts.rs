@@ -1,0 +1,117 @@
+//! What a client said about itself: the protocol revision it speaks, the
+//! capabilities it declared, and the lowest log level it wants to see.
+//!
+//! In the session era these facts come from `initialize` (and
+//! `logging/setLevel`) and are kept by the session. A stateless revision
+//! carries them in every request's `_meta` instead; either way a handler
+//! reads them through its [`RequestContext`](crate::RequestContext), so the
+//! same handler serves both.
+
+use crate::protocol::{LogLevel, ProtocolVersion};
+
+/// The client capabilities that server→client requests depend on: whether
+/// each is declared (with any value).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+pub(crate) struct ClientCapabilities {
+    #[serde(default, deserialize_with = "declared")]
+    sampling: bool,
+    #[serde(default, deserialize_with = "declared")]
+    elicitation: bool,
+    #[serde(default, deserialize_with = "declared")]
+    roots: bool,
+}
+
+/// `true` for a key that is present, whatever its value.
+fn declared<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    <serde::de::IgnoredAny as serde::Deserialize>::deserialize(d).map(|_| true)
+}
+
+/// A client capability a server→client request can depend on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Capability {
+    /// `sampling`: the client can run `sampling/createMessage`.
+    Sampling,
+    /// `elicitation`: the client can run `elicitation/create`.
+    Elicitation,
+    /// `roots`: the client answers `roots/list`.
+    Roots,
+}
+
+impl Capability {
+    /// The capability a server→client method needs, if any.
+    pub(crate) fn needed_by(method: &str) -> Option<Self> {
+        match method {
+            "sampling/createMessage" => Some(Self::Sampling),
+            "elicitation/create" => Some(Self::Elicitation),
+            "roots/list" => Some(Self::Roots),
+            _ => None,
+        }
+    }
+
+    /// The capability's name in `capabilities`.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Sampling => "sampling",
+            Self::Elicitation => "elicitation",
+            Self::Roots => "roots",
+        }
+    }
+}
+
+/// The facts about a client that a request is served under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ClientFacts {
+    /// The protocol revision in force.
+    pub(crate) version: ProtocolVersion,
+    /// What the client declared.
+    pub(crate) capabilities: ClientCapabilities,
+    /// The lowest level of log messages the client wants, when the request
+    /// itself says (a session keeps its own, changed by `logging/setLevel`).
+    pub(crate) log_level: Option<LogLevel>,
+}
+
+impl ClientFacts {
+    /// Facts of a client at `version` with `capabilities` and no log level.
+    pub(crate) fn new(version: ProtocolVersion, capabilities: ClientCapabilities) -> Self {
+        Self {
+            version,
+            capabilities,
+            log_level: None,
+        }
+    }
+
+    /// Whether the client declared `capability`.
+    pub(crate) fn has(&self, capability: Capability) -> bool {
+        let caps = &self.capabilities;
+        match capability {
+            Capability::Sampling => caps.sampling,
+            Capability::Elicitation => caps.elicitation,
+            Capability::Roots => caps.roots,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn declared_capabilities_count_whatever_their_value() {
+        let caps: ClientCapabilities =
+            serde_json::from_str(r#"{"sampling": {}, "roots": null, "experimental": {"x": 1}}"#)
+                .unwrap();
+        let facts = ClientFacts::new(ProtocolVersion::LATEST, caps);
+        assert!(facts.has(Capability::Sampling) && facts.has(Capability::Roots));
+        assert!(!facts.has(Capability::Elicitation));
+    }
+
+    #[test]
+    fn methods_name_the_capability_they_need() {
+        assert_eq!(
+            Capability::needed_by("elicitation/create"),
+            Some(Capability::Elicitation)
+        );
+        assert_eq!(Capability::needed_by("ping"), None);
+        assert_eq!(Capability::Sampling.name(), "sampling");
+    }
+}

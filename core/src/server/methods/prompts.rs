@@ -1,0 +1,50 @@
+//! `prompts/list` and `prompts/get`.
+
+use crate::context::RequestContext;
+use crate::jsonrpc::Params;
+use crate::protocol::PromptArguments;
+use crate::server::error::MethodError;
+use crate::server::params::{Outcome, cursor, encode, page, parse_params};
+use crate::server::shared::Shared;
+
+/// `prompts/list`: one page of the registered prompts.
+pub(super) fn list(shared: &Shared, params: Option<&Params>) -> Outcome {
+    let items: Vec<_> = shared
+        .registry()
+        .prompts
+        .iter()
+        .map(|e| e.prompt.clone())
+        .collect();
+    page("prompts", &items, cursor(params)?, shared.config.page_size)
+}
+
+/// `prompts/get`: required arguments are checked before the handler runs.
+pub(super) async fn get(shared: &Shared, params: Option<&Params>, ctx: RequestContext) -> Outcome {
+    #[derive(serde::Deserialize)]
+    struct GetParams {
+        name: String,
+        #[serde(default)]
+        arguments: PromptArguments,
+    }
+    let GetParams { name, arguments } = parse_params(params)?;
+    let found = shared
+        .registry()
+        .prompts
+        .iter()
+        .find(|e| e.prompt.name == name)
+        .map(|e| {
+            let missing: Vec<String> = e
+                .prompt
+                .arguments
+                .iter()
+                .filter(|a| a.required && !arguments.contains_key(&a.name))
+                .map(|a| a.name.clone())
+                .collect();
+            (e.handler.clone(), missing)
+        });
+    let (handler, missing) = found.ok_or(MethodError::UnknownPrompt(name))?;
+    if !missing.is_empty() {
+        return Err(MethodError::MissingArguments(missing));
+    }
+    encode(handler(arguments, ctx).await?)
+}

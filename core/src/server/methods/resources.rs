@@ -1,0 +1,74 @@
+//! `resources/list`, `resources/templates/list`, `resources/read`,
+//! `resources/subscribe` and `resources/unsubscribe`.
+
+use serde_json::json;
+
+use crate::context::RequestContext;
+use crate::jsonrpc::Params;
+use crate::server::error::MethodError;
+use crate::server::params::{Outcome, Payload, cursor, encode, page, uri_param};
+use crate::server::shared::Shared;
+
+/// `resources/list`: one page of the registered resources.
+pub(super) fn list(shared: &Shared, params: Option<&Params>) -> Outcome {
+    let items: Vec<_> = shared
+        .registry()
+        .resources
+        .iter()
+        .map(|e| e.resource.clone())
+        .collect();
+    page(
+        "resources",
+        &items,
+        cursor(params)?,
+        shared.config.page_size,
+    )
+}
+
+/// `resources/templates/list`: one page of the registered templates.
+pub(super) fn list_templates(shared: &Shared, params: Option<&Params>) -> Outcome {
+    let items: Vec<_> = shared
+        .registry()
+        .templates
+        .iter()
+        .map(|e| e.template.clone())
+        .collect();
+    page(
+        "resourceTemplates",
+        &items,
+        cursor(params)?,
+        shared.config.page_size,
+    )
+}
+
+/// `resources/read`: a direct resource first, then templates in
+/// registration order; `-32002` when none serves the URI.
+pub(super) async fn read(shared: &Shared, params: Option<&Params>, ctx: RequestContext) -> Outcome {
+    let uri = uri_param(params)?;
+    let reader = shared.registry().reader(&uri);
+    let (handler, vars) = reader.ok_or_else(|| MethodError::ResourceNotFound(uri.clone()))?;
+    encode(handler(uri, vars, ctx).await?)
+}
+
+/// `resources/subscribe`: only to a URI the server can read, and at most
+/// `max_subscriptions` per session.
+pub(super) fn subscribe(shared: &Shared, params: Option<&Params>, ctx: &RequestContext) -> Outcome {
+    let uri = uri_param(params)?;
+    if shared.registry().reader(&uri).is_none() {
+        return Err(MethodError::ResourceNotFound(uri));
+    }
+    let mut st = ctx.session().state();
+    if !st.subscriptions.contains(&uri) && st.subscriptions.len() >= shared.config.max_subscriptions
+    {
+        return Err(MethodError::TooManySubscriptions);
+    }
+    st.subscriptions.insert(uri);
+    Ok(Payload::Value(json!({})))
+}
+
+/// `resources/unsubscribe`: forgetting an unknown URI is no error.
+pub(super) fn unsubscribe(params: Option<&Params>, ctx: &RequestContext) -> Outcome {
+    let uri = uri_param(params)?;
+    ctx.session().state().subscriptions.remove(&uri);
+    Ok(Payload::Value(json!({})))
+}

@@ -1,0 +1,62 @@
+//! `tools/list` and `tools/call`.
+
+use std::borrow::Cow;
+
+use serde_json::value::RawValue;
+
+use crate::context::RequestContext;
+use crate::jsonrpc::Params;
+use crate::protocol::CallToolResult;
+use crate::server::error::MethodError;
+use crate::server::params::{Outcome, cursor, encode, page, parse_params};
+use crate::server::registry::ToolFailure;
+use crate::server::shared::Shared;
+
+/// `tools/list`: one page of the registered tools.
+pub(super) fn list(shared: &Shared, params: Option<&Params>) -> Outcome {
+    let tools: Vec<_> = shared
+        .registry()
+        .tools
+        .iter()
+        .map(|e| e.tool.clone())
+        .collect();
+    page("tools", &tools, cursor(params)?, shared.config.page_size)
+}
+
+/// `tools/call`: reads the arguments into the handler's type and runs it.
+///
+/// Arguments that do not fit are a tool error (`isError`) from 2025-11-25
+/// on (SEP-1303) and `-32602` before; an unknown tool is `-32602`.
+pub(super) async fn call(shared: &Shared, params: Option<&Params>, ctx: RequestContext) -> Outcome {
+    #[derive(serde::Deserialize)]
+    struct CallParams<'a> {
+        #[serde(borrow)]
+        name: Cow<'a, str>,
+        #[serde(borrow, default)]
+        arguments: Option<&'a RawValue>,
+    }
+    let CallParams { name, arguments } = parse_params(params)?;
+    let handler = shared
+        .registry()
+        .tools
+        .iter()
+        .find(|e| e.tool.name == name)
+        .map(|e| e.handler.clone());
+    let handler = handler.ok_or_else(|| MethodError::UnknownTool(name.to_string()))?;
+    let version = ctx.protocol_version();
+    match handler(arguments, ctx).await {
+        Ok(result) => encode(result),
+        Err(ToolFailure::Rpc(e)) => Err(MethodError::Handler(e)),
+        Err(ToolFailure::InvalidArguments(why)) => {
+            let error = MethodError::InvalidArguments {
+                tool: name.into_owned(),
+                why,
+            };
+            if version.validation_errors_are_tool_errors() {
+                encode(CallToolResult::error(error.to_string()))
+            } else {
+                Err(error)
+            }
+        }
+    }
+}
