@@ -829,3 +829,38 @@ fn closing_a_session_cancels_its_handlers() {
         })
     });
 }
+
+#[test]
+fn subscriptions_per_session_are_bounded() {
+    run(
+        false,
+        ServerConfig::default().max_subscriptions(2),
+        |mut f| async move {
+            f.client.initialize("S", "2025-11-25").await;
+            let subscribe = |uri: &str| json!({"uri": uri});
+            for (id, uri) in [(1, "test://t/1"), (2, "test://t/2"), (3, "test://t/1")] {
+                f.client
+                    .request("S", id, "resources/subscribe", subscribe(uri))
+                    .await;
+                assert_eq!(f.client.reply("S", id).await["result"], json!({}), "{uri}");
+            }
+            // A third distinct URI is past the cap (it used to grow without bound).
+            f.client
+                .request("S", 4, "resources/subscribe", subscribe("test://t/3"))
+                .await;
+            let reply = f.client.reply("S", 4).await;
+            assert_eq!(error_code(&reply), -32000);
+            assert_eq!(reply["error"]["message"], "too many subscriptions");
+            // Room is made by unsubscribing.
+            f.client
+                .request("S", 5, "resources/unsubscribe", subscribe("test://t/1"))
+                .await;
+            f.client.reply("S", 5).await;
+            f.client
+                .request("S", 6, "resources/subscribe", subscribe("test://t/3"))
+                .await;
+            assert_eq!(f.client.reply("S", 6).await["result"], json!({}));
+            f
+        },
+    );
+}
