@@ -27,6 +27,8 @@ mod service;
 mod shutdown;
 mod sse;
 mod state;
+#[cfg(test)]
+mod testing;
 mod transport;
 
 pub use config::{

@@ -381,3 +381,317 @@ impl Drop for Delivery {
         self.done(false);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use serde_json::{Value, json};
+
+    use super::super::config::HttpConfig;
+    use super::super::testing::{
+        ClientEnd, Local, Reply, Shape, duplex, initialize, post, replies,
+    };
+    use super::*;
+    use crate::{CallToolResult, McpServer, McpServerBuilder, Tool};
+
+    /// A server with `echo`, `steps` (two progress notifications, then the
+    /// result) and `wait` (progress, then a wait for the test's gate), over
+    /// a transport driven only by its connections.
+    struct Harness {
+        local: Local,
+        rt: Arc<dyn Runtime>,
+        transport: HttpServerTransport,
+        _server: McpServer,
+        deadlines: Arc<Deadlines>,
+        gate: async_channel::Sender<()>,
+    }
+
+    impl Harness {
+        fn new(config: HttpConfig) -> Self {
+            #[derive(serde::Deserialize)]
+            struct Text {
+                text: String,
+            }
+            let local = Local::default();
+            let rt: Arc<dyn Runtime> = Arc::new(local.clone());
+            let (gate, opened) = async_channel::bounded::<()>(1);
+            let transport = HttpServerTransport::new(config);
+            let progress = |ctx: &crate::RequestContext, p: f64| {
+                let ctx = ctx.clone();
+                async move {
+                    ctx.progress(p, None, None)
+                        .await
+                        .map_err(|e| crate::RpcError::internal(e.to_string()))
+                }
+            };
+            let server = McpServerBuilder::new()
+                .server_info("shell", "1")
+                .runtime(Arc::clone(&rt))
+                .tool(Tool::new("echo", "echo"), |a: Text, _ctx| async move {
+                    Ok(CallToolResult::text(a.text))
+                })
+                .tool(
+                    Tool::new("steps", "progress"),
+                    move |_: Value, ctx| async move {
+                        progress(&ctx, 1.0).await?;
+                        progress(&ctx, 2.0).await?;
+                        Ok(CallToolResult::text("done"))
+                    },
+                )
+                .tool(
+                    Tool::new("wait", "waits for the gate"),
+                    move |_: Value, ctx| {
+                        let opened = opened.clone();
+                        async move {
+                            progress(&ctx, 1.0).await?;
+                            let _ = opened.recv().await;
+                            Ok(CallToolResult::text("late"))
+                        }
+                    },
+                )
+                .build(transport.clone());
+            Self {
+                local,
+                rt,
+                transport,
+                _server: server,
+                deadlines: Arc::new(Deadlines::new(Duration::from_secs(10), now())),
+                gate,
+            }
+        }
+
+        /// A new connection: the client's end and the server's work on it.
+        fn connect(&self, shape: Shape) -> (ClientEnd, impl Future<Output = ()> + '_) {
+            let (client, io) = duplex(shape);
+            let served = async move {
+                serve(
+                    io,
+                    &self.transport,
+                    &self.rt,
+                    Shutdown::default(),
+                    &self.deadlines,
+                )
+                .await
+                .unwrap();
+            };
+            (client, served)
+        }
+    }
+
+    /// Yields to the executor once.
+    async fn yield_now() {
+        let mut yielded = false;
+        futures::future::poll_fn(|cx| {
+            if yielded {
+                return Poll::Ready(());
+            }
+            yielded = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        })
+        .await;
+    }
+
+    /// Yields until `done` holds (bounded: a missing response fails the
+    /// test instead of hanging it).
+    async fn until(client: &ClientEnd, what: &str, done: impl Fn(&ClientEnd) -> bool) {
+        for _ in 0..100_000 {
+            if done(client) {
+                return;
+            }
+            yield_now().await;
+        }
+        let (bytes, closed) = client.received();
+        panic!(
+            "never saw {what}: got {:?} (closed: {closed})",
+            String::from_utf8_lossy(&bytes)
+        );
+    }
+
+    /// Waits until the client has received `count` responses.
+    async fn wait_for(client: &ClientEnd, count: usize) -> Vec<Reply> {
+        until(client, &format!("{count} responses"), |c| {
+            replies(&c.received().0).len() >= count
+        })
+        .await;
+        replies(&client.received().0)
+    }
+
+    /// Serves one connection of `shape` while `script` talks to it.
+    fn with_connection<F, Fut>(shape: Shape, config: HttpConfig, script: F)
+    where
+        F: FnOnce(ClientEnd) -> Fut,
+        Fut: Future<Output = ()>,
+    {
+        let h = Harness::new(config);
+        let (client, served) = h.connect(shape);
+        h.local.run(async {
+            futures::join!(served, script(client));
+        });
+    }
+
+    fn call(id: u64, tool: &str, args: Value) -> String {
+        json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+               "params": {"name": tool, "arguments": args, "_meta": {"progressToken": id}}})
+        .to_string()
+    }
+
+    /// The `data:` payloads of an SSE body, priming events left out.
+    fn sse_data(body: &str) -> Vec<Value> {
+        body.lines()
+            .filter_map(|l| l.strip_prefix("data: "))
+            .filter(|d| !d.is_empty())
+            .map(|d| serde_json::from_str(d).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn a_whole_session_over_one_byte_reads_and_pending_writes() {
+        with_connection(Shape::TRICKLE, HttpConfig::default(), |c| async move {
+            c.send(&post("", &initialize("2025-11-25")));
+            let got = wait_for(&c, 1).await;
+            assert_eq!(got[0].status, 200);
+            let sid = got[0]
+                .header("mcp-session-id")
+                .expect("a session")
+                .to_owned();
+            let header = format!("mcp-session-id: {sid}\r\n");
+            c.send(&post(
+                &header,
+                r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+            ));
+            c.send(&post(&header, &call(1, "echo", json!({"text": "hi"}))));
+            c.send(&post(&header, &call(2, "steps", json!({}))));
+            let got = wait_for(&c, 4).await;
+            assert_eq!(got[1].status, 202);
+            assert_eq!(got[2].json()["result"]["content"][0]["text"], "hi");
+            // Progress came first, so the reply became a stream: a priming
+            // event, two progress events, the result.
+            assert_eq!(got[3].header("content-type"), Some("text/event-stream"));
+            let sse = got[3].text();
+            assert!(sse.starts_with("id: 2-0\nretry: 1000\ndata: \n\n"), "{sse}");
+            let data = sse_data(&sse);
+            assert_eq!(data.len(), 3, "{sse}");
+            assert_eq!(data[0]["method"], "notifications/progress");
+            assert_eq!(data[2]["result"]["content"][0]["text"], "done");
+            c.send(format!("DELETE /mcp HTTP/1.1\r\nhost: localhost\r\n{header}\r\n").as_bytes());
+            c.send(&post(
+                &header,
+                r#"{"jsonrpc":"2.0","id":3,"method":"ping"}"#,
+            ));
+            c.close();
+            let got = wait_for(&c, 6).await;
+            assert_eq!((got[4].status, got[5].status), (200, 404));
+        });
+    }
+
+    #[test]
+    fn pipelined_requests_are_answered_in_order() {
+        with_connection(Shape::WHOLE, HttpConfig::default(), |c| async move {
+            c.send(&post("", &initialize("2025-06-18")));
+            let sid = wait_for(&c, 1).await[0]
+                .header("mcp-session-id")
+                .unwrap()
+                .to_owned();
+            let header = format!("mcp-session-id: {sid}\r\n");
+            let mut both = post(&header, &call(1, "echo", json!({"text": "a"})));
+            both.extend(post(&header, &call(2, "echo", json!({"text": "b"}))));
+            c.send(&both);
+            c.close();
+            let got = wait_for(&c, 3).await;
+            let ids: Vec<Value> = got[1..].iter().map(|r| r.json()["id"].clone()).collect();
+            assert_eq!(ids, vec![json!(1), json!(2)]);
+        });
+    }
+
+    #[test]
+    fn a_chunked_body_in_one_byte_reads() {
+        with_connection(Shape::TRICKLE, HttpConfig::default(), |c| async move {
+            let body = initialize("2025-11-25");
+            let (a, b) = body.split_at(10);
+            let head = "POST /mcp HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\naccept: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+            c.send(
+                format!(
+                    "{head}{:x}\r\n{a}\r\n{:x}\r\n{b}\r\n0\r\n\r\n",
+                    a.len(),
+                    b.len()
+                )
+                .as_bytes(),
+            );
+            c.close();
+            let got = wait_for(&c, 1).await;
+            assert_eq!(got[0].status, 200);
+            assert_eq!(got[0].json()["result"]["protocolVersion"], "2025-11-25");
+        });
+    }
+
+    #[test]
+    fn limits_are_answered_and_close_the_connection() {
+        let closed = |c: &ClientEnd| c.received().1;
+        let config = HttpConfig::default().max_head_bytes(64).max_body_bytes(8);
+        with_connection(Shape::TRICKLE, config.clone(), |c| async move {
+            c.send(
+                format!(
+                    "GET /mcp HTTP/1.1\r\nhost: localhost\r\nx: {}\r\n\r\n",
+                    "y".repeat(100)
+                )
+                .as_bytes(),
+            );
+            until(&c, "the close", closed).await;
+            assert_eq!(replies(&c.received().0)[0].status, 431);
+        });
+        with_connection(Shape::WHOLE, config, |c| async move {
+            c.send(b"POST /mcp HTTP/1.1\r\nhost: x\r\ncontent-length: 9\r\n\r\n123456789");
+            until(&c, "the close", closed).await;
+            assert_eq!(replies(&c.received().0)[0].status, 413);
+        });
+        with_connection(Shape::WHOLE, HttpConfig::default(), |c| async move {
+            c.send(b"BREW /mcp HTCPCP/1.0\r\n\r\n");
+            until(&c, "the close", closed).await;
+            assert_eq!(replies(&c.received().0)[0].status, 400);
+        });
+    }
+
+    #[test]
+    fn a_client_gone_mid_stream_is_no_cancellation_and_can_resume() {
+        let h = Harness::new(HttpConfig::default());
+        let (first, served) = h.connect(Shape::TRICKLE);
+        let sid = h.local.run(async {
+            let script = async {
+                first.send(&post("", &initialize("2025-11-25")));
+                let sid = wait_for(&first, 1).await[0]
+                    .header("mcp-session-id")
+                    .unwrap()
+                    .to_owned();
+                let header = format!("mcp-session-id: {sid}\r\n");
+                first.send(&post(&header, &call(7, "wait", json!({}))));
+                // The stream is open (priming and progress written), the
+                // handler waits on its gate; then the client goes away.
+                until(&first, "the progress event", |c| {
+                    String::from_utf8_lossy(&c.received().0).contains("notifications/progress")
+                })
+                .await;
+                first.close();
+                sid
+            };
+            let ((), sid) = futures::join!(served, script);
+            sid
+        });
+        // The connection is gone; its handler went on on the runtime.
+        h.gate.try_send(()).unwrap();
+        let (second, served) = h.connect(Shape::WHOLE);
+        h.local.run(async {
+            let script = async {
+                second.send(format!("GET /mcp HTTP/1.1\r\nhost: localhost\r\naccept: text/event-stream\r\nmcp-session-id: {sid}\r\nlast-event-id: 1-1\r\n\r\n").as_bytes());
+                second.close();
+                let got = wait_for(&second, 1).await;
+                let data = sse_data(&got[0].text());
+                assert_eq!(data.len(), 1, "only what the client missed: {data:?}");
+                assert_eq!(data[0]["id"], 7);
+                assert_eq!(data[0]["result"]["content"][0]["text"], "late");
+            };
+            futures::join!(served, script);
+        });
+    }
+}
