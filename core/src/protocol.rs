@@ -111,6 +111,7 @@ pub enum LogLevel {
 /// The contents of a resource: text or base64 binary.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ResourceContents {
     /// The resource's URI.
     pub uri: String,
@@ -242,6 +243,7 @@ impl Content {
 /// A tool as listed by `tools/list`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Tool {
     /// Unique name.
     pub name: String,
@@ -306,6 +308,7 @@ impl Tool {
 /// The result of `tools/call`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct CallToolResult {
     /// The content blocks.
     pub content: Vec<Content>,
@@ -353,6 +356,7 @@ impl CallToolResult {
 /// A direct resource as listed by `resources/list`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Resource {
     /// The URI.
     pub uri: String,
@@ -395,6 +399,7 @@ impl Resource {
 /// A resource template as listed by `resources/templates/list`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ResourceTemplate {
     /// An RFC 6570 level-1 template such as `file:///{path}`.
     pub uri_template: String,
@@ -436,13 +441,30 @@ impl ResourceTemplate {
 
 /// The result of `resources/read`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ReadResourceResult {
     /// The contents (one or more).
     pub contents: Vec<ResourceContents>,
 }
 
+impl ReadResourceResult {
+    /// A result with these contents.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchboard_core::{ReadResourceResult, ResourceContents};
+    /// let read = ReadResourceResult::new(vec![ResourceContents::text("test://a", "text/plain", "A")]);
+    /// assert_eq!(read.contents[0].text.as_deref(), Some("A"));
+    /// ```
+    pub fn new(contents: Vec<ResourceContents>) -> Self {
+        Self { contents }
+    }
+}
+
 /// A prompt argument.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PromptArgument {
     /// Its name.
     pub name: String,
@@ -456,6 +478,7 @@ pub struct PromptArgument {
 
 /// A prompt as listed by `prompts/list`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Prompt {
     /// Unique name.
     pub name: String,
@@ -506,6 +529,7 @@ pub enum Role {
 
 /// One message of a prompt.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PromptMessage {
     /// Who speaks.
     pub role: Role,
@@ -521,10 +545,19 @@ impl PromptMessage {
             content,
         }
     }
+
+    /// An assistant message.
+    pub fn assistant(content: Content) -> Self {
+        Self {
+            role: Role::Assistant,
+            content,
+        }
+    }
 }
 
 /// The result of `prompts/get`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct GetPromptResult {
     /// A description.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -533,11 +566,38 @@ pub struct GetPromptResult {
     pub messages: Vec<PromptMessage>,
 }
 
+impl GetPromptResult {
+    /// A result with these messages and no description.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchboard_core::{Content, GetPromptResult, PromptMessage};
+    /// let got = GetPromptResult::new(vec![PromptMessage::user(Content::text("hi"))])
+    ///     .description("a greeting");
+    /// assert_eq!(got.messages.len(), 1);
+    /// ```
+    pub fn new(messages: Vec<PromptMessage>) -> Self {
+        Self {
+            description: None,
+            messages,
+        }
+    }
+
+    /// Sets the description.
+    #[must_use]
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+}
+
 /// Arguments handed to a prompt handler.
 pub type PromptArguments = HashMap<String, String>;
 
 /// What `completion/complete` asks about.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CompleteRequest {
     /// `{"type":"ref/prompt","name":..}` or `{"type":"ref/resource","uri":..}`.
     #[serde(rename = "ref")]
@@ -551,6 +611,7 @@ pub struct CompleteRequest {
 
 /// The argument being completed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CompletionArgument {
     /// Its name.
     pub name: String,
@@ -561,6 +622,7 @@ pub struct CompletionArgument {
 /// Completion values.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Completion {
     /// At most 100 values.
     pub values: Vec<String>,
@@ -572,13 +634,57 @@ pub struct Completion {
     pub has_more: bool,
 }
 
+impl Completion {
+    /// These values, with no total and nothing more.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchboard_core::Completion;
+    /// let c = Completion::new(vec!["rust".into()]).total(3).has_more(true);
+    /// assert_eq!((c.total, c.has_more), (Some(3), true));
+    /// ```
+    pub fn new(values: Vec<String>) -> Self {
+        Self {
+            values,
+            total: None,
+            has_more: false,
+        }
+    }
+
+    /// Sets how many values exist in all.
+    #[must_use]
+    pub fn total(mut self, total: u64) -> Self {
+        self.total = Some(total);
+        self
+    }
+
+    /// Sets whether more exist than were sent.
+    #[must_use]
+    pub fn has_more(mut self, more: bool) -> Self {
+        self.has_more = more;
+        self
+    }
+}
+
 /// Implementation name and version, for `serverInfo`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Implementation {
     /// Name.
     pub name: String,
     /// Version.
     pub version: String,
+}
+
+impl Implementation {
+    /// A name and a version.
+    pub fn new(name: impl Into<String>, version: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            version: version.into(),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -83,6 +83,7 @@ pub enum Route {
 
 /// A message from the server to one session.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Outbound {
     /// The session it is for.
     pub session: SessionId,
@@ -165,6 +166,7 @@ pub enum Refusal {
 
 /// A session just opened by `initialize`, and the encoded reply to it.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct Initialized {
     /// The new session.
     pub session: Arc<Session>,

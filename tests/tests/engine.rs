@@ -120,14 +120,14 @@ fn builder(gates: &Gates, flags: &HangFlags) -> McpServerBuilder {
             |_: TypedArgs, _ctx| async move { Ok(CallToolResult::text("ok")) })
         .text_resource(Resource::new("test://a", "a").mime_type("text/plain"), "A")
         .resource_template(ResourceTemplate::new("test://t/{id}", "t"), |uri, vars, _ctx| async move {
-            Ok(ReadResourceResult { contents: vec![ResourceContents::text(uri, "text/plain", format!("id={}", vars["id"]))] })
+            Ok(ReadResourceResult::new(vec![ResourceContents::text(uri, "text/plain", format!("id={}", vars["id"]))]))
         })
         .unwrap()
         .prompt(Prompt::new("p", "a prompt").argument("x", "x", true), |args, _ctx| async move {
-            Ok(GetPromptResult { description: None, messages: vec![PromptMessage::user(Content::text(format!("x={}", args["x"])))] })
+            Ok(GetPromptResult::new(vec![PromptMessage::user(Content::text(format!("x={}", args["x"])))]))
         })
         .completion(|req, _ctx| async move {
-            Ok(Completion { values: vec![format!("{}1", req.argument.value)], total: Some(1), has_more: false })
+            Ok(Completion::new(vec![format!("{}1", req.argument.value)]).total(1))
         })
 }
 

@@ -38,6 +38,7 @@ impl Body {
 
 /// A response to one HTTP request.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct Response {
     /// The status.
     pub status: StatusCode,

@@ -224,9 +224,11 @@ fn resources(b: McpServerBuilder) -> McpServerBuilder {
             .description("A static binary resource (image) for testing")
             .mime_type("image/png"),
         |uri, _ctx| async move {
-            Ok(ReadResourceResult {
-                contents: vec![ResourceContents::blob(uri, "image/png", PNG)],
-            })
+            Ok(ReadResourceResult::new(vec![ResourceContents::blob(
+                uri,
+                "image/png",
+                PNG,
+            )]))
         },
     )
     .text_resource(
@@ -244,9 +246,11 @@ fn resources(b: McpServerBuilder) -> McpServerBuilder {
             let text =
                 json!({"id": id, "templateTest": true, "data": format!("Data for ID: {id}")})
                     .to_string();
-            Ok(ReadResourceResult {
-                contents: vec![ResourceContents::text(uri, "application/json", text)],
-            })
+            Ok(ReadResourceResult::new(vec![ResourceContents::text(
+                uri,
+                "application/json",
+                text,
+            )]))
         },
     )
     .expect("the template is well formed")
@@ -256,12 +260,9 @@ fn prompts(b: McpServerBuilder) -> McpServerBuilder {
     b.prompt(
         Prompt::new("test_simple_prompt", "A simple prompt without arguments"),
         |_, _ctx| async {
-            Ok(GetPromptResult {
-                description: None,
-                messages: vec![PromptMessage::user(Content::text(
-                    "This is a simple prompt for testing.",
-                ))],
-            })
+            Ok(GetPromptResult::new(vec![PromptMessage::user(
+                Content::text("This is a simple prompt for testing."),
+            )]))
         },
     )
     .prompt(
@@ -276,10 +277,9 @@ fn prompts(b: McpServerBuilder) -> McpServerBuilder {
                 "Prompt with arguments: arg1='{}', arg2='{}'",
                 args["arg1"], args["arg2"]
             );
-            Ok(GetPromptResult {
-                description: None,
-                messages: vec![PromptMessage::user(Content::text(text))],
-            })
+            Ok(GetPromptResult::new(vec![PromptMessage::user(
+                Content::text(text),
+            )]))
         },
     )
     .prompt(
@@ -294,27 +294,19 @@ fn prompts(b: McpServerBuilder) -> McpServerBuilder {
                 "text/plain",
                 "Embedded resource content for testing.",
             );
-            Ok(GetPromptResult {
-                description: None,
-                messages: vec![
-                    PromptMessage::user(Content::resource(resource)),
-                    PromptMessage::user(Content::text(
-                        "Please process the embedded resource above.",
-                    )),
-                ],
-            })
+            Ok(GetPromptResult::new(vec![
+                PromptMessage::user(Content::resource(resource)),
+                PromptMessage::user(Content::text("Please process the embedded resource above.")),
+            ]))
         },
     )
     .prompt(
         Prompt::new("test_prompt_with_image", "A prompt with an image"),
         |_, _ctx| async {
-            Ok(GetPromptResult {
-                description: None,
-                messages: vec![
-                    PromptMessage::user(Content::image(PNG, "image/png")),
-                    PromptMessage::user(Content::text("Please analyze the image above.")),
-                ],
-            })
+            Ok(GetPromptResult::new(vec![
+                PromptMessage::user(Content::image(PNG, "image/png")),
+                PromptMessage::user(Content::text("Please analyze the image above.")),
+            ]))
         },
     )
     .completion(|req, _ctx| async move {
@@ -324,11 +316,8 @@ fn prompts(b: McpServerBuilder) -> McpServerBuilder {
             .filter(|c| c.starts_with(&req.argument.value))
             .map(|c| (*c).to_owned())
             .collect();
-        Ok(Completion {
-            total: Some(values.len() as u64),
-            values,
-            has_more: false,
-        })
+        let total = values.len() as u64;
+        Ok(Completion::new(values).total(total))
     })
 }
 

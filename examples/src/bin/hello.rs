@@ -104,12 +104,9 @@ fn hello() -> McpServerBuilder {
             ),
             |args, _ctx| async move {
                 let name = args.get("name").cloned().unwrap_or_default();
-                Ok(GetPromptResult {
-                    description: None,
-                    messages: vec![PromptMessage::user(Content::text(format!(
-                        "Please greet {name} warmly."
-                    )))],
-                })
+                Ok(GetPromptResult::new(vec![PromptMessage::user(
+                    Content::text(format!("Please greet {name} warmly.")),
+                )]))
             },
         )
 }
