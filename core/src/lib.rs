@@ -83,9 +83,10 @@ pub use server::{
     DEFAULT_REQUEST_TIMEOUT, McpServer, McpServerBuilder, ServerConfig,
 };
 pub use session::Session;
+pub use transport::memory::{MemoryClient, MemoryTransport, memory_pair};
+pub use transport::stdio::{DEFAULT_MAX_LINE_LEN, StdioTransport};
 pub use transport::{
-    DEFAULT_MAX_LINE_LEN, Dispatch, Dispatched, Inbound, InitializeError, Initialized,
-    MemoryClient, MemoryTransport, Outbound, Refusal, Route, StdioTransport, Transport,
-    TransportError, memory_pair,
+    Dispatch, Dispatched, Inbound, InitializeError, Initialized, Outbound, Refusal, Route,
+    Transport, TransportError,
 };
 pub use uri_template::TemplateError;

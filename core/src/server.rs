@@ -47,6 +47,7 @@ pub use config::{
     DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_SESSIONS, DEFAULT_MAX_SUBSCRIPTIONS, DEFAULT_PAGE_SIZE,
     DEFAULT_REQUEST_TIMEOUT, ServerConfig,
 };
+use dispatch::Engine;
 use registry::{Registry, remove};
 use shared::Shared;
 
@@ -236,7 +237,7 @@ impl McpServerBuilder {
     /// with [`TransportError::AlreadyAttached`].
     pub fn build(self, transport: impl Transport) -> McpServer {
         let transport: Arc<dyn Transport> = Arc::new(transport);
-        let shared = Arc::new_cyclic(|me| Shared {
+        let shared = Engine::new(Shared {
             info: self.info,
             instructions: self.instructions,
             sessions: SessionTable::new(self.config.max_sessions),
@@ -248,7 +249,6 @@ impl McpServerBuilder {
             config: self.config,
             registry: RwLock::new(self.registry),
             attach_error: OnceLock::new(),
-            me: Weak::clone(me),
         });
         let line: Weak<dyn Dispatch> = Arc::downgrade(&shared) as Weak<dyn Dispatch>;
         if let Err(e) = transport.attach(line) {
@@ -264,7 +264,7 @@ impl McpServerBuilder {
 /// change what the server offers while it runs and tell clients about it.
 #[derive(Clone)]
 pub struct McpServer {
-    pub(crate) shared: Arc<Shared>,
+    shared: Arc<Engine>,
 }
 
 impl fmt::Debug for McpServer {

@@ -27,11 +27,8 @@ use crate::jsonrpc::{Decoded, Request, RequestId};
 use crate::runtime::BoxFuture;
 use crate::session::Session;
 
-mod memory;
-mod stdio;
-
-pub use memory::{MemoryClient, MemoryTransport, memory_pair};
-pub use stdio::{DEFAULT_MAX_LINE_LEN, StdioTransport};
+pub(crate) mod memory;
+pub(crate) mod stdio;
 
 /// Something that arrives from a transport.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -7,8 +7,9 @@
 //! follows a request always finds it. The handlers come back as work for the
 //! caller to drive: the serve loop, or the transport's own task.
 
+use std::ops::Deref;
 use std::panic::AssertUnwindSafe;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use futures::FutureExt;
@@ -16,6 +17,8 @@ use futures::future::{AbortHandle, Abortable, join_all};
 use serde_json::{Value, json};
 
 use super::error::MethodError;
+use super::lifecycle::open_session;
+use super::methods::route;
 use super::params::{Payload, encode_error, encode_response};
 use super::shared::Shared;
 use crate::context::RequestContext;
@@ -61,7 +64,39 @@ fn request_ids(decoded: &Decoded) -> Vec<RequestId> {
     }
 }
 
-impl Shared {
+/// The engine: a server's shared state, with the dispatching behaviour of
+/// this module. What [`Dispatch`] is implemented for, and what every piece
+/// of work holds on to.
+pub(crate) struct Engine {
+    pub(crate) shared: Shared,
+    /// This engine's own `Arc`, for work started from `&self`.
+    me: Weak<Self>,
+}
+
+impl Deref for Engine {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.shared
+    }
+}
+
+impl Engine {
+    /// An engine over `shared`, in an `Arc` that knows itself.
+    pub(crate) fn new(shared: Shared) -> Arc<Self> {
+        Arc::new_cyclic(|me| Self {
+            shared,
+            me: Weak::clone(me),
+        })
+    }
+
+    /// This engine as an `Arc` (it always lives in one).
+    fn arc(&self) -> Arc<Self> {
+        self.me
+            .upgrade()
+            .expect("an engine is borrowed only while an Arc holds it")
+    }
+
     /// Accepts one event from the transport's queue (the serve loop's path).
     /// Returns the work it starts, which the caller runs concurrently.
     pub(crate) fn accept(self: &Arc<Self>, inbound: Inbound) -> Option<BoxFuture<()>> {
@@ -118,7 +153,7 @@ impl Shared {
         let id = request.id.clone();
         let reply = match request.method.as_str() {
             "initialize" => {
-                match self.open_session(Some(session.clone()), request.params.as_ref(), now()) {
+                match open_session(self, Some(session.clone()), request.params.as_ref(), now()) {
                     Ok((_, outcome)) => encode_response(id.clone(), outcome),
                     Err(error) => encode_error(Some(id.clone()), error),
                 }
@@ -297,7 +332,7 @@ impl Shared {
             let _guard = guard;
             // A panicking handler is answered like any internal failure, so its
             // client is not left waiting.
-            let handler = AssertUnwindSafe(shared.route(request, ctx.clone())).catch_unwind();
+            let handler = AssertUnwindSafe(route(&shared, request, ctx.clone())).catch_unwind();
             let handled = Abortable::new(handler, registration).await;
             ctx.finish();
             handled.ok().map(|outcome| {
@@ -308,14 +343,14 @@ impl Shared {
     }
 }
 
-impl Dispatch for Shared {
+impl Dispatch for Engine {
     fn session(&self, id: &SessionId) -> Option<Arc<Session>> {
         self.sessions.get(id)
     }
 
     fn initialize(&self, request: &Request, now: Instant) -> Result<Initialized, InitializeError> {
         let id = request.id.clone();
-        match self.open_session(None, request.params.as_ref(), now) {
+        match open_session(self, None, request.params.as_ref(), now) {
             Ok((session, outcome)) => Ok(Initialized {
                 session,
                 reply: encode_response(id, outcome),
@@ -352,8 +387,7 @@ impl Dispatch for Shared {
             st.admit(ids).map_err(Refusal::DuplicateId)?;
             (open_stream && !ids.is_empty()).then(|| st.streams.open(ids))
         };
-        // `dispatch` is a method of the trait, which needs no `Arc`; the
-        // work does, and every `Shared` lives in one.
+        // The trait's methods take `&self`; the work needs an `Arc`.
         let this = self.arc();
         Ok(Dispatched {
             stream,

@@ -112,15 +112,17 @@ impl MethodError {
     }
 }
 
-impl From<MethodError> for RpcError {
-    fn from(error: MethodError) -> Self {
-        match error {
-            MethodError::Handler(e) => e,
-            MethodError::ResourceNotFound(uri) => {
-                Self::new(ErrorCode::RESOURCE_NOT_FOUND, "resource not found")
+impl MethodError {
+    /// The JSON-RPC error object this error is answered with: the one
+    /// conversion from the engine's errors to the wire.
+    pub(crate) fn into_rpc(self) -> RpcError {
+        match self {
+            Self::Handler(e) => e,
+            Self::ResourceNotFound(uri) => {
+                RpcError::new(ErrorCode::RESOURCE_NOT_FOUND, "resource not found")
                     .with_data(serde_json::json!({ "uri": uri }))
             }
-            other => Self::new(other.code(), other.to_string()),
+            other => RpcError::new(other.code(), other.to_string()),
         }
     }
 }
@@ -170,10 +172,10 @@ mod tests {
             ),
         ];
         for (error, code, message) in cases {
-            let rpc = RpcError::from(error);
+            let rpc = error.into_rpc();
             assert_eq!((rpc.code.0, rpc.message.as_str()), (code, message));
         }
-        let missing = RpcError::from(MethodError::ResourceNotFound("test://x".into()));
+        let missing = MethodError::ResourceNotFound("test://x".into()).into_rpc();
         assert_eq!(missing.code, ErrorCode::RESOURCE_NOT_FOUND);
         assert_eq!(missing.data.unwrap()["uri"], "test://x");
     }

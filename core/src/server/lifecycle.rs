@@ -16,67 +16,65 @@ use crate::jsonrpc::Params;
 use crate::protocol::{Implementation, ProtocolVersion};
 use crate::session::{OpenError, Session};
 
-impl Shared {
-    /// Opens a session for an `initialize` request at `now` (named `id`, or
-    /// with a minted id) and returns it with its encoded result.
-    pub(crate) fn open_session(
-        &self,
-        id: Option<SessionId>,
-        params: Option<&Params>,
-        now: Instant,
-    ) -> Result<(Arc<Session>, Outcome), MethodError> {
-        #[derive(serde::Deserialize)]
-        #[serde(rename_all = "camelCase")]
-        struct InitializeParams<'a> {
-            #[serde(borrow)]
-            protocol_version: Cow<'a, str>,
-            #[serde(default)]
-            capabilities: ClientCapabilities,
-        }
-        let params: InitializeParams<'_> = parse_params(params)?;
-        let version = ProtocolVersion::negotiate(&params.protocol_version);
-        let facts = ClientFacts::new(version, params.capabilities);
-        let session = self.sessions.open(id, facts, now).map_err(|e| match e {
-            OpenError::Full | OpenError::NoRandomness => MethodError::TooManySessions,
-            OpenError::Exists => MethodError::AlreadyInitialized,
-        })?;
-        #[derive(Serialize)]
-        #[serde(rename_all = "camelCase")]
-        struct InitializeResult<'a> {
-            protocol_version: &'a str,
-            capabilities: Capabilities,
-            server_info: &'a Implementation,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            instructions: Option<&'a str>,
-        }
-        let result = encode(InitializeResult {
-            protocol_version: version.as_str(),
-            capabilities: self.capabilities(),
-            server_info: &self.info,
-            instructions: self.instructions.as_deref(),
-        });
-        Ok((session, result))
+/// Opens a session for an `initialize` request at `now` (named `id`, or
+/// with a minted id) and returns it with its encoded result.
+pub(crate) fn open_session(
+    shared: &Shared,
+    id: Option<SessionId>,
+    params: Option<&Params>,
+    now: Instant,
+) -> Result<(Arc<Session>, Outcome), MethodError> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct InitializeParams<'a> {
+        #[serde(borrow)]
+        protocol_version: Cow<'a, str>,
+        #[serde(default)]
+        capabilities: ClientCapabilities,
     }
+    let params: InitializeParams<'_> = parse_params(params)?;
+    let version = ProtocolVersion::negotiate(&params.protocol_version);
+    let facts = ClientFacts::new(version, params.capabilities);
+    let session = shared.sessions.open(id, facts, now).map_err(|e| match e {
+        OpenError::Full | OpenError::NoRandomness => MethodError::TooManySessions,
+        OpenError::Exists => MethodError::AlreadyInitialized,
+    })?;
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct InitializeResult<'a> {
+        protocol_version: &'a str,
+        capabilities: Capabilities,
+        server_info: &'a Implementation,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        instructions: Option<&'a str>,
+    }
+    let result = encode(InitializeResult {
+        protocol_version: version.as_str(),
+        capabilities: capabilities(shared),
+        server_info: &shared.info,
+        instructions: shared.instructions.as_deref(),
+    });
+    Ok((session, result))
+}
 
-    /// The capabilities of what is registered now (plus logging, always on).
-    fn capabilities(&self) -> Capabilities {
-        let reg = self.registry();
-        let list_changed = Some(ListChanged {
-            list_changed: true,
-            subscribe: None,
-        });
-        Capabilities {
-            logging: Empty {},
-            tools: list_changed.filter(|_| !reg.tools.is_empty()),
-            resources: (!reg.resources.is_empty() || !reg.templates.is_empty()).then_some(
-                ListChanged {
-                    list_changed: true,
-                    subscribe: Some(true),
-                },
-            ),
-            prompts: list_changed.filter(|_| !reg.prompts.is_empty()),
-            completions: reg.completion.is_some().then_some(Empty {}),
-        }
+/// The capabilities of what is registered now (plus logging, always on).
+fn capabilities(shared: &Shared) -> Capabilities {
+    let reg = shared.registry();
+    let list_changed = Some(ListChanged {
+        list_changed: true,
+        subscribe: None,
+    });
+    Capabilities {
+        logging: Empty {},
+        tools: list_changed.filter(|_| !reg.tools.is_empty()),
+        resources: (!reg.resources.is_empty() || !reg.templates.is_empty()).then_some(
+            ListChanged {
+                list_changed: true,
+                subscribe: Some(true),
+            },
+        ),
+        prompts: list_changed.filter(|_| !reg.prompts.is_empty()),
+        completions: reg.completion.is_some().then_some(Empty {}),
     }
 }
 

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::error::MethodError;
-use crate::jsonrpc::{self, Message, Params, RequestId, Response, RpcError};
+use crate::jsonrpc::{self, Message, Params, RequestId, Response};
 
 /// A method's result: a JSON value, or a typed result already encoded (which
 /// spares building a `Value` only to serialize it).
@@ -94,7 +94,7 @@ pub(crate) fn encode_response(id: RequestId, outcome: Outcome) -> Vec<u8> {
 
 /// The encoded error response to request `id` (`None`: the id was unreadable).
 pub(crate) fn encode_error(id: Option<RequestId>, error: MethodError) -> Vec<u8> {
-    Message::Response(Response::err(id, RpcError::from(error))).to_bytes()
+    Message::Response(Response::err(id, error.into_rpc())).to_bytes()
 }
 
 #[cfg(test)]

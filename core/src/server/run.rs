@@ -8,13 +8,13 @@ use std::task::Poll;
 
 use futures::stream::{FuturesUnordered, StreamExt};
 
-use super::shared::Shared;
+use super::dispatch::Engine;
 use crate::runtime::BoxFuture;
 use crate::transport::{Inbound, TransportError};
 
 type Received = Result<Inbound, TransportError>;
 
-fn receive(shared: &Arc<Shared>) -> Pin<Box<dyn Future<Output = Received> + Send>> {
+fn receive(shared: &Arc<Engine>) -> Pin<Box<dyn Future<Output = Received> + Send>> {
     let transport = Arc::clone(&shared.outlet.transport);
     Box::pin(async move { transport.receive().await })
 }
@@ -24,7 +24,7 @@ fn receive(shared: &Arc<Shared>) -> Pin<Box<dyn Future<Output = Received> + Send
 /// With a runtime, each handler is spawned on it; without one, handlers live
 /// in a `FuturesUnordered` polled alongside `receive`. The receive future is
 /// kept across iterations, so no message is lost to a cancelled read.
-pub(crate) async fn serve(shared: &Arc<Shared>) -> Result<(), TransportError> {
+pub(crate) async fn serve(shared: &Arc<Engine>) -> Result<(), TransportError> {
     if let Some(error) = shared.attach_error.get() {
         return Err(match error {
             TransportError::AlreadyAttached => TransportError::AlreadyAttached,

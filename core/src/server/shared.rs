@@ -1,7 +1,7 @@
 //! The state one server's handle, serve loop, transports and contexts share:
 //! what it offers (the registry), its sessions, its limits, and its outlet.
 
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
+use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use serde_json::Value;
 
@@ -23,19 +23,10 @@ pub(crate) struct Shared {
     pub(crate) sessions: SessionTable,
     pub(crate) outlet: Arc<Outlet>,
     /// Set when the transport refused to attach (it serves another server).
-    pub(crate) attach_error: std::sync::OnceLock<TransportError>,
-    /// This value's own `Arc`, for work started from `&self`.
-    pub(crate) me: Weak<Self>,
+    pub(crate) attach_error: OnceLock<TransportError>,
 }
 
 impl Shared {
-    /// This server as an `Arc` (it always lives in one).
-    pub(crate) fn arc(&self) -> Arc<Self> {
-        self.me
-            .upgrade()
-            .expect("a server is borrowed only while an Arc holds it")
-    }
-
     pub(crate) fn registry(&self) -> RwLockReadGuard<'_, Registry> {
         self.registry.read().unwrap_or_else(|e| e.into_inner())
     }
