@@ -1,0 +1,126 @@
+//! Protocol revisions, and the log levels of `logging/setLevel`.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// A session-based MCP protocol revision this server negotiates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum ProtocolVersion {
+    /// 2024-11-05 (HTTP+SSE era).
+    V2024_11_05,
+    /// 2025-03-26 (Streamable HTTP, JSON-RPC batches).
+    V2025_03_26,
+    /// 2025-06-18.
+    V2025_06_18,
+    /// 2025-11-25, the latest session-based revision.
+    V2025_11_25,
+}
+
+impl ProtocolVersion {
+    /// The revision answered when the client asks for one we do not support.
+    pub const LATEST: Self = Self::V2025_11_25;
+    /// Every supported revision, newest first.
+    pub const ALL: [Self; 4] = [
+        Self::V2025_11_25,
+        Self::V2025_06_18,
+        Self::V2025_03_26,
+        Self::V2024_11_05,
+    ];
+
+    /// The revision's date string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::V2024_11_05 => "2024-11-05",
+            Self::V2025_03_26 => "2025-03-26",
+            Self::V2025_06_18 => "2025-06-18",
+            Self::V2025_11_25 => "2025-11-25",
+        }
+    }
+
+    /// The revision answered to a client asking for `requested`: the same
+    /// when supported, else the latest.
+    pub fn negotiate(requested: &str) -> Self {
+        requested.parse().unwrap_or(Self::LATEST)
+    }
+
+    /// Whether JSON-RPC batches (arrays) are part of this revision.
+    pub fn allows_batches(self) -> bool {
+        self == Self::V2025_03_26
+    }
+
+    /// Whether tool input-validation failures are tool results with
+    /// `isError` (SEP-1303, 2025-11-25) rather than `-32602` errors.
+    pub fn validation_errors_are_tool_errors(self) -> bool {
+        self >= Self::V2025_11_25
+    }
+}
+
+impl fmt::Display for ProtocolVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The string is not a protocol revision this server supports.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unsupported protocol version")]
+pub struct UnsupportedVersion;
+
+impl FromStr for ProtocolVersion {
+    type Err = UnsupportedVersion;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or(UnsupportedVersion)
+    }
+}
+
+/// A syslog severity, as used by `logging/setLevel` and `notifications/message`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum LogLevel {
+    /// Debug-level messages.
+    Debug,
+    /// Informational messages.
+    Info,
+    /// Normal but significant conditions.
+    Notice,
+    /// Warning conditions.
+    Warning,
+    /// Error conditions.
+    Error,
+    /// Critical conditions.
+    Critical,
+    /// Action must be taken immediately.
+    Alert,
+    /// The system is unusable.
+    Emergency,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn versions_parse_and_order() {
+        for v in ProtocolVersion::ALL {
+            assert_eq!(v.as_str().parse::<ProtocolVersion>(), Ok(v));
+        }
+        assert!("2026-07-28".parse::<ProtocolVersion>().is_err());
+        assert!(ProtocolVersion::V2025_03_26.allows_batches());
+        assert!(!ProtocolVersion::LATEST.allows_batches());
+    }
+
+    #[test]
+    fn log_levels_are_ordered() {
+        assert!(LogLevel::Debug < LogLevel::Emergency);
+        let l: LogLevel = serde_json::from_value(json!("warning")).unwrap();
+        assert_eq!(l, LogLevel::Warning);
+    }
+}
