@@ -1,23 +1,57 @@
 //! Executor-neutral core of an MCP server: JSON-RPC 2.0, the MCP engine,
-//! transports, and (for the runtime adapters) HTTP/1.1 framing.
+//! its transports (in memory, stdio, Streamable HTTP), and the HTTP/1.1
+//! framing the runtime adapters share.
 //!
-//! This crate opens no sockets and spawns nothing by itself. Transports hand
-//! messages in; everything that needs an executor (spawning handlers, timers)
-//! comes in through [`Runtime`], which `switchboard-smol` and
-//! `switchboard-tokio` implement.
+//! # What it does
+//!
+//! A server is declared with [`McpServerBuilder`] (tools, resources,
+//! prompts, completion, limits) and built over a [`Transport`]. Messages
+//! reach the engine two ways: a transport's queue, which
+//! [`McpServer::run`] pulls from ([`memory_pair`], [`StdioTransport`]), or
+//! the engine's direct line [`Dispatch`], which a transport calls from its
+//! own tasks ([`HttpServerTransport`] does, so each HTTP connection drives
+//! its own requests). Either way every outbound message carries its session
+//! and a [`Route`], the request it answers or relates to, so each reply
+//! finds its own request.
 //!
 //! ```text
-//!  Transport::receive ──▶ decode ──▶ session table ──▶ dispatch ──▶ handler(ctx)
-//!                                                                     │ related messages,
-//!  Transport::send ◀── Outbound { session, route: Reply/Related(id) } ◀┘ then the result
+//!  HTTP/1.1 bytes ─▶ http::parse (head, body, limits) ─▶ HttpServerTransport::handle
+//!                    (path, Host/Origin, Accept, Content-Type, session and version headers)
+//!                       │ initialize: Dispatch::initialize ─▶ a new Session in the engine's table
+//!                       │ POST:       Dispatch::dispatch(session, message) ─▶ admit ids, open a reply stream
+//!                       ▼
+//!  stdio / memory ─▶ Transport::receive ─▶ McpServer::run ─▶ engine: lifecycle, method family ─▶ handler(args, ctx)
+//!                                                                                                   │
+//!  Transport::send(Outbound { session, route: Related(id) | Reply(id) }) ◀── progress, logs, result ┘
+//!     │ HTTP: into the session's stream for that request (logged for Last-Event-ID)
+//!     ▼
+//!  JSON body, or SSE events on the request's own response ─▶ socket
 //! ```
 //!
-//! Each request gets its own reply route (session + JSON-RPC id), and
-//! handlers run concurrently: a slow tool holds nobody else up.
+//! Handlers run concurrently: a slow tool holds nobody else up. Sessions
+//! live in one table owned by the engine; what HTTP needs per session (its
+//! reply streams and their logs, its activity stamp) hangs off the session.
+//!
+//! # What it does not do
+//!
+//! - It opens no socket and spawns nothing itself: anything that needs an
+//!   executor (spawning handlers, timers, accepting connections) comes in
+//!   through [`Runtime`], which `switchboard-smol` and `switchboard-tokio`
+//!   implement, each with an HTTP listener. Without a runtime, handlers run
+//!   inside the serve loop (or on the HTTP caller's task) and server→client
+//!   requests are refused ([`RequestError::NoRuntime`]), since nothing
+//!   could time them out.
+//! - It speaks the session-based revisions 2024-11-05 to 2025-11-25
+//!   ([`ProtocolVersion`]); not (yet) the stateless 2026-07-28 one.
+//! - It does not validate tool arguments against `inputSchema`: they are
+//!   deserialized into the handler's type, and a mismatch is reported as
+//!   the session's revision says.
+//! - It has no TLS, HTTP/2, authentication or metrics of its own.
 //!
 //! # Examples
 //!
-//! A server with one tool, driven over an in-memory transport:
+//! A server with one tool, driven over an in-memory transport on
+//! `futures::executor` (no runtime crate):
 //!
 //! ```
 //! use serde_json::{json, Value};
@@ -49,6 +83,29 @@
 //! };
 //! let (served, ()) = futures::join!(server.run(), client_side);
 //! served.unwrap();
+//! # });
+//! ```
+//!
+//! The same server over Streamable HTTP, through the request→response entry
+//! that the adapters' listeners call for every request:
+//!
+//! ```
+//! use switchboard_core::http::parse::parse_head;
+//! use switchboard_core::{HttpConfig, HttpServerTransport, McpServerBuilder};
+//!
+//! # futures::executor::block_on(async {
+//! let config = HttpConfig::default();
+//! let transport = HttpServerTransport::new(config.clone());
+//! let _server = McpServerBuilder::new().server_info("demo", "1.0.0").build(transport.clone());
+//!
+//! let body = br#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":
+//!     {"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"c","version":"1"}}}"#;
+//! let raw = "POST /mcp HTTP/1.1\r\nHost: localhost\r\nAccept: application/json, text/event-stream\r\n\
+//!            Content-Type: application/json\r\n\r\n";
+//! let (head, _) = parse_head(raw.as_bytes(), &config).unwrap().unwrap();
+//! let response = transport.handle(&head, body.to_vec()).await;
+//! assert_eq!(response.status, 200);
+//! assert!(response.headers.iter().any(|(name, _)| name == "mcp-session-id"));
 //! # });
 //! ```
 #![forbid(unsafe_code)]
