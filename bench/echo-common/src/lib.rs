@@ -33,7 +33,5 @@ pub fn builder() -> McpServerBuilder {
 
 /// HTTP limits above what the load generator opens.
 pub fn config() -> HttpConfig {
-    HttpConfig::default()
-        .max_sessions(1_000_000)
-        .max_connections(100_000)
+    HttpConfig::default().max_connections(100_000)
 }
