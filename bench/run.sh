@@ -4,6 +4,10 @@
 #
 #   bash bench/run.sh [SECONDS_PER_RUN] [ROUNDS]     # defaults: 10 s, 3 rounds
 #
+# EXTRA_SERVERS="name:/abs/path/to/binary ..." adds servers to every round
+# (say, the echo servers of an earlier commit built in another checkout), so
+# that before and after are measured in one run.
+#
 # Servers are pinned to core 0 and the load generator to core 1 (taskset);
 # 64 connections, a 2 s warm-up; every run is bounded in time and all traffic
 # goes to 127.0.0.1. Each round runs every server in every mode, one after
@@ -28,10 +32,14 @@ pid=""
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; }
 trap cleanup EXIT
 
+binary_path() { # a name under target/release, or an absolute path
+  case "$1" in /*) echo "$1" ;; *) echo "$bin/$1" ;; esac
+}
+
 start_server() { # binary -> sets pid and url
   local log
   log="$(mktemp)"
-  taskset -c 0 "$bin/$1" 127.0.0.1:0 >"$log" 2>&1 &
+  taskset -c 0 "$(binary_path "$1")" 127.0.0.1:0 >"$log" 2>&1 &
   pid=$!
   url=""
   for _ in $(seq 1 100); do
@@ -48,7 +56,7 @@ stop_server() {
   pid=""
 }
 
-servers="switchboard-smol:echo-smol switchboard-tokio:echo-tokio rmcp:echo-rmcp"
+servers="switchboard-smol:echo-smol switchboard-tokio:echo-tokio rmcp:echo-rmcp ${EXTRA_SERVERS:-}"
 for round in $(seq 1 "$rounds"); do
   for server in $servers; do
     name="${server%%:*}"
@@ -70,7 +78,7 @@ for server in $servers; do
     --concurrency "$conns" --pid "$pid")
   stop_server
   echo "server=$name $line" | tee -a "$raw"
-  echo "server=$name mode=binary bytes=$(stat -c %s "$bin/$binary")" | tee -a "$raw"
+  echo "server=$name mode=binary bytes=$(stat -c %s "$(binary_path "$binary")")" | tee -a "$raw"
 done
 
 machine="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"

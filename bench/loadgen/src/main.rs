@@ -4,12 +4,14 @@
 //! ```text
 //! loadgen --url http://127.0.0.1:8080/mcp --mode one|many|churn|sessions
 //!         [--concurrency 64] [--duration 10] [--warmup 2] [--sessions N] [--pid PID]
+//!         [--calls-per-session N]
 //! ```
 //!
 //! Modes: `one` calls `tools/call echo` on one session; `many` spreads the
 //! calls over `--sessions` sessions (default 1000); `churn` does initialize +
 //! initialized + call + DELETE per operation; `sessions` only creates
-//! `--sessions` sessions and reports the server's memory per session.
+//! `--sessions` sessions and reports the server's memory per session (each
+//! session first makes `--calls-per-session` calls, default 0).
 //! Given `--pid`, it reads the server's CPU time (`/proc/PID/stat`) and
 //! memory (`VmRSS`, `VmHWM`). Every run is bounded by `--duration`.
 //! Output is one line of `key=value` pairs, for scripts.
@@ -32,6 +34,7 @@ struct Args {
     warmup: Duration,
     sessions: usize,
     pid: Option<u32>,
+    calls_per_session: u64,
 }
 
 fn parse_args() -> Args {
@@ -44,6 +47,7 @@ fn parse_args() -> Args {
         warmup: Duration::from_secs(2),
         sessions: 1000,
         pid: None,
+        calls_per_session: 0,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -61,6 +65,7 @@ fn parse_args() -> Args {
             "--warmup" => a.warmup = Duration::from_secs_f64(value.parse().unwrap()),
             "--sessions" => a.sessions = value.parse().unwrap(),
             "--pid" => a.pid = Some(value.parse().unwrap()),
+            "--calls-per-session" => a.calls_per_session = value.parse().unwrap(),
             other => panic!("unknown flag {other}"),
         }
     }
@@ -387,7 +392,11 @@ async fn create_sessions(args: &Args, n: usize) -> Result<Vec<String>, String> {
             let mut conn = Conn::open(&args).await.map_err(|e| e.to_string())?;
             let mut out = Vec::with_capacity(count);
             for _ in 0..count {
-                out.push(conn.initialize().await?);
+                let session = conn.initialize().await?;
+                for id in 1..=args.calls_per_session {
+                    conn.call(&session, id, "warm").await?;
+                }
+                out.push(session);
             }
             Ok::<_, String>(out)
         }));
@@ -409,12 +418,13 @@ async fn main() {
         let sessions = create_sessions(&args, args.sessions)
             .await
             .expect("sessions created");
+        let calls = args.calls_per_session;
         // Let the server settle (lazy frees, background tasks).
         tokio::time::sleep(Duration::from_millis(500)).await;
         let (after, hwm) = memory_kib(pid);
         let per = (after.saturating_sub(idle) * 1024) as f64 / sessions.len() as f64;
         println!(
-            "mode=sessions sessions={} idle_rss_kib={idle} rss_kib={after} hwm_kib={hwm} bytes_per_session={per:.0}",
+            "mode=sessions sessions={} calls_per_session={calls} idle_rss_kib={idle} rss_kib={after} hwm_kib={hwm} bytes_per_session={per:.0}",
             sessions.len()
         );
         return;
