@@ -4,8 +4,9 @@
 //!
 //! - [`parse`], `config`, `shutdown`, `deadline`: sans-IO heads and bodies,
 //!   the limits, the shutdown signal, connection deadlines.
-//! - `receiver` → `sse` → `response`: a response's end of a stream, SSE
-//!   encoding, and responses as plain data.
+//! - `media`, `receiver` → `sse` → `response`: what `Accept` and
+//!   `Content-Type` say, a response's end of a stream, SSE encoding, and
+//!   responses as plain data.
 //! - `state` → `rules` → `transport`: what the transport shares (its line
 //!   into the engine, routing into the sessions' streams), the Streamable
 //!   HTTP rules from a request to its response, and [`HttpServerTransport`]
@@ -19,6 +20,7 @@ mod config;
 mod conn;
 mod deadline;
 mod endpoint;
+mod media;
 pub mod parse;
 mod receiver;
 mod response;

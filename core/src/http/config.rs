@@ -1,4 +1,17 @@
 //! HTTP limits and Streamable HTTP knobs, each a named default with a reason.
+//!
+//! [`HttpConfig`] gathers them. It starts from [`HttpConfig::default`] and
+//! is changed with one builder-style setter per knob; nothing in it is
+//! unbounded. The transport takes it by value when it is built
+//! ([`HttpServerTransport::new`](super::HttpServerTransport::new)), so a
+//! running server never sees it change.
+//!
+//! Who reads what: the head and body limits are enforced while a
+//! connection reads a request ([`parse_head`](super::parse::parse_head),
+//! [`BodyDecoder`](super::parse::BodyDecoder)); the timeouts and the
+//! connection cap by [`HttpService`](super::HttpService); the path, the
+//! allow-lists, the reply mode and the SSE knobs by the Streamable HTTP
+//! rules that answer each request.
 
 use std::time::Duration;
 
@@ -14,24 +27,53 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 /// Time allowed to receive a request's head and body once it has started:
 /// 10 s, against slow-loris clients; then 408 and close.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long an idle keep-alive connection is held open between requests.
+/// How long an idle keep-alive connection is held open between requests:
+/// 60 s; then it is closed without a response (the client sent nothing to
+/// answer).
 pub const DEFAULT_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(60);
-/// Concurrent connections; past it a connection is answered 503 and closed.
+/// Concurrent connections: 1024, a bound on memory and file descriptors;
+/// past it a connection is answered 503 and closed.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
-/// A session with no request and no open stream for this long is ended.
+/// A session with no request and no open stream for this long is ended:
+/// 30 min. Checked by
+/// [`HttpService::expire_sessions`](super::HttpService::expire_sessions).
 pub const DEFAULT_SESSION_IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 /// Interval of SSE keep-alive comments on an idle stream (the TS SDK's 15 s).
 pub const DEFAULT_SSE_KEEP_ALIVE: Duration = Duration::from_secs(15);
-/// The `retry:` hint sent in priming events.
+/// The `retry:` hint sent in priming events: 1 s, how long a client waits
+/// before reconnecting a stream that dropped.
 pub const DEFAULT_SSE_RETRY: Duration = Duration::from_secs(1);
-/// Events kept per SSE stream for `Last-Event-ID` replay.
+/// Events kept per SSE stream for `Last-Event-ID` replay: 64. A listener
+/// that falls further behind is cut off; its client resumes from what the
+/// log still holds.
 pub const DEFAULT_REPLAY_EVENTS: usize = 64;
-/// Finished POST streams kept per session, awaiting a resuming client.
+/// Finished POST streams kept per session, awaiting a resuming client: 16;
+/// past it the oldest is forgotten.
 pub const DEFAULT_RETAINED_STREAMS: usize = 16;
-/// The MCP endpoint's path.
+/// The MCP endpoint's path: `/mcp`.
 pub const DEFAULT_PATH: &str = "/mcp";
 
 /// Which `Host` or `Origin` values are accepted.
+///
+/// A request whose `Host` is not allowed, or whose `Origin` (when present)
+/// is not allowed, is answered 403 before anything else is read from it.
+///
+/// # Examples
+///
+/// ```
+/// use switchboard_core::http::AllowList;
+///
+/// let local = AllowList::Loopback;
+/// assert!(local.allows_host("127.0.0.1:8080"));
+/// assert!(!local.allows_host("evil.example.com"));
+///
+/// // `Only` holds host names without a port, and whole origins.
+/// let hosts = AllowList::Only(vec!["mcp.example.com".into()]);
+/// assert!(hosts.allows_host("MCP.example.com:443"));
+/// let origins = AllowList::Only(vec!["https://app.example.com".into()]);
+/// assert!(origins.allows_origin("https://app.example.com"));
+/// assert!(!origins.allows_origin("https://app.example.com:8443"));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum AllowList {
@@ -40,38 +82,85 @@ pub enum AllowList {
     Loopback,
     /// These hosts (for `Host`, without port) or origins (for `Origin`,
     /// `scheme://host[:port]`), compared case-insensitively.
+    ///
+    /// An origin is compared whole: `https://a.example` does not match
+    /// `https://a.example:443`. A host entry with a port never matches,
+    /// since the port is stripped from the header before comparing.
     Only(Vec<String>),
     /// Anything: validation off. Only for servers behind a proxy that checks.
     Any,
 }
 
 /// How a request's reply goes out when the handler sends nothing before it.
+///
+/// Only consulted when the client accepts both `application/json` and
+/// `text/event-stream`; a client that accepts one of them gets that one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ReplyMode {
     /// One JSON body, unless a related message comes first (then SSE).
     Auto,
-    /// Always an SSE stream.
+    /// Always an SSE stream, even for a reply with nothing sent before it.
     Sse,
 }
 
 /// Configuration of the HTTP layer. Every limit has a default and a setter.
+///
+/// Setters take and return the config by value, so a config is built in one
+/// expression; each knob's default is the `DEFAULT_*` constant of the same
+/// name. The setters do not validate: a zero limit refuses every request it
+/// applies to, and a zero timeout expires at once.
+///
+/// # Examples
+///
+/// A server reachable through a proxy under its own name, with a smaller
+/// body limit and replies always streamed:
+///
+/// ```
+/// use std::time::Duration;
+/// use switchboard_core::http::{AllowList, ReplyMode};
+/// use switchboard_core::HttpConfig;
+///
+/// let config = HttpConfig::default()
+///     .path("/api/mcp")
+///     .max_body_bytes(256 * 1024)
+///     .request_timeout(Duration::from_secs(5))
+///     .reply_mode(ReplyMode::Sse)
+///     .allowed_hosts(AllowList::Only(vec!["mcp.example.com".into()]));
+/// assert_eq!(config.endpoint_path(), "/api/mcp");
+/// assert_eq!(config.connection_limit(), switchboard_core::http::DEFAULT_MAX_CONNECTIONS);
+/// ```
 #[derive(Clone, Debug)]
 pub struct HttpConfig {
+    /// The endpoint path; requests to any other path get 404.
     pub(crate) path: String,
+    /// Longest head accepted, request line included (431 past it).
     pub(crate) max_head_bytes: usize,
+    /// Most headers accepted; also the size of the parser's header array.
     pub(crate) max_headers: usize,
+    /// Largest body accepted, after chunked decoding (413 past it).
     pub(crate) max_body_bytes: usize,
+    /// Time from a request's first byte (or a new connection) to its last.
     pub(crate) request_timeout: Duration,
+    /// Time a keep-alive connection may sit idle between requests.
     pub(crate) keep_alive_timeout: Duration,
+    /// Connections served at once; more are answered 503.
     pub(crate) max_connections: usize,
+    /// Idle time after which the session sweeper ends a session.
     pub(crate) session_idle_timeout: Duration,
+    /// Interval of keep-alive comments on a quiet SSE stream.
     pub(crate) sse_keep_alive: Duration,
+    /// The reconnect delay announced in priming events.
     pub(crate) sse_retry: Duration,
+    /// Events logged per stream for replay (at least one is always kept).
     pub(crate) replay_events: usize,
+    /// Finished, undelivered streams kept per session for resumption.
     pub(crate) retained_streams: usize,
+    /// JSON or SSE for clients that accept both.
     pub(crate) reply_mode: ReplyMode,
+    /// Accepted `Host` header values.
     pub(crate) allowed_hosts: AllowList,
+    /// Accepted `Origin` header values, when a request carries one.
     pub(crate) allowed_origins: AllowList,
 }
 
@@ -97,6 +186,8 @@ impl Default for HttpConfig {
     }
 }
 
+/// Writes one by-value setter per field, each `#[must_use]`, carrying the
+/// doc comment written beside its name.
 macro_rules! setters {
     ($($(#[$doc:meta])* $name:ident: $ty:ty),* $(,)?) => {
         impl HttpConfig {
@@ -113,59 +204,102 @@ macro_rules! setters {
 }
 
 setters! {
-    /// Longest request head in bytes (431 past it).
+    /// Longest request head in bytes (431 past it). Default
+    /// [`DEFAULT_MAX_HEAD_BYTES`].
     max_head_bytes: usize,
-    /// Most headers per request (431 past it).
+    /// Most headers per request (431 past it). Up to 64 the parser's header
+    /// array lives on the stack; more costs a heap allocation per request.
+    /// Default [`DEFAULT_MAX_HEADERS`].
     max_headers: usize,
-    /// Largest request body in bytes (413 past it).
+    /// Largest request body in bytes (413 past it, before the body is read
+    /// when a `Content-Length` announces it). Default
+    /// [`DEFAULT_MAX_BODY_BYTES`].
     max_body_bytes: usize,
-    /// Time to receive a request once started (408 past it).
+    /// Time to receive a request once started (408 past it). Default
+    /// [`DEFAULT_REQUEST_TIMEOUT`].
     request_timeout: Duration,
-    /// Idle time allowed between requests on a keep-alive connection.
+    /// Idle time allowed between requests on a keep-alive connection; then
+    /// it is closed quietly. Default [`DEFAULT_KEEP_ALIVE_TIMEOUT`].
     keep_alive_timeout: Duration,
-    /// Concurrent connections (503 past it).
+    /// Concurrent connections (503 past it). Default
+    /// [`DEFAULT_MAX_CONNECTIONS`].
     max_connections: usize,
     /// Idle time after which a session with no listening connection ends.
+    /// Default [`DEFAULT_SESSION_IDLE_TIMEOUT`].
     session_idle_timeout: Duration,
-    /// Interval of keep-alive comments on idle SSE streams.
+    /// Interval of keep-alive comments on idle SSE streams. Default
+    /// [`DEFAULT_SSE_KEEP_ALIVE`].
     sse_keep_alive: Duration,
-    /// The `retry:` hint of priming events.
+    /// The `retry:` hint of priming events, sent in whole milliseconds.
+    /// Default [`DEFAULT_SSE_RETRY`].
     sse_retry: Duration,
-    /// Events kept per stream for replay.
+    /// Events kept per stream for replay; zero is taken as one. Default
+    /// [`DEFAULT_REPLAY_EVENTS`].
     replay_events: usize,
-    /// Finished streams kept per session for resumption.
+    /// Finished streams kept per session for resumption. Default
+    /// [`DEFAULT_RETAINED_STREAMS`].
     retained_streams: usize,
-    /// Whether replies default to JSON or SSE.
+    /// Whether replies default to JSON or SSE. Default [`ReplyMode::Auto`].
     reply_mode: ReplyMode,
-    /// Accepted `Host` values (403 otherwise).
+    /// Accepted `Host` values (403 otherwise). Default
+    /// [`AllowList::Loopback`].
     allowed_hosts: AllowList,
     /// Accepted `Origin` values when the header is present (403 otherwise).
+    /// Default [`AllowList::Loopback`].
     allowed_origins: AllowList,
 }
 
 impl HttpConfig {
     /// Sets the endpoint path (default `/mcp`); other paths get 404.
+    ///
+    /// The path is compared with the request target's path exactly (no
+    /// trailing-slash or case folding), with any query string left out.
     #[must_use]
     pub fn path(mut self, path: impl Into<String>) -> Self {
         self.path = path.into();
         self
     }
 
-    /// The endpoint path.
+    /// The endpoint path, for building the URL a client is given.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchboard_core::HttpConfig;
+    ///
+    /// assert_eq!(HttpConfig::default().endpoint_path(), "/mcp");
+    /// assert_eq!(HttpConfig::default().path("/x").endpoint_path(), "/x");
+    /// ```
     pub fn endpoint_path(&self) -> &str {
         &self.path
     }
 
-    /// The connection cap.
+    /// The connection cap, as set with [`HttpConfig::max_connections`].
     pub fn connection_limit(&self) -> usize {
         self.max_connections
     }
 }
 
+/// The names [`AllowList::Loopback`] accepts, brackets kept on the IPv6 one
+/// as they appear in a `Host` header.
 const LOOPBACK: [&str; 3] = ["localhost", "127.0.0.1", "[::1]"];
 
 impl AllowList {
     /// Whether a `Host` header value (`host[:port]`) is accepted.
+    ///
+    /// The port, if any, is ignored; a bracketed IPv6 literal keeps its
+    /// brackets (`[::1]:3000` is compared as `[::1]`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchboard_core::http::AllowList;
+    ///
+    /// assert!(AllowList::Loopback.allows_host("localhost:3000"));
+    /// assert!(AllowList::Loopback.allows_host("[::1]:3000"));
+    /// assert!(!AllowList::Loopback.allows_host("localhost.evil.com"));
+    /// assert!(AllowList::Any.allows_host("anything"));
+    /// ```
     pub fn allows_host(&self, host: &str) -> bool {
         let name = strip_port(host);
         match self {
@@ -176,6 +310,19 @@ impl AllowList {
     }
 
     /// Whether an `Origin` header value (`scheme://host[:port]`) is accepted.
+    ///
+    /// [`AllowList::Loopback`] takes `http` or `https` origins on a loopback
+    /// host, any port; an opaque origin such as `null` is refused.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchboard_core::http::AllowList;
+    ///
+    /// assert!(AllowList::Loopback.allows_origin("http://127.0.0.1:5173"));
+    /// assert!(!AllowList::Loopback.allows_origin("https://evil.example.com"));
+    /// assert!(!AllowList::Loopback.allows_origin("null"));
+    /// ```
     pub fn allows_origin(&self, origin: &str) -> bool {
         match self {
             Self::Any => true,
@@ -192,7 +339,8 @@ impl AllowList {
     }
 }
 
-/// `host:port` → `host`, keeping `[::1]` whole.
+/// `host:port` → `host`, keeping `[::1]` whole. A suffix after the last
+/// colon that is not all digits is no port, and the value is kept as it is.
 fn strip_port(host: &str) -> &str {
     if host.starts_with('[') {
         return host.find(']').map_or(host, |i| &host[..=i]);

@@ -4,6 +4,13 @@
 //! Requests are answered one after another, so pipelined requests get their
 //! replies in order. Buffered bytes live in this function's state, never in
 //! a future that a timeout could drop.
+//!
+//! A connection waits on three things at once, in one `poll_fn` rather than
+//! a `select!` of futures: the socket, its [`Deadline`] (request or
+//! keep-alive timeout), and the shutdown signal. While it writes an SSE
+//! stream it also waits on the stream's events, the handler behind them
+//! and the keep-alive timer, and goes on reading so it notices a client
+//! that left.
 
 use std::io;
 use std::pin::Pin;
@@ -22,30 +29,51 @@ use crate::runtime::{BoxFuture, Runtime, now};
 use crate::stream::StreamEvent;
 use crate::streams::STANDALONE;
 
-/// Largest output buffer a connection keeps between responses.
+/// Largest output buffer a connection keeps between responses: enough for
+/// most heads and JSON replies; a buffer grown past it by a large body is
+/// freed rather than held for the connection's life.
 const REUSED_OUT_BYTES: usize = 16 * 1024;
 
 /// What woke a connection up.
 enum Wake {
+    /// A read finished: bytes now in `Conn::chunk` (0 at end of input), or
+    /// an I/O error.
     Read(io::Result<usize>),
+    /// The connection's deadline passed.
     Timer,
+    /// The shutdown signal fired (reported once per watch).
     Shutdown,
+    /// The stream being written has an event, or ended (`None`).
     Event(Option<StreamEvent>),
+    /// The SSE keep-alive interval passed without an event.
     KeepAlive,
 }
 
+/// One connection's state across its requests.
 struct Conn<'a, IO> {
+    /// The socket, or whatever stream the adapter wraps it in.
     io: IO,
+    /// Bytes read but not yet parsed: the rest of a head or body, or a
+    /// pipelined request. Survives every cancelled wait.
     buf: Vec<u8>,
     /// The output buffer, reused from one response to the next.
     out: Vec<u8>,
+    /// The read buffer each read fills (8 KiB); its bytes are appended to
+    /// `buf` right after.
     chunk: Box<[u8]>,
+    /// Answers each request.
     transport: &'a HttpServerTransport,
+    /// Spawns a stream's handler when the connection ends first, and times
+    /// SSE keep-alives.
     runtime: &'a Arc<dyn Runtime>,
+    /// The server's shutdown signal, to check between requests.
     shutdown: Shutdown,
     /// Completes on shutdown; one per connection, `None` once it fired.
     stop: Option<BoxFuture<()>>,
+    /// The service's deadlines, which set `deadline`.
     deadlines: &'a Deadlines,
+    /// This connection's request or keep-alive deadline; unset while a
+    /// request is being answered.
     deadline: Arc<Deadline>,
 }
 
@@ -56,6 +84,9 @@ struct Conn<'a, IO> {
 ///
 /// I/O errors of the connection. Protocol errors are answered (400, 408,
 /// 413, 431) and end the connection without an error.
+///
+/// Dropping the future drops the connection: bytes buffered but unread go
+/// with it, and a stream's handler is spawned on `runtime` (see `Driver`).
 pub(crate) async fn serve<IO>(
     io: IO,
     transport: &HttpServerTransport,
@@ -99,6 +130,11 @@ where
 impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
     /// Polls the read side, the connection's deadline and optionally the
     /// shutdown signal.
+    ///
+    /// The read is checked first, so bytes that have arrived are taken even
+    /// when the deadline has also passed. Cancel-safe: a read that is ready
+    /// completes within the poll that returns it, so dropping the future
+    /// loses no bytes.
     async fn wait(&mut self, watch_shutdown: bool) -> Wake {
         let Self {
             io,
@@ -124,6 +160,15 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
 
     /// Reads one request. `None` when the connection should end quietly
     /// (closed by the client, idle, shutting down, or answered with an error).
+    ///
+    /// `first` is the connection's first request, which gets the request
+    /// timeout from the start; a later one gets the keep-alive timeout
+    /// until its first byte arrives, then the request timeout (at once, if
+    /// pipelined bytes are already waiting). Expiry before a later
+    /// request's first byte closes quietly; expiry mid-request is answered
+    /// 408. Shutdown is only watched while no byte of the next request has
+    /// arrived. Answers `Expect: 100-continue` before reading a non-empty
+    /// body.
     async fn read_request(&mut self, first: bool) -> io::Result<Option<(RequestHead, Vec<u8>)>> {
         let config = &self.transport.config();
         let mut started = first || !self.buf.is_empty();
@@ -193,7 +238,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
     }
 
     /// Writes `out`, then keeps it as the next response's buffer unless a
-    /// large body grew it.
+    /// large body grew it. Flushes, so a response is never left in an
+    /// adapter's write buffer while the connection waits.
     async fn send(&mut self, mut out: Vec<u8>) -> io::Result<()> {
         self.io.write_all(&out).await?;
         self.io.flush().await?;
@@ -205,6 +251,10 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
     }
 
     /// Answers a request that could not be read, and ends the connection.
+    ///
+    /// The answer is plain text with the error's status and
+    /// `connection: close`, and the write side is closed after it: the
+    /// unread rest of the request cannot be trusted to frame a next one.
     async fn refuse<T>(&mut self, error: HttpError) -> io::Result<Option<T>> {
         let response = Response::text(error.status(), &error.to_string()).closing();
         let mut out = Vec::new();
@@ -215,6 +265,19 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
     }
 
     /// Writes a response. Returns whether the connection may carry another request.
+    ///
+    /// A full body goes out in one write with its head. An SSE body is
+    /// written as its initial bytes, then each live event as it comes,
+    /// with keep-alive comments in quiet spells, until the stream's final
+    /// event, the stream closing, or the client leaving. Meanwhile the
+    /// handler behind the stream is polled here, and pipelined bytes are
+    /// read into `buf` (up to one request's worth) so a client's close is
+    /// seen.
+    ///
+    /// On shutdown the standalone stream ends at once; a request's stream
+    /// runs to its result and the connection then closes. A client that
+    /// leaves mid-stream (end of input, or a failed read) returns
+    /// `Ok(false)`: the stream stays for resumption and its handler goes on.
     async fn write_response(
         &mut self,
         response: Response,
@@ -309,7 +372,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
                     (false, false, keep_alive)
                 }
                 // The client went away; the stream lives on for resumption.
-                Wake::Read(Ok(0)) | Wake::Read(Err(_)) => return Ok(false),
+                Wake::Read(Ok(0)) => return Ok(false),
+                // So did this one, less politely: its error is the connection's.
+                Wake::Read(Err(e)) => return Err(e),
                 Wake::Read(Ok(n)) => {
                     self.buf.extend_from_slice(&self.chunk[..n]);
                     continue;
@@ -328,7 +393,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
     }
 }
 
-/// Whether the shutdown signal fired (it stays fired).
+/// Whether the shutdown signal fired (it stays fired). Polls `stop` until it
+/// completes, then drops it, so a fired signal costs nothing to check again.
 fn stopped(stop: &mut Option<BoxFuture<()>>, cx: &mut Context<'_>) -> bool {
     if let Some(s) = stop {
         if s.as_mut().poll(cx).is_pending() {
@@ -342,11 +408,15 @@ fn stopped(stop: &mut Option<BoxFuture<()>>, cx: &mut Context<'_>) -> bool {
 /// The handler behind a stream, driven by the connection while it lasts and
 /// spawned on the runtime when the connection ends first.
 struct Driver {
+    /// The handler's future; `None` once it completed.
     job: Option<BoxFuture<()>>,
+    /// Where an unfinished job is spawned on drop.
     runtime: Arc<dyn Runtime>,
 }
 
 impl Driver {
+    /// Polls the handler once, if it is still running; its completion is
+    /// not reported (its messages arrive as stream events).
     fn poll(&mut self, cx: &mut Context<'_>) {
         if let Some(job) = self.job.as_mut() {
             if job.as_mut().poll(cx).is_ready() {
@@ -356,6 +426,8 @@ impl Driver {
     }
 }
 
+/// Spawns a job that has not finished, so dropping the connection is not
+/// a cancellation.
 impl Drop for Driver {
     fn drop(&mut self) {
         if let Some(job) = self.job.take() {
@@ -369,6 +441,7 @@ impl Drop for Driver {
 struct Delivery(Option<DeliveredHook>);
 
 impl Delivery {
+    /// Calls the hook with `delivered`, the first time only.
     fn done(&mut self, delivered: bool) {
         if let Some(hook) = self.0.take() {
             hook(delivered);
@@ -376,6 +449,8 @@ impl Delivery {
     }
 }
 
+/// Reports `false` if the hook was not called: the stream may then be kept
+/// for a resuming client.
 impl Drop for Delivery {
     fn drop(&mut self) {
         self.done(false);

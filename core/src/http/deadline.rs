@@ -4,6 +4,10 @@
 //!
 //! Deadlines fire up to one tick late; the tick is an eighth of the shortest
 //! connection timeout (between 5 ms and 1 s).
+//!
+//! Times are whole milliseconds since the server's start, so a deadline is
+//! one `u64` that a connection can move without locking. The sweeper keeps
+//! only weak references: a connection that ends simply drops its deadline.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -14,19 +18,30 @@ use futures::task::AtomicWaker;
 
 use crate::runtime::{Runtime, now};
 
-/// No deadline set.
+/// No deadline set: the `at` value that never passes.
 const NONE: u64 = u64::MAX;
 
 /// Every connection deadline of one server, and the sweeper's pace.
+///
+/// One per [`HttpService`](super::HttpService); every connection it serves
+/// registers one [`Deadline`] here.
 #[derive(Debug)]
 pub(crate) struct Deadlines {
+    /// The instant deadlines are counted from, in milliseconds.
     start: Instant,
+    /// How long the sweeper sleeps between sweeps: the lateness bound.
     tick: Duration,
+    /// The registered deadlines; dead ones are dropped at the next sweep.
     list: Mutex<Vec<Weak<Deadline>>>,
+    /// Set once the sweeper task was spawned, so only one ever runs.
     sweeping: AtomicBool,
 }
 
 /// One connection's deadline.
+///
+/// The connection moves it with [`Deadlines::set`] and [`Deadline::clear`]
+/// and waits on it with [`Deadline::poll_passed`]; the sweeper marks it
+/// fired. Only one task (its connection) polls it.
 #[derive(Debug)]
 pub(crate) struct Deadline {
     /// Milliseconds since `Deadlines::start`, or `NONE`.
@@ -35,12 +50,15 @@ pub(crate) struct Deadline {
     /// while it still equals `at`, so a deadline moved later is never hit by
     /// a stale fire.
     fired: AtomicU64,
+    /// The connection task to wake when the sweeper fires this deadline.
     waker: AtomicWaker,
 }
 
 impl Deadlines {
     /// Deadlines counted from `start`, swept at a pace set by the shortest
-    /// connection timeout.
+    /// connection timeout: an eighth of it, clamped to 5 ms ..= 1 s (a
+    /// deadline fires at most one tick late). No task is started until the
+    /// first [`Deadlines::register`].
     pub(crate) fn new(shortest_timeout: Duration, start: Instant) -> Self {
         Self {
             start,
@@ -50,13 +68,17 @@ impl Deadlines {
         }
     }
 
-    /// Milliseconds from `start` to `now`.
+    /// Milliseconds from `start` to `now`: 0 before `start`, and capped
+    /// just below [`NONE`] so a real time is never taken for "unset".
     fn ms_at(&self, now: Instant) -> u64 {
         u64::try_from(now.saturating_duration_since(self.start).as_millis()).unwrap_or(NONE - 1)
     }
 
     /// A new deadline (unset), swept from now on. The first call starts the
     /// sweeper on `runtime`; it ends when the server's `Deadlines` is dropped.
+    ///
+    /// The sweeper holds the `Deadlines` only weakly, and only between
+    /// sleeps; it notices the drop within one tick.
     pub(crate) fn register(self: &Arc<Self>, runtime: &Arc<dyn Runtime>) -> Arc<Deadline> {
         let deadline = Arc::new(Deadline {
             at: AtomicU64::new(NONE),
@@ -73,7 +95,9 @@ impl Deadlines {
         deadline
     }
 
-    /// Sets `deadline` to fire `after` from `now`.
+    /// Sets `deadline` to fire `after` from `now`, replacing any earlier
+    /// setting; a fire already seen for the old time no longer counts.
+    /// Durations too long to count in milliseconds mean "practically never".
     pub(crate) fn set(&self, deadline: &Deadline, after: Duration, now: Instant) {
         let after = u64::try_from(after.as_millis()).unwrap_or(NONE - 1);
         deadline.at.store(
@@ -84,6 +108,10 @@ impl Deadlines {
 
     /// Marks the deadlines passed at `now` fired and wakes their
     /// connections; forgets those of closed connections.
+    ///
+    /// A passed deadline is woken at every sweep until its connection moves
+    /// or clears it; a wake is cheap, and the connection moves, clears or
+    /// drops its deadline as soon as it sees the fire.
     fn sweep_once(&self, now: Instant) {
         let now = self.ms_at(now);
         self.list
@@ -104,12 +132,16 @@ impl Deadlines {
 }
 
 impl Deadline {
-    /// Clears the deadline.
+    /// Clears the deadline: it never fires until set again (a connection
+    /// busy with a handler or writing a stream has none).
     pub(crate) fn clear(&self) {
         self.at.store(NONE, Ordering::Release);
     }
 
-    /// Ready once the current deadline has passed.
+    /// Ready once the current deadline has passed, as seen by the sweeper:
+    /// up to one tick after the set time, never before it. Pending while
+    /// unset. Registers `cx`'s waker, replacing the previous one, so only
+    /// the latest poller is woken.
     pub(crate) fn poll_passed(&self, cx: &mut Context<'_>) -> Poll<()> {
         let passed = || {
             let at = self.at.load(Ordering::Acquire);
@@ -128,6 +160,8 @@ impl Deadline {
     }
 }
 
+/// The sweeper task: every tick, one [`Deadlines::sweep_once`] at the
+/// current time, until the `Deadlines` is dropped.
 async fn sweep(deadlines: Weak<Deadlines>, runtime: Arc<dyn Runtime>) {
     loop {
         let tick = match deadlines.upgrade() {

@@ -1,6 +1,10 @@
 //! Everything an HTTP MCP server is apart from its socket: the MCP server,
 //! its transport and the connection service, bundled so that each runtime
 //! adapter only binds a listener and accepts.
+//!
+//! An adapter's `HttpServer` is a [`HttpEndpoint`] plus a bound socket: it
+//! passes an accept function to [`HttpEndpoint::run`] and prints
+//! [`HttpEndpoint::url`] for the address it bound.
 
 use std::fmt;
 use std::io;
@@ -18,18 +22,67 @@ use crate::runtime::Runtime;
 use crate::{McpServer, McpServerBuilder, TransportError};
 
 /// Where listeners bind by default: loopback only, as the MCP spec
-/// recommends for local servers.
+/// recommends for local servers: `127.0.0.1:8080`.
 pub const DEFAULT_ADDR: SocketAddr =
     SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 8080);
-/// How long a graceful shutdown waits for requests in flight.
+/// How long a graceful shutdown waits for requests in flight: 10 s, then
+/// the transport is closed with whatever is still open.
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(10);
 
 /// An MCP server over Streamable HTTP, minus the socket: what the runtime
 /// adapters' `HttpServer`s wrap around their listeners.
+///
+/// # Examples
+///
+/// An endpoint whose shutdown was signalled before it ran: it accepts
+/// nothing, closes its transport, and its server's loop ends.
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::Duration;
+///
+/// use switchboard_core::http::{HttpEndpoint, DEFAULT_ADDR};
+/// use switchboard_core::{HttpConfig, McpServerBuilder};
+/// # use switchboard_core::{BoxFuture, Runtime};
+///
+/// // The thread-per-task runtime of the `Runtime` example.
+/// # #[derive(Debug)]
+/// # struct Threads;
+/// # impl Runtime for Threads {
+/// #     fn spawn(&self, future: BoxFuture<()>) {
+/// #         std::thread::spawn(move || futures::executor::block_on(future));
+/// #     }
+/// #     fn sleep(&self, duration: Duration) -> BoxFuture<()> {
+/// #         let (tx, rx) = futures::channel::oneshot::channel::<()>();
+/// #         std::thread::spawn(move || {
+/// #             std::thread::sleep(duration);
+/// #             let _ = tx.send(());
+/// #         });
+/// #         Box::pin(async move {
+/// #             let _ = rx.await;
+/// #         })
+/// #     }
+/// # }
+///
+/// let builder = McpServerBuilder::new().server_info("demo", "1.0.0");
+/// let endpoint = HttpEndpoint::new(builder, HttpConfig::default(), Arc::new(Threads))
+///     .grace(Duration::from_secs(1));
+/// assert_eq!(endpoint.url(DEFAULT_ADDR), "http://127.0.0.1:8080/mcp");
+///
+/// endpoint.shutdown_signal().trigger();
+/// // A real adapter accepts from its listener; this one never yields a connection.
+/// type Conn = futures::io::Cursor<Vec<u8>>;
+/// let accept = || futures::future::pending::<std::io::Result<Conn>>();
+/// futures::executor::block_on(endpoint.run(accept)).unwrap();
+/// ```
 pub struct HttpEndpoint {
+    /// The MCP server, built over `transport`; run by [`HttpEndpoint::run`].
     server: McpServer,
+    /// The transport shared by the server and the service.
     transport: HttpServerTransport,
+    /// What each accepted connection is handed to.
     service: HttpService,
+    /// How long shutdown waits for open connections.
     grace: Duration,
 }
 
@@ -46,6 +99,9 @@ impl fmt::Debug for HttpEndpoint {
 impl HttpEndpoint {
     /// Builds the MCP server over a new HTTP transport; `runtime` becomes the
     /// server's runtime and spawns the connections.
+    ///
+    /// A runtime set on `builder` before is replaced. Nothing runs until
+    /// [`HttpEndpoint::run`]; the grace period starts at [`DEFAULT_GRACE`].
     pub fn new(builder: McpServerBuilder, config: HttpConfig, runtime: Arc<dyn Runtime>) -> Self {
         let transport = HttpServerTransport::new(config);
         let server = builder
@@ -60,7 +116,8 @@ impl HttpEndpoint {
         }
     }
 
-    /// Sets how long shutdown waits for requests in flight.
+    /// Sets how long shutdown waits for requests in flight. Zero closes the
+    /// transport as soon as accepting stops.
     #[must_use]
     pub fn grace(mut self, grace: Duration) -> Self {
         self.grace = grace;
@@ -68,22 +125,35 @@ impl HttpEndpoint {
     }
 
     /// The endpoint's URL when listening on `addr`, e.g. `http://127.0.0.1:8080/mcp`.
+    ///
+    /// An unspecified address (`0.0.0.0`) is printed as it is, not as a
+    /// name a client could reach; an IPv6 address comes out bracketed.
     pub fn url(&self, addr: SocketAddr) -> String {
         format!("http://{addr}{}", self.transport.config().endpoint_path())
     }
 
-    /// The MCP server, to change registrations or notify clients while it runs.
+    /// The MCP server, to change registrations or notify clients while it
+    /// runs. Take what you need before [`HttpEndpoint::run`], which consumes
+    /// the endpoint.
     pub fn server(&self) -> &McpServer {
         &self.server
     }
 
-    /// The signal that stops [`HttpEndpoint::run`] gracefully.
+    /// The signal that stops [`HttpEndpoint::run`] gracefully. A clone:
+    /// keep it (say, in a Ctrl-C handler) before `run` consumes the
+    /// endpoint; triggering it before `run` makes `run` return at once.
     pub fn shutdown_signal(&self) -> Shutdown {
         self.service.shutdown_signal().clone()
     }
 
     /// Serves the connections `accept` yields until the shutdown signal,
     /// then shuts down gracefully (see [`HttpService::run`]).
+    ///
+    /// Runs the server's loop and the session sweeper on the runtime, and
+    /// one task per connection. `accept`'s future is dropped when the
+    /// signal fires, so it must be cancel-safe (a listener's `accept` is).
+    /// Dropping the returned future stops accepting but leaves the spawned
+    /// tasks running and the transport open.
     ///
     /// # Errors
     ///
@@ -94,8 +164,6 @@ impl HttpEndpoint {
         Fut: Future<Output = io::Result<S>>,
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
-        self.service
-            .run(self.server, self.transport, accept, self.grace)
-            .await
+        self.service.run(self.server, accept, self.grace).await
     }
 }

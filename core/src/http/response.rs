@@ -1,5 +1,11 @@
 //! Responses as plain data, and their encoding: a head and a small body in
 //! one buffer (one write), SSE events, chunk framing.
+//!
+//! A [`Response`] is what the Streamable HTTP rules decide; the connection
+//! encodes it. The framing headers (`content-length`, or
+//! `transfer-encoding: chunked` for a stream, and `connection`) do not
+//! belong in [`Response::headers`]: the encoder writes them, because only
+//! the connection knows the client's HTTP version and whether it stays open.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -11,6 +17,15 @@ use super::sse::SseBody;
 use crate::jsonrpc::ErrorCode;
 
 /// A response body.
+///
+/// # Examples
+///
+/// ```
+/// use switchboard_core::http::Body;
+///
+/// assert_eq!(Body::Full(b"{}".to_vec()).full(), Some(&b"{}"[..]));
+/// assert_eq!(Body::Empty.full(), None);
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Body {
@@ -18,15 +33,19 @@ pub enum Body {
     Empty,
     /// A complete body.
     Full(Vec<u8>),
-    /// A complete body shared with the stream log that keeps it for a
-    /// resuming client (so the reply is not copied to be sent).
+    /// A complete body shared with the stream log entry it was taken from
+    /// (so the reply is not copied to be sent).
     Shared(Arc<[u8]>),
     /// A stream of server-sent events (boxed: most responses are not).
+    ///
+    /// Only the transport makes these; the connection writes them out event
+    /// by event, chunked on HTTP/1.1 and delimited by closing on HTTP/1.0.
     Sse(Box<SseBody>),
 }
 
 impl Body {
-    /// The bytes of a complete body.
+    /// The bytes of a complete body: `Some` for [`Body::Full`] and
+    /// [`Body::Shared`], `None` for an empty body or a stream.
     pub fn full(&self) -> Option<&[u8]> {
         match self {
             Self::Full(b) => Some(b),
@@ -37,21 +56,45 @@ impl Body {
 }
 
 /// A response to one HTTP request.
+///
+/// Built with one of the constructors and the by-value modifiers; the
+/// fields are public to read (say, in a test or an adapter of your own).
+///
+/// # Examples
+///
+/// ```
+/// use http::header::RETRY_AFTER;
+/// use http::{HeaderValue, StatusCode};
+/// use switchboard_core::http::Response;
+/// use switchboard_core::ErrorCode;
+///
+/// let busy = Response::rpc_error(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::SERVER_BUSY, "busy")
+///     .header(RETRY_AFTER, HeaderValue::from_static("60"))
+///     .closing();
+/// assert_eq!(busy.status, 503);
+/// assert!(busy.close);
+/// let body: serde_json::Value = serde_json::from_slice(busy.body.full().unwrap()).unwrap();
+/// assert_eq!(body["error"]["code"], -32000);
+/// assert!(body["id"].is_null());
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct Response {
     /// The status.
     pub status: StatusCode,
-    /// Extra headers (framing headers are added when it is written).
+    /// Extra headers (framing headers are added when it is written), in the
+    /// order they go out. Repeats are kept, not merged.
     pub headers: Vec<(HeaderName, HeaderValue)>,
     /// The body.
     pub body: Body,
-    /// Close the connection after this response.
+    /// Close the connection after this response (it is then written with
+    /// `connection: close`), whatever the request asked for.
     pub close: bool,
 }
 
 impl Response {
-    /// A response with a status and no body.
+    /// A response with a status and no body (written with
+    /// `content-length: 0`).
     pub fn empty(status: StatusCode) -> Self {
         Self {
             status,
@@ -61,16 +104,30 @@ impl Response {
         }
     }
 
-    /// A JSON body.
+    /// A JSON body: `content-type: application/json` and `body` as given,
+    /// which the caller has already encoded.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use http::StatusCode;
+    /// use switchboard_core::http::Response;
+    ///
+    /// let ok = Response::json(StatusCode::OK, br#"{"jsonrpc":"2.0","id":1,"result":{}}"#.to_vec());
+    /// assert_eq!(ok.headers[0].0, http::header::CONTENT_TYPE);
+    /// assert_eq!(ok.headers[0].1, "application/json");
+    /// ```
     pub fn json(status: StatusCode, body: Vec<u8>) -> Self {
         Self::json_body(status, Body::Full(body))
     }
 
-    /// A JSON body shared with a stream's log.
+    /// A JSON body whose bytes are shared with a stream's log entry, so the
+    /// reply is sent without copying it.
     pub(crate) fn json_shared(status: StatusCode, body: Arc<[u8]>) -> Self {
         Self::json_body(status, Body::Shared(body))
     }
 
+    /// A response with `content-type: application/json` and `body`.
     fn json_body(status: StatusCode, body: Body) -> Self {
         Self::empty(status)
             .header(
@@ -82,13 +139,18 @@ impl Response {
 
     /// An error whose body is a JSON-RPC error without an id, as the
     /// Streamable HTTP transport allows for refused requests.
+    ///
+    /// The body is `{"jsonrpc":"2.0","error":{"code":…,"message":…},"id":null}`;
+    /// `status` says what went wrong to HTTP clients, `code` to JSON-RPC ones.
     pub fn rpc_error(status: StatusCode, code: ErrorCode, message: &str) -> Self {
         let body =
             json!({"jsonrpc": "2.0", "error": {"code": code, "message": message}, "id": null});
         Self::json(status, body.to_string().into_bytes())
     }
 
-    /// A plain-text error body.
+    /// A plain-text error body (`text/plain; charset=utf-8`), for refusals
+    /// that happen before a request is known to be JSON-RPC (a wrong path,
+    /// an unreadable head).
     pub fn text(status: StatusCode, message: &str) -> Self {
         Self::empty(status)
             .header(
@@ -98,21 +160,26 @@ impl Response {
             .body(Body::Full(message.as_bytes().to_vec()))
     }
 
-    /// Adds a header.
+    /// Adds a header after those already set. The framing headers are the
+    /// encoder's; setting `content-length` or `transfer-encoding` here would
+    /// send them twice.
     #[must_use]
     pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
         self.headers.push((name, value));
         self
     }
 
-    /// Replaces the body.
+    /// Replaces the body. The headers stay: replacing a JSON body with a
+    /// stream keeps its `content-type` too.
     #[must_use]
     pub fn body(mut self, body: Body) -> Self {
         self.body = body;
         self
     }
 
-    /// Marks the connection to be closed after this response.
+    /// Marks the connection to be closed after this response, as for a
+    /// refusal after which the connection's bytes cannot be trusted, or
+    /// during shutdown.
     #[must_use]
     pub fn closing(mut self) -> Self {
         self.close = true;
@@ -123,7 +190,13 @@ impl Response {
     ///
     /// `http11` selects chunked framing for streams; HTTP/1.0 streams are
     /// delimited by closing the connection. `keep_alive` adds
-    /// `Connection: close` when false.
+    /// `Connection: close` when false (and `Connection: keep-alive` when
+    /// true on HTTP/1.0, whose default is to close). The status line always
+    /// says `HTTP/1.1`, which an HTTP/1.0 client accepts (RFC 9110 §2.5).
+    ///
+    /// For a stream only the head is written; the connection then writes
+    /// its events. `self.close` is not read here: the caller folds it into
+    /// `keep_alive`.
     pub(crate) fn encode_head(&self, http11: bool, keep_alive: bool, out: &mut Vec<u8>) {
         let full = self.body.full();
         let body_len = full.map_or(0, <[u8]>::len);
@@ -180,7 +253,8 @@ fn push_decimal(out: &mut Vec<u8>, mut n: usize) {
     out.extend_from_slice(&digits[i..]);
 }
 
-/// Appends `data` as one chunk of a chunked body.
+/// Appends `data` as one chunk of a chunked body: hex size, CRLF, data,
+/// CRLF. Empty data appends nothing, since an empty chunk would end the body.
 pub(crate) fn push_chunk(out: &mut Vec<u8>, data: &[u8]) {
     if data.is_empty() {
         return;
@@ -190,9 +264,12 @@ pub(crate) fn push_chunk(out: &mut Vec<u8>, data: &[u8]) {
     out.extend_from_slice(b"\r\n");
 }
 
-/// The last chunk of a chunked body.
+/// The last chunk of a chunked body, with no trailers: written once, after
+/// a stream's final event.
 pub(crate) const LAST_CHUNK: &[u8] = b"0\r\n\r\n";
 
+/// A `fmt::Write` into a byte buffer, so hex sizes are formatted in place
+/// without an intermediate `String`.
 struct VecWriter<'a>(&'a mut Vec<u8>);
 
 impl std::fmt::Write for VecWriter<'_> {

@@ -6,8 +6,16 @@
 //! it.
 //!
 //! Refusals carry a JSON-RPC error body with the code JSON-RPC defines for
-//! the case (`-32600` for a request the transport cannot take, `-32001` for
-//! an unknown session); `-32000` only when a limit was reached.
+//! the case (`-32600` for a request the transport cannot take), or one from
+//! its implementation-defined range (`-32001` for an unknown session,
+//! `-32000` only when a limit was reached or the server is shutting down).
+//!
+//! The checks run in a fixed order:
+//! path (404), `Host` and `Origin` (403), method (405),
+//! `MCP-Protocol-Version` (400), a server to answer (503 without one), then
+//! per method `Accept` (406), `Content-Type` (415) and the session (400
+//! without one, 404 for an unknown one). A request refused by one check is
+//! not seen by the next.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -16,6 +24,7 @@ use http::header::ALLOW;
 use http::{HeaderName, HeaderValue, Method, StatusCode};
 
 use super::config::ReplyMode;
+use super::media::{accepts, is_json};
 use super::parse::{Known, RequestHead};
 use super::receiver::StreamReceiver;
 use super::response::{Body, Response};
@@ -30,71 +39,49 @@ use crate::streams::STANDALONE;
 use crate::transport::{Dispatch, Dispatched, InitializeError, Refusal};
 
 /// The session header (the spec spells it `MCP-Session-Id` from 2025-11-25).
+///
+/// Sent on the response to `initialize`; the client sends it back on every
+/// later request of the session. Header names are case-insensitive, so both
+/// spellings are the same header.
+///
+/// # Examples
+///
+/// ```
+/// use switchboard_core::http::parse::parse_head;
+/// use switchboard_core::http::SESSION_HEADER;
+/// use switchboard_core::{HttpConfig, HttpServerTransport, McpServerBuilder};
+///
+/// # futures::executor::block_on(async {
+/// let transport = HttpServerTransport::new(HttpConfig::default());
+/// let _server = McpServerBuilder::new().server_info("demo", "1.0.0").build(transport.clone());
+/// let raw = b"POST /mcp HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\r\n";
+/// let (head, _) = parse_head(raw, transport.config()).unwrap().unwrap();
+/// let body = br#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":
+///     {"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"c","version":"1"}}}"#;
+///
+/// let response = transport.handle(&head, body.to_vec()).await;
+/// let session = response.headers.iter().find(|(name, _)| *name == SESSION_HEADER);
+/// assert!(session.is_some());
+/// # });
+/// ```
 pub const SESSION_HEADER: HeaderName = HeaderName::from_static("mcp-session-id");
-/// The protocol version header.
+/// The protocol version header: the revision the client negotiated, sent
+/// on every request after `initialize`. When absent, 2025-03-26 is assumed;
+/// a value naming no supported revision is answered 400.
 pub const VERSION_HEADER: HeaderName = HeaderName::from_static("mcp-protocol-version");
-
-/// Which reply media types a request accepts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Accepts {
-    json: bool,
-    sse: bool,
-}
-
-fn accepts(head: &RequestHead) -> Accepts {
-    let mut values = head.known_all(Known::Accept).peekable();
-    // No Accept header means anything is acceptable (RFC 9110 §12.5.1); the
-    // value MCP clients send is recognized whole (a tenth of the parse below).
-    if values
-        .peek()
-        .is_none_or(|v| v.eq_ignore_ascii_case(b"application/json, text/event-stream"))
-    {
-        return Accepts {
-            json: true,
-            sse: true,
-        };
-    }
-    let mut a = Accepts {
-        json: false,
-        sse: false,
-    };
-    for value in values {
-        for item in value.split(|&b| b == b',') {
-            let media = media_type(item);
-            let is = |m: &[u8]| media.eq_ignore_ascii_case(m);
-            if is(b"*/*") {
-                (a.json, a.sse) = (true, true);
-            } else if is(b"application/json") || is(b"application/*") {
-                a.json = true;
-            } else if is(b"text/event-stream") || is(b"text/*") {
-                a.sse = true;
-            }
-        }
-    }
-    a
-}
-
-/// The media type of an `Accept` item or a `Content-Type` value: what comes
-/// before any parameters, without surrounding spaces.
-fn media_type(value: &[u8]) -> &[u8] {
-    let end = value.iter().position(|&b| b == b';').unwrap_or(value.len());
-    value[..end].trim_ascii()
-}
-
-fn is_json(head: &RequestHead) -> bool {
-    head.known(Known::ContentType)
-        .is_some_and(|ct| media_type(ct).eq_ignore_ascii_case(b"application/json"))
-}
 
 /// A refusal: a JSON-RPC error without an id, with `code` and `message`.
 fn refuse(status: StatusCode, code: ErrorCode, message: &str) -> Response {
     Response::rpc_error(status, code, message)
 }
 
+/// A 400 refusal with code `-32600`: the request breaks a transport rule.
 fn bad_request(message: &str) -> Response {
     refuse(StatusCode::BAD_REQUEST, ErrorCode::INVALID_REQUEST, message)
 }
 
+/// 404 with code `-32001`: the session is unknown, expired or deleted. The
+/// spec tells a client to start a new session with `initialize` on this.
 fn session_not_found() -> Response {
     refuse(
         StatusCode::NOT_FOUND,
@@ -103,6 +90,8 @@ fn session_not_found() -> Response {
     )
 }
 
+/// 503 with code `-32000`, closing the connection: no engine is attached,
+/// or the transport has closed.
 fn shutting_down() -> Response {
     refuse(
         StatusCode::SERVICE_UNAVAILABLE,
@@ -113,6 +102,12 @@ fn shutting_down() -> Response {
 }
 
 /// Answers one HTTP request.
+///
+/// Applies the transport-level checks in the order the module describes,
+/// then hands the request to [`post`], [`get`] or [`delete`]. Never fails:
+/// every problem is a response. Only a POST awaits anything (its
+/// handlers, driven here until the reply or the first related message);
+/// dropping the future drops handlers not yet handed to a stream.
 pub(crate) async fn handle(state: &HttpState, head: &RequestHead, body: Vec<u8>) -> Response {
     let config = &state.config;
     if head.path() != config.path {
@@ -164,7 +159,8 @@ pub(crate) async fn handle(state: &HttpState, head: &RequestHead, body: Vec<u8>)
 }
 
 /// The session named by the request's header, touched at `now`, or the
-/// response refusing it.
+/// response refusing it: 400 without the header, 404 for a session that is
+/// not open. Touching keeps the session from expiring as idle.
 fn session_of(
     engine: &dyn Dispatch,
     head: &RequestHead,
@@ -191,6 +187,14 @@ enum Mode {
     JsonOnly,
 }
 
+/// A POST: `initialize` opens a session and is answered at once; anything
+/// else is dispatched into the session named by its header.
+///
+/// Answers 202 when the body holds no request (notifications, responses to
+/// the server's own requests), after their work ran. Otherwise the reply
+/// goes out as [`reply`] decides. A body that is not JSON-RPC is answered
+/// 400 with the decoder's error; a batch with an invalid member 400 as a
+/// whole; `initialize` past the session cap 503 with `Retry-After: 60`.
 async fn post(
     state: &HttpState,
     engine: &dyn Dispatch,
@@ -322,6 +326,10 @@ fn finished_reply(
 /// Waits for the next event of a stream while driving the handler that
 /// produces it (when the server runs it on this task). `None` when the
 /// stream closed: cancelled, disconnected, or the session ended.
+///
+/// Cancel-safe for the events (an event not yet taken stays in the log);
+/// `job` is only polled through the reference, so dropping this future
+/// leaves the handler with the caller. A finished job is set to `None`.
 async fn next_event(
     job: &mut Option<BoxFuture<()>>,
     events: &mut StreamReceiver,
@@ -337,6 +345,19 @@ async fn next_event(
     .await
 }
 
+/// The response for a dispatched request whose reply stream is `stream`,
+/// attached as `events`.
+///
+/// - [`Mode::JsonOnly`]: waits for the reply, skipping related messages,
+///   and answers it as JSON (202 if the request was cancelled first, 404 if
+///   the session ended).
+/// - [`Mode::Auto`]: waits for the first event; the reply itself goes out
+///   as JSON, anything else opens an SSE response that starts with it.
+/// - [`Mode::Sse`]: an SSE response at once.
+///
+/// An SSE response carries the handler (`job`) for the connection to drive
+/// and its delivery hook, which releases the stream once the connection is
+/// done with it. In the JSON cases the stream is released here.
 async fn reply(
     state: &HttpState,
     session: &Arc<Session>,
@@ -356,6 +377,23 @@ async fn reply(
                 release(session, true);
                 return Response::json_shared(StatusCode::OK, event.bytes);
             }
+        }
+        // The stream ended before its reply. When the handler asked to end
+        // the connection (SSE polling), which a JSON-only client cannot
+        // follow, it is still running: let it finish and answer with its
+        // reply from the log. A cancelled request has no reply (its stream
+        // is gone), and a closed session answers 404.
+        if let Some(job) = job.take() {
+            job.await;
+        }
+        let logged = session
+            .state()
+            .streams
+            .get_mut(stream)
+            .and_then(|s| s.replay_after(0).find(|e| e.last).map(|e| e.bytes.clone()));
+        if let Some(bytes) = logged {
+            release(session, true);
+            return Response::json_shared(StatusCode::OK, bytes);
         }
         return closed_before_reply(session);
     }
@@ -401,6 +439,9 @@ async fn reply(
     })
 }
 
+/// The response when a JSON-only request's stream closed without a reply:
+/// 404 if its session ended, else 202 (the request was cancelled, so there
+/// is nothing to answer).
 fn closed_before_reply(session: &Session) -> Response {
     if session.is_closed() {
         return session_not_found();
@@ -409,10 +450,19 @@ fn closed_before_reply(session: &Session) -> Response {
     Response::empty(StatusCode::ACCEPTED)
 }
 
+/// A 200 whose body is `body`; the encoder adds the SSE headers.
 fn sse_response(body: SseBody) -> Response {
     Response::empty(StatusCode::OK).body(Body::Sse(Box::new(body)))
 }
 
+/// A GET: opens the session's standalone stream, or, with a
+/// `Last-Event-ID` naming a stream the session still has, resumes that one.
+///
+/// A resumed stream replays what followed the id, then goes on live unless
+/// it already finished. A standalone stream that another connection is
+/// listening to is answered 409: one at a time per session. A
+/// `Last-Event-ID` naming no kept stream is ignored, and the standalone
+/// stream is opened instead.
 fn get(state: &HttpState, engine: &dyn Dispatch, head: &RequestHead, now: Instant) -> Response {
     if !accepts(head).sse {
         return refuse(
@@ -430,6 +480,16 @@ fn get(state: &HttpState, engine: &dyn Dispatch, head: &RequestHead, now: Instan
         .known_str(Known::LastEventId)
         .and_then(parse_event_id)
         .filter(|&(number, _)| st.streams.get_mut(number).is_some());
+    // Resuming the standalone stream takes it over like a plain GET: only
+    // while nobody else listens.
+    if resume.is_some_and(|(number, _)| number == STANDALONE) && st.streams.standalone().attached()
+    {
+        return refuse(
+            StatusCode::CONFLICT,
+            ErrorCode::INVALID_REQUEST,
+            "conflict: a GET stream is already open for this session",
+        );
+    }
     let mut initial = Vec::new();
     let (number, ended, events) = match resume {
         Some((number, after)) => {
@@ -486,6 +546,9 @@ fn get(state: &HttpState, engine: &dyn Dispatch, head: &RequestHead, now: Instan
     })
 }
 
+/// A DELETE: ends the session named by the header (200), which ends its
+/// open responses and aborts its requests in flight; 404 if it is not
+/// open, 400 without the header.
 fn delete(engine: &dyn Dispatch, head: &RequestHead) -> Response {
     let Some(id) = head.known_str(Known::SessionId) else {
         return bad_request("bad request: missing Mcp-Session-Id header");
@@ -509,64 +572,6 @@ mod tests {
             .0
     }
 
-    #[test]
-    fn accept_header_forms() {
-        let a = |v: &str| accepts(&head(&format!("GET / HTTP/1.1\r\nAccept: {v}\r\n\r\n")));
-        assert_eq!(
-            a("application/json, text/event-stream"),
-            Accepts {
-                json: true,
-                sse: true
-            }
-        );
-        assert_eq!(
-            a("application/json;q=0.9"),
-            Accepts {
-                json: true,
-                sse: false
-            }
-        );
-        assert_eq!(
-            a("text/event-stream"),
-            Accepts {
-                json: false,
-                sse: true
-            }
-        );
-        assert_eq!(
-            a("*/*"),
-            Accepts {
-                json: true,
-                sse: true
-            }
-        );
-        assert_eq!(
-            a("text/html"),
-            Accepts {
-                json: false,
-                sse: false
-            }
-        );
-        assert_eq!(
-            accepts(&head("GET / HTTP/1.1\r\n\r\n")),
-            Accepts {
-                json: true,
-                sse: true
-            }
-        );
-    }
-
-    #[test]
-    fn content_type_must_be_json() {
-        assert!(is_json(&head(
-            "POST / HTTP/1.1\r\nContent-Type: application/json; charset=utf-8\r\n\r\n"
-        )));
-        assert!(!is_json(&head(
-            "POST / HTTP/1.1\r\nContent-Type: text/plain\r\n\r\n"
-        )));
-        assert!(!is_json(&head("POST / HTTP/1.1\r\n\r\n")));
-    }
-
     /// A transport with a server over it (no runtime: every answer here is
     /// produced on the caller's task), and a way to ask it.
     struct Endpoint {
@@ -582,6 +587,15 @@ mod tests {
                 .tool(
                     crate::Tool::new("ok", "answers ok"),
                     |_: serde_json::Value, _ctx| async { Ok(crate::CallToolResult::text("ok")) },
+                )
+                .tool(
+                    crate::Tool::new("poll", "ends its connection, then answers"),
+                    |_: serde_json::Value, ctx| async move {
+                        ctx.close_sse_stream()
+                            .await
+                            .map_err(|e| crate::RpcError::internal(e.to_string()))?;
+                        Ok(crate::CallToolResult::text("polled"))
+                    },
                 )
                 .build(transport.clone());
             Self {
@@ -731,5 +745,39 @@ mod tests {
         assert_eq!(e.ask(&delete, "").0, 404, "gone");
         assert_eq!(e.ask(&format!("{POST}|{sid}|"), PING).0, 404);
         assert_eq!(e.ask(&format!("{POST}||"), INIT).0, 200, "room again");
+    }
+
+    #[test]
+    fn a_json_only_client_gets_the_reply_of_a_handler_that_ends_its_connection() {
+        // SSE polling means nothing to a client that takes only JSON: it
+        // waits for the reply (it used to get 202, and the request id stayed
+        // taken for the rest of the session).
+        let e = Endpoint::new(crate::ServerConfig::default());
+        let sid = e.session("2025-11-25");
+        let json_only = format!("{POST}|{sid}|")
+            .replace("application/json, text/event-stream", "application/json");
+        let call = r#"{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"poll"}}"#;
+        for _ in 0..2 {
+            let (status, _, json) = e.ask(&json_only, call);
+            assert_eq!(status, 200, "{json}");
+            assert_eq!(json["result"]["content"][0]["text"], "polled");
+        }
+    }
+
+    #[test]
+    fn resuming_the_standalone_stream_while_it_is_listened_to_is_a_conflict() {
+        let e = Endpoint::new(crate::ServerConfig::default());
+        let sid = e.session("2025-11-25");
+        let get = format!("GET /mcp HTTP/1.1|host: localhost|accept: text/event-stream|{sid}|");
+        let first = futures::executor::block_on(e.transport.handle(&lines(&get), Vec::new()));
+        assert!(matches!(first.body, Body::Sse(_)));
+        let (status, _, _) = e.ask(&format!("{get}last-event-id: 0-0|"), "");
+        assert_eq!(status, 409);
+        drop(first);
+        let again = futures::executor::block_on(
+            e.transport
+                .handle(&lines(&format!("{get}last-event-id: 0-0|")), Vec::new()),
+        );
+        assert!(matches!(again.body, Body::Sse(_)), "free again");
     }
 }

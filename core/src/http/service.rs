@@ -1,5 +1,11 @@
 //! What an adapter's listener hands each accepted connection to: the
 //! connection cap, graceful shutdown, and the session-expiry sweeper.
+//!
+//! An adapter either calls [`HttpService::run`] with its accept function, or
+//! drives the pieces itself: spawn [`HttpService::serve_connection`] per
+//! accepted socket, spawn [`HttpService::expire_sessions`] once, and on
+//! shutdown trigger [`HttpService::shutdown_signal`], then
+//! [`HttpService::drain`].
 
 use std::fmt;
 use std::io;
@@ -19,13 +25,106 @@ use crate::jsonrpc::ErrorCode;
 use crate::runtime::{Runtime, now};
 
 /// Serves connections for one [`HttpServerTransport`]: what both runtime
-/// adapters share. Cheap to clone.
+/// adapters share. Cheap to clone: clones share the connection count, the
+/// shutdown signal and the deadline sweeper.
+///
+/// # Examples
+///
+/// One connection over an in-memory stream (a request, then the client's
+/// end of input), on a runtime of a thread per task:
+///
+/// ```
+/// use std::io;
+/// use std::pin::Pin;
+/// use std::sync::Arc;
+/// use std::task::{Context, Poll};
+/// use std::time::Duration;
+///
+/// use futures::io::{AsyncRead, AsyncWrite, Cursor};
+/// use switchboard_core::{HttpConfig, HttpServerTransport, HttpService, McpServerBuilder};
+/// # use switchboard_core::{BoxFuture, Runtime};
+///
+/// // The thread-per-task runtime of the `Runtime` example.
+/// # #[derive(Debug)]
+/// # struct Threads;
+/// # impl Runtime for Threads {
+/// #     fn spawn(&self, future: BoxFuture<()>) {
+/// #         std::thread::spawn(move || futures::executor::block_on(future));
+/// #     }
+/// #     fn sleep(&self, duration: Duration) -> BoxFuture<()> {
+/// #         let (tx, rx) = futures::channel::oneshot::channel::<()>();
+/// #         std::thread::spawn(move || {
+/// #             std::thread::sleep(duration);
+/// #             let _ = tx.send(());
+/// #         });
+/// #         Box::pin(async move {
+/// #             let _ = rx.await;
+/// #         })
+/// #     }
+/// # }
+///
+/// /// What the client sent, and what the server wrote back.
+/// struct Script { input: Cursor<Vec<u8>>, output: Vec<u8> }
+///
+/// impl AsyncRead for Script {
+///     fn poll_read(
+///         mut self: Pin<&mut Self>,
+///         cx: &mut Context<'_>,
+///         buf: &mut [u8],
+///     ) -> Poll<io::Result<usize>> {
+///         Pin::new(&mut self.input).poll_read(cx, buf)
+///     }
+/// }
+///
+/// impl AsyncWrite for Script {
+///     fn poll_write(
+///         mut self: Pin<&mut Self>,
+///         _: &mut Context<'_>,
+///         buf: &[u8],
+///     ) -> Poll<io::Result<usize>> {
+///         self.output.extend_from_slice(buf);
+///         Poll::Ready(Ok(buf.len()))
+///     }
+///     fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+///         Poll::Ready(Ok(()))
+///     }
+///     fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+///         Poll::Ready(Ok(()))
+///     }
+/// }
+///
+/// let transport = HttpServerTransport::new(HttpConfig::default());
+/// let _server = McpServerBuilder::new().server_info("demo", "1.0.0").build(transport.clone());
+/// let service = HttpService::new(&transport, Arc::new(Threads));
+///
+/// let body = r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":
+///     {"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"c","version":"1"}}}"#;
+/// let request = format!(
+///     "POST /mcp HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+///      Content-Length: {}\r\n\r\n{body}",
+///     body.len()
+/// );
+/// let mut conn = Script { input: Cursor::new(request.into_bytes()), output: Vec::new() };
+/// futures::executor::block_on(service.serve_connection(&mut conn)).unwrap();
+///
+/// let written = String::from_utf8(conn.output).unwrap();
+/// assert!(written.starts_with("HTTP/1.1 200 OK\r\n"));
+/// assert!(written.contains("mcp-session-id: "));
+/// assert_eq!(service.connection_count(), 0, "the connection has ended");
+/// ```
 #[derive(Clone)]
 pub struct HttpService {
+    /// The transport whose requests the connections answer.
     transport: HttpServerTransport,
+    /// Spawns the sweepers and the handlers a closed connection leaves
+    /// behind; provides every sleep.
     runtime: Arc<dyn Runtime>,
+    /// This service's shutdown signal (not the transport's close).
     shutdown: Shutdown,
+    /// Connections being served, refused ones included while they are
+    /// answered.
     connections: Arc<AtomicUsize>,
+    /// The request and keep-alive deadlines of every connection.
     deadlines: Arc<Deadlines>,
 }
 
@@ -38,7 +137,8 @@ impl fmt::Debug for HttpService {
     }
 }
 
-/// Releases a connection slot when the connection ends.
+/// Releases a connection slot when the connection ends, however it ends
+/// (an error, a panic, or the future being dropped).
 struct Slot(Arc<AtomicUsize>);
 
 impl Drop for Slot {
@@ -49,6 +149,10 @@ impl Drop for Slot {
 
 impl HttpService {
     /// A service for this transport, keeping time with `runtime`.
+    ///
+    /// Spawns nothing yet: the deadline sweeper starts with the first
+    /// connection. The deadlines' pace follows the shorter of the
+    /// transport's request and keep-alive timeouts.
     pub fn new(transport: &HttpServerTransport, runtime: Arc<dyn Runtime>) -> Self {
         let config = transport.config();
         let deadlines =
@@ -63,7 +167,19 @@ impl HttpService {
     }
 
     /// Serves one accepted connection to its end. Past the connection cap it
-    /// is answered 503 and closed.
+    /// is answered 503 and closed; so is every connection after the
+    /// shutdown signal.
+    ///
+    /// Requests on it are answered in order; it ends when the client
+    /// closes, a timeout passes, a request cannot be read (answered 400,
+    /// 408, 413 or 431 first), a response asks to close, or the server shuts
+    /// down. Spawn one call per connection: the future runs as long as the
+    /// connection does.
+    ///
+    /// Dropping the future closes the connection (by dropping `io`). A
+    /// handler whose SSE stream it was writing is spawned on the runtime and
+    /// goes on, its reply kept in the stream's log; a handler still awaited
+    /// for a JSON reply is dropped with it.
     ///
     /// # Errors
     ///
@@ -75,15 +191,18 @@ impl HttpService {
     {
         let previous = self.connections.fetch_add(1, Ordering::AcqRel);
         let _slot = Slot(Arc::clone(&self.connections));
-        if previous >= self.transport.config().max_connections || self.shutdown.is_triggered() {
+        let refusal = if self.shutdown.is_triggered() {
+            Some("server is shutting down")
+        } else if previous >= self.transport.config().max_connections {
+            Some("too many connections")
+        } else {
+            None
+        };
+        if let Some(why) = refusal {
             let mut out = Vec::new();
-            Response::rpc_error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                ErrorCode::SERVER_BUSY,
-                "too many connections",
-            )
-            .closing()
-            .encode_head(true, false, &mut out);
+            Response::rpc_error(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::SERVER_BUSY, why)
+                .closing()
+                .encode_head(true, false, &mut out);
             io.write_all(&out).await?;
             io.flush().await?;
             return io.close().await;
@@ -98,19 +217,29 @@ impl HttpService {
         .await
     }
 
-    /// Open connections.
+    /// Open connections, including any being refused at the moment.
     pub fn connection_count(&self) -> usize {
         self.connections.load(Ordering::Acquire)
     }
 
     /// The shutdown signal: triggering it makes idle connections close,
     /// SSE streams end, and new connections be refused.
+    ///
+    /// More exactly: a connection waiting for its next request closes; a
+    /// standalone (GET) stream ends; a request's stream goes on until its
+    /// result, then its connection closes; a response in progress is
+    /// written with `connection: close`. Triggering it does not close the
+    /// transport.
     pub fn shutdown_signal(&self) -> &Shutdown {
         &self.shutdown
     }
 
     /// Waits until every connection has ended or `grace` has passed; returns
     /// whether all ended.
+    ///
+    /// It checks every 10 ms and closes nothing itself: call it after
+    /// triggering the shutdown signal. Cancel-safe: dropping it changes
+    /// nothing.
     pub async fn drain(&self, grace: Duration) -> bool {
         let deadline = now() + grace;
         while self.connection_count() > 0 {
@@ -124,6 +253,12 @@ impl HttpService {
 
     /// Ends idle sessions until shutdown: a sweep every quarter of the idle
     /// timeout (between 10 ms and 30 s).
+    ///
+    /// A session is idle when it has had no request and no listening
+    /// stream for the configured `session_idle_timeout`; ending one ends its
+    /// streams. Spawn it once per service; it returns soon after the
+    /// shutdown signal, and sweeps nothing while no server is attached.
+    /// Cancel-safe: dropping it only stops the sweeps.
     pub async fn expire_sessions(&self) {
         let idle = self.transport.config().session_idle_timeout;
         let every = (idle / 4).clamp(Duration::from_millis(10), Duration::from_secs(30));
@@ -152,15 +287,19 @@ impl HttpService {
     /// `accept` is the adapter's: it accepts one connection and prepares it
     /// (TCP_NODELAY, an I/O wrapper). Its errors (a full file table, an
     /// aborted handshake) concern one connection: the loop waits 10 ms and
-    /// goes on.
+    /// goes on. The pending `accept` future is dropped when the shutdown
+    /// signal fires, so it must be cancel-safe.
+    ///
+    /// `server` is the one built over this service's transport, which is
+    /// closed at the end; that ends the serve loop. A `drain` that runs out of `grace` is not an error: the remaining
+    /// connections are left to end on their own.
     ///
     /// # Errors
     ///
-    /// When the server's serve loop fails.
+    /// When the server's serve loop fails, or closing the transport does.
     pub async fn run<A, Fut, S>(
         &self,
         server: crate::McpServer,
-        transport: HttpServerTransport,
         mut accept: A,
         grace: Duration,
     ) -> Result<(), crate::TransportError>
@@ -197,7 +336,7 @@ impl HttpService {
             }
         }
         self.drain(grace).await;
-        crate::Transport::close(&transport).await?;
+        crate::Transport::close(&self.transport).await?;
         engine_done.recv().await.unwrap_or(Ok(()))
     }
 }

@@ -1,6 +1,10 @@
 //! What the HTTP transport shares between its clones and connections: its
 //! configuration, its line into the engine, and the routing of outbound
 //! messages into the streams of the engine's sessions.
+//!
+//! The sessions themselves, and each session's streams, live in the
+//! engine; this state only holds a weak line to it, so the transport does
+//! not keep its server alive.
 
 use std::sync::{Arc, OnceLock, Weak};
 
@@ -10,7 +14,11 @@ use crate::streams::STANDALONE;
 use crate::transport::{Dispatch, Outbound, Route, TransportError};
 
 /// The state behind an [`HttpServerTransport`](super::HttpServerTransport).
+///
+/// Shared by every clone of the transport and every connection serving it
+/// (behind an `Arc`); all of it is safe to use from many tasks at once.
 pub(crate) struct HttpState {
+    /// The configuration, fixed for the transport's life.
     pub(crate) config: HttpConfig,
     /// The engine's direct line, once a server is built over the transport.
     engine: OnceLock<Weak<dyn Dispatch>>,
@@ -19,6 +27,7 @@ pub(crate) struct HttpState {
 }
 
 impl HttpState {
+    /// State with no engine attached yet and the transport open.
     pub(crate) fn new(config: HttpConfig) -> Self {
         Self {
             config,
@@ -28,6 +37,11 @@ impl HttpState {
     }
 
     /// Keeps the engine's line; only the first server gets it.
+    ///
+    /// # Errors
+    ///
+    /// [`TransportError::AlreadyAttached`] when a server was already built
+    /// over this transport (or a clone of it), even one since dropped.
     pub(crate) fn attach(&self, engine: Weak<dyn Dispatch>) -> Result<(), TransportError> {
         self.engine
             .set(engine)
@@ -35,7 +49,9 @@ impl HttpState {
     }
 
     /// The engine, while a server built over this transport exists and the
-    /// transport is open.
+    /// transport is open. `None` before a server is built, after it is
+    /// dropped, or once the transport closed: requests are then answered
+    /// 503.
     pub(crate) fn engine(&self) -> Option<Arc<dyn Dispatch>> {
         if self.closed.is_triggered() {
             return None;
@@ -46,6 +62,26 @@ impl HttpState {
     /// Routes one outbound message into its session's streams: a reply ends
     /// the stream that awaits its id, a related message goes on that
     /// stream, an unrelated one on the standalone stream.
+    ///
+    /// It never waits: the message is logged (at most `replay_events` per
+    /// stream) and the stream's listener, if any, is woken. A reply that
+    /// nobody listens to is kept among the session's undelivered streams
+    /// for a client that resumes. An unrelated message before any GET
+    /// stream was opened is dropped, as nobody could receive it.
+    ///
+    /// `Route::Cancelled` frees the request's reply slot and ends its
+    /// response; `Route::Disconnect` ends the response but keeps the
+    /// stream, so the client can resume it with `Last-Event-ID`.
+    ///
+    /// Unlike [`HttpState::engine`] it still routes after the transport
+    /// closed, so replies to requests in flight are not lost.
+    ///
+    /// # Errors
+    ///
+    /// [`TransportError::UnknownSession`] when no server is attached or the
+    /// session is not open; [`TransportError::NoReplySlot`] when no stream
+    /// awaits the request (it was already answered or cancelled) or a
+    /// reply carries no id. Both leave the transport serving.
     pub(crate) fn route(&self, message: Outbound) -> Result<(), TransportError> {
         let engine = self.engine.get().and_then(Weak::upgrade);
         let session = engine
