@@ -11,17 +11,26 @@ use crate::protocol::{LogLevel, ProtocolVersion};
 
 /// The client capabilities that server→client requests depend on: whether
 /// each is declared (with any value).
+///
+/// Read from `initialize`'s `capabilities`. Only presence counts: the
+/// sub-fields (`roots.listChanged`, …) are not looked at, and other
+/// capabilities (`experimental`) are ignored. Missing means not declared.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
 pub(crate) struct ClientCapabilities {
+    /// `sampling` is present.
     #[serde(default, deserialize_with = "declared")]
     sampling: bool,
+    /// `elicitation` is present.
     #[serde(default, deserialize_with = "declared")]
     elicitation: bool,
+    /// `roots` is present.
     #[serde(default, deserialize_with = "declared")]
     roots: bool,
 }
 
-/// `true` for a key that is present, whatever its value.
+/// `true` for a key that is present, whatever its value (`null` too):
+/// serde calls it only for keys that are there, and `default` gives
+/// `false` for the others.
 fn declared<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     <serde::de::IgnoredAny as serde::Deserialize>::deserialize(d).map(|_| true)
 }
@@ -38,7 +47,9 @@ pub(crate) enum Capability {
 }
 
 impl Capability {
-    /// The capability a server→client method needs, if any.
+    /// The capability a server→client method needs, if any. `None` for
+    /// methods that need none (`ping`) and for methods this server does not
+    /// know: those are sent unchecked.
     pub(crate) fn needed_by(method: &str) -> Option<Self> {
         match method {
             "sampling/createMessage" => Some(Self::Sampling),
@@ -48,7 +59,9 @@ impl Capability {
         }
     }
 
-    /// The capability's name in `capabilities`.
+    /// The capability's name in `capabilities`, as
+    /// [`RequestError::CapabilityMissing`](crate::RequestError::CapabilityMissing)
+    /// reports it.
     pub(crate) fn name(self) -> &'static str {
         match self {
             Self::Sampling => "sampling",
@@ -59,6 +72,9 @@ impl Capability {
 }
 
 /// The facts about a client that a request is served under.
+///
+/// `Copy`, and small: each request's context takes its own copy, so reading
+/// them takes no lock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct ClientFacts {
     /// The protocol revision in force.
@@ -67,11 +83,14 @@ pub(crate) struct ClientFacts {
     pub(crate) capabilities: ClientCapabilities,
     /// The lowest level of log messages the client wants, when the request
     /// itself says (a session keeps its own, changed by `logging/setLevel`).
+    /// Always `None` in the session-based revisions served today: only a
+    /// stateless revision would carry a level per request.
     pub(crate) log_level: Option<LogLevel>,
 }
 
 impl ClientFacts {
-    /// Facts of a client at `version` with `capabilities` and no log level.
+    /// Facts of a client at `version` with `capabilities` and no log level
+    /// (the session's own filter then decides).
     pub(crate) fn new(version: ProtocolVersion, capabilities: ClientCapabilities) -> Self {
         Self {
             version,

@@ -14,19 +14,43 @@ use std::sync::{Arc, Mutex};
 ///
 /// Cheap to clone. Ids of up to 38 bytes (ours are 32) are stored inline, so
 /// the session tables hash and compare them without chasing a pointer.
+///
+/// Two ids are equal when their text is, however each is stored; they
+/// order by their bytes. Any string is accepted as an id: checking what a
+/// client sends (visible ASCII over HTTP) is the transport's job.
+///
+/// # Examples
+///
+/// ```
+/// use switchboard_core::SessionId;
+///
+/// let id = SessionId::new("s1");
+/// assert_eq!(id.as_str(), "s1");
+/// assert_eq!(id, SessionId::new(String::from("s1")));
+/// assert_eq!(id.to_string(), "s1");
+/// ```
 #[derive(Clone)]
 pub struct SessionId(Repr);
 
+/// How an id's text is stored: inline when it fits, else shared.
 #[derive(Clone)]
 enum Repr {
+    /// The first `len` bytes of `bytes` (`len <= INLINE`), the rest zero.
     Inline { len: u8, bytes: [u8; INLINE] },
+    /// A longer id, shared by its clones.
     Shared(Arc<str>),
 }
 
+/// The longest id stored inline: with the length byte and the tag it makes
+/// 40 bytes, five words (one byte more would make the id 48); minted ids
+/// (32 bytes) fit with room to spare.
 const INLINE: usize = 38;
 
 impl SessionId {
-    /// Wraps a string as a session id.
+    /// Wraps a string as a session id, copying it (inline up to 38 bytes).
+    ///
+    /// For names a transport chooses (`"stdio"`) or a client sends; a
+    /// server naming a new session mints one with [`SessionId::random`].
     pub fn new(id: impl AsRef<str>) -> Self {
         let id = id.as_ref();
         if id.len() <= INLINE {
@@ -47,9 +71,23 @@ impl SessionId {
     /// Random bytes are fetched in blocks of 32 ids and each byte is handed
     /// out once, so a new session costs no system call most of the time.
     ///
+    /// Thread-safe: the block is shared behind a lock, and no two callers
+    /// are given the same bytes.
+    ///
     /// # Errors
     ///
     /// Fails only when the operating system has no randomness to give.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchboard_core::SessionId;
+    ///
+    /// let id = SessionId::random().unwrap();
+    /// assert_eq!(id.as_str().len(), 32);
+    /// assert!(id.as_str().bytes().all(|b| b.is_ascii_hexdigit()));
+    /// assert_ne!(id, SessionId::random().unwrap());
+    /// ```
     pub fn random() -> Result<Self, getrandom::Error> {
         let random = RANDOM.lock().unwrap_or_else(|e| e.into_inner()).take16()?;
         let mut hex = [0u8; 32];
@@ -62,6 +100,7 @@ impl SessionId {
         ))
     }
 
+    /// The id's text as bytes (always UTF-8), whichever way it is stored.
     fn as_bytes(&self) -> &[u8] {
         match &self.0 {
             Repr::Inline { len, bytes } => &bytes[..usize::from(*len)],
@@ -69,7 +108,8 @@ impl SessionId {
         }
     }
 
-    /// The id as a string.
+    /// The id as a string, exactly as it was given or minted (what goes in
+    /// the `Mcp-Session-Id` header).
     pub fn as_str(&self) -> &str {
         std::str::from_utf8(self.as_bytes()).expect("built from a str")
     }
@@ -113,18 +153,21 @@ impl fmt::Display for SessionId {
     }
 }
 
-/// A hash table keyed by session ids or stream numbers.
+/// A hash table keyed by session ids, hashed with [`IdHasher`].
 pub(crate) type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
 
-/// A cheap hash (FxHash's mixing step) for the tables keyed by session ids
-/// and stream numbers. The keys in those tables are ids the server minted
-/// from the OS CSPRNG (or numbered itself), so they spread well whatever
-/// ids clients send in lookups; SipHash's flood resistance buys nothing here
-/// and cost several percent of a request.
+/// A cheap hash (FxHash's mixing step) for the tables keyed by session ids.
+/// The keys in those tables are ids the server minted from the OS CSPRNG
+/// (over HTTP) or a transport's fixed name (stdio), so they spread well
+/// whatever ids clients send in lookups; SipHash's flood resistance buys
+/// nothing here and cost several percent of a request. (Over the in-memory
+/// transport the embedding code names sessions itself, and the table's cap
+/// bounds how many it can insert.)
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct IdHasher(u64);
 
 impl IdHasher {
+    /// Mixes one 64-bit word into the state.
     fn add(&mut self, word: u64) {
         self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
     }
@@ -157,21 +200,30 @@ impl Hasher for IdHasher {
     }
 }
 
-/// OS randomness fetched in blocks for session ids.
+/// OS randomness fetched in blocks for session ids. Starts used up, so the
+/// first id fetches the first block.
 static RANDOM: Mutex<RandomPool> = Mutex::new(RandomPool {
     bytes: [0; RANDOM_BLOCK],
     used: RANDOM_BLOCK,
 });
 
+/// Bytes fetched per system call: 32 ids of 16 bytes.
 const RANDOM_BLOCK: usize = 512;
 
+/// A block of OS randomness, handed out front to back.
 struct RandomPool {
+    /// The block; bytes before `used` were handed out and wiped.
     bytes: [u8; RANDOM_BLOCK],
+    /// How many bytes of `bytes` were handed out.
     used: usize,
 }
 
 impl RandomPool {
-    /// Sixteen bytes nobody else was given.
+    /// Sixteen bytes nobody else was given, refilling the block when it
+    /// is used up.
+    ///
+    /// A failed refill leaves the pool used up, so the next call tries
+    /// again.
     fn take16(&mut self) -> Result<[u8; 16], getrandom::Error> {
         if self.used + 16 > RANDOM_BLOCK {
             getrandom::fill(&mut self.bytes)?;

@@ -2,6 +2,34 @@
 //! their decoding from bytes with precise error codes.
 //!
 //! No I/O here: bytes in, [`Decoded`] out; messages in, bytes out.
+//!
+//! - [`decode`] turns one body (a message or a batch) into [`Decoded`]. It
+//!   never fails as a whole: what is not a valid message becomes the error
+//!   [`Response`] to send back, with the code the specification names
+//!   (`-32700` for bad JSON, `-32600` for a bad message).
+//! - [`Message`] is one request, notification or response;
+//!   [`Message::to_bytes`] encodes it, `"jsonrpc":"2.0"` first.
+//! - [`RequestId`] and [`Params`] keep what the peer sent exactly as sent:
+//!   ids are echoed byte for byte, params are read straight into the type
+//!   each method wants.
+//! - [`RpcError`] and [`ErrorCode`] are the wire's error object; the engine
+//!   converts its own errors into them in one place.
+//!
+//! # Examples
+//!
+//! ```
+//! use serde_json::json;
+//! use switchboard_core::jsonrpc::{decode, Decoded, Message, Response};
+//!
+//! let Decoded::Single(Ok(Message::Request(request))) =
+//!     decode(br#"{"jsonrpc":"2.0","id":7,"method":"ping"}"#)
+//! else {
+//!     panic!("a request");
+//! };
+//! assert_eq!(request.method, "ping");
+//! let reply = Message::Response(Response::ok(request.id, json!({})));
+//! assert_eq!(reply.to_bytes(), br#"{"jsonrpc":"2.0","id":7,"result":{}}"#);
+//! ```
 
 use std::fmt;
 
@@ -10,6 +38,24 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 /// A JSON-RPC request id: a number or a string, echoed exactly as received.
+///
+/// A number keeps its JSON form (`18446744073709551615` and `1.5` round-trip
+/// unchanged), so an id compares equal only to the same JSON: `1` and `"1"`
+/// are different ids, and so are `1` and `1.0`. `null` is not an id: a
+/// response to a request whose id could not be read has
+/// [`Response::id`] `None` instead.
+///
+/// It displays as JSON would write it: numbers bare, strings quoted.
+///
+/// # Examples
+///
+/// ```
+/// use switchboard_core::RequestId;
+///
+/// assert_eq!(RequestId::number(7), RequestId::from(7));
+/// assert_ne!(RequestId::from(1), RequestId::from("1"));
+/// assert_eq!(RequestId::from("a").to_string(), r#""a""#);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum RequestId {
@@ -20,12 +66,23 @@ pub enum RequestId {
 }
 
 impl RequestId {
-    /// Builds a numeric id.
+    /// Builds a numeric id (what the server uses for its own requests).
     pub fn number(n: i64) -> Self {
         Self::Number(n.into())
     }
 
-    /// Reads an id from a JSON value; `None` unless it is a number or string.
+    /// Reads an id from a JSON value; `None` unless it is a number or string
+    /// (`null`, booleans, arrays and objects are not ids).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use switchboard_core::RequestId;
+    ///
+    /// assert_eq!(RequestId::from_value(&json!("x")), Some(RequestId::from("x")));
+    /// assert_eq!(RequestId::from_value(&json!(null)), None);
+    /// ```
     pub fn from_value(value: &Value) -> Option<Self> {
         match value {
             Value::Number(n) => Some(Self::Number(n.clone())),
@@ -34,7 +91,9 @@ impl RequestId {
         }
     }
 
-    /// The id as a JSON value.
+    /// The id as a JSON value, for embedding in params (the `requestId` of
+    /// `notifications/cancelled`, say). The inverse of
+    /// [`RequestId::from_value`].
     pub fn to_value(&self) -> Value {
         match self {
             Self::Number(n) => Value::Number(n.clone()),
@@ -65,20 +124,43 @@ impl From<&str> for RequestId {
 }
 
 /// A JSON-RPC error code.
+///
+/// Any `i32` is a code; the constants name the ones this crate sends.
+/// `-32768..=-32000` is reserved by JSON-RPC: `-32700` and `-32600..=-32603`
+/// are its own, `-32000..=-32099` are for implementations (this server's
+/// [`ErrorCode::SERVER_BUSY`] and [`ErrorCode::SESSION_NOT_FOUND`]), and MCP
+/// claims [`ErrorCode::RESOURCE_NOT_FOUND`]. A handler's own errors may use
+/// any code outside the reserved range.
+///
+/// # Examples
+///
+/// ```
+/// use switchboard_core::ErrorCode;
+///
+/// assert_eq!(ErrorCode::METHOD_NOT_FOUND, ErrorCode(-32601));
+/// assert_eq!(serde_json::to_string(&ErrorCode::PARSE_ERROR).unwrap(), "-32700");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct ErrorCode(pub i32);
 
 impl ErrorCode {
-    /// Invalid JSON was received.
+    /// Invalid JSON was received. Its response has `id: null`, since no id
+    /// could be read.
     pub const PARSE_ERROR: Self = Self(-32700);
-    /// The JSON sent is not a valid request object.
+    /// The JSON sent is not a valid request object. The engine also answers
+    /// with it for messages it refuses whole (a duplicate id, a batch where
+    /// batches are not allowed, a message over the size limit) and for
+    /// requests out of lifecycle order (any before `initialize`, a second
+    /// `initialize`).
     pub const INVALID_REQUEST: Self = Self(-32600);
     /// The method does not exist or is not available.
     pub const METHOD_NOT_FOUND: Self = Self(-32601);
-    /// Invalid method parameters.
+    /// Invalid method parameters; also an unknown tool or prompt, a missing
+    /// required prompt argument, or a cursor no page of the server produced.
     pub const INVALID_PARAMS: Self = Self(-32602);
-    /// Internal error.
+    /// Internal error: the engine sends it when a handler panicked or its
+    /// result did not serialize.
     pub const INTERNAL_ERROR: Self = Self(-32603);
     /// Implementation-defined server error: the server refuses the request
     /// for now (a limit was reached); the client may retry later.
@@ -90,6 +172,24 @@ impl ErrorCode {
 }
 
 /// A JSON-RPC error object: `{code, message, data?}`.
+///
+/// What a handler returns to answer with an error; the constructors below
+/// pick the code. Its `Display` (`json-rpc error -32602: …`) is for logs;
+/// on the wire it is the object itself.
+///
+/// # Examples
+///
+/// ```
+/// use serde_json::json;
+/// use switchboard_core::{ErrorCode, RpcError};
+///
+/// let error = RpcError::invalid_params("missing city").with_data(json!({"field": "city"}));
+/// assert_eq!(error.code, ErrorCode::INVALID_PARAMS);
+/// assert_eq!(
+///     serde_json::to_value(&error).unwrap(),
+///     json!({"code": -32602, "message": "missing city", "data": {"field": "city"}})
+/// );
+/// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, thiserror::Error)]
 #[error("json-rpc error {}: {message}", code.0)]
 pub struct RpcError {
@@ -103,7 +203,10 @@ pub struct RpcError {
 }
 
 impl RpcError {
-    /// Builds an error with a code and message.
+    /// Builds an error with a code and message, and no `data`.
+    ///
+    /// For codes the named constructors do not cover, such as a handler's
+    /// own codes outside the reserved range.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
             code,
@@ -112,24 +215,26 @@ impl RpcError {
         }
     }
 
-    /// Attaches structured detail.
+    /// Attaches structured detail, replacing any already attached.
     #[must_use]
     pub fn with_data(mut self, data: Value) -> Self {
         self.data = Some(data);
         self
     }
 
-    /// A `-32700` parse error.
+    /// A `-32700` parse error: the bytes are not JSON. [`decode`] builds
+    /// these itself; a transport rarely needs one.
     pub fn parse_error(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::PARSE_ERROR, message)
     }
 
-    /// A `-32600` invalid request error.
+    /// A `-32600` invalid request error: JSON that is not a valid message,
+    /// or a message refused as a whole.
     pub fn invalid_request(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::INVALID_REQUEST, message)
     }
 
-    /// A `-32601` error naming the method.
+    /// A `-32601` error naming the method (`method not found: x/y`).
     pub fn method_not_found(method: &str) -> Self {
         Self::new(
             ErrorCode::METHOD_NOT_FOUND,
@@ -137,17 +242,32 @@ impl RpcError {
         )
     }
 
-    /// A `-32602` invalid params error.
+    /// A `-32602` invalid params error: what a handler returns for
+    /// arguments it cannot use (tool arguments that do not fit the handler's
+    /// type are reported by the engine itself).
     pub fn invalid_params(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::INVALID_PARAMS, message)
     }
 
-    /// A `-32603` internal error.
+    /// A `-32603` internal error: the server failed, not the request. The
+    /// message goes to the client, so it should not leak secrets.
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::INTERNAL_ERROR, message)
     }
 
-    /// A `-32002` resource-not-found error carrying the URI.
+    /// A `-32002` resource-not-found error carrying the URI as
+    /// `data: {"uri": …}`, as MCP specifies; what a resource handler returns
+    /// for a URI it does not serve.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchboard_core::{ErrorCode, RpcError};
+    ///
+    /// let error = RpcError::resource_not_found("file:///missing.txt");
+    /// assert_eq!(error.code, ErrorCode::RESOURCE_NOT_FOUND);
+    /// assert_eq!(error.data.unwrap()["uri"], "file:///missing.txt");
+    /// ```
     pub fn resource_not_found(uri: &str) -> Self {
         Self::new(ErrorCode::RESOURCE_NOT_FOUND, "resource not found")
             .with_data(serde_json::json!({ "uri": uri }))
@@ -155,6 +275,9 @@ impl RpcError {
 }
 
 /// A request: it has an id and expects a response.
+///
+/// Exactly one response must answer it, carrying the same id; within a
+/// session no two requests in flight may share an id.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Request {
     /// The id the response must echo.
@@ -165,7 +288,8 @@ pub struct Request {
     pub params: Option<Params>,
 }
 
-/// A notification: no id, no response.
+/// A notification: no id, no response (the server ignores a notification
+/// method it does not know, rather than answering it).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Notification {
     /// The method name.
@@ -177,12 +301,35 @@ pub struct Notification {
 /// A message's parameters, kept as the JSON text they arrived in and read
 /// straight into the type each method wants: no `Value` tree is built for
 /// a request the server only needs a few typed fields of.
+///
+/// Always a JSON object or array when decoded (JSON-RPC allows nothing
+/// else; [`decode`] refuses other params). Build them from a
+/// [`Value`] with `From`.
+///
+/// # Examples
+///
+/// ```
+/// use serde_json::json;
+/// use switchboard_core::Params;
+///
+/// #[derive(serde::Deserialize)]
+/// struct Call<'a> { name: &'a str }
+///
+/// let params = Params::from(json!({"name": "echo", "arguments": {}}));
+/// let call: Call<'_> = params.parse().unwrap();
+/// assert_eq!(call.name, "echo");
+/// assert_eq!(params.as_str(), r#"{"arguments":{},"name":"echo"}"#);
+/// ```
 #[derive(Clone, Debug, Serialize)]
 #[serde(transparent)]
 pub struct Params(Box<RawValue>);
 
 impl Params {
     /// Reads the parameters into `T` (which may borrow from them).
+    ///
+    /// Borrow with `Cow<str>` (and `#[serde(borrow)]`) rather than `&str`
+    /// for strings that may contain escapes: a `&str` cannot point into
+    /// `"a\"b"`, and such a string fails to parse into one.
     ///
     /// # Errors
     ///
@@ -201,7 +348,8 @@ impl Params {
         self.parse()
     }
 
-    /// The JSON text.
+    /// The JSON text, as received (whitespace and key order kept) or as
+    /// serialized from a [`Value`].
     pub fn as_str(&self) -> &str {
         self.0.get()
     }
@@ -227,17 +375,21 @@ impl PartialEq for Params {
 }
 
 /// A response: a result or an error for the request with this id.
+///
+/// The server builds these for its replies; from a client they answer the
+/// server's own requests and are matched to them by id.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Response {
     /// The id of the request answered; `None` (sent as `null`) when that id
     /// could not be read.
     pub id: Option<RequestId>,
-    /// The outcome.
+    /// The outcome: `result` when `Ok`, `error` when `Err` (a response
+    /// carries exactly one of them).
     pub outcome: Result<Value, RpcError>,
 }
 
 impl Response {
-    /// A successful response.
+    /// A successful response to request `id`.
     pub fn ok(id: RequestId, result: Value) -> Self {
         Self {
             id: Some(id),
@@ -245,7 +397,8 @@ impl Response {
         }
     }
 
-    /// An error response.
+    /// An error response; `id` is `None` only when the request's id could
+    /// not be read (it is then sent as `null`).
     pub fn err(id: Option<RequestId>, error: RpcError) -> Self {
         Self {
             id,
@@ -255,24 +408,44 @@ impl Response {
 }
 
 /// One JSON-RPC message.
+///
+/// Decoded from bytes with [`decode`] (or [`from_value`]), encoded with
+/// [`Message::to_bytes`]. Serializing one always succeeds.
+///
+/// # Examples
+///
+/// ```
+/// use serde_json::json;
+/// use switchboard_core::jsonrpc::Notification;
+/// use switchboard_core::Message;
+///
+/// let note = Message::Notification(Notification {
+///     method: "notifications/initialized".into(),
+///     params: None,
+/// });
+/// assert_eq!(note.to_value(), json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum Message {
-    /// A request.
+    /// A request: the peer expects a response with its id.
     Request(Request),
-    /// A notification.
+    /// A notification: the peer expects nothing back.
     Notification(Notification),
     /// A response to a request the server sent.
     Response(Response),
 }
 
 impl Message {
-    /// Encodes the message as compact JSON bytes.
+    /// Encodes the message as compact JSON bytes, `"jsonrpc":"2.0"` first,
+    /// with no trailing newline (what [`Outbound::bytes`](crate::Outbound::bytes)
+    /// carries).
     pub fn to_bytes(&self) -> Vec<u8> {
         serde_json::to_vec(self).expect("a message always serializes")
     }
 
-    /// The message as a JSON value.
+    /// The message as a JSON value (for tests and inspection; sending uses
+    /// [`Message::to_bytes`], which builds no tree).
     pub fn to_value(&self) -> Value {
         serde_json::to_value(self).expect("a message always serializes")
     }
@@ -311,6 +484,10 @@ impl Serialize for Message {
 }
 
 /// What a body of bytes decoded to.
+///
+/// Each `Err` is the error response to send back for an element that is
+/// not a valid message; each `Ok` is a message to act on. A batch's
+/// responses go back together, as one array ([`encode_batch`]).
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum Decoded {
@@ -324,7 +501,13 @@ pub enum Decoded {
 ///
 /// Unparsable JSON gives a `-32700` response with `id: null`; valid JSON that
 /// is not a JSON-RPC message gives `-32600` (with the id when it was readable).
-/// An empty array is itself an invalid request.
+/// An empty array is itself an invalid request. Bytes that are not UTF-8
+/// are unparsable JSON.
+///
+/// Whether a batch is allowed at all depends on the session's protocol
+/// revision; that is the engine's decision, not this function's. The
+/// common case, one well-formed request, is read without building a
+/// [`Value`] of the whole message.
 ///
 /// # Examples
 ///
@@ -332,6 +515,10 @@ pub enum Decoded {
 /// use switchboard_core::jsonrpc::{decode, Decoded, ErrorCode};
 /// let Decoded::Single(Err(resp)) = decode(b"{oops") else { panic!() };
 /// assert_eq!(resp.outcome.unwrap_err().code, ErrorCode::PARSE_ERROR);
+///
+/// // A batch decodes element by element: one bad element spoils nothing else.
+/// let Decoded::Batch(items) = decode(br#"[{"jsonrpc":"2.0","method":"n"}, 5]"#) else { panic!() };
+/// assert!(items[0].is_ok() && items[1].is_err());
 /// ```
 pub fn decode(bytes: &[u8]) -> Decoded {
     if let Some(message) = decode_request(bytes) {
@@ -404,10 +591,30 @@ fn decode_request(bytes: &[u8]) -> Option<Message> {
 
 /// Interprets one JSON value as a JSON-RPC message.
 ///
+/// For a message that is already a [`Value`] (one element of a batch,
+/// say); [`decode`] calls it for everything its fast path does not take.
+/// Unknown members are ignored. An error response may have `id: null`; a
+/// result with `id: null` is refused.
+///
 /// # Errors
 ///
 /// A `-32600` response (id echoed when readable) for anything that is not a
 /// well-formed request, notification or response.
+///
+/// # Examples
+///
+/// ```
+/// use serde_json::json;
+/// use switchboard_core::jsonrpc::from_value;
+/// use switchboard_core::{ErrorCode, Message, RequestId};
+///
+/// let message = from_value(json!({"jsonrpc": "2.0", "id": 3, "result": {}})).unwrap();
+/// assert!(matches!(message, Message::Response(_)));
+///
+/// let refused = from_value(json!({"jsonrpc": "1.0", "id": 4, "method": "ping"})).unwrap_err();
+/// assert_eq!(refused.id, Some(RequestId::from(4)));
+/// assert_eq!(refused.outcome.unwrap_err().code, ErrorCode::INVALID_REQUEST);
+/// ```
 pub fn from_value(value: Value) -> Result<Message, Response> {
     let Value::Object(mut map) = value else {
         return Err(Response::err(
@@ -478,7 +685,8 @@ pub(crate) fn encode_result(id: &RequestId, result: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Joins encoded messages into one JSON array.
+/// Joins encoded messages into one JSON array. Each must be one complete
+/// JSON value; nothing is checked or re-encoded.
 pub(crate) fn join_batch(messages: &[Vec<u8>]) -> Vec<u8> {
     let mut out = Vec::with_capacity(messages.iter().map(|m| m.len() + 1).sum::<usize>() + 2);
     out.push(b'[');
@@ -492,7 +700,27 @@ pub(crate) fn join_batch(messages: &[Vec<u8>]) -> Vec<u8> {
     out
 }
 
-/// Encodes a batch of responses as one JSON array.
+/// Encodes a batch of responses as one JSON array, in the order given.
+///
+/// JSON-RPC sends nothing at all for a batch of notifications only: call
+/// this only with at least one response (an empty `responses` encodes as
+/// `[]`, which the specification forbids sending).
+///
+/// # Examples
+///
+/// ```
+/// use serde_json::json;
+/// use switchboard_core::jsonrpc::{encode_batch, Response};
+/// use switchboard_core::RpcError;
+///
+/// let bytes = encode_batch(vec![
+///     Response::ok(1.into(), json!({})),
+///     Response::err(None, RpcError::invalid_request("message is not an object")),
+/// ]);
+/// let batch: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+/// assert_eq!(batch[0]["id"], 1);
+/// assert_eq!(batch[1]["error"]["code"], -32600);
+/// ```
 pub fn encode_batch(responses: Vec<Response>) -> Vec<u8> {
     let items: Vec<Message> = responses.into_iter().map(Message::Response).collect();
     serde_json::to_vec(&items).expect("a message always serializes")

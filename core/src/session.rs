@@ -8,6 +8,10 @@
 //! their own. Everything here is plain data under one lock per session,
 //! allocated lazily: an idle session is an id, its facts, a time stamp and
 //! a few empty collections. Time is an input (`now`), never read here.
+//!
+//! Locks: the table's lock is taken before a session's, never while one is
+//! held (the table closes a session only after letting go of its own
+//! lock). A session's lock is never held across an `.await`.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -24,7 +28,8 @@ use crate::jsonrpc::{RequestId, RpcError};
 use crate::protocol::{LogLevel, ProtocolVersion};
 use crate::streams::Streams;
 
-/// The answer to a server→client request.
+/// The answer to a server→client request: the client's `result`, or the
+/// error object it answered with.
 pub(crate) type Answer = Result<Value, RpcError>;
 
 /// Requests in flight in one session: a few at a time, so a vector searched
@@ -33,28 +38,42 @@ pub(crate) type Answer = Result<Value, RpcError>;
 pub(crate) struct InFlightTable(Vec<(RequestId, AbortHandle)>);
 
 impl InFlightTable {
+    /// Requests in flight; the engine refuses a new one past
+    /// [`ServerConfig::max_in_flight`](crate::ServerConfig::max_in_flight).
     pub(crate) fn len(&self) -> usize {
         self.0.len()
     }
 
+    /// The abort handle of request `id`'s handler, for
+    /// `notifications/cancelled`; `None` when `id` is not in flight (it may
+    /// just have finished).
     pub(crate) fn get(&self, id: &RequestId) -> Option<&AbortHandle> {
         self.0.iter().find(|(i, _)| i == id).map(|(_, h)| h)
     }
 
+    /// Whether request `id` is in flight.
     pub(crate) fn contains(&self, id: &RequestId) -> bool {
         self.get(id).is_some()
     }
 
+    /// Registers request `id` in flight with its handler's abort handle.
+    ///
+    /// Does not check for a duplicate: the caller admitted `id` first
+    /// ([`SessionState::admit`]); a second entry for one id would outlive
+    /// the first one's removal.
     pub(crate) fn insert(&mut self, id: RequestId, handle: AbortHandle) {
         self.0.push((id, handle));
     }
 
+    /// Forgets request `id` (its handler ended); nothing when it is not in
+    /// flight. Order is not kept.
     pub(crate) fn remove(&mut self, id: &RequestId) {
         if let Some(i) = self.0.iter().position(|(i, _)| i == id) {
             self.0.swap_remove(i);
         }
     }
 
+    /// Every handler's abort handle, for closing the session.
     fn into_handles(self) -> impl Iterator<Item = AbortHandle> {
         self.0.into_iter().map(|(_, h)| h)
     }
@@ -66,9 +85,15 @@ impl InFlightTable {
 /// ([`Dispatch::session`](crate::Dispatch::session)); cheap to share
 /// (`Arc`). Its state is the engine's and is changed only through the
 /// engine, so the public surface is read-only.
+///
+/// A closed session stays a valid handle: its reads keep working and
+/// [`Session::is_closed`] says it ended, but nothing new starts in it.
 pub struct Session {
+    /// Fixed at `initialize`.
     id: SessionId,
+    /// What the client said at `initialize`; fixed for the session's life.
     facts: ClientFacts,
+    /// Everything that changes, under the session's one lock.
     state: Mutex<SessionState>,
 }
 
@@ -94,9 +119,15 @@ pub(crate) struct SessionState {
     /// server's `max_subscriptions`). Ordered, so lookups cost no hashing of
     /// client-chosen keys.
     pub(crate) subscriptions: BTreeSet<String>,
+    /// Client requests whose handlers are running, with their abort
+    /// handles. A request enters when admitted and leaves when its handler
+    /// ends, however it ends.
     pub(crate) in_flight: InFlightTable,
     /// Server→client requests awaiting the client's answer (a few at most).
     pub(crate) pending: Vec<(RequestId, oneshot::Sender<Answer>)>,
+    /// The id of the last server→client request; the next one is one more,
+    /// so the server's ids never repeat within a session (they live apart
+    /// from the client's request ids, which may be the same numbers).
     pub(crate) next_request_id: i64,
     /// When the client last sent anything in this session.
     pub(crate) last_active: Instant,
@@ -109,9 +140,24 @@ impl SessionState {
     /// flight, awaiting a reply on a stream, or appear twice. This is the
     /// one place the duplicate-id rule lives.
     ///
+    /// An id is taken from its admission until its reply has been routed,
+    /// and being in flight covers only part of that: a handler leaves the
+    /// in-flight table just before its reply is sent, and a request the
+    /// engine answers itself (`ping`) is never in flight. Over HTTP its
+    /// reply stream covers the rest, so a client that reuses an id too early
+    /// cannot open a second stream that takes the first one's reply. Ids are per
+    /// session; the server's own request ids ([`SessionState::pending`])
+    /// are another namespace and are not checked.
+    ///
+    /// Checks only. Where messages of one session arrive concurrently (over
+    /// HTTP), the caller registers the ids under the same lock by opening
+    /// their reply stream ([`Streams::open`]), so that no other message is
+    /// admitted in between; the serve loop admits one message at a time and
+    /// puts its requests in flight before it takes the next.
+    ///
     /// # Errors
     ///
-    /// The first id that is taken.
+    /// The first id that is taken; then nothing of the message may run.
     pub(crate) fn admit(&self, ids: &[RequestId]) -> Result<(), RequestId> {
         for (i, id) in ids.iter().enumerate() {
             if self.in_flight.contains(id)
@@ -124,7 +170,10 @@ impl SessionState {
         Ok(())
     }
 
-    /// Takes the waiter of server→client request `id`, if any.
+    /// Takes the waiter of server→client request `id`, if any: the client's
+    /// answer goes to it, or the requester gives up (timeout, failed send).
+    /// `None` for an id the server is not waiting on (answered already,
+    /// timed out, or never sent), which the engine ignores.
     pub(crate) fn take_pending(&mut self, id: &RequestId) -> Option<oneshot::Sender<Answer>> {
         let i = self.pending.iter().position(|(p, _)| p == id)?;
         Some(self.pending.swap_remove(i).1)
@@ -132,6 +181,9 @@ impl SessionState {
 }
 
 impl Session {
+    /// A new session, active at `now`, not yet `initialized`. Only the
+    /// table makes sessions ([`SessionTable::open`]), so that every session
+    /// counts towards the cap.
     pub(crate) fn new(id: SessionId, facts: ClientFacts, now: Instant) -> Self {
         Self {
             id,
@@ -150,37 +202,50 @@ impl Session {
         }
     }
 
-    /// The session's id (`Mcp-Session-Id` over HTTP).
+    /// The session's id (`Mcp-Session-Id` over HTTP, `"stdio"` over stdio,
+    /// the client's own name for it over memory).
     pub fn id(&self) -> &SessionId {
         &self.id
     }
 
-    /// The protocol revision negotiated by `initialize`.
+    /// The protocol revision negotiated by `initialize`: the client's, when
+    /// the server supports it, else [`ProtocolVersion::LATEST`]. Fixed for
+    /// the session's life.
     pub fn protocol_version(&self) -> ProtocolVersion {
         self.facts.version
     }
 
     /// Whether the session has ended (deleted, expired, or the server closed).
+    ///
+    /// Once `true`, it stays `true`: a closed session is never reopened
+    /// (a client starts a new one with `initialize`).
     pub fn is_closed(&self) -> bool {
         self.state().closed
     }
 
+    /// What the client said at `initialize`, copied into each request's
+    /// context.
     pub(crate) fn facts(&self) -> &ClientFacts {
         &self.facts
     }
 
     /// Locks the state; never held across an await.
+    ///
+    /// Do not call it while holding the guard it returned (the lock is not
+    /// reentrant), nor take the session table's lock while holding it.
     pub(crate) fn state(&self) -> MutexGuard<'_, SessionState> {
         // A panic while holding this lock leaves plain data behind; keep going.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Records activity at `now`.
+    /// Records activity at `now`, postponing the session's expiry
+    /// ([`SessionTable::expire`]).
     pub(crate) fn touch(&self, now: Instant) {
         self.state().last_active = now;
     }
 
-    /// Whether a message at `level` passes the session's filter.
+    /// Whether a message at `level` passes the session's filter: at or
+    /// above the `logging/setLevel` level, or any level until one is set.
     pub(crate) fn logs(&self, level: LogLevel) -> bool {
         self.state().log_level.is_none_or(|min| level >= min)
     }
@@ -188,6 +253,11 @@ impl Session {
     /// Marks the session closed: aborts its handlers, fails its pending
     /// server→client requests (their senders are dropped) and ends every
     /// response listening to its streams (their logs stay until dropped).
+    ///
+    /// The table calls it after removing the session. Handlers are aborted
+    /// and waiters dropped after the lock is released: both wake tasks that
+    /// will lock the session (an aborted handler leaves the in-flight
+    /// table). Closing twice does no harm.
     pub(crate) fn close(&self) {
         let (in_flight, pending) = {
             let mut st = self.state();
@@ -207,7 +277,8 @@ impl Session {
     }
 }
 
-/// Why a session could not be opened.
+/// Why a session could not be opened; the engine turns each into its
+/// answer to `initialize`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub(crate) enum OpenError {
@@ -223,9 +294,16 @@ pub(crate) enum OpenError {
 }
 
 /// Every open session of one server, with its cap. The one table.
+///
+/// A session leaves the table when it closes (deleted, expired, or the
+/// server closing); handles to it that others hold then see it closed.
 #[derive(Debug)]
 pub(crate) struct SessionTable {
+    /// The open sessions by id, behind one lock taken only for the lookup
+    /// itself.
     map: Mutex<IdMap<SessionId, Arc<Session>>>,
+    /// The most sessions open at once
+    /// ([`ServerConfig::max_sessions`](crate::ServerConfig::max_sessions)).
     cap: usize,
 }
 
@@ -238,11 +316,17 @@ impl SessionTable {
         }
     }
 
+    /// Locks the map; a panic while it was held leaves plain data, so a
+    /// poisoned lock is used as it is.
     fn map(&self) -> MutexGuard<'_, IdMap<SessionId, Arc<Session>>> {
         self.map.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Opens a session named `id`, or with a freshly minted id when `None`.
+    ///
+    /// HTTP passes `None` (the server names its sessions); stdio and memory
+    /// pass the name their transport gave. The session starts active at
+    /// `now`.
     ///
     /// # Errors
     ///
@@ -270,7 +354,8 @@ impl SessionTable {
         Ok(session)
     }
 
-    /// The session named `id`.
+    /// The session named `id`; `None` when no such session is open (never
+    /// was, or closed since).
     pub(crate) fn get(&self, id: &SessionId) -> Option<Arc<Session>> {
         self.map().get(id).cloned()
     }
@@ -286,7 +371,7 @@ impl SessionTable {
         removed.inspect(|s| s.close()).is_some()
     }
 
-    /// Removes and closes every session.
+    /// Removes and closes every session (the transport is closing).
     pub(crate) fn close_all(&self) {
         let all: Vec<Arc<Session>> = self.map().drain().map(|(_, s)| s).collect();
         for session in all {
@@ -294,13 +379,20 @@ impl SessionTable {
         }
     }
 
-    /// The sessions that `pick` selects.
+    /// The sessions that `pick` selects, for a broadcast.
+    ///
+    /// `pick` runs with the table locked: it may lock the session it is
+    /// given (the lock order allows it), but must not touch the table.
     pub(crate) fn select(&self, pick: impl Fn(&Session) -> bool) -> Vec<Arc<Session>> {
         self.map().values().filter(|s| pick(s)).cloned().collect()
     }
 
     /// Removes and closes the sessions idle for `idle` or longer at `now`
     /// that no connection listens to; returns their ids.
+    ///
+    /// A session with a live listener (an open SSE response) is kept
+    /// however long it was idle: its client is still there. A `now` earlier
+    /// than a session's last activity counts as no idle time.
     pub(crate) fn expire(&self, now: Instant, idle: Duration) -> Vec<SessionId> {
         let expired: Vec<Arc<Session>> = {
             let mut map = self.map();

@@ -5,6 +5,25 @@
 //! Transport-neutral: the HTTP layer writes a stream out as server-sent
 //! events, but the log, the listener's position and its wake-ups are plain
 //! data here, driven by tests without any I/O.
+//!
+//! # The listener's token
+//!
+//! A connection that [`Stream::attach`]es gets a token, and presents it on
+//! every [`Stream::take`] and when it goes away
+//! ([`Stream::release_listener`]). Attaching again (a client that resumes
+//! on a new connection) replaces the listener, and the old connection's
+//! token stops matching: its next `take` is [`Take::Closed`], and its late
+//! release cannot detach the new listener. Tokens count up per stream and
+//! are never reused.
+//!
+//! # Why a slow listener is detached
+//!
+//! The log is bounded, and it is the listener's only queue. A listener
+//! that falls so far behind that its next event drops out of the log could
+//! only skip that event; instead it is detached: its response ends, and
+//! the client resumes with `Last-Event-ID` from what the log still holds.
+//! So a slow client costs at most the log's bound, never unbounded memory,
+//! and no response has a silent gap in the middle.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -13,9 +32,11 @@ use std::task::Waker;
 /// One JSON-RPC message on a stream.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct StreamEvent {
-    /// Position in its stream, from 1.
+    /// Position in its stream, from 1, one more for each push: the event id
+    /// a client resumes after.
     pub(crate) seq: u64,
-    /// The message's JSON.
+    /// The message's JSON, shared between the log and the listener that
+    /// takes it (so taking copies no bytes).
     pub(crate) bytes: Arc<[u8]>,
     /// Whether this is the stream's final message (a response).
     pub(crate) last: bool,
@@ -28,9 +49,15 @@ pub(crate) struct StreamEvent {
 /// used to cost a whole channel).
 #[derive(Debug, Default)]
 pub(crate) struct Stream {
+    /// The sequence number of the last event pushed; 0 before the first.
     last_seq: u64,
+    /// The newest events, oldest first, with consecutive sequence numbers
+    /// ending at `last_seq`; bounded by the `cap` of each push.
     log: VecDeque<StreamEvent>,
+    /// A final event was pushed; it stays set even once that event has left
+    /// the log.
     pub(crate) finished: bool,
+    /// The connection reading the stream live, if any.
     listener: Option<Listener>,
     /// Counts attaches, so a listener that was replaced knows it.
     attaches: u64,
@@ -39,16 +66,19 @@ pub(crate) struct Stream {
 /// The connection listening to a stream.
 #[derive(Debug)]
 struct Listener {
+    /// Names this listener; see the module's notes on the token.
     token: u64,
     /// The next sequence number it will take.
     next: u64,
+    /// Woken by a push, a detach or a replacement; set by a `take` that
+    /// found nothing.
     waker: Option<Waker>,
 }
 
 /// What a listener finds when it polls its stream.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Take {
-    /// The next event.
+    /// The next event; the listener's position moves past it.
     Event(StreamEvent),
     /// Nothing yet; the waker is stored.
     Wait,
@@ -61,6 +91,11 @@ impl Stream {
     /// Appends a message, keeping at most `cap` events, and wakes the
     /// listener. A listener whose next event fell out of the log is
     /// detached; the client can resume from the log.
+    ///
+    /// `last` marks the stream's final message (the reply it exists for);
+    /// the stream is then [`finished`](Self::finished). A `cap` of 0 counts
+    /// as 1, so the newest event is always kept. Nothing stops a push after
+    /// the final one; the callers send none.
     pub(crate) fn push(&mut self, bytes: Arc<[u8]>, last: bool, cap: usize) {
         self.last_seq += 1;
         self.finished |= last;
@@ -80,23 +115,33 @@ impl Stream {
         }
     }
 
-    /// The last sequence number used.
+    /// The last sequence number used; 0 before the first push. A client
+    /// that resumes after it receives only what comes next.
     pub(crate) fn last_seq(&self) -> u64 {
         self.last_seq
     }
 
-    /// Logged events after `seq`.
+    /// Logged events after `seq`, oldest first, for a client resuming with
+    /// `Last-Event-ID: seq`.
+    ///
+    /// Events that already left the log are not there: when the first one
+    /// returned is later than `seq + 1`, the client missed some.
     pub(crate) fn replay_after(&self, seq: u64) -> impl Iterator<Item = &StreamEvent> {
         self.log.iter().filter(move |e| e.seq > seq)
     }
 
-    /// Whether a live connection listens.
+    /// Whether a live connection listens. A session with a listener on any
+    /// stream does not expire.
     pub(crate) fn attached(&self) -> bool {
         self.listener.is_some()
     }
 
     /// Attaches a new listener for the events after the current last one,
     /// replacing (and waking) any old one. Returns its token.
+    ///
+    /// What is already logged is not delivered to it: a caller that wants
+    /// it replays the log ([`Stream::replay_after`]) under the same lock,
+    /// so that nothing falls between the replay and the live events.
     pub(crate) fn attach(&mut self) -> u64 {
         self.detach();
         self.attaches += 1;
@@ -110,6 +155,9 @@ impl Stream {
 
     /// Detaches the listener, ending its response (what it had not taken
     /// stays in the log).
+    ///
+    /// Its waker is woken, so the response notices at once: its next
+    /// `take` is [`Take::Closed`]. Nothing when no one listens.
     pub(crate) fn detach(&mut self) {
         if let Some(waker) = self.listener.take().and_then(|l| l.waker) {
             waker.wake();
@@ -117,6 +165,11 @@ impl Stream {
     }
 
     /// Detaches the listener `token` if it is still the one (it went away).
+    ///
+    /// Called when a connection's receiver is dropped. A stale token (the
+    /// listener was replaced or detached since) releases nothing, so a
+    /// connection that went away late cannot detach its successor. Unlike
+    /// [`Stream::detach`] it wakes nobody: the listener is the one leaving.
     pub(crate) fn release_listener(&mut self, token: u64) {
         if self.listener.as_ref().is_some_and(|l| l.token == token) {
             self.listener = None;
@@ -126,6 +179,11 @@ impl Stream {
     /// The next event for listener `token`, or what to do instead. Once
     /// detached or replaced, a listener gets nothing more: what it missed
     /// stays in the log for the client's resumption.
+    ///
+    /// On [`Take::Wait`] the waker is kept (replacing an older one unless it
+    /// would wake the same task) and is woken by the next push or detach:
+    /// poll-style, like `Future::poll`, so a caller inside `poll` may
+    /// return `Pending` on it.
     pub(crate) fn take(&mut self, token: u64, waker: &Waker) -> Take {
         let first = self.log.front().map_or(self.last_seq + 1, |e| e.seq);
         let Some(listener) = self.listener.as_mut().filter(|l| l.token == token) else {

@@ -10,6 +10,13 @@
 //! The table only does bookkeeping. Which ids may open a stream (no
 //! duplicates in flight) is decided by
 //! [`SessionState::admit`](crate::session::SessionState::admit).
+//!
+//! A reply stream's life: [`Streams::open`] when its message is admitted;
+//! related messages pushed onto it while its handlers run; the reply ends it
+//! ([`Streams::take_answer`], after which it awaits nothing). Then, when its
+//! connection lets go ([`Streams::release`]), it is forgotten if the client
+//! got the reply, or kept among the undelivered (at most `retained`) for a
+//! client that resumes with `Last-Event-ID`.
 
 use std::collections::VecDeque;
 
@@ -23,7 +30,11 @@ pub(crate) const STANDALONE: u64 = 0;
 /// The streams of one session, kept under the session's lock.
 #[derive(Debug)]
 pub(crate) struct Streams {
+    /// The number the next opened stream gets: numbers count up from 1 and
+    /// are never reused in a session, so a stale `Last-Event-ID` cannot name
+    /// a newer stream.
     next_stream: u64,
+    /// Every stream still known, in no particular order.
     slots: Vec<Slot>,
     /// Finished streams nobody has received yet, oldest first.
     undelivered: VecDeque<u64>,
@@ -39,10 +50,14 @@ impl Default for Streams {
     }
 }
 
+/// One stream with its number and the requests whose reply will end it.
 #[derive(Debug)]
 struct Slot {
+    /// Its number in the session ([`STANDALONE`] or a reply stream's).
     number: u64,
+    /// What will end it.
     awaiting: Awaiting,
+    /// Its log and listener.
     stream: Stream,
 }
 
@@ -51,11 +66,14 @@ struct Slot {
 enum Awaiting {
     /// Answered, or never a request's (the standalone stream).
     Nothing,
+    /// One request, the common case, kept without a vector.
     One(RequestId),
+    /// A batch's requests: their replies go out together, as one message.
     Batch(Vec<RequestId>),
 }
 
 impl Awaiting {
+    /// Whether the reply to `id` is what ends the stream.
     fn contains(&self, id: &RequestId) -> bool {
         match self {
             Self::Nothing => false,
@@ -66,6 +84,7 @@ impl Awaiting {
 }
 
 impl Streams {
+    /// The index in `slots` of stream `number`.
     fn position(&self, number: u64) -> Option<usize> {
         self.slots.iter().position(|s| s.number == number)
     }
@@ -73,7 +92,9 @@ impl Streams {
     /// Opens a stream that the reply to `ids` will end (none: a stream that
     /// only a final event pushed by hand ends). Returns its number.
     ///
-    /// The caller has checked that no id is awaited already.
+    /// The caller has checked that no id is awaited already
+    /// ([`SessionState::admit`](crate::session::SessionState::admit)):
+    /// otherwise the reply would end whichever stream was found first.
     pub(crate) fn open(&mut self, ids: &[RequestId]) -> u64 {
         let number = self.next_stream;
         self.next_stream += 1;
@@ -90,13 +111,18 @@ impl Streams {
         number
     }
 
-    /// The stream numbered `number`.
+    /// The stream numbered `number`; `None` once it was forgotten (delivered,
+    /// cancelled, or evicted from the undelivered), or if it never existed.
     pub(crate) fn get_mut(&mut self, number: u64) -> Option<&mut Stream> {
         let i = self.position(number)?;
         Some(&mut self.slots[i].stream)
     }
 
-    /// The standalone stream, opened on first use.
+    /// The standalone stream, opened on first use (the first GET).
+    ///
+    /// Until then [`Streams::get_mut`] of [`STANDALONE`] is `None`, and the
+    /// HTTP transport drops unrelated messages, since nobody could receive
+    /// them.
     pub(crate) fn standalone(&mut self) -> &mut Stream {
         let i = match self.position(STANDALONE) {
             Some(i) => i,
@@ -112,14 +138,17 @@ impl Streams {
         &mut self.slots[i].stream
     }
 
-    /// Forgets a stream (its listener, if any, is told it ended).
+    /// Forgets a stream (its listener, if any, is told it ended). Nothing
+    /// when there is no such stream. Its number is not reused.
     pub(crate) fn remove(&mut self, number: u64) {
         if let Some(i) = self.position(number) {
             self.slots.swap_remove(i);
         }
     }
 
-    /// The stream that the reply to `id` will end.
+    /// The stream that the reply to `id` will end: where the messages
+    /// related to request `id` go. `None` once `id` was answered (or was
+    /// never admitted here).
     pub(crate) fn answering(&self, id: &RequestId) -> Option<u64> {
         self.slots
             .iter()
@@ -135,7 +164,8 @@ impl Streams {
         Some(slot.number)
     }
 
-    /// Every stream.
+    /// Every stream, in no particular order (to detach them all when the
+    /// session closes).
     pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = &mut Stream> {
         self.slots.iter_mut().map(|s| &mut s.stream)
     }
@@ -148,6 +178,10 @@ impl Streams {
     /// A connection stopped listening to `number`: forget the stream if its
     /// final event reached the client, otherwise keep a finished one (at
     /// most `retained`) for resumption.
+    ///
+    /// `delivered` says the connection wrote the final event out. A stream
+    /// that has not finished yet stays as it is: its reply is still to
+    /// come, and a resuming client may pick it up.
     pub(crate) fn release(&mut self, number: u64, delivered: bool, retained: usize) {
         if delivered {
             self.remove(number);
@@ -161,6 +195,11 @@ impl Streams {
 
     /// Keeps finished stream `number` for a resuming client, forgetting the
     /// oldest past `retained`.
+    ///
+    /// The bound is what stops a client that never comes back from leaving
+    /// finished streams behind without end. A number kept twice would count
+    /// twice against it; callers keep a stream once, when its final event
+    /// finds no listener or its listener leaves without delivering it.
     pub(crate) fn keep_undelivered(&mut self, number: u64, retained: usize) {
         self.undelivered.push_back(number);
         while self.undelivered.len() > retained {

@@ -159,6 +159,9 @@ pub enum Refusal {
     /// within the batch).
     #[error("request id {0} is already in flight")]
     DuplicateId(RequestId),
+    /// The session ended (deleted, expired, closed) after it was looked up.
+    #[error("session is closed")]
+    SessionClosed,
 }
 
 /// A session just opened by `initialize`, and the encoded reply to it.

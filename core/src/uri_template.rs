@@ -1,26 +1,52 @@
 //! Matching URIs against RFC 6570 level-1 templates (`{var}`), plus the
 //! reserved form `{+var}` whose value may contain `/`.
+//!
+//! This is what routes `resources/read` to a registered
+//! [`ResourceTemplate`](crate::ResourceTemplate): the template is parsed
+//! once, at registration, and each URI is matched against it. Only
+//! matching is done, never expansion, and values are handed over as they
+//! appear in the URI (no percent-decoding).
 
 use std::collections::HashMap;
 
 /// A parsed template.
+///
+/// Never holds two variables side by side, nor an empty literal: what
+/// [`UriTemplate::matches`] relies on to split a URI without backtracking.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct UriTemplate {
+    /// Literals and variables, in template order.
     parts: Vec<Part>,
 }
 
+/// One piece of a template.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Part {
+    /// Text the URI must contain exactly here.
     Literal(String),
+    /// A variable: `{name}`, or `{+name}` when `reserved` (its value may
+    /// contain `/`).
     Var { name: String, reserved: bool },
 }
 
 /// The template text is not a level-1 URI template.
+///
+/// Returned by [`McpServerBuilder::resource_template`](crate::McpServerBuilder::resource_template)
+/// for an unclosed `{`, a `}` after the last variable, a variable name
+/// that is empty or holds other than letters, digits and `_`, an operator
+/// other than `+`, or two variables side by side (`{a}{b}`: no URI could
+/// be split between them unambiguously).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("malformed uri template")]
 pub struct TemplateError;
 
 impl UriTemplate {
+    /// Parses `text` into literals and variables.
+    ///
+    /// # Errors
+    ///
+    /// [`TemplateError`] when `text` is not a level-1 template as described
+    /// there.
     pub(crate) fn parse(text: &str) -> Result<Self, TemplateError> {
         let mut parts = Vec::new();
         let mut rest = text;
@@ -56,6 +82,12 @@ impl UriTemplate {
     }
 
     /// Returns the variables if `uri` matches the whole template.
+    ///
+    /// Each variable takes the text up to the first occurrence of the
+    /// literal after it (the rest of the URI when it is last), must not be
+    /// empty, and may contain `/` only if reserved. The first occurrence is
+    /// final: there is no backtracking, so `{+path}/raw` does not match
+    /// `a/raw/b/raw`. `None` when the URI does not match.
     pub(crate) fn matches(&self, uri: &str) -> Option<HashMap<String, String>> {
         let mut vars = HashMap::new();
         let mut rest = uri;

@@ -266,6 +266,7 @@ async fn post(
             return bad_request("batches are only accepted in sessions at 2025-03-26");
         }
         Err(Refusal::DuplicateId(_)) => return bad_request("request id already in flight"),
+        Err(Refusal::SessionClosed) => return session_not_found(),
     };
     let Some(stream) = stream else {
         // Notifications and responses only: nothing to wait for.

@@ -4,7 +4,11 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// What `completion/complete` asks about.
+/// What `completion/complete` asks about: which argument of which prompt
+/// or resource template, and what the user typed so far.
+///
+/// The handler ([`McpServerBuilder::completion`](crate::McpServerBuilder::completion))
+/// reads `reference` to tell prompts from templates.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CompleteRequest {
@@ -13,7 +17,8 @@ pub struct CompleteRequest {
     pub reference: Value,
     /// The argument being completed.
     pub argument: CompletionArgument,
-    /// Already-resolved arguments (2025-06-18+).
+    /// Already-resolved arguments (2025-06-18+), as the client sent them
+    /// (`{"arguments": {"name": "value"}}`); `None` from older clients.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<Value>,
 }
@@ -22,18 +27,19 @@ pub struct CompleteRequest {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CompletionArgument {
-    /// Its name.
+    /// Its name: a prompt argument, or a template variable.
     pub name: String,
-    /// What the user typed so far.
+    /// What the user typed so far (possibly empty).
     pub value: String,
 }
 
-/// Completion values.
+/// Completion values: what `completion/complete` answers with.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct Completion {
-    /// At most 100 values.
+    /// At most 100 values (the schema's limit), best first. The server cuts
+    /// a longer list to 100 and then sets `has_more`, and `total` if unset.
     pub values: Vec<String>,
     /// How many exist in all.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -77,17 +83,30 @@ impl Completion {
 }
 
 /// Implementation name and version, for `serverInfo`.
+///
+/// Set with [`McpServerBuilder::server_info`](crate::McpServerBuilder::server_info),
+/// and sent in the answer to `initialize`, for clients to show and log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Implementation {
-    /// Name.
+    /// The program's name (`my-server`).
     pub name: String,
-    /// Version.
+    /// Its version, in any format (semver is usual).
     pub version: String,
 }
 
 impl Implementation {
     /// A name and a version.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchboard_core::Implementation;
+    ///
+    /// let info = Implementation::new("weather", "0.3.1");
+    /// let json = serde_json::to_string(&info).unwrap();
+    /// assert_eq!(json, r#"{"name":"weather","version":"0.3.1"}"#);
+    /// ```
     pub fn new(name: impl Into<String>, version: impl Into<String>) -> Self {
         Self {
             name: name.into(),

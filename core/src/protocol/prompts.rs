@@ -1,4 +1,9 @@
 //! What `prompts/list` lists and what `prompts/get` returns.
+//!
+//! A [`Prompt`] is a template of messages that a user picks (a slash
+//! command, say); `prompts/get` fills it in with the user's
+//! [`PromptArguments`] and returns the messages to put in front of the
+//! model.
 
 use std::collections::HashMap;
 
@@ -6,36 +11,50 @@ use serde::{Deserialize, Serialize};
 
 use super::content::Content;
 
-/// A prompt argument.
+/// A prompt argument, as declared by [`Prompt::argument`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct PromptArgument {
-    /// Its name.
+    /// Its name: the key in the [`PromptArguments`] the handler gets.
     pub name: String,
-    /// A description.
+    /// A description, for the user filling it in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// Whether `prompts/get` must supply it.
+    /// Whether `prompts/get` must supply it. The server checks: a missing
+    /// required argument is answered with `-32602` before the handler runs.
     #[serde(default)]
     pub required: bool,
 }
 
 /// A prompt as listed by `prompts/list`.
+///
+/// # Examples
+///
+/// ```
+/// use switchboard_core::Prompt;
+///
+/// let prompt = Prompt::new("review", "Review a change")
+///     .argument("diff", "The change to review", true)
+///     .argument("focus", "What to look at first", false);
+/// let listed = serde_json::to_value(&prompt).unwrap();
+/// assert_eq!(listed["arguments"][0]["name"], "diff");
+/// assert_eq!(listed["arguments"][1]["required"], false);
+/// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Prompt {
-    /// Unique name.
+    /// Unique name among the server's prompts; what `prompts/get` names.
     pub name: String,
-    /// A description.
+    /// A description, for the user choosing a prompt.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// The arguments it takes.
+    /// The arguments it takes, in the order they are listed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub arguments: Vec<PromptArgument>,
 }
 
 impl Prompt {
-    /// A prompt with no arguments.
+    /// A prompt with a description and no arguments.
     pub fn new(name: impl Into<String>, description: impl Into<String>) -> Self {
         Self {
             name: name.into(),
@@ -44,7 +63,8 @@ impl Prompt {
         }
     }
 
-    /// Adds an argument.
+    /// Adds an argument after those already declared; `required` ones are
+    /// checked by the server before the handler runs.
     #[must_use]
     pub fn argument(
         mut self,
@@ -72,6 +92,17 @@ pub enum Role {
 }
 
 /// One message of a prompt.
+///
+/// # Examples
+///
+/// ```
+/// use switchboard_core::{Content, PromptMessage, Role};
+///
+/// let ask = PromptMessage::user(Content::text("Review this diff."));
+/// assert_eq!(ask.role, Role::User);
+/// let primed = PromptMessage::assistant(Content::text("Sure, paste it."));
+/// assert_eq!(serde_json::to_value(&primed).unwrap()["role"], "assistant");
+/// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct PromptMessage {
@@ -82,7 +113,7 @@ pub struct PromptMessage {
 }
 
 impl PromptMessage {
-    /// A user message.
+    /// A message spoken by the user.
     pub fn user(content: Content) -> Self {
         Self {
             role: Role::User,
@@ -90,7 +121,7 @@ impl PromptMessage {
         }
     }
 
-    /// An assistant message.
+    /// A message spoken by the assistant (to prime the model's answer).
     pub fn assistant(content: Content) -> Self {
         Self {
             role: Role::Assistant,
@@ -103,10 +134,10 @@ impl PromptMessage {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct GetPromptResult {
-    /// A description.
+    /// A description of this filled-in prompt.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// The messages.
+    /// The messages, in conversation order.
     pub messages: Vec<PromptMessage>,
 }
 
@@ -136,5 +167,7 @@ impl GetPromptResult {
     }
 }
 
-/// Arguments handed to a prompt handler.
+/// Arguments handed to a prompt handler: each argument's name and the
+/// user's value. Required arguments are present (the server checked);
+/// optional ones may be missing, and undeclared ones are passed along.
 pub type PromptArguments = HashMap<String, String>;

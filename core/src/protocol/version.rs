@@ -1,4 +1,7 @@
 //! Protocol revisions, and the log levels of `logging/setLevel`.
+//!
+//! Revisions order by date, so "from 2025-06-18 on" is a comparison
+//! (`version >= ProtocolVersion::V2025_06_18`).
 
 use std::fmt;
 use std::str::FromStr;
@@ -6,6 +9,22 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 /// A session-based MCP protocol revision this server negotiates.
+///
+/// Parses from and displays as its date string. What differs between
+/// revisions is asked of the version (`allows_batches`, …) rather than
+/// matched on, so that a new revision is one new variant.
+///
+/// # Examples
+///
+/// ```
+/// use switchboard_core::ProtocolVersion;
+///
+/// let v: ProtocolVersion = "2025-06-18".parse().unwrap();
+/// assert_eq!(v, ProtocolVersion::V2025_06_18);
+/// assert!(v < ProtocolVersion::LATEST);
+/// assert_eq!(v.to_string(), "2025-06-18");
+/// assert!("2023-01-01".parse::<ProtocolVersion>().is_err());
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
 pub enum ProtocolVersion {
@@ -20,7 +39,8 @@ pub enum ProtocolVersion {
 }
 
 impl ProtocolVersion {
-    /// The revision answered when the client asks for one we do not support.
+    /// The revision answered when the client asks for one we do not support;
+    /// the newest of [`ProtocolVersion::ALL`].
     pub const LATEST: Self = Self::V2025_11_25;
     /// Every supported revision, newest first.
     pub const ALL: [Self; 4] = [
@@ -30,7 +50,8 @@ impl ProtocolVersion {
         Self::V2024_11_05,
     ];
 
-    /// The revision's date string.
+    /// The revision's date string, as sent in `protocolVersion` and the
+    /// `MCP-Protocol-Version` header.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::V2024_11_05 => "2024-11-05",
@@ -42,11 +63,25 @@ impl ProtocolVersion {
 
     /// The revision answered to a client asking for `requested`: the same
     /// when supported, else the latest.
+    ///
+    /// Never fails: per the specification, a client that cannot speak the
+    /// answered revision is the one to disconnect.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchboard_core::ProtocolVersion;
+    ///
+    /// assert_eq!(ProtocolVersion::negotiate("2025-03-26"), ProtocolVersion::V2025_03_26);
+    /// assert_eq!(ProtocolVersion::negotiate("1999-01-01"), ProtocolVersion::LATEST);
+    /// ```
     pub fn negotiate(requested: &str) -> Self {
         requested.parse().unwrap_or(Self::LATEST)
     }
 
-    /// Whether JSON-RPC batches (arrays) are part of this revision.
+    /// Whether JSON-RPC batches (arrays) are part of this revision: only
+    /// 2025-03-26 has them (2025-06-18 removed them again). A batch in a
+    /// session at another revision is refused whole.
     pub fn allows_batches(self) -> bool {
         self == Self::V2025_03_26
     }
@@ -64,7 +99,9 @@ impl fmt::Display for ProtocolVersion {
     }
 }
 
-/// The string is not a protocol revision this server supports.
+/// The string is not a protocol revision this server supports; the error
+/// of `ProtocolVersion`'s `FromStr`. (`initialize` does not fail this way:
+/// it answers with [`ProtocolVersion::LATEST`].)
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("unsupported protocol version")]
 pub struct UnsupportedVersion;
@@ -80,6 +117,19 @@ impl FromStr for ProtocolVersion {
 }
 
 /// A syslog severity, as used by `logging/setLevel` and `notifications/message`.
+///
+/// Ordered from least to most severe, so a filter is a comparison: a
+/// session at `Warning` receives `Warning` and everything above it.
+/// Serialized lowercase (`"warning"`).
+///
+/// # Examples
+///
+/// ```
+/// use switchboard_core::LogLevel;
+///
+/// assert!(LogLevel::Error > LogLevel::Warning);
+/// assert_eq!(serde_json::to_value(LogLevel::Critical).unwrap(), "critical");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]

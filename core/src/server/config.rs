@@ -1,8 +1,16 @@
 //! The engine's limits and knobs, each a named default with a reason.
+//!
+//! Each cap (`max_*`) is enforced where its resource is taken, and reaching
+//! one is answered, never silent: `-32000` ([`ErrorCode::SERVER_BUSY`]) to
+//! the request that would pass it, so the client may retry later, while the
+//! session and the server keep serving.
+//!
+//! [`ErrorCode::SERVER_BUSY`]: crate::ErrorCode::SERVER_BUSY
 
 use std::time::Duration;
 
-/// Default page size for `*/list` results.
+/// Default page size for `*/list` results: large enough that most servers
+/// list everything on one page, small enough to bound one response.
 pub const DEFAULT_PAGE_SIZE: usize = 100;
 /// Default bound on requests in flight per session: enough for a busy agent,
 /// small enough that one session cannot hold an unbounded number of handlers.
@@ -17,7 +25,12 @@ pub const DEFAULT_MAX_SESSIONS: usize = 10_000;
 /// watching more resources than this is better served by list changes.
 pub const DEFAULT_MAX_SUBSCRIPTIONS: usize = 1_024;
 
-/// Engine limits and knobs. Every limit has a default and a setter.
+/// Engine limits and knobs. Every limit has a default and a setter; nothing
+/// is unbounded. Setters take and return `self`, so a config is built in one
+/// expression and handed to [`McpServerBuilder::config`]. Limits are read
+/// when a server is built and do not change while it runs.
+///
+/// [`McpServerBuilder::config`]: crate::McpServerBuilder::config
 ///
 /// # Examples
 ///
@@ -33,10 +46,15 @@ pub const DEFAULT_MAX_SUBSCRIPTIONS: usize = 1_024;
 /// ```
 #[derive(Clone, Debug)]
 pub struct ServerConfig {
+    /// Items per `*/list` page; at least 1.
     pub(crate) page_size: usize,
+    /// Requests in flight per session; at least 1.
     pub(crate) max_in_flight: usize,
+    /// The wait for a client's answer to a server→client request.
     pub(crate) request_timeout: Duration,
+    /// Sessions open at once, over every transport; at least 1.
     pub(crate) max_sessions: usize,
+    /// `resources/subscribe` subscriptions per session; 0 refuses all.
     pub(crate) max_subscriptions: usize,
 }
 
@@ -53,46 +71,242 @@ impl Default for ServerConfig {
 }
 
 impl ServerConfig {
-    /// Items per page of `tools/list`, `resources/list`, … (at least 1).
+    /// Sets the items per page of `tools/list`, `resources/list`,
+    /// `resources/templates/list` and `prompts/list` (0 counts as 1). A longer
+    /// listing is cut into pages; each but the last carries a `nextCursor` the
+    /// client sends back as `cursor`. A cursor that is not an offset within
+    /// the listing is `-32602`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use serde_json::{json, Value};
+    /// # use switchboard_core::{MemoryClient, SessionId};
+    /// # async fn rpc(client: &MemoryClient, session: &SessionId, id: u64, method: &str, params: Value) -> Value {
+    /// #     let body = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+    /// #     client.send_json(session, &body).await.unwrap();
+    /// #     serde_json::from_slice(&client.recv().await.unwrap().bytes).unwrap()
+    /// # }
+    /// # async fn initialize(client: &MemoryClient, session: &SessionId) {
+    /// #     rpc(client, session, 0, "initialize", json!({"protocolVersion": "2025-11-25",
+    /// #         "capabilities": {}, "clientInfo": {"name": "c", "version": "1"}})).await;
+    /// #     let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+    /// #     client.send_json(session, &initialized).await.unwrap();
+    /// #     rpc(client, session, 0, "ping", json!({})).await;
+    /// # }
+    /// use switchboard_core::{memory_pair, CallToolResult, McpServerBuilder, RequestContext, RpcError, ServerConfig, Tool};
+    ///
+    /// async fn ok(_: Value, _: RequestContext) -> Result<CallToolResult, RpcError> {
+    ///     Ok(CallToolResult::text("ok"))
+    /// }
+    ///
+    /// # futures::executor::block_on(async {
+    /// let (transport, client) = memory_pair(16);
+    /// let server = McpServerBuilder::new()
+    ///     .config(ServerConfig::default().page_size(2))
+    ///     .tool(Tool::new("a", "A"), ok)
+    ///     .tool(Tool::new("b", "B"), ok)
+    ///     .tool(Tool::new("c", "C"), ok)
+    ///     .build(transport);
+    /// let session = SessionId::new("s1");
+    /// let client_side = async {
+    ///     // `initialize` opens a session, `rpc` sends one request and returns the
+    ///     // next message: small helpers over `MemoryClient`, hidden here.
+    ///     initialize(&client, &session).await;
+    ///     let first = rpc(&client, &session, 1, "tools/list", json!({})).await;
+    ///     assert_eq!(first["result"]["tools"].as_array().unwrap().len(), 2);
+    ///     let cursor = first["result"]["nextCursor"].clone();
+    ///     let last = rpc(&client, &session, 2, "tools/list", json!({"cursor": cursor})).await;
+    ///     assert_eq!(last["result"]["tools"][0]["name"], "c");
+    ///     assert!(last["result"].get("nextCursor").is_none());
+    ///     client.close();
+    /// };
+    /// let (served, ()) = futures::join!(server.run(), client_side);
+    /// served.unwrap();
+    /// # });
+    /// ```
     #[must_use]
     pub fn page_size(mut self, n: usize) -> Self {
         self.page_size = n.max(1);
         self
     }
 
-    /// Requests in flight per session (at least 1). Past it a request is
-    /// answered at once with error `-32000` ("too many requests in flight")
-    /// and its handler never runs; the session keeps serving.
+    /// Sets the requests in flight per session (0 counts as 1). A request is in
+    /// flight from its admission until its handler ends (result, error, panic or
+    /// cancellation); `initialize` and `ping` never are. Past the limit a
+    /// request is answered at once with error `-32000` ("too many requests in
+    /// flight") and its handler never runs; the session keeps serving.
+    ///
+    /// # Examples
+    ///
+    /// A tool that never finishes holds the only slot; the next call is refused
+    /// at once:
+    ///
+    /// ```
+    /// # use serde_json::{json, Value};
+    /// # use switchboard_core::{MemoryClient, SessionId};
+    /// # async fn rpc(client: &MemoryClient, session: &SessionId, id: u64, method: &str, params: Value) -> Value {
+    /// #     let body = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+    /// #     client.send_json(session, &body).await.unwrap();
+    /// #     serde_json::from_slice(&client.recv().await.unwrap().bytes).unwrap()
+    /// # }
+    /// # async fn initialize(client: &MemoryClient, session: &SessionId) {
+    /// #     rpc(client, session, 0, "initialize", json!({"protocolVersion": "2025-11-25",
+    /// #         "capabilities": {}, "clientInfo": {"name": "c", "version": "1"}})).await;
+    /// #     let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+    /// #     client.send_json(session, &initialized).await.unwrap();
+    /// #     rpc(client, session, 0, "ping", json!({})).await;
+    /// # }
+    /// use switchboard_core::{memory_pair, McpServerBuilder, ServerConfig, Tool};
+    ///
+    /// # futures::executor::block_on(async {
+    /// let (transport, client) = memory_pair(16);
+    /// let server = McpServerBuilder::new()
+    ///     .config(ServerConfig::default().max_in_flight(1))
+    ///     .tool(Tool::new("wait", "Never finishes"), |_: Value, _ctx| futures::future::pending())
+    ///     .build(transport);
+    /// let session = SessionId::new("s1");
+    /// let client_side = async {
+    ///     // `initialize` opens a session, `rpc` sends one request and returns the
+    ///     // next message: small helpers over `MemoryClient`, hidden here.
+    ///     initialize(&client, &session).await;
+    ///     let call = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "wait"}});
+    ///     client.send_json(&session, &call).await.unwrap();
+    ///     let refused = rpc(&client, &session, 2, "tools/call", json!({"name": "wait"})).await;
+    ///     assert_eq!(refused["error"]["code"], -32000);
+    ///     assert_eq!(refused["error"]["message"], "too many requests in flight");
+    ///
+    ///     // Ending the session cancels the waiting call, so `run` can return.
+    ///     client.close_session(&session).await.unwrap();
+    ///     client.close();
+    /// };
+    /// let (served, ()) = futures::join!(server.run(), client_side);
+    /// served.unwrap();
+    /// # });
+    /// ```
     #[must_use]
     pub fn max_in_flight(mut self, n: usize) -> Self {
         self.max_in_flight = n.max(1);
         self
     }
 
-    /// How long a server→client request waits for its answer.
+    /// Sets how long a server→client request (sampling, elicitation, roots)
+    /// waits for the client's answer. Past it the request fails with
+    /// [`RequestError::Timeout`](crate::RequestError::Timeout) and a
+    /// `notifications/cancelled` is sent for it. The wait is timed by the
+    /// server's [`Runtime`](crate::Runtime); without one such requests are not
+    /// sent at all.
     #[must_use]
     pub fn request_timeout(mut self, d: Duration) -> Self {
         self.request_timeout = d;
         self
     }
 
-    /// Sessions open at once (at least 1). Past it `initialize` is refused:
-    /// error `-32000` "too many sessions", which HTTP answers with 503.
+    /// Sets the sessions open at once, over every transport of the server
+    /// (0 counts as 1). Past it `initialize` is refused with error `-32000`
+    /// ("too many sessions"), which HTTP answers with 503; open sessions are
+    /// untouched. A session counts from its `initialize` until it is closed or
+    /// expires.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use serde_json::{json, Value};
+    /// # use switchboard_core::{MemoryClient, SessionId};
+    /// # async fn rpc(client: &MemoryClient, session: &SessionId, id: u64, method: &str, params: Value) -> Value {
+    /// #     let body = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+    /// #     client.send_json(session, &body).await.unwrap();
+    /// #     serde_json::from_slice(&client.recv().await.unwrap().bytes).unwrap()
+    /// # }
+    /// # async fn initialize(client: &MemoryClient, session: &SessionId) {
+    /// #     rpc(client, session, 0, "initialize", json!({"protocolVersion": "2025-11-25",
+    /// #         "capabilities": {}, "clientInfo": {"name": "c", "version": "1"}})).await;
+    /// #     let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+    /// #     client.send_json(session, &initialized).await.unwrap();
+    /// #     rpc(client, session, 0, "ping", json!({})).await;
+    /// # }
+    /// use switchboard_core::{memory_pair, McpServerBuilder, ServerConfig};
+    ///
+    /// # futures::executor::block_on(async {
+    /// let (transport, client) = memory_pair(16);
+    /// let server = McpServerBuilder::new()
+    ///     .config(ServerConfig::default().max_sessions(1))
+    ///     .build(transport);
+    /// let client_side = async {
+    ///     // `initialize` opens a session, `rpc` sends one request and returns the
+    ///     // next message: small helpers over `MemoryClient`, hidden here.
+    ///     initialize(&client, &SessionId::new("a")).await;
+    ///     let refused = rpc(&client, &SessionId::new("b"), 1, "initialize", json!({
+    ///         "protocolVersion": "2025-11-25", "capabilities": {},
+    ///         "clientInfo": {"name": "c", "version": "1"}})).await;
+    ///     assert_eq!(refused["error"]["code"], -32000);
+    ///     assert_eq!(refused["error"]["message"], "too many sessions");
+    ///     client.close();
+    /// };
+    /// let (served, ()) = futures::join!(server.run(), client_side);
+    /// served.unwrap();
+    /// # });
+    /// ```
     #[must_use]
     pub fn max_sessions(mut self, n: usize) -> Self {
         self.max_sessions = n.max(1);
         self
     }
 
-    /// Subscriptions per session (`resources/subscribe`). Past it a new
-    /// subscription is refused with error `-32000` "too many subscriptions".
+    /// Sets the subscriptions per session (`resources/subscribe`); 0 refuses
+    /// every subscription. Past it a new subscription is refused with error
+    /// `-32000` ("too many subscriptions"); subscribing again to a URI already
+    /// subscribed to is no new subscription and always succeeds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use serde_json::{json, Value};
+    /// # use switchboard_core::{MemoryClient, SessionId};
+    /// # async fn rpc(client: &MemoryClient, session: &SessionId, id: u64, method: &str, params: Value) -> Value {
+    /// #     let body = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+    /// #     client.send_json(session, &body).await.unwrap();
+    /// #     serde_json::from_slice(&client.recv().await.unwrap().bytes).unwrap()
+    /// # }
+    /// # async fn initialize(client: &MemoryClient, session: &SessionId) {
+    /// #     rpc(client, session, 0, "initialize", json!({"protocolVersion": "2025-11-25",
+    /// #         "capabilities": {}, "clientInfo": {"name": "c", "version": "1"}})).await;
+    /// #     let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+    /// #     client.send_json(session, &initialized).await.unwrap();
+    /// #     rpc(client, session, 0, "ping", json!({})).await;
+    /// # }
+    /// use switchboard_core::{memory_pair, McpServerBuilder, Resource, ServerConfig};
+    ///
+    /// # futures::executor::block_on(async {
+    /// let (transport, client) = memory_pair(16);
+    /// let server = McpServerBuilder::new()
+    ///     .config(ServerConfig::default().max_subscriptions(1))
+    ///     .text_resource(Resource::new("mem://a", "a"), "A")
+    ///     .text_resource(Resource::new("mem://b", "b"), "B")
+    ///     .build(transport);
+    /// let session = SessionId::new("s1");
+    /// let client_side = async {
+    ///     // `initialize` opens a session, `rpc` sends one request and returns the
+    ///     // next message: small helpers over `MemoryClient`, hidden here.
+    ///     initialize(&client, &session).await;
+    ///     let first = rpc(&client, &session, 1, "resources/subscribe", json!({"uri": "mem://a"})).await;
+    ///     assert_eq!(first["result"], json!({}));
+    ///     let refused = rpc(&client, &session, 2, "resources/subscribe", json!({"uri": "mem://b"})).await;
+    ///     assert_eq!(refused["error"]["code"], -32000);
+    ///     client.close();
+    /// };
+    /// let (served, ()) = futures::join!(server.run(), client_side);
+    /// served.unwrap();
+    /// # });
+    /// ```
     #[must_use]
     pub fn max_subscriptions(mut self, n: usize) -> Self {
         self.max_subscriptions = n;
         self
     }
 
-    /// The session cap.
+    /// Returns the session cap set by [`max_sessions`](Self::max_sessions)
+    /// (never 0).
     pub fn session_limit(&self) -> usize {
         self.max_sessions
     }

@@ -6,6 +6,31 @@
 //! register the requests in flight) so that a `notifications/cancelled` that
 //! follows a request always finds it. The handlers come back as work for the
 //! caller to drive: the serve loop, or the transport's own task.
+//!
+//! Two entries lead here: [`Engine::accept`] for events from the
+//! transport's queue (the serve loop's path), and the [`Dispatch`] impl for
+//! transports that call in from their own tasks (HTTP). Both end in
+//! `accept_admitted`, and neither runs a handler itself: the caller spawns
+//! the work, pushes it into the serve loop's set, or awaits it on an HTTP
+//! connection's task.
+//!
+//! What this module keeps true:
+//!
+//! - **Admission before work.** A request's id is checked and registered in
+//!   its session's in-flight table synchronously, before its work is
+//!   polled. So a `notifications/cancelled` right behind it finds it, a
+//!   duplicate id is refused even while the first has not started, and
+//!   `max_in_flight` counts work not yet started.
+//! - **The entry leaves with the work.** The [`InFlight`] guard travels
+//!   inside the work and removes the entry when it ends or is dropped, so a
+//!   dropped serve loop or connection cannot leak a slot.
+//! - **One outcome per request.** A request's reply goes out once, as
+//!   [`Route::Reply`]; a cancelled one sends no response but
+//!   [`Route::Cancelled`], so a transport with reply slots frees its slot.
+//!   A batch gets one reply, a JSON array.
+//! - **Refusals are answered.** Every refusal becomes an error response to
+//!   send; send failures are dropped only because the transport already
+//!   knows its client left.
 
 use std::ops::Deref;
 use std::panic::AssertUnwindSafe;
@@ -68,6 +93,8 @@ fn request_ids(decoded: &Decoded) -> Vec<RequestId> {
 /// this module. What [`Dispatch`] is implemented for, and what every piece
 /// of work holds on to.
 pub(crate) struct Engine {
+    /// The server's state; reached through `Deref`, so engine code reads
+    /// `self.sessions` and `self.config`.
     pub(crate) shared: Shared,
     /// This engine's own `Arc`, for work started from `&self`.
     me: Weak<Self>,
@@ -82,7 +109,9 @@ impl Deref for Engine {
 }
 
 impl Engine {
-    /// An engine over `shared`, in an `Arc` that knows itself.
+    /// Returns an engine over `shared`, in an `Arc` that knows itself: the
+    /// [`Dispatch`] methods take `&self`, yet the work they return must own an
+    /// `Arc` of the engine.
     pub(crate) fn new(shared: Shared) -> Arc<Self> {
         Arc::new_cyclic(|me| Self {
             shared,
@@ -90,15 +119,27 @@ impl Engine {
         })
     }
 
-    /// This engine as an `Arc` (it always lives in one).
+    /// Returns this engine as an `Arc`. It always lives in one (only
+    /// [`new`](Self::new) makes engines), so the upgrade fails only if called
+    /// during the last `Arc`'s drop, which nothing does.
     fn arc(&self) -> Arc<Self> {
         self.me
             .upgrade()
             .expect("an engine is borrowed only while an Arc holds it")
     }
 
-    /// Accepts one event from the transport's queue (the serve loop's path).
-    /// Returns the work it starts, which the caller runs concurrently.
+    /// Accepts one event from the transport's queue (the serve loop's path)
+    /// and returns the work it starts, which the caller runs concurrently with
+    /// the next events.
+    ///
+    /// Synchronous on purpose: when it returns, the message's requests are
+    /// admitted and in flight, so the next event (a cancellation, say) sees
+    /// them. Nothing is returned as an error: a refused message becomes work
+    /// that sends its `-32600` response. A message in a session that is not
+    /// open goes to [`accept_unbound`](Self::accept_unbound);
+    /// [`Inbound::Closed`] closes the session (cancelling its handlers) and
+    /// starts nothing; [`Inbound::TooLarge`] is answered `-32600` with a `null`
+    /// id.
     pub(crate) fn accept(self: &Arc<Self>, inbound: Inbound) -> Option<BoxFuture<()>> {
         match inbound {
             Inbound::Message { session, bytes } => {
@@ -127,9 +168,15 @@ impl Engine {
         }
     }
 
-    /// A message in a session not (yet) open: `initialize` opens it under
-    /// the transport's name for it, `ping` is answered, every other request
-    /// is refused.
+    /// Accepts a message in a session not (yet) open: `initialize` opens it
+    /// under the transport's name for it, `ping` is answered, every other
+    /// request is refused with `-32600` ("session is not initialized").
+    ///
+    /// `initialize` is answered here, synchronously, so the session exists
+    /// before the next message is accepted; only the sending is left as work.
+    /// A batch is refused (`-32600`): no revision, hence no batch rule, is
+    /// agreed yet. A body that did not decode is answered with the decoder's
+    /// error; notifications and responses are dropped.
     fn accept_unbound(
         self: &Arc<Self>,
         session: SessionId,
@@ -164,7 +211,16 @@ impl Engine {
         Some(self.send_later(session, Some(id), reply))
     }
 
-    /// Accepts a message whose requests were admitted in `session`.
+    /// Turns a message whose requests were admitted in `session` into its
+    /// work. The caller must have admitted them ([`Dispatch::dispatch`] does).
+    ///
+    /// A single request yields its handler's work followed by its reply, or by
+    /// [`Route::Cancelled`] when it was cancelled. A batch's items are all
+    /// accepted now, in order (notifications take effect before any handler
+    /// runs); their handlers run concurrently, and the responses go out as one
+    /// array routed as the reply to the batch's first request. When the batch
+    /// had requests but every one was cancelled, only `Route::Cancelled` for the
+    /// first id goes out.
     fn accept_admitted(
         self: &Arc<Self>,
         session: &Arc<Session>,
@@ -228,7 +284,9 @@ impl Engine {
         }
     }
 
-    /// Work that sends `bytes` as the reply to `id`.
+    /// Returns work that sends `bytes` as the reply to `id` (`None`: the id
+    /// could not be read). For answers known at once: the synchronous paths
+    /// cannot await a send, so the caller drives it with the rest of the work.
     fn send_later(
         self: &Arc<Self>,
         session: SessionId,
@@ -239,7 +297,9 @@ impl Engine {
         Box::pin(async move { shared.send_reply(session, id, bytes).await })
     }
 
-    /// Sends an encoded response (or batch of them) as the reply to `id`.
+    /// Sends an encoded response (or batch of them) as [`Route::Reply`] to
+    /// `id`. A failure is dropped: it means the client left, which the transport
+    /// already knows and handles.
     async fn send_reply(&self, session: SessionId, id: Option<RequestId>, bytes: Vec<u8>) {
         let outbound = Outbound {
             session,
@@ -250,7 +310,9 @@ impl Engine {
         let _ = self.outlet.transport.send(outbound).await;
     }
 
-    /// Tells the transport a request ended without a response.
+    /// Tells the transport, with [`Route::Cancelled`] and no bytes, that
+    /// request `id` ended without a response, so a reply slot waiting for it
+    /// can be freed.
     async fn send_cancelled(&self, session: SessionId, id: RequestId) {
         let outbound = Outbound {
             session,
@@ -261,6 +323,12 @@ impl Engine {
         let _ = self.outlet.transport.send(outbound).await;
     }
 
+    /// Accepts one message of an admitted body. A request goes to
+    /// [`accept_request`](Self::accept_request); a notification takes effect
+    /// now ([`Step::Done`]); a response settles the server→client request
+    /// waiting on its id, and is dropped when none waits (an unknown id, or a
+    /// request that timed out). `in_batch` tells `initialize`'s two refusals
+    /// apart.
     fn accept_message(
         self: &Arc<Self>,
         session: &Arc<Session>,
@@ -288,6 +356,21 @@ impl Engine {
 
     /// Accepts one admitted request: lifecycle methods are answered here,
     /// every other method is registered in flight and handed to its family.
+    ///
+    /// `initialize` (`-32600`: the session is open, or the request is in a
+    /// batch) and `ping` are answered at once and never enter the in-flight
+    /// table. For the rest, the `max_in_flight` check and the registration
+    /// happen under one hold of the session lock, before the work exists: past
+    /// the limit the request is answered `-32000` and never runs. The work
+    /// holds an [`InFlight`] guard, so the entry leaves when the work ends or
+    /// is dropped, even unpolled.
+    ///
+    /// When driven, the work yields the encoded response, or `None` when the
+    /// request was aborted (`notifications/cancelled`, or its session closed),
+    /// in which case the handler is dropped at its next poll. A panic in the
+    /// handler is caught and answered `-32603`. Once the handler ended, the
+    /// context is finished: progress or logs sent later through a clone of it
+    /// fail with [`ContextError::RequestFinished`](crate::ContextError::RequestFinished).
     fn accept_request(
         self: &Arc<Self>,
         session: &Arc<Session>,
@@ -348,6 +431,10 @@ impl Dispatch for Engine {
         self.sessions.get(id)
     }
 
+    /// Opens a session under a freshly minted id. The session cap, and a
+    /// failure to mint an id, are [`InitializeError::TooManySessions`] (HTTP
+    /// answers 503); any other failure (unreadable params) is
+    /// [`InitializeError::Rejected`] with its error response.
     fn initialize(&self, request: &Request, now: Instant) -> Result<Initialized, InitializeError> {
         let id = request.id.clone();
         match open_session(self, None, request.params.as_ref(), now) {
@@ -360,6 +447,11 @@ impl Dispatch for Engine {
         }
     }
 
+    /// Refuses a batch unless the session's revision has batches, then admits
+    /// the message's request ids and, with `open_stream`, opens their reply
+    /// stream in the same hold of the session lock: the stream claims the ids
+    /// at once, so two connections posting the same id together cannot both be
+    /// admitted.
     fn dispatch(
         &self,
         session: &Arc<Session>,
@@ -384,6 +476,11 @@ impl Dispatch for Engine {
         };
         let stream = {
             let mut st = session.state();
+            // Checked under the lock `Session::close` takes: either the close
+            // sees this request's stream (and ends it), or this sees the close.
+            if st.closed {
+                return Err(Refusal::SessionClosed);
+            }
             st.admit(ids).map_err(Refusal::DuplicateId)?;
             (open_stream && !ids.is_empty()).then(|| st.streams.open(ids))
         };
@@ -412,13 +509,22 @@ impl Dispatch for Engine {
     }
 }
 
-/// Handles a notification from the client.
+/// Handles a notification from the client, at once (no work is left).
+///
+/// `notifications/initialized` marks the session initialized: from then on
+/// it receives broadcasts (list changes, resource updates).
+/// `notifications/cancelled` aborts the request its `requestId` names, if
+/// it is in flight; unreadable params and unknown ids (a request that just
+/// finished, say) are ignored, as the spec allows. Every other notification
+/// is ignored.
 fn accept_notification(session: &Session, method: &str, params: Option<&Params>) {
     match method {
         "notifications/initialized" => session.state().initialized = true,
         "notifications/cancelled" => {
+            /// The params of `notifications/cancelled` (its `reason` unread).
             #[derive(serde::Deserialize)]
             struct Cancelled {
+                /// The id of the request to cancel, as sent.
                 #[serde(rename = "requestId")]
                 request_id: Value,
             }
@@ -439,8 +545,17 @@ fn accept_notification(session: &Session, method: &str, params: Option<&Params>)
 
 /// Removes a request from its session's in-flight table when its handler
 /// ends, however it ends (result, cancellation, dropped serve loop).
+///
+/// Made in [`Engine::accept_request`] right after the registration and
+/// moved into the work, so removal is tied to the work's life, not to a
+/// code path that might be skipped: a future dropped unpolled would
+/// otherwise leak a slot of `max_in_flight` and keep its id taken for good.
+/// After the session closed, the table is already empty and the removal
+/// does nothing.
 struct InFlight {
+    /// The session whose table holds the request.
     session: Arc<Session>,
+    /// The request's id, its key in the table.
     id: RequestId,
 }
 
@@ -450,20 +565,27 @@ impl Drop for InFlight {
     }
 }
 
-/// `params._meta.progressToken`, read only when the params mention `_meta`
-/// (most requests do not, and then a second pass over them is wasted).
+/// Returns `params._meta.progressToken`, read only when the params mention
+/// `_meta` (most requests do not, and then a second pass over them is
+/// wasted). `None` when there is none or the params do not parse; the
+/// token is kept as the JSON value it arrived as, unchecked.
 fn progress_token(params: &Params) -> Option<Value> {
+    /// `_meta`, of which only the token is read.
     #[derive(serde::Deserialize)]
     struct Meta {
         #[serde(rename = "progressToken")]
         token: Option<Value>,
     }
+    /// Params, of which only `_meta` is read.
     #[derive(serde::Deserialize)]
     struct WithMeta {
         #[serde(rename = "_meta")]
         meta: Option<Meta>,
     }
-    if !params.as_str().contains("\"_meta\"") {
+    // A key written with escapes (`"\u005fmeta"`) is `_meta` too, so only
+    // text with neither the key nor a backslash is skipped.
+    let text = params.as_str();
+    if !text.contains("\"_meta\"") && !text.contains('\\') {
         return None;
     }
     params.parse::<WithMeta>().ok()?.meta?.token

@@ -1,5 +1,12 @@
 //! `initialize`: version negotiation, the session it opens, and the
 //! capabilities the server declares. The one place a revision is chosen.
+//!
+//! Both ways into a session end here: the serve loop's, where the
+//! transport names the session, and [`Dispatch::initialize`]'s, where a
+//! new id is minted (HTTP). Everything later in the session reads the
+//! revision and client capabilities fixed here, from the session's facts.
+//!
+//! [`Dispatch::initialize`]: crate::Dispatch::initialize
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -18,17 +25,36 @@ use crate::session::{OpenError, Session};
 
 /// Opens a session for an `initialize` request at `now` (named `id`, or
 /// with a minted id) and returns it with its encoded result.
+///
+/// The requested revision is echoed when supported and answered with the
+/// latest otherwise (the client then decides whether to go on). The session
+/// starts with `now` as its last activity and is not yet *initialized*: it
+/// gets no broadcasts until the client sends `notifications/initialized`.
+/// The declared capabilities are those of what is registered now.
+///
+/// # Errors
+///
+/// - [`MethodError::InvalidParams`] (`-32602`) when the params lack a string
+///   `protocolVersion` or have malformed `capabilities`; nothing is opened.
+/// - [`MethodError::TooManySessions`] (`-32000`, HTTP 503) at the session
+///   cap, or when no id could be minted.
+/// - [`MethodError::AlreadyInitialized`] (`-32600`) when a session of that
+///   id is open already.
 pub(crate) fn open_session(
     shared: &Shared,
     id: Option<SessionId>,
     params: Option<&Params>,
     now: Instant,
 ) -> Result<(Arc<Session>, Outcome), MethodError> {
+    /// What the engine reads of `initialize`'s params (`clientInfo` is not
+    /// kept).
     #[derive(serde::Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct InitializeParams<'a> {
+        /// The revision the client asks for; borrowed when unescaped.
         #[serde(borrow)]
         protocol_version: Cow<'a, str>,
+        /// What the client can do; none when absent.
         #[serde(default)]
         capabilities: ClientCapabilities,
     }
@@ -36,15 +62,21 @@ pub(crate) fn open_session(
     let version = ProtocolVersion::negotiate(&params.protocol_version);
     let facts = ClientFacts::new(version, params.capabilities);
     let session = shared.sessions.open(id, facts, now).map_err(|e| match e {
-        OpenError::Full | OpenError::NoRandomness => MethodError::TooManySessions,
+        OpenError::Full => MethodError::TooManySessions,
+        OpenError::NoRandomness => MethodError::NoSessionId,
         OpenError::Exists => MethodError::AlreadyInitialized,
     })?;
+    /// The result of `initialize`, borrowed from the server's state.
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
     struct InitializeResult<'a> {
+        /// The negotiated revision, which the session keeps.
         protocol_version: &'a str,
+        /// What the server declares.
         capabilities: Capabilities,
+        /// The builder's `server_info`.
         server_info: &'a Implementation,
+        /// The builder's `instructions`, left out when unset.
         #[serde(skip_serializing_if = "Option::is_none")]
         instructions: Option<&'a str>,
     }
@@ -57,7 +89,11 @@ pub(crate) fn open_session(
     Ok((session, result))
 }
 
-/// The capabilities of what is registered now (plus logging, always on).
+/// Returns the capabilities of what is registered now (plus logging,
+/// always on, since `logging/setLevel` is always served). `tools` and
+/// `prompts` carry `listChanged`, `resources` also `subscribe`: the server
+/// does send those notifications and serves `resources/subscribe`.
+/// `completions` needs a completion handler.
 fn capabilities(shared: &Shared) -> Capabilities {
     let reg = shared.registry();
     let list_changed = Some(ListChanged {
@@ -70,7 +106,8 @@ fn capabilities(shared: &Shared) -> Capabilities {
         resources: (!reg.resources.is_empty() || !reg.templates.is_empty()).then_some(
             ListChanged {
                 list_changed: true,
-                subscribe: Some(true),
+                // Declared only when a subscription can be taken.
+                subscribe: Some(shared.config.max_subscriptions > 0),
             },
         ),
         prompts: list_changed.filter(|_| !reg.prompts.is_empty()),
@@ -78,21 +115,27 @@ fn capabilities(shared: &Shared) -> Capabilities {
     }
 }
 
-/// The server capabilities declared in `initialize`.
+/// The server capabilities declared in `initialize`. A family left out
+/// (`None`) is not declared at all.
 #[derive(Serialize)]
 struct Capabilities {
+    /// Always declared: `logging/setLevel` and log notifications.
     logging: Empty,
+    /// Declared once a tool is registered.
     #[serde(skip_serializing_if = "Option::is_none")]
     tools: Option<ListChanged>,
+    /// Declared once a resource or a template is registered.
     #[serde(skip_serializing_if = "Option::is_none")]
     resources: Option<ListChanged>,
+    /// Declared once a prompt is registered.
     #[serde(skip_serializing_if = "Option::is_none")]
     prompts: Option<ListChanged>,
+    /// Declared with a completion handler.
     #[serde(skip_serializing_if = "Option::is_none")]
     completions: Option<Empty>,
 }
 
-/// `{}`.
+/// `{}`: a capability with no options.
 #[derive(Clone, Copy, Serialize)]
 struct Empty {}
 
@@ -100,7 +143,9 @@ struct Empty {}
 #[derive(Clone, Copy, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct ListChanged {
+    /// `subscribe`, for resources only; left out elsewhere.
     #[serde(skip_serializing_if = "Option::is_none")]
     subscribe: Option<bool>,
+    /// `listChanged`: the server sends `notifications/*/list_changed`.
     list_changed: bool,
 }

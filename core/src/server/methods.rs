@@ -1,5 +1,13 @@
 //! Which method family serves a request: the routing table, and one file
 //! per family below it.
+//!
+//! A family function takes the server's state, the request's params and,
+//! when it needs the session or runs a handler, the request's context; it
+//! returns an [`Outcome`] and never writes a wire message itself. Each one
+//! clones the handler it needs out of the registry and lets the read lock
+//! go before awaiting it, so a slow handler never blocks `add_tool` and
+//! friends. Adding a method is one arm in [`route`] and one function in
+//! its family's file.
 
 use super::error::MethodError;
 use super::params::Outcome;
@@ -14,7 +22,13 @@ mod resources;
 mod tools;
 
 /// Runs one request's method (lifecycle methods are answered before this,
-/// by the dispatcher).
+/// by the dispatcher) and returns its outcome for the dispatcher to encode.
+///
+/// Routing is by name only: a method is served whatever the session
+/// declared or negotiated, and one the server does not know is
+/// [`MethodError::MethodNotFound`] (`-32601`). Cancel-safe in the sense the
+/// dispatcher needs: dropping the future drops the handler it awaits and
+/// sends nothing.
 pub(crate) async fn route(shared: &Shared, request: Request, ctx: RequestContext) -> Outcome {
     let params = request.params.as_ref();
     match request.method.as_str() {

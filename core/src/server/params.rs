@@ -1,5 +1,10 @@
 //! Reading a request's params into the types methods want, and encoding
 //! their results: the helpers every method family shares.
+//!
+//! Params arrive as raw JSON text ([`Params`]) and are deserialized once,
+//! straight into each method's own type; every failure to read them is
+//! [`MethodError::InvalidParams`] (`-32602`). Results are encoded once,
+//! into the bytes of the whole response.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -10,14 +15,24 @@ use crate::jsonrpc::{self, Message, Params, RequestId, Response};
 /// A method's result: a JSON value, or a typed result already encoded (which
 /// spares building a `Value` only to serialize it).
 pub(crate) enum Payload {
+    /// A result built as a `Value` (list pages, `{}`).
     Value(Value),
+    /// A result already serialized: the compact JSON text of one value,
+    /// spliced into the response as it is.
     Json(Vec<u8>),
 }
 
-/// What a method returns.
+/// What a method returns: its result, or why it has none. The dispatcher
+/// encodes either with [`encode_response`].
 pub(crate) type Outcome = Result<Payload, MethodError>;
 
-/// Reads parameters (absent ones as `{}`) into the method's own type.
+/// Reads parameters (absent ones as `{}`) into the method's own type,
+/// borrowing from the params where `T` borrows.
+///
+/// # Errors
+///
+/// [`MethodError::InvalidParams`] (`-32602`) with serde's account of what
+/// did not fit.
 pub(crate) fn parse_params<'a, T: Deserialize<'a>>(
     params: Option<&'a Params>,
 ) -> Result<T, MethodError> {
@@ -26,7 +41,13 @@ pub(crate) fn parse_params<'a, T: Deserialize<'a>>(
         .map_err(|e| MethodError::InvalidParams(e.to_string()))
 }
 
-/// `params.uri`.
+/// Reads `params.uri`, which `resources/read`, `resources/subscribe` and
+/// `resources/unsubscribe` require.
+///
+/// # Errors
+///
+/// [`MethodError::InvalidParams`] (`-32602`) when it is missing or not a
+/// string.
 pub(crate) fn uri_param(params: Option<&Params>) -> Result<String, MethodError> {
     #[derive(Deserialize)]
     struct UriParams {
@@ -35,7 +56,13 @@ pub(crate) fn uri_param(params: Option<&Params>) -> Result<String, MethodError> 
     Ok(parse_params::<UriParams>(params)?.uri)
 }
 
-/// `params.cursor`, which must be a string when present.
+/// Reads `params.cursor`, which must be a string when present. Params that
+/// are absent, or not an object, read as no cursor: the first page.
+///
+/// # Errors
+///
+/// [`MethodError::InvalidParams`] (`-32602`) when `cursor` is present but
+/// not a string (`null` counts as absent).
 pub(crate) fn cursor(params: Option<&Params>) -> Result<Option<String>, MethodError> {
     #[derive(Deserialize)]
     struct Paging {
@@ -53,7 +80,15 @@ pub(crate) fn cursor(params: Option<&Params>) -> Result<Option<String>, MethodEr
 
 /// Cuts one page of `page_size` out of a listing, under `key`. Cursors are
 /// the decimal offset of the next page: opaque to clients, and checked on
-/// the way back in.
+/// the way back in. `nextCursor` is set only when items follow the page.
+/// A listing that changed between pages is read at the same offset, so a
+/// client may see an item twice or miss one; the `list_changed`
+/// notification tells it to list again.
+///
+/// # Errors
+///
+/// [`MethodError::InvalidCursor`] (`-32602`) when the cursor is not a
+/// decimal offset within the listing.
 pub(crate) fn page<T: Serialize>(
     key: &str,
     items: &[T],
@@ -68,7 +103,8 @@ pub(crate) fn page<T: Serialize>(
             .filter(|&n| n <= items.len())
             .ok_or(MethodError::InvalidCursor)?,
     };
-    let end = (start + page_size).min(items.len());
+    // Saturating: a page size of `usize::MAX` means "everything".
+    let end = start.saturating_add(page_size).min(items.len());
     let mut result = json!({ key: &items[start..end] });
     if end < items.len() {
         result["nextCursor"] = json!(end.to_string());
@@ -76,14 +112,20 @@ pub(crate) fn page<T: Serialize>(
     Ok(Payload::Value(result))
 }
 
-/// Serializes a typed result straight to JSON bytes.
+/// Serializes a typed result straight to JSON bytes, sparing a `Value`
+/// built only to be written out.
+///
+/// # Errors
+///
+/// [`MethodError::Encode`] (`-32603`) when serialization fails.
 pub(crate) fn encode<T: Serialize>(value: T) -> Outcome {
     serde_json::to_vec(&value)
         .map(Payload::Json)
         .map_err(|e| MethodError::Encode(e.to_string()))
 }
 
-/// The encoded response to request `id`.
+/// Returns the encoded response to request `id`: its result, or the error
+/// response [`encode_error`] makes.
 pub(crate) fn encode_response(id: RequestId, outcome: Outcome) -> Vec<u8> {
     match outcome {
         Ok(Payload::Json(result)) => jsonrpc::encode_result(&id, &result),
@@ -92,7 +134,9 @@ pub(crate) fn encode_response(id: RequestId, outcome: Outcome) -> Vec<u8> {
     }
 }
 
-/// The encoded error response to request `id` (`None`: the id was unreadable).
+/// Returns the encoded error response to request `id` (`None`: the id was
+/// unreadable, and the response's `id` is `null`), with the error converted
+/// by [`MethodError::into_rpc`].
 pub(crate) fn encode_error(id: Option<RequestId>, error: MethodError) -> Vec<u8> {
     Message::Response(Response::err(id, error.into_rpc())).to_bytes()
 }
@@ -112,6 +156,11 @@ mod tests {
             panic!()
         };
         assert_eq!(last, json!({"n": [4]}));
+        // A page size of usize::MAX is "everything", from any cursor.
+        let Ok(Payload::Value(rest)) = page("n", &items, Some("1".into()), usize::MAX) else {
+            panic!()
+        };
+        assert_eq!(rest, json!({"n": [1, 2, 3, 4]}));
         for bad in ["6", "-1", "x"] {
             assert!(matches!(
                 page("n", &items, Some(bad.into()), 2),

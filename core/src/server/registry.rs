@@ -1,5 +1,10 @@
 //! The registries of tools, resources, templates and prompts, with their
 //! handlers type-erased behind `Arc<dyn Fn>`.
+//!
+//! Entries live in vectors in registration order, which is the order of
+//! `*/list` pages and of template matching. Handlers are `Arc`s, so a
+//! request clones the one it needs and lets the registry's lock go before
+//! running it.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -32,6 +37,8 @@ pub(crate) type ToolFn = Arc<
         + Send
         + Sync,
 >;
+/// A resource's or template's reader: gets the URI read and the template's
+/// variables (empty for a direct resource).
 pub(crate) type ReadFn = Arc<
     dyn Fn(
             String,
@@ -41,68 +48,99 @@ pub(crate) type ReadFn = Arc<
         + Send
         + Sync,
 >;
+/// A prompt's handler: gets the arguments, required ones already checked.
 pub(crate) type PromptFn = Arc<
     dyn Fn(PromptArguments, RequestContext) -> BoxFuture<Result<GetPromptResult, RpcError>>
         + Send
         + Sync,
 >;
+/// The `completion/complete` handler.
 pub(crate) type CompleteFn = Arc<
     dyn Fn(CompleteRequest, RequestContext) -> BoxFuture<Result<Completion, RpcError>>
         + Send
         + Sync,
 >;
 
+/// A registered tool: what `tools/list` shows, and what `tools/call` runs.
 pub(crate) struct ToolEntry {
+    /// The listing; its `name` is the key.
     pub(crate) tool: Tool,
+    /// Reads the arguments and runs the handler.
     pub(crate) handler: ToolFn,
 }
 
+/// A registered resource with one fixed URI.
 pub(crate) struct ResourceEntry {
+    /// The listing; its `uri` is the key and must match a read exactly.
     pub(crate) resource: Resource,
+    /// Produces the contents on each read.
     pub(crate) handler: ReadFn,
 }
 
+/// A registered URI template: serves every URI its pattern matches.
 pub(crate) struct TemplateEntry {
+    /// The listing; its `uri_template` text is the key.
     pub(crate) template: ResourceTemplate,
+    /// The template, parsed once at registration.
     pub(crate) pattern: UriTemplate,
+    /// Produces the contents of a matching URI.
     pub(crate) handler: ReadFn,
 }
 
+/// A registered prompt.
 pub(crate) struct PromptEntry {
+    /// The listing; its `name` is the key, its `arguments` say which are
+    /// required.
     pub(crate) prompt: Prompt,
+    /// Builds the messages.
     pub(crate) handler: PromptFn,
 }
 
-/// Everything a server offers.
+/// Everything a server offers. Each list holds at most one entry per key,
+/// in registration order; it is behind the server's `RwLock`, and what is
+/// in it when a session initializes decides the capabilities declared.
 #[derive(Default)]
 pub(crate) struct Registry {
+    /// Tools, keyed by name.
     pub(crate) tools: Vec<ToolEntry>,
+    /// Direct resources, keyed by URI.
     pub(crate) resources: Vec<ResourceEntry>,
+    /// URI templates, keyed by their text, matched in this order.
     pub(crate) templates: Vec<TemplateEntry>,
+    /// Prompts, keyed by name.
     pub(crate) prompts: Vec<PromptEntry>,
+    /// The `completion/complete` handler; without one the method is
+    /// `-32601` and `completions` is not declared.
     pub(crate) completion: Option<CompleteFn>,
 }
 
 impl Registry {
-    /// Inserts or replaces (by name) a tool.
+    /// Inserts or replaces (by name) a tool; a replaced one keeps its place in
+    /// the listing.
     pub(crate) fn put_tool(&mut self, entry: ToolEntry) {
         upsert(&mut self.tools, entry, |e| &e.tool.name);
     }
 
+    /// Inserts or replaces (by URI) a resource; a replaced one keeps its place.
     pub(crate) fn put_resource(&mut self, entry: ResourceEntry) {
         upsert(&mut self.resources, entry, |e| &e.resource.uri);
     }
 
+    /// Inserts or replaces (by template text) a template; a replaced one keeps
+    /// its place, and so its precedence in matching.
     pub(crate) fn put_template(&mut self, entry: TemplateEntry) {
         upsert(&mut self.templates, entry, |e| &e.template.uri_template);
     }
 
+    /// Inserts or replaces (by name) a prompt; a replaced one keeps its place.
     pub(crate) fn put_prompt(&mut self, entry: PromptEntry) {
         upsert(&mut self.prompts, entry, |e| &e.prompt.name);
     }
 
     /// Finds the reader for a URI: a direct resource first, then templates in
-    /// registration order.
+    /// registration order. Returns a clone of the handler with the variables
+    /// the template matched (none for a direct resource), so the caller can
+    /// release the lock before reading.
     pub(crate) fn reader(&self, uri: &str) -> Option<(ReadFn, HashMap<String, String>)> {
         if let Some(e) = self.resources.iter().find(|e| e.resource.uri == uri) {
             return Some((e.handler.clone(), HashMap::new()));
@@ -113,6 +151,8 @@ impl Registry {
     }
 }
 
+/// Replaces the entry whose key equals `entry`'s in place, or appends
+/// `entry`: the one rule of "registering again replaces".
 fn upsert<T>(list: &mut Vec<T>, entry: T, key: impl Fn(&T) -> &String) {
     match list.iter().position(|e| key(e) == key(&entry)) {
         Some(i) => list[i] = entry,
@@ -120,13 +160,19 @@ fn upsert<T>(list: &mut Vec<T>, entry: T, key: impl Fn(&T) -> &String) {
     }
 }
 
-/// Removes the entry with this key; true if one was there.
+/// Removes the entry whose key is `name`; returns whether one was there.
+/// Handlers already cloned out by running requests stay alive until those
+/// finish.
 pub(crate) fn remove<T>(list: &mut Vec<T>, name: &str, key: impl Fn(&T) -> &String) -> bool {
     let before = list.len();
     list.retain(|e| key(e) != name);
     list.len() != before
 }
 
+/// Type-erases a tool's handler: the entry deserializes the call's
+/// `arguments` (absent: `{}`) into `A` before calling `handler`, so a
+/// mismatch is a [`ToolFailure::InvalidArguments`] and the handler does not
+/// run; the handler's own errors become [`ToolFailure::Rpc`].
 pub(crate) fn tool_entry<A, F, Fut>(tool: Tool, handler: F) -> ToolEntry
 where
     A: DeserializeOwned + Send + 'static,
@@ -149,6 +195,8 @@ where
     ToolEntry { tool, handler }
 }
 
+/// Type-erases a direct resource's handler, which gets the URI read (the
+/// template variables, always empty here, are dropped).
 pub(crate) fn resource_entry<F, Fut>(resource: Resource, handler: F) -> ResourceEntry
 where
     F: Fn(String, RequestContext) -> Fut + Send + Sync + 'static,
@@ -158,6 +206,12 @@ where
     ResourceEntry { resource, handler }
 }
 
+/// Parses the template and type-erases its handler.
+///
+/// # Errors
+///
+/// [`TemplateError`](crate::TemplateError) when the template is not a
+/// level-1 URI template; nothing is registered then.
 pub(crate) fn template_entry<F, Fut>(
     template: ResourceTemplate,
     handler: F,
@@ -175,6 +229,8 @@ where
     })
 }
 
+/// Type-erases a prompt's handler. `prompts/get` checks the required
+/// arguments before it calls the handler.
 pub(crate) fn prompt_entry<F, Fut>(prompt: Prompt, handler: F) -> PromptEntry
 where
     F: Fn(PromptArguments, RequestContext) -> Fut + Send + Sync + 'static,

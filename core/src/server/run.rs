@@ -1,5 +1,9 @@
 //! The serve loop: receive from the transport while driving every handler in
 //! flight, so that a slow handler never holds the next message back.
+//!
+//! The loop is the only place core drives handlers itself, and it does so
+//! without an executor: one `poll_fn` polls the set of handlers and the
+//! pending `receive` together, on the caller's task.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -12,8 +16,12 @@ use super::dispatch::Engine;
 use crate::runtime::BoxFuture;
 use crate::transport::{Inbound, TransportError};
 
+/// What one `receive` yields.
 type Received = Result<Inbound, TransportError>;
 
+/// Returns a boxed `receive` on the server's transport that owns its `Arc`,
+/// so the loop can keep it across iterations (and across polls of the
+/// handlers) instead of re-creating, and thus cancelling, it.
 fn receive(shared: &Arc<Engine>) -> Pin<Box<dyn Future<Output = Received> + Send>> {
     let transport = Arc::clone(&shared.outlet.transport);
     Box::pin(async move { transport.receive().await })
@@ -24,11 +32,40 @@ fn receive(shared: &Arc<Engine>) -> Pin<Box<dyn Future<Output = Received> + Send
 /// With a runtime, each handler is spawned on it; without one, handlers live
 /// in a `FuturesUnordered` polled alongside `receive`. The receive future is
 /// kept across iterations, so no message is lost to a cancelled read.
+/// Each event is accepted before the next is received, so events of a
+/// session take effect in the order they arrived (a cancellation after its
+/// request, say), while the handlers they start overlap.
+///
+/// Spawned jobs are counted by the senders of a channel nobody sends on:
+/// each job holds a clone and drops it when done, so the final `recv`
+/// returns once the last job ended, without the runtime having to offer
+/// join handles.
+///
+/// # Errors
+///
+/// [`TransportError::AlreadyAttached`] at once when the transport refused
+/// this server at build (any other refusal is reported as
+/// [`TransportError::Closed`], as the error is not `Clone`); the first
+/// unrecoverable `receive` error, after the handlers in flight finished.
+/// Recoverable errors are skipped.
+///
+/// # Cancel safety
+///
+/// Dropping the future drops the handlers it holds (their in-flight entries
+/// leave with them, and they send nothing) and the pending `receive`, which
+/// [`Transport::receive`](crate::Transport::receive)'s contract keeps from
+/// losing a message. Spawned handlers keep running.
 pub(crate) async fn serve(shared: &Arc<Engine>) -> Result<(), TransportError> {
     if let Some(error) = shared.attach_error.get() {
+        // The same error on every call (the transport refused the line once).
         return Err(match error {
+            TransportError::Closed => TransportError::Closed,
+            TransportError::Io(e) => {
+                TransportError::Io(std::io::Error::new(e.kind(), e.to_string()))
+            }
+            TransportError::UnknownSession => TransportError::UnknownSession,
+            TransportError::NoReplySlot => TransportError::NoReplySlot,
             TransportError::AlreadyAttached => TransportError::AlreadyAttached,
-            _ => TransportError::Closed,
         });
     }
     let mut work: FuturesUnordered<BoxFuture<()>> = FuturesUnordered::new();

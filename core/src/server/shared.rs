@@ -1,5 +1,9 @@
 //! The state one server's handle, serve loop, transports and contexts share:
 //! what it offers (the registry), its sessions, its limits, and its outlet.
+//!
+//! Locks here are held for a look-up or an update, never across an
+//! `.await`: a handler runs with no lock of the server's held, and a
+//! broadcast collects its targets before it sends.
 
 use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -13,30 +17,56 @@ use crate::protocol::Implementation;
 use crate::session::{Session, SessionTable};
 use crate::transport::{Outbound, Route, TransportError};
 
-/// Everything one server holds.
+/// Everything one server holds. Made once by
+/// [`McpServerBuilder::build`](crate::McpServerBuilder::build); only the
+/// registry and the session table change afterwards.
 pub(crate) struct Shared {
+    /// The `serverInfo` of every `initialize` result.
     pub(crate) info: Implementation,
+    /// The `instructions` of every `initialize` result, when set.
     pub(crate) instructions: Option<String>,
+    /// The limits, fixed at build.
     pub(crate) config: ServerConfig,
+    /// What the server offers; read per request, written by `add_*` and
+    /// `remove_*`. Use [`registry`](Self::registry) and
+    /// [`registry_mut`](Self::registry_mut) rather than the lock itself.
     pub(crate) registry: RwLock<Registry>,
-    /// The one session table.
+    /// The one session table, over every transport of the server, capped at
+    /// `config.max_sessions`.
     pub(crate) sessions: SessionTable,
+    /// Where messages go out (the transport), the runtime and the request
+    /// timeout; shared with every request's context.
     pub(crate) outlet: Arc<Outlet>,
-    /// Set when the transport refused to attach (it serves another server).
+    /// Set when the transport refused to attach (it serves another server);
+    /// `run` then fails at once with it.
     pub(crate) attach_error: OnceLock<TransportError>,
 }
 
 impl Shared {
+    /// Locks the registry for reading. A poisoned lock is taken anyway: no
+    /// handler runs under it, and each write is one insertion, replacement or
+    /// removal that leaves the lists consistent. Hold the guard for a look-up
+    /// only, never across an `.await`.
     pub(crate) fn registry(&self) -> RwLockReadGuard<'_, Registry> {
         self.registry.read().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Locks the registry for writing, taking a poisoned lock anyway (see
+    /// [`registry`](Self::registry)). Waits for requests that are looking a
+    /// handler up, never for running handlers.
     pub(crate) fn registry_mut(&self) -> RwLockWriteGuard<'_, Registry> {
         self.registry.write().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Sends a notification tied to no request to every initialized session
-    /// that `pick` selects.
+    /// Sends a notification tied to no request ([`Route::Unrelated`]) to every
+    /// initialized session that `pick` selects. `pick` runs under the session
+    /// table's lock, so it must not lock the table itself (locking the
+    /// session's state is fine). Sessions are sent to one after another; a
+    /// failed send is skipped, so one gone client does not keep the others
+    /// from being told.
+    ///
+    /// Cancel safety: dropping the future part-way leaves the later sessions
+    /// untold.
     pub(crate) async fn broadcast(
         &self,
         method: &str,

@@ -1,4 +1,11 @@
 //! Newline-delimited JSON over any byte stream (stdin/stdout, pipes, sockets).
+//!
+//! One message per line, as MCP's stdio transport specifies: the reader
+//! splits on `\n` (a `\r` before it is dropped, blank lines are skipped),
+//! the writer appends `\n` to each message. Messages never contain a raw
+//! newline, since JSON escapes it in strings. Lines are bounded
+//! ([`DEFAULT_MAX_LINE_LEN`]), and the bytes read but not yet split stay in
+//! the reader's buffer, so a cancelled `receive` loses nothing.
 
 use std::fmt;
 
@@ -17,9 +24,71 @@ pub const DEFAULT_MAX_LINE_LEN: usize = 4 * 1024 * 1024;
 ///
 /// An over-long line is discarded up to its newline and reported as
 /// [`Inbound::TooLarge`], after which reading goes on.
+///
+/// The session exists once the client's `initialize` line arrives; the
+/// transport itself knows nothing of it. End of input ends the transport
+/// ([`TransportError::Closed`] from `receive`), and with it
+/// [`McpServer::run`](crate::McpServer::run), once the requests in flight
+/// have been answered. `R` and `W` are `futures::io` types: wrap a tokio
+/// stream in its `compat` adapter, a smol one as it is.
+///
+/// # Examples
+///
+/// A server run over a script of lines, writing its replies to a buffer:
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use futures::io::{AllowStdIo, Cursor};
+/// use serde_json::Value;
+/// use switchboard_core::{CallToolResult, McpServerBuilder, StdioTransport, Tool};
+///
+/// /// A writer whose bytes the example reads back.
+/// #[derive(Clone, Default)]
+/// struct Shared(Arc<Mutex<Vec<u8>>>);
+///
+/// impl std::io::Write for Shared {
+///     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+///         self.0.lock().unwrap().write(buf)
+///     }
+///     fn flush(&mut self) -> std::io::Result<()> {
+///         Ok(())
+///     }
+/// }
+///
+/// let input = concat!(
+///     r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":"#,
+///     r#"{"protocolVersion":"2025-11-25","capabilities":{},"#,
+///     r#""clientInfo":{"name":"c","version":"1"}}}"#,
+///     "\n",
+///     r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"hi"}}"#,
+///     "\n",
+/// );
+/// let output = Shared::default();
+/// let transport = StdioTransport::new(
+///     Cursor::new(input.as_bytes().to_vec()),
+///     AllowStdIo::new(output.clone()),
+/// );
+/// let server = McpServerBuilder::new()
+///     .tool(Tool::new("hi", "Says hi"), |_: Value, _ctx| async {
+///         Ok(CallToolResult::text("hi"))
+///     })
+///     .build(transport);
+/// // The end of the input ends the run.
+/// futures::executor::block_on(server.run()).unwrap();
+///
+/// let written = String::from_utf8(output.0.lock().unwrap().clone()).unwrap();
+/// let replies: Vec<Value> = written.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+/// let call = replies.iter().find(|r| r["id"] == 2).unwrap();
+/// assert_eq!(call["result"]["content"][0]["text"], "hi");
+/// ```
 pub struct StdioTransport<R, W> {
+    /// The input, behind an async lock: `receive` takes `&self`, and one
+    /// reader at a time keeps lines whole.
     reader: async_lock::Mutex<LineReader<R>>,
+    /// The output, behind an async lock so that concurrent sends write
+    /// whole lines, one after another.
     writer: async_lock::Mutex<W>,
+    /// `"stdio"`: every message is in this one session.
     session: SessionId,
 }
 
@@ -31,26 +100,44 @@ impl<R, W> fmt::Debug for StdioTransport<R, W> {
     }
 }
 
+/// What the reader found next.
 enum Line {
+    /// A line without its terminator, at most `max` bytes, not blank.
     Complete(Vec<u8>),
+    /// A line over `max` bytes; reported once, its bytes dropped.
     TooLong,
 }
 
+/// Splits a byte stream into lines, keeping what it read until a line is
+/// complete.
 struct LineReader<R> {
+    /// The byte stream.
     inner: R,
+    /// Bytes read but not yet returned; at most about `max` plus one read,
+    /// since a longer line is dropped as it comes.
     buf: Vec<u8>,
     /// Bytes of `buf` already searched for a newline.
     scanned: usize,
     /// Inside an over-long line: drop bytes up to the next newline.
     discarding: bool,
+    /// The stream returned 0 bytes: what is left in `buf` is the last line.
     eof: bool,
+    /// The longest line accepted, in bytes, terminator excluded.
     max: usize,
 }
 
 impl<R: AsyncRead + Unpin> LineReader<R> {
     /// Returns the next non-empty line without its terminator.
     ///
+    /// A last line without a newline counts once the stream ends. Lines of
+    /// only whitespace are skipped.
+    ///
     /// Cancel safe: every byte read is kept in `buf` before the next await.
+    ///
+    /// # Errors
+    ///
+    /// [`TransportError::Closed`] at the end of the stream (and on every
+    /// call after); [`TransportError::Io`] when reading fails.
     async fn next_line(&mut self) -> Result<Line, TransportError> {
         loop {
             if let Some(pos) = self.buf[self.scanned..].iter().position(|&b| b == b'\n') {
@@ -108,12 +195,39 @@ where
     R: AsyncRead + Unpin + Send + 'static,
     W: AsyncWrite + Unpin + Send + 'static,
 {
-    /// Wraps a reader and a writer with the default line limit.
+    /// Wraps a reader and a writer with the default line limit
+    /// ([`DEFAULT_MAX_LINE_LEN`]). Reads nothing until the first `receive`.
     pub fn new(reader: R, writer: W) -> Self {
         Self::with_max_line_len(reader, writer, DEFAULT_MAX_LINE_LEN)
     }
 
-    /// Wraps a reader and a writer, accepting lines of at most `max` bytes.
+    /// Wraps a reader and a writer, accepting lines of at most `max` bytes
+    /// (the terminator not counted).
+    ///
+    /// A longer line is dropped and answered with a `-32600` error whose id
+    /// is `null`; the reader buffers at most about `max` bytes of it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures::io::{AllowStdIo, Cursor};
+    /// use switchboard_core::{Inbound, StdioTransport, Transport};
+    ///
+    /// let mut input = vec![b'x'; 100];
+    /// input.extend_from_slice(b"\n{}\n");
+    /// let transport = StdioTransport::with_max_line_len(
+    ///     Cursor::new(input),
+    ///     AllowStdIo::new(std::io::sink()),
+    ///     64,
+    /// );
+    /// futures::executor::block_on(async {
+    ///     let first = transport.receive().await.unwrap();
+    ///     assert!(matches!(first, Inbound::TooLarge { limit: 64, .. }));
+    ///     // Reading goes on with the next line.
+    ///     let second = transport.receive().await.unwrap();
+    ///     assert!(matches!(second, Inbound::Message { bytes, .. } if bytes == b"{}"));
+    /// });
+    /// ```
     pub fn with_max_line_len(reader: R, writer: W, max: usize) -> Self {
         Self {
             reader: async_lock::Mutex::new(LineReader {
@@ -136,6 +250,10 @@ where
     R: AsyncRead + Unpin + Send + 'static,
     W: AsyncWrite + Unpin + Send + 'static,
 {
+    /// Reads the next line as a message of session `"stdio"`, or
+    /// [`Inbound::TooLarge`] for an over-long one.
+    ///
+    /// Cancel safe: a dropped call keeps what it read for the next one.
     async fn receive(&self) -> Result<Inbound, TransportError> {
         let mut reader = self.reader.lock().await;
         let line = reader.next_line().await?;
@@ -149,6 +267,12 @@ where
         })
     }
 
+    /// Writes the message as one line and flushes it. Routes that carry no
+    /// message ([`Route::Disconnect`], [`Route::Cancelled`]) are ignored:
+    /// stdio has no streams to end.
+    ///
+    /// Not cancel safe: a send dropped while its write is pending may leave
+    /// part of the line written, and the next line would follow it.
     async fn send(&self, message: Outbound) -> Result<(), TransportError> {
         if matches!(message.route, Route::Disconnect(_) | Route::Cancelled(_)) {
             return Ok(());
@@ -161,6 +285,8 @@ where
         Ok(())
     }
 
+    /// Flushes and closes the writer (the server's stdout, say). The reader
+    /// is left alone: `receive` ends when the input does.
     async fn close(&self) -> Result<(), TransportError> {
         self.writer.lock().await.close().await?;
         Ok(())

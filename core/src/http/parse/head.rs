@@ -108,7 +108,7 @@ impl Known {
 }
 
 /// How the body is delimited, as [`RequestHead::framing`] reads it from
-/// the head; [`BodyDecoder::new`] takes it.
+/// the head; [`BodyDecoder::new`](super::BodyDecoder::new) takes it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Framing {
     /// `Content-Length` bytes (0 when absent).

@@ -1,4 +1,5 @@
-//! `completion/complete`.
+//! `completion/complete`: argument suggestions for prompts and resource
+//! templates, from the one handler the builder registered.
 
 use serde_json::json;
 
@@ -9,11 +10,20 @@ use crate::server::error::MethodError;
 use crate::server::params::{Outcome, Payload, parse_params};
 use crate::server::shared::Shared;
 
-/// The schema's limit on values in one answer.
+/// The schema's limit on values in one answer ("must not exceed 100
+/// items"): a longer answer is cut rather than sent invalid.
 const MAX_VALUES: usize = 100;
 
 /// `completion/complete`: the registered handler's answer, cut to the
 /// schema's 100 values (with `hasMore` and `total` set when cut).
+///
+/// The reference (`ref/prompt` or `ref/resource`) is handed to the handler
+/// as it came, unchecked against the registry.
+///
+/// # Errors
+///
+/// `-32601` without a completion handler; `-32602` when the params are not
+/// a `CompleteRequest`; the handler's own error as it is.
 pub(super) async fn complete(
     shared: &Shared,
     params: Option<&Params>,

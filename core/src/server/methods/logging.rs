@@ -1,4 +1,4 @@
-//! `logging/setLevel`.
+//! `logging/setLevel`: the session's threshold for log notifications.
 
 use serde_json::json;
 
@@ -8,8 +8,16 @@ use crate::protocol::LogLevel;
 use crate::server::params::{Outcome, Payload, parse_params};
 
 /// `logging/setLevel`: from now on, only messages at this level or above
-/// reach the session.
+/// reach the session. The level is the session's: it applies to the log
+/// messages of every request in it, running ones included, until the next
+/// `logging/setLevel` or the session's end.
+///
+/// # Errors
+///
+/// `-32602` when `level` is missing or not one of the syslog levels
+/// (`debug` … `emergency`).
 pub(super) fn set_level(params: Option<&Params>, ctx: &RequestContext) -> Outcome {
+    /// The params of `logging/setLevel`.
     #[derive(serde::Deserialize)]
     struct SetLevel {
         level: LogLevel,

@@ -7,7 +7,13 @@ use crate::server::error::MethodError;
 use crate::server::params::{Outcome, cursor, encode, page, parse_params};
 use crate::server::shared::Shared;
 
-/// `prompts/list`: one page of the registered prompts.
+/// `prompts/list`: one page of the registered prompts, in registration
+/// order.
+///
+/// # Errors
+///
+/// `-32602` for a cursor that is not a string, or not an offset within the
+/// listing.
 pub(super) fn list(shared: &Shared, params: Option<&Params>) -> Outcome {
     let items: Vec<_> = shared
         .registry()
@@ -19,7 +25,15 @@ pub(super) fn list(shared: &Shared, params: Option<&Params>) -> Outcome {
 }
 
 /// `prompts/get`: required arguments are checked before the handler runs.
+/// Missing `arguments` count as none; arguments the prompt does not declare
+/// are passed through.
+///
+/// # Errors
+///
+/// `-32602` for unreadable params, an unknown prompt, or missing required
+/// arguments (all named); the handler's own error as it is.
 pub(super) async fn get(shared: &Shared, params: Option<&Params>, ctx: RequestContext) -> Outcome {
+    /// The params of `prompts/get`.
     #[derive(serde::Deserialize)]
     struct GetParams {
         name: String,

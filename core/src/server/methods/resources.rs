@@ -1,5 +1,9 @@
 //! `resources/list`, `resources/templates/list`, `resources/read`,
 //! `resources/subscribe` and `resources/unsubscribe`.
+//!
+//! Subscriptions are kept per session, by exact URI; the server tells
+//! subscribers about changes when its owner calls
+//! [`McpServer::notify_resource_updated`](crate::McpServer::notify_resource_updated).
 
 use serde_json::json;
 
@@ -9,7 +13,14 @@ use crate::server::error::MethodError;
 use crate::server::params::{Outcome, Payload, cursor, encode, page, uri_param};
 use crate::server::shared::Shared;
 
-/// `resources/list`: one page of the registered resources.
+/// `resources/list`: one page of the registered direct resources, in
+/// registration order (templates are listed by
+/// [`list_templates`]).
+///
+/// # Errors
+///
+/// `-32602` for a cursor that is not a string, or not an offset within the
+/// listing.
 pub(super) fn list(shared: &Shared, params: Option<&Params>) -> Outcome {
     let items: Vec<_> = shared
         .registry()
@@ -25,7 +36,13 @@ pub(super) fn list(shared: &Shared, params: Option<&Params>) -> Outcome {
     )
 }
 
-/// `resources/templates/list`: one page of the registered templates.
+/// `resources/templates/list`: one page of the registered templates, in
+/// registration order, which is also the order they are matched in.
+///
+/// # Errors
+///
+/// `-32602` for a cursor that is not a string, or not an offset within the
+/// listing.
 pub(super) fn list_templates(shared: &Shared, params: Option<&Params>) -> Outcome {
     let items: Vec<_> = shared
         .registry()
@@ -43,6 +60,11 @@ pub(super) fn list_templates(shared: &Shared, params: Option<&Params>) -> Outcom
 
 /// `resources/read`: a direct resource first, then templates in
 /// registration order; `-32002` when none serves the URI.
+///
+/// # Errors
+///
+/// `-32602` without a string `uri`; `-32002` (with `data.uri`) when nothing
+/// serves it; the handler's own error as it is.
 pub(super) async fn read(shared: &Shared, params: Option<&Params>, ctx: RequestContext) -> Outcome {
     let uri = uri_param(params)?;
     let reader = shared.registry().reader(&uri);
@@ -51,7 +73,13 @@ pub(super) async fn read(shared: &Shared, params: Option<&Params>, ctx: RequestC
 }
 
 /// `resources/subscribe`: only to a URI the server can read, and at most
-/// `max_subscriptions` per session.
+/// `max_subscriptions` per session. Subscribing again to the same URI is a
+/// no-op that succeeds, even at the limit.
+///
+/// # Errors
+///
+/// `-32602` without a string `uri`; `-32002` when nothing serves the URI;
+/// `-32000` at the limit.
 pub(super) fn subscribe(shared: &Shared, params: Option<&Params>, ctx: &RequestContext) -> Outcome {
     let uri = uri_param(params)?;
     if shared.registry().reader(&uri).is_none() {
@@ -67,6 +95,10 @@ pub(super) fn subscribe(shared: &Shared, params: Option<&Params>, ctx: &RequestC
 }
 
 /// `resources/unsubscribe`: forgetting an unknown URI is no error.
+///
+/// # Errors
+///
+/// `-32602` without a string `uri`.
 pub(super) fn unsubscribe(params: Option<&Params>, ctx: &RequestContext) -> Outcome {
     let uri = uri_param(params)?;
     ctx.session().state().subscriptions.remove(&uri);

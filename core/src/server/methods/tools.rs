@@ -12,7 +12,12 @@ use crate::server::params::{Outcome, cursor, encode, page, parse_params};
 use crate::server::registry::ToolFailure;
 use crate::server::shared::Shared;
 
-/// `tools/list`: one page of the registered tools.
+/// `tools/list`: one page of the registered tools, in registration order.
+///
+/// # Errors
+///
+/// `-32602` for a cursor that is not a string, or not an offset within the
+/// listing.
 pub(super) fn list(shared: &Shared, params: Option<&Params>) -> Outcome {
     let tools: Vec<_> = shared
         .registry()
@@ -27,11 +32,23 @@ pub(super) fn list(shared: &Shared, params: Option<&Params>) -> Outcome {
 ///
 /// Arguments that do not fit are a tool error (`isError`) from 2025-11-25
 /// on (SEP-1303) and `-32602` before; an unknown tool is `-32602`.
+///
+/// The handler is cloned out of the registry before it runs, so a tool
+/// removed or replaced meanwhile finishes the call it started.
+///
+/// # Errors
+///
+/// `-32602` for unreadable params (no string `name`), an unknown tool, or
+/// (before 2025-11-25) arguments that do not fit; the handler's own error
+/// as it is.
 pub(super) async fn call(shared: &Shared, params: Option<&Params>, ctx: RequestContext) -> Outcome {
+    /// The params of `tools/call`, borrowed: the arguments stay raw JSON
+    /// text until the tool's own type reads them.
     #[derive(serde::Deserialize)]
     struct CallParams<'a> {
         #[serde(borrow)]
         name: Cow<'a, str>,
+        /// The arguments' JSON text; absent or `null` reads as `{}`.
         #[serde(borrow, default)]
         arguments: Option<&'a RawValue>,
     }
