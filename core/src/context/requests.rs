@@ -1,0 +1,241 @@
+//! Requests a handler sends to the client (sampling, elicitation, roots),
+//! matched by id within the session and bounded in time.
+
+use futures::channel::oneshot;
+use futures::future::Either;
+use serde_json::{Value, json};
+
+use super::{RequestContext, RequestError};
+use crate::facts::Capability;
+use crate::jsonrpc::{Message, Notification, Request, RequestId};
+
+impl RequestContext {
+    /// Asks the client to sample an LLM (`sampling/createMessage`) and
+    /// returns its result.
+    ///
+    /// `params` are the request's params as the spec defines them
+    /// (`messages`, `maxTokens`, …), sent as given. Needs the client's
+    /// `sampling` capability.
+    ///
+    /// # Errors
+    ///
+    /// See [`RequestContext::request`].
+    pub async fn create_message(&self, params: Value) -> Result<Value, RequestError> {
+        self.request("sampling/createMessage", params).await
+    }
+
+    /// Asks the user for input (`elicitation/create`) and returns the
+    /// client's result (`action`, `content`).
+    ///
+    /// `params` carry the `message` to show and the `requestedSchema` of
+    /// the answer, sent as given. Needs the client's `elicitation`
+    /// capability. A user who declines is a result (`action: "decline"`),
+    /// not an error.
+    ///
+    /// # Errors
+    ///
+    /// See [`RequestContext::request`].
+    pub async fn elicit(&self, params: Value) -> Result<Value, RequestError> {
+        self.request("elicitation/create", params).await
+    }
+
+    /// Asks the client for its roots (`roots/list`).
+    ///
+    /// Returns the client's result as it came (`{"roots": [...]}`). Needs
+    /// the client's `roots` capability.
+    ///
+    /// # Errors
+    ///
+    /// See [`RequestContext::request`].
+    ///
+    /// # Examples
+    ///
+    /// The round trip needs a runtime to time the wait; here a thread per
+    /// task and per timer stands in for one:
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use serde_json::{json, Value};
+    /// use switchboard_core::{
+    ///     memory_pair, BoxFuture, CallToolResult, McpServerBuilder, Route, RpcError, Runtime,
+    ///     SessionId, Tool,
+    /// };
+    ///
+    /// #[derive(Debug)]
+    /// struct Threads;
+    ///
+    /// impl Runtime for Threads {
+    ///     fn spawn(&self, future: BoxFuture<()>) {
+    ///         std::thread::spawn(move || futures::executor::block_on(future));
+    ///     }
+    ///     fn sleep(&self, duration: Duration) -> BoxFuture<()> {
+    ///         let (tx, rx) = futures::channel::oneshot::channel::<()>();
+    ///         std::thread::spawn(move || {
+    ///             std::thread::sleep(duration);
+    ///             let _ = tx.send(());
+    ///         });
+    ///         Box::pin(async move {
+    ///             let _ = rx.await;
+    ///         })
+    ///     }
+    /// }
+    ///
+    /// # futures::executor::block_on(async {
+    /// let (transport, client) = memory_pair(16);
+    /// let server = McpServerBuilder::new()
+    ///     .runtime(Arc::new(Threads))
+    ///     .tool(Tool::new("roots", "Counts the client's roots"), |_: Value, ctx| async move {
+    ///         let roots = ctx.list_roots().await.map_err(|e| RpcError::internal(e.to_string()))?;
+    ///         Ok(CallToolResult::text(roots["roots"].as_array().map_or(0, Vec::len).to_string()))
+    ///     })
+    ///     .build(transport);
+    ///
+    /// let session = SessionId::new("s1");
+    /// let client_side = async {
+    ///     client.send_json(&session, &json!({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+    ///         "params": {"protocolVersion": "2025-11-25", "capabilities": {"roots": {}},
+    ///                    "clientInfo": {"name": "c", "version": "1"}}})).await.unwrap();
+    ///     client.recv().await.unwrap();
+    ///     client.send_json(&session, &json!({"jsonrpc": "2.0", "id": 2,
+    ///         "method": "tools/call", "params": {"name": "roots"}})).await.unwrap();
+    ///     // The server's request comes related to the call it serves.
+    ///     let out = client.recv().await.unwrap();
+    ///     assert_eq!(out.route, Route::Related(2.into()));
+    ///     let asked: Value = serde_json::from_slice(&out.bytes).unwrap();
+    ///     assert_eq!(asked["method"], "roots/list");
+    ///     client.send_json(&session, &json!({"jsonrpc": "2.0", "id": asked["id"],
+    ///         "result": {"roots": [{"uri": "file:///src"}]}})).await.unwrap();
+    ///     let reply: Value = serde_json::from_slice(&client.recv().await.unwrap().bytes).unwrap();
+    ///     assert_eq!(reply["result"]["content"][0]["text"], "1");
+    ///     client.close();
+    /// };
+    /// let (served, ()) = futures::join!(server.run(), client_side);
+    /// served.unwrap();
+    /// # });
+    /// ```
+    pub async fn list_roots(&self) -> Result<Value, RequestError> {
+        self.request("roots/list", json!({})).await
+    }
+
+    /// Sends a server→client request related to this request and waits for
+    /// the client's answer, matched by id within the session.
+    ///
+    /// The wait is bounded by the server's request timeout
+    /// ([`ServerConfig::request_timeout`](crate::ServerConfig::request_timeout));
+    /// keeping that time needs the server's [`Runtime`](crate::Runtime), so a server without
+    /// one refuses to send. On timeout a `notifications/cancelled` is sent
+    /// for the request.
+    ///
+    /// The request's id is a number the server picks, counting up within
+    /// the session, so it cannot clash with another server→client request
+    /// of the session. `params` are sent as given. For the methods that need
+    /// a client capability (`sampling/createMessage`, `elicitation/create`,
+    /// `roots/list`) the capability is checked first, and nothing is sent
+    /// without it.
+    ///
+    /// # Errors
+    ///
+    /// [`RequestError::CapabilityMissing`] when the client did not declare
+    /// the capability the method needs; [`RequestError::NoRuntime`] without
+    /// a runtime; [`RequestError::Timeout`], [`RequestError::SessionClosed`],
+    /// [`RequestError::Rejected`] with the client's error, or a transport
+    /// failure.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future (the handler was cancelled, say) sends no
+    /// `notifications/cancelled`, and the request's waiter stays in the
+    /// session until the client answers (the answer is then ignored) or the
+    /// session ends.
+    ///
+    /// # Examples
+    ///
+    /// What a handler gets back before anything is sent: here the client
+    /// declared `roots` but the server has no runtime.
+    ///
+    /// ```
+    /// use serde_json::{json, Value};
+    /// use switchboard_core::{
+    ///     memory_pair, CallToolResult, McpServerBuilder, RequestError, SessionId, Tool,
+    /// };
+    ///
+    /// # futures::executor::block_on(async {
+    /// let (transport, client) = memory_pair(16);
+    /// let server = McpServerBuilder::new()
+    ///     .tool(Tool::new("ask", "Asks the client"), |_: Value, ctx| async move {
+    ///         let sampled = ctx.request("sampling/createMessage", json!({})).await;
+    ///         assert!(matches!(sampled, Err(RequestError::CapabilityMissing("sampling"))));
+    ///         let roots = ctx.request("roots/list", json!({})).await;
+    ///         assert!(matches!(roots, Err(RequestError::NoRuntime)));
+    ///         Ok(CallToolResult::text("refused"))
+    ///     })
+    ///     .build(transport);
+    ///
+    /// let session = SessionId::new("s1");
+    /// let client_side = async {
+    ///     client.send_json(&session, &json!({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+    ///         "params": {"protocolVersion": "2025-11-25", "capabilities": {"roots": {}},
+    ///                    "clientInfo": {"name": "c", "version": "1"}}})).await.unwrap();
+    ///     client.recv().await.unwrap();
+    ///     client.send_json(&session, &json!({"jsonrpc": "2.0", "id": 2,
+    ///         "method": "tools/call", "params": {"name": "ask"}})).await.unwrap();
+    ///     let reply: Value = serde_json::from_slice(&client.recv().await.unwrap().bytes).unwrap();
+    ///     assert_eq!(reply["result"]["content"][0]["text"], "refused");
+    ///     client.close();
+    /// };
+    /// let (served, ()) = futures::join!(server.run(), client_side);
+    /// served.unwrap();
+    /// # });
+    /// ```
+    pub async fn request(&self, method: &str, params: Value) -> Result<Value, RequestError> {
+        if let Some(capability) = Capability::needed_by(method) {
+            if !self.inner.facts.has(capability) {
+                return Err(RequestError::CapabilityMissing(capability.name()));
+            }
+        }
+        let Some(runtime) = &self.inner.outlet.runtime else {
+            return Err(RequestError::NoRuntime);
+        };
+        let session = &self.inner.session;
+        let (tx, rx) = oneshot::channel();
+        let id = {
+            let mut st = session.state();
+            if st.closed {
+                return Err(RequestError::SessionClosed);
+            }
+            st.next_request_id += 1;
+            let id = RequestId::number(st.next_request_id);
+            st.pending.push((id.clone(), tx));
+            id
+        };
+        let message = Message::Request(Request {
+            id: id.clone(),
+            method: method.to_owned(),
+            params: Some(params.into()),
+        });
+        if let Err(e) = self.send(message).await {
+            session.state().take_pending(&id);
+            return Err(e.into());
+        }
+        let timer = runtime.sleep(self.inner.outlet.request_timeout);
+        let answer = match futures::future::select(rx, timer).await {
+            Either::Left((answer, _)) => answer,
+            Either::Right(((), _)) => {
+                session.state().take_pending(&id);
+                let cancel = Message::Notification(Notification {
+                    method: "notifications/cancelled".into(),
+                    params: Some(json!({ "requestId": id.to_value(), "reason": "timeout" }).into()),
+                });
+                // The timeout is the error worth reporting; a failed cancel adds nothing.
+                let _ = self.send(cancel).await;
+                return Err(RequestError::Timeout);
+            }
+        };
+        match answer {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(e)) => Err(RequestError::Rejected(e)),
+            Err(oneshot::Canceled) => Err(RequestError::SessionClosed),
+        }
+    }
+}

@@ -1,0 +1,253 @@
+//! Bytes to messages (one or a batch) with precise error codes, and the
+//! encodings of results and batches that skip building JSON values.
+
+use serde::Deserialize;
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+use super::error::RpcError;
+use super::id::RequestId;
+use super::message::{Message, Notification, Params, Request, Response};
+
+/// What a body of bytes decoded to.
+///
+/// Each `Err` is the error response to send back for an element that is
+/// not a valid message; each `Ok` is a message to act on. A batch's
+/// responses go back together, as one array ([`encode_batch`]).
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Decoded {
+    /// One message, or one that was invalid (answered with the error).
+    Single(Result<Message, Response>),
+    /// A JSON array: each element decoded on its own.
+    Batch(Vec<Result<Message, Response>>),
+}
+
+/// Decodes bytes into a message or a batch.
+///
+/// Unparsable JSON gives a `-32700` response with `id: null`; valid JSON that
+/// is not a JSON-RPC message gives `-32600` (with the id when it was readable).
+/// An empty array is itself an invalid request. Bytes that are not UTF-8
+/// are unparsable JSON.
+///
+/// Whether a batch is allowed at all depends on the session's protocol
+/// revision; that is the engine's decision, not this function's. The
+/// common case, one well-formed request, is read without building a
+/// [`Value`] of the whole message.
+///
+/// # Examples
+///
+/// ```
+/// use switchboard_core::jsonrpc::{decode, Decoded, ErrorCode};
+/// let Decoded::Single(Err(resp)) = decode(b"{oops") else { panic!() };
+/// assert_eq!(resp.outcome.unwrap_err().code, ErrorCode::PARSE_ERROR);
+///
+/// // A batch decodes element by element: one bad element spoils nothing else.
+/// let Decoded::Batch(items) = decode(br#"[{"jsonrpc":"2.0","method":"n"}, 5]"#) else { panic!() };
+/// assert!(items[0].is_ok() && items[1].is_err());
+/// ```
+pub fn decode(bytes: &[u8]) -> Decoded {
+    if let Some(message) = decode_request(bytes) {
+        return Decoded::Single(Ok(message));
+    }
+    let value: Value = match serde_json::from_slice(bytes) {
+        Ok(v) => v,
+        Err(e) => {
+            return Decoded::Single(Err(Response::err(
+                None,
+                RpcError::parse_error(format!("parse error: {e}")),
+            )));
+        }
+    };
+    match value {
+        Value::Array(items) if items.is_empty() => Decoded::Single(Err(Response::err(
+            None,
+            RpcError::invalid_request("empty batch"),
+        ))),
+        Value::Array(items) => Decoded::Batch(items.into_iter().map(from_value).collect()),
+        other => Decoded::Single(from_value(other)),
+    }
+}
+
+/// The common case, a well-formed request or notification, read straight
+/// into a message without building the envelope as a map first. Anything
+/// else (responses, batches, malformed messages, duplicate keys) is `None`
+/// and takes the general path, which tells exactly what is wrong.
+///
+/// The body is checked as UTF-8 once, up front: parsing from a `str` then
+/// skips the per-string checks that parsing from bytes does.
+pub(crate) fn decode_request(bytes: &[u8]) -> Option<Message> {
+    /// `Some` whenever the key is present, even as `null`.
+    fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+        T: Deserialize<'de>,
+    {
+        T::deserialize(d).map(Some)
+    }
+    #[derive(Deserialize)]
+    struct Envelope<'a> {
+        #[serde(borrow)]
+        jsonrpc: std::borrow::Cow<'a, str>,
+        #[serde(default, deserialize_with = "present")]
+        id: Option<Value>,
+        method: String,
+        #[serde(borrow, default, deserialize_with = "present")]
+        params: Option<&'a RawValue>,
+    }
+    let Envelope {
+        jsonrpc,
+        id,
+        method,
+        params,
+    } = serde_json::from_str(std::str::from_utf8(bytes).ok()?).ok()?;
+    // `"params": null` is not structured: the general path refuses it.
+    let params = params.map(|p| Params(p.to_owned()));
+    if jsonrpc != "2.0" || params.as_ref().is_some_and(|p| !p.is_structured()) {
+        return None;
+    }
+    let id = match id {
+        None => return Some(Message::Notification(Notification { method, params })),
+        Some(Value::Number(n)) => RequestId::Number(n),
+        Some(Value::String(s)) => RequestId::String(s),
+        Some(_) => return None,
+    };
+    Some(Message::Request(Request { id, method, params }))
+}
+
+/// Interprets one JSON value as a JSON-RPC message.
+///
+/// For a message that is already a [`Value`] (one element of a batch,
+/// say); [`decode`] calls it for everything its fast path does not take.
+/// Unknown members are ignored. An error response may have `id: null`; a
+/// result with `id: null` is refused.
+///
+/// # Errors
+///
+/// A `-32600` response (id echoed when readable) for anything that is not a
+/// well-formed request, notification or response.
+///
+/// # Examples
+///
+/// ```
+/// use serde_json::json;
+/// use switchboard_core::jsonrpc::from_value;
+/// use switchboard_core::{ErrorCode, Message, RequestId};
+///
+/// let message = from_value(json!({"jsonrpc": "2.0", "id": 3, "result": {}})).unwrap();
+/// assert!(matches!(message, Message::Response(_)));
+///
+/// let refused = from_value(json!({"jsonrpc": "1.0", "id": 4, "method": "ping"})).unwrap_err();
+/// assert_eq!(refused.id, Some(RequestId::from(4)));
+/// assert_eq!(refused.outcome.unwrap_err().code, ErrorCode::INVALID_REQUEST);
+/// ```
+pub fn from_value(value: Value) -> Result<Message, Response> {
+    let Value::Object(mut map) = value else {
+        return Err(Response::err(
+            None,
+            RpcError::invalid_request("message is not an object"),
+        ));
+    };
+    let id = match map.remove("id") {
+        None => None,
+        Some(v) => match RequestId::from_value(&v) {
+            Some(id) => Some(id),
+            None if v.is_null() && (map.contains_key("error")) => None,
+            None => {
+                return Err(Response::err(
+                    None,
+                    RpcError::invalid_request("id must be a string or a number"),
+                ));
+            }
+        },
+    };
+    let invalid = |id: &Option<RequestId>, msg: &str| {
+        Err(Response::err(id.clone(), RpcError::invalid_request(msg)))
+    };
+    if map.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
+        return invalid(&id, "jsonrpc must be \"2.0\"");
+    }
+    let params = map.remove("params");
+    if let Some(p) = &params {
+        if !p.is_object() && !p.is_array() {
+            return invalid(&id, "params must be an object or an array");
+        }
+    }
+    let params = params.map(Params::from);
+    match map.remove("method") {
+        Some(Value::String(method)) => Ok(match id {
+            Some(id) => Message::Request(Request { id, method, params }),
+            None => Message::Notification(Notification { method, params }),
+        }),
+        Some(_) => invalid(&id, "method must be a string"),
+        None => {
+            let result = map.remove("result");
+            let error = map.remove("error");
+            let outcome = match (result, error) {
+                (Some(r), None) => Ok(r),
+                (None, Some(e)) => match serde_json::from_value::<RpcError>(e) {
+                    Ok(e) => Err(e),
+                    Err(_) => return invalid(&id, "malformed error object"),
+                },
+                _ => return invalid(&id, "a response needs exactly one of result and error"),
+            };
+            if id.is_none() && outcome.is_ok() {
+                return invalid(&id, "a response needs an id");
+            }
+            Ok(Message::Response(Response { id, outcome }))
+        }
+    }
+}
+
+/// Encodes a successful response whose result is already JSON (`result`
+/// must be one complete JSON value, as serde_json writes it).
+pub(crate) fn encode_result(id: &RequestId, result: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(result.len() + 48);
+    out.extend_from_slice(br#"{"jsonrpc":"2.0","id":"#);
+    serde_json::to_writer(&mut out, id).expect("an id always serializes");
+    out.extend_from_slice(br#","result":"#);
+    out.extend_from_slice(result);
+    out.push(b'}');
+    out
+}
+
+/// Joins encoded messages into one JSON array. Each must be one complete
+/// JSON value; nothing is checked or re-encoded.
+pub(crate) fn join_batch(messages: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(messages.iter().map(|m| m.len() + 1).sum::<usize>() + 2);
+    out.push(b'[');
+    for (i, message) in messages.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(message);
+    }
+    out.push(b']');
+    out
+}
+
+/// Encodes a batch of responses as one JSON array, in the order given.
+///
+/// JSON-RPC sends nothing at all for a batch of notifications only: call
+/// this only with at least one response (an empty `responses` encodes as
+/// `[]`, which the specification forbids sending).
+///
+/// # Examples
+///
+/// ```
+/// use serde_json::json;
+/// use switchboard_core::jsonrpc::{encode_batch, Response};
+/// use switchboard_core::RpcError;
+///
+/// let bytes = encode_batch(vec![
+///     Response::ok(1.into(), json!({})),
+///     Response::err(None, RpcError::invalid_request("message is not an object")),
+/// ]);
+/// let batch: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+/// assert_eq!(batch[0]["id"], 1);
+/// assert_eq!(batch[1]["error"]["code"], -32600);
+/// ```
+pub fn encode_batch(responses: Vec<Response>) -> Vec<u8> {
+    let items: Vec<Message> = responses.into_iter().map(Message::Response).collect();
+    serde_json::to_vec(&items).expect("a message always serializes")
+}

@@ -1,0 +1,226 @@
+//! [`McpServerBuilder`]: what a server is called, its limits, its
+//! runtime, and building it over a transport. Registering what it offers
+//! (tools, resources, prompts, completion) is in `register`.
+
+use std::fmt;
+use std::sync::{Arc, OnceLock, RwLock, Weak};
+
+use super::config::ServerConfig;
+use super::dispatch::Engine;
+use super::handle::McpServer;
+use super::registry::Registry;
+use super::shared::Shared;
+use crate::context::Outlet;
+use crate::protocol::Implementation;
+use crate::runtime::Runtime;
+use crate::session::SessionTable;
+use crate::transport::{Dispatch, Transport};
+
+/// Builds an [`McpServer`]: server info, registrations, limits.
+///
+/// Registrations are keyed: a tool or prompt by its name, a resource by its
+/// URI, a template by its URI template. Registering a key again replaces the
+/// earlier entry in place (its position in `*/list` stays). The capabilities
+/// `initialize` declares follow from what is registered when a session
+/// initializes: `tools`, `resources` (with `subscribe`) and `prompts` once one
+/// of each is registered, `completions` with a
+/// [`completion`](Self::completion) handler, `logging` always.
+///
+/// The builder holds no executor and starts nothing: the server serves once
+/// [`build`](Self::build) made it and [`McpServer::run`] (or the transport's
+/// own tasks) drive it.
+///
+/// # Examples
+///
+/// ```
+/// use switchboard_core::{McpServerBuilder, memory_pair, CallToolResult, Tool};
+/// let (transport, _client) = memory_pair(16);
+/// let server = McpServerBuilder::new()
+///     .server_info("demo", "1.0.0")
+///     .tool(Tool::new("hi", "Says hi"), |_: serde_json::Value, _ctx| async {
+///         Ok(CallToolResult::text("hi"))
+///     })
+///     .build(transport);
+/// # drop(server);
+/// ```
+pub struct McpServerBuilder {
+    /// The `serverInfo` of every `initialize` result.
+    info: Implementation,
+    /// The `instructions` of every `initialize` result, when set.
+    instructions: Option<String>,
+    /// The limits the engine enforces.
+    config: ServerConfig,
+    /// What the server offers, with the handlers.
+    pub(super) registry: Registry,
+    /// The executor handlers are spawned on and timers come from; `None`
+    /// runs handlers inside the serve loop and refuses server→client
+    /// requests.
+    runtime: Option<Arc<dyn Runtime>>,
+}
+
+impl fmt::Debug for McpServerBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("McpServerBuilder")
+            .field("info", &self.info)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for McpServerBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl McpServerBuilder {
+    /// Returns a builder with server info `switchboard` and this crate's version,
+    /// the default limits ([`ServerConfig::default`]), nothing registered and no
+    /// runtime.
+    pub fn new() -> Self {
+        Self {
+            info: Implementation {
+                name: "switchboard".into(),
+                version: env!("CARGO_PKG_VERSION").into(),
+            },
+            instructions: None,
+            config: ServerConfig::default(),
+            registry: Registry::default(),
+            runtime: None,
+        }
+    }
+
+    /// Sets the `serverInfo` every `initialize` result carries: the name and
+    /// version clients show and log. Replaces the default of [`new`](Self::new);
+    /// the example of [`instructions`](Self::instructions) reads both back.
+    #[must_use]
+    pub fn server_info(mut self, name: impl Into<String>, version: impl Into<String>) -> Self {
+        self.info = Implementation {
+            name: name.into(),
+            version: version.into(),
+        };
+        self
+    }
+
+    /// Sets the `instructions` every `initialize` result carries: text a client
+    /// may hand its model on how to use the server. Without it the field is left
+    /// out.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use serde_json::{json, Value};
+    /// # use switchboard_core::{MemoryClient, SessionId};
+    /// # async fn rpc(client: &MemoryClient, session: &SessionId, id: u64, method: &str, params: Value) -> Value {
+    /// #     let body = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+    /// #     client.send_json(session, &body).await.unwrap();
+    /// #     serde_json::from_slice(&client.recv().await.unwrap().bytes).unwrap()
+    /// # }
+    /// # async fn initialize(client: &MemoryClient, session: &SessionId) {
+    /// #     rpc(client, session, 0, "initialize", json!({"protocolVersion": "2025-11-25",
+    /// #         "capabilities": {}, "clientInfo": {"name": "c", "version": "1"}})).await;
+    /// #     let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+    /// #     client.send_json(session, &initialized).await.unwrap();
+    /// #     rpc(client, session, 0, "ping", json!({})).await;
+    /// # }
+    /// use switchboard_core::{memory_pair, McpServerBuilder};
+    ///
+    /// # futures::executor::block_on(async {
+    /// let (transport, client) = memory_pair(16);
+    /// let server = McpServerBuilder::new()
+    ///     .server_info("weather", "2.1.0")
+    ///     .instructions("Call forecast with a city name.")
+    ///     .build(transport);
+    /// let session = SessionId::new("s1");
+    /// let client_side = async {
+    ///     // `initialize` opens a session, `rpc` sends one request and returns the
+    ///     // next message: small helpers over `MemoryClient`, hidden here.
+    ///     let reply = rpc(&client, &session, 1, "initialize", json!({
+    ///         "protocolVersion": "2025-11-25", "capabilities": {},
+    ///         "clientInfo": {"name": "c", "version": "1"}})).await;
+    ///     assert_eq!(reply["result"]["serverInfo"]["name"], "weather");
+    ///     assert_eq!(reply["result"]["serverInfo"]["version"], "2.1.0");
+    ///     assert_eq!(reply["result"]["instructions"], "Call forecast with a city name.");
+    ///     client.close();
+    /// };
+    /// let (served, ()) = futures::join!(server.run(), client_side);
+    /// served.unwrap();
+    /// # });
+    /// ```
+    #[must_use]
+    pub fn instructions(mut self, text: impl Into<String>) -> Self {
+        self.instructions = Some(text.into());
+        self
+    }
+
+    /// Sets the limits, replacing the defaults as a whole: build the config
+    /// from [`ServerConfig::default`], as its example does.
+    #[must_use]
+    pub fn config(mut self, config: ServerConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Gives the server an executor. With one, the serve loop spawns each
+    /// message's work on it (so handlers run in parallel on a multi-threaded
+    /// runtime), and server→client requests
+    /// ([`RequestContext::request`](crate::RequestContext::request) and friends) are sent and time out after
+    /// [`ServerConfig::request_timeout`].
+    ///
+    /// Without one, handlers run concurrently inside the serve loop (or on the
+    /// HTTP caller's task) and a server→client request fails at once with
+    /// [`RequestError::NoRuntime`](crate::RequestError::NoRuntime), since nothing
+    /// could bound its wait. Either way [`McpServer::run`] returns only after the
+    /// work it started has finished, and a panicking handler is answered with
+    /// `-32603` rather than left unanswered.
+    #[must_use]
+    pub fn runtime(mut self, runtime: Arc<dyn Runtime>) -> Self {
+        self.runtime = Some(runtime);
+        self
+    }
+
+    /// Builds the server over a transport, handing the transport a direct
+    /// line into it ([`Transport::attach`], held weakly: the transport does not
+    /// keep the server alive). Nothing is received until [`McpServer::run`],
+    /// though a transport that keeps the line (HTTP) can serve through it as
+    /// soon as this returns.
+    ///
+    /// A transport that already serves another server (a clone of an
+    /// [`HttpServerTransport`](crate::HttpServerTransport) given to a second
+    /// builder, say) refuses the line; this server's `run` then fails at once
+    /// with [`TransportError::AlreadyAttached`](crate::TransportError::AlreadyAttached). `build` itself never fails;
+    /// the refusal surfaces at `run`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchboard_core::{HttpConfig, HttpServerTransport, McpServerBuilder, TransportError};
+    ///
+    /// let transport = HttpServerTransport::new(HttpConfig::default());
+    /// let _first = McpServerBuilder::new().build(transport.clone());
+    /// let second = McpServerBuilder::new().build(transport);
+    /// let refused = futures::executor::block_on(second.run());
+    /// assert!(matches!(refused, Err(TransportError::AlreadyAttached)));
+    /// ```
+    pub fn build(self, transport: impl Transport) -> McpServer {
+        let transport: Arc<dyn Transport> = Arc::new(transport);
+        let shared = Engine::new(Shared {
+            info: self.info,
+            instructions: self.instructions,
+            sessions: SessionTable::new(self.config.max_sessions),
+            outlet: Arc::new(Outlet {
+                transport: Arc::clone(&transport),
+                runtime: self.runtime,
+                request_timeout: self.config.request_timeout,
+            }),
+            config: self.config,
+            registry: RwLock::new(self.registry),
+            attach_error: OnceLock::new(),
+        });
+        let line: Weak<dyn Dispatch> = Arc::downgrade(&shared) as Weak<dyn Dispatch>;
+        if let Err(e) = transport.attach(line) {
+            let _ = shared.attach_error.set(e);
+        }
+        McpServer { shared }
+    }
+}
