@@ -30,7 +30,7 @@ mod shutdown;
 mod sse;
 mod state;
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 mod transport;
 
 pub use config::{

@@ -62,6 +62,10 @@ impl InFlightTable {
     /// ([`SessionState::admit`]); a second entry for one id would outlive
     /// the first one's removal.
     pub(crate) fn insert(&mut self, id: RequestId, handle: AbortHandle) {
+        // Room for one at first (see `Streams::open`).
+        if self.0.capacity() == 0 {
+            self.0.reserve_exact(1);
+        }
         self.0.push((id, handle));
     }
 

@@ -103,6 +103,12 @@ impl Streams {
             [one] => Awaiting::One(one.clone()),
             many => Awaiting::Batch(many.to_vec()),
         };
+        // One slot at first: most sessions have one request at a time, and
+        // a vector's first growth would reserve four (some 500 bytes that
+        // an idle session would keep).
+        if self.slots.capacity() == 0 {
+            self.slots.reserve_exact(1);
+        }
         self.slots.push(Slot {
             number,
             awaiting,

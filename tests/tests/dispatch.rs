@@ -18,6 +18,8 @@ use switchboard_core::{
 struct Probe {
     line: Arc<Mutex<Option<Weak<dyn Dispatch>>>>,
     sent: Arc<Mutex<Vec<Outbound>>>,
+    /// While set, every send waits for a message on it (a full channel).
+    gate: Arc<Mutex<Option<smol::channel::Receiver<()>>>>,
 }
 
 #[async_trait]
@@ -26,6 +28,10 @@ impl Transport for Probe {
         futures::future::pending().await
     }
     async fn send(&self, message: Outbound) -> Result<(), TransportError> {
+        let gate = self.gate.lock().unwrap().clone();
+        if let Some(gate) = gate {
+            let _ = gate.recv().await;
+        }
         self.sent.lock().unwrap().push(message);
         Ok(())
     }
@@ -174,4 +180,40 @@ fn a_rejected_initialize_opens_no_session() {
         (json!(3), json!(-32602))
     );
     assert_eq!(server.session_count(), 0);
+}
+
+#[test]
+fn an_id_stays_taken_until_its_reply_is_sent() {
+    // Over a transport without reply streams (memory, stdio), a request
+    // used to leave the in-flight table when its handler ended, before its
+    // reply went out: a second request with the same id got in between.
+    let (probe, _server) = server(ServerConfig::default());
+    let engine = probe.engine();
+    let a = engine.initialize(&request(INIT), Instant::now()).unwrap();
+    let (open, gate) = smol::channel::bounded(1);
+    *probe.gate.lock().unwrap() = Some(gate);
+    let call = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"one"}}}"#;
+    let first = engine
+        .dispatch(&a.session, jsonrpc::decode(call.as_bytes()), false)
+        .unwrap();
+    let mut first = first.into_work().unwrap();
+    futures::executor::block_on(async {
+        // The handler is done; its reply waits on the transport.
+        assert!(futures::poll!(first.as_mut()).is_pending());
+        assert_eq!(
+            engine
+                .dispatch(&a.session, jsonrpc::decode(call.as_bytes()), false)
+                .unwrap_err(),
+            Refusal::DuplicateId(1.into())
+        );
+        open.send(()).await.unwrap();
+        first.await;
+    });
+    *probe.gate.lock().unwrap() = None;
+    assert_eq!(probe.replies().len(), 1);
+    assert!(
+        engine
+            .dispatch(&a.session, jsonrpc::decode(call.as_bytes()), false)
+            .is_ok()
+    );
 }

@@ -18,6 +18,9 @@ pub enum ContextError {
     /// The request already has its response; nothing more may relate to it.
     #[error("the request has finished")]
     RequestFinished,
+    /// A progress value that is not a finite number.
+    #[error("progress must be a finite number, not {0}")]
+    InvalidProgress(f64),
     /// The transport failed.
     #[error("transport failed")]
     Transport(#[from] TransportError),
@@ -47,4 +50,8 @@ pub enum RequestError {
     /// [`McpServerBuilder::runtime`](crate::McpServerBuilder::runtime).
     #[error("server→client requests need a runtime to time out")]
     NoRuntime,
+    /// The request being handled already has its response (a clone of its
+    /// context outlived the handler): nothing more may relate to it.
+    #[error("the request has finished")]
+    RequestFinished,
 }

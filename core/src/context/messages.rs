@@ -21,10 +21,11 @@ impl RequestContext {
     ///
     /// # Errors
     ///
+    /// [`ContextError::InvalidProgress`] for a value (or total) that is not a
+    /// finite number, with or without a progress token;
     /// [`ContextError::ProgressDecreased`] if `progress` is lower than the last
     /// value sent; [`ContextError::RequestFinished`] after the response;
-    /// [`ContextError::Transport`] when the transport failed. Without a
-    /// progress token it never fails.
+    /// [`ContextError::Transport`] when the transport failed.
     ///
     /// # Cancel safety
     ///
@@ -92,6 +93,11 @@ impl RequestContext {
         total: Option<f64>,
         message: Option<&str>,
     ) -> Result<(), ContextError> {
+        // Checked first, so a handler learns of a bad value whether or not
+        // the client asked for progress.
+        if !progress.is_finite() || total.is_some_and(|t| !t.is_finite()) {
+            return Err(ContextError::InvalidProgress(progress));
+        }
         let Some(token) = &self.inner.progress_token else {
             return Ok(());
         };

@@ -1,6 +1,8 @@
 //! Requests a handler sends to the client (sampling, elicitation, roots),
 //! matched by id within the session and bounded in time.
 
+use std::sync::atomic::Ordering;
+
 use futures::channel::oneshot;
 use futures::future::Either;
 use serde_json::{Value, json};
@@ -8,6 +10,7 @@ use serde_json::{Value, json};
 use super::{RequestContext, RequestError};
 use crate::facts::Capability;
 use crate::jsonrpc::{Message, Notification, Request, RequestId};
+use crate::session::Session;
 
 impl RequestContext {
     /// Asks the client to sample an LLM (`sampling/createMessage`) and
@@ -197,6 +200,9 @@ impl RequestContext {
         let Some(runtime) = &self.inner.outlet.runtime else {
             return Err(RequestError::NoRuntime);
         };
+        if self.inner.finished.load(Ordering::Acquire) {
+            return Err(RequestError::RequestFinished);
+        }
         let session = &self.inner.session;
         let (tx, rx) = oneshot::channel();
         let id = {
@@ -209,20 +215,19 @@ impl RequestContext {
             st.pending.push((id.clone(), tx));
             id
         };
+        // However this future ends (answer, timeout, or dropped with its
+        // cancelled handler), the waiter leaves the session's table.
+        let _waiter = Waiter { session, id: &id };
         let message = Message::Request(Request {
             id: id.clone(),
             method: method.to_owned(),
             params: Some(params.into()),
         });
-        if let Err(e) = self.send(message).await {
-            session.state().take_pending(&id);
-            return Err(e.into());
-        }
+        self.send(message).await?;
         let timer = runtime.sleep(self.inner.outlet.request_timeout);
         let answer = match futures::future::select(rx, timer).await {
             Either::Left((answer, _)) => answer,
             Either::Right(((), _)) => {
-                session.state().take_pending(&id);
                 let cancel = Message::Notification(Notification {
                     method: "notifications/cancelled".into(),
                     params: Some(json!({ "requestId": id.to_value(), "reason": "timeout" }).into()),
@@ -237,5 +242,107 @@ impl RequestContext {
             Ok(Err(e)) => Err(RequestError::Rejected(e)),
             Err(oneshot::Canceled) => Err(RequestError::SessionClosed),
         }
+    }
+}
+
+/// Removes a server→client request's waiter from its session when the
+/// request's future ends, however it ends.
+struct Waiter<'a> {
+    session: &'a Session,
+    id: &'a RequestId,
+}
+
+impl Drop for Waiter<'_> {
+    fn drop(&mut self) {
+        self.session.state().take_pending(self.id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use futures::future::AbortHandle;
+    use serde_json::json;
+
+    use super::super::{ContextError, Outlet};
+    use super::*;
+    use crate::facts::{ClientCapabilities, ClientFacts};
+    use crate::http::testing::Local;
+    use crate::id::SessionId;
+    use crate::protocol::ProtocolVersion;
+
+    /// A context for request 1 of a session whose client declared sampling,
+    /// over an in-memory transport, with a runtime whose timers never fire.
+    fn context() -> (RequestContext, Arc<Session>, crate::MemoryClient) {
+        let (transport, client) = crate::memory_pair(8);
+        let outlet = Arc::new(Outlet {
+            transport: Arc::new(transport),
+            runtime: Some(Arc::new(Local::default())),
+            request_timeout: Duration::from_secs(60),
+        });
+        let caps: ClientCapabilities = serde_json::from_str(r#"{"sampling": {}}"#).unwrap();
+        let facts = ClientFacts::new(ProtocolVersion::LATEST, caps);
+        let session = Arc::new(Session::new(SessionId::new("s"), facts, Instant::now()));
+        let ctx = RequestContext::new(
+            outlet,
+            Arc::clone(&session),
+            RequestId::number(1),
+            Some(json!("token")),
+            AbortHandle::new_pair().0,
+        );
+        (ctx, session, client)
+    }
+
+    #[test]
+    fn a_dropped_request_leaves_no_waiter_behind() {
+        let (ctx, session, client) = context();
+        futures::executor::block_on(async {
+            let mut asking = Box::pin(ctx.create_message(json!({"messages": []})));
+            assert!(futures::poll!(asking.as_mut()).is_pending());
+            assert_eq!(session.state().pending.len(), 1, "sent, waiting");
+            let sent = client.recv().await.unwrap();
+            assert_eq!(sent.route, crate::Route::Related(RequestId::number(1)));
+            // The handler is cancelled: its request future is dropped.
+            drop(asking);
+            assert!(
+                session.state().pending.is_empty(),
+                "the waiter left with it"
+            );
+        });
+    }
+
+    #[test]
+    fn after_the_response_nothing_more_relates_to_the_request() {
+        let (ctx, _session, _client) = context();
+        ctx.finish();
+        let asked = futures::executor::block_on(ctx.create_message(json!({})));
+        assert!(
+            matches!(asked, Err(RequestError::RequestFinished)),
+            "{asked:?}"
+        );
+        let progressed = futures::executor::block_on(ctx.progress(1.0, None, None));
+        assert!(matches!(progressed, Err(ContextError::RequestFinished)));
+    }
+
+    #[test]
+    fn progress_must_be_a_finite_number_that_does_not_go_down() {
+        let (ctx, _session, _client) = context();
+        futures::executor::block_on(async {
+            assert!(matches!(
+                ctx.progress(f64::NAN, None, None).await,
+                Err(ContextError::InvalidProgress(_))
+            ));
+            assert!(matches!(
+                ctx.progress(1.0, Some(f64::INFINITY), None).await,
+                Err(ContextError::InvalidProgress(_))
+            ));
+            ctx.progress(2.0, None, None).await.unwrap();
+            assert!(matches!(
+                ctx.progress(1.0, None, None).await,
+                Err(ContextError::ProgressDecreased { .. })
+            ));
+        });
     }
 }

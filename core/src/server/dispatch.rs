@@ -62,17 +62,21 @@ enum Step {
     /// Answer at once with this encoded response.
     Encoded(Vec<u8>),
     /// Run this handler; it yields the encoded response, or `None` when it
-    /// was cancelled and nothing is sent.
-    Work(BoxFuture<Option<Vec<u8>>>),
+    /// was cancelled and nothing is sent. The request stays in flight until
+    /// the guard drops, after its reply went out: its id is not free while
+    /// the reply is still on its way (a transport without reply streams,
+    /// memory or stdio, would otherwise admit a second request of that id).
+    Work(BoxFuture<Option<Vec<u8>>>, InFlight),
 }
 
 impl Step {
-    /// The encoded response this step yields, if any.
-    async fn run(self) -> Option<Vec<u8>> {
+    /// The encoded response this step yields, if any, and the in-flight
+    /// guard to drop once it is sent.
+    async fn run(self) -> (Option<Vec<u8>>, Option<InFlight>) {
         match self {
-            Self::Done => None,
-            Self::Encoded(bytes) => Some(bytes),
-            Self::Work(work) => work.await,
+            Self::Done => (None, None),
+            Self::Encoded(bytes) => (Some(bytes), None),
+            Self::Work(work, guard) => (work.await, Some(guard)),
         }
     }
 }
@@ -241,7 +245,7 @@ impl Engine {
                 match self.accept_message(session, message, false) {
                     Step::Done => None,
                     Step::Encoded(bytes) => Some(self.send_later(session_id, request_id, bytes)),
-                    Step::Work(work) => {
+                    Step::Work(work, in_flight) => {
                         let shared = Arc::clone(self);
                         Some(Box::pin(async move {
                             match (work.await, request_id) {
@@ -249,6 +253,7 @@ impl Engine {
                                 (None, Some(id)) => shared.send_cancelled(session_id, id).await,
                                 (None, None) => {}
                             }
+                            drop(in_flight);
                         }))
                     }
                 }
@@ -268,11 +273,14 @@ impl Engine {
                 let shared = Arc::clone(self);
                 let session_id = session.id().clone();
                 Some(Box::pin(async move {
-                    let responses: Vec<Vec<u8>> = join_all(steps.into_iter().map(Step::run))
-                        .await
-                        .into_iter()
-                        .flatten()
-                        .collect();
+                    let (responses, in_flight): (Vec<_>, Vec<_>) =
+                        join_all(steps.into_iter().map(Step::run))
+                            .await
+                            .into_iter()
+                            .unzip();
+                    let responses: Vec<Vec<u8>> = responses.into_iter().flatten().collect();
+                    // Dropped last: the batch's ids are free once its reply is sent.
+                    let _in_flight = in_flight;
                     if !responses.is_empty() {
                         let bytes = jsonrpc::join_batch(&responses);
                         shared.send_reply(session_id, first_id, bytes).await;
@@ -411,8 +419,7 @@ impl Engine {
             id: id.clone(),
         };
         let shared = Arc::clone(self);
-        Step::Work(Box::pin(async move {
-            let _guard = guard;
+        let work = Box::pin(async move {
             // A panicking handler is answered like any internal failure, so its
             // client is not left waiting.
             let handler = AssertUnwindSafe(route(&shared, request, ctx.clone())).catch_unwind();
@@ -422,7 +429,8 @@ impl Engine {
                 let outcome = outcome.unwrap_or(Err(MethodError::HandlerPanicked));
                 encode_response(id, outcome)
             })
-        }))
+        });
+        Step::Work(work, guard)
     }
 }
 

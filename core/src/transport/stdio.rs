@@ -87,7 +87,7 @@ pub struct StdioTransport<R, W> {
     reader: async_lock::Mutex<LineReader<R>>,
     /// The output, behind an async lock so that concurrent sends write
     /// whole lines, one after another.
-    writer: async_lock::Mutex<W>,
+    writer: async_lock::Mutex<LineWriter<W>>,
     /// `"stdio"`: every message is in this one session.
     session: SessionId,
 }
@@ -190,6 +190,29 @@ impl<R: AsyncRead + Unpin> LineReader<R> {
     }
 }
 
+/// The writing half: the writer and the bytes queued for it that are not
+/// written yet. Bytes leave the queue only once written, so a send that is
+/// dropped half way leaves the rest of its line for the next one.
+struct LineWriter<W> {
+    inner: W,
+    unwritten: Vec<u8>,
+}
+
+impl<W: AsyncWrite + Unpin> LineWriter<W> {
+    /// Writes the queue out. Cancel safe: each write removes exactly what
+    /// it wrote.
+    async fn write_unwritten(&mut self) -> Result<(), TransportError> {
+        while !self.unwritten.is_empty() {
+            let n = self.inner.write(&self.unwritten).await?;
+            if n == 0 {
+                return Err(TransportError::Io(std::io::ErrorKind::WriteZero.into()));
+            }
+            self.unwritten.drain(..n);
+        }
+        Ok(())
+    }
+}
+
 impl<R, W> StdioTransport<R, W>
 where
     R: AsyncRead + Unpin + Send + 'static,
@@ -238,7 +261,10 @@ where
                 eof: false,
                 max,
             }),
-            writer: async_lock::Mutex::new(writer),
+            writer: async_lock::Mutex::new(LineWriter {
+                inner: writer,
+                unwritten: Vec::new(),
+            }),
             session: SessionId::new("stdio"),
         }
     }
@@ -271,24 +297,27 @@ where
     /// message ([`Route::Disconnect`], [`Route::Cancelled`]) are ignored:
     /// stdio has no streams to end.
     ///
-    /// Not cancel safe: a send dropped while its write is pending may leave
-    /// part of the line written, and the next line would follow it.
+    /// Cancel safe: the line is queued whole before anything is written, and
+    /// what a dropped send had not written yet is written by the next send
+    /// (or `close`) before its own line, so lines never interleave.
     async fn send(&self, message: Outbound) -> Result<(), TransportError> {
         if matches!(message.route, Route::Disconnect(_) | Route::Cancelled(_)) {
             return Ok(());
         }
-        let mut line = message.bytes;
-        line.push(b'\n');
         let mut writer = self.writer.lock().await;
-        writer.write_all(&line).await?;
-        writer.flush().await?;
+        writer.unwritten.extend_from_slice(&message.bytes);
+        writer.unwritten.push(b'\n');
+        writer.write_unwritten().await?;
+        writer.inner.flush().await?;
         Ok(())
     }
 
     /// Flushes and closes the writer (the server's stdout, say). The reader
     /// is left alone: `receive` ends when the input does.
     async fn close(&self) -> Result<(), TransportError> {
-        self.writer.lock().await.close().await?;
+        let mut writer = self.writer.lock().await;
+        writer.write_unwritten().await?;
+        writer.inner.close().await?;
         Ok(())
     }
 }
@@ -349,5 +378,64 @@ mod tests {
         assert_eq!(got.len(), 2);
         assert_eq!(got[0], Err(100));
         assert_eq!(got[1], Ok(b"ok".to_vec()));
+    }
+
+    /// A writer that takes four bytes per write and is not ready every
+    /// other time (it wakes itself), recording what it was given.
+    struct Trickle {
+        out: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+        stall: bool,
+    }
+
+    impl AsyncWrite for Trickle {
+        fn poll_write(
+            mut self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+            buf: &[u8],
+        ) -> std::task::Poll<std::io::Result<usize>> {
+            let stall = self.stall;
+            self.stall = !stall;
+            if stall {
+                cx.waker().wake_by_ref();
+                return std::task::Poll::Pending;
+            }
+            let n = buf.len().min(4);
+            self.out.lock().unwrap().extend_from_slice(&buf[..n]);
+            std::task::Poll::Ready(Ok(n))
+        }
+        fn poll_flush(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+        fn poll_close(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+    }
+
+    #[test]
+    fn a_send_dropped_half_way_leaves_its_line_whole_for_the_next() {
+        use futures::FutureExt;
+        let out = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let writer = Trickle {
+            out: std::sync::Arc::clone(&out),
+            stall: false,
+        };
+        let t = StdioTransport::new(Cursor::new(Vec::new()), writer);
+        let message = |text: &str| Outbound {
+            session: SessionId::new("stdio"),
+            route: Route::Unrelated,
+            bytes: text.as_bytes().to_vec(),
+        };
+        // Polled once: four bytes go out, then the writer is not ready and
+        // the send is dropped (its handler was cancelled, say).
+        assert!(t.send(message("abcdefgh")).now_or_never().is_none());
+        assert_eq!(&*out.lock().unwrap(), b"abcd");
+        block_on(t.send(message("xyz"))).unwrap();
+        assert_eq!(&*out.lock().unwrap(), b"abcdefgh\nxyz\n");
     }
 }
