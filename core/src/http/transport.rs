@@ -1,12 +1,12 @@
-//! The seed's `HttpServerTransport`, made correct: many HTTP sessions share
-//! one `Transport`-trait MCP server, and each reply finds the HTTP request
-//! it belongs to by session *and* JSON-RPC id.
+//! `HttpServerTransport`: the Streamable HTTP transport through which many
+//! HTTP sessions share one MCP server. Each reply finds the HTTP request it
+//! belongs to by session *and* JSON-RPC id (the request's own stream).
 //!
 //! [`HttpServerTransport::handle`] is the one request→response entry: our
-//! HTTP/1.1 connections call it, and so do the seed's calls
-//! ([`HttpServerTransport::handle_http_request`],
-//! [`HttpServerTransport::initialize_session`]), which are thin front doors
-//! that build a request head and read the JSON reply.
+//! HTTP/1.1 connections call it, and so do the in-process calls
+//! [`HttpServerTransport::handle_http_request`] and
+//! [`HttpServerTransport::initialize_session`], thin front doors that build
+//! a request head and read the JSON reply.
 
 use std::fmt;
 use std::sync::{Arc, Weak};

@@ -408,7 +408,7 @@ pub fn parse_head(
 
 /// A request head to the endpoint's path, as if `method` and `headers`
 /// had arrived on the wire: what in-process callers of the endpoint (the
-/// seed's front doors) hand to it. `None` when a header value cannot be
+/// transport's in-process front doors) hand to it. `None` when a header value cannot be
 /// sent (a control character, say).
 pub(crate) fn synthetic_head(
     config: &HttpConfig,
