@@ -44,7 +44,7 @@ use serde_json::{Value, json};
 use super::error::MethodError;
 use super::lifecycle::open_session;
 use super::methods::route;
-use super::params::{Payload, encode_error, encode_response};
+use super::params::{Payload, encode_error, encode_response, progress_token};
 use super::shared::Shared;
 use crate::context::RequestContext;
 use crate::id::SessionId;
@@ -571,30 +571,4 @@ impl Drop for InFlight {
     fn drop(&mut self) {
         self.session.state().in_flight.remove(&self.id);
     }
-}
-
-/// Returns `params._meta.progressToken`, read only when the params mention
-/// `_meta` (most requests do not, and then a second pass over them is
-/// wasted). `None` when there is none or the params do not parse; the
-/// token is kept as the JSON value it arrived as, unchecked.
-fn progress_token(params: &Params) -> Option<Value> {
-    /// `_meta`, of which only the token is read.
-    #[derive(serde::Deserialize)]
-    struct Meta {
-        #[serde(rename = "progressToken")]
-        token: Option<Value>,
-    }
-    /// Params, of which only `_meta` is read.
-    #[derive(serde::Deserialize)]
-    struct WithMeta {
-        #[serde(rename = "_meta")]
-        meta: Option<Meta>,
-    }
-    // A key written with escapes (`"\u005fmeta"`) is `_meta` too, so only
-    // text with neither the key nor a backslash is skipped.
-    let text = params.as_str();
-    if !text.contains("\"_meta\"") && !text.contains('\\') {
-        return None;
-    }
-    params.parse::<WithMeta>().ok()?.meta?.token
 }

@@ -141,6 +141,32 @@ pub(crate) fn encode_error(id: Option<RequestId>, error: MethodError) -> Vec<u8>
     Message::Response(Response::err(id, error.into_rpc())).to_bytes()
 }
 
+/// Returns `params._meta.progressToken`, read only when the params mention
+/// `_meta` (most requests do not, and then a second pass over them is
+/// wasted). `None` when there is none or the params do not parse; the
+/// token is kept as the JSON value it arrived as, unchecked.
+pub(crate) fn progress_token(params: &Params) -> Option<Value> {
+    /// `_meta`, of which only the token is read.
+    #[derive(serde::Deserialize)]
+    struct Meta {
+        #[serde(rename = "progressToken")]
+        token: Option<Value>,
+    }
+    /// Params, of which only `_meta` is read.
+    #[derive(serde::Deserialize)]
+    struct WithMeta {
+        #[serde(rename = "_meta")]
+        meta: Option<Meta>,
+    }
+    // A key written with escapes (`"\u005fmeta"`) is `_meta` too, so only
+    // text with neither the key nor a backslash is skipped.
+    let text = params.as_str();
+    if !text.contains("\"_meta\"") && !text.contains('\\') {
+        return None;
+    }
+    params.parse::<WithMeta>().ok()?.meta?.token
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,5 +210,15 @@ mod tests {
             Err(MethodError::InvalidParams(_))
         ));
         assert!(cursor(Some(&Params::from(json!({"cursor": 3})))).is_err());
+    }
+
+    #[test]
+    fn progress_tokens_are_found_under_escaped_keys_too() {
+        let plain = Params::from(json!({"_meta": {"progressToken": 7}, "name": "x"}));
+        assert_eq!(progress_token(&plain), Some(json!(7)));
+        let raw = r#"{"\u005fmeta": {"progressToken": "t"}}"#.to_owned();
+        let escaped = Params(serde_json::value::RawValue::from_string(raw).unwrap());
+        assert_eq!(progress_token(&escaped), Some(json!("t")));
+        assert_eq!(progress_token(&Params::from(json!({"a": 1}))), None);
     }
 }
