@@ -64,14 +64,8 @@ pub(crate) fn is_json(head: &RequestHead) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::config::HttpConfig;
+    use crate::http::testing::head;
 
-    fn head(raw: &str) -> RequestHead {
-        crate::http::parse::parse_head(raw.as_bytes(), &HttpConfig::default())
-            .unwrap()
-            .unwrap()
-            .0
-    }
 
     #[test]
     fn accept_header_forms() {

@@ -565,13 +565,8 @@ fn delete(engine: &dyn Dispatch, head: &RequestHead) -> Response {
 mod tests {
     use super::*;
     use crate::http::config::HttpConfig;
+    use crate::http::testing::head;
 
-    fn head(raw: &str) -> RequestHead {
-        crate::http::parse::parse_head(raw.as_bytes(), &HttpConfig::default())
-            .unwrap()
-            .unwrap()
-            .0
-    }
 
     /// A transport with a server over it (no runtime: every answer here is
     /// produced on the caller's task), and a way to ask it.

@@ -334,3 +334,11 @@ pub(crate) fn initialize(version: &str) -> String {
         r#"{{"jsonrpc":"2.0","id":0,"method":"initialize","params":{{"protocolVersion":"{version}","capabilities":{{}},"clientInfo":{{"name":"t","version":"1"}}}}}}"#
     )
 }
+
+/// A request head parsed from `raw` with the default limits.
+pub(crate) fn head(raw: &str) -> super::parse::RequestHead {
+    super::parse::parse_head(raw.as_bytes(), &super::config::HttpConfig::default())
+        .unwrap()
+        .unwrap()
+        .0
+}

@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::error::MethodError;
+use super::registry::Registry;
+use super::shared::Shared;
 use crate::jsonrpc::{self, Message, Params, RequestId, Response};
 
 /// A method's result: a JSON value, or a typed result already encoded (which
@@ -110,6 +112,25 @@ pub(crate) fn page<T: Serialize>(
         result["nextCursor"] = json!(end.to_string());
     }
     Ok(Payload::Value(result))
+}
+
+/// `*/list`: one page of what `pick` lists from the registry, under `key`,
+/// at the server's page size. Items are encoded by reference (nothing is
+/// cloned) while the registry's read lock is held.
+///
+/// # Errors
+///
+/// [`MethodError::InvalidParams`] for a cursor that is not a string,
+/// [`MethodError::InvalidCursor`] for one no page produced.
+pub(crate) fn list_page<T: Serialize>(
+    shared: &Shared,
+    params: Option<&Params>,
+    key: &str,
+    pick: impl for<'r> Fn(&'r Registry) -> Vec<&'r T>,
+) -> Outcome {
+    let cursor = cursor(params)?;
+    let registry = shared.registry();
+    page(key, &pick(&registry), cursor, shared.config.page_size)
 }
 
 /// Serializes a typed result straight to JSON bytes, sparing a `Value`

@@ -4,7 +4,7 @@ use crate::context::RequestContext;
 use crate::jsonrpc::Params;
 use crate::protocol::PromptArguments;
 use crate::server::error::MethodError;
-use crate::server::params::{Outcome, cursor, encode, page, parse_params};
+use crate::server::params::{Outcome, encode, list_page, parse_params};
 use crate::server::shared::Shared;
 
 /// `prompts/list`: one page of the registered prompts, in registration
@@ -15,13 +15,9 @@ use crate::server::shared::Shared;
 /// `-32602` for a cursor that is not a string, or not an offset within the
 /// listing.
 pub(super) fn list(shared: &Shared, params: Option<&Params>) -> Outcome {
-    let items: Vec<_> = shared
-        .registry()
-        .prompts
-        .iter()
-        .map(|e| e.prompt.clone())
-        .collect();
-    page("prompts", &items, cursor(params)?, shared.config.page_size)
+    list_page(shared, params, "prompts", |r| {
+        r.prompts.iter().map(|e| &e.prompt).collect()
+    })
 }
 
 /// `prompts/get`: required arguments are checked before the handler runs.

@@ -10,7 +10,7 @@ use serde_json::json;
 use crate::context::RequestContext;
 use crate::jsonrpc::Params;
 use crate::server::error::MethodError;
-use crate::server::params::{Outcome, Payload, cursor, encode, page, uri_param};
+use crate::server::params::{Outcome, Payload, encode, list_page, uri_param};
 use crate::server::shared::Shared;
 
 /// `resources/list`: one page of the registered direct resources, in
@@ -22,18 +22,9 @@ use crate::server::shared::Shared;
 /// `-32602` for a cursor that is not a string, or not an offset within the
 /// listing.
 pub(super) fn list(shared: &Shared, params: Option<&Params>) -> Outcome {
-    let items: Vec<_> = shared
-        .registry()
-        .resources
-        .iter()
-        .map(|e| e.resource.clone())
-        .collect();
-    page(
-        "resources",
-        &items,
-        cursor(params)?,
-        shared.config.page_size,
-    )
+    list_page(shared, params, "resources", |r| {
+        r.resources.iter().map(|e| &e.resource).collect()
+    })
 }
 
 /// `resources/templates/list`: one page of the registered templates, in
@@ -44,18 +35,9 @@ pub(super) fn list(shared: &Shared, params: Option<&Params>) -> Outcome {
 /// `-32602` for a cursor that is not a string, or not an offset within the
 /// listing.
 pub(super) fn list_templates(shared: &Shared, params: Option<&Params>) -> Outcome {
-    let items: Vec<_> = shared
-        .registry()
-        .templates
-        .iter()
-        .map(|e| e.template.clone())
-        .collect();
-    page(
-        "resourceTemplates",
-        &items,
-        cursor(params)?,
-        shared.config.page_size,
-    )
+    list_page(shared, params, "resourceTemplates", |r| {
+        r.templates.iter().map(|e| &e.template).collect()
+    })
 }
 
 /// `resources/read`: a direct resource first, then templates in

@@ -8,7 +8,7 @@ use crate::context::RequestContext;
 use crate::jsonrpc::Params;
 use crate::protocol::CallToolResult;
 use crate::server::error::MethodError;
-use crate::server::params::{Outcome, cursor, encode, page, parse_params};
+use crate::server::params::{Outcome, encode, list_page, parse_params};
 use crate::server::registry::ToolFailure;
 use crate::server::shared::Shared;
 
@@ -19,13 +19,9 @@ use crate::server::shared::Shared;
 /// `-32602` for a cursor that is not a string, or not an offset within the
 /// listing.
 pub(super) fn list(shared: &Shared, params: Option<&Params>) -> Outcome {
-    let tools: Vec<_> = shared
-        .registry()
-        .tools
-        .iter()
-        .map(|e| e.tool.clone())
-        .collect();
-    page("tools", &tools, cursor(params)?, shared.config.page_size)
+    list_page(shared, params, "tools", |r| {
+        r.tools.iter().map(|e| &e.tool).collect()
+    })
 }
 
 /// `tools/call`: reads the arguments into the handler's type and runs it.
