@@ -20,6 +20,7 @@ mod config;
 mod conn;
 mod deadline;
 mod endpoint;
+mod job;
 mod media;
 pub mod parse;
 mod receiver;

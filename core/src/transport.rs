@@ -49,7 +49,8 @@ pub enum Inbound {
         /// The limit in bytes.
         limit: usize,
     },
-    /// The session ended (HTTP DELETE, expiry): its handlers are cancelled.
+    /// The transport ended the session (the client said so): its handlers
+    /// are cancelled. (HTTP ends sessions through [`Dispatch`] instead.)
     Closed {
         /// The session that ended.
         session: SessionId,
@@ -90,6 +91,26 @@ pub struct Outbound {
     pub bytes: Vec<u8>,
 }
 
+impl Outbound {
+    /// A message for `session`, routed by `route` (for a transport that
+    /// wraps another, or a test double).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchboard_core::{Outbound, Route, SessionId};
+    /// let out = Outbound::new(SessionId::new("s"), Route::Unrelated, b"{}".to_vec());
+    /// assert_eq!(out.route, Route::Unrelated);
+    /// ```
+    pub fn new(session: SessionId, route: Route, bytes: Vec<u8>) -> Self {
+        Self {
+            session,
+            route,
+            bytes,
+        }
+    }
+}
+
 /// Why a transport operation failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -100,7 +121,7 @@ pub enum TransportError {
     /// An I/O error on the underlying stream.
     #[error("i/o error")]
     Io(#[from] io::Error),
-    /// No session of that id is known to the transport.
+    /// No open session has that id (never opened, expired, deleted).
     #[error("unknown session")]
     UnknownSession,
     /// A reply found no request waiting for it (its client went away).
@@ -213,10 +234,17 @@ pub trait Dispatch: Send + Sync {
     /// opened on the session. The handlers run when the returned work is
     /// driven.
     ///
+    /// `open_stream` is for a transport that reads replies back from the
+    /// session's streams, which today only this crate's HTTP transport can
+    /// do: a stream's id stays taken until its reply is routed into it. Any
+    /// other transport passes `false` and gets every reply through
+    /// [`Transport::send`].
+    ///
     /// # Errors
     ///
     /// A [`Refusal`] when the whole message is refused (a batch where
-    /// batches are not allowed, an id already in flight); nothing of it runs.
+    /// batches are not allowed, an id already in flight, a session that
+    /// closed after it was looked up); nothing of it runs.
     fn dispatch(
         &self,
         session: &Arc<Session>,

@@ -58,6 +58,7 @@ fn two_requests_in_flight_get_their_own_replies_and_duplicates_are_refused() {
             .initialize_session(INIT.as_bytes().to_vec())
             .await
             .unwrap();
+        let session = session.expect("a session");
         assert_eq!(json_of(&reply)["result"]["serverInfo"]["name"], "seed");
         let initialized = br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#;
         let empty = transport
@@ -143,11 +144,17 @@ fn one_transport_serves_one_server() {
             Err(TransportError::AlreadyAttached)
         ));
         let client = async {
-            let (_, reply) = transport
+            let (session, reply) = transport
                 .initialize_session(INIT.as_bytes().to_vec())
                 .await
                 .unwrap();
-            assert!(json_of(&reply)["result"].is_object());
+            assert!(session.is_some() && json_of(&reply)["result"].is_object());
+            // A refused initialize opens nothing and says why.
+            let bad =
+                br#"{"jsonrpc":"2.0","id":9,"method":"initialize","params":{"protocolVersion":1}}"#;
+            let (none, why) = transport.initialize_session(bad.to_vec()).await.unwrap();
+            assert!(none.is_none());
+            assert_eq!(json_of(&why)["error"]["code"], -32602);
             assert_eq!(first.session_count(), 1);
             assert_eq!(second.session_count(), 0);
             transport.close().await.unwrap();
@@ -172,4 +179,64 @@ fn without_a_server_the_front_doors_say_closed() {
             Err(TransportError::Closed)
         ));
     });
+}
+
+#[test]
+fn a_caller_that_gives_up_does_not_leave_its_id_taken() {
+    // A front-door caller that drops its future (a timeout, a web framework
+    // whose client left) drops the handler with it; the reply slot used to
+    // stay, and every later request with that id got "already in flight".
+    let gates = Gates::default();
+    let transport = HttpServerTransport::new(HttpConfig::default());
+    let _server = builder(&gates).build(transport.clone());
+    futures::executor::block_on(async {
+        let (session, _) = transport
+            .initialize_session(INIT.as_bytes().to_vec())
+            .await
+            .unwrap();
+        let session = session.expect("a session");
+        {
+            let waiting = transport.handle_http_request(
+                session.clone(),
+                call(1, json!({"text": "never", "gate": "closed"})),
+            );
+            futures::pin_mut!(waiting);
+            assert!(futures::poll!(waiting.as_mut()).is_pending());
+        }
+        let again = transport
+            .handle_http_request(session, call(1, json!({"text": "again"})))
+            .await
+            .unwrap();
+        assert_eq!(json_of(&again)["result"]["content"][0]["text"], "again");
+    });
+}
+
+#[test]
+fn a_session_closed_while_its_request_starts_never_leaves_it_hanging() {
+    // DELETE (or expiry) racing a POST: the POST ends (404 → UnknownSession,
+    // or its reply), never waits forever. Before the fix about one race in
+    // ten thousand hung; the loop is bounded in count and each wait in time.
+    let gates = Gates::default();
+    let transport = HttpServerTransport::new(HttpConfig::default());
+    let server = builder(&gates).build(transport.clone());
+    for i in 0..20_000 {
+        let (session, _) =
+            futures::executor::block_on(transport.initialize_session(INIT.as_bytes().to_vec()))
+                .unwrap();
+        let session = session.expect("a session");
+        let (done, finished) = std::sync::mpsc::channel();
+        let (t, s) = (transport.clone(), session.clone());
+        let caller = std::thread::spawn(move || {
+            let r = futures::executor::block_on(
+                t.handle_http_request(s, call(1, json!({"text": "x"}))),
+            );
+            let _ = done.send(r.is_ok());
+        });
+        std::thread::yield_now();
+        server.close_session(&session);
+        finished
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .unwrap_or_else(|_| panic!("iteration {i}: the request hung after its session closed"));
+        caller.join().unwrap();
+    }
 }

@@ -148,9 +148,8 @@ impl RequestContext {
     /// # Cancel safety
     ///
     /// Dropping the future (the handler was cancelled, say) sends no
-    /// `notifications/cancelled`, and the request's waiter stays in the
-    /// session until the client answers (the answer is then ignored) or the
-    /// session ends.
+    /// `notifications/cancelled`; the request's waiter leaves the session
+    /// with it, and a late answer from the client is ignored.
     ///
     /// # Examples
     ///

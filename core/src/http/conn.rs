@@ -20,6 +20,7 @@ use std::task::{Context, Poll};
 use futures::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 use super::deadline::{Deadline, Deadlines};
+use super::job::Job;
 use super::parse::{BodyDecoder, HttpError, RequestHead, parse_head};
 use super::response::{Body, LAST_CHUNK, Response, push_chunk};
 use super::shutdown::Shutdown;
@@ -408,8 +409,8 @@ fn stopped(stop: &mut Option<BoxFuture<()>>, cx: &mut Context<'_>) -> bool {
 /// The handler behind a stream, driven by the connection while it lasts and
 /// spawned on the runtime when the connection ends first.
 struct Driver {
-    /// The handler's future; `None` once it completed.
-    job: Option<BoxFuture<()>>,
+    /// The handler's work; `None` once it completed.
+    job: Option<Job>,
     /// Where an unfinished job is spawned on drop.
     runtime: Arc<dyn Runtime>,
 }
@@ -419,7 +420,7 @@ impl Driver {
     /// not reported (its messages arrive as stream events).
     fn poll(&mut self, cx: &mut Context<'_>) {
         if let Some(job) = self.job.as_mut() {
-            if job.as_mut().poll(cx).is_ready() {
+            if Pin::new(job).poll(cx).is_ready() {
                 self.job = None;
             }
         }
@@ -431,7 +432,7 @@ impl Driver {
 impl Drop for Driver {
     fn drop(&mut self) {
         if let Some(job) = self.job.take() {
-            self.runtime.spawn(job);
+            self.runtime.spawn(Box::pin(job));
         }
     }
 }

@@ -66,7 +66,6 @@ mod tests {
     use super::*;
     use crate::http::testing::head;
 
-
     #[test]
     fn accept_header_forms() {
         let a = |v: &str| accepts(&head(&format!("GET / HTTP/1.1\r\nAccept: {v}\r\n\r\n")));

@@ -41,6 +41,11 @@ impl StreamReceiver {
         st: &mut SessionState,
         number: u64,
     ) -> Option<Self> {
+        // A closed session detached its listeners once and for all; one
+        // attached after that would never be woken.
+        if st.closed {
+            return None;
+        }
         let token = st.streams.get_mut(number)?.attach();
         Some(Self {
             session: Arc::clone(session),

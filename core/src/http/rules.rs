@@ -24,6 +24,7 @@ use http::header::ALLOW;
 use http::{HeaderName, HeaderValue, Method, StatusCode};
 
 use super::config::ReplyMode;
+use super::job::Job;
 use super::media::{accepts, is_json};
 use super::parse::{Known, RequestHead};
 use super::receiver::StreamReceiver;
@@ -32,7 +33,7 @@ use super::sse::{DeliveredHook, SseBody, encode_event, encode_priming, parse_eve
 use super::state::HttpState;
 use crate::jsonrpc::{self, Decoded, ErrorCode, Message};
 use crate::protocol::ProtocolVersion;
-use crate::runtime::{BoxFuture, now};
+use crate::runtime::now;
 use crate::session::Session;
 use crate::stream::StreamEvent;
 use crate::streams::STANDALONE;
@@ -282,7 +283,8 @@ async fn post(
     let Some(events) = events else {
         return session_not_found();
     };
-    reply(state, &session, stream, events, mode, work).await
+    let job = work.map(|work| Job::new(work, &session, stream));
+    reply(state, &session, stream, events, mode, job).await
 }
 
 /// The response carrying a reply that is already known (`initialize`'s):
@@ -331,13 +333,10 @@ fn finished_reply(
 /// Cancel-safe for the events (an event not yet taken stays in the log);
 /// `job` is only polled through the reference, so dropping this future
 /// leaves the handler with the caller. A finished job is set to `None`.
-async fn next_event(
-    job: &mut Option<BoxFuture<()>>,
-    events: &mut StreamReceiver,
-) -> Option<StreamEvent> {
+async fn next_event(job: &mut Option<Job>, events: &mut StreamReceiver) -> Option<StreamEvent> {
     futures::future::poll_fn(|cx| {
         if let Some(j) = job.as_mut() {
-            if j.as_mut().poll(cx).is_ready() {
+            if std::pin::Pin::new(j).poll(cx).is_ready() {
                 *job = None;
             }
         }
@@ -365,7 +364,7 @@ async fn reply(
     stream: u64,
     mut events: StreamReceiver,
     mode: Mode,
-    mut job: Option<BoxFuture<()>>,
+    mut job: Option<Job>,
 ) -> Response {
     let retained = state.config.retained_streams;
     let release = move |session: &Arc<Session>, delivered: bool| {
@@ -477,6 +476,11 @@ fn get(state: &HttpState, engine: &dyn Dispatch, head: &RequestHead, now: Instan
         Err(refusal) => return refusal,
     };
     let mut st = session.state();
+    // Closed after the lookup: no stream of it may open (nothing would end it).
+    if st.closed {
+        drop(st);
+        return session_not_found();
+    }
     let resume = head
         .known_str(Known::LastEventId)
         .and_then(parse_event_id)
@@ -566,7 +570,6 @@ mod tests {
     use super::*;
     use crate::http::config::HttpConfig;
     use crate::http::testing::head;
-
 
     /// A transport with a server over it (no runtime: every answer here is
     /// produced on the caller's task), and a way to ask it.

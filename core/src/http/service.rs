@@ -296,7 +296,10 @@ impl HttpService {
     ///
     /// # Errors
     ///
-    /// When the server's serve loop fails, or closing the transport does.
+    /// [`TransportError::AlreadyAttached`](crate::TransportError::AlreadyAttached)
+    /// at once when `server` is not the one built over this service's
+    /// transport; otherwise when the server's serve loop fails, or closing
+    /// the transport does.
     pub async fn run<A, Fut, S>(
         &self,
         server: crate::McpServer,
@@ -308,6 +311,11 @@ impl HttpService {
         Fut: std::future::Future<Output = io::Result<S>>,
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
+        // Another server would never see this transport's requests, and
+        // closing the transport would not end its serve loop.
+        if !self.transport.state.serves(&server) {
+            return Err(crate::TransportError::AlreadyAttached);
+        }
         let (engine_done_tx, engine_done) = async_channel::bounded(1);
         self.runtime.spawn(Box::pin(async move {
             let result = server.run().await;

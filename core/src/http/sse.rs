@@ -21,8 +21,8 @@
 use std::fmt;
 use std::fmt::Write as _;
 
+use super::job::Job;
 use super::receiver::StreamReceiver;
-use crate::runtime::BoxFuture;
 use crate::stream::StreamEvent;
 
 /// Runs when a connection stops writing a stream: with `true` once the final
@@ -85,7 +85,7 @@ pub struct SseBody {
     pub(crate) delivered: Option<DeliveredHook>,
     /// The handler producing the events, driven by the connection; spawned
     /// if the connection ends first (a disconnect is not a cancellation).
-    pub(crate) driver: Option<BoxFuture<()>>,
+    pub(crate) driver: Option<Job>,
 }
 
 impl fmt::Debug for SseBody {

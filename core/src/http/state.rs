@@ -59,6 +59,11 @@ impl HttpState {
         self.engine.get()?.upgrade()
     }
 
+    /// Whether `server` is the one built over this transport.
+    pub(crate) fn serves(&self, server: &crate::McpServer) -> bool {
+        self.engine.get().is_some_and(|line| server.owns_line(line))
+    }
+
     /// Routes one outbound message into its session's streams: a reply ends
     /// the stream that awaits its id, a related message goes on that
     /// stream, an unrelated one on the standalone stream.
@@ -73,8 +78,9 @@ impl HttpState {
     /// response; `Route::Disconnect` ends the response but keeps the
     /// stream, so the client can resume it with `Last-Event-ID`.
     ///
-    /// Unlike [`HttpState::engine`] it still routes after the transport
-    /// closed, so replies to requests in flight are not lost.
+    /// Unlike [`HttpState::engine`] it does not look at the transport's
+    /// closed flag; but closing the transport ends every session, so a
+    /// reply after that finds none.
     ///
     /// # Errors
     ///

@@ -26,9 +26,10 @@ use crate::transport::{Dispatch, Inbound, Outbound, Transport, TransportError};
 ///
 /// Cheap to clone: clones share everything. Give one clone to
 /// [`McpServerBuilder::build`](crate::McpServerBuilder::build) and keep
-/// another to answer requests with (through a listener's
-/// [`HttpService`](super::HttpService), or with
-/// [`HttpServerTransport::handle`] from a server of your own).
+/// another to answer requests with: through a listener's
+/// [`HttpService`](super::HttpService), or in process with
+/// [`HttpServerTransport::handle_http_request`] (JSON replies, from any
+/// HTTP server of your own).
 ///
 /// # Examples
 ///
@@ -56,6 +57,7 @@ use crate::transport::{Dispatch, Inbound, Outbound, Transport, TransportError};
 ///             {"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"c","version":"1"}}}"#.to_vec())
 ///         .await
 ///         .unwrap();
+///     let session = session.expect("initialize succeeded");
 ///     let reply = transport
 ///         .handle_http_request(session, br#"{"jsonrpc":"2.0","id":1,"method":"tools/call",
 ///             "params":{"name":"echo","arguments":{"text":"hi"}}}"#.to_vec())
@@ -104,8 +106,12 @@ impl HttpServerTransport {
     /// Answers one HTTP request to the MCP endpoint: the head as parsed and
     /// the whole body. Applies every rule of the endpoint (path, Host and
     /// Origin, Accept, Content-Type, sessions, versions, limits) and
-    /// returns the response: JSON, empty, or an SSE stream whose body the
-    /// caller writes out (it ends with the request's stream).
+    /// returns the response: JSON, empty, or an SSE stream. An SSE body
+    /// ([`Body::Sse`](super::Body::Sse)) is written out by this crate's
+    /// HTTP/1.1 connections; it has no public reader yet, so another HTTP
+    /// server uses [`HttpServerTransport::handle_http_request`] (JSON only)
+    /// until it does. Dropping a response unwritten cancels its request and
+    /// frees its id.
     ///
     /// Without a server built over the transport, or once it closed, every
     /// request is answered 503.
@@ -139,18 +145,19 @@ impl HttpServerTransport {
         }
     }
 
-    /// Sends an `initialize` request and returns the session it opened with
-    /// the reply's JSON.
+    /// Sends an `initialize` request and returns the session it opened (if
+    /// it opened one) with the reply's JSON. A refused `initialize` (invalid
+    /// params, not an `initialize` at all, the session cap) opens none; its
+    /// reply says why, as a JSON-RPC error.
     ///
     /// # Errors
     ///
-    /// [`TransportError::UnknownSession`] when no session was opened (the
-    /// request was refused: not an `initialize`, invalid, or past the
-    /// session cap); [`TransportError::Closed`] when no server is running.
+    /// [`TransportError::Closed`] when no server is running over the
+    /// transport.
     pub async fn initialize_session(
         &self,
         bytes: Vec<u8>,
-    ) -> Result<(SessionId, Vec<u8>), TransportError> {
+    ) -> Result<(Option<SessionId>, Vec<u8>), TransportError> {
         let head = self.front_door_head(None)?;
         let response = self.handle(&head, bytes).await;
         if response.status == StatusCode::SERVICE_UNAVAILABLE && response.close {
@@ -161,8 +168,7 @@ impl HttpServerTransport {
             .iter()
             .find(|(name, _)| *name == super::SESSION_HEADER)
             .and_then(|(_, value)| value.to_str().ok())
-            .map(SessionId::new)
-            .ok_or(TransportError::UnknownSession)?;
+            .map(SessionId::new);
         let reply = response.body.full().map(<[u8]>::to_vec).unwrap_or_default();
         Ok((session, reply))
     }

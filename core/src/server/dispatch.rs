@@ -401,6 +401,12 @@ impl Engine {
         let (abort, registration) = AbortHandle::new_pair();
         {
             let mut st = session.state();
+            // Under the lock `Session::close` takes: a request registered
+            // after the close would never be aborted.
+            if st.closed {
+                let error = MethodError::Refused(Refusal::SessionClosed);
+                return Step::Encoded(encode_error(Some(id), error));
+            }
             if st.in_flight.len() >= self.config.max_in_flight {
                 return Step::Encoded(encode_error(Some(id), MethodError::TooManyInFlight));
             }

@@ -44,6 +44,12 @@ impl fmt::Debug for McpServer {
 }
 
 impl McpServer {
+    /// Whether `line` is this server's own (what it handed its transport
+    /// at build).
+    pub(crate) fn owns_line(&self, line: &std::sync::Weak<dyn crate::Dispatch>) -> bool {
+        std::ptr::addr_eq(line.as_ptr(), Arc::as_ptr(&self.shared))
+    }
+
     /// Returns the number of open sessions, over every transport: those an
     /// `initialize` opened and nothing has closed yet (whether or not the client
     /// has sent `notifications/initialized`). It counts against
