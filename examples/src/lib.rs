@@ -103,6 +103,8 @@ where
 
 /// Serves `builder` over Streamable HTTP at `args.addr` on the chosen
 /// runtime, printing `listening on http://HOST:PORT/mcp` once it accepts.
+/// SIGINT or SIGTERM shuts it down gracefully (requests in flight finish,
+/// then it returns); a second signal exits at once.
 ///
 /// # Errors
 ///
@@ -126,7 +128,9 @@ pub fn serve_http(
             let runtime = switchboard_smol::SmolRuntime::with_executor(Arc::clone(&ex));
             smol::block_on(ex.run(async {
                 let server =
-                    switchboard_smol::HttpServer::bind_with(addr, builder, config, runtime).await?;
+                    switchboard_smol::HttpServer::bind_with(addr, builder, config, runtime)
+                        .await?
+                        .shutdown_on_signals()?;
                 announce(server.url()?);
                 server.run().await?;
                 Ok(())
@@ -137,7 +141,9 @@ pub fn serve_http(
                 .enable_all()
                 .build()?;
             rt.block_on(async {
-                let server = switchboard_tokio::HttpServer::bind(addr, builder, config).await?;
+                let server = switchboard_tokio::HttpServer::bind(addr, builder, config)
+                    .await?
+                    .shutdown_on_signals()?;
                 announce(server.url()?);
                 server.run().await?;
                 Ok(())

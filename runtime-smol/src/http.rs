@@ -38,6 +38,7 @@ use crate::SmolRuntime;
 pub struct HttpServer {
     listener: Async<TcpListener>,
     endpoint: HttpEndpoint,
+    runtime: SmolRuntime,
 }
 
 impl HttpServer {
@@ -68,8 +69,12 @@ impl HttpServer {
         runtime: SmolRuntime,
     ) -> io::Result<Self> {
         let listener = Async::<TcpListener>::bind(addr)?;
-        let endpoint = HttpEndpoint::new(builder, config, Arc::new(runtime));
-        Ok(Self { listener, endpoint })
+        let endpoint = HttpEndpoint::new(builder, config, Arc::new(runtime.clone()));
+        Ok(Self {
+            listener,
+            endpoint,
+            runtime,
+        })
     }
 
     /// Binds 127.0.0.1:8080.
@@ -116,6 +121,17 @@ impl HttpServer {
     /// The signal that stops [`HttpServer::run`] gracefully.
     pub fn shutdown_signal(&self) -> Shutdown {
         self.endpoint.shutdown_signal()
+    }
+
+    /// Shuts the server down gracefully on SIGINT or SIGTERM, and exits at
+    /// once on a second one (see [`shutdown_on_signals`](crate::shutdown_on_signals)).
+    ///
+    /// # Errors
+    ///
+    /// When the operating system refuses the signal handlers.
+    pub fn shutdown_on_signals(self) -> io::Result<Self> {
+        crate::shutdown_on_signals(self.shutdown_signal(), &self.runtime)?;
+        Ok(self)
     }
 
     /// Serves until the shutdown signal, then shuts down gracefully.

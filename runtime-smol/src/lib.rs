@@ -29,8 +29,10 @@ use std::time::Duration;
 use switchboard_core::{BoxFuture, Runtime, StdioTransport};
 
 mod http;
+mod signals;
 
 pub use http::HttpServer;
+pub use signals::shutdown_on_signals;
 pub use switchboard_core::http::{DEFAULT_ADDR, DEFAULT_GRACE};
 
 /// The core's [`Runtime`] on smol: tasks go to smol's global executor

@@ -102,6 +102,21 @@ impl HttpServer {
         self.endpoint.shutdown_signal()
     }
 
+    /// Shuts the server down gracefully on SIGINT or SIGTERM, and exits at
+    /// once on a second one (see [`shutdown_on_signals`](crate::shutdown_on_signals)).
+    ///
+    /// # Errors
+    ///
+    /// When the operating system refuses the signal handlers.
+    ///
+    /// # Panics
+    ///
+    /// Outside a tokio runtime with its I/O driver enabled.
+    pub fn shutdown_on_signals(self) -> io::Result<Self> {
+        crate::shutdown_on_signals(self.shutdown_signal())?;
+        Ok(self)
+    }
+
     /// Serves until the shutdown signal, then shuts down gracefully.
     ///
     /// # Errors

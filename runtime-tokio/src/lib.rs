@@ -31,8 +31,10 @@ use switchboard_core::{BoxFuture, Runtime, StdioTransport};
 use tokio::runtime::Handle;
 
 mod http;
+mod signals;
 
 pub use http::HttpServer;
+pub use signals::shutdown_on_signals;
 pub use switchboard_core::http::{DEFAULT_ADDR, DEFAULT_GRACE};
 use tokio_util::compat::{Compat, TokioAsyncReadCompatExt, TokioAsyncWriteCompatExt};
 
