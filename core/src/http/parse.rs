@@ -189,4 +189,61 @@ mod tests {
         let (body, used) = decode_all(Framing::Length(3), 100, b"abcdef", 2).unwrap();
         assert_eq!((body.as_slice(), used), (&b"abc"[..], 3));
     }
+
+    #[test]
+    fn chunk_sizes_are_hex_digits_only_and_their_lines_bounded() {
+        // A sign, a leading space, a 0x prefix: refused (they used to be read
+        // as sizes, so parsers could disagree about where the body ends).
+        for bad in [
+            &b"+5\r\nhello\r\n0\r\n\r\n"[..],
+            b" 5\r\nhello\r\n0\r\n\r\n",
+            b"0x5\r\nhello\r\n0\r\n\r\n",
+            b";x\r\n",
+        ] {
+            assert_eq!(
+                decode_all(Framing::Chunked, 100, bad, bad.len()).unwrap_err(),
+                HttpError::Malformed,
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        // Whitespace before an extension is allowed (BWS), and upper-case hex.
+        let (body, _) = decode_all(
+            Framing::Chunked,
+            100,
+            b"A \t;e=1\r\n0123456789\r\n0\r\n\r\n",
+            64,
+        )
+        .unwrap();
+        assert_eq!(body, b"0123456789");
+        // A 2,000-byte extension is refused whether it arrives whole or not.
+        let mut long = b"5;".to_vec();
+        long.extend(std::iter::repeat_n(b'x', 2000));
+        long.extend_from_slice(b"\r\nhello\r\n0\r\n\r\n");
+        for step in [long.len(), 7] {
+            assert_eq!(
+                decode_all(Framing::Chunked, 100, &long, step).unwrap_err(),
+                HttpError::Malformed
+            );
+        }
+    }
+
+    #[test]
+    fn absolute_form_targets_give_their_path_and_authority() {
+        let (h, _) = head("POST http://127.0.0.1:8080/mcp?x=1 HTTP/1.1\r\nHost: other\r\n\r\n")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (h.path(), h.absolute_authority()),
+            ("/mcp", Some("127.0.0.1:8080"))
+        );
+        let (h, _) = head("GET HTTPS://a.example HTTP/1.1\r\n\r\n")
+            .unwrap()
+            .unwrap();
+        assert_eq!((h.path(), h.absolute_authority()), ("/", Some("a.example")));
+        let (h, _) = head("GET /mcp HTTP/1.1\r\nHost: a\r\n\r\n")
+            .unwrap()
+            .unwrap();
+        assert_eq!(h.absolute_authority(), None);
+    }
 }

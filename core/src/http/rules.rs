@@ -114,9 +114,27 @@ pub(crate) async fn handle(state: &HttpState, head: &RequestHead, body: Vec<u8>)
     if head.path() != config.path {
         return Response::text(StatusCode::NOT_FOUND, "not found");
     }
-    match head.known_str(Known::Host) {
+    // A header the server decides by must be unambiguous (RFC 9110 §5.3):
+    // a proxy that reads the first of two and a server that reads the last
+    // would disagree about who is asking, and for which session.
+    for (header, name) in [
+        (Known::Host, "Host"),
+        (Known::Origin, "Origin"),
+        (Known::SessionId, "Mcp-Session-Id"),
+        (Known::ProtocolVersion, "MCP-Protocol-Version"),
+    ] {
+        if head.is_repeated(header) {
+            return bad_request(&format!("bad request: more than one {name} header"));
+        }
+    }
+    // An absolute-form target names the host itself (RFC 9112 §3.2.2).
+    let host = head
+        .absolute_authority()
+        .or_else(|| head.known_str(Known::Host));
+    match host {
+        None => return bad_request("bad request: missing Host header"),
         Some(host) if config.allowed_hosts.allows_host(host) => {}
-        _ => {
+        Some(_) => {
             return refuse(
                 StatusCode::FORBIDDEN,
                 ErrorCode::INVALID_REQUEST,
@@ -778,5 +796,42 @@ mod tests {
                 .handle(&lines(&format!("{get}last-event-id: 0-0|")), Vec::new()),
         );
         assert!(matches!(again.body, Body::Sse(_)), "free again");
+    }
+
+    #[test]
+    fn ambiguous_or_missing_heads_are_refused_and_absolute_targets_served() {
+        let e = Endpoint::new(crate::ServerConfig::default());
+        let sid = e.session("2025-11-25");
+        let base = "POST /mcp HTTP/1.1|accept: application/json|content-type: application/json";
+        let cases = [
+            // Two Host headers, the second one foreign: it used to be 200.
+            (
+                format!("{base}|host: localhost|host: evil.example|{sid}|"),
+                400,
+            ),
+            (
+                format!(
+                    "{base}|host: localhost|origin: http://localhost|origin: http://evil.example|{sid}|"
+                ),
+                400,
+            ),
+            (format!("{base}|host: localhost|{sid}{sid}|"), 400),
+            // No Host at all: 400 (it used to be 403).
+            (format!("{base}|{sid}|"), 400),
+            // Absolute form is served, its authority checked as Host.
+            (
+                format!("{base}|{sid}|").replace("POST /mcp", "POST http://127.0.0.1:9/mcp"),
+                200,
+            ),
+            (
+                format!("{base}|host: localhost|{sid}|")
+                    .replace("POST /mcp", "POST http://evil.example/mcp"),
+                403,
+            ),
+        ];
+        for (raw, status) in cases {
+            let (got, _, json) = e.ask(&raw, PING);
+            assert_eq!(got, status, "{raw}: {json}");
+        }
     }
 }

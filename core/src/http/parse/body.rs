@@ -155,14 +155,11 @@ impl BodyDecoder {
                         return Ok(pos);
                     };
                     let line = &rest[..line_end];
-                    let hex = line.split(|&b| b == b';').next().unwrap_or(&[]);
-                    let hex = std::str::from_utf8(hex)
-                        .map_err(|_| HttpError::Malformed)?
-                        .trim();
-                    if hex.is_empty() || hex.len() > 16 {
+                    // The limit holds for a whole line too, however it arrived.
+                    if line.len() > MAX_CHUNK_LINE {
                         return Err(HttpError::Malformed);
                     }
-                    let size = u64::from_str_radix(hex, 16).map_err(|_| HttpError::Malformed)?;
+                    let size = chunk_size(line).ok_or(HttpError::Malformed)?;
                     if size > (self.limit - self.received) as u64 {
                         return Err(HttpError::BodyTooLarge);
                     }
@@ -202,6 +199,23 @@ impl BodyDecoder {
             }
         }
     }
+}
+
+/// The size a chunk-size line gives: hex digits only (no sign, no leading
+/// space, at most 16 of them), optionally followed by whitespace and a
+/// `;` extension (RFC 9112 §7.1). Parsers that read `+28` or ` 28` as 40
+/// would frame the body differently from those that refuse it.
+fn chunk_size(line: &[u8]) -> Option<u64> {
+    let size = line.split(|&b| b == b';').next().unwrap_or(&[]);
+    let end = size
+        .iter()
+        .rposition(|&b| b != b' ' && b != b'\t')
+        .map_or(0, |i| i + 1);
+    let hex = &size[..end];
+    if hex.is_empty() || hex.len() > 16 || !hex.iter().all(u8::is_ascii_hexdigit) {
+        return None;
+    }
+    u64::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()
 }
 
 /// The index of the first CRLF in `buf`, if any.

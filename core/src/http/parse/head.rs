@@ -125,9 +125,23 @@ impl RequestHead {
     }
 
     /// The path without the query string: what the endpoint path is
-    /// compared with. Not percent-decoded.
+    /// compared with. Not percent-decoded. For a target in absolute form
+    /// (`http://host:port/mcp`, which servers must accept, RFC 9112
+    /// §3.2.2) it is the part after the authority.
     pub fn path(&self) -> &str {
-        self.target().split('?').next().unwrap_or("")
+        let target = self.target();
+        let origin_form = match absolute_form(target) {
+            Some((_, rest)) => rest,
+            None => target,
+        };
+        origin_form.split('?').next().unwrap_or("")
+    }
+
+    /// The authority of a target in absolute form (`host:port` of
+    /// `http://host:port/mcp`), which then stands for the `Host` header;
+    /// `None` for the usual origin form (`/mcp`).
+    pub fn absolute_authority(&self) -> Option<&str> {
+        absolute_form(self.target()).map(|(authority, _)| authority)
     }
 
     /// Every value of a header (name compared case-insensitively), raw, in
@@ -186,6 +200,11 @@ impl RequestHead {
     /// UTF-8.
     pub(crate) fn known_str(&self, k: Known) -> Option<&str> {
         self.known(k).and_then(|v| std::str::from_utf8(v).ok())
+    }
+
+    /// Whether the known header `k` arrived more than once.
+    pub(crate) fn is_repeated(&self, k: Known) -> bool {
+        self.repeated & (1 << k as u16) != 0
     }
 
     /// Every value of a known header, raw, in arrival order. Only scans the
@@ -302,6 +321,19 @@ impl RequestHead {
             _ => Err(HttpError::Malformed),
         }
     }
+}
+
+/// Splits an absolute-form target (`http://authority/path?query`, scheme
+/// case-insensitive) into its authority and the rest (`/` when the path is
+/// empty). `None` for any other form.
+fn absolute_form(target: &str) -> Option<(&str, &str)> {
+    let (scheme, rest) = target.split_once("://")?;
+    if !(scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")) {
+        return None;
+    }
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(end);
+    Some((authority, if path.is_empty() { "/" } else { path }))
 }
 
 /// Header slots kept on the stack; a larger `max_headers` knob uses the heap.
