@@ -519,6 +519,31 @@ fn raw_statuses_then_still_serving(rt: Rt) {
     let ping = r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#;
     let sid = format!("mcp-session-id: {}\r\n", s.id);
 
+    // Ambiguous or missing heads: 400 (a second Host or Origin used to be
+    // ignored, a missing Host was 403); a chunk size with a sign: 400.
+    for extra in [
+        format!("{sid}host: evil.example\r\n"),
+        format!("{sid}origin: http://localhost\r\norigin: http://evil.example\r\n"),
+        format!("{sid}{sid}"),
+    ] {
+        assert_eq!(
+            raw(&server, post(&extra, ping).as_bytes()).0,
+            400,
+            "{extra}"
+        );
+    }
+    let no_host = post(&sid, ping).replace(&host, "");
+    assert_eq!(raw(&server, no_host.as_bytes()).0, 400);
+    let signed = format!(
+        "POST /mcp HTTP/1.1\r\n{host}content-type: application/json\r\naccept: application/json\r\n{sid}transfer-encoding: chunked\r\n\r\n+{:x}\r\n{ping}\r\n0\r\n\r\n",
+        ping.len()
+    );
+    assert_eq!(raw(&server, signed.as_bytes()).0, 400);
+    // An absolute-form target is served.
+    let absolute =
+        post(&sid, ping).replace("POST /mcp", &format!("POST http://{}/mcp", server.addr));
+    assert_eq!(raw(&server, absolute.as_bytes()).0, 200);
+
     // 400: malformed request line; missing session; unparsable JSON; unsupported version.
     let mut c = server.conn();
     c.send_raw(b"GARBAGE\x01\r\n\r\n");
