@@ -118,7 +118,6 @@ mod tests {
             r#"{"method":"m","params":[],"jsonrpc":"2.0","extra":true}"#,
             r#"{"jsonrpc":"2.0","id":1,"method":"m","params":null}"#,
             r#"{"jsonrpc":"2.0","id":null,"method":"m"}"#,
-            r#"{"jsonrpc":"2.0","id":1,"id":2,"method":"m"}"#,
             r#"{"jsonrpc":"1.0","id":1,"method":"m"}"#,
             r#"{"jsonrpc":"2.\u0030","id":1,"method":"m"}"#,
         ] {
@@ -191,5 +190,34 @@ mod tests {
         };
         assert_eq!(items.len(), 3);
         assert!(items[2].is_err());
+    }
+
+    #[test]
+    fn duplicate_envelope_keys_are_invalid_requests() {
+        // They used to be read as the last one ("id": 2, "tools/list").
+        for raw in [
+            r#"{"jsonrpc":"2.0","id":1,"id":2,"method":"m"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"ping","method":"tools/list"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"\u0069d":2,"method":"m"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"result":{},"result":{}}"#,
+        ] {
+            assert!(
+                decode_request(raw.as_bytes()).is_none(),
+                "the fast path declines {raw}"
+            );
+            assert_eq!(
+                code(single(raw.as_bytes())),
+                (None, ErrorCode::INVALID_REQUEST),
+                "{raw}"
+            );
+        }
+        let Decoded::Batch(items) = decode(
+            br#"[{"jsonrpc":"2.0","id":1,"method":"a"},{"jsonrpc":"2.0","id":2,"id":3,"method":"b"}]"#,
+        ) else {
+            panic!()
+        };
+        assert!(items[0].is_ok() && items[1].is_err());
+        // Duplicates deeper down are the params' business.
+        assert!(single(br#"{"jsonrpc":"2.0","id":1,"method":"m","params":{"a":1,"a":2}}"#).is_ok());
     }
 }

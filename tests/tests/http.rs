@@ -539,6 +539,10 @@ fn raw_statuses_then_still_serving(rt: Rt) {
         ping.len()
     );
     assert_eq!(raw(&server, signed.as_bytes()).0, 400);
+    // Duplicate envelope keys: -32600 (the last one used to win).
+    let twice = r#"{"jsonrpc":"2.0","id":1,"method":"ping","method":"tools/list"}"#;
+    let (status, body) = raw(&server, post(&sid, twice).as_bytes());
+    assert_eq!((status, body["error"]["code"].clone()), (400, json!(-32600)));
     // An absolute-form target is served.
     let absolute =
         post(&sid, ping).replace("POST /mcp", &format!("POST http://{}/mcp", server.addr));

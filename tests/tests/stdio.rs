@@ -60,6 +60,17 @@ fn round_trip(runtime: &str) {
         let echo = next().await;
         assert_eq!(echo["result"]["content"][0]["text"], "hi");
 
+        // A sum past f64 is the tool's error, not `{"sum": null}`.
+        let add = json!({"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"add","arguments":{"a":1e308,"b":1e308}}});
+        stdin
+            .write_all(format!("{add}\n").as_bytes())
+            .await
+            .unwrap();
+        stdin.flush().await.unwrap();
+        let sum = next().await;
+        assert_eq!(sum["result"]["isError"], true, "{sum}");
+        assert!(sum["result"].get("structuredContent").is_none(), "{sum}");
+
         drop(stdin);
         let status = deadline("hello to exit", child.status()).await.unwrap();
         assert!(status.success(), "{status}");

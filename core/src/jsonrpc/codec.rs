@@ -50,8 +50,11 @@ pub fn decode(bytes: &[u8]) -> Decoded {
     if let Some(message) = decode_request(bytes) {
         return Decoded::Single(Ok(message));
     }
-    let value: Value = match serde_json::from_slice(bytes) {
-        Ok(v) => v,
+    let raw: &RawValue = match std::str::from_utf8(bytes)
+        .map_err(|e| e.to_string())
+        .and_then(|text| serde_json::from_str(text).map_err(|e| e.to_string()))
+    {
+        Ok(raw) => raw,
         Err(e) => {
             return Decoded::Single(Err(Response::err(
                 None,
@@ -59,14 +62,100 @@ pub fn decode(bytes: &[u8]) -> Decoded {
             )));
         }
     };
-    match value {
-        Value::Array(items) if items.is_empty() => Decoded::Single(Err(Response::err(
-            None,
-            RpcError::invalid_request("empty batch"),
-        ))),
-        Value::Array(items) => Decoded::Batch(items.into_iter().map(from_value).collect()),
-        other => Decoded::Single(from_value(other)),
+    if raw.get().starts_with('[') {
+        let items: Vec<&RawValue> = match serde_json::from_str(raw.get()) {
+            Ok(items) => items,
+            Err(e) => {
+                return Decoded::Single(Err(Response::err(
+                    None,
+                    RpcError::parse_error(format!("parse error: {e}")),
+                )));
+            }
+        };
+        if items.is_empty() {
+            return Decoded::Single(Err(Response::err(
+                None,
+                RpcError::invalid_request("empty batch"),
+            )));
+        }
+        return Decoded::Batch(items.into_iter().map(from_raw).collect());
     }
+    Decoded::Single(from_raw(raw))
+}
+
+/// One message of the general path: refused when a key of its envelope
+/// appears twice (a proxy reading the first and a server reading the last
+/// would disagree about what was asked), else read as a value.
+fn from_raw(raw: &RawValue) -> Result<Message, Response> {
+    if let Some(key) = repeated_key(raw) {
+        return Err(Response::err(
+            None,
+            RpcError::invalid_request(format!("duplicate key in the message: {key}")),
+        ));
+    }
+    match serde_json::from_str(raw.get()) {
+        Ok(value) => from_value(value),
+        // Valid JSON that no `Value` can hold (nested past the recursion limit).
+        Err(e) => Err(Response::err(
+            None,
+            RpcError::parse_error(format!("parse error: {e}")),
+        )),
+    }
+}
+
+/// The first top-level key of a JSON object that appears twice, if any
+/// (`None` for anything but an object).
+fn repeated_key(raw: &RawValue) -> Option<String> {
+    use serde::de::{IgnoredAny, MapAccess, Visitor};
+    use std::borrow::Cow;
+    struct Keys;
+    impl<'de> Visitor<'de> for Keys {
+        type Value = Option<String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a JSON value")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            // The whole map is read even after a repeat: the parser insists
+            // on seeing it end.
+            let mut seen: Vec<Cow<'de, str>> = Vec::new();
+            let mut repeated = None;
+            while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                map.next_value::<IgnoredAny>()?;
+                if repeated.is_none() && seen.contains(&key) {
+                    repeated = Some(key.into_owned());
+                } else {
+                    seen.push(key);
+                }
+            }
+            Ok(repeated)
+        }
+        // Anything else has no keys.
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+            Ok(None)
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+    }
+    let mut de = serde_json::Deserializer::from_str(raw.get());
+    serde::Deserializer::deserialize_any(&mut de, Keys)
+        .ok()
+        .flatten()
 }
 
 /// The common case, a well-formed request or notification, read straight
@@ -85,6 +174,8 @@ pub(crate) fn decode_request(bytes: &[u8]) -> Option<Message> {
     {
         T::deserialize(d).map(Some)
     }
+    /// The members read. The derived impl refuses a member that appears
+    /// twice; the general path then refuses the message.
     #[derive(Deserialize)]
     struct Envelope<'a> {
         #[serde(borrow)]

@@ -61,9 +61,16 @@ fn hello() -> McpServerBuilder {
                     "required": ["sum"]
                 })),
             |args: AddArgs, _ctx| async move {
-                Ok(CallToolResult::structured(
-                    json!({ "sum": args.a + args.b }),
-                ))
+                let sum = args.a + args.b;
+                // JSON has no infinity: `{"sum": null}` would break the
+                // output schema, so an overflow is the tool's error.
+                if !sum.is_finite() {
+                    return Ok(CallToolResult::error(format!(
+                        "{} + {} is not a finite number",
+                        args.a, args.b
+                    )));
+                }
+                Ok(CallToolResult::structured(json!({ "sum": sum })))
             },
         )
         .tool(
