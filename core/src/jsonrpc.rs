@@ -99,7 +99,13 @@ mod tests {
 
     #[test]
     fn ids_are_echoed_exactly() {
-        for raw in ["1", "\"abc\"", "18446744073709551615", "-3", "1.5"] {
+        for raw in [
+            "1",
+            "\"abc\"",
+            "18446744073709551615",
+            "-9223372036854775808",
+            "-3",
+        ] {
             let text = format!(r#"{{"jsonrpc":"2.0","id":{raw},"method":"ping"}}"#);
             let Message::Request(req) = single(text.as_bytes()).unwrap() else {
                 panic!()
@@ -219,5 +225,22 @@ mod tests {
         assert!(items[0].is_ok() && items[1].is_err());
         // Duplicates deeper down are the params' business.
         assert!(single(br#"{"jsonrpc":"2.0","id":1,"method":"m","params":{"a":1,"a":2}}"#).is_ok());
+    }
+
+    #[test]
+    fn ids_that_cannot_be_echoed_exactly_are_refused() {
+        // A fraction, and integers past 64 bits (read as floating point:
+        // 2^64 and 2^64 + 1 were one id, echoed as 1.8446744073709552e19).
+        for raw in [
+            "1.5",
+            "18446744073709551616",
+            "18446744073709551617",
+            "1e40",
+            "-9223372036854775809",
+        ] {
+            let text = format!(r#"{{"jsonrpc":"2.0","id":{raw},"method":"ping"}}"#);
+            let (id, code) = code(single(text.as_bytes()));
+            assert_eq!((id, code), (None, ErrorCode::INVALID_REQUEST), "{raw}");
+        }
     }
 }

@@ -542,7 +542,21 @@ fn raw_statuses_then_still_serving(rt: Rt) {
     // Duplicate envelope keys: -32600 (the last one used to win).
     let twice = r#"{"jsonrpc":"2.0","id":1,"method":"ping","method":"tools/list"}"#;
     let (status, body) = raw(&server, post(&sid, twice).as_bytes());
-    assert_eq!((status, body["error"]["code"].clone()), (400, json!(-32600)));
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (400, json!(-32600))
+    );
+    // Ids that could not be echoed exactly: -32600 (1.5 used to be taken,
+    // 2^64 came back as 1.8446744073709552e19).
+    for id in ["1.5", "18446744073709551616"] {
+        let body = format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"ping"}}"#);
+        let (status, reply) = raw(&server, post(&sid, &body).as_bytes());
+        assert_eq!(
+            (status, reply["error"]["code"].clone()),
+            (400, json!(-32600)),
+            "{id}"
+        );
+    }
     // An absolute-form target is served.
     let absolute =
         post(&sid, ping).replace("POST /mcp", &format!("POST http://{}/mcp", server.addr));

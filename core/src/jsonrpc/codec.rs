@@ -199,7 +199,7 @@ pub(crate) fn decode_request(bytes: &[u8]) -> Option<Message> {
     }
     let id = match id {
         None => return Some(Message::Notification(Notification { method, params })),
-        Some(Value::Number(n)) => RequestId::Number(n),
+        Some(Value::Number(n)) if n.is_i64() || n.is_u64() => RequestId::Number(n),
         Some(Value::String(s)) => RequestId::String(s),
         Some(_) => return None,
     };
@@ -247,7 +247,9 @@ pub fn from_value(value: Value) -> Result<Message, Response> {
             None => {
                 return Err(Response::err(
                     None,
-                    RpcError::invalid_request("id must be a string or a number"),
+                    RpcError::invalid_request(
+                        "id must be a string or an integer of at most 64 bits",
+                    ),
                 ));
             }
         },

@@ -5,11 +5,15 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// A JSON-RPC request id: a number or a string, echoed exactly as received.
+/// A JSON-RPC request id: an integer or a string, echoed exactly as
+/// received.
 ///
-/// A number keeps its JSON form (`18446744073709551615` and `1.5` round-trip
-/// unchanged), so an id compares equal only to the same JSON: `1` and `"1"`
-/// are different ids, and so are `1` and `1.0`. `null` is not an id: a
+/// MCP ids are strings or integers. An integer is kept if it fits 64 bits
+/// (`-9223372036854775808` to `18446744073709551615`), so it round-trips
+/// unchanged; a fraction (`1.5`) or a larger integer, which JSON parsers
+/// read as floating point and could not echo exactly (2^64 and 2^64 + 1
+/// would be one id), is refused as an invalid request. `1` and `"1"` are
+/// different ids. `null` is not an id: a
 /// response to a request whose id could not be read has
 /// [`Response::id`](crate::jsonrpc::Response::id) `None` instead.
 ///
@@ -39,8 +43,9 @@ impl RequestId {
         Self::Number(n.into())
     }
 
-    /// Reads an id from a JSON value; `None` unless it is a number or string
-    /// (`null`, booleans, arrays and objects are not ids).
+    /// Reads an id from a JSON value; `None` unless it is a string or an
+    /// integer that fits 64 bits (`null`, fractions, larger numbers,
+    /// booleans, arrays and objects are not ids).
     ///
     /// # Examples
     ///
@@ -50,10 +55,11 @@ impl RequestId {
     ///
     /// assert_eq!(RequestId::from_value(&json!("x")), Some(RequestId::from("x")));
     /// assert_eq!(RequestId::from_value(&json!(null)), None);
+    /// assert_eq!(RequestId::from_value(&json!(1.5)), None);
     /// ```
     pub fn from_value(value: &Value) -> Option<Self> {
         match value {
-            Value::Number(n) => Some(Self::Number(n.clone())),
+            Value::Number(n) if n.is_i64() || n.is_u64() => Some(Self::Number(n.clone())),
             Value::String(s) => Some(Self::String(s.clone())),
             _ => None,
         }
