@@ -38,6 +38,7 @@ on_both_runtimes!(
     raw_statuses_then_still_serving,
     keep_alive_pipelining_and_chunked_bodies,
     session_expiry_and_cap,
+    a_client_that_stops_reading_is_closed_after_the_write_timeout,
 );
 
 fn ping_works(server: &TestServer) {
@@ -755,4 +756,63 @@ fn session_expiry_and_cap(rt: Rt) {
             .status(),
         200
     );
+}
+
+fn a_client_that_stops_reading_is_closed_after_the_write_timeout(rt: Rt) {
+    use std::io::{Read, Write};
+    // Three pipelined 3 MiB echoes, and a client that never reads: the first
+    // reply fills the socket buffers and its write makes no progress. It
+    // used to wait (holding its buffers) for as long as the client did.
+    let config = HttpConfig::default().write_timeout(Duration::from_millis(300));
+    let server = TestServer::start(rt, config);
+    let s = server.session();
+    let text = "x".repeat(3 * 1024 * 1024);
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+        "params": {"name": "echo", "arguments": {"text": text}}})
+    .to_string();
+    let request = format!(
+        "POST /mcp HTTP/1.1\r\nhost: {}\r\ncontent-type: application/json\r\naccept: application/json\r\nmcp-session-id: {}\r\ncontent-length: {}\r\n\r\n{body}",
+        server.addr,
+        s.id,
+        body.len()
+    );
+    let mut stream = std::net::TcpStream::connect(server.addr).unwrap();
+    let mut writer = stream.try_clone().unwrap();
+    let sender = thread::spawn(move || {
+        for _ in 0..3 {
+            // Once the server stops reading, this blocks, then fails: fine.
+            if writer.write_all(request.as_bytes()).is_err() {
+                return;
+            }
+        }
+    });
+    thread::sleep(Duration::from_millis(1500));
+    // Now read: a closed connection ends (EOF or reset); an open one would
+    // go on answering and then sit in keep-alive until the read times out.
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut received = 0usize;
+    let mut chunk = vec![0u8; 64 * 1024];
+    let closed = loop {
+        match stream.read(&mut chunk) {
+            Ok(0) => break true,
+            Ok(n) => received += n,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break true,
+            Err(_) => break false,
+        }
+    };
+    assert!(closed, "the connection stayed open ({received} bytes read)");
+    assert!(
+        received < 3 * 3 * 1024 * 1024,
+        "not every reply was written: {received} bytes"
+    );
+    drop(stream);
+    let _ = sender.join();
+    // The server goes on serving.
+    let r = s.post(
+        &mut server.conn(),
+        &json!({"jsonrpc": "2.0", "id": 2, "method": "ping"}),
+    );
+    assert_eq!(r.status(), 200);
 }

@@ -31,6 +31,11 @@ pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// 60 s; then it is closed without a response (the client sent nothing to
 /// answer).
 pub const DEFAULT_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a response may make no write progress (a client that stopped
+/// reading): 65 s, a few seconds over the keep-alive timeout; then the
+/// connection is closed and its buffers freed. This bounds how long a
+/// connection holds a reply whatever its client does.
+pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(65);
 /// Concurrent connections: 1024, a bound on memory and file descriptors;
 /// past it a connection is answered 503 and closed.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
@@ -144,6 +149,8 @@ pub struct HttpConfig {
     pub(crate) request_timeout: Duration,
     /// Time a keep-alive connection may sit idle between requests.
     pub(crate) keep_alive_timeout: Duration,
+    /// Time a write may make no progress before the connection is closed.
+    pub(crate) write_timeout: Duration,
     /// Connections served at once; more are answered 503.
     pub(crate) max_connections: usize,
     /// Idle time after which the session sweeper ends a session.
@@ -173,6 +180,7 @@ impl Default for HttpConfig {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             keep_alive_timeout: DEFAULT_KEEP_ALIVE_TIMEOUT,
+            write_timeout: DEFAULT_WRITE_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             session_idle_timeout: DEFAULT_SESSION_IDLE_TIMEOUT,
             sse_keep_alive: DEFAULT_SSE_KEEP_ALIVE,
@@ -221,6 +229,10 @@ setters! {
     /// Idle time allowed between requests on a keep-alive connection; then
     /// it is closed quietly. Default [`DEFAULT_KEEP_ALIVE_TIMEOUT`].
     keep_alive_timeout: Duration,
+    /// Time a response may make no write progress (its client stopped
+    /// reading) before the connection is closed and its buffers freed.
+    /// Default [`DEFAULT_WRITE_TIMEOUT`].
+    write_timeout: Duration,
     /// Concurrent connections (503 past it). Default
     /// [`DEFAULT_MAX_CONNECTIONS`].
     max_connections: usize,

@@ -241,9 +241,54 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
     /// Writes `out`, then keeps it as the next response's buffer unless a
     /// large body grew it. Flushes, so a response is never left in an
     /// adapter's write buffer while the connection waits.
+    ///
+    /// # Errors
+    ///
+    /// The connection's write errors, and [`io::ErrorKind::TimedOut`] when
+    /// a write makes no progress for the write timeout (a client that
+    /// stopped reading): the connection then ends and its buffers are freed.
     async fn send(&mut self, mut out: Vec<u8>) -> io::Result<()> {
-        self.io.write_all(&out).await?;
-        self.io.flush().await?;
+        let timeout = self.transport.config().write_timeout;
+        let Self {
+            io,
+            deadline,
+            deadlines,
+            ..
+        } = self;
+        deadlines.set(deadline, timeout, now());
+        let mut written = 0;
+        // Each write that makes progress moves the deadline; flush last.
+        let result = futures::future::poll_fn(|cx| {
+            loop {
+                let polled = if written < out.len() {
+                    Pin::new(&mut *io).poll_write(cx, &out[written..])
+                } else {
+                    match Pin::new(&mut *io).poll_flush(cx) {
+                        Poll::Ready(r) => return Poll::Ready(r),
+                        Poll::Pending => Poll::Pending,
+                    }
+                };
+                match polled {
+                    Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                    Poll::Ready(Ok(n)) => {
+                        written += n;
+                        if written < out.len() {
+                            deadlines.set(deadline, timeout, now());
+                        }
+                    }
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                    Poll::Pending => {
+                        if deadline.poll_passed(cx).is_ready() {
+                            return Poll::Ready(Err(io::ErrorKind::TimedOut.into()));
+                        }
+                        return Poll::Pending;
+                    }
+                }
+            }
+        })
+        .await;
+        deadline.clear();
+        result?;
         if out.capacity() <= REUSED_OUT_BYTES {
             out.clear();
             self.out = out;

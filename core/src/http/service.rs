@@ -152,11 +152,14 @@ impl HttpService {
     ///
     /// Spawns nothing yet: the deadline sweeper starts with the first
     /// connection. The deadlines' pace follows the shorter of the
-    /// transport's request and keep-alive timeouts.
+    /// transport's request, keep-alive and write timeouts.
     pub fn new(transport: &HttpServerTransport, runtime: Arc<dyn Runtime>) -> Self {
         let config = transport.config();
-        let deadlines =
-            Deadlines::new(config.request_timeout.min(config.keep_alive_timeout), now());
+        let shortest = config
+            .request_timeout
+            .min(config.keep_alive_timeout)
+            .min(config.write_timeout);
+        let deadlines = Deadlines::new(shortest, now());
         Self {
             transport: transport.clone(),
             runtime,
