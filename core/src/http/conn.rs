@@ -255,29 +255,34 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
             deadlines,
             ..
         } = self;
-        deadlines.set(deadline, timeout, now());
         let mut written = 0;
-        // Each write that makes progress moves the deadline; flush last.
+        // The deadline is armed only once a write has to wait (most replies
+        // go out in one write and never read the clock), and moved by each
+        // write that makes progress after that.
+        let mut armed = false;
         let result = futures::future::poll_fn(|cx| {
             loop {
                 let polled = if written < out.len() {
                     Pin::new(&mut *io).poll_write(cx, &out[written..])
                 } else {
-                    match Pin::new(&mut *io).poll_flush(cx) {
-                        Poll::Ready(r) => return Poll::Ready(r),
-                        Poll::Pending => Poll::Pending,
-                    }
+                    // `usize::MAX` stands for "flushed": no write returns it.
+                    Pin::new(&mut *io).poll_flush(cx).map_ok(|()| usize::MAX)
                 };
                 match polled {
+                    Poll::Ready(Ok(usize::MAX)) => return Poll::Ready(Ok(())),
                     Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
                     Poll::Ready(Ok(n)) => {
                         written += n;
-                        if written < out.len() {
+                        if armed {
                             deadlines.set(deadline, timeout, now());
                         }
                     }
                     Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                     Poll::Pending => {
+                        if !armed {
+                            armed = true;
+                            deadlines.set(deadline, timeout, now());
+                        }
                         if deadline.poll_passed(cx).is_ready() {
                             return Poll::Ready(Err(io::ErrorKind::TimedOut.into()));
                         }
@@ -287,7 +292,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
             }
         })
         .await;
-        deadline.clear();
+        if armed {
+            deadline.clear();
+        }
         result?;
         if out.capacity() <= REUSED_OUT_BYTES {
             out.clear();
