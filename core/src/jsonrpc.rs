@@ -243,4 +243,44 @@ mod tests {
             assert_eq!((id, code), (None, ErrorCode::INVALID_REQUEST), "{raw}");
         }
     }
+
+    mod properties {
+        use proptest::prelude::*;
+        use serde_json::{Value, json};
+
+        use super::super::*;
+
+        /// Every id a client may send: integers of any 64-bit size, strings
+        /// with any characters (escapes included).
+        fn ids() -> impl Strategy<Value = Value> {
+            prop_oneof![
+                any::<i64>().prop_map(|n| json!(n)),
+                any::<u64>().prop_map(|n| json!(n)),
+                any::<String>().prop_map(Value::String),
+                "[\\\\\"\\u{0}-\\u{1f}a-z]{0,8}".prop_map(Value::String),
+            ]
+        }
+
+        proptest! {
+            #[test]
+            fn ids_come_back_exactly_as_they_went(id in ids()) {
+                let text = json!({"jsonrpc": "2.0", "id": id, "method": "ping"}).to_string();
+                let Decoded::Single(Ok(Message::Request(request))) = decode(text.as_bytes()) else {
+                    return Err(TestCaseError::fail(format!("not a request: {text}")));
+                };
+                let reply = Message::Response(Response::ok(request.id, json!({}))).to_bytes();
+                let reply: Value = serde_json::from_slice(&reply).unwrap();
+                prop_assert_eq!(&reply["id"], &id);
+                // And through the general path (a batch of one).
+                let batch = format!("[{text}]");
+                let Decoded::Batch(items) = decode(batch.as_bytes()) else {
+                    return Err(TestCaseError::fail("not a batch".to_owned()));
+                };
+                let Ok(Message::Request(request)) = &items[0] else {
+                    return Err(TestCaseError::fail("not a request".to_owned()));
+                };
+                prop_assert_eq!(request.id.to_value(), id);
+            }
+        }
+    }
 }

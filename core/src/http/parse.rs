@@ -246,4 +246,89 @@ mod tests {
             .unwrap();
         assert_eq!(h.absolute_authority(), None);
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::super::*;
+        use crate::http::config::HttpConfig;
+
+        /// `body` as a chunked body, cut at `cuts` (offsets taken modulo the
+        /// length), some chunk lines with an extension.
+        fn chunked(body: &[u8], cuts: &[usize], ext: bool) -> Vec<u8> {
+            let mut bounds: Vec<usize> = cuts.iter().map(|c| c % (body.len() + 1)).collect();
+            bounds.extend([0, body.len()]);
+            bounds.sort_unstable();
+            bounds.dedup();
+            let mut out = Vec::new();
+            for w in bounds.windows(2) {
+                let part = &body[w[0]..w[1]];
+                out.extend_from_slice(format!("{:X}", part.len()).as_bytes());
+                if ext {
+                    out.extend_from_slice(b" ;name=value");
+                }
+                out.extend_from_slice(b"\r\n");
+                out.extend_from_slice(part);
+                out.extend_from_slice(b"\r\n");
+            }
+            out.extend_from_slice(b"0\r\n\r\n");
+            out
+        }
+
+        proptest! {
+            #[test]
+            fn chunked_bodies_round_trip_whatever_the_reads(
+                body in proptest::collection::vec(any::<u8>(), 0..2048),
+                cuts in proptest::collection::vec(any::<usize>(), 0..8),
+                ext in any::<bool>(),
+                step in 1usize..64,
+            ) {
+                let wire = chunked(&body, &cuts, ext);
+                let mut decoder = BodyDecoder::new(Framing::Chunked, 4096).unwrap();
+                let (mut buf, mut out, mut fed) = (Vec::new(), Vec::new(), 0);
+                while !decoder.is_done() {
+                    prop_assert!(fed < wire.len(), "ran out of input");
+                    let end = (fed + step).min(wire.len());
+                    buf.extend_from_slice(&wire[fed..end]);
+                    fed = end;
+                    let used = decoder.decode(&buf, &mut out).unwrap();
+                    buf.drain(..used);
+                }
+                prop_assert_eq!(out, body);
+                prop_assert!(buf.is_empty() && fed == wire.len());
+            }
+
+            #[test]
+            fn generated_valid_heads_parse_as_written(
+                method in prop::sample::select(vec!["GET", "POST", "DELETE"]),
+                path in "/[a-z0-9/_.-]{0,24}",
+                query in proptest::option::of("[a-z0-9=&]{1,12}"),
+                headers in proptest::collection::vec(("[A-Za-z][A-Za-z0-9-]{0,15}", "[!-~]([ -~]{0,30}[!-~])?"), 0..12),
+            ) {
+                let target = match &query {
+                    Some(q) => format!("{path}?{q}"),
+                    None => path.clone(),
+                };
+                let mut raw = format!("{method} {target} HTTP/1.1\r\n");
+                for (name, value) in &headers {
+                    raw.push_str(&format!("{name}:  {value} \r\n"));
+                }
+                raw.push_str("\r\n");
+                let (head, used) = parse_head(raw.as_bytes(), &HttpConfig::default()).unwrap().unwrap();
+                prop_assert_eq!(used, raw.len());
+                prop_assert_eq!(head.method.as_str(), method);
+                prop_assert_eq!(head.target(), target.as_str());
+                prop_assert_eq!(head.path(), path.as_str());
+                for (name, _) in &headers {
+                    // The first of its name (names compare case-insensitively),
+                    // without the whitespace around it.
+                    let first = headers
+                        .iter()
+                        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                        .map(|(_, v)| v.as_str());
+                    prop_assert_eq!(head.header(name), first);
+                }
+            }
+        }
+    }
 }
