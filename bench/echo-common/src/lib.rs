@@ -31,7 +31,10 @@ pub fn builder() -> McpServerBuilder {
         )
 }
 
-/// HTTP limits above what the load generator opens.
+/// HTTP limits above what the load generator opens, and a write timeout of
+/// 5 s (instead of 65 s) so that `loadgen --mode slow` sees it pass soon.
 pub fn config() -> HttpConfig {
-    HttpConfig::default().max_connections(100_000)
+    HttpConfig::default()
+        .max_connections(100_000)
+        .write_timeout(std::time::Duration::from_secs(5))
 }

@@ -7,7 +7,10 @@
 //!         [--calls-per-session N]
 //! ```
 //!
-//! Modes: `one` calls `tools/call echo` on one session; `many` spreads the
+//! Modes: `slow` opens `--concurrency` connections that each pipeline four
+//! 3 MiB `echo` calls and never read, and reports the server's RSS idle,
+//! while they hang, after `--duration` seconds (past the server's write
+//! timeout), and once they are gone. `one` calls `tools/call echo` on one session; `many` spreads the
 //! calls over `--sessions` sessions (default 1000); `churn` does initialize +
 //! initialized + call + DELETE per operation; `sessions` only creates
 //! `--sessions` sessions and reports the server's memory per session (each
@@ -411,6 +414,10 @@ async fn create_sessions(args: &Args, n: usize) -> Result<Vec<String>, String> {
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let args = parse_args();
+    if args.mode == "slow" {
+        slow_readers(&args).await;
+        return;
+    }
     if args.mode == "sessions" {
         let pid = args.pid.expect("--mode sessions needs --pid");
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -490,4 +497,56 @@ async fn main() {
     if let Some(e) = total.first_error {
         eprintln!("first error: {e}");
     }
+}
+
+/// Clients that stop reading: each connection pipelines four 3 MiB echo
+/// calls and never reads a byte. Prints the server's RSS at each stage.
+async fn slow_readers(args: &Args) {
+    let pid = args.pid.expect("--mode slow needs --pid");
+    let session = create_sessions(args, 1).await.expect("a session").remove(0);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (idle, _) = memory_kib(pid);
+    let text = "x".repeat(3 * 1024 * 1024);
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+        "params": {"name": "echo", "arguments": {"text": text}}})
+    .to_string();
+    let request = format!(
+        "POST {} HTTP/1.1\r\nhost: {}\r\ncontent-type: application/json\r\naccept: application/json\r\nmcp-session-id: {session}\r\ncontent-length: {}\r\n\r\n{body}",
+        args.path,
+        args.addr,
+        body.len()
+    );
+    let request = std::sync::Arc::new(request.into_bytes());
+    let mut held = Vec::new();
+    for _ in 0..args.concurrency {
+        let stream = TcpStream::connect(args.addr).await.expect("connect");
+        let (reader, mut writer) = stream.into_split();
+        let request = std::sync::Arc::clone(&request);
+        // Writes until the server stops reading; never reads.
+        let task = tokio::spawn(async move {
+            for _ in 0..4 {
+                if writer.write_all(&request).await.is_err() {
+                    break;
+                }
+            }
+            writer
+        });
+        held.push((reader, task));
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (during, _) = memory_kib(pid);
+    tokio::time::sleep(args.duration).await;
+    let (after_timeout, hwm) = memory_kib(pid);
+    for (_, task) in &held {
+        task.abort();
+    }
+    drop(held);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let (after_close, _) = memory_kib(pid);
+    println!(
+        "mode=slow connections={} requests_each=4 reply_bytes={} idle_rss_kib={idle} during_rss_kib={during} after_{}s_rss_kib={after_timeout} after_close_rss_kib={after_close} hwm_kib={hwm}",
+        args.concurrency,
+        text.len(),
+        args.duration.as_secs()
+    );
 }
