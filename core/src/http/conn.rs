@@ -248,6 +248,17 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
     /// a write makes no progress for the write timeout (a client that
     /// stopped reading): the connection then ends and its buffers are freed.
     async fn send(&mut self, mut out: Vec<u8>) -> io::Result<()> {
+        self.write_timed(&out).await?;
+        if out.capacity() <= REUSED_OUT_BYTES {
+            out.clear();
+            self.out = out;
+        }
+        Ok(())
+    }
+
+    /// Writes `out` and flushes, within the write timeout (see
+    /// [`Conn::send`]).
+    async fn write_timed(&mut self, out: &[u8]) -> io::Result<()> {
         let timeout = self.transport.config().write_timeout;
         let Self {
             io,
@@ -295,12 +306,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
         if armed {
             deadline.clear();
         }
-        result?;
-        if out.capacity() <= REUSED_OUT_BYTES {
-            out.clear();
-            self.out = out;
-        }
-        Ok(())
+        result
     }
 
     /// Answers a request that could not be read, and ends the connection.
@@ -343,6 +349,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
         response.encode_head(http11, keep_alive, &mut out);
         let Body::Sse(sse) = response.body else {
             self.send(out).await?;
+            if let Some(body) = response.separate_body() {
+                self.write_timed(body).await?;
+            }
             return Ok(keep_alive);
         };
         let sse = *sse;
@@ -730,6 +739,31 @@ mod tests {
             let got = wait_for(&c, 3).await;
             let ids: Vec<Value> = got[1..].iter().map(|r| r.json()["id"].clone()).collect();
             assert_eq!(ids, vec![json!(1), json!(2)]);
+        });
+    }
+
+    #[test]
+    fn a_large_reply_is_written_whole_after_its_head() {
+        // Over 64 KiB, the body goes out on its own (not copied behind the
+        // head); through short, sometimes pending writes it arrives whole.
+        let shape = Shape {
+            read_chunk: 1000,
+            write_chunk: 4096,
+            pending_writes: true,
+        };
+        with_connection(shape, HttpConfig::default(), |c| async move {
+            c.send(&post("", &initialize("2025-11-25")));
+            let sid = wait_for(&c, 1).await[0]
+                .header("mcp-session-id")
+                .unwrap()
+                .to_owned();
+            let text = "y".repeat(200 * 1024);
+            let header = format!("mcp-session-id: {sid}\r\n");
+            c.send(&post(&header, &call(1, "echo", json!({"text": text}))));
+            c.close();
+            let got = wait_for(&c, 2).await;
+            assert_eq!(got[1].status, 200);
+            assert_eq!(got[1].json()["result"]["content"][0]["text"], text.as_str());
         });
     }
 

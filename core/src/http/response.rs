@@ -200,7 +200,8 @@ impl Response {
     pub(crate) fn encode_head(&self, http11: bool, keep_alive: bool, out: &mut Vec<u8>) {
         let full = self.body.full();
         let body_len = full.map_or(0, <[u8]>::len);
-        out.reserve(160 + body_len);
+        let inline = body_len <= INLINE_BODY_BYTES;
+        out.reserve(160 + if inline { body_len } else { 0 });
         out.extend_from_slice(b"HTTP/1.1 ");
         out.extend_from_slice(self.status.as_str().as_bytes());
         out.push(b' ');
@@ -232,9 +233,22 @@ impl Response {
             out.extend_from_slice(b"connection: keep-alive\r\n");
         }
         out.extend_from_slice(b"\r\n");
-        if let Some(b) = full {
+        if let Some(b) = full.filter(|_| inline) {
             out.extend_from_slice(b);
         }
+    }
+}
+
+/// Largest body written in one buffer with its head. A larger one is
+/// written on its own, from where it is kept, so it is not copied (a reply
+/// of megabytes would otherwise be held twice while it is written).
+pub(crate) const INLINE_BODY_BYTES: usize = 64 * 1024;
+
+impl Response {
+    /// The body, when [`Response::encode_head`] left it out to be written
+    /// on its own (a full body over [`INLINE_BODY_BYTES`]).
+    pub(crate) fn separate_body(&self) -> Option<&[u8]> {
+        self.body.full().filter(|b| b.len() > INLINE_BODY_BYTES)
     }
 }
 
