@@ -110,6 +110,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod base64;
 mod context;
 mod facts;
 pub mod http;
@@ -119,6 +120,7 @@ mod protocol;
 mod runtime;
 mod server;
 mod session;
+pub mod stateless;
 mod stream;
 mod streams;
 mod transport;
@@ -136,8 +138,9 @@ pub use protocol::{
 };
 pub use runtime::{BoxFuture, Runtime};
 pub use server::{
-    DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_SESSIONS, DEFAULT_MAX_SUBSCRIPTIONS, DEFAULT_PAGE_SIZE,
-    DEFAULT_REQUEST_TIMEOUT, McpServer, McpServerBuilder, ServerConfig,
+    DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_LISTENERS, DEFAULT_MAX_SESSIONS,
+    DEFAULT_MAX_STATELESS_IN_FLIGHT, DEFAULT_MAX_SUBSCRIPTIONS, DEFAULT_PAGE_SIZE,
+    DEFAULT_REQUEST_STATE_TTL, DEFAULT_REQUEST_TIMEOUT, McpServer, McpServerBuilder, ServerConfig,
 };
 pub use session::Session;
 pub use transport::memory::{MemoryClient, MemoryTransport, memory_pair};

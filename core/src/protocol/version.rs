@@ -8,7 +8,9 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-/// A session-based MCP protocol revision this server negotiates.
+/// An MCP protocol revision this server speaks: the session-based ones that
+/// `initialize` negotiates, and the stateless 2026-07-28, which every
+/// request names in its own `_meta` instead.
 ///
 /// Parses from and displays as its date string. What differs between
 /// revisions is asked of the version (`allows_batches`, …) rather than
@@ -36,14 +38,19 @@ pub enum ProtocolVersion {
     V2025_06_18,
     /// 2025-11-25, the latest session-based revision.
     V2025_11_25,
+    /// 2026-07-28, the first stateless revision: no `initialize`, no
+    /// session; each request carries its revision and the client's
+    /// capabilities in `_meta`.
+    V2026_07_28,
 }
 
 impl ProtocolVersion {
-    /// The revision answered when the client asks for one we do not support;
-    /// the newest of [`ProtocolVersion::ALL`].
+    /// The revision `initialize` answers when the client asks for one we do
+    /// not support: the newest session-based revision.
     pub const LATEST: Self = Self::V2025_11_25;
-    /// Every supported revision, newest first.
-    pub const ALL: [Self; 4] = [
+    /// Every supported revision, newest first (the stateless ones included).
+    pub const ALL: [Self; 5] = [
+        Self::V2026_07_28,
         Self::V2025_11_25,
         Self::V2025_06_18,
         Self::V2025_03_26,
@@ -58,11 +65,20 @@ impl ProtocolVersion {
             Self::V2025_03_26 => "2025-03-26",
             Self::V2025_06_18 => "2025-06-18",
             Self::V2025_11_25 => "2025-11-25",
+            Self::V2026_07_28 => "2026-07-28",
         }
     }
 
-    /// The revision answered to a client asking for `requested`: the same
-    /// when supported, else the latest.
+    /// Whether the revision is stateless (2026-07-28 on): requests carry
+    /// their own facts in `_meta`, and no session is ever opened.
+    pub fn is_stateless(self) -> bool {
+        self >= Self::V2026_07_28
+    }
+
+    /// The revision `initialize` answers to a client asking for `requested`:
+    /// the same when it is a supported session-based revision, else
+    /// [`ProtocolVersion::LATEST`] (a stateless revision has no
+    /// `initialize`).
     ///
     /// Never fails: per the specification, a client that cannot speak the
     /// answered revision is the one to disconnect.
@@ -74,9 +90,14 @@ impl ProtocolVersion {
     ///
     /// assert_eq!(ProtocolVersion::negotiate("2025-03-26"), ProtocolVersion::V2025_03_26);
     /// assert_eq!(ProtocolVersion::negotiate("1999-01-01"), ProtocolVersion::LATEST);
+    /// assert_eq!(ProtocolVersion::negotiate("2026-07-28"), ProtocolVersion::LATEST);
     /// ```
     pub fn negotiate(requested: &str) -> Self {
-        requested.parse().unwrap_or(Self::LATEST)
+        requested
+            .parse()
+            .ok()
+            .filter(|v: &Self| !v.is_stateless())
+            .unwrap_or(Self::LATEST)
     }
 
     /// Whether JSON-RPC batches (arrays) are part of this revision: only
@@ -162,7 +183,9 @@ mod tests {
         for v in ProtocolVersion::ALL {
             assert_eq!(v.as_str().parse::<ProtocolVersion>(), Ok(v));
         }
-        assert!("2026-07-28".parse::<ProtocolVersion>().is_err());
+        assert!("2027-01-01".parse::<ProtocolVersion>().is_err());
+        assert!(ProtocolVersion::V2026_07_28.is_stateless());
+        assert!(!ProtocolVersion::LATEST.is_stateless());
         assert!(ProtocolVersion::V2025_03_26.allows_batches());
         assert!(!ProtocolVersion::LATEST.allows_batches());
     }

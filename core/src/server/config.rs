@@ -9,6 +9,8 @@
 
 use std::time::Duration;
 
+use crate::stateless::{CacheHint, Cacheable, Eras, RequestStateKeys};
+
 /// Default page size for `*/list` results: large enough that most servers
 /// list everything on one page, small enough to bound one response.
 pub const DEFAULT_PAGE_SIZE: usize = 100;
@@ -24,6 +26,16 @@ pub const DEFAULT_MAX_SESSIONS: usize = 10_000;
 /// Default cap on `resources/subscribe` subscriptions per session: a client
 /// watching more resources than this is better served by list changes.
 pub const DEFAULT_MAX_SUBSCRIPTIONS: usize = 1_024;
+
+/// Default cap on stateless requests in flight at once, over the whole
+/// server (a stateless request has no session to bound it): as many as
+/// 16 busy sessions.
+pub const DEFAULT_MAX_STATELESS_IN_FLIGHT: usize = 4_096;
+/// Default life of a `requestState` the server seals: ten minutes for a
+/// user to answer an elicitation.
+pub const DEFAULT_REQUEST_STATE_TTL: Duration = Duration::from_secs(600);
+/// Default cap on `subscriptions/listen` streams open at once.
+pub const DEFAULT_MAX_LISTENERS: usize = 1_024;
 
 /// Engine limits and knobs. Every limit has a default and a setter; nothing
 /// is unbounded. Setters take and return `self`, so a config is built in one
@@ -56,6 +68,18 @@ pub struct ServerConfig {
     pub(crate) max_sessions: usize,
     /// `resources/subscribe` subscriptions per session; 0 refuses all.
     pub(crate) max_subscriptions: usize,
+    /// Which eras are served.
+    pub(crate) eras: Eras,
+    /// Stateless requests in flight, server-wide; at least 1.
+    pub(crate) max_stateless_in_flight: usize,
+    /// `subscriptions/listen` streams open at once; 0 refuses all.
+    pub(crate) max_listeners: usize,
+    /// The keyring that seals `requestState`; a random key when unset.
+    pub(crate) request_state_keys: Option<RequestStateKeys>,
+    /// How long a sealed `requestState` is accepted.
+    pub(crate) request_state_ttl: Duration,
+    /// The caching hints per kind of result, indexed by [`Cacheable::index`].
+    pub(crate) cache_hints: [CacheHint; Cacheable::COUNT],
 }
 
 impl Default for ServerConfig {
@@ -66,6 +90,12 @@ impl Default for ServerConfig {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             max_sessions: DEFAULT_MAX_SESSIONS,
             max_subscriptions: DEFAULT_MAX_SUBSCRIPTIONS,
+            eras: Eras::Both,
+            max_stateless_in_flight: DEFAULT_MAX_STATELESS_IN_FLIGHT,
+            max_listeners: DEFAULT_MAX_LISTENERS,
+            request_state_keys: None,
+            request_state_ttl: DEFAULT_REQUEST_STATE_TTL,
+            cache_hints: [CacheHint::default(); Cacheable::COUNT],
         }
     }
 }
@@ -302,6 +332,71 @@ impl ServerConfig {
     #[must_use]
     pub fn max_subscriptions(mut self, n: usize) -> Self {
         self.max_subscriptions = n;
+        self
+    }
+
+    /// Sets which protocol eras the server serves: both (the default), only
+    /// the session-based revisions, or only the stateless one. See
+    /// [`Eras`] for what each refuses.
+    #[must_use]
+    pub fn eras(mut self, eras: Eras) -> Self {
+        self.eras = eras;
+        self
+    }
+
+    /// Sets the stateless requests in flight at once, over the whole server
+    /// (0 counts as 1). Past it a stateless request is answered `-32000`
+    /// ("too many requests in flight"), over HTTP with 503, and never runs.
+    #[must_use]
+    pub fn max_stateless_in_flight(mut self, n: usize) -> Self {
+        self.max_stateless_in_flight = n.max(1);
+        self
+    }
+
+    /// Sets the `subscriptions/listen` streams open at once; 0 refuses
+    /// every one. Past it a listen request is answered `-32000`.
+    #[must_use]
+    pub fn max_listeners(mut self, n: usize) -> Self {
+        self.max_listeners = n;
+        self
+    }
+
+    /// Sets the keyring that seals and opens `requestState` (multi
+    /// round-trip requests). Give every replica behind a balancer the same
+    /// one, so a retry may reach any of them; rotate by making the old key
+    /// the previous one. Unset, the server draws a random key when built.
+    #[must_use]
+    pub fn request_state_keys(mut self, keys: RequestStateKeys) -> Self {
+        self.request_state_keys = Some(keys);
+        self
+    }
+
+    /// Sets how long a `requestState` stays valid after it is sealed (whole
+    /// seconds, at least 1). An expired one is refused with `-32602`.
+    #[must_use]
+    pub fn request_state_ttl(mut self, ttl: Duration) -> Self {
+        self.request_state_ttl = ttl;
+        self
+    }
+
+    /// Sets the caching hints (`ttlMs`, `cacheScope`) of one kind of
+    /// stateless result. The default for every kind is a TTL of 0 and
+    /// `private`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use switchboard_core::ServerConfig;
+    /// use switchboard_core::stateless::{CacheHint, CacheScope, Cacheable};
+    ///
+    /// let config = ServerConfig::default()
+    ///     .cache_hint(Cacheable::Discover, CacheHint::new(Duration::from_secs(300), CacheScope::Public));
+    /// # let _ = config;
+    /// ```
+    #[must_use]
+    pub fn cache_hint(mut self, kind: Cacheable, hint: CacheHint) -> Self {
+        self.cache_hints[kind.index()] = hint;
         self
     }
 

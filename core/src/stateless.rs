@@ -1,0 +1,387 @@
+//! The stateless revision (2026-07-28): telling a request of that era from
+//! a session-era one, and reading the facts it carries in `_meta`.
+//!
+//! A request is served statelessly when its `params._meta` names
+//! `io.modelcontextprotocol/protocolVersion`. Such a request must also carry
+//! `…/clientCapabilities`; `…/clientInfo` and `…/logLevel` are optional.
+//! Nothing about it is read from an earlier request or the connection.
+//!
+//! Which eras a server serves is [`Eras`], set with
+//! [`ServerConfig::eras`](crate::ServerConfig::eras).
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::facts::{ClientCapabilities, ClientFacts};
+use crate::jsonrpc::Params;
+use crate::protocol::{LogLevel, ProtocolVersion};
+
+pub(crate) mod input;
+pub(crate) mod state;
+
+pub use state::RequestStateKeys;
+
+/// `_meta` key of the revision a stateless request is made under.
+pub const PROTOCOL_VERSION_KEY: &str = "io.modelcontextprotocol/protocolVersion";
+/// `_meta` key of the capabilities the client declares for one request.
+pub const CLIENT_CAPABILITIES_KEY: &str = "io.modelcontextprotocol/clientCapabilities";
+/// `_meta` key of the client's name and version (optional).
+pub const CLIENT_INFO_KEY: &str = "io.modelcontextprotocol/clientInfo";
+/// `_meta` key of the lowest log level the client wants for one request.
+pub const LOG_LEVEL_KEY: &str = "io.modelcontextprotocol/logLevel";
+/// `_meta` key naming the `subscriptions/listen` request a message belongs to.
+pub const SUBSCRIPTION_ID_KEY: &str = "io.modelcontextprotocol/subscriptionId";
+/// `_meta` key of the server's name and version in `server/discover`.
+pub const SERVER_INFO_KEY: &str = "io.modelcontextprotocol/serverInfo";
+
+/// Which protocol eras an endpoint serves.
+///
+/// Both by default: `initialize` opens a session as before, and a request
+/// whose `_meta` names a stateless revision is served without one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Eras {
+    /// The session-based revisions and the stateless one, side by side.
+    #[default]
+    Both,
+    /// Only the session-based revisions (2024-11-05 to 2025-11-25): a
+    /// request with stateless `_meta` is treated like any session-era
+    /// request (its `_meta` is not read).
+    SessionOnly,
+    /// Only the stateless revision: `initialize` is refused with an error
+    /// naming the supported revisions (`-32022`), and over HTTP GET and
+    /// DELETE are answered 405 and no session id is minted.
+    StatelessOnly,
+}
+
+impl Eras {
+    /// Whether session-era requests (`initialize` and what follows) are
+    /// served.
+    pub fn sessions(self) -> bool {
+        self != Self::StatelessOnly
+    }
+
+    /// Whether stateless requests are served.
+    pub fn stateless(self) -> bool {
+        self != Self::SessionOnly
+    }
+}
+
+/// Who may reuse a cached result (`cacheScope`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CacheScope {
+    /// Any client may be served this result (`"public"`).
+    Public,
+    /// Only the client that asked (`"private"`).
+    Private,
+}
+
+impl CacheScope {
+    /// The wire value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Public => "public",
+            Self::Private => "private",
+        }
+    }
+}
+
+/// The caching hints a stateless result carries: `ttlMs` and `cacheScope`.
+///
+/// The default is a TTL of 0 (revalidate every time) and
+/// [`CacheScope::Private`]: nothing is reused unless the server says so.
+/// Hints are advice to clients, never access control.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CacheHint {
+    /// How long the result may be reused.
+    pub(crate) ttl: std::time::Duration,
+    /// Who may reuse it.
+    pub(crate) scope: CacheScope,
+}
+
+impl Default for CacheHint {
+    fn default() -> Self {
+        Self::new(std::time::Duration::ZERO, CacheScope::Private)
+    }
+}
+
+impl CacheHint {
+    /// Reusable for `ttl` (sent in whole milliseconds), by `scope`.
+    pub fn new(ttl: std::time::Duration, scope: CacheScope) -> Self {
+        Self { ttl, scope }
+    }
+
+    /// `ttlMs`, in whole milliseconds (saturating).
+    pub(crate) fn ttl_ms(self) -> u64 {
+        u64::try_from(self.ttl.as_millis()).unwrap_or(u64::MAX)
+    }
+}
+
+/// The results that carry caching hints in the stateless revision; each
+/// has its own [`CacheHint`], set with
+/// [`ServerConfig::cache_hint`](crate::ServerConfig::cache_hint). Every page
+/// of a list carries the same hint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Cacheable {
+    /// `server/discover`.
+    Discover,
+    /// `tools/list`.
+    Tools,
+    /// `prompts/list`.
+    Prompts,
+    /// `resources/list`.
+    Resources,
+    /// `resources/templates/list`.
+    ResourceTemplates,
+    /// `resources/read`.
+    ResourceRead,
+}
+
+impl Cacheable {
+    /// The number of kinds, for a table indexed by kind.
+    pub(crate) const COUNT: usize = 6;
+
+    /// The kind of result `method` returns, if it carries hints.
+    pub(crate) fn of(method: &str) -> Option<Self> {
+        Some(match method {
+            "server/discover" => Self::Discover,
+            "tools/list" => Self::Tools,
+            "prompts/list" => Self::Prompts,
+            "resources/list" => Self::Resources,
+            "resources/templates/list" => Self::ResourceTemplates,
+            "resources/read" => Self::ResourceRead,
+            _ => return None,
+        })
+    }
+
+    /// Its index in a table of [`Cacheable::COUNT`].
+    pub(crate) fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// What a stateless request says about its client, read from its `_meta`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestMeta {
+    /// `…/protocolVersion` as sent.
+    requested: String,
+    /// The capabilities, client info and log level.
+    pub(crate) capabilities: ClientCapabilities,
+    /// `…/logLevel`, when sent.
+    pub(crate) log_level: Option<LogLevel>,
+}
+
+/// Why a request's stateless `_meta` was refused: `-32602`, over HTTP 400.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MetaError {
+    /// A required key is missing (`…/protocolVersion` or
+    /// `…/clientCapabilities`).
+    #[error("invalid params: missing _meta keys: {0}")]
+    Missing(String),
+    /// A key holds a value of the wrong shape (an unknown log level, say).
+    #[error("invalid params: malformed _meta: {0}")]
+    Malformed(String),
+}
+
+impl RequestMeta {
+    /// Reads the stateless facts of a request's params.
+    ///
+    /// `None` when the request is not stateless: its params have no
+    /// `_meta`, or `_meta` has no `…/protocolVersion` *and* no other
+    /// `io.modelcontextprotocol/` key a stateless client sends (so a
+    /// request with capabilities but no version is refused, not taken for a
+    /// session-era request).
+    ///
+    /// # Errors
+    ///
+    /// [`MetaError`] when the request is stateless but its `_meta` lacks a
+    /// required key or holds a malformed one: refused with `-32602`, never
+    /// served as a session-era request.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchboard_core::jsonrpc::Params;
+    /// use switchboard_core::stateless::RequestMeta;
+    ///
+    /// let params = Params::from(serde_json::json!({"_meta": {
+    ///     "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+    ///     "io.modelcontextprotocol/clientCapabilities": {"sampling": {}}}}));
+    /// let meta = RequestMeta::parse(Some(&params)).unwrap().unwrap();
+    /// assert_eq!(meta.requested_version(), "2026-07-28");
+    /// assert!(RequestMeta::parse(Some(&Params::from(serde_json::json!({"name": "x"})))).is_none());
+    /// ```
+    pub fn parse(params: Option<&Params>) -> Option<Result<Self, MetaError>> {
+        let text = params?.as_str();
+        // Most session-era requests never mention the prefix: skip a second
+        // parse for them. Escaped keys are read the slow way.
+        if !text.contains("io.modelcontextprotocol/") && !text.contains('\\') {
+            return None;
+        }
+        /// The params, of which only `_meta` is read.
+        #[derive(Deserialize)]
+        struct WithMeta {
+            #[serde(rename = "_meta")]
+            meta: Option<serde_json::Map<String, Value>>,
+        }
+        let meta = match params?.parse::<WithMeta>() {
+            Ok(WithMeta { meta: Some(meta) }) => meta,
+            _ => return None,
+        };
+        let stateless = meta.contains_key(PROTOCOL_VERSION_KEY)
+            || meta.contains_key(CLIENT_CAPABILITIES_KEY)
+            || meta.contains_key(CLIENT_INFO_KEY);
+        if !stateless {
+            return None;
+        }
+        Some(Self::from_meta(&meta))
+    }
+
+    /// Reads the facts out of a `_meta` object known to be stateless.
+    fn from_meta(meta: &serde_json::Map<String, Value>) -> Result<Self, MetaError> {
+        let missing: Vec<&str> = [PROTOCOL_VERSION_KEY, CLIENT_CAPABILITIES_KEY]
+            .into_iter()
+            .filter(|k| !meta.contains_key(*k))
+            .collect();
+        if !missing.is_empty() {
+            return Err(MetaError::Missing(missing.join(", ")));
+        }
+        let requested = match &meta[PROTOCOL_VERSION_KEY] {
+            Value::String(v) => v.clone(),
+            _ => {
+                return Err(MetaError::Malformed(format!(
+                    "{PROTOCOL_VERSION_KEY} must be a string"
+                )));
+            }
+        };
+        let capabilities = match &meta[CLIENT_CAPABILITIES_KEY] {
+            v @ Value::Object(_) => ClientCapabilities::deserialize(v)
+                .map_err(|e| MetaError::Malformed(format!("{CLIENT_CAPABILITIES_KEY}: {e}")))?,
+            _ => {
+                return Err(MetaError::Malformed(format!(
+                    "{CLIENT_CAPABILITIES_KEY} must be an object"
+                )));
+            }
+        };
+        if let Some(info) = meta.get(CLIENT_INFO_KEY) {
+            if !info.is_object() {
+                return Err(MetaError::Malformed(format!(
+                    "{CLIENT_INFO_KEY} must be an object"
+                )));
+            }
+        }
+        let log_level = match meta.get(LOG_LEVEL_KEY) {
+            None => None,
+            Some(v) => Some(LogLevel::deserialize(v).map_err(|_| {
+                MetaError::Malformed(format!("{LOG_LEVEL_KEY} is not a log level"))
+            })?),
+        };
+        Ok(Self {
+            requested,
+            capabilities,
+            log_level,
+        })
+    }
+
+    /// `…/protocolVersion` exactly as the request sent it.
+    pub fn requested_version(&self) -> &str {
+        &self.requested
+    }
+
+    /// The revision the request names, when it is a stateless revision this
+    /// server serves.
+    pub fn version(&self) -> Option<ProtocolVersion> {
+        self.requested
+            .parse::<ProtocolVersion>()
+            .ok()
+            .filter(|v| v.is_stateless())
+    }
+
+    /// The facts a handler reads through its context, at `version`.
+    pub(crate) fn facts(&self, version: ProtocolVersion) -> ClientFacts {
+        ClientFacts {
+            version,
+            capabilities: self.capabilities,
+            log_level: self.log_level,
+        }
+    }
+}
+
+/// The stateless revisions this server serves, newest first: what
+/// `server/discover` lists first and a `-32022` error names.
+pub fn stateless_versions() -> impl Iterator<Item = ProtocolVersion> {
+    ProtocolVersion::ALL
+        .into_iter()
+        .filter(|v| v.is_stateless())
+}
+
+/// The methods that exist only in sessions, which a stateless request is
+/// answered `-32601` for (the revision removed them).
+pub(crate) fn removed_method(method: &str) -> bool {
+    matches!(
+        method,
+        "initialize"
+            | "ping"
+            | "logging/setLevel"
+            | "resources/subscribe"
+            | "resources/unsubscribe"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(v: Value) -> Option<Result<RequestMeta, MetaError>> {
+        RequestMeta::parse(Some(&Params::from(v)))
+    }
+
+    #[test]
+    fn stateless_requests_are_told_apart_by_their_meta() {
+        assert!(parse(json!({"name": "x"})).is_none());
+        assert!(parse(json!({"_meta": {"progressToken": 1}})).is_none());
+        let ok = parse(json!({"_meta": {PROTOCOL_VERSION_KEY: "2026-07-28",
+            CLIENT_CAPABILITIES_KEY: {"elicitation": {}}, LOG_LEVEL_KEY: "warning"}}))
+        .unwrap()
+        .unwrap();
+        assert_eq!(ok.version(), Some(ProtocolVersion::V2026_07_28));
+        assert_eq!(ok.log_level, Some(LogLevel::Warning));
+        let old = parse(json!({"_meta": {PROTOCOL_VERSION_KEY: "2025-11-25",
+            CLIENT_CAPABILITIES_KEY: {}}}))
+        .unwrap()
+        .unwrap();
+        assert_eq!(old.version(), None, "not a stateless revision");
+    }
+
+    #[test]
+    fn stateless_meta_that_is_incomplete_or_malformed_is_refused() {
+        let cases = [
+            json!({"_meta": {CLIENT_CAPABILITIES_KEY: {}}}),
+            json!({"_meta": {PROTOCOL_VERSION_KEY: "2026-07-28"}}),
+            json!({"_meta": {PROTOCOL_VERSION_KEY: 5, CLIENT_CAPABILITIES_KEY: {}}}),
+            json!({"_meta": {PROTOCOL_VERSION_KEY: "2026-07-28", CLIENT_CAPABILITIES_KEY: []}}),
+            json!({"_meta": {PROTOCOL_VERSION_KEY: "2026-07-28", CLIENT_CAPABILITIES_KEY: {},
+                LOG_LEVEL_KEY: "loud"}}),
+            json!({"_meta": {PROTOCOL_VERSION_KEY: "2026-07-28", CLIENT_CAPABILITIES_KEY: {},
+                CLIENT_INFO_KEY: "me"}}),
+        ];
+        for case in cases {
+            assert!(matches!(parse(case.clone()), Some(Err(_))), "{case}");
+        }
+    }
+
+    #[test]
+    fn eras_say_what_they_serve() {
+        assert!(Eras::Both.sessions() && Eras::Both.stateless());
+        assert!(!Eras::SessionOnly.stateless() && !Eras::StatelessOnly.sessions());
+        assert!(removed_method("ping") && !removed_method("tools/list"));
+        assert_eq!(
+            stateless_versions().collect::<Vec<_>>(),
+            [ProtocolVersion::V2026_07_28]
+        );
+    }
+}
