@@ -18,12 +18,13 @@ use std::time::Duration;
 use futures::future::AbortHandle;
 use serde_json::Value;
 
-use crate::facts::ClientFacts;
+use crate::facts::{Capability, ClientFacts};
 use crate::id::SessionId;
 use crate::jsonrpc::RequestId;
 use crate::protocol::{LogLevel, ProtocolVersion};
 use crate::runtime::Runtime;
 use crate::session::Session;
+use crate::stateless::input::Inputs;
 use crate::transport::Transport;
 
 mod error;
@@ -121,9 +122,15 @@ struct Inner {
     /// The session the request arrived in; server→client requests wait for
     /// their answers in its state.
     session: Arc<Session>,
-    /// The session's facts, copied at creation: they do not change during
-    /// a session, and reading them then takes no lock.
+    /// The client's facts for this request, copied at creation: the
+    /// session's (they do not change during a session), or the request's
+    /// own `_meta` in the stateless revision. Reading them takes no lock.
     facts: ClientFacts,
+    /// A stateless request's round of inputs (multi round-trip requests):
+    /// present for `tools/call`, `prompts/get` and `resources/read`, which
+    /// may ask the client for input; `None` in sessions, where a request to
+    /// the client is a real server→client request.
+    inputs: Option<Arc<Inputs>>,
     /// The request being handled; what every related message names.
     request_id: RequestId,
     /// `params._meta.progressToken`, when the request carried one.
@@ -149,7 +156,8 @@ impl fmt::Debug for RequestContext {
 
 impl RequestContext {
     /// Builds the context of request `request_id` in `session`, whose
-    /// handler `abort` aborts.
+    /// handler `abort` aborts; `facts` are the session's or, for a
+    /// stateless request, its own, and `inputs` its round of inputs.
     ///
     /// Called by the engine once the request is admitted and registered in
     /// flight (with a clone of `abort`), so that a cancellation that
@@ -157,14 +165,17 @@ impl RequestContext {
     pub(crate) fn new(
         outlet: Arc<Outlet>,
         session: Arc<Session>,
+        facts: ClientFacts,
         request_id: RequestId,
         progress_token: Option<Value>,
         abort: AbortHandle,
+        inputs: Option<Arc<Inputs>>,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 outlet,
-                facts: *session.facts(),
+                facts,
+                inputs,
                 session,
                 request_id,
                 progress_token,
@@ -220,8 +231,8 @@ impl RequestContext {
         self.inner.outlet.runtime.as_ref()
     }
 
-    /// The protocol revision the request is served under (the one its
-    /// session negotiated).
+    /// The protocol revision the request is served under: the one its
+    /// session negotiated, or a stateless request's own.
     ///
     /// For behaviour that differs between revisions; what the engine itself
     /// varies by revision (batches, how invalid tool arguments are
@@ -280,8 +291,25 @@ impl RequestContext {
     pub fn logs(&self, level: LogLevel) -> bool {
         match self.inner.facts.log_level {
             Some(min) => level >= min,
+            // A stateless request without a level wants no logs at all.
+            None if self.inner.facts.version.is_stateless() => false,
             None => self.inner.session.logs(level),
         }
+    }
+
+    /// Whether the client declared `capability`: in its session's
+    /// `initialize`, or in this stateless request's `_meta`. Ask before
+    /// requesting what the client may not offer (a handler that can fall
+    /// back to sampling when elicitation is missing, say).
+    pub fn client_declares(&self, capability: Capability) -> bool {
+        self.inner.facts.has(capability)
+    }
+
+    /// Whether the request is served under a stateless revision (no
+    /// session: [`RequestContext::session_id`] names a carrier that lives
+    /// only as long as this request).
+    pub fn is_stateless(&self) -> bool {
+        self.inner.facts.version.is_stateless()
     }
 
     /// The request's `_meta.progressToken`, as the JSON value it arrived as.

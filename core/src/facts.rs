@@ -35,9 +35,11 @@ fn declared<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     <serde::de::IgnoredAny as serde::Deserialize>::deserialize(d).map(|_| true)
 }
 
-/// A client capability a server→client request can depend on.
+/// A client capability a server→client request can depend on; see
+/// [`RequestContext::client_declares`](crate::RequestContext::client_declares).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Capability {
+#[non_exhaustive]
+pub enum Capability {
     /// `sampling`: the client can run `sampling/createMessage`.
     Sampling,
     /// `elicitation`: the client can run `elicitation/create`.

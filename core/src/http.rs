@@ -30,6 +30,7 @@ mod service;
 mod shutdown;
 mod sse;
 mod state;
+mod stateless;
 #[cfg(test)]
 pub(crate) mod testing;
 mod transport;

@@ -127,6 +127,7 @@ mod transport;
 mod uri_template;
 
 pub use context::{ContextError, RequestContext, RequestError};
+pub use facts::Capability;
 pub use http::{HttpConfig, HttpServerTransport, HttpService};
 pub use id::SessionId;
 pub use jsonrpc::{ErrorCode, Message, Params, RequestId, RpcError};

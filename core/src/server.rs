@@ -40,12 +40,14 @@ mod dispatch;
 mod error;
 mod handle;
 mod lifecycle;
+mod listen;
 mod methods;
 mod params;
 mod register;
 mod registry;
 mod run;
 mod shared;
+mod stateless;
 
 pub use builder::McpServerBuilder;
 pub use config::{

@@ -318,6 +318,18 @@ pub fn stateless_versions() -> impl Iterator<Item = ProtocolVersion> {
         .filter(|v| v.is_stateless())
 }
 
+/// The `-32022` error for a request naming revision `requested`, which
+/// the server does not serve statelessly: `data.supported` lists the
+/// stateless revisions it does, `data.requested` echoes the request's.
+pub fn unsupported_version(requested: &str) -> crate::RpcError {
+    let supported: Vec<&str> = stateless_versions().map(ProtocolVersion::as_str).collect();
+    crate::RpcError::new(
+        crate::ErrorCode::UNSUPPORTED_VERSION,
+        "unsupported protocol version",
+    )
+    .with_data(serde_json::json!({ "supported": supported, "requested": requested }))
+}
+
 /// The methods that exist only in sessions, which a stateless request is
 /// answered `-32601` for (the revision removed them).
 pub(crate) fn removed_method(method: &str) -> bool {

@@ -26,6 +26,7 @@ use crate::id::SessionId;
 use crate::jsonrpc::{Decoded, Request, RequestId};
 use crate::runtime::BoxFuture;
 use crate::session::Session;
+use crate::stateless::{Eras, RequestMeta};
 
 pub(crate) mod memory;
 pub(crate) mod stdio;
@@ -183,6 +184,14 @@ pub enum Refusal {
     /// The session ended (deleted, expired, closed) after it was looked up.
     #[error("session is closed")]
     SessionClosed,
+    /// A stateless request names a revision the server does not serve
+    /// statelessly (its `_meta` version, as sent).
+    #[error("unsupported protocol version {0}")]
+    UnsupportedVersion(String),
+    /// The server has its maximum of stateless requests in flight
+    /// ([`ServerConfig::max_stateless_in_flight`](crate::ServerConfig::max_stateless_in_flight)).
+    #[error("too many requests in flight")]
+    Busy,
 }
 
 /// A session just opened by `initialize`, and the encoded reply to it.
@@ -265,6 +274,54 @@ pub trait Dispatch: Send + Sync {
 
     /// Open sessions.
     fn session_count(&self) -> usize;
+
+    /// Serves one stateless message (the 2026-07-28 revision) under the
+    /// facts of its `_meta`, read into `meta`.
+    ///
+    /// It runs in a carrier: with `connection`, the one carrier of that
+    /// connection (stdio, memory: its requests share an in-flight table, so
+    /// `notifications/cancelled` finds them); without, a carrier made for
+    /// this one request (HTTP), returned with the work and ended with
+    /// [`Dispatch::end_stateless`] once its response is done. With
+    /// `open_stream`, a request gets a reply stream in the carrier, as
+    /// [`Dispatch::dispatch`] opens one in a session.
+    ///
+    /// # Errors
+    ///
+    /// [`Refusal::UnsupportedVersion`] for a revision not served
+    /// statelessly, [`Refusal::Busy`] at the cap of stateless requests,
+    /// [`Refusal::DuplicateId`] for an id in flight on the connection.
+    fn dispatch_stateless(
+        &self,
+        connection: Option<&SessionId>,
+        message: crate::jsonrpc::Message,
+        meta: &RequestMeta,
+        open_stream: bool,
+    ) -> Result<(Arc<Session>, Dispatched), Refusal>;
+
+    /// Ends a stateless request's carrier: whatever still runs in it is
+    /// cancelled, and it is forgotten.
+    fn end_stateless(&self, carrier: &SessionId);
+
+    /// The session *or* stateless carrier named `id`: where a transport
+    /// routes an outbound message. [`Dispatch::session`] never finds a
+    /// carrier, so no `Mcp-Session-Id` can name one.
+    fn stream_target(&self, id: &SessionId) -> Option<Arc<Session>> {
+        self.session(id)
+    }
+
+    /// Which eras the server serves.
+    fn eras(&self) -> Eras {
+        Eras::Both
+    }
+
+    /// The `x-mcp-header` properties of `tool`'s input schema: property
+    /// name, then header suffix (`Mcp-Param-{suffix}`). Empty for a tool
+    /// without any, or unknown.
+    fn header_params(&self, tool: &str) -> Vec<(String, String)> {
+        let _ = tool;
+        Vec::new()
+    }
 }
 
 /// A bidirectional message channel between an MCP server and its clients.

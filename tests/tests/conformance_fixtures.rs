@@ -333,7 +333,7 @@ fn resources_and_prompts_are_exact(s: &Session) {
     assert_eq!(t["contents"][0]["uri"], "test://template/123/data");
     assert!(t["contents"][0]["text"].as_str().unwrap().contains("123"));
     let missing = s.call(5, "resources/read", json!({"uri": "test://nope"}));
-    assert_eq!(missing[0]["error"]["code"], -32002);
+    assert_eq!(missing[0]["error"]["code"], -32602);
 
     let p = result(&s.call(6, "prompts/get", json!({"name": "test_prompt_with_arguments", "arguments": {"arg1": "testValue1", "arg2": "testValue2"}}))).clone();
     assert_eq!(

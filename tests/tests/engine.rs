@@ -558,7 +558,7 @@ fn every_jsonrpc_error_path_has_its_code() {
             c.request("S", 7, "resources/read", json!({"uri": "test://missing"}))
                 .await;
             let reply = c.reply("S", 7).await;
-            assert_eq!(error_code(&reply), -32002);
+            assert_eq!(error_code(&reply), -32602);
             assert_eq!(reply["error"]["data"]["uri"], "test://missing");
             c.request("S", 8, "prompts/get", json!({"name": "p", "arguments": {}}))
                 .await;
@@ -748,7 +748,7 @@ fn resources_prompts_completion_and_pagination() {
                 json!({"uri": "test://nope"}),
             )
             .await;
-            assert_eq!(error_code(&c.reply("S", 26).await), -32002);
+            assert_eq!(error_code(&c.reply("S", 26).await), -32602);
             f
         },
     );

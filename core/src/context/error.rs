@@ -54,4 +54,35 @@ pub enum RequestError {
     /// context outlived the handler): nothing more may relate to it.
     #[error("the request has finished")]
     RequestFinished,
+    /// The client's answer to input `key` (a stateless request's
+    /// `inputResponses`) does not have the shape of the method's result.
+    /// The request is then answered `-32602`, whatever the handler does.
+    #[error("malformed input response")]
+    MalformedInput,
+    /// A stateless request whose method cannot ask the client anything:
+    /// only `tools/call`, `prompts/get` and `resources/read` can (multi
+    /// round-trip requests); the stateless revision has no server→client
+    /// requests.
+    #[error("this request cannot ask the client for input")]
+    InputNotAllowed,
+}
+
+impl From<RequestError> for RpcError {
+    /// The JSON-RPC error a handler answers with when a request to the
+    /// client failed: `-32021` with `data.requiredCapabilities` for a
+    /// capability the client did not declare (the code the stateless
+    /// revision defines for it, used in both eras), `-32602` for a
+    /// malformed answer, `-32603` for the rest.
+    fn from(e: RequestError) -> Self {
+        use crate::jsonrpc::ErrorCode;
+        match e {
+            RequestError::CapabilityMissing(name) => Self::new(
+                ErrorCode::MISSING_CAPABILITY,
+                format!("client lacks the {name} capability"),
+            )
+            .with_data(serde_json::json!({ "requiredCapabilities": { name: {} } })),
+            RequestError::MalformedInput => Self::new(ErrorCode::INVALID_PARAMS, e.to_string()),
+            other => Self::internal(other.to_string()),
+        }
+    }
 }

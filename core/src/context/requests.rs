@@ -11,6 +11,7 @@ use super::{RequestContext, RequestError};
 use crate::facts::Capability;
 use crate::jsonrpc::{Message, Notification, Request, RequestId};
 use crate::session::Session;
+use crate::stateless::input::Asked;
 
 impl RequestContext {
     /// Asks the client to sample an LLM (`sampling/createMessage`) and
@@ -191,6 +192,66 @@ impl RequestContext {
     /// # });
     /// ```
     pub async fn request(&self, method: &str, params: Value) -> Result<Value, RequestError> {
+        match &self.inner.inputs {
+            Some(inputs) => {
+                let key = inputs.auto_key(method);
+                self.input(&key, method, params).await
+            }
+            None => self.server_request(method, params).await,
+        }
+    }
+
+    /// Asks the client for one input under `key`, a name of the handler's
+    /// choosing (`"user_name"`), and returns the client's result.
+    ///
+    /// In a session this is [`RequestContext::request`]: a real
+    /// server→client request on the request's stream, and `key` is unused.
+    /// In the stateless revision it is a multi round-trip request: the
+    /// first time, the request ends `input_required` with this question
+    /// under `key` (the future never completes; the handler is dropped);
+    /// the client retries with its answer, the handler runs again from the
+    /// start, and this time the call returns the answer at once. Questions
+    /// asked together (`futures::join!`) go out in one round. Give each
+    /// question its own key, the same in every round.
+    ///
+    /// # Errors
+    ///
+    /// [`RequestError::CapabilityMissing`] when the client did not declare
+    /// what `method` needs (nothing is asked); in the stateless revision
+    /// [`RequestError::MalformedInput`] for an answer that does not fit the
+    /// method's result, and [`RequestError::InputNotAllowed`] from a method
+    /// other than `tools/call`, `prompts/get` and `resources/read`; in a
+    /// session, what [`RequestContext::request`] returns.
+    pub async fn input(
+        &self,
+        key: &str,
+        method: &str,
+        params: Value,
+    ) -> Result<Value, RequestError> {
+        let Some(inputs) = &self.inner.inputs else {
+            if self.inner.facts.version.is_stateless() {
+                return Err(RequestError::InputNotAllowed);
+            }
+            return self.server_request(method, params).await;
+        };
+        if let Some(capability) = Capability::needed_by(method) {
+            if !self.inner.facts.has(capability) {
+                return Err(RequestError::CapabilityMissing(capability.name()));
+            }
+        }
+        match inputs.ask(key, method, params) {
+            Asked::Answered(answer) => Ok(answer),
+            Asked::Malformed => Err(RequestError::MalformedInput),
+            // The round ends with this question; the engine drops the handler.
+            Asked::Pending => futures::future::pending().await,
+        }
+    }
+
+    /// A real server→client request, in a session.
+    async fn server_request(&self, method: &str, params: Value) -> Result<Value, RequestError> {
+        if self.inner.facts.version.is_stateless() {
+            return Err(RequestError::InputNotAllowed);
+        }
         if let Some(capability) = Capability::needed_by(method) {
             if !self.inner.facts.has(capability) {
                 return Err(RequestError::CapabilityMissing(capability.name()));
@@ -287,9 +348,11 @@ mod tests {
         let ctx = RequestContext::new(
             outlet,
             Arc::clone(&session),
+            facts,
             RequestId::number(1),
             Some(json!("token")),
             AbortHandle::new_pair().0,
+            None,
         );
         (ctx, session, client)
     }

@@ -31,10 +31,12 @@ use super::receiver::StreamReceiver;
 use super::response::{Body, Response};
 use super::sse::{DeliveredHook, SseBody, encode_event, encode_priming, parse_event_id};
 use super::state::HttpState;
+use super::stateless::{self, CarrierEnd};
 use crate::jsonrpc::{self, Decoded, ErrorCode, Message};
 use crate::protocol::ProtocolVersion;
 use crate::runtime::now;
 use crate::session::Session;
+use crate::stateless::RequestMeta;
 use crate::stream::StreamEvent;
 use crate::streams::STANDALONE;
 use crate::transport::{Dispatch, Dispatched, InitializeError, Refusal};
@@ -155,26 +157,49 @@ pub(crate) async fn handle(state: &HttpState, head: &RequestHead, body: Vec<u8>)
         return Response::text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
             .header(ALLOW, HeaderValue::from_static("GET, POST, DELETE"));
     }
-    // Absent means 2025-03-26 (the spec's rule); any supported value is accepted,
-    // even one that differs from the session's (clients do send that).
-    if let Some(v) = head.known(Known::ProtocolVersion) {
-        if std::str::from_utf8(v)
-            .ok()
-            .and_then(|v| v.trim().parse::<ProtocolVersion>().ok())
-            .is_none()
-        {
-            return bad_request("bad request: unsupported MCP-Protocol-Version");
-        }
-    }
     let Some(engine) = state.engine() else {
         return shutting_down();
     };
+    if head.method != Method::POST {
+        if !engine.eras().sessions() {
+            // A stateless-only endpoint has no sessions to listen to or end.
+            return Response::text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
+                .header(ALLOW, HeaderValue::from_static("POST"));
+        }
+        if let Some(refusal) = session_version(head) {
+            return refusal;
+        }
+    }
     let now = now();
     match head.method {
-        Method::POST => post(state, &*engine, head, body, now).await,
+        Method::POST => post(state, engine, head, body, now).await,
         Method::GET => get(state, &*engine, head, now),
         _ => delete(&*engine, head),
     }
+}
+
+/// The refusal of a session-era request whose `MCP-Protocol-Version` names
+/// no session-based revision this server supports (400), if it does.
+/// Absent means 2025-03-26 (the spec's rule); any supported value is
+/// accepted, even one that differs from the session's (clients do send
+/// that).
+fn session_version(head: &RequestHead) -> Option<Response> {
+    let v = head.known(Known::ProtocolVersion)?;
+    let supported = std::str::from_utf8(v)
+        .ok()
+        .and_then(|v| v.trim().parse::<ProtocolVersion>().ok())
+        .is_some_and(|v| !v.is_stateless());
+    (!supported).then(|| bad_request("bad request: unsupported MCP-Protocol-Version"))
+}
+
+/// Whether the request's `MCP-Protocol-Version` names a stateless revision
+/// (or one that is no session-based revision we know: a newer client's).
+fn stateless_header(head: &RequestHead) -> bool {
+    head.known_str(Known::ProtocolVersion).is_some_and(|v| {
+        v.trim()
+            .parse::<ProtocolVersion>()
+            .map_or(false, ProtocolVersion::is_stateless)
+    })
 }
 
 /// The session named by the request's header, touched at `now`, or the
@@ -197,7 +222,7 @@ fn session_of(
 
 /// How a request's reply goes out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Mode {
+pub(super) enum Mode {
     /// JSON unless a related message comes first.
     Auto,
     /// Always SSE.
@@ -216,7 +241,7 @@ enum Mode {
 /// whole; `initialize` past the session cap 503 with `Retry-After: 60`.
 async fn post(
     state: &HttpState,
-    engine: &dyn Dispatch,
+    engine: Arc<dyn Dispatch>,
     head: &RequestHead,
     body: Vec<u8>,
     now: Instant,
@@ -245,6 +270,46 @@ async fn post(
         },
     };
     let decoded = jsonrpc::decode(&body);
+    let eras = engine.eras();
+    if eras.stateless() {
+        let (meta, id, method) = match &decoded {
+            Decoded::Single(Ok(Message::Request(r))) => (
+                RequestMeta::parse(r.params.as_ref()),
+                Some(&r.id),
+                r.method.as_str(),
+            ),
+            Decoded::Single(Ok(Message::Notification(n))) => (
+                RequestMeta::parse(n.params.as_ref()),
+                None,
+                n.method.as_str(),
+            ),
+            _ => (None, None, ""),
+        };
+        if let Some(meta) = meta {
+            let Decoded::Single(Ok(message)) = decoded else {
+                unreachable!("only single messages carry stateless _meta")
+            };
+            return stateless::post(state, engine, head, message, meta, mode).await;
+        }
+        if stateless_header(head) {
+            // A stateless header on a session-era body: never a fall-back.
+            if method == "initialize" {
+                return super::stateless::header_mismatch_response(
+                    id,
+                    "initialize is not part of the stateless MCP-Protocol-Version",
+                );
+            }
+            return stateless::invalid_meta(
+                id,
+                "invalid params: a stateless MCP-Protocol-Version needs _meta with \
+                 io.modelcontextprotocol/protocolVersion and clientCapabilities",
+            );
+        }
+    }
+    if let Some(refusal) = session_version(head) {
+        return refusal;
+    }
+    let engine = &*engine;
     match &decoded {
         Decoded::Single(Err(response)) => {
             return Response::json(
@@ -254,6 +319,23 @@ async fn post(
         }
         Decoded::Batch(items) if items.iter().any(Result::is_err) => {
             return bad_request("invalid message in batch");
+        }
+        Decoded::Single(Ok(Message::Request(r)))
+            if r.method == "initialize" && !eras.sessions() =>
+        {
+            // A stateless-only endpoint names what it does serve.
+            let requested = r
+                .params
+                .as_ref()
+                .and_then(|p| p.parse::<serde_json::Value>().ok())
+                .and_then(|p| p["protocolVersion"].as_str().map(str::to_owned))
+                .unwrap_or_default();
+            let error = crate::stateless::unsupported_version(&requested);
+            let response = jsonrpc::Response::err(Some(r.id.clone()), error);
+            return Response::json(
+                StatusCode::BAD_REQUEST,
+                Message::Response(response).to_bytes(),
+            );
         }
         Decoded::Single(Ok(Message::Request(r))) if r.method == "initialize" => {
             return match engine.initialize(r, now) {
@@ -286,6 +368,8 @@ async fn post(
         }
         Err(Refusal::DuplicateId(_)) => return bad_request("request id already in flight"),
         Err(Refusal::SessionClosed) => return session_not_found(),
+        // Only stateless requests are refused these ways.
+        Err(other) => return bad_request(&other.to_string()),
     };
     let Some(stream) = stream else {
         // Notifications and responses only: nothing to wait for.
@@ -302,7 +386,7 @@ async fn post(
         return session_not_found();
     };
     let job = work.map(|work| Job::new(work, &session, stream));
-    reply(state, &session, stream, events, mode, job).await
+    reply(state, &session, stream, events, mode, job, None).await
 }
 
 /// The response carrying a reply that is already known (`initialize`'s):
@@ -323,7 +407,7 @@ fn finished_reply(
     let stream = st.streams.get_mut(number).expect("just opened");
     stream.push(reply.into(), true, state.config.replay_events);
     let mut initial = Vec::new();
-    if session.protocol_version() >= ProtocolVersion::V2025_11_25 {
+    if primes(session) {
         encode_priming(number, 0, state.config.sse_retry.as_millis(), &mut initial);
     }
     for event in stream.replay_after(0) {
@@ -376,24 +460,35 @@ async fn next_event(job: &mut Option<Job>, events: &mut StreamReceiver) -> Optio
 /// An SSE response carries the handler (`job`) for the connection to drive
 /// and its delivery hook, which releases the stream once the connection is
 /// done with it. In the JSON cases the stream is released here.
-async fn reply(
+pub(super) async fn reply(
     state: &HttpState,
     session: &Arc<Session>,
     stream: u64,
     mut events: StreamReceiver,
     mode: Mode,
     mut job: Option<Job>,
+    carrier: Option<CarrierEnd>,
 ) -> Response {
     let retained = state.config.retained_streams;
+    let stateless = carrier.is_some();
     let release = move |session: &Arc<Session>, delivered: bool| {
         session.state().streams.release(stream, delivered, retained);
+    };
+    // A stateless reply's status follows its error; a session's is 200.
+    let json = |bytes: Arc<[u8]>| {
+        let status = if stateless {
+            stateless::reply_status(&bytes)
+        } else {
+            StatusCode::OK
+        };
+        Response::json_shared(status, bytes)
     };
     if mode == Mode::JsonOnly {
         // Related messages cannot reach a JSON-only client; only the reply can.
         while let Some(event) = next_event(&mut job, &mut events).await {
             if event.last {
                 release(session, true);
-                return Response::json_shared(StatusCode::OK, event.bytes);
+                return json(event.bytes);
             }
         }
         // The stream ended before its reply. When the handler asked to end
@@ -411,7 +506,7 @@ async fn reply(
             .and_then(|s| s.replay_after(0).find(|e| e.last).map(|e| e.bytes.clone()));
         if let Some(bytes) = logged {
             release(session, true);
-            return Response::json_shared(StatusCode::OK, bytes);
+            return json(bytes);
         }
         return closed_before_reply(session);
     }
@@ -422,7 +517,7 @@ async fn reply(
         Mode::Auto => match next_event(&mut job, events.as_mut().expect("set above")).await {
             Some(first) if first.last => {
                 release(session, true);
-                return Response::json_shared(StatusCode::OK, first.bytes);
+                return json(first.bytes);
             }
             Some(first) => Some(first),
             None if session.is_closed() => return session_not_found(),
@@ -437,7 +532,7 @@ async fn reply(
         _ => None,
     };
     let mut initial = Vec::new();
-    if session.protocol_version() >= ProtocolVersion::V2025_11_25 {
+    if primes(session) {
         encode_priming(stream, 0, state.config.sse_retry.as_millis(), &mut initial);
     }
     if let Some(first) = first {
@@ -445,7 +540,11 @@ async fn reply(
     }
     let hook: DeliveredHook = {
         let session = Arc::clone(session);
-        Box::new(move |delivered| release(&session, delivered))
+        Box::new(move |delivered| {
+            release(&session, delivered);
+            // Ends a stateless request's carrier with its stream.
+            drop(carrier);
+        })
     };
     sse_response(SseBody {
         stream,
@@ -455,6 +554,14 @@ async fn reply(
         delivered: Some(hook),
         driver: job,
     })
+}
+
+/// Whether a stream of `session` starts with a priming event (an id to
+/// resume from): from 2025-11-25 on, in sessions only; the stateless
+/// revision has no resumption.
+fn primes(session: &Session) -> bool {
+    let version = session.protocol_version();
+    version >= ProtocolVersion::V2025_11_25 && !version.is_stateless()
 }
 
 /// The response when a JSON-only request's stream closed without a reply:

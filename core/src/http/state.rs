@@ -91,7 +91,7 @@ impl HttpState {
     pub(crate) fn route(&self, message: Outbound) -> Result<(), TransportError> {
         let engine = self.engine.get().and_then(Weak::upgrade);
         let session = engine
-            .and_then(|e| e.session(&message.session))
+            .and_then(|e| e.stream_target(&message.session))
             .ok_or(TransportError::UnknownSession)?;
         let mut st = session.state();
         let streams = &mut st.streams;

@@ -47,8 +47,21 @@ impl ErrorCode {
     pub const SERVER_BUSY: Self = Self(-32000);
     /// Implementation-defined: the session is unknown or was terminated.
     pub const SESSION_NOT_FOUND: Self = Self(-32001);
-    /// MCP: the requested resource does not exist.
+    /// MCP before SEP-2164: the requested resource does not exist. This
+    /// server answers a missing resource with [`ErrorCode::INVALID_PARAMS`]
+    /// and `data.uri` in every revision, as SEP-2164 settled.
     pub const RESOURCE_NOT_FOUND: Self = Self(-32002);
+    /// A stateless request's headers disagree with its body, or one is
+    /// missing or malformed (`MCP-Protocol-Version`, `Mcp-Method`,
+    /// `Mcp-Name`, `Mcp-Param-*`). MCP 2026-07-28; HTTP 400.
+    pub const HEADER_MISMATCH: Self = Self(-32020);
+    /// The request needs a client capability it did not declare, named in
+    /// `data.requiredCapabilities`. MCP 2026-07-28; HTTP 400.
+    pub const MISSING_CAPABILITY: Self = Self(-32021);
+    /// The request's protocol revision is not served; `data.supported`
+    /// lists those that are, `data.requested` echoes it. MCP 2026-07-28;
+    /// HTTP 400.
+    pub const UNSUPPORTED_VERSION: Self = Self(-32022);
 }
 
 /// A JSON-RPC error object: `{code, message, data?}`.

@@ -4,7 +4,7 @@
 //! A [`Resource`] has one fixed URI; a [`ResourceTemplate`] stands for
 //! every URI that matches its template, and its handler is given the
 //! values of the template's variables. A read of a URI no resource or
-//! template serves is answered with `-32002` (resource not found).
+//! template serves is answered with `-32602` and `data.uri` (resource not found, SEP-2164).
 
 use serde::{Deserialize, Serialize};
 

@@ -8,8 +8,10 @@ use std::sync::{Arc, OnceLock, RwLock, Weak};
 use super::config::ServerConfig;
 use super::dispatch::Engine;
 use super::handle::McpServer;
+use super::listen::Listeners;
 use super::registry::Registry;
 use super::shared::Shared;
+use super::stateless::Carriers;
 use crate::context::Outlet;
 use crate::protocol::Implementation;
 use crate::runtime::Runtime;
@@ -213,6 +215,13 @@ impl McpServerBuilder {
                 runtime: self.runtime,
                 request_timeout: self.config.request_timeout,
             }),
+            state_keys: self
+                .config
+                .request_state_keys
+                .clone()
+                .or_else(crate::stateless::RequestStateKeys::random),
+            carriers: Carriers::default(),
+            listeners: Listeners::default(),
             config: self.config,
             registry: RwLock::new(self.registry),
             attach_error: OnceLock::new(),

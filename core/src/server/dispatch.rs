@@ -46,11 +46,16 @@ use super::lifecycle::open_session;
 use super::methods::route;
 use super::params::{Payload, encode_error, encode_response, progress_token};
 use super::shared::Shared;
+use super::stateless::{
+    InRound, RoundEnd, after_round, complete, input_required, open_round, takes_input,
+};
 use crate::context::RequestContext;
+use crate::facts::ClientFacts;
 use crate::id::SessionId;
 use crate::jsonrpc::{self, Decoded, Message, Params, Request, RequestId, Response};
 use crate::runtime::{BoxFuture, now};
 use crate::session::Session;
+use crate::stateless::{Eras, RequestMeta};
 use crate::transport::{
     Dispatch, Dispatched, Inbound, InitializeError, Initialized, Outbound, Refusal, Route,
 };
@@ -148,6 +153,10 @@ impl Engine {
         match inbound {
             Inbound::Message { session, bytes } => {
                 let decoded = jsonrpc::decode(&bytes);
+                let decoded = match self.try_stateless(&session, decoded) {
+                    Ok(work) => return work,
+                    Err(decoded) => decoded,
+                };
                 match self.sessions.get(&session) {
                     Some(s) => match self.dispatch(&s, decoded, false) {
                         Ok(dispatched) => dispatched.work,
@@ -162,6 +171,7 @@ impl Engine {
             }
             Inbound::Closed { session } => {
                 self.sessions.close(&session);
+                self.carriers.end(&session);
                 None
             }
             Inbound::TooLarge { session, limit } => Some(self.send_later(
@@ -169,6 +179,72 @@ impl Engine {
                 None,
                 encode_error(None, MethodError::TooLarge(limit)),
             )),
+        }
+    }
+
+    /// Serves a message of connection `session` statelessly when it is a
+    /// stateless request or notification (its `_meta` names a revision, and
+    /// the server serves that era), and returns its work; hands the message
+    /// back otherwise. A bare `notifications/cancelled` (no `_meta`) for a
+    /// request in the connection's carrier is taken here too.
+    fn try_stateless(
+        self: &Arc<Self>,
+        session: &SessionId,
+        decoded: Decoded,
+    ) -> Result<Option<BoxFuture<()>>, Decoded> {
+        if !self.config.eras.stateless() {
+            return Err(decoded);
+        }
+        let params = match &decoded {
+            Decoded::Single(Ok(Message::Request(r))) => r.params.as_ref(),
+            Decoded::Single(Ok(Message::Notification(n))) => {
+                if self.sessions.get(session).is_none() {
+                    if let Some(carrier) = self.carriers.get(session) {
+                        accept_notification(&carrier, &n.method, n.params.as_ref());
+                        return Ok(None);
+                    }
+                }
+                n.params.as_ref()
+            }
+            _ => return Err(decoded),
+        };
+        let meta = match RequestMeta::parse(params) {
+            None => return Err(decoded),
+            Some(Ok(meta)) => meta,
+            Some(Err(error)) => {
+                let id = match &decoded {
+                    Decoded::Single(Ok(Message::Request(r))) => Some(r.id.clone()),
+                    _ => None,
+                };
+                let Some(id) = id else { return Ok(None) };
+                let bytes = encode_error(
+                    Some(id.clone()),
+                    MethodError::InvalidParams(error.to_string()),
+                );
+                return Ok(Some(self.send_later(session.clone(), Some(id), bytes)));
+            }
+        };
+        let Decoded::Single(Ok(message)) = decoded else {
+            unreachable!("matched a single message above")
+        };
+        let id = match &message {
+            Message::Request(r) => Some(r.id.clone()),
+            _ => None,
+        };
+        match self.dispatch_stateless(Some(session), message, &meta, false) {
+            Ok((_, dispatched)) => Ok(dispatched.work),
+            Err(refusal) => {
+                let Some(id) = id else { return Ok(None) };
+                let error = match refusal {
+                    Refusal::UnsupportedVersion(requested) => {
+                        MethodError::Handler(crate::stateless::unsupported_version(&requested))
+                    }
+                    Refusal::Busy => MethodError::TooManyInFlight,
+                    other => MethodError::Refused(other),
+                };
+                let bytes = encode_error(Some(id.clone()), error);
+                Ok(Some(self.send_later(session.clone(), Some(id), bytes)))
+            }
         }
     }
 
@@ -241,22 +317,8 @@ impl Engine {
                     Message::Request(r) => Some(r.id.clone()),
                     _ => None,
                 };
-                let session_id = session.id().clone();
-                match self.accept_message(session, message, false) {
-                    Step::Done => None,
-                    Step::Encoded(bytes) => Some(self.send_later(session_id, request_id, bytes)),
-                    Step::Work(work, in_flight) => {
-                        let shared = Arc::clone(self);
-                        Some(Box::pin(async move {
-                            match (work.await, request_id) {
-                                (Some(bytes), id) => shared.send_reply(session_id, id, bytes).await,
-                                (None, Some(id)) => shared.send_cancelled(session_id, id).await,
-                                (None, None) => {}
-                            }
-                            drop(in_flight);
-                        }))
-                    }
-                }
+                let step = self.accept_message(session, message, false);
+                self.single(session.id().clone(), request_id, step)
             }
             Decoded::Batch(items) => {
                 let first_id = items.iter().find_map(|item| match item {
@@ -398,6 +460,50 @@ impl Engine {
             "ping" => return Step::Encoded(encode_response(id, Ok(Payload::Value(json!({}))))),
             _ => {}
         }
+        self.start(session, request, *session.facts(), false)
+    }
+
+    /// Registers an admitted request in flight in `session` and returns its
+    /// work: the handler of its method, run under `facts` (the session's,
+    /// or a stateless request's own), yielding the encoded response.
+    ///
+    /// The `max_in_flight` check and the registration happen under one
+    /// hold of the session lock, before the work exists: past the limit the
+    /// request is answered `-32000` and never runs. The work holds an
+    /// [`InFlight`] guard, so the entry leaves when the work ends or is
+    /// dropped, even unpolled.
+    ///
+    /// When driven, the work yields the encoded response, or `None` when the
+    /// request was aborted (`notifications/cancelled`, or its session closed),
+    /// in which case the handler is dropped at its next poll. A panic in the
+    /// handler is caught and answered `-32603`. Once the handler ended, the
+    /// context is finished: progress or logs sent later through a clone of it
+    /// fail with [`ContextError::RequestFinished`](crate::ContextError::RequestFinished).
+    ///
+    /// A `stateless` request's result carries `resultType` (and caching
+    /// hints where they apply); from `tools/call`, `prompts/get` and
+    /// `resources/read` its handler runs in a round of inputs, and asking
+    /// the client for what it has not answered ends the request
+    /// `input_required`.
+    fn start(
+        self: &Arc<Self>,
+        session: &Arc<Session>,
+        request: Request,
+        facts: ClientFacts,
+        stateless: bool,
+    ) -> Step {
+        let id = request.id.clone();
+        let round = if stateless && takes_input(&request.method) {
+            let Some(keys) = &self.state_keys else {
+                return Step::Encoded(encode_error(Some(id), MethodError::NoSessionId));
+            };
+            match open_round(keys, &request.method, request.params.as_ref()) {
+                Ok(round) => Some(round),
+                Err(error) => return Step::Encoded(encode_error(Some(id), error)),
+            }
+        } else {
+            None
+        };
         let (abort, registration) = AbortHandle::new_pair();
         {
             let mut st = session.state();
@@ -416,27 +522,115 @@ impl Engine {
         let ctx = RequestContext::new(
             Arc::clone(&self.outlet),
             Arc::clone(session),
+            facts,
             id.clone(),
             progress_token,
             abort,
+            round.as_ref().map(|r| Arc::clone(&r.inputs)),
         );
         let guard = InFlight {
             session: Arc::clone(session),
             id: id.clone(),
         };
         let shared = Arc::clone(self);
+        let method = stateless.then(|| request.method.clone());
         let work = Box::pin(async move {
             // A panicking handler is answered like any internal failure, so its
             // client is not left waiting.
             let handler = AssertUnwindSafe(route(&shared, request, ctx.clone())).catch_unwind();
-            let handled = Abortable::new(handler, registration).await;
+            let handled = match &round {
+                None => Abortable::new(handler, registration).await,
+                Some(round) => Abortable::new(
+                    InRound::new(handler, Arc::clone(&round.inputs)),
+                    registration,
+                )
+                .await
+                .map(|end| match end {
+                    RoundEnd::Done(outcome) => outcome.map(|o| after_round(round, o)),
+                    RoundEnd::InputRequired => Ok(input_required(&shared, round)),
+                }),
+            };
             ctx.finish();
             handled.ok().map(|outcome| {
                 let outcome = outcome.unwrap_or(Err(MethodError::HandlerPanicked));
+                let outcome = match &method {
+                    Some(method) => complete(&shared, method, outcome),
+                    None => outcome,
+                };
                 encode_response(id, outcome)
             })
         });
         Step::Work(work, guard)
+    }
+
+    /// The work of one accepted request or message of `session` (not a
+    /// batch): the reply sent as [`Route::Reply`] once known, or
+    /// [`Route::Cancelled`] when the request was cancelled.
+    fn single(
+        self: &Arc<Self>,
+        session_id: SessionId,
+        request_id: Option<RequestId>,
+        step: Step,
+    ) -> Option<BoxFuture<()>> {
+        match step {
+            Step::Done => None,
+            Step::Encoded(bytes) => Some(self.send_later(session_id, request_id, bytes)),
+            Step::Work(work, in_flight) => {
+                let shared = Arc::clone(self);
+                Some(Box::pin(async move {
+                    match (work.await, request_id) {
+                        (Some(bytes), id) => shared.send_reply(session_id, id, bytes).await,
+                        (None, Some(id)) => shared.send_cancelled(session_id, id).await,
+                        (None, None) => {}
+                    }
+                    drop(in_flight);
+                }))
+            }
+        }
+    }
+
+    /// Serves one stateless message in `carrier` under `meta`'s facts: a
+    /// request starts (admitted first, with a reply stream when
+    /// `open_stream`), a notification takes effect (only
+    /// `notifications/cancelled` does anything), a response is dropped
+    /// (the revision has no server→client requests).
+    fn accept_stateless(
+        self: &Arc<Self>,
+        carrier: &Arc<Session>,
+        message: Message,
+        facts: ClientFacts,
+        open_stream: bool,
+    ) -> Result<Dispatched, Refusal> {
+        match message {
+            Message::Request(request) => {
+                let id = request.id.clone();
+                let stream = {
+                    let mut st = carrier.state();
+                    if st.closed {
+                        return Err(Refusal::SessionClosed);
+                    }
+                    let ids = [id.clone()];
+                    st.admit(&ids).map_err(Refusal::DuplicateId)?;
+                    open_stream.then(|| st.streams.open(&ids))
+                };
+                let step = self.start(carrier, request, facts, true);
+                Ok(Dispatched {
+                    stream,
+                    work: self.single(carrier.id().clone(), Some(id), step),
+                })
+            }
+            Message::Notification(n) => {
+                accept_notification(carrier, &n.method, n.params.as_ref());
+                Ok(Dispatched {
+                    stream: None,
+                    work: None,
+                })
+            }
+            Message::Response(_) => Ok(Dispatched {
+                stream: None,
+                work: None,
+            }),
+        }
     }
 }
 
@@ -510,8 +704,12 @@ impl Dispatch for Engine {
         self.sessions.close(id)
     }
 
+    /// Ends every session, and every listen stream (each answers its
+    /// `complete` result); stateless requests in flight run on to their
+    /// replies.
     fn close_all_sessions(&self) {
         self.sessions.close_all();
+        self.listeners.close_all();
     }
 
     fn expire_sessions(&self, now: Instant, idle: Duration) -> usize {
@@ -520,6 +718,68 @@ impl Dispatch for Engine {
 
     fn session_count(&self) -> usize {
         self.sessions.len()
+    }
+
+    /// Checks the revision and the cap, finds or makes the carrier, then
+    /// accepts the message in it.
+    fn dispatch_stateless(
+        &self,
+        connection: Option<&SessionId>,
+        message: Message,
+        meta: &RequestMeta,
+        open_stream: bool,
+    ) -> Result<(Arc<Session>, Dispatched), Refusal> {
+        let Some(version) = meta.version() else {
+            return Err(Refusal::UnsupportedVersion(
+                meta.requested_version().to_owned(),
+            ));
+        };
+        let facts = meta.facts(version);
+        let cap = self.config.max_stateless_in_flight;
+        let carrier = match connection {
+            Some(id) => self.carriers.of_connection(id, facts, now(), cap),
+            None => self.carriers.open(facts, now(), cap),
+        }
+        .ok_or(Refusal::Busy)?;
+        let this = self.arc();
+        match this.accept_stateless(&carrier, message, facts, open_stream) {
+            Ok(dispatched) => Ok((carrier, dispatched)),
+            Err(refusal) => {
+                if connection.is_none() {
+                    self.carriers.end(carrier.id());
+                }
+                Err(refusal)
+            }
+        }
+    }
+
+    fn end_stateless(&self, carrier: &SessionId) {
+        self.carriers.end(carrier);
+    }
+
+    fn stream_target(&self, id: &SessionId) -> Option<Arc<Session>> {
+        self.sessions.get(id).or_else(|| self.carriers.get(id))
+    }
+
+    fn eras(&self) -> Eras {
+        self.config.eras
+    }
+
+    fn header_params(&self, tool: &str) -> Vec<(String, String)> {
+        let registry = self.registry();
+        let Some(entry) = registry.tools.iter().find(|e| e.tool.name == tool) else {
+            return Vec::new();
+        };
+        let Some(properties) = entry.tool.input_schema["properties"].as_object() else {
+            return Vec::new();
+        };
+        properties
+            .iter()
+            .filter_map(|(name, schema)| {
+                let header = schema.get("x-mcp-header")?.as_str()?;
+                Some((name.clone(), header.to_owned()))
+            })
+            .collect()
     }
 }
 

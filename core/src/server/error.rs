@@ -3,16 +3,16 @@
 //!
 //! Method code returns [`MethodError`] and never writes a wire message
 //! itself, so each case has exactly one code and one wording, chosen here:
-//! JSON-RPC's codes for malformed and unknown things, `-32002` for a missing
-//! resource (MCP), and `-32000` only when a limit was reached.
+//! JSON-RPC's codes for malformed and unknown things (a missing resource
+//! too, `-32602` with `data.uri`, as SEP-2164 settled for every revision),
+//! and `-32000` only when a limit was reached.
 //!
 //! | code | meaning | [`MethodError`] cases |
 //! |---|---|---|
 //! | `-32601` | no such method | `MethodNotFound` |
-//! | `-32602` | the params are wrong | `InvalidParams`, `InvalidCursor`, `UnknownTool`, `InvalidArguments`, `UnknownPrompt`, `MissingArguments` |
-//! | `-32002` | no such resource | `ResourceNotFound` (with `data.uri`) |
+//! | `-32602` | the params are wrong | `InvalidParams`, `InvalidCursor`, `UnknownTool`, `InvalidArguments`, `UnknownPrompt`, `MissingArguments`, `ResourceNotFound` (with `data.uri`) |
 //! | `-32600` | the message is refused whole, or comes out of lifecycle order | `NotInitialized`, `AlreadyInitialized`, `InitializeInBatch`, `Refused`, `TooLarge` |
-//! | `-32000` | a limit was reached; retry later | `TooManyInFlight`, `TooManySessions`, `TooManySubscriptions` |
+//! | `-32000` | a limit was reached; retry later | `TooManyInFlight`, `TooManySessions`, `TooManySubscriptions`, `TooManyListeners` |
 //! | `-32603` | a server bug | `HandlerPanicked`, `Encode` |
 //! | the handler's | the handler's | `Handler` |
 //!
@@ -59,7 +59,7 @@ pub(crate) enum MethodError {
     #[error("missing required arguments: {}", .0.join(", "))]
     MissingArguments(Vec<String>),
     /// A URI no resource or template serves, for `resources/read` or
-    /// `resources/subscribe`. `-32002`, with the URI as `data.uri` (the message
+    /// `resources/subscribe`. `-32602` (SEP-2164; it was `-32002`), with the URI as `data.uri` (the message
     /// leaves it out, so a client-chosen string is not echoed as prose).
     #[error("resource not found")]
     ResourceNotFound(String),
@@ -98,6 +98,11 @@ pub(crate) enum MethodError {
     /// `-32000`.
     #[error("too many subscriptions")]
     TooManySubscriptions,
+    /// The server has its maximum of `subscriptions/listen` streams
+    /// ([`ServerConfig::max_listeners`](crate::ServerConfig::max_listeners)).
+    /// `-32000`.
+    #[error("too many listeners")]
+    TooManyListeners,
     /// The operating system gave no randomness to mint a session id with.
     #[error("no randomness for a session id")]
     NoSessionId,
@@ -126,16 +131,17 @@ impl MethodError {
             | Self::UnknownTool(_)
             | Self::InvalidArguments { .. }
             | Self::UnknownPrompt(_)
-            | Self::MissingArguments(_) => ErrorCode::INVALID_PARAMS,
-            Self::ResourceNotFound(_) => ErrorCode::RESOURCE_NOT_FOUND,
+            | Self::MissingArguments(_)
+            | Self::ResourceNotFound(_) => ErrorCode::INVALID_PARAMS,
             Self::NotInitialized
             | Self::AlreadyInitialized
             | Self::InitializeInBatch
             | Self::Refused(_)
             | Self::TooLarge(_) => ErrorCode::INVALID_REQUEST,
-            Self::TooManyInFlight | Self::TooManySessions | Self::TooManySubscriptions => {
-                ErrorCode::SERVER_BUSY
-            }
+            Self::TooManyInFlight
+            | Self::TooManySessions
+            | Self::TooManySubscriptions
+            | Self::TooManyListeners => ErrorCode::SERVER_BUSY,
             Self::HandlerPanicked | Self::Encode(_) | Self::NoSessionId => {
                 ErrorCode::INTERNAL_ERROR
             }
@@ -163,7 +169,7 @@ impl MethodError {
         match self {
             Self::Handler(e) => e,
             Self::ResourceNotFound(uri) => {
-                RpcError::new(ErrorCode::RESOURCE_NOT_FOUND, "resource not found")
+                RpcError::new(ErrorCode::INVALID_PARAMS, "resource not found")
                     .with_data(serde_json::json!({ "uri": uri }))
             }
             other => RpcError::new(other.code(), other.to_string()),
@@ -220,7 +226,7 @@ mod tests {
             assert_eq!((rpc.code.0, rpc.message.as_str()), (code, message));
         }
         let missing = MethodError::ResourceNotFound("test://x".into()).into_rpc();
-        assert_eq!(missing.code, ErrorCode::RESOURCE_NOT_FOUND);
+        assert_eq!(missing.code, ErrorCode::INVALID_PARAMS);
         assert_eq!(missing.data.unwrap()["uri"], "test://x");
     }
 }

@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use super::dispatch::Engine;
+use super::listen::Topic;
 use super::registry::{self, remove};
 use super::run;
 use crate::context::RequestContext;
@@ -279,6 +280,7 @@ impl McpServer {
     pub async fn notify_resource_updated(&self, uri: &str) {
         self.shared
             .broadcast(
+                Topic::Updated(uri),
                 "notifications/resources/updated",
                 json!({ "uri": uri }),
                 |s| s.state().subscriptions.contains(uri),
@@ -290,7 +292,9 @@ impl McpServer {
     /// session.
     async fn list_changed(&self, family: &str) {
         let method = format!("notifications/{family}/list_changed");
-        self.shared.broadcast(&method, json!({}), |_| true).await;
+        self.shared
+            .broadcast(Topic::ListChanged(family), &method, json!({}), |_| true)
+            .await;
     }
 
     /// Ends a session: cancels its handlers (each is dropped at its next

@@ -115,6 +115,19 @@ fn capabilities(shared: &Shared) -> Capabilities {
     }
 }
 
+/// The capabilities as a JSON value, for `server/discover`. A stateless
+/// server declares no `logging` (the revision has no `logging/setLevel`;
+/// a request asks for logs in its own `_meta`).
+pub(crate) fn capabilities_value(shared: &Shared, stateless: bool) -> serde_json::Value {
+    let mut value = serde_json::to_value(capabilities(shared)).unwrap_or_default();
+    if stateless {
+        if let Some(map) = value.as_object_mut() {
+            map.remove("logging");
+        }
+    }
+    value
+}
+
 /// The server capabilities declared in `initialize`. A family left out
 /// (`None`) is not declared at all.
 #[derive(Serialize)]

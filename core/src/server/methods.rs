@@ -26,12 +26,27 @@ mod tools;
 ///
 /// Routing is by name only: a method is served whatever the session
 /// declared or negotiated, and one the server does not know is
-/// [`MethodError::MethodNotFound`] (`-32601`). Cancel-safe in the sense the
+/// [`MethodError::MethodNotFound`] (`-32601`). A stateless request also
+/// reaches `server/discover` and `subscriptions/listen`, and never the
+/// methods its revision removed (`initialize`, `ping`, `logging/setLevel`,
+/// `resources/subscribe`, `resources/unsubscribe`). Cancel-safe in the sense the
 /// dispatcher needs: dropping the future drops the handler it awaits and
 /// sends nothing.
 pub(crate) async fn route(shared: &Shared, request: Request, ctx: RequestContext) -> Outcome {
     let params = request.params.as_ref();
-    match request.method.as_str() {
+    let method = request.method.as_str();
+    if ctx.is_stateless() {
+        // The stateless revision's own methods, and those it removed.
+        match method {
+            "server/discover" => return super::stateless::discover(shared),
+            "subscriptions/listen" => return super::listen::listen(shared, params, ctx).await,
+            removed if crate::stateless::removed_method(removed) => {
+                return Err(MethodError::MethodNotFound(removed.to_owned()));
+            }
+            _ => {}
+        }
+    }
+    match method {
         "tools/list" => tools::list(shared, params),
         "tools/call" => tools::call(shared, params, ctx).await,
         "resources/list" => resources::list(shared, params),

@@ -142,7 +142,7 @@ impl McpServerBuilder {
     ///         assert_eq!(read["result"]["contents"][0]["text"], expected);
     ///     }
     ///     let missing = rpc(&client, &session, 2, "resources/read", json!({"uri": "mem://other"})).await;
-    ///     assert_eq!(missing["error"]["code"], -32002);
+    ///     assert_eq!(missing["error"]["code"], -32602);
     ///     client.close();
     /// };
     /// let (served, ()) = futures::join!(server.run(), client_side);

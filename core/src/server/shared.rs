@@ -10,11 +10,14 @@ use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use serde_json::Value;
 
 use super::config::ServerConfig;
+use super::listen::{Listeners, Topic};
 use super::registry::Registry;
+use super::stateless::Carriers;
 use crate::context::Outlet;
 use crate::jsonrpc::{Message, Notification};
 use crate::protocol::Implementation;
 use crate::session::{Session, SessionTable};
+use crate::stateless::RequestStateKeys;
 use crate::transport::{Outbound, Route, TransportError};
 
 /// Everything one server holds. Made once by
@@ -37,6 +40,14 @@ pub(crate) struct Shared {
     /// Where messages go out (the transport), the runtime and the request
     /// timeout; shared with every request's context.
     pub(crate) outlet: Arc<Outlet>,
+    /// The carriers of stateless requests in flight.
+    pub(crate) carriers: Carriers,
+    /// The open `subscriptions/listen` streams.
+    pub(crate) listeners: Listeners,
+    /// The keyring sealing `requestState`: the config's, or a random key
+    /// drawn at build; `None` only when the system had no randomness (multi
+    /// round-trip requests then fail with `-32603`).
+    pub(crate) state_keys: Option<RequestStateKeys>,
     /// Set when the transport refused to attach (it serves another server);
     /// `run` then fails at once with it.
     pub(crate) attach_error: OnceLock<TransportError>,
@@ -59,7 +70,8 @@ impl Shared {
     }
 
     /// Sends a notification tied to no request ([`Route::Unrelated`]) to every
-    /// initialized session that `pick` selects. `pick` runs under the session
+    /// initialized session that `pick` selects, and to every stateless
+    /// listener that wants `topic`. `pick` runs under the session
     /// table's lock, so it must not lock the table itself (locking the
     /// session's state is fine). Sessions are sent to one after another; a
     /// failed send is skipped, so one gone client does not keep the others
@@ -69,10 +81,13 @@ impl Shared {
     /// untold.
     pub(crate) async fn broadcast(
         &self,
+        topic: Topic<'_>,
         method: &str,
         params: Value,
         pick: impl Fn(&Session) -> bool,
     ) {
+        // Stateless listeners first: handing them the change never waits.
+        self.listeners.publish(topic, method, &params);
         let targets = self.sessions.select(|s| s.state().initialized && pick(s));
         let bytes = Message::Notification(Notification {
             method: method.to_owned(),

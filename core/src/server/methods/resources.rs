@@ -41,11 +41,11 @@ pub(super) fn list_templates(shared: &Shared, params: Option<&Params>) -> Outcom
 }
 
 /// `resources/read`: a direct resource first, then templates in
-/// registration order; `-32002` when none serves the URI.
+/// registration order; `-32602` when none serves the URI.
 ///
 /// # Errors
 ///
-/// `-32602` without a string `uri`; `-32002` (with `data.uri`) when nothing
+/// `-32602` without a string `uri`; `-32602` (with `data.uri`) when nothing
 /// serves it; the handler's own error as it is.
 pub(super) async fn read(shared: &Shared, params: Option<&Params>, ctx: RequestContext) -> Outcome {
     let uri = uri_param(params)?;
@@ -60,7 +60,7 @@ pub(super) async fn read(shared: &Shared, params: Option<&Params>, ctx: RequestC
 ///
 /// # Errors
 ///
-/// `-32602` without a string `uri`; `-32002` when nothing serves the URI;
+/// `-32602` without a string `uri`; `-32602` when nothing serves the URI;
 /// `-32000` at the limit.
 pub(super) fn subscribe(shared: &Shared, params: Option<&Params>, ctx: &RequestContext) -> Outcome {
     let uri = uri_param(params)?;

@@ -1,0 +1,372 @@
+//! A stateless POST (the 2026-07-28 revision): the routing headers checked
+//! against the body, then the request served in a carrier of its own that
+//! ends with its response.
+//!
+//! The checks run in the order the suite's reference server uses, each
+//! refusal a JSON-RPC error that echoes the request's id:
+//!
+//! 1. `MCP-Protocol-Version` present and equal to `_meta`'s version
+//!    (400, `-32020`), checked *before* support, so a mismatch is never
+//!    reported as an unsupported revision;
+//! 2. the revision served statelessly (400, `-32022` with `data.supported`
+//!    and `data.requested`);
+//! 3. `Mcp-Method` equal to the body's method; `Mcp-Name` equal to
+//!    `params.name` (`tools/call`, `prompts/get`) or `params.uri`
+//!    (`resources/read`); each `Mcp-Param-{H}` that a tool's input schema
+//!    declares with `x-mcp-header` equal to its argument (400, `-32020`).
+//!
+//! Header names are case-insensitive, values case-sensitive, surrounding
+//! spaces and tabs stripped, and a value written `=?base64?…?=` is decoded
+//! (strict Base64, UTF-8) before it is compared. A value with a character
+//! outside visible ASCII, or a header given twice, is malformed.
+//!
+//! A closed response stream cancels the request: dropping the response
+//! ends the carrier, which aborts the handler.
+
+use std::sync::Arc;
+
+use http::{HeaderValue, StatusCode};
+use serde_json::Value;
+
+use super::job::Job;
+use super::parse::{Known, RequestHead};
+use super::receiver::StreamReceiver;
+use super::response::Response;
+use super::rules::{Mode, reply};
+use super::state::HttpState;
+use crate::id::SessionId;
+use crate::jsonrpc::{ErrorCode, Message, RequestId, Response as RpcResponse, RpcError};
+use crate::stateless::{MetaError, RequestMeta, unsupported_version};
+use crate::transport::{Dispatch, Dispatched, Refusal};
+
+/// Ends a stateless request's carrier when dropped: after its JSON reply,
+/// or with its SSE body (written out, or dropped when the client left).
+pub(crate) struct CarrierEnd {
+    /// The engine the carrier lives in.
+    engine: Arc<dyn Dispatch>,
+    /// The carrier.
+    id: SessionId,
+}
+
+impl Drop for CarrierEnd {
+    fn drop(&mut self) {
+        self.engine.end_stateless(&self.id);
+    }
+}
+
+/// A JSON-RPC error response to `id` with HTTP `status`.
+fn error(status: StatusCode, id: Option<&RequestId>, error: RpcError) -> Response {
+    let response = RpcResponse::err(id.cloned(), error);
+    Response::json(status, Message::Response(response).to_bytes())
+}
+
+/// 400 with `-32020`: a routing header is missing, malformed or disagrees
+/// with the body.
+fn header_mismatch(id: Option<&RequestId>, message: String) -> Response {
+    error(
+        StatusCode::BAD_REQUEST,
+        id,
+        RpcError::new(ErrorCode::HEADER_MISMATCH, message),
+    )
+}
+
+/// 400 with `-32020` for a session-era body under a stateless header.
+pub(crate) fn header_mismatch_response(id: Option<&RequestId>, message: &str) -> Response {
+    header_mismatch(id, message.to_owned())
+}
+
+/// 400 with `-32602`: the request's stateless `_meta` is incomplete or
+/// malformed (or a stateless header came without it).
+pub(crate) fn invalid_meta(id: Option<&RequestId>, message: &str) -> Response {
+    error(
+        StatusCode::BAD_REQUEST,
+        id,
+        RpcError::new(ErrorCode::INVALID_PARAMS, message),
+    )
+}
+
+/// The value of header `name`, decoded: `None` when absent.
+///
+/// # Errors
+///
+/// When it is given twice, holds a character outside visible ASCII, or is
+/// a `=?base64?…?=` that does not decode to UTF-8 text.
+fn routing_header(head: &RequestHead, name: &str) -> Result<Option<String>, String> {
+    let mut values = head.header_bytes_all(name);
+    let Some(raw) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(format!("more than one {name} header"));
+    }
+    if !raw.iter().all(|&b| b == b'\t' || (0x20..0x7f).contains(&b)) {
+        return Err(format!(
+            "{name} holds a character that must be Base64-encoded"
+        ));
+    }
+    let text = std::str::from_utf8(raw).map_err(|_| format!("{name} is not text"))?;
+    let text = text.trim_matches([' ', '\t']);
+    if let Some(inner) = text
+        .strip_prefix("=?base64?")
+        .and_then(|t| t.strip_suffix("?="))
+    {
+        let bytes = crate::base64::decode_standard(inner)
+            .ok_or_else(|| format!("{name} is not valid Base64"))?;
+        return String::from_utf8(bytes)
+            .map(Some)
+            .map_err(|_| format!("{name} does not decode to UTF-8"));
+    }
+    Ok(Some(text.to_owned()))
+}
+
+/// A tool argument as its `Mcp-Param-*` header spells it; `None` for a
+/// value with no header form (`null`, objects, arrays).
+fn header_form(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// Checks the routing headers of a stateless request against its body.
+///
+/// # Errors
+///
+/// The 400 response refusing it (`-32020`, or `-32022` for a revision not
+/// served).
+fn check_headers(
+    engine: &dyn Dispatch,
+    head: &RequestHead,
+    message: &Message,
+    meta: &RequestMeta,
+) -> Result<(), Response> {
+    let (id, method, params) = match message {
+        Message::Request(r) => (Some(&r.id), r.method.as_str(), r.params.as_ref()),
+        Message::Notification(n) => (None, n.method.as_str(), n.params.as_ref()),
+        Message::Response(_) => return Ok(()),
+    };
+    let mismatch = |m: String| header_mismatch(id, m);
+    let version = head
+        .known_str(Known::ProtocolVersion)
+        .map(|v| v.trim_matches([' ', '\t']))
+        .ok_or_else(|| mismatch("missing MCP-Protocol-Version header".into()))?;
+    if version != meta.requested_version() {
+        return Err(mismatch(
+            "MCP-Protocol-Version header does not match _meta protocolVersion".into(),
+        ));
+    }
+    if meta.version().is_none() {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            id,
+            unsupported_version(meta.requested_version()),
+        ));
+    }
+    match routing_header(head, "mcp-method").map_err(mismatch)? {
+        None => return Err(mismatch("missing Mcp-Method header".into())),
+        Some(m) if m != method => {
+            return Err(mismatch(
+                "Mcp-Method header does not match the method".into(),
+            ));
+        }
+        Some(_) => {}
+    }
+    let named = match method {
+        "tools/call" | "prompts/get" => Some("name"),
+        "resources/read" => Some("uri"),
+        _ => None,
+    };
+    let Some(field) = named else {
+        return Ok(());
+    };
+    let params: Value = params.and_then(|p| p.parse().ok()).unwrap_or(Value::Null);
+    let name = params.get(field).and_then(Value::as_str);
+    match (routing_header(head, "mcp-name").map_err(mismatch)?, name) {
+        (None, _) => return Err(mismatch("missing Mcp-Name header".into())),
+        (Some(h), Some(n)) if h == n => {}
+        (Some(_), _) => {
+            return Err(mismatch(format!(
+                "Mcp-Name header does not match params.{field}"
+            )));
+        }
+    }
+    if method != "tools/call" {
+        return Ok(());
+    }
+    let tool = name.unwrap_or_default();
+    for (property, suffix) in engine.header_params(tool) {
+        let header = format!("mcp-param-{}", suffix.to_ascii_lowercase());
+        let Some(expected) = params["arguments"].get(&property).and_then(header_form) else {
+            // No value in the body: no header is expected.
+            continue;
+        };
+        match routing_header(head, &header).map_err(mismatch)? {
+            None => return Err(mismatch(format!("missing Mcp-Param-{suffix} header"))),
+            Some(got) if got == expected => {}
+            Some(_) => {
+                return Err(mismatch(format!(
+                    "Mcp-Param-{suffix} header does not match argument {property}"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Serves one stateless POST whose body decoded to `message` with
+/// stateless `_meta` (or a malformed one: `meta`'s error).
+pub(crate) async fn post(
+    state: &HttpState,
+    engine: Arc<dyn Dispatch>,
+    head: &RequestHead,
+    message: Message,
+    meta: Result<RequestMeta, MetaError>,
+    mode: Mode,
+) -> Response {
+    let id = match &message {
+        Message::Request(r) => Some(r.id.clone()),
+        _ => None,
+    };
+    let meta = match meta {
+        Ok(meta) => meta,
+        Err(e) => return invalid_meta(id.as_ref(), &e.to_string()),
+    };
+    if let Err(refusal) = check_headers(&*engine, head, &message, &meta) {
+        return refusal;
+    }
+    let (carrier, Dispatched { stream, work }) =
+        match engine.dispatch_stateless(None, message, &meta, true) {
+            Ok(served) => served,
+            Err(Refusal::UnsupportedVersion(requested)) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    id.as_ref(),
+                    unsupported_version(&requested),
+                );
+            }
+            Err(Refusal::Busy) => {
+                return error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    id.as_ref(),
+                    RpcError::new(ErrorCode::SERVER_BUSY, "too many requests in flight"),
+                )
+                .header(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            Err(other) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    id.as_ref(),
+                    RpcError::new(ErrorCode::INVALID_REQUEST, other.to_string()),
+                );
+            }
+        };
+    let end = CarrierEnd {
+        id: carrier.id().clone(),
+        engine,
+    };
+    let Some(stream) = stream else {
+        // A notification: it took effect; nothing answers it.
+        if let Some(work) = work {
+            work.await;
+        }
+        drop(end);
+        return Response::empty(StatusCode::ACCEPTED);
+    };
+    let events = {
+        let mut st = carrier.state();
+        StreamReceiver::attach(&carrier, &mut st, stream)
+    };
+    let Some(events) = events else {
+        return Response::empty(StatusCode::ACCEPTED);
+    };
+    let job = work.map(|work| Job::new(work, &carrier, stream));
+    reply(state, &carrier, stream, events, mode, job, Some(end)).await
+}
+
+/// The status of a stateless JSON reply: the revision's errors have their
+/// own (`-32601` is 404; `-32020`, `-32021` and `-32022` are 400), anything
+/// else is 200.
+pub(crate) fn reply_status(bytes: &[u8]) -> StatusCode {
+    // A reply is `{"jsonrpc":"2.0","id":…,` then `"result":` or `"error":`;
+    // a quote inside the id is escaped, so the first of the two decides.
+    let find = |needle: &[u8]| bytes.windows(needle.len()).position(|w| w == needle);
+    let Some(at) = find(br#""error":{"code":"#) else {
+        return StatusCode::OK;
+    };
+    if find(br#""result":"#).is_some_and(|r| r < at) {
+        return StatusCode::OK;
+    }
+    let digits: Vec<u8> = bytes[at + 16..]
+        .iter()
+        .copied()
+        .take_while(|b| *b == b'-' || b.is_ascii_digit())
+        .collect();
+    match std::str::from_utf8(&digits)
+        .ok()
+        .and_then(|d| d.parse::<i32>().ok())
+    {
+        Some(-32601) => StatusCode::NOT_FOUND,
+        Some(-32022..=-32020) => StatusCode::BAD_REQUEST,
+        _ => StatusCode::OK,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::testing::head;
+
+    #[test]
+    fn routing_headers_are_trimmed_decoded_and_strict() {
+        let h = head(
+            "POST /mcp HTTP/1.1\r\nhost: x\r\nmcp-name:   a b  \r\nmcp-param-r: =?base64?SGVsbG8=?=\r\n\
+             mcp-param-bad: =?base64?SGVsbG8?=\r\nmcp-param-lit: =?base64?SGVsbG8=\r\n\r\n",
+        );
+        assert_eq!(routing_header(&h, "mcp-name").unwrap().unwrap(), "a b");
+        assert_eq!(routing_header(&h, "Mcp-Param-R").unwrap().unwrap(), "Hello");
+        assert!(routing_header(&h, "mcp-param-bad").is_err());
+        assert_eq!(
+            routing_header(&h, "mcp-param-lit").unwrap().unwrap(),
+            "=?base64?SGVsbG8="
+        );
+        assert_eq!(routing_header(&h, "mcp-method").unwrap(), None);
+        let twice = head("POST /mcp HTTP/1.1\r\nhost: x\r\nmcp-method: a\r\nmcp-method: a\r\n\r\n");
+        assert!(routing_header(&twice, "mcp-method").is_err());
+    }
+
+    #[test]
+    fn stateless_errors_have_their_status() {
+        let cases: [(&[u8], StatusCode); 5] = [
+            (
+                br#"{"jsonrpc":"2.0","id":1,"result":{"error":{"code":-32601}}}"#,
+                StatusCode::OK,
+            ),
+            (
+                br#"{"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"m"}}"#,
+                StatusCode::NOT_FOUND,
+            ),
+            (
+                br#"{"jsonrpc":"2.0","id":"a","error":{"code":-32021,"message":"m"}}"#,
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                br#"{"jsonrpc":"2.0","id":1,"error":{"code":-32602,"message":"m"}}"#,
+                StatusCode::OK,
+            ),
+            (
+                br#"{"jsonrpc":"2.0","id":1,"error":{"code":-320211,"message":"m"}}"#,
+                StatusCode::OK,
+            ),
+        ];
+        for (bytes, status) in cases {
+            assert_eq!(
+                reply_status(bytes),
+                status,
+                "{}",
+                String::from_utf8_lossy(bytes)
+            );
+        }
+    }
+}

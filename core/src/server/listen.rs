@@ -1,0 +1,265 @@
+//! `subscriptions/listen`, the stateless revision's one long-lived request:
+//! it replaces the session's GET stream and `resources/subscribe`. Its
+//! response stays open and carries the notifications it asked for, each
+//! tagged with its `subscriptionId`, until the client closes it or the
+//! server ends it with a `complete` result.
+//!
+//! Listeners are registered here; [`Listeners::publish`] is called beside
+//! every session broadcast, so a change made through either era reaches
+//! both eras' listeners.
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::error::MethodError;
+use super::params::{Outcome, Payload, parse_params};
+use super::shared::Shared;
+use crate::context::RequestContext;
+use crate::jsonrpc::Params;
+use crate::stateless::SUBSCRIPTION_ID_KEY;
+
+/// Notifications queued for one listener before more are dropped: a
+/// listener that does not read loses notifications, never memory.
+const QUEUE: usize = 64;
+
+/// What a change concerns, to match against listeners' filters.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Topic<'a> {
+    /// `notifications/{family}/list_changed`, family `tools`, `prompts` or
+    /// `resources`.
+    ListChanged(&'a str),
+    /// `notifications/resources/updated` for this URI.
+    Updated(&'a str),
+}
+
+/// What a listener asked for (and was granted: every kind is honoured).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Filter {
+    /// `toolsListChanged`.
+    #[serde(default)]
+    tools_list_changed: bool,
+    /// `promptsListChanged`.
+    #[serde(default)]
+    prompts_list_changed: bool,
+    /// `resourcesListChanged`.
+    #[serde(default)]
+    resources_list_changed: bool,
+    /// `resourceSubscriptions`: the URIs whose updates it wants.
+    #[serde(default)]
+    resource_subscriptions: BTreeSet<String>,
+}
+
+impl Filter {
+    /// Whether a change of `topic` goes to this listener.
+    fn wants(&self, topic: Topic<'_>) -> bool {
+        match topic {
+            Topic::ListChanged("tools") => self.tools_list_changed,
+            Topic::ListChanged("prompts") => self.prompts_list_changed,
+            Topic::ListChanged("resources") => self.resources_list_changed,
+            Topic::ListChanged(_) => false,
+            Topic::Updated(uri) => self.resource_subscriptions.contains(uri),
+        }
+    }
+
+    /// The filter as the acknowledgement names it: only what was asked.
+    fn honoured(&self) -> Value {
+        let mut out = serde_json::Map::new();
+        for (key, on) in [
+            ("toolsListChanged", self.tools_list_changed),
+            ("promptsListChanged", self.prompts_list_changed),
+            ("resourcesListChanged", self.resources_list_changed),
+        ] {
+            if on {
+                out.insert(key.into(), Value::Bool(true));
+            }
+        }
+        if !self.resource_subscriptions.is_empty() {
+            out.insert(
+                "resourceSubscriptions".into(),
+                json!(self.resource_subscriptions),
+            );
+        }
+        Value::Object(out)
+    }
+}
+
+/// One registered listener.
+struct Listener {
+    /// Its key, for removal.
+    key: u64,
+    /// What it wants.
+    filter: Filter,
+    /// Where its notifications go: method and params.
+    tx: async_channel::Sender<(String, Value)>,
+}
+
+/// The open listeners of a server.
+#[derive(Default)]
+pub(crate) struct Listeners {
+    /// Registered listeners.
+    list: Mutex<Vec<Listener>>,
+    /// Counts keys.
+    next: AtomicU64,
+}
+
+/// Removes its listener when the listen request ends, however it ends.
+struct Registered<'a> {
+    /// The table.
+    listeners: &'a Listeners,
+    /// The listener's key.
+    key: u64,
+}
+
+impl Drop for Registered<'_> {
+    fn drop(&mut self) {
+        self.listeners.list().retain(|l| l.key != self.key);
+    }
+}
+
+impl Listeners {
+    /// Locks the list (poison taken: each update is one push or removal).
+    fn list(&self) -> MutexGuard<'_, Vec<Listener>> {
+        self.list.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Registers a listener unless `cap` are open.
+    fn add(
+        &self,
+        filter: Filter,
+        cap: usize,
+    ) -> Option<(async_channel::Receiver<(String, Value)>, Registered<'_>)> {
+        let (tx, rx) = async_channel::bounded(QUEUE);
+        let key = self.next.fetch_add(1, Ordering::Relaxed);
+        let mut list = self.list();
+        if list.len() >= cap {
+            return None;
+        }
+        list.push(Listener { key, filter, tx });
+        Some((
+            rx,
+            Registered {
+                listeners: self,
+                key,
+            },
+        ))
+    }
+
+    /// Hands notification `method` with `params` to every listener that
+    /// wants `topic`. Never waits: a listener whose queue is full misses it.
+    pub(crate) fn publish(&self, topic: Topic<'_>, method: &str, params: &Value) {
+        for listener in self.list().iter().filter(|l| l.filter.wants(topic)) {
+            // A full queue drops the change for that listener only.
+            let _ = listener.tx.try_send((method.to_owned(), params.clone()));
+        }
+    }
+
+    /// Ends every listener's stream: each listen request answers with its
+    /// `complete` result (the server is closing).
+    pub(crate) fn close_all(&self) {
+        for listener in self.list().iter() {
+            listener.tx.close();
+        }
+    }
+
+    /// Open listeners.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.list().len()
+    }
+}
+
+/// `subscriptions/listen`: acknowledges the filter, then forwards every
+/// matching change until the client goes away (the request is cancelled)
+/// or the server closes (the `complete` result).
+///
+/// # Errors
+///
+/// `-32602` for params that do not read as a filter; `-32000` at
+/// [`ServerConfig::max_listeners`](crate::ServerConfig::max_listeners).
+pub(crate) async fn listen(
+    shared: &Shared,
+    params: Option<&Params>,
+    ctx: RequestContext,
+) -> Outcome {
+    /// The params: the filter under `notifications`.
+    #[derive(Deserialize)]
+    struct ListenParams {
+        #[serde(default)]
+        notifications: Filter,
+    }
+    let ListenParams { notifications } = parse_params(params)?;
+    let honoured = notifications.honoured();
+    let (rx, _registered) = shared
+        .listeners
+        .add(notifications, shared.config.max_listeners)
+        .ok_or(MethodError::TooManyListeners)?;
+    let id = ctx.request_id().to_value();
+    let tag = |mut params: Value| {
+        if let Value::Object(map) = &mut params {
+            let meta = map.entry("_meta").or_insert_with(|| json!({}));
+            if let Value::Object(meta) = meta {
+                meta.insert(SUBSCRIPTION_ID_KEY.into(), id.clone());
+            }
+        }
+        params
+    };
+    let ack = tag(json!({ "notifications": honoured }));
+    if ctx
+        .notify("notifications/subscriptions/acknowledged", ack)
+        .await
+        .is_err()
+    {
+        return Ok(Payload::Value(tag(json!({}))));
+    }
+    while let Ok((method, params)) = rx.recv().await {
+        if ctx.notify(&method, tag(params)).await.is_err() {
+            break;
+        }
+    }
+    Ok(Payload::Value(tag(json!({}))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_pick_their_topics_and_name_what_they_honour() {
+        let f: Filter = serde_json::from_value(json!({"promptsListChanged": true,
+            "resourceSubscriptions": ["a://x"], "unknownKind": true}))
+        .unwrap();
+        assert!(f.wants(Topic::ListChanged("prompts")));
+        assert!(!f.wants(Topic::ListChanged("tools")));
+        assert!(f.wants(Topic::Updated("a://x")) && !f.wants(Topic::Updated("a://y")));
+        assert_eq!(
+            f.honoured(),
+            json!({"promptsListChanged": true, "resourceSubscriptions": ["a://x"]})
+        );
+    }
+
+    #[test]
+    fn listeners_are_capped_removed_and_closed() {
+        let listeners = Listeners::default();
+        let (rx, registered) = listeners.add(Filter::default(), 1).unwrap();
+        assert!(listeners.add(Filter::default(), 1).is_none());
+        drop(registered);
+        assert_eq!(listeners.len(), 0);
+        assert!(rx.is_closed() || rx.sender_count() == 0);
+        let wants_tools = Filter {
+            tools_list_changed: true,
+            ..Filter::default()
+        };
+        let (rx, _kept) = listeners.add(wants_tools, 1).unwrap();
+        listeners.publish(Topic::ListChanged("prompts"), "p", &json!({}));
+        listeners.publish(Topic::ListChanged("tools"), "t", &json!({}));
+        assert_eq!(rx.try_recv().unwrap().0, "t");
+        assert!(rx.try_recv().is_err());
+        listeners.close_all();
+        assert!(rx.is_closed());
+    }
+}

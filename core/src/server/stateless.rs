@@ -1,0 +1,372 @@
+//! The engine's side of the stateless revision (2026-07-28): the carriers
+//! stateless requests run in, `server/discover`, the result decorations
+//! (`resultType`, caching hints), and the rounds of multi round-trip
+//! requests.
+//!
+//! A stateless request has no session, yet the machinery a request runs on
+//! (in-flight table, reply stream, cancellation) hangs off a [`Session`].
+//! So each one runs in a *carrier*: over HTTP a session object made for
+//! that one request and ended with its response, never in the session
+//! table (no `Mcp-Session-Id` can name it); over a one-connection transport
+//! (stdio, memory) one carrier per connection, so `notifications/cancelled`
+//! finds its requests. Its facts come from the request's `_meta`, never
+//! from the carrier.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::error::MethodError;
+use super::params::{Outcome, Payload};
+use super::shared::Shared;
+use crate::facts::ClientFacts;
+use crate::id::{IdMap, SessionId};
+use crate::jsonrpc::Params;
+use crate::protocol::ProtocolVersion;
+use crate::session::Session;
+use crate::stateless::input::Inputs;
+use crate::stateless::state::{self, StateError};
+use crate::stateless::{Cacheable, RequestStateKeys, SERVER_INFO_KEY};
+
+/// The carriers of stateless requests in flight, by id.
+#[derive(Default)]
+pub(crate) struct Carriers {
+    /// Open carriers. An HTTP carrier's id is `~` and a count, which no
+    /// minted session id looks like; a connection's carrier has the
+    /// connection's session id.
+    map: Mutex<IdMap<SessionId, Arc<Session>>>,
+    /// Counts HTTP carriers, for their ids.
+    next: AtomicU64,
+}
+
+impl Carriers {
+    /// Locks the table (poison is taken: each update is one insert or
+    /// removal).
+    fn map(&self) -> MutexGuard<'_, IdMap<SessionId, Arc<Session>>> {
+        self.map.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A new carrier for one request at `now` with `facts`, unless `cap`
+    /// carriers are open.
+    pub(crate) fn open(
+        &self,
+        facts: ClientFacts,
+        now: Instant,
+        cap: usize,
+    ) -> Option<Arc<Session>> {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        let id = SessionId::new(format!("~{n}"));
+        let carrier = Arc::new(Session::new(id.clone(), facts, now));
+        let mut map = self.map();
+        if map.len() >= cap {
+            return None;
+        }
+        map.insert(id, Arc::clone(&carrier));
+        Some(carrier)
+    }
+
+    /// The carrier of connection `id` (stdio, memory), opened on first use
+    /// unless `cap` carriers are open.
+    pub(crate) fn of_connection(
+        &self,
+        id: &SessionId,
+        facts: ClientFacts,
+        now: Instant,
+        cap: usize,
+    ) -> Option<Arc<Session>> {
+        let mut map = self.map();
+        if let Some(carrier) = map.get(id) {
+            return Some(Arc::clone(carrier));
+        }
+        if map.len() >= cap {
+            return None;
+        }
+        let carrier = Arc::new(Session::new(id.clone(), facts, now));
+        map.insert(id.clone(), Arc::clone(&carrier));
+        Some(carrier)
+    }
+
+    /// The open carrier `id`.
+    pub(crate) fn get(&self, id: &SessionId) -> Option<Arc<Session>> {
+        self.map().get(id).cloned()
+    }
+
+    /// Ends carrier `id`: forgets it and cancels what still runs in it.
+    pub(crate) fn end(&self, id: &SessionId) {
+        let carrier = self.map().remove(id);
+        if let Some(carrier) = carrier {
+            carrier.close();
+        }
+    }
+}
+
+/// Whether a stateless `method` may answer `input_required` (ask the
+/// client for input): the three the revision allows.
+pub(crate) fn takes_input(method: &str) -> bool {
+    matches!(method, "tools/call" | "prompts/get" | "resources/read")
+}
+
+/// The round a multi round-trip request is in: its inputs, and what the
+/// next round's state is bound to.
+pub(crate) struct Round {
+    /// The answers so far and what the handler asks.
+    pub(crate) inputs: Arc<Inputs>,
+    /// The method, which the state names.
+    method: String,
+    /// The params' digest, which the state names.
+    digest: String,
+}
+
+/// Opens the round of a stateless `method` with `params`: reads
+/// `inputResponses` and opens `requestState`.
+///
+/// # Errors
+///
+/// `-32602` ([`MethodError::InvalidParams`]) for `inputResponses` that are
+/// not an object (or `null`), a `requestState` that is not a string, or
+/// one that is tampered, foreign or expired.
+pub(crate) fn open_round(
+    keys: &RequestStateKeys,
+    method: &str,
+    params: Option<&Params>,
+) -> Result<Round, MethodError> {
+    /// What a retry adds to the params.
+    #[derive(Deserialize)]
+    struct Retry {
+        #[serde(rename = "inputResponses", default)]
+        input_responses: Value,
+        #[serde(rename = "requestState", default)]
+        request_state: Value,
+    }
+    let value: Option<Value> = match params {
+        Some(p) => Some(
+            p.parse()
+                .map_err(|e: serde_json::Error| MethodError::InvalidParams(e.to_string()))?,
+        ),
+        None => None,
+    };
+    let digest = state::params_digest(value.as_ref());
+    let retry = match &value {
+        Some(v @ Value::Object(_)) => Retry::deserialize(v).unwrap_or(Retry {
+            input_responses: Value::Null,
+            request_state: Value::Null,
+        }),
+        _ => Retry {
+            input_responses: Value::Null,
+            request_state: Value::Null,
+        },
+    };
+    let responses = match retry.input_responses {
+        Value::Object(map) => map,
+        Value::Null => Map::new(),
+        _ => {
+            return Err(MethodError::InvalidParams(
+                "inputResponses must be an object".into(),
+            ));
+        }
+    };
+    let carried = match retry.request_state {
+        Value::Null => Map::new(),
+        Value::String(token) => {
+            state::open(keys, &token, method, &digest)
+                .map_err(|e: StateError| MethodError::InvalidParams(e.to_string()))?
+                .answers
+        }
+        _ => {
+            return Err(MethodError::InvalidParams(
+                "requestState must be a string".into(),
+            ));
+        }
+    };
+    Ok(Round {
+        inputs: Arc::new(Inputs::new(carried, responses)),
+        method: method.to_owned(),
+        digest,
+    })
+}
+
+/// A handler's future in a round: ends as the handler does, or, when the
+/// handler waits with a question unanswered, with the round's
+/// `input_required` result (the handler is then dropped).
+pub(crate) struct InRound<F> {
+    /// The handler (boxed, so the wrapper is `Unpin`).
+    handler: Pin<Box<F>>,
+    /// The round's inputs.
+    inputs: Arc<Inputs>,
+}
+
+impl<F> InRound<F> {
+    /// Wraps `handler`, whose context asks through `inputs`.
+    pub(crate) fn new(handler: F, inputs: Arc<Inputs>) -> Self {
+        Self {
+            handler: Box::pin(handler),
+            inputs,
+        }
+    }
+}
+
+/// How a handler's round ended.
+pub(crate) enum RoundEnd<T> {
+    /// The handler finished.
+    Done(T),
+    /// The handler asked for input it does not have.
+    InputRequired,
+}
+
+impl<F: Future> Future for InRound<F> {
+    type Output = RoundEnd<F::Output>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.handler.as_mut().poll(cx) {
+            Poll::Ready(out) => Poll::Ready(RoundEnd::Done(out)),
+            // Everything asked in this poll goes out together.
+            Poll::Pending if self.inputs.has_questions() => Poll::Ready(RoundEnd::InputRequired),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+/// The `input_required` result ending `round`: its questions, and the
+/// answers so far sealed into `requestState`.
+pub(crate) fn input_required(shared: &Shared, round: &Round) -> Outcome {
+    let keys = shared.state_keys.as_ref().ok_or(MethodError::NoSessionId)?;
+    let (asked, used) = round.inputs.take();
+    let token = state::seal(
+        keys,
+        &round.method,
+        round.digest.clone(),
+        shared.config.request_state_ttl,
+        used,
+    );
+    Ok(Payload::Value(json!({
+        "resultType": "input_required",
+        "inputRequests": asked,
+        "requestState": token,
+    })))
+}
+
+/// What a finished stateless round answers: a malformed answer met on the
+/// way is `-32602` whatever the handler returned.
+pub(crate) fn after_round(round: &Round, outcome: Outcome) -> Outcome {
+    match round.inputs.malformed() {
+        Some(why) => Err(MethodError::InvalidParams(why)),
+        None => outcome,
+    }
+}
+
+/// Adds what every complete stateless result of `method` carries:
+/// `resultType`, and for discover, lists and reads the caching hints.
+pub(crate) fn complete(shared: &Shared, method: &str, outcome: Outcome) -> Outcome {
+    let mut fields = String::from(r#""resultType":"complete""#);
+    if let Some(kind) = Cacheable::of(method) {
+        let hint = shared.config.cache_hints[kind.index()];
+        fields.push_str(&format!(
+            r#","ttlMs":{},"cacheScope":"{}""#,
+            hint.ttl_ms(),
+            hint.scope.as_str()
+        ));
+    }
+    Ok(match outcome? {
+        Payload::Value(Value::Object(mut map)) => {
+            if !map.contains_key("resultType") {
+                let extra: Map<String, Value> =
+                    serde_json::from_str(&format!("{{{fields}}}")).unwrap_or_default();
+                for (k, v) in extra {
+                    map.entry(k).or_insert(v);
+                }
+            }
+            Payload::Value(Value::Object(map))
+        }
+        Payload::Json(bytes) => Payload::Json(splice(bytes, &fields)),
+        other => other,
+    })
+}
+
+/// Inserts `fields` (`"k":v` pairs) at the front of the JSON object
+/// `bytes`, unless it already has a `resultType`.
+fn splice(bytes: Vec<u8>, fields: &str) -> Vec<u8> {
+    if bytes.first() != Some(&b'{') || bytes.windows(12).any(|w| w == b"\"resultType\"") {
+        return bytes;
+    }
+    let empty = bytes[1..].iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'}');
+    let mut out = Vec::with_capacity(bytes.len() + fields.len() + 1);
+    out.push(b'{');
+    out.extend_from_slice(fields.as_bytes());
+    if !empty {
+        out.push(b',');
+    }
+    out.extend_from_slice(&bytes[1..]);
+    out
+}
+
+/// `server/discover`: the revisions, capabilities and identity of the
+/// server, for clients that probe before they talk.
+pub(crate) fn discover(shared: &Shared) -> Outcome {
+    let mut versions: Vec<&str> = crate::stateless::stateless_versions()
+        .map(ProtocolVersion::as_str)
+        .collect();
+    if shared.config.eras.sessions() {
+        versions.extend(
+            ProtocolVersion::ALL
+                .into_iter()
+                .filter(|v| !v.is_stateless())
+                .map(ProtocolVersion::as_str),
+        );
+    }
+    let mut result = json!({
+        "supportedVersions": versions,
+        "capabilities": super::lifecycle::capabilities_value(shared, true),
+        "_meta": { SERVER_INFO_KEY: &shared.info },
+    });
+    if let Some(instructions) = &shared.instructions {
+        result["instructions"] = json!(instructions);
+    }
+    Ok(Payload::Value(result))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_are_spliced_with_their_fields() {
+        assert_eq!(splice(b"{}".to_vec(), r#""a":1"#), br#"{"a":1}"#);
+        assert_eq!(
+            splice(br#"{"b":2}"#.to_vec(), r#""a":1"#),
+            br#"{"a":1,"b":2}"#
+        );
+        let has = br#"{"resultType":"input_required"}"#.to_vec();
+        assert_eq!(splice(has.clone(), r#""a":1"#), has);
+    }
+
+    #[test]
+    fn a_round_reads_responses_and_refuses_bad_state() {
+        let keys = RequestStateKeys::new([3u8; 32]);
+        let params =
+            Params::from(json!({"name": "t", "inputResponses": {"k": {"action": "accept"}}}));
+        let round = open_round(&keys, "tools/call", Some(&params)).unwrap();
+        assert!(matches!(
+            round.inputs.ask("k", "elicitation/create", json!({})),
+            crate::stateless::input::Asked::Answered(_)
+        ));
+        for bad in [
+            json!({"name": "t", "inputResponses": [1]}),
+            json!({"name": "t", "requestState": 5}),
+            json!({"name": "t", "requestState": "v1.e30.AAAA"}),
+        ] {
+            let params = Params::from(bad.clone());
+            assert!(
+                open_round(&keys, "tools/call", Some(&params)).is_err(),
+                "{bad}"
+            );
+        }
+        let null = Params::from(json!({"name": "t", "inputResponses": null}));
+        assert!(open_round(&keys, "tools/call", Some(&null)).is_ok());
+    }
+}
