@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the official MCP conformance suite against the `conformance` example
 # server, on smol and then on tokio: every server scenario of 0.1.16, and the
-# 2025-11-25 set of 0.2.0-alpha.12 (pending scenarios included). Prints a line
+# 2025-11-25 and 2026-07-28 sets of 0.2.0-alpha.12 (pending scenarios
+# included; 2026-07-28 is the stateless era on the same endpoint). Prints a line
 # per scenario and a last line `conformance: N passed, M failed`; exits
 # non-zero on any failure. No expected-failures list.
 set -uo pipefail
@@ -75,6 +76,7 @@ for rt in smol tokio; do
   fi
   run_suite "$rt" 0.1.16 conformance-0.1
   run_suite "$rt" 0.2.0-alpha.12 conformance-0.2 --spec-version 2025-11-25
+  run_suite "$rt" 0.2.0-alpha.12-2026 conformance-0.2 --spec-version 2026-07-28
   kill "$pid" 2>/dev/null
   wait "$pid" 2>/dev/null
   pid=""

@@ -227,9 +227,8 @@ impl RequestMeta {
             #[serde(rename = "_meta")]
             meta: Option<serde_json::Map<String, Value>>,
         }
-        let meta = match params?.parse::<WithMeta>() {
-            Ok(WithMeta { meta: Some(meta) }) => meta,
-            _ => return None,
+        let Ok(WithMeta { meta: Some(meta) }) = params?.parse::<WithMeta>() else {
+            return None;
         };
         let stateless = meta.contains_key(PROTOCOL_VERSION_KEY)
             || meta.contains_key(CLIENT_CAPABILITIES_KEY)

@@ -113,6 +113,20 @@ pub fn serve_http(
     args: &Args,
     builder: switchboard_core::McpServerBuilder,
 ) -> Result<(), Box<dyn std::error::Error>> {
+    serve_http_with(args, builder, |_| {})
+}
+
+/// [`serve_http`], handing the built server to `ready` before it serves
+/// (for handlers that need the server itself, to announce list changes).
+///
+/// # Errors
+///
+/// A bind failure, or the server's loop failing.
+pub fn serve_http_with(
+    args: &Args,
+    builder: switchboard_core::McpServerBuilder,
+    ready: impl FnOnce(&switchboard_core::McpServer),
+) -> Result<(), Box<dyn std::error::Error>> {
     let config = switchboard_core::HttpConfig::default();
     let addr = args.addr;
     let announce = |url: String| {
@@ -131,6 +145,7 @@ pub fn serve_http(
                     switchboard_smol::HttpServer::bind_with(addr, builder, config, runtime)
                         .await?
                         .shutdown_on_signals()?;
+                ready(server.server());
                 announce(server.url()?);
                 server.run().await?;
                 Ok(())
@@ -144,6 +159,7 @@ pub fn serve_http(
                 let server = switchboard_tokio::HttpServer::bind(addr, builder, config)
                     .await?
                     .shutdown_on_signals()?;
+                ready(server.server());
                 announce(server.url()?);
                 server.run().await?;
                 Ok(())

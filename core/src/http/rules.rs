@@ -192,13 +192,12 @@ fn session_version(head: &RequestHead) -> Option<Response> {
     (!supported).then(|| bad_request("bad request: unsupported MCP-Protocol-Version"))
 }
 
-/// Whether the request's `MCP-Protocol-Version` names a stateless revision
-/// (or one that is no session-based revision we know: a newer client's).
+/// Whether the request's `MCP-Protocol-Version` names a stateless revision.
 fn stateless_header(head: &RequestHead) -> bool {
     head.known_str(Known::ProtocolVersion).is_some_and(|v| {
         v.trim()
             .parse::<ProtocolVersion>()
-            .map_or(false, ProtocolVersion::is_stateless)
+            .is_ok_and(ProtocolVersion::is_stateless)
     })
 }
 

@@ -288,6 +288,29 @@ impl McpServer {
             .await;
     }
 
+    /// Tells every client that the tool list changed
+    /// (`notifications/tools/list_changed`): initialized sessions, and
+    /// stateless `subscriptions/listen` streams that asked for it. Adding or
+    /// removing a tool does this itself; call it when what a tool does
+    /// changed behind its name.
+    pub async fn notify_tools_changed(&self) {
+        self.list_changed("tools").await;
+    }
+
+    /// Tells every client that the prompt list changed
+    /// (`notifications/prompts/list_changed`), as
+    /// [`McpServer::notify_tools_changed`] does for tools.
+    pub async fn notify_prompts_changed(&self) {
+        self.list_changed("prompts").await;
+    }
+
+    /// Tells every client that the resource list changed
+    /// (`notifications/resources/list_changed`), as
+    /// [`McpServer::notify_tools_changed`] does for tools.
+    pub async fn notify_resources_changed(&self) {
+        self.list_changed("resources").await;
+    }
+
     /// Sends `notifications/{family}/list_changed` to every initialized
     /// session.
     async fn list_changed(&self, family: &str) {

@@ -12,13 +12,15 @@
 
 use std::time::Duration;
 
-use examples::{Args, serve_http};
+use std::sync::{Arc, OnceLock};
+
+use examples::{Args, serve_http_with};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use switchboard_core::{
-    CallToolResult, Completion, Content, GetPromptResult, McpServerBuilder, Prompt, PromptMessage,
-    ReadResourceResult, RequestContext, Resource, ResourceContents, ResourceTemplate, RpcError,
-    Tool,
+    CallToolResult, Capability, Completion, Content, GetPromptResult, LogLevel, McpServer,
+    McpServerBuilder, Prompt, PromptMessage, ReadResourceResult, RequestContext, Resource,
+    ResourceContents, ResourceTemplate, RpcError, Tool,
 };
 
 /// A 1×1 red PNG.
@@ -204,11 +206,201 @@ fn tools(b: McpServerBuilder) -> McpServerBuilder {
         Tool::new("json_schema_2020_12_tool", "Tool with JSON Schema 2020-12 features").input_schema(json!({
             "$schema": "https://json-schema.org/draft/2020-12/schema",
             "type": "object",
-            "$defs": {"address": {"type": "object", "properties": {"street": {"type": "string"}, "city": {"type": "string"}}}},
-            "properties": {"name": {"type": "string"}, "address": {"$ref": "#/$defs/address"}},
+            "$defs": {"address": {"$anchor": "addressDef", "type": "object",
+                "properties": {"street": {"type": "string"}, "city": {"type": "string"}}}},
+            "properties": {"name": {"type": "string"}, "address": {"$ref": "#/$defs/address"},
+                "contactMethod": {"type": "string", "enum": ["phone", "email"]},
+                "phone": {"type": "string"}, "email": {"type": "string"}},
+            "allOf": [{"anyOf": [{"required": ["phone"]}, {"required": ["email"]}]}],
+            "if": {"properties": {"contactMethod": {"const": "phone"}}, "required": ["contactMethod"]},
+            "then": {"required": ["phone"]},
+            "else": {"required": ["email"]},
             "additionalProperties": false
         })),
         |args: Value, _ctx| async move { Ok(CallToolResult::text(format!("JSON Schema 2020-12 tool called with: {args}"))) },
+    )
+}
+
+/// The schema of a one-field elicitation: `field` of JSON type `kind`.
+fn asking(message: &str, field: &str, kind: &str) -> Value {
+    json!({"message": message, "requestedSchema": {"type": "object",
+        "properties": {field: {"type": kind}}, "required": [field]}})
+}
+
+/// A sampling request for `text`.
+fn sampling(text: &str, max_tokens: u32) -> Value {
+    json!({"messages": [{"role": "user", "content": {"type": "text", "text": text}}],
+        "maxTokens": max_tokens})
+}
+
+/// What an elicitation answered under `field`, as text.
+fn answered(answer: &Value, field: &str) -> String {
+    match &answer["content"][field] {
+        Value::String(s) => s.clone(),
+        Value::Null => format!("({})", answer["action"].as_str().unwrap_or("no answer")),
+        other => other.to_string(),
+    }
+}
+
+/// The stateless revision's fixtures (2026-07-28): capability checks,
+/// per-request logging, list changes for `subscriptions/listen`, multi
+/// round-trip tools and a routing header. Written once for both eras: in a
+/// session, `ctx.input` sends real server→client requests.
+fn stateless_tools(b: McpServerBuilder, server: Arc<OnceLock<McpServer>>) -> McpServerBuilder {
+    let tools_server = Arc::clone(&server);
+    let prompts_server = server;
+    b.tool(
+        Tool::new("test_missing_capability", "Needs the client's sampling capability"),
+        |_: Value, ctx| async move {
+            // Without the capability this is -32021 with requiredCapabilities.
+            let answer = ctx.create_message(sampling("Say hi", 10)).await?;
+            Ok(CallToolResult::text(format!("sampled: {}", answer["content"]["text"])))
+        },
+    )
+    .tool(
+        Tool::new("test_streaming_elicitation", "Asks the user to confirm, by input request"),
+        |_: Value, ctx| async move {
+            let answer = ctx
+                .input("confirmation", "elicitation/create", asking("Please confirm", "ok", "boolean"))
+                .await?;
+            Ok(CallToolResult::text(format!("confirmed: {}", answered(&answer, "ok"))))
+        },
+    )
+    .tool(
+        Tool::new("test_logging_tool", "Logs at info; only what the request's logLevel lets through"),
+        |_: Value, ctx| async move {
+            ctx.log(LogLevel::Info, Some("test_logging_tool"), json!("starting"))
+                .await
+                .map_err(|e| RpcError::internal(e.to_string()))?;
+            Ok(CallToolResult::text("logged"))
+        },
+    )
+    .tool(
+        Tool::new("test_trigger_tool_change", "Announces a tool list change"),
+        move |_: Value, _ctx| {
+            let server = Arc::clone(&tools_server);
+            async move {
+                if let Some(server) = server.get() {
+                    server.notify_tools_changed().await;
+                }
+                Ok(CallToolResult::text("tools list changed"))
+            }
+        },
+    )
+    .tool(
+        Tool::new("test_trigger_prompt_change", "Announces a prompt list change"),
+        move |_: Value, _ctx| {
+            let server = Arc::clone(&prompts_server);
+            async move {
+                if let Some(server) = server.get() {
+                    server.notify_prompts_changed().await;
+                }
+                Ok(CallToolResult::text("prompts list changed"))
+            }
+        },
+    )
+    .tool(
+        Tool::new("test_input_required_result_elicitation", "Asks the user's name"),
+        |_: Value, ctx| async move {
+            let answer = ctx
+                .input("user_name", "elicitation/create", asking("What is your name?", "name", "string"))
+                .await?;
+            Ok(CallToolResult::text(format!("Hello, {}!", answered(&answer, "name"))))
+        },
+    )
+    .tool(
+        Tool::new("test_input_required_result_sampling", "Asks the client's LLM a question"),
+        |_: Value, ctx| async move {
+            let answer = ctx
+                .input("capital_question", "sampling/createMessage", sampling("What is the capital of France?", 100))
+                .await?;
+            Ok(CallToolResult::text(format!("The model said: {}", answer["content"]["text"])))
+        },
+    )
+    .tool(
+        Tool::new("test_input_required_result_list_roots", "Lists the client's roots"),
+        |_: Value, ctx| async move {
+            let answer = ctx.input("client_roots", "roots/list", json!({})).await?;
+            let uris: Vec<&str> = answer["roots"]
+                .as_array()
+                .map(|r| r.iter().filter_map(|root| root["uri"].as_str()).collect())
+                .unwrap_or_default();
+            Ok(CallToolResult::text(format!("Roots: {}", uris.join(", "))))
+        },
+    )
+    .tool(
+        Tool::new("test_input_required_result_request_state", "Confirms, carrying state between rounds"),
+        |_: Value, ctx| async move {
+            let answer = ctx
+                .input("confirm", "elicitation/create", asking("Please confirm", "ok", "boolean"))
+                .await?;
+            Ok(CallToolResult::text(format!("state-ok: confirmed={}", answered(&answer, "ok"))))
+        },
+    )
+    .tool(
+        Tool::new("test_input_required_result_multiple_inputs", "Asks three things at once"),
+        |_: Value, ctx| async move {
+            let (name, greeting, roots) = futures::join!(
+                ctx.input("user_name", "elicitation/create", asking("What is your name?", "name", "string")),
+                ctx.input("greeting", "sampling/createMessage", sampling("Generate a greeting", 50)),
+                ctx.input("client_roots", "roots/list", json!({})),
+            );
+            let (name, greeting, roots) = (name?, greeting?, roots?);
+            Ok(CallToolResult::text(format!(
+                "{} {} ({} roots)",
+                greeting["content"]["text"].as_str().unwrap_or("Hello"),
+                answered(&name, "name"),
+                roots["roots"].as_array().map_or(0, Vec::len)
+            )))
+        },
+    )
+    .tool(
+        Tool::new("test_input_required_result_multi_round", "Asks two questions, one after the other"),
+        |_: Value, ctx| async move {
+            let name = ctx
+                .input("step1", "elicitation/create", asking("Step 1: What is your name?", "name", "string"))
+                .await?;
+            let color = ctx
+                .input("step2", "elicitation/create", asking("Step 2: What is your favorite color?", "color", "string"))
+                .await?;
+            Ok(CallToolResult::text(format!(
+                "{} likes {}",
+                answered(&name, "name"),
+                answered(&color, "color")
+            )))
+        },
+    )
+    .tool(
+        Tool::new("test_input_required_result_tampered_state", "Confirms; its requestState must come back intact"),
+        |_: Value, ctx| async move {
+            let answer = ctx
+                .input("confirm", "elicitation/create", asking("Please confirm", "ok", "boolean"))
+                .await?;
+            Ok(CallToolResult::text(format!("confirmed={}", answered(&answer, "ok"))))
+        },
+    )
+    .tool(
+        Tool::new("test_input_required_result_capabilities", "Asks only what the client declared"),
+        |_: Value, ctx| async move {
+            let answer = if ctx.client_declares(Capability::Elicitation) {
+                ctx.input("user_name", "elicitation/create", asking("What is your name?", "name", "string"))
+                    .await?
+            } else if ctx.client_declares(Capability::Sampling) {
+                ctx.input("fallback_question", "sampling/createMessage", sampling("Suggest a name", 20))
+                    .await?
+            } else {
+                return Ok(CallToolResult::error("the client declared neither elicitation nor sampling"));
+            };
+            Ok(CallToolResult::text(format!("answered: {answer}")))
+        },
+    )
+    .tool(
+        Tool::new("test_custom_headers", "Echoes its region, which also travels as the Mcp-Param-Region header")
+            .input_schema(json!({"type": "object", "properties": {
+                "region": {"type": "string", "description": "A region name", "x-mcp-header": "Region"}}})),
+        |args: Value, _ctx| async move {
+            Ok(CallToolResult::text(format!("region: {}", args["region"].as_str().unwrap_or("none"))))
+        },
     )
 }
 
@@ -309,6 +501,27 @@ fn prompts(b: McpServerBuilder) -> McpServerBuilder {
             ]))
         },
     )
+    .prompt(
+        Prompt::new(
+            "test_input_required_result_prompt",
+            "A prompt that asks the user for its context first",
+        ),
+        |_, ctx| async move {
+            let answer = ctx
+                .input(
+                    "user_context",
+                    "elicitation/create",
+                    asking("What context should the prompt use?", "context", "string"),
+                )
+                .await?;
+            Ok(GetPromptResult::new(vec![PromptMessage::user(
+                Content::text(format!(
+                    "Use this context: {}",
+                    answered(&answer, "context")
+                )),
+            )]))
+        },
+    )
     .completion(|req, _ctx| async move {
         let candidates = ["testValue1", "testValue2", "test-alpha", "test-beta"];
         let values: Vec<String> = candidates
@@ -324,8 +537,15 @@ fn prompts(b: McpServerBuilder) -> McpServerBuilder {
 fn main() {
     let args = Args::from_env();
     let builder = McpServerBuilder::new().server_info("mcp-conformance-test-server", "1.0.0");
-    let builder = prompts(resources(tools(builder)));
-    if let Err(e) = serve_http(&args, builder) {
+    let server = Arc::new(OnceLock::new());
+    let builder = prompts(resources(stateless_tools(
+        tools(builder),
+        Arc::clone(&server),
+    )));
+    let ready = move |built: &McpServer| {
+        let _ = server.set(built.clone());
+    };
+    if let Err(e) = serve_http_with(&args, builder, ready) {
         eprintln!("error: {e}");
         std::process::exit(1);
     }
