@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -43,6 +43,11 @@ impl Gates {
         self.get(name).0.try_send(()).expect("gate opened once");
     }
 
+    /// Whether a gate was opened and not yet passed.
+    pub fn is_open(&self, name: &str) -> bool {
+        !self.get(name).1.is_empty()
+    }
+
     /// Waits for a gate.
     pub async fn wait(&self, name: &str) {
         let rx = self.get(name).1;
@@ -64,10 +69,27 @@ struct GateArgs {
     gate: String,
 }
 
+/// Opens gate `dropped:{name}` when dropped: a handler holds one to show
+/// it was dropped (cancelled).
+struct DropFlag(Gates, String);
+
+impl Drop for DropFlag {
+    fn drop(&mut self) {
+        self.0.open(&format!("dropped:{}", self.1));
+    }
+}
+
 /// The tools every HTTP test server has.
 pub fn test_builder(gates: &Gates) -> McpServerBuilder {
+    test_builder_with(gates, Arc::new(OnceLock::new()))
+}
+
+/// The tools every HTTP test server has, with `server` for the tools that
+/// need the server itself (set once it is built).
+pub fn test_builder_with(gates: &Gates, server: Arc<OnceLock<McpServer>>) -> McpServerBuilder {
     let g1 = gates.clone();
     let g2 = gates.clone();
+    let g3 = gates.clone();
     McpServerBuilder::new()
         .server_info("http-test", "0.0.1")
         .tool(Tool::new("echo", "echo, after `ms` milliseconds"), |a: TextArgs, ctx| async move {
@@ -105,6 +127,30 @@ pub fn test_builder(gates: &Gates) -> McpServerBuilder {
             ctx.close_sse_stream().await.map_err(|e| RpcError::internal(e.to_string()))?;
             Ok(CallToolResult::text("polled"))
         })
+        .tool(Tool::new("ask", "asks the user's name (a multi round-trip request when stateless)"), |_: Value, ctx| async move {
+            let params = json!({"message": "Name?", "requestedSchema": {"type": "object",
+                "properties": {"name": {"type": "string"}}}});
+            let answer = ctx.input("name", "elicitation/create", params).await?;
+            Ok(CallToolResult::text(format!("hello {}", answer["content"]["name"].as_str().unwrap_or("?"))))
+        })
+        .tool(Tool::new("guarded", "progress, then waits until dropped"), move |a: GateArgs, ctx| {
+            let gates = g3.clone();
+            async move {
+                let _flag = DropFlag(gates, a.gate);
+                ctx.progress(1.0, None, None).await.ok();
+                futures::future::pending::<()>().await;
+                Ok(CallToolResult::text("never"))
+            }
+        })
+        .tool(Tool::new("announce", "announces a tool list change"), move |_: Value, _ctx| {
+            let server = Arc::clone(&server);
+            async move {
+                if let Some(server) = server.get() {
+                    server.notify_tools_changed().await;
+                }
+                Ok(CallToolResult::text("announced"))
+            }
+        })
         .text_resource(Resource::new("test://a", "a"), "A")
 }
 
@@ -130,7 +176,8 @@ impl TestServer {
     /// Starts a server with the test tools on `rt`, with engine limits too.
     pub fn start_with(rt: Rt, config: HttpConfig, limits: ServerConfig) -> Self {
         let gates = Gates::default();
-        let builder = test_builder(&gates).config(limits);
+        let handle = Arc::new(OnceLock::new());
+        let builder = test_builder_with(&gates, Arc::clone(&handle)).config(limits);
         let (tx, rx) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
             let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
@@ -169,6 +216,7 @@ impl TestServer {
             }
         });
         let (addr, server, shutdown) = rx.recv_timeout(crate::DEADLINE).expect("server starts");
+        let _ = handle.set(server.clone());
         Self {
             addr,
             server,
@@ -204,6 +252,48 @@ impl Drop for TestServer {
             }
         }
     }
+}
+
+/// The `_meta` of a stateless request at 2026-07-28 declaring
+/// `capabilities`.
+pub fn stateless_meta(capabilities: Value) -> Value {
+    json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": capabilities,
+        "io.modelcontextprotocol/clientInfo": {"name": "t", "version": "1"}})
+}
+
+/// The headers of a stateless POST of `method` (with `Mcp-Name: name`).
+pub fn stateless_headers(method: &str, name: Option<&str>) -> Vec<(String, String)> {
+    let mut h: Vec<(String, String)> = POST_HEADERS
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    h.push(("mcp-protocol-version".into(), "2026-07-28".into()));
+    h.push(("mcp-method".into(), method.into()));
+    if let Some(name) = name {
+        h.push(("mcp-name".into(), name.into()));
+    }
+    h
+}
+
+/// POSTs stateless request `id` (`params` gets the `_meta` unless it has
+/// one) with its proper headers, on a fresh connection.
+pub fn stateless(addr: SocketAddr, id: i64, method: &str, mut params: Value) -> Reply {
+    if params.get("_meta").is_none() {
+        params["_meta"] = stateless_meta(json!({"elicitation": {}, "sampling": {}}));
+    }
+    let name = params
+        .get("name")
+        .or_else(|| params.get("uri"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let headers = stateless_headers(method, name.as_deref());
+    let body = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+    let headers: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    Conn::connect(addr).request("POST", "/mcp", &headers, &body.to_string())
 }
 
 /// The headers every POST carries.

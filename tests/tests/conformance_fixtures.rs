@@ -79,7 +79,21 @@ fn tools_are_exact(s: &Session) {
             "test_elicitation",
             "test_elicitation_sep1034_defaults",
             "test_elicitation_sep1330_enums",
-            "json_schema_2020_12_tool"
+            "json_schema_2020_12_tool",
+            "test_missing_capability",
+            "test_streaming_elicitation",
+            "test_logging_tool",
+            "test_trigger_tool_change",
+            "test_trigger_prompt_change",
+            "test_input_required_result_elicitation",
+            "test_input_required_result_sampling",
+            "test_input_required_result_list_roots",
+            "test_input_required_result_request_state",
+            "test_input_required_result_multiple_inputs",
+            "test_input_required_result_multi_round",
+            "test_input_required_result_tampered_state",
+            "test_input_required_result_capabilities",
+            "test_custom_headers"
         ]
     );
     for t in tools {
@@ -92,7 +106,14 @@ fn tools_are_exact(s: &Session) {
         .unwrap();
     assert_eq!(
         schema["inputSchema"],
-        json!({"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object","$defs":{"address":{"type":"object","properties":{"street":{"type":"string"},"city":{"type":"string"}}}},"properties":{"name":{"type":"string"},"address":{"$ref":"#/$defs/address"}},"additionalProperties":false})
+        json!({"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object",
+            "$defs":{"address":{"$anchor":"addressDef","type":"object","properties":{"street":{"type":"string"},"city":{"type":"string"}}}},
+            "properties":{"name":{"type":"string"},"address":{"$ref":"#/$defs/address"},
+                "contactMethod":{"type":"string","enum":["phone","email"]},"phone":{"type":"string"},"email":{"type":"string"}},
+            "allOf":[{"anyOf":[{"required":["phone"]},{"required":["email"]}]}],
+            "if":{"properties":{"contactMethod":{"const":"phone"}},"required":["contactMethod"]},
+            "then":{"required":["phone"]},"else":{"required":["email"]},
+            "additionalProperties":false})
     );
     // Called with no `arguments` key at all, as the suite does.
     let r = s.call(2, "tools/call", json!({"name": "test_simple_text"}));

@@ -90,7 +90,10 @@ fn lifecycle(rt: Rt) {
             json!("gated"),
             json!("steps"),
             json!("sample"),
-            json!("poll")
+            json!("poll"),
+            json!("ask"),
+            json!("guarded"),
+            json!("announce")
         ]
     );
     let r = s.post(&mut conn, &json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "echo", "arguments": {"text": "hey"}}}));

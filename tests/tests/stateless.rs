@@ -1,0 +1,504 @@
+//! The stateless revision (2026-07-28) beside the session era on one
+//! endpoint, through real sockets on 127.0.0.1, on smol and on tokio: how
+//! each request's era is told, the routing headers, the revision's errors,
+//! multi round-trip requests, `subscriptions/listen`, and a closed response
+//! cancelling its handler.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use switchboard_core::stateless::RequestStateKeys;
+use switchboard_core::{HttpConfig, ServerConfig};
+use tests::client::Conn;
+use tests::server::{POST_HEADERS, Rt, TestServer, stateless, stateless_headers, stateless_meta};
+
+macro_rules! on_both_runtimes {
+    ($($name:ident),* $(,)?) => {
+        mod smol_runtime {
+            $( #[test] fn $name() { super::$name(super::Rt::Smol) } )*
+        }
+        mod tokio_runtime {
+            $( #[test] fn $name() { super::$name(super::Rt::Tokio) } )*
+        }
+    };
+}
+
+on_both_runtimes!(
+    each_request_is_told_its_era,
+    routing_headers_must_match_the_body,
+    the_revision_errors_carry_their_data,
+    multi_round_trip_requests_resume_and_refuse_bad_state,
+    expired_state_is_refused,
+    a_listen_stream_hears_a_change_made_in_the_other_era,
+    a_closed_stream_cancels_its_handler,
+    a_stateless_only_endpoint_refuses_the_session_era,
+);
+
+/// A change to a request's headers.
+type Change = Box<dyn Fn(&mut Vec<(String, String)>)>;
+
+/// POSTs `body` with `headers` and returns the status and the JSON body.
+fn post(server: &TestServer, headers: &[(&str, &str)], body: &Value) -> (u16, Value) {
+    let reply = server
+        .conn()
+        .request("POST", "/mcp", headers, &body.to_string());
+    let json = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
+    (reply.status(), json)
+}
+
+/// The error code of a reply (0 for none).
+fn code(json: &Value) -> i64 {
+    json["error"]["code"].as_i64().unwrap_or_default()
+}
+
+fn each_request_is_told_its_era(rt: Rt) {
+    let server = TestServer::start(rt, HttpConfig::default());
+    // server/discover, the probe every auto-mode client sends first.
+    let reply = stateless(server.addr, 1, "server/discover", json!({}));
+    assert_eq!(reply.status(), 200);
+    assert!(
+        reply.head.header("mcp-session-id").is_none(),
+        "no session minted"
+    );
+    let found = reply.json();
+    let result = &found["result"];
+    assert_eq!(result["resultType"], "complete");
+    assert_eq!(result["supportedVersions"][0], "2026-07-28");
+    assert!(
+        result["supportedVersions"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("2025-11-25"))
+    );
+    assert_eq!(
+        result["_meta"]["io.modelcontextprotocol/serverInfo"]["name"],
+        "http-test"
+    );
+    assert_eq!(
+        (result["ttlMs"].clone(), result["cacheScope"].clone()),
+        (json!(0), json!("private"))
+    );
+    assert!(result["capabilities"]["tools"].is_object());
+
+    // A stateless call, and the same in a session: resultType only in the first.
+    let call = json!({"name": "echo", "arguments": {"text": "hi"}});
+    let reply = stateless(server.addr, 2, "tools/call", call.clone()).json();
+    assert_eq!(reply["result"]["resultType"], "complete");
+    assert_eq!(reply["result"]["content"][0]["text"], "hi");
+    let session = server.session();
+    let legacy = session.call(3, "tools/call", call);
+    assert!(
+        legacy[0]["result"].get("resultType").is_none(),
+        "{legacy:?}"
+    );
+
+    let tools_list = |meta: Value| json!({"jsonrpc": "2.0", "id": 4, "method": "tools/list", "params": {"_meta": meta}});
+    let headers = stateless_headers("tools/list", None);
+    let headers: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    // The version key present but the rest of _meta incomplete: 400, never a fall-back.
+    let (status, json) = post(
+        &server,
+        &headers,
+        &tools_list(json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28"})),
+    );
+    assert_eq!(
+        (status, code(&json), json["id"].clone()),
+        (400, -32602, json!(4))
+    );
+    // A stateless header on a body without stateless _meta: 400/-32602.
+    let (status, json) = post(&server, &headers, &tools_list(json!({"progressToken": 1})));
+    assert_eq!((status, code(&json)), (400, -32602));
+    // initialize under a stateless header: 400/-32020.
+    let init = json!({"jsonrpc": "2.0", "id": 5, "method": "initialize",
+        "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}});
+    let mut init_headers = POST_HEADERS.to_vec();
+    init_headers.push(("mcp-protocol-version", "2026-07-28"));
+    let (status, json) = post(&server, &init_headers, &init);
+    assert_eq!((status, code(&json)), (400, -32020));
+    // Without it, initialize opens a session as ever.
+    let (status, _) = post(&server, &POST_HEADERS, &init);
+    assert_eq!(status, 200);
+    // Methods the revision removed: 404/-32601.
+    for method in [
+        "initialize",
+        "ping",
+        "logging/setLevel",
+        "resources/subscribe",
+    ] {
+        let reply = stateless(server.addr, 6, method, json!({"uri": "test://a"}));
+        assert_eq!(
+            (reply.status(), code(&reply.json())),
+            (404, -32601),
+            "{method}"
+        );
+    }
+    // GET stays on the session era: no session, 400 as before.
+    let mut conn = server.conn();
+    let reply = conn.request("GET", "/mcp", &[("accept", "text/event-stream")], "");
+    assert_eq!(reply.status(), 400);
+    // A missing resource is -32602 with its URI, in both eras.
+    let missing = stateless(
+        server.addr,
+        7,
+        "resources/read",
+        json!({"uri": "test://none"}),
+    )
+    .json();
+    assert_eq!(
+        (code(&missing), missing["error"]["data"]["uri"].clone()),
+        (-32602, json!("test://none"))
+    );
+    let missing = session.call(8, "resources/read", json!({"uri": "test://none"}));
+    assert_eq!(code(&missing[0]), -32602);
+}
+
+fn routing_headers_must_match_the_body(rt: Rt) {
+    let server = TestServer::start(rt, HttpConfig::default());
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+        "params": {"name": "echo", "arguments": {"text": "x"}, "_meta": stateless_meta(json!({}))}});
+    let base = stateless_headers("tools/call", Some("echo"));
+    let with = |change: &Change| {
+        let mut h = base.clone();
+        change(&mut h);
+        let h: Vec<(&str, &str)> = h.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        post(&server, &h, &body)
+    };
+    let set = |name: &'static str, value: &'static str| {
+        move |h: &mut Vec<(String, String)>| {
+            h.retain(|(k, _)| k != name);
+            if !value.is_empty() {
+                h.push((name.into(), value.into()));
+            }
+        }
+    };
+    let cases: [(&str, Change, u16, i64); 9] = [
+        ("as sent", Box::new(|_| {}), 200, 0),
+        (
+            "name case-insensitive, value trimmed",
+            Box::new(set("mcp-name", "  echo  ")),
+            200,
+            0,
+        ),
+        (
+            "base64 value",
+            Box::new(set("mcp-name", "=?base64?ZWNobw==?=")),
+            200,
+            0,
+        ),
+        (
+            "missing method",
+            Box::new(set("mcp-method", "")),
+            400,
+            -32020,
+        ),
+        (
+            "method case matters",
+            Box::new(set("mcp-method", "TOOLS/CALL")),
+            400,
+            -32020,
+        ),
+        (
+            "wrong name",
+            Box::new(set("mcp-name", "other")),
+            400,
+            -32020,
+        ),
+        ("missing name", Box::new(set("mcp-name", "")), 400, -32020),
+        (
+            "bad base64",
+            Box::new(set("mcp-name", "=?base64?ZWNobw?=")),
+            400,
+            -32020,
+        ),
+        (
+            "version mismatch",
+            Box::new(set("mcp-protocol-version", "2025-11-25")),
+            400,
+            -32020,
+        ),
+    ];
+    for (what, change, status, want) in cases {
+        let (got, json) = with(&change);
+        assert_eq!((got, code(&json)), (status, want), "{what}: {json}");
+        if status != 200 {
+            assert_eq!(json["id"], 1, "{what}: the id is echoed");
+        }
+    }
+}
+
+fn the_revision_errors_carry_their_data(rt: Rt) {
+    let server = TestServer::start(rt, HttpConfig::default());
+    // Unsupported: header and _meta agree on a revision we do not serve.
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "server/discover", "params": {"_meta": {
+        "io.modelcontextprotocol/protocolVersion": "v999.0.0",
+        "io.modelcontextprotocol/clientCapabilities": {}}}});
+    let mut headers = stateless_headers("server/discover", None);
+    headers.retain(|(k, _)| k != "mcp-protocol-version");
+    headers.push(("mcp-protocol-version".into(), "v999.0.0".into()));
+    let h: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let (status, json) = post(&server, &h, &body);
+    assert_eq!((status, code(&json)), (400, -32022));
+    assert_eq!(
+        json["error"]["data"],
+        json!({"supported": ["2026-07-28"], "requested": "v999.0.0"})
+    );
+    // The header says 2026-07-28, _meta another: a mismatch, checked first.
+    let h = stateless_headers("server/discover", None);
+    let h: Vec<(&str, &str)> = h.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let (status, json) = post(&server, &h, &body);
+    assert_eq!((status, code(&json)), (400, -32020));
+    // A tool that needs sampling, from a client that declared none: -32021.
+    let params =
+        json!({"name": "sample", "arguments": {"text": "x"}, "_meta": stateless_meta(json!({}))});
+    let reply = stateless(server.addr, 2, "tools/call", params);
+    let json = reply.json();
+    // The sample tool reports the failure as a tool error; ask's input does not.
+    assert_eq!(reply.status(), 200, "{json}");
+    let params = json!({"name": "ask", "_meta": stateless_meta(json!({"sampling": {}}))});
+    let reply = stateless(server.addr, 3, "tools/call", params);
+    let json = reply.json();
+    assert_eq!((reply.status(), code(&json)), (400, -32021), "{json}");
+    assert_eq!(
+        json["error"]["data"]["requiredCapabilities"],
+        json!({"elicitation": {}})
+    );
+    assert_eq!(json["id"], 3);
+}
+
+/// Calls `ask` statelessly with `extra` params; returns status and JSON.
+fn ask(server: &TestServer, id: i64, extra: Value) -> (u16, Value) {
+    let mut params = json!({"name": "ask"});
+    for (k, v) in extra.as_object().unwrap() {
+        params[k] = v.clone();
+    }
+    let reply = stateless(server.addr, id, "tools/call", params);
+    (reply.status(), reply.json())
+}
+
+fn multi_round_trip_requests_resume_and_refuse_bad_state(rt: Rt) {
+    let server = TestServer::start(rt, HttpConfig::default());
+    let (status, first) = ask(&server, 1, json!({}));
+    assert_eq!(status, 200);
+    let result = &first["result"];
+    assert_eq!(result["resultType"], "input_required", "{first}");
+    assert_eq!(
+        result["inputRequests"]["name"]["method"],
+        "elicitation/create"
+    );
+    assert!(
+        result.get("ttlMs").is_none(),
+        "no caching hints on input_required"
+    );
+    let state = result["requestState"].as_str().unwrap().to_owned();
+    let answer = json!({"name": {"action": "accept", "content": {"name": "Ada"}}});
+    // The retry: a new id, the answer and the state echoed.
+    let (_, done) = ask(
+        &server,
+        2,
+        json!({"inputResponses": answer, "requestState": state}),
+    );
+    assert_eq!(done["result"]["resultType"], "complete", "{done}");
+    assert_eq!(done["result"]["content"][0]["text"], "hello Ada");
+    // Tampered: one character more.
+    let (_, tampered) = ask(
+        &server,
+        3,
+        json!({"inputResponses": answer, "requestState": format!("{state}x")}),
+    );
+    assert_eq!(code(&tampered), -32602, "{tampered}");
+    // Foreign: state sealed for another tool's params.
+    let other = stateless(
+        server.addr,
+        4,
+        "tools/call",
+        json!({"name": "ask", "arguments": {"x": 1}}),
+    )
+    .json();
+    let foreign = other["result"]["requestState"].as_str().unwrap().to_owned();
+    let (_, refused) = ask(
+        &server,
+        5,
+        json!({"inputResponses": answer, "requestState": foreign}),
+    );
+    assert_eq!(code(&refused), -32602, "{refused}");
+    // Sealed by a server with other keys (a replica not sharing the keyring).
+    let elsewhere = TestServer::start_with(
+        rt,
+        HttpConfig::default(),
+        ServerConfig::default().request_state_keys(RequestStateKeys::new([9u8; 32])),
+    );
+    let (_, refused) = ask(
+        &elsewhere,
+        6,
+        json!({"inputResponses": answer, "requestState": state}),
+    );
+    assert_eq!(code(&refused), -32602, "{refused}");
+    // A missing answer is asked again; an extra one is ignored; a malformed one is refused.
+    let (_, again) = ask(
+        &server,
+        7,
+        json!({"inputResponses": {"other": {"action": "accept"}}}),
+    );
+    assert_eq!(again["result"]["resultType"], "input_required");
+    let (_, malformed) = ask(&server, 8, json!({"inputResponses": {"name": 5}}));
+    assert_eq!(code(&malformed), -32602);
+    // The same handler in a session: a real elicitation on the call's stream.
+    let session = tests::server::Session::initialize_with(
+        server.addr,
+        "2025-11-25",
+        json!({"elicitation": {}}),
+    );
+    let mut call = server.conn();
+    let msg = json!({"jsonrpc": "2.0", "id": 9, "method": "tools/call", "params": {"name": "ask"}});
+    call.send("POST", "/mcp", &session.headers(), &msg.to_string());
+    let head = call.read_head();
+    assert_eq!(head.header("content-type"), Some("text/event-stream"));
+    let request = loop {
+        let e = call.next_event().expect("the elicitation");
+        if !e.data.is_empty() {
+            break e.json();
+        }
+    };
+    assert_eq!(request["method"], "elicitation/create");
+    let reply = json!({"jsonrpc": "2.0", "id": request["id"], "result": {"action": "accept", "content": {"name": "Bo"}}});
+    assert_eq!(session.post(&mut server.conn(), &reply).status(), 202);
+    assert_eq!(
+        call.next_event().unwrap().json()["result"]["content"][0]["text"],
+        "hello Bo"
+    );
+}
+
+fn expired_state_is_refused(rt: Rt) {
+    let server = TestServer::start_with(
+        rt,
+        HttpConfig::default(),
+        ServerConfig::default().request_state_ttl(Duration::from_secs(1)),
+    );
+    let (_, first) = ask(&server, 1, json!({}));
+    let state = first["result"]["requestState"].clone();
+    // Expiry is kept in whole seconds of the wall clock: two and a bit is past it.
+    std::thread::sleep(Duration::from_millis(2_100));
+    let answer = json!({"name": {"action": "accept", "content": {"name": "Ada"}}});
+    let (_, late) = ask(
+        &server,
+        2,
+        json!({"inputResponses": answer, "requestState": state}),
+    );
+    assert_eq!(code(&late), -32602, "{late}");
+    assert!(
+        late["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("expired")
+    );
+}
+
+/// Opens a listen stream with `filter`; returns the connection, positioned
+/// after the acknowledgement, and the acknowledgement.
+fn listen(server: &TestServer, id: i64, filter: Value) -> (Conn, Value) {
+    let mut conn = server.conn();
+    let body = json!({"jsonrpc": "2.0", "id": id, "method": "subscriptions/listen",
+        "params": {"notifications": filter, "_meta": stateless_meta(json!({}))}});
+    let h = stateless_headers("subscriptions/listen", None);
+    let h: Vec<(&str, &str)> = h.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    conn.send("POST", "/mcp", &h, &body.to_string());
+    let head = conn.read_head();
+    assert_eq!(head.header("content-type"), Some("text/event-stream"));
+    assert_eq!(head.header("x-accel-buffering"), Some("no"));
+    let ack = conn.next_event().expect("the acknowledgement").json();
+    (conn, ack)
+}
+
+fn a_listen_stream_hears_a_change_made_in_the_other_era(rt: Rt) {
+    let server = TestServer::start(rt, HttpConfig::default());
+    let (mut tools, ack) = listen(
+        &server,
+        70,
+        json!({"toolsListChanged": true, "unknown": true}),
+    );
+    assert_eq!(ack["method"], "notifications/subscriptions/acknowledged");
+    assert_eq!(
+        ack["params"]["notifications"],
+        json!({"toolsListChanged": true})
+    );
+    assert_eq!(
+        ack["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"],
+        70
+    );
+    let (mut prompts, _) = listen(&server, 71, json!({"promptsListChanged": true}));
+    // A session-era client's tool call announces the change.
+    let session = server.session();
+    assert_eq!(session.tool_text(1, "announce", json!({})), "announced");
+    let heard = tools.next_event().expect("the change").json();
+    assert_eq!(heard["method"], "notifications/tools/list_changed");
+    assert_eq!(
+        heard["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"],
+        70
+    );
+    // The prompts listener heard nothing; a graceful close ends both with
+    // their complete result.
+    server.shut_down();
+    let end = prompts.next_event().expect("the complete result").json();
+    assert_eq!(end["id"], 71);
+    assert_eq!(end["result"]["resultType"], "complete");
+    assert_eq!(
+        end["result"]["_meta"]["io.modelcontextprotocol/subscriptionId"],
+        71
+    );
+    let end = tools.next_event().expect("the complete result").json();
+    assert_eq!(end["id"], 70);
+}
+
+fn a_closed_stream_cancels_its_handler(rt: Rt) {
+    let server = TestServer::start(rt, HttpConfig::default());
+    let mut conn = server.conn();
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
+        "name": "guarded", "arguments": {"gate": "g"},
+        "_meta": {"progressToken": 1, "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                  "io.modelcontextprotocol/clientCapabilities": {}}}});
+    let h = stateless_headers("tools/call", Some("guarded"));
+    let h: Vec<(&str, &str)> = h.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    conn.send("POST", "/mcp", &h, &body.to_string());
+    let head = conn.read_head();
+    assert_eq!(head.header("content-type"), Some("text/event-stream"));
+    let progress = conn.next_event().expect("progress").json();
+    assert_eq!(progress["method"], "notifications/progress");
+    assert!(!server.gates.is_open("dropped:g"), "still running");
+    drop(conn);
+    assert!(
+        tests::eventually(|| server.gates.is_open("dropped:g")),
+        "the handler is dropped when its stream closes"
+    );
+}
+
+fn a_stateless_only_endpoint_refuses_the_session_era(rt: Rt) {
+    let server = TestServer::start_with(
+        rt,
+        HttpConfig::default(),
+        ServerConfig::default().eras(switchboard_core::stateless::Eras::StatelessOnly),
+    );
+    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}});
+    let (status, json) = post(&server, &POST_HEADERS, &init);
+    assert_eq!((status, code(&json)), (400, -32022));
+    assert_eq!(json["error"]["data"]["supported"], json!(["2026-07-28"]));
+    let reply = server
+        .conn()
+        .request("GET", "/mcp", &[("accept", "text/event-stream")], "");
+    assert_eq!(reply.status(), 405);
+    let reply = server
+        .conn()
+        .request("DELETE", "/mcp", &[("mcp-session-id", "x")], "");
+    assert_eq!(reply.status(), 405);
+    let discover = stateless(server.addr, 2, "server/discover", json!({})).json();
+    assert_eq!(
+        discover["result"]["supportedVersions"],
+        json!(["2026-07-28"])
+    );
+}
