@@ -86,3 +86,83 @@ fn stdio_round_trip_on_smol() {
 fn stdio_round_trip_on_tokio() {
     round_trip("tokio");
 }
+
+/// The stateless revision over stdio: the `server/discover` probe, a call
+/// carrying its facts in `_meta` (progress on stdout before its result), a
+/// removed method, and `notifications/cancelled` ending a stateless call.
+fn stateless_round_trip(runtime: &str) {
+    smol::block_on(async {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_hello-under-test"))
+            .args(["--stdio", "--runtime", runtime])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("hello starts");
+        let mut stdin = child.stdin.take().unwrap();
+        let mut lines = futures::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut next = async || -> Value {
+            let line = deadline("a line from hello", lines.next())
+                .await
+                .expect("a line")
+                .unwrap();
+            serde_json::from_str(&line).expect("hello writes JSON lines")
+        };
+        let meta = json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": {}});
+        let messages = [
+            json!({"jsonrpc":"2.0","id":1,"method":"server/discover","params":{"_meta": meta}}),
+            json!({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"sleep","arguments":{"ms":400},"_meta": meta}}),
+            json!({"jsonrpc":"2.0","id":3,"method":"ping","params":{"_meta": meta}}),
+            json!({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId": 2}}),
+            json!({"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hi"},
+                "_meta": {"progressToken": "p", "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                          "io.modelcontextprotocol/clientCapabilities": {}}}}),
+            // Long after the cancelled sleep would have answered.
+            json!({"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"sleep","arguments":{"ms":1_500},"_meta": meta}}),
+        ];
+        for m in messages {
+            stdin.write_all(format!("{m}\n").as_bytes()).await.unwrap();
+        }
+        stdin.flush().await.unwrap();
+        let discover = next().await;
+        assert_eq!(discover["id"], 1);
+        assert_eq!(discover["result"]["supportedVersions"][0], "2026-07-28");
+        assert_eq!(discover["result"]["resultType"], "complete");
+        let mut seen = Vec::new();
+        loop {
+            let m = next().await;
+            if m["method"] == "notifications/progress" {
+                continue;
+            }
+            seen.push(m["id"].clone());
+            match m["id"].as_i64() {
+                Some(3) => assert_eq!(m["error"]["code"], -32601, "{m}"),
+                Some(4) => {
+                    assert_eq!(m["result"]["content"][0]["text"], "hi");
+                    assert_eq!(m["result"]["resultType"], "complete");
+                }
+                Some(5) => break,
+                _ => panic!("unexpected {m}"),
+            }
+        }
+        assert_eq!(
+            seen,
+            [json!(3), json!(4), json!(5)],
+            "the cancelled sleep sends nothing"
+        );
+        drop(stdin);
+        let status = deadline("hello to exit", child.status()).await.unwrap();
+        assert!(status.success(), "{status}");
+    });
+}
+
+#[test]
+fn stdio_stateless_on_smol() {
+    stateless_round_trip("smol");
+}
+
+#[test]
+fn stdio_stateless_on_tokio() {
+    stateless_round_trip("tokio");
+}
