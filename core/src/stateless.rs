@@ -10,7 +10,7 @@
 //! [`ServerConfig::eras`](crate::ServerConfig::eras).
 
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::facts::{ClientCapabilities, ClientFacts};
 use crate::jsonrpc::Params;
@@ -171,6 +171,10 @@ pub struct RequestMeta {
     pub(crate) capabilities: ClientCapabilities,
     /// `…/logLevel`, when sent.
     pub(crate) log_level: Option<LogLevel>,
+    /// `_meta.progressToken`, read in the same pass.
+    pub(crate) progress_token: Option<serde_json::Value>,
+    /// `params.name`, else `params.uri`: what `Mcp-Name` must repeat.
+    target: Option<String>,
 }
 
 /// Why a request's stateless `_meta` was refused: `-32602`, over HTTP 400.
@@ -221,60 +225,88 @@ impl RequestMeta {
         if !text.contains("io.modelcontextprotocol/") && !text.contains('\\') {
             return None;
         }
-        /// The params, of which only `_meta` is read.
+        /// The stateless keys of `_meta`, each kept as raw JSON text (borrowed
+        /// from the params) so that only what is present is read further.
         #[derive(Deserialize)]
-        struct WithMeta {
-            #[serde(rename = "_meta")]
-            meta: Option<serde_json::Map<String, Value>>,
+        struct Meta<'a> {
+            #[serde(rename = "io.modelcontextprotocol/protocolVersion", borrow, default)]
+            version: Option<&'a RawValue>,
+            #[serde(rename = "io.modelcontextprotocol/clientCapabilities", borrow, default)]
+            capabilities: Option<&'a RawValue>,
+            #[serde(rename = "io.modelcontextprotocol/clientInfo", borrow, default)]
+            info: Option<&'a RawValue>,
+            #[serde(rename = "io.modelcontextprotocol/logLevel", borrow, default)]
+            log_level: Option<&'a RawValue>,
+            #[serde(rename = "progressToken", default)]
+            progress_token: Option<serde_json::Value>,
         }
-        let Ok(WithMeta { meta: Some(meta) }) = params?.parse::<WithMeta>() else {
+        /// The params: `_meta`, and the names routing headers repeat, read
+        /// in one pass (a stateless request's params are read once here).
+        #[derive(Deserialize)]
+        struct WithMeta<'a> {
+            #[serde(rename = "_meta", borrow)]
+            meta: Option<Meta<'a>>,
+            #[serde(borrow, default)]
+            name: Option<&'a RawValue>,
+            #[serde(borrow, default)]
+            uri: Option<&'a RawValue>,
+        }
+        let Ok(WithMeta {
+            meta: Some(meta),
+            name,
+            uri,
+        }) = params?.parse::<WithMeta<'_>>()
+        else {
             return None;
         };
-        let stateless = meta.contains_key(PROTOCOL_VERSION_KEY)
-            || meta.contains_key(CLIENT_CAPABILITIES_KEY)
-            || meta.contains_key(CLIENT_INFO_KEY);
-        if !stateless {
+        if meta.version.is_none() && meta.capabilities.is_none() && meta.info.is_none() {
             return None;
         }
-        Some(Self::from_meta(&meta))
+        let parsed = Self::from_meta(meta.version, meta.capabilities, meta.info, meta.log_level);
+        Some(parsed.map(|mut facts| {
+            facts.progress_token = meta.progress_token;
+            facts.target = name
+                .or(uri)
+                .and_then(|raw| serde_json::from_str::<String>(raw.get()).ok());
+            facts
+        }))
     }
 
-    /// Reads the facts out of a `_meta` object known to be stateless.
-    fn from_meta(meta: &serde_json::Map<String, Value>) -> Result<Self, MetaError> {
-        let missing: Vec<&str> = [PROTOCOL_VERSION_KEY, CLIENT_CAPABILITIES_KEY]
-            .into_iter()
-            .filter(|k| !meta.contains_key(*k))
-            .collect();
-        if !missing.is_empty() {
+    /// Reads the facts out of the raw stateless keys of a `_meta`.
+    fn from_meta(
+        version: Option<&RawValue>,
+        capabilities: Option<&RawValue>,
+        info: Option<&RawValue>,
+        log_level: Option<&RawValue>,
+    ) -> Result<Self, MetaError> {
+        let missing: Vec<&str> = [
+            (PROTOCOL_VERSION_KEY, version.is_none()),
+            (CLIENT_CAPABILITIES_KEY, capabilities.is_none()),
+        ]
+        .into_iter()
+        .filter_map(|(k, absent)| absent.then_some(k))
+        .collect();
+        let (Some(version), Some(capabilities)) = (version, capabilities) else {
             return Err(MetaError::Missing(missing.join(", ")));
-        }
-        let requested = match &meta[PROTOCOL_VERSION_KEY] {
-            Value::String(v) => v.clone(),
-            _ => {
-                return Err(MetaError::Malformed(format!(
-                    "{PROTOCOL_VERSION_KEY} must be a string"
-                )));
-            }
         };
-        let capabilities = match &meta[CLIENT_CAPABILITIES_KEY] {
-            v @ Value::Object(_) => ClientCapabilities::deserialize(v)
-                .map_err(|e| MetaError::Malformed(format!("{CLIENT_CAPABILITIES_KEY}: {e}")))?,
-            _ => {
-                return Err(MetaError::Malformed(format!(
-                    "{CLIENT_CAPABILITIES_KEY} must be an object"
-                )));
-            }
-        };
-        if let Some(info) = meta.get(CLIENT_INFO_KEY) {
-            if !info.is_object() {
-                return Err(MetaError::Malformed(format!(
-                    "{CLIENT_INFO_KEY} must be an object"
-                )));
-            }
+        let requested: String = serde_json::from_str(version.get()).map_err(|_| {
+            MetaError::Malformed(format!("{PROTOCOL_VERSION_KEY} must be a string"))
+        })?;
+        if !capabilities.get().starts_with('{') {
+            return Err(MetaError::Malformed(format!(
+                "{CLIENT_CAPABILITIES_KEY} must be an object"
+            )));
         }
-        let log_level = match meta.get(LOG_LEVEL_KEY) {
+        let capabilities: ClientCapabilities = serde_json::from_str(capabilities.get())
+            .map_err(|e| MetaError::Malformed(format!("{CLIENT_CAPABILITIES_KEY}: {e}")))?;
+        if info.is_some_and(|i| !i.get().starts_with('{')) {
+            return Err(MetaError::Malformed(format!(
+                "{CLIENT_INFO_KEY} must be an object"
+            )));
+        }
+        let log_level = match log_level {
             None => None,
-            Some(v) => Some(LogLevel::deserialize(v).map_err(|_| {
+            Some(v) => Some(serde_json::from_str::<LogLevel>(v.get()).map_err(|_| {
                 MetaError::Malformed(format!("{LOG_LEVEL_KEY} is not a log level"))
             })?),
         };
@@ -282,7 +314,15 @@ impl RequestMeta {
             requested,
             capabilities,
             log_level,
+            progress_token: None,
+            target: None,
         })
+    }
+
+    /// `params.name` (`tools/call`, `prompts/get`), else `params.uri`
+    /// (`resources/read`), when a string: what `Mcp-Name` must repeat.
+    pub fn target(&self) -> Option<&str> {
+        self.target.as_deref()
     }
 
     /// `…/protocolVersion` exactly as the request sent it.
@@ -345,7 +385,7 @@ pub(crate) fn removed_method(method: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn parse(v: Value) -> Option<Result<RequestMeta, MetaError>> {
         RequestMeta::parse(Some(&Params::from(v)))

@@ -310,6 +310,10 @@ pub trait Dispatch: Send + Sync {
         self.session(id)
     }
 
+    /// Ends every `subscriptions/listen` stream with its `complete` result
+    /// (the server is shutting down gracefully and will take no more).
+    fn end_listeners(&self) {}
+
     /// Which eras the server serves.
     fn eras(&self) -> Eras {
         Eras::Both

@@ -2,12 +2,15 @@
 //! every reply (status, JSON-RPC id, content; JSON or SSE bodies).
 //!
 //! ```text
-//! loadgen --url http://127.0.0.1:8080/mcp --mode one|many|churn|sessions
+//! loadgen --url http://127.0.0.1:8080/mcp --mode one|many|churn|stateless|sessions|slow
 //!         [--concurrency 64] [--duration 10] [--warmup 2] [--sessions N] [--pid PID]
 //!         [--calls-per-session N]
 //! ```
 //!
-//! Modes: `slow` opens `--concurrency` connections that each pipeline four
+//! Modes: `stateless` calls `tools/call echo` at the 2026-07-28 revision,
+//! no session: every request carries its revision and capabilities in
+//! `_meta` and the routing headers (`Mcp-Method`, `Mcp-Name`), and every
+//! reply must be a `complete` result. `slow` opens `--concurrency` connections that each pipeline four
 //! 3 MiB `echo` calls and never read, and reports the server's RSS idle,
 //! while they hang, after `--duration` seconds (past the server's write
 //! timeout), and once they are gone. `one` calls `tools/call echo` on one session; `many` spreads the
@@ -122,8 +125,21 @@ impl Conn {
         session: Option<&str>,
         body: Option<&Value>,
     ) -> Result<Reply, String> {
+        self.request_at(method, session, body, "2025-11-25", "")
+            .await
+    }
+
+    /// A request at `version`, with `extra` header lines (each ending in CRLF).
+    async fn request_at(
+        &mut self,
+        method: &str,
+        session: Option<&str>,
+        body: Option<&Value>,
+        version: &str,
+        extra: &str,
+    ) -> Result<Reply, String> {
         let mut req = format!(
-            "{method} {} HTTP/1.1\r\nhost: {}\r\naccept: application/json, text/event-stream\r\nmcp-protocol-version: 2025-11-25\r\n",
+            "{method} {} HTTP/1.1\r\nhost: {}\r\naccept: application/json, text/event-stream\r\nmcp-protocol-version: {version}\r\n{extra}",
             self.path, self.host
         );
         if let Some(s) = session {
@@ -249,6 +265,27 @@ impl Conn {
         Ok(session)
     }
 
+    /// A stateless `tools/call echo` (2026-07-28): no session.
+    async fn stateless_call(&mut self, id: u64, text: &str) -> Result<(), String> {
+        let msg = json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {
+            "name": "echo", "arguments": {"text": text},
+            "_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                      "io.modelcontextprotocol/clientCapabilities": {},
+                      "io.modelcontextprotocol/clientInfo": {"name": "loadgen", "version": "1"}}}});
+        let extra = "mcp-method: tools/call\r\nmcp-name: echo\r\n";
+        let r = self
+            .request_at("POST", None, Some(&msg), "2026-07-28", extra)
+            .await?;
+        check(&r, 200, id, Some(text))?;
+        if r.session.is_some() {
+            return Err("a stateless call got a session id".into());
+        }
+        match r.messages.last() {
+            Some(last) if last["result"]["resultType"] == "complete" => Ok(()),
+            other => Err(format!("not a complete result: {other:?}")),
+        }
+    }
+
     async fn call(&mut self, session: &str, id: u64, text: &str) -> Result<(), String> {
         let msg = json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": "echo", "arguments": {"text": text}}});
         let r = self.request("POST", Some(session), Some(&msg)).await?;
@@ -348,6 +385,10 @@ async fn worker(
         let start = Instant::now();
         let outcome = match args.mode.as_str() {
             "churn" => churn(c, k).await,
+            "stateless" => {
+                let id = k * args.concurrency as u64 + index as u64;
+                c.stateless_call(id, &format!("w{index} k{k}")).await
+            }
             _ => {
                 let session = &sessions[(index + k as usize * args.concurrency) % sessions.len()];
                 // Ids are unique among the session's requests in flight.
@@ -441,7 +482,7 @@ async fn main() {
         "many" => create_sessions(&args, args.sessions)
             .await
             .expect("sessions"),
-        "churn" => vec![String::new()],
+        "churn" | "stateless" => vec![String::new()],
         other => panic!("unknown mode {other}"),
     };
     let sessions = std::sync::Arc::new(sessions);

@@ -284,7 +284,8 @@ impl HttpService {
     /// serve loop, the session sweeper, and an accept loop that spawns
     /// [`HttpService::serve_connection`] for each connection `accept` yields.
     /// Then it shuts down gracefully: stops accepting, lets connections
-    /// finish for up to `grace` (SSE streams end at once), and closes the
+    /// finish for up to `grace` (GET streams end at once, listen streams
+    /// with their `complete` result), and closes the
     /// transport.
     ///
     /// `accept` is the adapter's: it accepts one connection and prepares it
@@ -345,6 +346,11 @@ impl HttpService {
                 }
                 futures::future::Either::Right(_) => break,
             }
+        }
+        // Listen streams never end by themselves: end them now, with their
+        // complete result, so they do not hold the grace period.
+        if let Some(engine) = self.transport.state.engine() {
+            engine.end_listeners();
         }
         self.drain(grace).await;
         crate::Transport::close(&self.transport).await?;

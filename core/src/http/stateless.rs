@@ -181,8 +181,9 @@ fn check_headers(
     let Some(field) = named else {
         return Ok(());
     };
-    let params: Value = params.and_then(|p| p.parse().ok()).unwrap_or(Value::Null);
-    let name = params.get(field).and_then(Value::as_str);
+    // For tools/call and prompts/get `name`, for resources/read `uri`: a
+    // request carries one or the other.
+    let name = meta.target();
     match (routing_header(head, "mcp-name").map_err(mismatch)?, name) {
         (None, _) => return Err(mismatch("missing Mcp-Name header".into())),
         (Some(h), Some(n)) if h == n => {}
@@ -195,8 +196,12 @@ fn check_headers(
     if method != "tools/call" {
         return Ok(());
     }
-    let tool = name.unwrap_or_default();
-    for (property, suffix) in engine.header_params(tool) {
+    let declared = engine.header_params(name.unwrap_or_default());
+    if declared.is_empty() {
+        return Ok(());
+    }
+    let params: Value = params.and_then(|p| p.parse().ok()).unwrap_or(Value::Null);
+    for (property, suffix) in declared {
         let header = format!("mcp-param-{}", suffix.to_ascii_lowercase());
         let Some(expected) = params["arguments"].get(&property).and_then(header_form) else {
             // No value in the body: no header is expected.

@@ -460,7 +460,8 @@ impl Engine {
             "ping" => return Step::Encoded(encode_response(id, Ok(Payload::Value(json!({}))))),
             _ => {}
         }
-        self.start(session, request, *session.facts(), false)
+        let progress = request.params.as_ref().and_then(progress_token);
+        self.start(session, request, *session.facts(), progress, false)
     }
 
     /// Registers an admitted request in flight in `session` and returns its
@@ -490,6 +491,7 @@ impl Engine {
         session: &Arc<Session>,
         request: Request,
         facts: ClientFacts,
+        progress_token: Option<Value>,
         stateless: bool,
     ) -> Step {
         let id = request.id.clone();
@@ -518,7 +520,6 @@ impl Engine {
             }
             st.in_flight.insert(id.clone(), abort.clone());
         }
-        let progress_token = request.params.as_ref().and_then(progress_token);
         let ctx = RequestContext::new(
             Arc::clone(&self.outlet),
             Arc::clone(session),
@@ -598,6 +599,7 @@ impl Engine {
         self: &Arc<Self>,
         carrier: &Arc<Session>,
         message: Message,
+        meta: &RequestMeta,
         facts: ClientFacts,
         open_stream: bool,
     ) -> Result<Dispatched, Refusal> {
@@ -613,7 +615,7 @@ impl Engine {
                     st.admit(&ids).map_err(Refusal::DuplicateId)?;
                     open_stream.then(|| st.streams.open(&ids))
                 };
-                let step = self.start(carrier, request, facts, true);
+                let step = self.start(carrier, request, facts, meta.progress_token.clone(), true);
                 Ok(Dispatched {
                     stream,
                     work: self.single(carrier.id().clone(), Some(id), step),
@@ -742,7 +744,7 @@ impl Dispatch for Engine {
         }
         .ok_or(Refusal::Busy)?;
         let this = self.arc();
-        match this.accept_stateless(&carrier, message, facts, open_stream) {
+        match this.accept_stateless(&carrier, message, meta, facts, open_stream) {
             Ok(dispatched) => Ok((carrier, dispatched)),
             Err(refusal) => {
                 if connection.is_none() {
@@ -763,6 +765,10 @@ impl Dispatch for Engine {
 
     fn eras(&self) -> Eras {
         self.config.eras
+    }
+
+    fn end_listeners(&self) {
+        self.listeners.close_all();
     }
 
     fn header_params(&self, tool: &str) -> Vec<(String, String)> {

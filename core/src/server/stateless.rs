@@ -20,6 +20,7 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use super::error::MethodError;
@@ -119,12 +120,25 @@ pub(crate) struct Round {
     pub(crate) inputs: Arc<Inputs>,
     /// The method, which the state names.
     method: String,
-    /// The params' digest, which the state names.
-    digest: String,
+    /// The params' text, whose digest the state names: computed only when
+    /// a state is sealed or opened, which most calls never need.
+    params: Option<String>,
+}
+
+impl Round {
+    /// The digest of the round's params.
+    fn digest(&self) -> String {
+        let value: Option<Value> = self
+            .params
+            .as_deref()
+            .and_then(|p| serde_json::from_str(p).ok());
+        state::params_digest(value.as_ref())
+    }
 }
 
 /// Opens the round of a stateless `method` with `params`: reads
-/// `inputResponses` and opens `requestState`.
+/// `inputResponses` and opens `requestState`. A first call carries
+/// neither, and costs no parse.
 ///
 /// # Errors
 ///
@@ -136,59 +150,48 @@ pub(crate) fn open_round(
     method: &str,
     params: Option<&Params>,
 ) -> Result<Round, MethodError> {
-    /// What a retry adds to the params.
+    /// What a retry adds to the params, as raw JSON text.
     #[derive(Deserialize)]
-    struct Retry {
-        #[serde(rename = "inputResponses", default)]
-        input_responses: Value,
-        #[serde(rename = "requestState", default)]
-        request_state: Value,
+    struct Retry<'a> {
+        #[serde(rename = "inputResponses", borrow, default)]
+        input_responses: Option<&'a RawValue>,
+        #[serde(rename = "requestState", borrow, default)]
+        request_state: Option<&'a RawValue>,
     }
-    let value: Option<Value> = match params {
-        Some(p) => Some(
-            p.parse()
-                .map_err(|e: serde_json::Error| MethodError::InvalidParams(e.to_string()))?,
-        ),
-        None => None,
+    let mut round = Round {
+        inputs: Arc::new(Inputs::default()),
+        method: method.to_owned(),
+        params: params.map(|p| p.as_str().to_owned()),
     };
-    let digest = state::params_digest(value.as_ref());
-    let retry = match &value {
-        Some(v @ Value::Object(_)) => Retry::deserialize(v).unwrap_or(Retry {
-            input_responses: Value::Null,
-            request_state: Value::Null,
-        }),
-        _ => Retry {
-            input_responses: Value::Null,
-            request_state: Value::Null,
-        },
+    let Some(text) = params.map(Params::as_str) else {
+        return Ok(round);
     };
-    let responses = match retry.input_responses {
-        Value::Object(map) => map,
-        Value::Null => Map::new(),
-        _ => {
-            return Err(MethodError::InvalidParams(
-                "inputResponses must be an object".into(),
-            ));
-        }
+    let retry =
+        text.contains("inputResponses") || text.contains("requestState") || text.contains('\\');
+    if !retry {
+        return Ok(round);
+    }
+    let Ok(retry) = serde_json::from_str::<Retry<'_>>(text) else {
+        return Ok(round);
     };
-    let carried = match retry.request_state {
-        Value::Null => Map::new(),
-        Value::String(token) => {
-            state::open(keys, &token, method, &digest)
+    let invalid = |what: &str| MethodError::InvalidParams(what.to_owned());
+    let responses = match retry.input_responses.map(RawValue::get) {
+        None | Some("null") => Map::new(),
+        Some(raw) => serde_json::from_str::<Map<String, Value>>(raw)
+            .map_err(|_| invalid("inputResponses must be an object"))?,
+    };
+    let carried = match retry.request_state.map(RawValue::get) {
+        None | Some("null") => Map::new(),
+        Some(raw) => {
+            let token: String =
+                serde_json::from_str(raw).map_err(|_| invalid("requestState must be a string"))?;
+            state::open(keys, &token, method, &round.digest())
                 .map_err(|e: StateError| MethodError::InvalidParams(e.to_string()))?
                 .answers
         }
-        _ => {
-            return Err(MethodError::InvalidParams(
-                "requestState must be a string".into(),
-            ));
-        }
     };
-    Ok(Round {
-        inputs: Arc::new(Inputs::new(carried, responses)),
-        method: method.to_owned(),
-        digest,
-    })
+    round.inputs = Arc::new(Inputs::new(carried, responses));
+    Ok(round)
 }
 
 /// A handler's future in a round: ends as the handler does, or, when the
@@ -240,7 +243,7 @@ pub(crate) fn input_required(shared: &Shared, round: &Round) -> Outcome {
     let token = state::seal(
         keys,
         &round.method,
-        round.digest.clone(),
+        round.digest(),
         shared.config.request_state_ttl,
         used,
     );
