@@ -47,6 +47,8 @@ def ratio_spread(server, mode, ref_server, ref_mode):
     return f"{rs[0]:.2f}–{rs[-1]:.2f}" if rs else "?"
 
 ref = "rmcp"
+# Stateless calls are compared with rmcp's stateless mode when it ran.
+ref_of = lambda m: "rmcp-stateless" if m == "stateless" and "rmcp-stateless" in runs else ref
 n_rounds = max(len(v) for s in runs.values() for k, v in s.items() if k in ("one", "many", "churn"))
 md = [f"Run {date} on {machine}; `{command}`; servers pinned to core 0, load generator to core 1, "
       f"64 connections, 2 s warm-up, every reply checked; {n_rounds} rounds. Each row's figures come from "
@@ -55,18 +57,21 @@ md = [f"Run {date} on {machine}; `{command}`; servers pinned to core 0, load gen
 md.append("| server | mode | req/s | p50 µs | p99 µs | max µs | errors | server CPU µs/op | CPU range over rounds | vs rmcp | vs rmcp per round | peak RSS KiB |")
 md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for s in order:
-    for m in ("one", "many", "churn"):
+    for m in ("one", "many", "churn", "stateless"):
         r = median_run(s, m)
         if not r:
             continue
-        ratio = ratio_median(s, m, ref, m) if ref in runs else float("nan")
+        mref = ref_of(m)
+        ratio = ratio_median(s, m, mref, m) if mref in runs else float("nan")
         hwm = max(int(x["hwm_kib"]) for x in runs[s][m])
         errors = sum(int(x["errors"]) for x in runs[s][m])
         md.append(f"| {s} | {m} | {r['rps']} | {r['p50_us']} | {r['p99_us']} | {r['max_us']} | {errors} | "
-                  f"{cpu(r):.1f} | {spread(s, m)} | {ratio:.2f} | {ratio_spread(s, m, ref, m)} | {hwm} |")
+                  f"{cpu(r):.1f} | {spread(s, m)} | {ratio:.2f} | {ratio_spread(s, m, mref, m)} | {hwm} |")
 md += ["", "| server | many ÷ one | many ÷ one per round | ratio of the medians | idle RSS KiB | RSS after 10,000 sessions KiB | bytes per idle session | stripped binary bytes |",
        "|---|---:|---:|---:|---:|---:|---:|---:|"]
 for s in order:
+    if not runs[s].get("one"):
+        continue
     r = (runs[s].get("sessions") or [{}])[0]
     ratio = ratio_median(s, "many", s, "one")
     of_medians = num(s, "many") / num(s, "one")
@@ -74,15 +79,18 @@ for s in order:
     md.append(f"| {s} | {ratio:.2f} | {ratio_spread(s, 'many', s, 'one')} | {of_medians:.2f} | {r.get('idle_rss_kib', '?')} | "
               f"{r.get('rss_kib', '?')} | {r.get('bytes_per_session', '?')} | {binary.get('bytes', '?')} |")
 md += ["", "Modes: `one` = `tools/call echo` on one session; `many` = calls spread over 1,000 sessions; "
-       "`churn` = initialize + initialized + call + DELETE per operation. CPU per operation is the server's "
+       "`churn` = initialize + initialized + call + DELETE per operation; `stateless` = a 2026-07-28 "
+       "`tools/call echo` with its `_meta` and routing headers and no session (its `vs rmcp` column is "
+       "against rmcp's stateless mode, `rmcp-stateless`). CPU per operation is the server's "
        "user+system time (`/proc/PID/stat`) over the measured window divided by completed operations. "
        "Peak RSS is the highest `VmHWM` over the rounds; errors are summed over them."]
 open(f"{out}/results.md", "w").write("\n".join(md) + "\n")
 
 # Chart: server CPU µs per operation, grouped by mode; lower is better.
-colors = {"switchboard-smol": "#2b8a3e", "switchboard-tokio": "#1971c2", "rmcp": "#c92a2a"}
-modes = ["one", "many", "churn"]
-width, height, left, top, bottom = 640, 320, 60, 40, 50
+colors = {"switchboard-smol": "#2b8a3e", "switchboard-tokio": "#1971c2", "rmcp": "#c92a2a",
+          "rmcp-stateless": "#e67700"}
+modes = ["one", "many", "churn", "stateless"]
+width, height, left, top, bottom = 720, 320, 60, 40, 50
 plot_h = height - top - bottom
 vmax = max(num(s, m) for s in order for m in modes if runs[s].get(m)) * 1.15
 group_w = (width - left - 20) / len(modes)
@@ -107,7 +115,7 @@ for gi, m in enumerate(modes):
         svg.append(f'<rect x="{x:.1f}" y="{top+plot_h-h:.1f}" width="{bar_w*0.9:.1f}" height="{h:.1f}" fill="{colors.get(s, "#888")}"/>')
         svg.append(f'<text x="{x+bar_w*0.45:.1f}" y="{top+plot_h-h-4:.1f}" text-anchor="middle" font-size="10">{v:.1f}</text>')
 for si, s in enumerate(order):
-    x = left + si * 170
+    x = left + si * 150
     svg.append(f'<rect x="{x}" y="{height-20}" width="12" height="12" fill="{colors.get(s, "#888")}"/>')
     svg.append(f'<text x="{x+16}" y="{height-10}">{s}</text>')
 svg.append("</svg>")

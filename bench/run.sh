@@ -61,7 +61,7 @@ for round in $(seq 1 "$rounds"); do
   for server in $servers; do
     name="${server%%:*}"
     binary="${server#*:}"
-    for mode in one many churn; do
+    for mode in one many churn stateless; do
       start_server "$binary"
       line=$(taskset -c 1 timeout $((secs + 120)) "$bin/loadgen" --url "$url" --mode "$mode" \
         --concurrency "$conns" --duration "$secs" --warmup 2 --sessions 1000 --pid "$pid")
@@ -69,6 +69,12 @@ for round in $(seq 1 "$rounds"); do
       echo "server=$name round=$round $line" | tee -a "$raw"
     done
   done
+  # rmcp's stateless mode, the peer of the stateless calls.
+  start_server echo-rmcp-stateless
+  line=$(taskset -c 1 timeout $((secs + 120)) "$bin/loadgen" --url "$url" --mode stateless \
+    --concurrency "$conns" --duration "$secs" --warmup 2 --pid "$pid")
+  stop_server
+  echo "server=rmcp-stateless round=$round $line" | tee -a "$raw"
 done
 for server in $servers; do
   name="${server%%:*}"

@@ -32,6 +32,7 @@ on_both_runtimes!(
     a_listen_stream_hears_a_change_made_in_the_other_era,
     a_closed_stream_cancels_its_handler,
     a_stateless_only_endpoint_refuses_the_session_era,
+    a_session_only_endpoint_reads_no_stateless_meta,
 );
 
 /// A change to a request's headers.
@@ -501,4 +502,30 @@ fn a_stateless_only_endpoint_refuses_the_session_era(rt: Rt) {
         discover["result"]["supportedVersions"],
         json!(["2026-07-28"])
     );
+}
+
+fn a_session_only_endpoint_reads_no_stateless_meta(rt: Rt) {
+    let server = TestServer::start_with(
+        rt,
+        HttpConfig::default(),
+        ServerConfig::default().eras(switchboard_core::stateless::Eras::SessionOnly),
+    );
+    // The stateless header names no revision this endpoint serves: 400, as
+    // any unsupported version is; no discover, no stateless call.
+    let reply = stateless(server.addr, 1, "server/discover", json!({}));
+    assert_eq!((reply.status(), code(&reply.json())), (400, -32600));
+    let reply = stateless(
+        server.addr,
+        2,
+        "tools/call",
+        json!({"name": "echo", "arguments": {"text": "x"}}),
+    );
+    assert_eq!(reply.status(), 400);
+    // Sessions serve as ever, and a session-era body's `_meta` is not read.
+    let session = server.session();
+    let call =
+        json!({"name": "echo", "arguments": {"text": "y"}, "_meta": stateless_meta(json!({}))});
+    let reply = session.call(3, "tools/call", call);
+    assert_eq!(reply[0]["result"]["content"][0]["text"], "y");
+    assert!(reply[0]["result"].get("resultType").is_none());
 }
