@@ -321,7 +321,9 @@ pub trait Dispatch: Send + Sync {
 
     /// The `x-mcp-header` properties of `tool`'s input schema: property
     /// name, then header suffix (`Mcp-Param-{suffix}`). Empty for a tool
-    /// without any, or unknown.
+    /// without any, or unknown. Annotations the spec does not allow (an
+    /// empty or non-token name, one on an object, array, number or null
+    /// property, a name repeated ignoring case) are left out.
     fn header_params(&self, tool: &str) -> Vec<(String, String)> {
         let _ = tool;
         Vec::new()

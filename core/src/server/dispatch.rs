@@ -779,10 +779,22 @@ impl Dispatch for Engine {
         let Some(properties) = entry.tool.input_schema["properties"].as_object() else {
             return Vec::new();
         };
+        // Only annotations the spec allows count: a non-empty header token
+        // on a string, integer or boolean property, unique ignoring case.
+        let mut seen: Vec<String> = Vec::new();
         properties
             .iter()
             .filter_map(|(name, schema)| {
                 let header = schema.get("x-mcp-header")?.as_str()?;
+                let kind = schema.get("type").and_then(Value::as_str);
+                let token =
+                    !header.is_empty() && header.bytes().all(|b| b.is_ascii_graphic() && b != b':');
+                let lower = header.to_ascii_lowercase();
+                let fresh = !seen.contains(&lower);
+                if !(token && fresh && matches!(kind, Some("string" | "integer" | "boolean"))) {
+                    return None;
+                }
+                seen.push(lower);
                 Some((name.clone(), header.to_owned()))
             })
             .collect()
@@ -842,5 +854,44 @@ struct InFlight {
 impl Drop for InFlight {
     fn drop(&mut self) {
         self.session.state().in_flight.remove(&self.id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::{
+        CallToolResult, Dispatch, HttpConfig, HttpServerTransport, McpServerBuilder, Tool,
+    };
+
+    #[test]
+    fn only_allowed_header_annotations_count() {
+        let transport = HttpServerTransport::new(HttpConfig::default());
+        let schema = json!({"type": "object", "properties": {
+            "region": {"type": "string", "x-mcp-header": "Region"},
+            "again": {"type": "string", "x-mcp-header": "REGION"},
+            "count": {"type": "integer", "x-mcp-header": "Count"},
+            "ratio": {"type": "number", "x-mcp-header": "Ratio"},
+            "blob": {"type": "object", "x-mcp-header": "Blob"},
+            "spaced": {"type": "string", "x-mcp-header": "Has Space"},
+            "empty": {"type": "string", "x-mcp-header": ""}}});
+        let _server = McpServerBuilder::new()
+            .tool(
+                Tool::new("t", "t").input_schema(schema),
+                |_: serde_json::Value, _ctx| async { Ok(CallToolResult::text("")) },
+            )
+            .build(transport.clone());
+        let engine = transport.state.engine().unwrap();
+        let mut found = engine.header_params("t");
+        found.sort();
+        let want =
+            [("count", "Count"), ("region", "Region")].map(|(a, b)| (a.to_owned(), b.to_owned()));
+        // `again` repeats `Region` ignoring case: whichever comes second loses.
+        assert!(
+            found == want || found == [("again".into(), "REGION".into()), want[0].clone()],
+            "{found:?}"
+        );
+        assert!(engine.header_params("unknown").is_empty());
     }
 }
