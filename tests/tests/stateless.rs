@@ -433,6 +433,15 @@ fn a_listen_stream_hears_a_change_made_in_the_other_era(rt: Rt) {
         70
     );
     let (mut prompts, _) = listen(&server, 71, json!({"promptsListChanged": true}));
+    // A client that takes only JSON could never hear anything: 406.
+    let body = json!({"jsonrpc": "2.0", "id": 72, "method": "subscriptions/listen",
+        "params": {"notifications": {"toolsListChanged": true}, "_meta": stateless_meta(json!({}))}});
+    let mut h = stateless_headers("subscriptions/listen", None);
+    h.retain(|(k, _)| k != "accept");
+    h.push(("accept".into(), "application/json".into()));
+    let h: Vec<(&str, &str)> = h.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let (status, json) = post(&server, &h, &body);
+    assert_eq!((status, code(&json)), (406, -32600));
     // A session-era client's tool call announces the change.
     let session = server.session();
     assert_eq!(session.tool_text(1, "announce", json!({})), "announced");

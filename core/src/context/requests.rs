@@ -123,7 +123,11 @@ impl RequestContext {
     }
 
     /// Sends a server→client request related to this request and waits for
-    /// the client's answer, matched by id within the session.
+    /// the client's answer, matched by id within the session. In the
+    /// stateless revision it is [`RequestContext::input`] under an
+    /// automatic key (`elicitation-1`, `sampling-2`, …: the method's first
+    /// word and the count of questions asked so far), so a handler that
+    /// asks the same questions in the same order resumes where it was.
     ///
     /// The wait is bounded by the server's request timeout
     /// ([`ServerConfig::request_timeout`](crate::ServerConfig::request_timeout));

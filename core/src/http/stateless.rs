@@ -241,6 +241,18 @@ pub(crate) async fn post(
     if let Err(refusal) = check_headers(&*engine, head, &message, &meta) {
         return refusal;
     }
+    let listen = matches!(&message, Message::Request(r) if r.method == "subscriptions/listen");
+    if listen && mode == Mode::JsonOnly {
+        // Its notifications could never reach a client that takes only JSON.
+        return error(
+            StatusCode::NOT_ACCEPTABLE,
+            id.as_ref(),
+            RpcError::new(
+                ErrorCode::INVALID_REQUEST,
+                "not acceptable: subscriptions/listen answers with text/event-stream",
+            ),
+        );
+    }
     let (carrier, Dispatched { stream, work }) =
         match engine.dispatch_stateless(None, message, &meta, true) {
             Ok(served) => served,
