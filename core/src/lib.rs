@@ -28,6 +28,12 @@
 //!  JSON body, or SSE events on the request's own response ─▶ socket
 //! ```
 //!
+//! Two protocol eras share the endpoint (see [`stateless`]): the session
+//! era above, and the stateless 2026-07-28 revision, where a POST whose
+//! `_meta` names its revision is served without a session
+//! (`Dispatch::dispatch_stateless`), in a carrier made for that one request
+//! and ended with its response.
+//!
 //! Handlers run concurrently: a slow tool holds nobody else up. Sessions
 //! live in one table owned by the engine; what HTTP needs per session (its
 //! reply streams and their logs, its activity stamp) hangs off the session.
