@@ -175,6 +175,9 @@ pub struct RequestMeta {
     pub(crate) progress_token: Option<serde_json::Value>,
     /// `params.name`, else `params.uri`: what `Mcp-Name` must repeat.
     target: Option<String>,
+    /// Whether the params carry `inputResponses` or `requestState` (the
+    /// retry of a multi round-trip request), read in the same pass.
+    pub(crate) retry: bool,
 }
 
 /// Why a request's stateless `_meta` was refused: `-32602`, over HTTP 400.
@@ -250,11 +253,17 @@ impl RequestMeta {
             name: Option<&'a RawValue>,
             #[serde(borrow, default)]
             uri: Option<&'a RawValue>,
+            #[serde(rename = "inputResponses", borrow, default)]
+            input_responses: Option<&'a RawValue>,
+            #[serde(rename = "requestState", borrow, default)]
+            request_state: Option<&'a RawValue>,
         }
         let Ok(WithMeta {
             meta: Some(meta),
             name,
             uri,
+            input_responses,
+            request_state,
         }) = params?.parse::<WithMeta<'_>>()
         else {
             return None;
@@ -265,6 +274,7 @@ impl RequestMeta {
         let parsed = Self::from_meta(meta.version, meta.capabilities, meta.info, meta.log_level);
         Some(parsed.map(|mut facts| {
             facts.progress_token = meta.progress_token;
+            facts.retry = input_responses.is_some() || request_state.is_some();
             facts.target = name
                 .or(uri)
                 .and_then(|raw| serde_json::from_str::<String>(raw.get()).ok());
@@ -316,6 +326,7 @@ impl RequestMeta {
             log_level,
             progress_token: None,
             target: None,
+            retry: false,
         })
     }
 

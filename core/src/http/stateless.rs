@@ -99,6 +99,26 @@ fn routing_header(head: &RequestHead, name: &str) -> Result<Option<String>, Stri
     if values.next().is_some() {
         return Err(format!("more than one {name} header"));
     }
+    decode_header(raw, name).map(|v| Some(v.into_owned()))
+}
+
+/// The value of known header `known` (named `name` in errors), decoded;
+/// as [`routing_header`], without scanning the head.
+fn known_header<'h>(
+    head: &'h RequestHead,
+    known: Known,
+    name: &str,
+) -> Result<Option<std::borrow::Cow<'h, str>>, String> {
+    if head.is_repeated(known) {
+        return Err(format!("more than one {name} header"));
+    }
+    head.known(known)
+        .map(|raw| decode_header(raw, name))
+        .transpose()
+}
+
+/// A routing header's raw value, checked, trimmed and decoded.
+fn decode_header<'h>(raw: &'h [u8], name: &str) -> Result<std::borrow::Cow<'h, str>, String> {
     if !raw.iter().all(|&b| b == b'\t' || (0x20..0x7f).contains(&b)) {
         return Err(format!(
             "{name} holds a character that must be Base64-encoded"
@@ -113,10 +133,10 @@ fn routing_header(head: &RequestHead, name: &str) -> Result<Option<String>, Stri
         let bytes = crate::base64::decode_standard(inner)
             .ok_or_else(|| format!("{name} is not valid Base64"))?;
         return String::from_utf8(bytes)
-            .map(Some)
+            .map(std::borrow::Cow::Owned)
             .map_err(|_| format!("{name} does not decode to UTF-8"));
     }
-    Ok(Some(text.to_owned()))
+    Ok(std::borrow::Cow::Borrowed(text))
 }
 
 /// A tool argument as its `Mcp-Param-*` header spells it; `None` for a
@@ -164,7 +184,7 @@ fn check_headers(
             unsupported_version(meta.requested_version()),
         ));
     }
-    match routing_header(head, "mcp-method").map_err(mismatch)? {
+    match known_header(head, Known::McpMethod, "Mcp-Method").map_err(mismatch)? {
         None => return Err(mismatch("missing Mcp-Method header".into())),
         Some(m) if m != method => {
             return Err(mismatch(
@@ -184,7 +204,10 @@ fn check_headers(
     // For tools/call and prompts/get `name`, for resources/read `uri`: a
     // request carries one or the other.
     let name = meta.target();
-    match (routing_header(head, "mcp-name").map_err(mismatch)?, name) {
+    match (
+        known_header(head, Known::McpName, "Mcp-Name").map_err(mismatch)?,
+        name,
+    ) {
         (None, _) => return Err(mismatch("missing Mcp-Name header".into())),
         (Some(h), Some(n)) if h == n => {}
         (Some(_), _) => {
@@ -306,21 +329,35 @@ pub(crate) async fn post(
 /// own (`-32601` is 404; `-32020`, `-32021` and `-32022` are 400), anything
 /// else is 200.
 pub(crate) fn reply_status(bytes: &[u8]) -> StatusCode {
-    // A reply is `{"jsonrpc":"2.0","id":…,` then `"result":` or `"error":`;
-    // a quote inside the id is escaped, so the first of the two decides.
-    let find = |needle: &[u8]| bytes.windows(needle.len()).position(|w| w == needle);
-    let Some(at) = find(br#""error":{"code":"#) else {
+    // The engine encodes every reply as `{"jsonrpc":"2.0","id":ID,` then
+    // `"result":` or `"error":{"code":N`: step over the id, look at what follows.
+    let Some(rest) = bytes.strip_prefix(br#"{"jsonrpc":"2.0","id":"#) else {
         return StatusCode::OK;
     };
-    if find(br#""result":"#).is_some_and(|r| r < at) {
+    let id_len = if rest.first() == Some(&b'"') {
+        let mut i = 1;
+        while i < rest.len() && rest[i] != b'"' {
+            i += if rest[i] == b'\\' { 2 } else { 1 };
+        }
+        i + 1
+    } else {
+        rest.iter()
+            .take_while(|b| {
+                **b == b'-' || b.is_ascii_digit() || **b == b'n' || **b == b'u' || **b == b'l'
+            })
+            .count()
+    };
+    let Some(code) = rest
+        .get(id_len..)
+        .and_then(|r| r.strip_prefix(br#","error":{"code":"#))
+    else {
         return StatusCode::OK;
-    }
-    let digits: Vec<u8> = bytes[at + 16..]
+    };
+    let digits = code
         .iter()
-        .copied()
-        .take_while(|b| *b == b'-' || b.is_ascii_digit())
-        .collect();
-    match std::str::from_utf8(&digits)
+        .take_while(|b| **b == b'-' || b.is_ascii_digit())
+        .count();
+    match std::str::from_utf8(&code[..digits])
         .ok()
         .and_then(|d| d.parse::<i32>().ok())
     {
@@ -341,21 +378,35 @@ mod tests {
             "POST /mcp HTTP/1.1\r\nhost: x\r\nmcp-name:   a b  \r\nmcp-param-r: =?base64?SGVsbG8=?=\r\n\
              mcp-param-bad: =?base64?SGVsbG8?=\r\nmcp-param-lit: =?base64?SGVsbG8=\r\n\r\n",
         );
-        assert_eq!(routing_header(&h, "mcp-name").unwrap().unwrap(), "a b");
+        assert_eq!(
+            known_header(&h, Known::McpName, "n").unwrap().unwrap(),
+            "a b"
+        );
         assert_eq!(routing_header(&h, "Mcp-Param-R").unwrap().unwrap(), "Hello");
         assert!(routing_header(&h, "mcp-param-bad").is_err());
         assert_eq!(
             routing_header(&h, "mcp-param-lit").unwrap().unwrap(),
             "=?base64?SGVsbG8="
         );
-        assert_eq!(routing_header(&h, "mcp-method").unwrap(), None);
+        assert_eq!(known_header(&h, Known::McpMethod, "m").unwrap(), None);
         let twice = head("POST /mcp HTTP/1.1\r\nhost: x\r\nmcp-method: a\r\nmcp-method: a\r\n\r\n");
-        assert!(routing_header(&twice, "mcp-method").is_err());
+        assert!(known_header(&twice, Known::McpMethod, "m").is_err());
+        let twice =
+            head("POST /mcp HTTP/1.1\r\nhost: x\r\nmcp-param-a: a\r\nmcp-param-a: a\r\n\r\n");
+        assert!(routing_header(&twice, "mcp-param-a").is_err());
     }
 
     #[test]
     fn stateless_errors_have_their_status() {
-        let cases: [(&[u8], StatusCode); 5] = [
+        let cases: [(&[u8], StatusCode); 7] = [
+            (
+                br#"{"jsonrpc":"2.0","id":"a\"error\":{","error":{"code":-32601,"message":"m"}}"#,
+                StatusCode::NOT_FOUND,
+            ),
+            (
+                br#"{"jsonrpc":"2.0","id":null,"error":{"code":-32020,"message":"m"}}"#,
+                StatusCode::BAD_REQUEST,
+            ),
             (
                 br#"{"jsonrpc":"2.0","id":1,"result":{"error":{"code":-32601}}}"#,
                 StatusCode::OK,

@@ -460,8 +460,7 @@ impl Engine {
             "ping" => return Step::Encoded(encode_response(id, Ok(Payload::Value(json!({}))))),
             _ => {}
         }
-        let progress = request.params.as_ref().and_then(progress_token);
-        self.start(session, request, *session.facts(), progress, false)
+        self.start(session, request, *session.facts(), None)
     }
 
     /// Registers an admitted request in flight in `session` and returns its
@@ -481,7 +480,8 @@ impl Engine {
     /// context is finished: progress or logs sent later through a clone of it
     /// fail with [`ContextError::RequestFinished`](crate::ContextError::RequestFinished).
     ///
-    /// A `stateless` request's result carries `resultType` (and caching
+    /// A `stateless` request (its `_meta` read into the given facts) has a
+    /// result that carries `resultType` (and caching
     /// hints where they apply); from `tools/call`, `prompts/get` and
     /// `resources/read` its handler runs in a round of inputs, and asking
     /// the client for what it has not answered ends the request
@@ -491,15 +491,14 @@ impl Engine {
         session: &Arc<Session>,
         request: Request,
         facts: ClientFacts,
-        progress_token: Option<Value>,
-        stateless: bool,
+        stateless: Option<&RequestMeta>,
     ) -> Step {
         let id = request.id.clone();
-        let round = if stateless && takes_input(&request.method) {
+        let round = if let Some(meta) = stateless.filter(|_| takes_input(&request.method)) {
             let Some(keys) = &self.state_keys else {
                 return Step::Encoded(encode_error(Some(id), MethodError::NoSessionId));
             };
-            match open_round(keys, &request.method, request.params.as_ref()) {
+            match open_round(keys, &request.method, request.params.as_ref(), meta.retry) {
                 Ok(round) => Some(round),
                 Err(error) => return Step::Encoded(encode_error(Some(id), error)),
             }
@@ -520,6 +519,11 @@ impl Engine {
             }
             st.in_flight.insert(id.clone(), abort.clone());
         }
+        // A stateless request's token was read with its `_meta`.
+        let progress_token = match stateless {
+            Some(meta) => meta.progress_token.clone(),
+            None => request.params.as_ref().and_then(progress_token),
+        };
         let ctx = RequestContext::new(
             Arc::clone(&self.outlet),
             Arc::clone(session),
@@ -534,7 +538,7 @@ impl Engine {
             id: id.clone(),
         };
         let shared = Arc::clone(self);
-        let method = stateless.then(|| request.method.clone());
+        let method = stateless.map(|_| request.method.clone());
         let work = Box::pin(async move {
             // A panicking handler is answered like any internal failure, so its
             // client is not left waiting.
@@ -615,7 +619,7 @@ impl Engine {
                     st.admit(&ids).map_err(Refusal::DuplicateId)?;
                     open_stream.then(|| st.streams.open(&ids))
                 };
-                let step = self.start(carrier, request, facts, meta.progress_token.clone(), true);
+                let step = self.start(carrier, request, facts, Some(meta));
                 Ok(Dispatched {
                     stream,
                     work: self.single(carrier.id().clone(), Some(id), step),
@@ -861,9 +865,7 @@ impl Drop for InFlight {
 mod tests {
     use serde_json::json;
 
-    use crate::{
-        CallToolResult, Dispatch, HttpConfig, HttpServerTransport, McpServerBuilder, Tool,
-    };
+    use crate::{CallToolResult, HttpConfig, HttpServerTransport, McpServerBuilder, Tool};
 
     #[test]
     fn only_allowed_header_annotations_count() {

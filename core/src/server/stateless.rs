@@ -62,7 +62,7 @@ impl Carriers {
         cap: usize,
     ) -> Option<Arc<Session>> {
         let n = self.next.fetch_add(1, Ordering::Relaxed);
-        let id = SessionId::new(format!("~{n}"));
+        let id = SessionId::new(carrier_id(n));
         let carrier = Arc::new(Session::new(id.clone(), facts, now));
         let mut map = self.map();
         if map.len() >= cap {
@@ -107,6 +107,25 @@ impl Carriers {
     }
 }
 
+/// `~` and `n` in decimal: an HTTP carrier's id (written by hand: one per
+/// request, and `format!` costs more than the rest of the id's life).
+fn carrier_id(mut n: u64) -> String {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let mut id = String::with_capacity(1 + digits.len() - at);
+    id.push('~');
+    id.extend(digits[at..].iter().map(|&d| char::from(d)));
+    id
+}
+
 /// Whether a stateless `method` may answer `input_required` (ask the
 /// client for input): the three the revision allows.
 pub(crate) fn takes_input(method: &str) -> bool {
@@ -138,7 +157,8 @@ impl Round {
 
 /// Opens the round of a stateless `method` with `params`: reads
 /// `inputResponses` and opens `requestState`. A first call carries
-/// neither, and costs no parse.
+/// neither (`retry` is false: its `_meta` pass saw neither key), and costs
+/// no parse.
 ///
 /// # Errors
 ///
@@ -149,6 +169,7 @@ pub(crate) fn open_round(
     keys: &RequestStateKeys,
     method: &str,
     params: Option<&Params>,
+    retry: bool,
 ) -> Result<Round, MethodError> {
     /// What a retry adds to the params, as raw JSON text.
     #[derive(Deserialize)]
@@ -166,8 +187,6 @@ pub(crate) fn open_round(
     let Some(text) = params.map(Params::as_str) else {
         return Ok(round);
     };
-    let retry =
-        text.contains("inputResponses") || text.contains("requestState") || text.contains('\\');
     if !retry {
         return Ok(round);
     }
@@ -266,15 +285,18 @@ pub(crate) fn after_round(round: &Round, outcome: Outcome) -> Outcome {
 /// Adds what every complete stateless result of `method` carries:
 /// `resultType`, and for discover, lists and reads the caching hints.
 pub(crate) fn complete(shared: &Shared, method: &str, outcome: Outcome) -> Outcome {
-    let mut fields = String::from(r#""resultType":"complete""#);
-    if let Some(kind) = Cacheable::of(method) {
-        let hint = shared.config.cache_hints[kind.index()];
-        fields.push_str(&format!(
-            r#","ttlMs":{},"cacheScope":"{}""#,
-            hint.ttl_ms(),
-            hint.scope.as_str()
-        ));
-    }
+    let fields: std::borrow::Cow<'static, str> = match Cacheable::of(method) {
+        None => r#""resultType":"complete""#.into(),
+        Some(kind) => {
+            let hint = shared.config.cache_hints[kind.index()];
+            format!(
+                r#""resultType":"complete","ttlMs":{},"cacheScope":"{}""#,
+                hint.ttl_ms(),
+                hint.scope.as_str()
+            )
+            .into()
+        }
+    };
     Ok(match outcome? {
         Payload::Value(Value::Object(mut map)) => {
             if !map.contains_key("resultType") {
@@ -338,6 +360,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn carrier_ids_count_in_decimal() {
+        assert_eq!(carrier_id(0), "~0");
+        assert_eq!(carrier_id(907), "~907");
+        assert_eq!(carrier_id(u64::MAX), format!("~{}", u64::MAX));
+    }
+
+    #[test]
     fn results_are_spliced_with_their_fields() {
         assert_eq!(splice(b"{}".to_vec(), r#""a":1"#), br#"{"a":1}"#);
         assert_eq!(
@@ -353,7 +382,7 @@ mod tests {
         let keys = RequestStateKeys::new([3u8; 32]);
         let params =
             Params::from(json!({"name": "t", "inputResponses": {"k": {"action": "accept"}}}));
-        let round = open_round(&keys, "tools/call", Some(&params)).unwrap();
+        let round = open_round(&keys, "tools/call", Some(&params), true).unwrap();
         assert!(matches!(
             round.inputs.ask("k", "elicitation/create", json!({})),
             crate::stateless::input::Asked::Answered(_)
@@ -365,11 +394,11 @@ mod tests {
         ] {
             let params = Params::from(bad.clone());
             assert!(
-                open_round(&keys, "tools/call", Some(&params)).is_err(),
+                open_round(&keys, "tools/call", Some(&params), true).is_err(),
                 "{bad}"
             );
         }
         let null = Params::from(json!({"name": "t", "inputResponses": null}));
-        assert!(open_round(&keys, "tools/call", Some(&null)).is_ok());
+        assert!(open_round(&keys, "tools/call", Some(&null), true).is_ok());
     }
 }

@@ -80,12 +80,16 @@ pub(crate) enum Known {
     TransferEncoding,
     /// `Mcp-Protocol-Version`: must name a supported revision when present.
     ProtocolVersion,
+    /// `Mcp-Method`: a stateless request's method, repeated for balancers.
+    McpMethod,
+    /// `Mcp-Name`: a stateless request's tool, prompt or resource.
+    McpName,
 }
 
 impl Known {
     /// How many known headers there are; the length of the index array.
     /// It must stay at most 16, the bits of `RequestHead::repeated`.
-    const COUNT: usize = 11;
+    const COUNT: usize = 13;
 
     /// Which known header `name` is, if any (names are case-insensitive).
     fn of(name: &[u8]) -> Option<Self> {
@@ -96,6 +100,8 @@ impl Known {
             6 if is("accept") => Self::Accept,
             6 if is("expect") => Self::Expect,
             10 if is("connection") => Self::Connection,
+            10 if is("mcp-method") => Self::McpMethod,
+            8 if is("mcp-name") => Self::McpName,
             12 if is("content-type") => Self::ContentType,
             13 if is("last-event-id") => Self::LastEventId,
             14 if is("content-length") => Self::ContentLength,
