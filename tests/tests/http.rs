@@ -301,8 +301,16 @@ fn last_event_id_replays_exactly_the_missed_events(rt: Rt) {
     server.gates.open("r");
     let (mut resumed, head) = open_get(&s, Some(&last_seen));
     assert_eq!(head.status, 200);
+    let stream = last_seen.split('-').next().unwrap();
     let mut got = Vec::new();
     while let Some(e) = resumed.next_event() {
+        // Checked as they come: another stream in its place (the standalone
+        // one, had the call's been forgotten) would not end.
+        assert!(
+            e.id.as_deref()
+                .is_some_and(|id| id.starts_with(&format!("{stream}-"))),
+            "not the call's stream: {e:?}"
+        );
         got.push(e);
     }
     let datas: Vec<Value> = got.iter().map(Event::json).collect();
@@ -311,11 +319,6 @@ fn last_event_id_replays_exactly_the_missed_events(rt: Rt) {
     assert_eq!(datas[1]["params"]["progress"], 3.0);
     assert_eq!(datas[2]["id"], 3);
     assert_eq!(datas[2]["result"]["content"][0]["text"], "steps done");
-    let stream = last_seen.split('-').next().unwrap();
-    assert!(
-        got.iter()
-            .all(|e| e.id.as_deref().unwrap().starts_with(&format!("{stream}-")))
-    );
     // The standalone stream replays too: unrelated events after a given id.
     let (mut get, _) = open_get(&s, None);
     let priming = get.next_event().unwrap();
@@ -332,7 +335,8 @@ fn last_event_id_replays_exactly_the_missed_events(rt: Rt) {
             Ok(CallToolResult::text(""))
         }),
     );
-    let (mut again, _) = open_get(&s, e1.id.as_deref());
+    let (mut again, head) = open_get(&s, e1.id.as_deref());
+    assert_eq!(head.status, 200, "resuming the standalone stream");
     let e2 = again.next_event().unwrap();
     assert_eq!(e2.json()["method"], "notifications/tools/list_changed");
     assert_ne!(e2.id, e1.id);

@@ -331,7 +331,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
     /// event, the stream closing, or the client leaving. Meanwhile the
     /// handler behind the stream is polled here, and pipelined bytes are
     /// read into `buf` (up to one request's worth) so a client's close is
-    /// seen.
+    /// seen; it is looked for before each event, so events that are ready
+    /// when the client has already left stay in the log, unwritten, for
+    /// its resumption.
     ///
     /// On shutdown the standalone stream ends at once; a request's stream
     /// runs to its result and the connection then closes. A client that
@@ -396,17 +398,21 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
                 let reading = buf.len() <= limit;
                 futures::future::poll_fn(|cx: &mut Context<'_>| {
                     driver.poll(cx);
+                    // The read side first: a client already gone must not
+                    // be written the events it missed, least of all the
+                    // final one, which would count as delivered and have
+                    // the stream forgotten before the client resumes it.
+                    if reading {
+                        if let Poll::Ready(r) = Pin::new(&mut *io).poll_read(cx, chunk) {
+                            return Poll::Ready(Wake::Read(r));
+                        }
+                    }
                     if let Poll::Ready(ev) = events.poll_event(cx) {
                         return Poll::Ready(Wake::Event(ev));
                     }
                     if watch_shutdown && stopped(stop, cx) {
                         watch_shutdown = false;
                         return Poll::Ready(Wake::Shutdown);
-                    }
-                    if reading {
-                        if let Poll::Ready(r) = Pin::new(&mut *io).poll_read(cx, chunk) {
-                            return Poll::Ready(Wake::Read(r));
-                        }
                     }
                     if keepalive.as_mut().poll(cx).is_ready() {
                         return Poll::Ready(Wake::KeepAlive);
@@ -812,6 +818,53 @@ mod tests {
             c.send(b"BREW /mcp HTCPCP/1.0\r\n\r\n");
             until(&c, "the close", closed).await;
             assert_eq!(replies(&c.received().0)[0].status, 400);
+        });
+    }
+
+    #[test]
+    fn events_ready_when_the_client_is_gone_are_left_for_its_resumption() {
+        // The client leaves and, before the connection runs again, the
+        // handler is let go: its result is ready at the same time as the
+        // end of input. Written out anyway, it would count as delivered and
+        // the stream would be forgotten, leaving the client that resumes
+        // nothing to resume (it would get the standalone stream instead).
+        let h = Harness::new(HttpConfig::default());
+        let (first, served) = h.connect(Shape::WHOLE);
+        let sid = h.local.run(async {
+            let script = async {
+                first.send(&post("", &initialize("2025-11-25")));
+                let sid = wait_for(&first, 1).await[0]
+                    .header("mcp-session-id")
+                    .unwrap()
+                    .to_owned();
+                let header = format!("mcp-session-id: {sid}\r\n");
+                first.send(&post(&header, &call(7, "wait", json!({}))));
+                until(&first, "the progress event", |c| {
+                    String::from_utf8_lossy(&c.received().0).contains("notifications/progress")
+                })
+                .await;
+                first.close();
+                h.gate.try_send(()).unwrap();
+                sid
+            };
+            let ((), sid) = futures::join!(served, script);
+            sid
+        });
+        let (bytes, _) = first.received();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.contains("late"), "written to a client gone: {text}");
+        let (second, served) = h.connect(Shape::WHOLE);
+        h.local.run(async {
+            let script = async {
+                second.send(format!("GET /mcp HTTP/1.1\r\nhost: localhost\r\naccept: text/event-stream\r\nmcp-session-id: {sid}\r\nlast-event-id: 1-1\r\n\r\n").as_bytes());
+                second.close();
+                let got = wait_for(&second, 1).await;
+                let data = sse_data(&got[0].text());
+                assert_eq!(data.len(), 1, "only what the client missed: {data:?}");
+                assert_eq!(data[0]["id"], 7);
+                assert_eq!(data[0]["result"]["content"][0]["text"], "late");
+            };
+            futures::join!(served, script);
         });
     }
 

@@ -583,8 +583,9 @@ fn sse_response(body: SseBody) -> Response {
 /// `Last-Event-ID` naming a stream the session still has, resumes that one.
 ///
 /// A resumed stream replays what followed the id, then goes on live unless
-/// it already finished. A standalone stream that another connection is
-/// listening to is answered 409: one at a time per session. A
+/// it already finished, taking the stream over from a connection still
+/// listening to it. A plain GET while another connection listens to the
+/// standalone stream is answered 409: one at a time per session. A
 /// `Last-Event-ID` naming no kept stream is ignored, and the standalone
 /// stream is opened instead.
 fn get(state: &HttpState, engine: &dyn Dispatch, head: &RequestHead, now: Instant) -> Response {
@@ -609,16 +610,11 @@ fn get(state: &HttpState, engine: &dyn Dispatch, head: &RequestHead, now: Instan
         .known_str(Known::LastEventId)
         .and_then(parse_event_id)
         .filter(|&(number, _)| st.streams.get_mut(number).is_some());
-    // Resuming the standalone stream takes it over like a plain GET: only
-    // while nobody else listens.
-    if resume.is_some_and(|(number, _)| number == STANDALONE) && st.streams.standalone().attached()
-    {
-        return refuse(
-            StatusCode::CONFLICT,
-            ErrorCode::INVALID_REQUEST,
-            "conflict: a GET stream is already open for this session",
-        );
-    }
+    // A resumption takes its stream over from any connection still
+    // listening to it, the standalone stream like a reply stream: the
+    // client says it lost that connection, which the server may not have
+    // noticed yet (or, for a connection that died silently, at all). The
+    // old response ends; what it had not written is replayed here.
     let mut initial = Vec::new();
     let (number, ended, events) = match resume {
         Some((number, after)) => {
@@ -888,20 +884,26 @@ mod tests {
     }
 
     #[test]
-    fn resuming_the_standalone_stream_while_it_is_listened_to_is_a_conflict() {
+    fn resuming_the_standalone_stream_takes_it_over_from_its_listener() {
+        // The client lost its GET and resumes before the server noticed:
+        // the old connection still listens, and must not stand in the way.
         let e = Endpoint::new(crate::ServerConfig::default());
         let sid = e.session("2025-11-25");
-        let get = format!("GET /mcp HTTP/1.1|host: localhost|accept: text/event-stream|{sid}|");
+        // `sid` ends its line.
+        let get = format!("GET /mcp HTTP/1.1|host: localhost|accept: text/event-stream|{sid}");
         let first = futures::executor::block_on(e.transport.handle(&lines(&get), Vec::new()));
-        assert!(matches!(first.body, Body::Sse(_)));
-        let (status, _, _) = e.ask(&format!("{get}last-event-id: 0-0|"), "");
-        assert_eq!(status, 409);
-        drop(first);
-        let again = futures::executor::block_on(
-            e.transport
-                .handle(&lines(&format!("{get}last-event-id: 0-0|")), Vec::new()),
-        );
-        assert!(matches!(again.body, Body::Sse(_)), "free again");
+        let Body::Sse(mut first) = first.body else {
+            panic!("the standalone stream opens");
+        };
+        assert_eq!(e.ask(&get, "").0, 409, "a plain GET waits its turn");
+        let resume = format!("{get}last-event-id: 0-0|");
+        let again = futures::executor::block_on(e.transport.handle(&lines(&resume), Vec::new()));
+        assert!(matches!(again.body, Body::Sse(_)), "taken over");
+        let mut old = first.events.take().expect("a live stream");
+        let ended = futures::executor::block_on(futures::future::poll_fn(|cx| old.poll_event(cx)));
+        assert_eq!(ended, None, "the old response ends");
+        drop(old);
+        assert_eq!(e.ask(&get, "").0, 409, "the new listener stays");
     }
 
     #[test]
