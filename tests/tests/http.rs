@@ -767,9 +767,10 @@ fn session_expiry_and_cap(rt: Rt) {
 
 fn a_client_that_stops_reading_is_closed_after_the_write_timeout(rt: Rt) {
     use std::io::{Read, Write};
-    // Three pipelined 3 MiB echoes, and a client that never reads: the first
-    // reply fills the socket buffers and its write makes no progress. It
-    // used to wait (holding its buffers) for as long as the client did.
+    // Eight pipelined 3 MiB echoes (more than any loopback socket buffers
+    // hold), and a client that never reads: a reply fills the buffers and
+    // its write makes no progress. It used to wait (holding its buffers)
+    // for as long as the client did.
     let config = HttpConfig::default().write_timeout(Duration::from_millis(300));
     let server = TestServer::start(rt, config);
     let s = server.session();
@@ -783,19 +784,30 @@ fn a_client_that_stops_reading_is_closed_after_the_write_timeout(rt: Rt) {
         s.id,
         body.len()
     );
+    const REQUESTS: usize = 8;
     let mut stream = std::net::TcpStream::connect(server.addr).unwrap();
     let mut writer = stream.try_clone().unwrap();
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
     let sender = thread::spawn(move || {
-        for _ in 0..3 {
-            // Once the server stops reading, this blocks, then fails: fine.
+        for _ in 0..REQUESTS {
+            // Once the server stops reading this blocks; once it closes, it fails.
             if writer.write_all(request.as_bytes()).is_err() {
+                let _ = done_tx.send(false);
                 return;
             }
         }
+        let _ = done_tx.send(true);
     });
-    thread::sleep(Duration::from_millis(1500));
-    // Now read: a closed connection ends (EOF or reset); an open one would
-    // go on answering and then sit in keep-alive until the read times out.
+    // However slow the machine, the writes end only when the server closes
+    // the connection (or, were it to take everything, when all are sent).
+    let all_sent = done_rx
+        .recv_timeout(tests::DEADLINE)
+        .expect("the server closes the connection, failing the writes");
+    assert!(
+        !all_sent,
+        "the server took every request of a client that never reads"
+    );
+    // Now read: a closed connection ends (EOF or reset).
     stream
         .set_read_timeout(Some(Duration::from_secs(5)))
         .unwrap();
@@ -811,7 +823,7 @@ fn a_client_that_stops_reading_is_closed_after_the_write_timeout(rt: Rt) {
     };
     assert!(closed, "the connection stayed open ({received} bytes read)");
     assert!(
-        received < 3 * 3 * 1024 * 1024,
+        received < REQUESTS * 3 * 1024 * 1024,
         "not every reply was written: {received} bytes"
     );
     drop(stream);
