@@ -306,8 +306,11 @@ impl RequestContext {
     }
 
     /// Whether the request is served under a stateless revision (no
-    /// session: [`RequestContext::session_id`] names a carrier that lives
-    /// only as long as this request).
+    /// session). [`RequestContext::session_id`] then names the request's
+    /// carrier: over HTTP one made for this request alone (`~` and a
+    /// count), over stdio or memory the connection's own id, shared by
+    /// every stateless request of the connection. Do not key per-client
+    /// state by it in this era: the revision has no client identity.
     pub fn is_stateless(&self) -> bool {
         self.inner.facts.version.is_stateless()
     }

@@ -19,7 +19,7 @@ use crate::protocol::{LogLevel, ProtocolVersion};
 pub(crate) mod input;
 pub(crate) mod state;
 
-pub use state::RequestStateKeys;
+pub use state::{KeyTooShort, MIN_KEY_BYTES, RequestStateKeys};
 
 /// `_meta` key of the revision a stateless request is made under.
 pub const PROTOCOL_VERSION_KEY: &str = "io.modelcontextprotocol/protocolVersion";
@@ -173,8 +173,12 @@ pub struct RequestMeta {
     pub(crate) log_level: Option<LogLevel>,
     /// `_meta.progressToken`, read in the same pass.
     pub(crate) progress_token: Option<serde_json::Value>,
-    /// `params.name`, else `params.uri`: what `Mcp-Name` must repeat.
-    target: Option<String>,
+    /// `params.name`, when a string: what `Mcp-Name` repeats for
+    /// `tools/call` and `prompts/get`.
+    name: Option<String>,
+    /// `params.uri`, when a string: what `Mcp-Name` repeats for
+    /// `resources/read`.
+    uri: Option<String>,
     /// Whether the params carry `inputResponses` or `requestState` (the
     /// retry of a multi round-trip request), read in the same pass.
     pub(crate) retry: bool,
@@ -186,10 +190,11 @@ pub struct RequestMeta {
 pub enum MetaError {
     /// A required key is missing (`…/protocolVersion` or
     /// `…/clientCapabilities`).
-    #[error("invalid params: missing _meta keys: {0}")]
+    #[error("missing _meta keys: {0}")]
     Missing(String),
-    /// A key holds a value of the wrong shape (an unknown log level, say).
-    #[error("invalid params: malformed _meta: {0}")]
+    /// A key holds a value of the wrong shape (an unknown log level, say),
+    /// or `_meta` itself does not read.
+    #[error("malformed _meta: {0}")]
     Malformed(String),
 }
 
@@ -197,10 +202,10 @@ impl RequestMeta {
     /// Reads the stateless facts of a request's params.
     ///
     /// `None` when the request is not stateless: its params have no
-    /// `_meta`, or `_meta` has no `…/protocolVersion` *and* no other
-    /// `io.modelcontextprotocol/` key a stateless client sends (so a
-    /// request with capabilities but no version is refused, not taken for a
-    /// session-era request).
+    /// `_meta`, or `_meta` has none of `…/protocolVersion`,
+    /// `…/clientCapabilities` and `…/clientInfo` (so a request with
+    /// capabilities but no version is refused, not taken for a session-era
+    /// request; `…/logLevel` alone does not make a request stateless).
     ///
     /// # Errors
     ///
@@ -224,8 +229,11 @@ impl RequestMeta {
     pub fn parse(params: Option<&Params>) -> Option<Result<Self, MetaError>> {
         let text = params?.as_str();
         // Most session-era requests never mention the prefix: skip a second
-        // parse for them. Escaped keys are read the slow way.
-        if !text.contains("io.modelcontextprotocol/") && !text.contains('\\') {
+        // parse for them. Only `\u` and `\/` escapes could spell the keys,
+        // so other backslashes (`\n`, `\"` in arguments) need no slow path.
+        let mentioned = text.contains("io.modelcontextprotocol/");
+        let escaped = text.contains('\\') && (text.contains("\\u") || text.contains("\\/"));
+        if !mentioned && !escaped {
             return None;
         }
         /// The stateless keys of `_meta`, each kept as raw JSON text (borrowed
@@ -258,13 +266,20 @@ impl RequestMeta {
             #[serde(rename = "requestState", borrow, default)]
             request_state: Option<&'a RawValue>,
         }
-        let Ok(WithMeta {
+        let parsed = match params?.parse::<WithMeta<'_>>() {
+            Ok(parsed) => parsed,
+            // The prefix is there but `_meta` does not read (not an object,
+            // a repeated key): refused, never taken for a session request.
+            Err(e) if mentioned => return Some(Err(MetaError::Malformed(e.to_string()))),
+            Err(_) => return None,
+        };
+        let WithMeta {
             meta: Some(meta),
             name,
             uri,
             input_responses,
             request_state,
-        }) = params?.parse::<WithMeta<'_>>()
+        } = parsed
         else {
             return None;
         };
@@ -275,9 +290,10 @@ impl RequestMeta {
         Some(parsed.map(|mut facts| {
             facts.progress_token = meta.progress_token;
             facts.retry = input_responses.is_some() || request_state.is_some();
-            facts.target = name
-                .or(uri)
-                .and_then(|raw| serde_json::from_str::<String>(raw.get()).ok());
+            let text =
+                |raw: Option<&RawValue>| raw.and_then(|r| serde_json::from_str(r.get()).ok());
+            facts.name = text(name);
+            facts.uri = text(uri);
             facts
         }))
     }
@@ -325,15 +341,22 @@ impl RequestMeta {
             capabilities,
             log_level,
             progress_token: None,
-            target: None,
+            name: None,
+            uri: None,
             retry: false,
         })
     }
 
-    /// `params.name` (`tools/call`, `prompts/get`), else `params.uri`
-    /// (`resources/read`), when a string: what `Mcp-Name` must repeat.
-    pub fn target(&self) -> Option<&str> {
-        self.target.as_deref()
+    /// What `Mcp-Name` must repeat for `method`: `params.name` for
+    /// `tools/call` and `prompts/get`, `params.uri` for `resources/read`
+    /// (never the other one: a decoy `name` on a read must not pass);
+    /// `None` for other methods, or when the field is not a string.
+    pub fn target(&self, method: &str) -> Option<&str> {
+        match method {
+            "tools/call" | "prompts/get" => self.name.as_deref(),
+            "resources/read" => self.uri.as_deref(),
+            _ => None,
+        }
     }
 
     /// `…/protocolVersion` exactly as the request sent it.

@@ -228,6 +228,25 @@ fn routing_headers_must_match_the_body(rt: Rt) {
             assert_eq!(json["id"], 1, "{what}: the id is echoed");
         }
     }
+    a_read_is_named_by_its_uri(&server);
+}
+
+/// `resources/read` is routed by its `uri`: a decoy `name` that matches
+/// `Mcp-Name` must not pass (a balancer routing by the header would
+/// disagree with the read).
+fn a_read_is_named_by_its_uri(server: &TestServer) {
+    let body = json!({"jsonrpc": "2.0", "id": 9, "method": "resources/read",
+        "params": {"uri": "test://a", "name": "decoy", "_meta": stateless_meta(json!({}))}});
+    for (name, status, want) in [("decoy", 400, -32020), ("test://a", 200, 0)] {
+        let h = stateless_headers("resources/read", Some(name));
+        let h: Vec<(&str, &str)> = h.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let (got, json) = post(server, &h, &body);
+        assert_eq!(
+            (got, code(&json)),
+            (status, want),
+            "Mcp-Name {name}: {json}"
+        );
+    }
 }
 
 fn the_revision_errors_carry_their_data(rt: Rt) {
@@ -332,7 +351,7 @@ fn multi_round_trip_requests_resume_and_refuse_bad_state(rt: Rt) {
     let elsewhere = TestServer::start_with(
         rt,
         HttpConfig::default(),
-        ServerConfig::default().request_state_keys(RequestStateKeys::new([9u8; 32])),
+        ServerConfig::default().request_state_keys(RequestStateKeys::new([9u8; 32]).unwrap()),
     );
     let (_, refused) = ask(
         &elsewhere,
@@ -442,6 +461,14 @@ fn a_listen_stream_hears_a_change_made_in_the_other_era(rt: Rt) {
     let h: Vec<(&str, &str)> = h.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let (status, json) = post(&server, &h, &body);
     assert_eq!((status, code(&json)), (406, -32600));
+    // More resource subscriptions than a session may hold: refused.
+    let uris: Vec<String> = (0..1_025).map(|i| format!("test://r/{i}")).collect();
+    let body = json!({"jsonrpc": "2.0", "id": 73, "method": "subscriptions/listen",
+        "params": {"notifications": {"resourceSubscriptions": uris}, "_meta": stateless_meta(json!({}))}});
+    let h = stateless_headers("subscriptions/listen", None);
+    let h: Vec<(&str, &str)> = h.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let (_, json) = post(&server, &h, &body);
+    assert_eq!(code(&json), -32602, "{json}");
     // A session-era client's tool call announces the change.
     let session = server.session();
     assert_eq!(session.tool_text(1, "announce", json!({})), "announced");

@@ -201,9 +201,7 @@ fn check_headers(
     let Some(field) = named else {
         return Ok(());
     };
-    // For tools/call and prompts/get `name`, for resources/read `uri`: a
-    // request carries one or the other.
-    let name = meta.target();
+    let name = meta.target(method);
     match (
         known_header(head, Known::McpName, "Mcp-Name").map_err(mismatch)?,
         name,
@@ -259,7 +257,7 @@ pub(crate) async fn post(
     };
     let meta = match meta {
         Ok(meta) => meta,
-        Err(e) => return invalid_meta(id.as_ref(), &e.to_string()),
+        Err(e) => return invalid_meta(id.as_ref(), &format!("invalid params: {e}")),
     };
     if let Err(refusal) = check_headers(&*engine, head, &message, &meta) {
         return refusal;
@@ -319,7 +317,12 @@ pub(crate) async fn post(
         StreamReceiver::attach(&carrier, &mut st, stream)
     };
     let Some(events) = events else {
-        return Response::empty(StatusCode::ACCEPTED);
+        // The carrier ended between its dispatch and now: the server closed.
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            id.as_ref(),
+            RpcError::new(ErrorCode::SERVER_BUSY, "server is shutting down"),
+        );
     };
     let job = work.map(|work| Job::new(work, &carrier, stream));
     reply(state, &carrier, stream, events, mode, job, Some(end)).await

@@ -198,9 +198,11 @@ impl Engine {
         let params = match &decoded {
             Decoded::Single(Ok(Message::Request(r))) => r.params.as_ref(),
             Decoded::Single(Ok(Message::Notification(n))) => {
-                if self.sessions.get(session).is_none() {
-                    if let Some(carrier) = self.carriers.get(session) {
-                        accept_notification(&carrier, &n.method, n.params.as_ref());
+                // A bare cancellation may name a stateless request of the
+                // connection (and a session request too: both are tried).
+                if let Some(carrier) = self.carriers.get(session) {
+                    accept_notification(&carrier, &n.method, n.params.as_ref());
+                    if self.sessions.get(session).is_none() {
                         return Ok(None);
                     }
                 }
@@ -279,6 +281,17 @@ impl Engine {
         };
         let id = request.id.clone();
         let reply = match request.method.as_str() {
+            // A stateless-only server names the revisions it does serve.
+            "initialize" if !self.config.eras.sessions() => {
+                let requested = request
+                    .params
+                    .as_ref()
+                    .and_then(|p| p.parse::<Value>().ok())
+                    .and_then(|p| p["protocolVersion"].as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                let error = crate::stateless::unsupported_version(&requested);
+                encode_error(Some(id.clone()), MethodError::Handler(error))
+            }
             "initialize" => {
                 match open_session(self, Some(session.clone()), request.params.as_ref(), now()) {
                     Ok((_, outcome)) => encode_response(id.clone(), outcome),
@@ -495,9 +508,7 @@ impl Engine {
     ) -> Step {
         let id = request.id.clone();
         let round = if let Some(meta) = stateless.filter(|_| takes_input(&request.method)) {
-            let Some(keys) = &self.state_keys else {
-                return Step::Encoded(encode_error(Some(id), MethodError::NoSessionId));
-            };
+            let keys = self.state_keys.as_ref();
             match open_round(keys, &request.method, request.params.as_ref(), meta.retry) {
                 Ok(round) => Some(round),
                 Err(error) => return Step::Encoded(encode_error(Some(id), error)),
@@ -552,7 +563,10 @@ impl Engine {
                 .await
                 .map(|end| match end {
                     RoundEnd::Done(outcome) => outcome.map(|o| after_round(round, o)),
-                    RoundEnd::InputRequired => Ok(input_required(&shared, round)),
+                    // A malformed answer is refused before anything is asked again.
+                    RoundEnd::InputRequired => {
+                        Ok(after_round(round, input_required(&shared, round)))
+                    }
                 }),
             };
             ctx.finish();
@@ -791,8 +805,11 @@ impl Dispatch for Engine {
             .filter_map(|(name, schema)| {
                 let header = schema.get("x-mcp-header")?.as_str()?;
                 let kind = schema.get("type").and_then(Value::as_str);
-                let token =
-                    !header.is_empty() && header.bytes().all(|b| b.is_ascii_graphic() && b != b':');
+                // RFC 9110 `tchar`: what a header name may hold.
+                let token = !header.is_empty()
+                    && header
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
                 let lower = header.to_ascii_lowercase();
                 let fresh = !seen.contains(&lower);
                 if !(token && fresh && matches!(kind, Some("string" | "integer" | "boolean"))) {

@@ -103,6 +103,10 @@ pub(crate) enum MethodError {
     /// `-32000`.
     #[error("too many listeners")]
     TooManyListeners,
+    /// The operating system gave no randomness for the `requestState` key
+    /// at build, so no state can be sealed. `-32603`.
+    #[error("no key to seal requestState with")]
+    NoStateKey,
     /// The operating system gave no randomness to mint a session id with.
     #[error("no randomness for a session id")]
     NoSessionId,
@@ -142,7 +146,7 @@ impl MethodError {
             | Self::TooManySessions
             | Self::TooManySubscriptions
             | Self::TooManyListeners => ErrorCode::SERVER_BUSY,
-            Self::HandlerPanicked | Self::Encode(_) | Self::NoSessionId => {
+            Self::HandlerPanicked | Self::Encode(_) | Self::NoSessionId | Self::NoStateKey => {
                 ErrorCode::INTERNAL_ERROR
             }
             Self::Handler(e) => e.code,

@@ -101,10 +101,18 @@ struct Listener {
 /// The open listeners of a server.
 #[derive(Default)]
 pub(crate) struct Listeners {
-    /// Registered listeners.
-    list: Mutex<Vec<Listener>>,
+    /// Registered listeners, and whether the server closed them for good.
+    list: Mutex<(Vec<Listener>, bool)>,
     /// Counts keys.
     next: AtomicU64,
+}
+
+/// Why a listener was not registered.
+enum Refused {
+    /// The cap of listeners is reached.
+    Full,
+    /// The server is closing: no listener is taken any more.
+    Closed,
 }
 
 /// Removes its listener when the listen request ends, however it ends.
@@ -117,30 +125,34 @@ struct Registered<'a> {
 
 impl Drop for Registered<'_> {
     fn drop(&mut self) {
-        self.listeners.list().retain(|l| l.key != self.key);
+        self.listeners.list().0.retain(|l| l.key != self.key);
     }
 }
 
 impl Listeners {
     /// Locks the list (poison taken: each update is one push or removal).
-    fn list(&self) -> MutexGuard<'_, Vec<Listener>> {
+    fn list(&self) -> MutexGuard<'_, (Vec<Listener>, bool)> {
         self.list.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Registers a listener unless `cap` are open.
+    /// Registers a listener unless `cap` are open or the server closed.
     fn add(
         &self,
         filter: Filter,
         cap: usize,
-    ) -> Option<(async_channel::Receiver<(String, Value)>, Registered<'_>)> {
+    ) -> Result<(async_channel::Receiver<(String, Value)>, Registered<'_>), Refused> {
         let (tx, rx) = async_channel::bounded(QUEUE);
         let key = self.next.fetch_add(1, Ordering::Relaxed);
-        let mut list = self.list();
+        let mut guard = self.list();
+        let (list, closed) = &mut *guard;
+        if *closed {
+            return Err(Refused::Closed);
+        }
         if list.len() >= cap {
-            return None;
+            return Err(Refused::Full);
         }
         list.push(Listener { key, filter, tx });
-        Some((
+        Ok((
             rx,
             Registered {
                 listeners: self,
@@ -152,16 +164,19 @@ impl Listeners {
     /// Hands notification `method` with `params` to every listener that
     /// wants `topic`. Never waits: a listener whose queue is full misses it.
     pub(crate) fn publish(&self, topic: Topic<'_>, method: &str, params: &Value) {
-        for listener in self.list().iter().filter(|l| l.filter.wants(topic)) {
+        for listener in self.list().0.iter().filter(|l| l.filter.wants(topic)) {
             // A full queue drops the change for that listener only.
             let _ = listener.tx.try_send((method.to_owned(), params.clone()));
         }
     }
 
     /// Ends every listener's stream: each listen request answers with its
-    /// `complete` result (the server is closing).
+    /// `complete` result (the server is closing). A listen that arrives
+    /// later is answered `complete` at once.
     pub(crate) fn close_all(&self) {
-        for listener in self.list().iter() {
+        let mut guard = self.list();
+        guard.1 = true;
+        for listener in guard.0.iter() {
             listener.tx.close();
         }
     }
@@ -169,7 +184,7 @@ impl Listeners {
     /// Open listeners.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        self.list().len()
+        self.list().0.len()
     }
 }
 
@@ -179,7 +194,10 @@ impl Listeners {
 ///
 /// # Errors
 ///
-/// `-32602` for params that do not read as a filter; `-32000` at
+/// `-32602` for params that do not read as a filter, or with more
+/// `resourceSubscriptions` than
+/// [`ServerConfig::max_subscriptions`](crate::ServerConfig::max_subscriptions);
+/// `-32000` at
 /// [`ServerConfig::max_listeners`](crate::ServerConfig::max_listeners).
 pub(crate) async fn listen(
     shared: &Shared,
@@ -193,12 +211,18 @@ pub(crate) async fn listen(
         notifications: Filter,
     }
     let ListenParams { notifications } = parse_params(params)?;
+    // The same bound a session has on its subscriptions.
+    if notifications.resource_subscriptions.len() > shared.config.max_subscriptions {
+        return Err(MethodError::InvalidParams(format!(
+            "at most {} resourceSubscriptions",
+            shared.config.max_subscriptions
+        )));
+    }
     let honoured = notifications.honoured();
-    let (rx, _registered) = shared
-        .listeners
-        .add(notifications, shared.config.max_listeners)
-        .ok_or(MethodError::TooManyListeners)?;
     let id = ctx.request_id().to_value();
+    let registered = shared
+        .listeners
+        .add(notifications, shared.config.max_listeners);
     let tag = |mut params: Value| {
         if let Value::Object(map) = &mut params {
             let meta = map.entry("_meta").or_insert_with(|| json!({}));
@@ -207,6 +231,12 @@ pub(crate) async fn listen(
             }
         }
         params
+    };
+    let (rx, _registered) = match registered {
+        Ok(registered) => registered,
+        Err(Refused::Full) => return Err(MethodError::TooManyListeners),
+        // The server is closing: the stream ends before it starts.
+        Err(Refused::Closed) => return Ok(Payload::Value(tag(json!({})))),
     };
     let ack = tag(json!({ "notifications": honoured }));
     if ctx
@@ -245,8 +275,13 @@ mod tests {
     #[test]
     fn listeners_are_capped_removed_and_closed() {
         let listeners = Listeners::default();
-        let (rx, registered) = listeners.add(Filter::default(), 1).unwrap();
-        assert!(listeners.add(Filter::default(), 1).is_none());
+        let Ok((rx, registered)) = listeners.add(Filter::default(), 1) else {
+            panic!("room for one")
+        };
+        assert!(matches!(
+            listeners.add(Filter::default(), 1),
+            Err(Refused::Full)
+        ));
         drop(registered);
         assert_eq!(listeners.len(), 0);
         assert!(rx.is_closed() || rx.sender_count() == 0);
@@ -254,12 +289,18 @@ mod tests {
             tools_list_changed: true,
             ..Filter::default()
         };
-        let (rx, _kept) = listeners.add(wants_tools, 1).unwrap();
+        let Ok((rx, _kept)) = listeners.add(wants_tools, 1) else {
+            panic!("room again")
+        };
         listeners.publish(Topic::ListChanged("prompts"), "p", &json!({}));
         listeners.publish(Topic::ListChanged("tools"), "t", &json!({}));
         assert_eq!(rx.try_recv().unwrap().0, "t");
         assert!(rx.try_recv().is_err());
         listeners.close_all();
         assert!(rx.is_closed());
+        assert!(matches!(
+            listeners.add(Filter::default(), 9),
+            Err(Refused::Closed)
+        ));
     }
 }

@@ -151,7 +151,14 @@ impl Round {
             .params
             .as_deref()
             .and_then(|p| serde_json::from_str(p).ok());
-        state::params_digest(value.as_ref())
+        match (&value, &self.params) {
+            (Some(Value::Object(_)), _) => state::params_digest(value.as_ref()),
+            // Params that do not read back as an object (a number past f64,
+            // say) are bound by their exact text, never by an empty digest
+            // every such request would share.
+            (_, Some(text)) => state::text_digest(text),
+            (_, None) => state::params_digest(None),
+        }
     }
 }
 
@@ -166,7 +173,7 @@ impl Round {
 /// not an object (or `null`), a `requestState` that is not a string, or
 /// one that is tampered, foreign or expired.
 pub(crate) fn open_round(
-    keys: &RequestStateKeys,
+    keys: Option<&RequestStateKeys>,
     method: &str,
     params: Option<&Params>,
     retry: bool,
@@ -204,6 +211,8 @@ pub(crate) fn open_round(
         Some(raw) => {
             let token: String =
                 serde_json::from_str(raw).map_err(|_| invalid("requestState must be a string"))?;
+            // Without keys (no randomness at build) no state was ever sealed.
+            let keys = keys.ok_or_else(|| invalid("invalid requestState"))?;
             state::open(keys, &token, method, &round.digest())
                 .map_err(|e: StateError| MethodError::InvalidParams(e.to_string()))?
                 .answers
@@ -245,6 +254,9 @@ impl<F: Future> Future for InRound<F> {
     type Output = RoundEnd<F::Output>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // A question asked from another task (through a clone of the
+        // context) wakes the round, so it ends even if the handler waits.
+        self.inputs.wake_with(cx.waker());
         match self.handler.as_mut().poll(cx) {
             Poll::Ready(out) => Poll::Ready(RoundEnd::Done(out)),
             // Everything asked in this poll goes out together.
@@ -257,7 +269,7 @@ impl<F: Future> Future for InRound<F> {
 /// The `input_required` result ending `round`: its questions, and the
 /// answers so far sealed into `requestState`.
 pub(crate) fn input_required(shared: &Shared, round: &Round) -> Outcome {
-    let keys = shared.state_keys.as_ref().ok_or(MethodError::NoSessionId)?;
+    let keys = shared.state_keys.as_ref().ok_or(MethodError::NoStateKey)?;
     let (asked, used) = round.inputs.take();
     let token = state::seal(
         keys,
@@ -314,9 +326,12 @@ pub(crate) fn complete(shared: &Shared, method: &str, outcome: Outcome) -> Outco
 }
 
 /// Inserts `fields` (`"k":v` pairs) at the front of the JSON object
-/// `bytes`, unless it already has a `resultType`.
+/// `bytes`.
 fn splice(bytes: Vec<u8>, fields: &str) -> Vec<u8> {
-    if bytes.first() != Some(&b'{') || bytes.windows(12).any(|w| w == b"\"resultType\"") {
+    // Only typed results come here (tool, prompt, resource, completion
+    // results), and none has a top-level `resultType` of its own: a
+    // `resultType` inside its content is the handler's, not ours.
+    if bytes.first() != Some(&b'{') {
         return bytes;
     }
     let empty = bytes[1..].iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'}');
@@ -360,6 +375,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_question_asked_from_elsewhere_wakes_and_ends_the_round() {
+        use std::sync::atomic::AtomicUsize;
+
+        /// Counts its wakes.
+        struct Count(AtomicUsize);
+        impl futures::task::ArcWake for Count {
+            fn wake_by_ref(me: &Arc<Self>) {
+                me.0.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        let inputs = Arc::new(Inputs::default());
+        // The handler waits on something else: another task asks the question.
+        let mut round = InRound::new(futures::future::pending::<()>(), Arc::clone(&inputs));
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = futures::task::waker(Arc::clone(&count));
+        let mut cx = Context::from_waker(&waker);
+        assert!(Pin::new(&mut round).poll(&mut cx).is_pending());
+        let asked = inputs.ask("k", "roots/list", json!({}));
+        assert!(matches!(asked, crate::stateless::input::Asked::Pending));
+        assert_eq!(count.0.load(Ordering::SeqCst), 1, "the round was woken");
+        assert!(matches!(
+            Pin::new(&mut round).poll(&mut cx),
+            Poll::Ready(RoundEnd::InputRequired)
+        ));
+    }
+
+    #[test]
     fn carrier_ids_count_in_decimal() {
         assert_eq!(carrier_id(0), "~0");
         assert_eq!(carrier_id(907), "~907");
@@ -373,16 +415,17 @@ mod tests {
             splice(br#"{"b":2}"#.to_vec(), r#""a":1"#),
             br#"{"a":1,"b":2}"#
         );
-        let has = br#"{"resultType":"input_required"}"#.to_vec();
-        assert_eq!(splice(has.clone(), r#""a":1"#), has);
+        // Content that mentions the key does not stop the splice.
+        let text = br#"{"content":[{"text":"\"resultType\""}]}"#.to_vec();
+        assert!(splice(text, r#""a":1"#).starts_with(br#"{"a":1,"content""#));
     }
 
     #[test]
     fn a_round_reads_responses_and_refuses_bad_state() {
-        let keys = RequestStateKeys::new([3u8; 32]);
+        let keys = RequestStateKeys::new([3u8; 32]).unwrap();
         let params =
             Params::from(json!({"name": "t", "inputResponses": {"k": {"action": "accept"}}}));
-        let round = open_round(&keys, "tools/call", Some(&params), true).unwrap();
+        let round = open_round(Some(&keys), "tools/call", Some(&params), true).unwrap();
         assert!(matches!(
             round.inputs.ask("k", "elicitation/create", json!({})),
             crate::stateless::input::Asked::Answered(_)
@@ -394,11 +437,11 @@ mod tests {
         ] {
             let params = Params::from(bad.clone());
             assert!(
-                open_round(&keys, "tools/call", Some(&params), true).is_err(),
+                open_round(Some(&keys), "tools/call", Some(&params), true).is_err(),
                 "{bad}"
             );
         }
         let null = Params::from(json!({"name": "t", "inputResponses": null}));
-        assert!(open_round(&keys, "tools/call", Some(&null), true).is_ok());
+        assert!(open_round(Some(&keys), "tools/call", Some(&null), true).is_ok());
     }
 }

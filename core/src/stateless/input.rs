@@ -16,6 +16,7 @@
 //! `futures::join!`, say) go out together.
 
 use std::sync::Mutex;
+use std::task::Waker;
 
 use serde_json::{Map, Value, json};
 
@@ -35,8 +36,11 @@ struct Round {
     used: Map<String, Value>,
     /// Questions without an answer: key, then `{method, params}`.
     asked: Vec<(String, Value)>,
-    /// Keys handed out automatically, counted per method.
+    /// Keys handed out automatically, counted over every method.
     auto: usize,
+    /// The round's task, woken when a question is recorded (it may be
+    /// asked from another task).
+    waker: Option<Waker>,
     /// The first malformed answer the handler met: the request is then
     /// answered `-32602`, whatever the handler made of it.
     malformed: Option<String>,
@@ -99,7 +103,19 @@ impl Inputs {
             let request = json!({ "method": method, "params": params });
             round.asked.push((key.to_owned(), request));
         }
+        if let Some(waker) = round.waker.take() {
+            waker.wake();
+        }
         Asked::Pending
+    }
+
+    /// Keeps `waker` to wake when a question is asked.
+    pub(crate) fn wake_with(&self, waker: &Waker) {
+        let mut round = self.round();
+        match &round.waker {
+            Some(kept) if kept.will_wake(waker) => {}
+            _ => round.waker = Some(waker.clone()),
+        }
     }
 
     /// Whether the handler asked something not yet answered.

@@ -26,6 +26,10 @@ type HmacSha256 = Hmac<Sha256>;
 
 /// The prefix of every token; a new format gets a new one.
 const VERSION: &str = "v1";
+/// The length of a token's MAC: 32 bytes in unpadded Base64.
+const MAC_CHARS: usize = 43;
+/// The shortest key a keyring takes: HMAC-SHA256 is as strong as its key.
+pub const MIN_KEY_BYTES: usize = 32;
 
 /// The keys that seal and open `requestState`: the current key, which
 /// seals, and optionally the previous one, still accepted while clients
@@ -42,8 +46,10 @@ const VERSION: &str = "v1";
 /// ```
 /// use switchboard_core::stateless::RequestStateKeys;
 ///
-/// let rotated = RequestStateKeys::new([7u8; 32]).with_previous([6u8; 32]);
+/// let rotated = RequestStateKeys::new([7u8; 32])?.with_previous([6u8; 32])?;
 /// assert!(format!("{rotated:?}").contains("previous: true"));
+/// assert!(RequestStateKeys::new(b"short").is_err());
+/// # Ok::<(), switchboard_core::stateless::KeyTooShort>(())
 /// ```
 #[derive(Clone)]
 pub struct RequestStateKeys {
@@ -63,27 +69,34 @@ impl fmt::Debug for RequestStateKeys {
 
 impl RequestStateKeys {
     /// A keyring whose current key is `key`.
-    pub fn new(key: impl AsRef<[u8]>) -> Self {
-        Self {
-            current: key.as_ref().to_vec(),
+    ///
+    /// # Errors
+    ///
+    /// [`KeyTooShort`] for a key under [`MIN_KEY_BYTES`] (32) bytes.
+    pub fn new(key: impl AsRef<[u8]>) -> Result<Self, KeyTooShort> {
+        Ok(Self {
+            current: checked(key.as_ref())?,
             previous: None,
-        }
+        })
     }
 
     /// The same keyring, also accepting state sealed with `key` (the key
     /// it replaces).
-    #[must_use]
-    pub fn with_previous(mut self, key: impl AsRef<[u8]>) -> Self {
-        self.previous = Some(key.as_ref().to_vec());
-        self
+    ///
+    /// # Errors
+    ///
+    /// [`KeyTooShort`] for a key under [`MIN_KEY_BYTES`] (32) bytes.
+    pub fn with_previous(mut self, key: impl AsRef<[u8]>) -> Result<Self, KeyTooShort> {
+        self.previous = Some(checked(key.as_ref())?);
+        Ok(self)
     }
 
     /// A keyring with one random 32-byte key, or `None` when the operating
     /// system gives no randomness.
     pub(crate) fn random() -> Option<Self> {
-        let mut key = [0u8; 32];
+        let mut key = [0u8; MIN_KEY_BYTES];
         getrandom::fill(&mut key).ok()?;
-        Some(Self::new(key))
+        Self::new(key).ok()
     }
 
     /// The MAC of `data` under `key`.
@@ -93,6 +106,20 @@ impl RequestStateKeys {
         mac.update(data);
         mac
     }
+}
+
+/// A key shorter than [`MIN_KEY_BYTES`]: refused by
+/// [`RequestStateKeys::new`] and [`RequestStateKeys::with_previous`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a requestState key needs at least {MIN_KEY_BYTES} bytes, not {0}")]
+pub struct KeyTooShort(pub usize);
+
+/// `key` when it is long enough.
+fn checked(key: &[u8]) -> Result<Vec<u8>, KeyTooShort> {
+    if key.len() < MIN_KEY_BYTES {
+        return Err(KeyTooShort(key.len()));
+    }
+    Ok(key.to_vec())
 }
 
 /// What the state holds, in the token's payload.
@@ -170,6 +197,11 @@ pub(crate) fn open(
 ) -> Result<Sealed, StateError> {
     let (signed, mac) = token.rsplit_once('.').ok_or(StateError::Invalid)?;
     let (version, payload) = signed.split_once('.').ok_or(StateError::Invalid)?;
+    // A SHA-256 MAC is 43 characters; anything else is refused before any
+    // decoding, however long the token.
+    if mac.len() != MAC_CHARS {
+        return Err(StateError::Invalid);
+    }
     let mac = base64::decode_url(mac).ok_or(StateError::Invalid)?;
     if version != VERSION {
         return Err(StateError::Invalid);
@@ -191,6 +223,11 @@ pub(crate) fn open(
         return Err(StateError::Expired);
     }
     Ok(sealed)
+}
+
+/// The digest of params bound by their exact text.
+pub(crate) fn text_digest(text: &str) -> String {
+    base64::encode_url(&Sha256::digest(text.as_bytes()))
 }
 
 /// The digest a state is bound to: SHA-256 over the canonical JSON (keys
@@ -255,7 +292,7 @@ mod tests {
 
     #[test]
     fn sealed_state_opens_only_for_its_request_and_keys() {
-        let keys = RequestStateKeys::new([1u8; 32]);
+        let keys = RequestStateKeys::new([1u8; 32]).unwrap();
         let params = json!({"name": "t", "arguments": {"b": 1, "a": 2}, "_meta": {"x": 1}});
         let digest = params_digest(Some(&params));
         let token = seal(
@@ -293,7 +330,7 @@ mod tests {
             open(&keys, &token, "tools/call", &other),
             Err(StateError::Foreign)
         );
-        let foreign = RequestStateKeys::new([2u8; 32]);
+        let foreign = RequestStateKeys::new([2u8; 32]).unwrap();
         assert_eq!(
             open(&foreign, &token, "tools/call", &digest),
             Err(StateError::Invalid)
@@ -306,9 +343,12 @@ mod tests {
 
     #[test]
     fn rotation_keeps_the_previous_key_and_expiry_is_enforced() {
-        let old = RequestStateKeys::new([1u8; 32]);
+        let old = RequestStateKeys::new([1u8; 32]).unwrap();
         let token = seal(&old, "m", "d".into(), Duration::from_secs(60), Map::new());
-        let rotated = RequestStateKeys::new([9u8; 32]).with_previous([1u8; 32]);
+        let rotated = RequestStateKeys::new([9u8; 32])
+            .unwrap()
+            .with_previous([1u8; 32])
+            .unwrap();
         assert!(open(&rotated, &token, "m", "d").is_ok());
         let mut expired: Sealed = {
             let payload = token.split('.').nth(1).unwrap();
