@@ -885,6 +885,31 @@ mod tests {
     use crate::{CallToolResult, HttpConfig, HttpServerTransport, McpServerBuilder, Tool};
 
     #[test]
+    fn a_stateless_only_server_refuses_initialize_on_every_transport() {
+        use crate::stateless::Eras;
+        use crate::{ServerConfig, SessionId, memory_pair};
+        let (transport, client) = memory_pair(8);
+        let server = McpServerBuilder::new()
+            .config(ServerConfig::default().eras(Eras::StatelessOnly))
+            .build(transport);
+        futures::executor::block_on(async {
+            let client_side = async {
+                let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                    "params": {"protocolVersion": "2025-11-25", "capabilities": {},
+                               "clientInfo": {"name": "c", "version": "1"}}});
+                client.send_json(&SessionId::new("s"), &init).await.unwrap();
+                let reply: serde_json::Value =
+                    serde_json::from_slice(&client.recv().await.unwrap().bytes).unwrap();
+                assert_eq!(reply["error"]["code"], -32022, "{reply}");
+                assert_eq!(reply["error"]["data"]["requested"], "2025-11-25");
+                client.close();
+            };
+            let (served, ()) = futures::join!(server.run(), client_side);
+            served.unwrap();
+        });
+    }
+
+    #[test]
     fn only_allowed_header_annotations_count() {
         let transport = HttpServerTransport::new(HttpConfig::default());
         let schema = json!({"type": "object", "properties": {
