@@ -231,8 +231,10 @@ impl RequestMeta {
         // Most session-era requests never mention the prefix: skip a second
         // parse for them. Only `\u` and `\/` escapes could spell the keys,
         // so other backslashes (`\n`, `\"` in arguments) need no slow path.
-        let mentioned = text.contains("io.modelcontextprotocol/");
-        let escaped = text.contains('\\') && (text.contains("\\u") || text.contains("\\/"));
+        let mentioned = mentions_namespace(text);
+        let escaped = !mentioned
+            && text.find('\\').is_some()
+            && (text.contains("\\u") || text.contains("\\/"));
         if !mentioned && !escaped {
             return None;
         }
@@ -383,6 +385,23 @@ impl RequestMeta {
     }
 }
 
+/// Whether `text` holds `io.modelcontextprotocol/`. Every session-era POST
+/// is asked this, so it looks for the `/` (rare in params) and checks the
+/// bytes before it, instead of setting up a substring search each time.
+fn mentions_namespace(text: &str) -> bool {
+    const NAMESPACE: &[u8] = b"io.modelcontextprotocol";
+    let mut from = 0;
+    // `str::find` of a char is a word-at-a-time memchr.
+    while let Some(i) = text[from..].find('/') {
+        let at = from + i;
+        if text.as_bytes()[..at].ends_with(NAMESPACE) {
+            return true;
+        }
+        from = at + 1;
+    }
+    false
+}
+
 /// The stateless revisions this server serves, newest first: what
 /// `server/discover` lists first and a `-32022` error names.
 pub fn stateless_versions() -> impl Iterator<Item = ProtocolVersion> {
@@ -440,6 +459,18 @@ mod tests {
         .unwrap()
         .unwrap();
         assert_eq!(old.version(), None, "not a stateless revision");
+    }
+
+    #[test]
+    fn the_namespace_is_found_wherever_it_is() {
+        assert!(mentions_namespace(
+            r#"{"_meta":{"io.modelcontextprotocol/x":1}}"#
+        ));
+        assert!(mentions_namespace("io.modelcontextprotocol/"));
+        assert!(!mentions_namespace(
+            r#"{"uri":"test://a/b","x":"io.modelcontextprotocol"}"#
+        ));
+        assert!(!mentions_namespace("/io.modelcontextprotocol"));
     }
 
     #[test]

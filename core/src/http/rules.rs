@@ -166,7 +166,7 @@ pub(crate) async fn handle(state: &HttpState, head: &RequestHead, body: Vec<u8>)
             return Response::text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
                 .header(ALLOW, HeaderValue::from_static("POST"));
         }
-        if let Some(refusal) = session_version(head) {
+        if let Some(refusal) = session_version(header_version(head)) {
             return refusal;
         }
     }
@@ -183,22 +183,16 @@ pub(crate) async fn handle(state: &HttpState, head: &RequestHead, body: Vec<u8>)
 /// Absent means 2025-03-26 (the spec's rule); any supported value is
 /// accepted, even one that differs from the session's (clients do send
 /// that).
-fn session_version(head: &RequestHead) -> Option<Response> {
-    let v = head.known(Known::ProtocolVersion)?;
-    let supported = std::str::from_utf8(v)
-        .ok()
-        .and_then(|v| v.trim().parse::<ProtocolVersion>().ok())
-        .is_some_and(|v| !v.is_stateless());
+fn session_version(header: Option<Option<ProtocolVersion>>) -> Option<Response> {
+    let supported = header?.is_some_and(|v| !v.is_stateless());
     (!supported).then(|| bad_request("bad request: unsupported MCP-Protocol-Version"))
 }
 
-/// Whether the request's `MCP-Protocol-Version` names a stateless revision.
-fn stateless_header(head: &RequestHead) -> bool {
-    head.known_str(Known::ProtocolVersion).is_some_and(|v| {
-        v.trim()
-            .parse::<ProtocolVersion>()
-            .is_ok_and(ProtocolVersion::is_stateless)
-    })
+/// The request's `MCP-Protocol-Version`, read: `None` when absent,
+/// `Some(None)` for a value that names no revision this server knows.
+fn header_version(head: &RequestHead) -> Option<Option<ProtocolVersion>> {
+    head.known_str(Known::ProtocolVersion)
+        .map(|v| v.trim().parse::<ProtocolVersion>().ok())
 }
 
 /// The session named by the request's header, touched at `now`, or the
@@ -270,6 +264,7 @@ async fn post(
     };
     let decoded = jsonrpc::decode(&body);
     let eras = engine.eras();
+    let header = header_version(head);
     if eras.stateless() {
         let (meta, id, method) = match &decoded {
             Decoded::Single(Ok(Message::Request(r))) => (
@@ -290,7 +285,7 @@ async fn post(
             };
             return stateless::post(state, engine, head, message, meta, mode).await;
         }
-        if stateless_header(head) {
+        if header.is_some_and(|v| v.is_some_and(ProtocolVersion::is_stateless)) {
             // A stateless header on a session-era body: never a fall-back.
             if method == "initialize" {
                 return super::stateless::header_mismatch_response(
@@ -305,7 +300,7 @@ async fn post(
             );
         }
     }
-    if let Some(refusal) = session_version(head) {
+    if let Some(refusal) = session_version(header) {
         return refusal;
     }
     let engine = &*engine;
