@@ -40,6 +40,7 @@ mod dispatch;
 mod error;
 mod handle;
 mod lifecycle;
+mod line;
 mod listen;
 mod methods;
 mod params;
