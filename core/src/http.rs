@@ -24,6 +24,7 @@ mod job;
 mod media;
 pub mod parse;
 mod receiver;
+mod reply;
 mod response;
 mod rules;
 mod service;

@@ -35,6 +35,7 @@
 //! Every error a client sees is chosen in `error.rs`, which lists the codes.
 
 mod builder;
+mod carriers;
 mod config;
 mod dispatch;
 mod error;

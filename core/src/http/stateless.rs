@@ -31,28 +31,12 @@ use serde_json::Value;
 use super::job::Job;
 use super::parse::{Known, RequestHead};
 use super::receiver::StreamReceiver;
+use super::reply::{CarrierEnd, Mode, reply};
 use super::response::Response;
-use super::rules::{Mode, reply};
 use super::state::HttpState;
-use crate::id::SessionId;
 use crate::jsonrpc::{ErrorCode, Message, RequestId, Response as RpcResponse, RpcError};
 use crate::stateless::{MetaError, RequestMeta, unsupported_version};
 use crate::transport::{Dispatch, Dispatched, Refusal};
-
-/// Ends a stateless request's carrier when dropped: after its JSON reply,
-/// or with its SSE body (written out, or dropped when the client left).
-pub(crate) struct CarrierEnd {
-    /// The engine the carrier lives in.
-    engine: Arc<dyn Dispatch>,
-    /// The carrier.
-    id: SessionId,
-}
-
-impl Drop for CarrierEnd {
-    fn drop(&mut self) {
-        self.engine.end_stateless(&self.id);
-    }
-}
 
 /// A JSON-RPC error response to `id` with HTTP `status`.
 fn error(status: StatusCode, id: Option<&RequestId>, error: RpcError) -> Response {
@@ -328,48 +312,6 @@ pub(crate) async fn post(
     reply(state, &carrier, stream, events, mode, job, Some(end)).await
 }
 
-/// The status of a stateless JSON reply: the revision's errors have their
-/// own (`-32601` is 404; `-32020`, `-32021` and `-32022` are 400), anything
-/// else is 200.
-pub(crate) fn reply_status(bytes: &[u8]) -> StatusCode {
-    // The engine encodes every reply as `{"jsonrpc":"2.0","id":ID,` then
-    // `"result":` or `"error":{"code":N`: step over the id, look at what follows.
-    let Some(rest) = bytes.strip_prefix(br#"{"jsonrpc":"2.0","id":"#) else {
-        return StatusCode::OK;
-    };
-    let id_len = if rest.first() == Some(&b'"') {
-        let mut i = 1;
-        while i < rest.len() && rest[i] != b'"' {
-            i += if rest[i] == b'\\' { 2 } else { 1 };
-        }
-        i + 1
-    } else {
-        rest.iter()
-            .take_while(|b| {
-                **b == b'-' || b.is_ascii_digit() || **b == b'n' || **b == b'u' || **b == b'l'
-            })
-            .count()
-    };
-    let Some(code) = rest
-        .get(id_len..)
-        .and_then(|r| r.strip_prefix(br#","error":{"code":"#))
-    else {
-        return StatusCode::OK;
-    };
-    let digits = code
-        .iter()
-        .take_while(|b| **b == b'-' || b.is_ascii_digit())
-        .count();
-    match std::str::from_utf8(&code[..digits])
-        .ok()
-        .and_then(|d| d.parse::<i32>().ok())
-    {
-        Some(-32601) => StatusCode::NOT_FOUND,
-        Some(-32022..=-32020) => StatusCode::BAD_REQUEST,
-        _ => StatusCode::OK,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -397,47 +339,5 @@ mod tests {
         let twice =
             head("POST /mcp HTTP/1.1\r\nhost: x\r\nmcp-param-a: a\r\nmcp-param-a: a\r\n\r\n");
         assert!(routing_header(&twice, "mcp-param-a").is_err());
-    }
-
-    #[test]
-    fn stateless_errors_have_their_status() {
-        let cases: [(&[u8], StatusCode); 7] = [
-            (
-                br#"{"jsonrpc":"2.0","id":"a\"error\":{","error":{"code":-32601,"message":"m"}}"#,
-                StatusCode::NOT_FOUND,
-            ),
-            (
-                br#"{"jsonrpc":"2.0","id":null,"error":{"code":-32020,"message":"m"}}"#,
-                StatusCode::BAD_REQUEST,
-            ),
-            (
-                br#"{"jsonrpc":"2.0","id":1,"result":{"error":{"code":-32601}}}"#,
-                StatusCode::OK,
-            ),
-            (
-                br#"{"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"m"}}"#,
-                StatusCode::NOT_FOUND,
-            ),
-            (
-                br#"{"jsonrpc":"2.0","id":"a","error":{"code":-32021,"message":"m"}}"#,
-                StatusCode::BAD_REQUEST,
-            ),
-            (
-                br#"{"jsonrpc":"2.0","id":1,"error":{"code":-32602,"message":"m"}}"#,
-                StatusCode::OK,
-            ),
-            (
-                br#"{"jsonrpc":"2.0","id":1,"error":{"code":-320211,"message":"m"}}"#,
-                StatusCode::OK,
-            ),
-        ];
-        for (bytes, status) in cases {
-            assert_eq!(
-                reply_status(bytes),
-                status,
-                "{}",
-                String::from_utf8_lossy(bytes)
-            );
-        }
     }
 }

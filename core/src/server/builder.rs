@@ -5,13 +5,13 @@
 use std::fmt;
 use std::sync::{Arc, OnceLock, RwLock, Weak};
 
+use super::carriers::Carriers;
 use super::config::ServerConfig;
 use super::dispatch::Engine;
 use super::handle::McpServer;
 use super::listen::Listeners;
 use super::registry::Registry;
 use super::shared::Shared;
-use super::stateless::Carriers;
 use crate::context::Outlet;
 use crate::protocol::Implementation;
 use crate::runtime::Runtime;

@@ -4,7 +4,8 @@
 //! tagged with its `subscriptionId`, until the client closes it or the
 //! server ends it with a `complete` result.
 //!
-//! Listeners are registered here; [`Listeners::publish`] is called beside
+//! Listeners are registered here (the method itself is served in
+//! `methods/subscriptions.rs`); [`Listeners::publish`] is called beside
 //! every session broadcast, so a change made through either era reaches
 //! both eras' listeners.
 
@@ -14,13 +15,6 @@ use std::sync::{Mutex, MutexGuard};
 
 use serde::Deserialize;
 use serde_json::{Value, json};
-
-use super::error::MethodError;
-use super::params::{Outcome, Payload, parse_params};
-use super::shared::Shared;
-use crate::context::RequestContext;
-use crate::jsonrpc::Params;
-use crate::stateless::SUBSCRIPTION_ID_KEY;
 
 /// Notifications queued for one listener before more are dropped: a
 /// listener that does not read loses notifications, never memory.
@@ -51,7 +45,7 @@ pub(crate) struct Filter {
     resources_list_changed: bool,
     /// `resourceSubscriptions`: the URIs whose updates it wants.
     #[serde(default)]
-    resource_subscriptions: BTreeSet<String>,
+    pub(crate) resource_subscriptions: BTreeSet<String>,
 }
 
 impl Filter {
@@ -67,7 +61,7 @@ impl Filter {
     }
 
     /// The filter as the acknowledgement names it: only what was asked.
-    fn honoured(&self) -> Value {
+    pub(crate) fn honoured(&self) -> Value {
         let mut out = serde_json::Map::new();
         for (key, on) in [
             ("toolsListChanged", self.tools_list_changed),
@@ -108,7 +102,7 @@ pub(crate) struct Listeners {
 }
 
 /// Why a listener was not registered.
-enum Refused {
+pub(crate) enum Refused {
     /// The cap of listeners is reached.
     Full,
     /// The server is closing: no listener is taken any more.
@@ -116,7 +110,7 @@ enum Refused {
 }
 
 /// Removes its listener when the listen request ends, however it ends.
-struct Registered<'a> {
+pub(crate) struct Registered<'a> {
     /// The table.
     listeners: &'a Listeners,
     /// The listener's key.
@@ -136,7 +130,7 @@ impl Listeners {
     }
 
     /// Registers a listener unless `cap` are open or the server closed.
-    fn add(
+    pub(crate) fn add(
         &self,
         filter: Filter,
         cap: usize,
@@ -186,72 +180,6 @@ impl Listeners {
     pub(crate) fn len(&self) -> usize {
         self.list().0.len()
     }
-}
-
-/// `subscriptions/listen`: acknowledges the filter, then forwards every
-/// matching change until the client goes away (the request is cancelled)
-/// or the server closes (the `complete` result).
-///
-/// # Errors
-///
-/// `-32602` for params that do not read as a filter, or with more
-/// `resourceSubscriptions` than
-/// [`ServerConfig::max_subscriptions`](crate::ServerConfig::max_subscriptions);
-/// `-32000` at
-/// [`ServerConfig::max_listeners`](crate::ServerConfig::max_listeners).
-pub(crate) async fn listen(
-    shared: &Shared,
-    params: Option<&Params>,
-    ctx: RequestContext,
-) -> Outcome {
-    /// The params: the filter under `notifications`.
-    #[derive(Deserialize)]
-    struct ListenParams {
-        #[serde(default)]
-        notifications: Filter,
-    }
-    let ListenParams { notifications } = parse_params(params)?;
-    // The same bound a session has on its subscriptions.
-    if notifications.resource_subscriptions.len() > shared.config.max_subscriptions {
-        return Err(MethodError::InvalidParams(format!(
-            "at most {} resourceSubscriptions",
-            shared.config.max_subscriptions
-        )));
-    }
-    let honoured = notifications.honoured();
-    let id = ctx.request_id().to_value();
-    let registered = shared
-        .listeners
-        .add(notifications, shared.config.max_listeners);
-    let tag = |mut params: Value| {
-        if let Value::Object(map) = &mut params {
-            let meta = map.entry("_meta").or_insert_with(|| json!({}));
-            if let Value::Object(meta) = meta {
-                meta.insert(SUBSCRIPTION_ID_KEY.into(), id.clone());
-            }
-        }
-        params
-    };
-    let (rx, _registered) = match registered {
-        Ok(registered) => registered,
-        Err(Refused::Full) => return Err(MethodError::TooManyListeners),
-        // The server is closing: the stream ends before it starts.
-        Err(Refused::Closed) => return Ok(Payload::Value(tag(json!({})))),
-    };
-    let ack = tag(json!({ "notifications": honoured }));
-    if ctx
-        .notify("notifications/subscriptions/acknowledged", ack)
-        .await
-        .is_err()
-    {
-        return Ok(Payload::Value(tag(json!({}))));
-    }
-    while let Ok((method, params)) = rx.recv().await {
-        if ctx.notify(&method, tag(params)).await.is_err() {
-            break;
-        }
-    }
-    Ok(Payload::Value(tag(json!({}))))
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ mod completion;
 mod logging;
 mod prompts;
 mod resources;
+mod subscriptions;
 mod tools;
 
 /// Runs one request's method (lifecycle methods are answered before this,
@@ -39,7 +40,7 @@ pub(crate) async fn route(shared: &Shared, request: Request, ctx: RequestContext
         // The stateless revision's own methods, and those it removed.
         match method {
             "server/discover" => return super::stateless::discover(shared),
-            "subscriptions/listen" => return super::listen::listen(shared, params, ctx).await,
+            "subscriptions/listen" => return subscriptions::listen(shared, params, ctx).await,
             removed if crate::stateless::removed_method(removed) => {
                 return Err(MethodError::MethodNotFound(removed.to_owned()));
             }

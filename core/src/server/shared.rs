@@ -9,10 +9,10 @@ use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use serde_json::Value;
 
+use super::carriers::Carriers;
 use super::config::ServerConfig;
 use super::listen::{Listeners, Topic};
 use super::registry::Registry;
-use super::stateless::Carriers;
 use crate::context::Outlet;
 use crate::jsonrpc::{Message, Notification};
 use crate::protocol::Implementation;

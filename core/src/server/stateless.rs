@@ -14,10 +14,8 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Instant;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -26,105 +24,11 @@ use serde_json::{Map, Value, json};
 use super::error::MethodError;
 use super::params::{Outcome, Payload};
 use super::shared::Shared;
-use crate::facts::ClientFacts;
-use crate::id::{IdMap, SessionId};
 use crate::jsonrpc::Params;
 use crate::protocol::ProtocolVersion;
-use crate::session::Session;
 use crate::stateless::input::Inputs;
 use crate::stateless::state::{self, StateError};
 use crate::stateless::{Cacheable, RequestStateKeys, SERVER_INFO_KEY};
-
-/// The carriers of stateless requests in flight, by id.
-#[derive(Default)]
-pub(crate) struct Carriers {
-    /// Open carriers. An HTTP carrier's id is `~` and a count, which no
-    /// minted session id looks like; a connection's carrier has the
-    /// connection's session id.
-    map: Mutex<IdMap<SessionId, Arc<Session>>>,
-    /// Counts HTTP carriers, for their ids.
-    next: AtomicU64,
-}
-
-impl Carriers {
-    /// Locks the table (poison is taken: each update is one insert or
-    /// removal).
-    fn map(&self) -> MutexGuard<'_, IdMap<SessionId, Arc<Session>>> {
-        self.map.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// A new carrier for one request at `now` with `facts`, unless `cap`
-    /// carriers are open.
-    pub(crate) fn open(
-        &self,
-        facts: ClientFacts,
-        now: Instant,
-        cap: usize,
-    ) -> Option<Arc<Session>> {
-        let n = self.next.fetch_add(1, Ordering::Relaxed);
-        let id = SessionId::new(carrier_id(n));
-        let carrier = Arc::new(Session::new(id.clone(), facts, now));
-        let mut map = self.map();
-        if map.len() >= cap {
-            return None;
-        }
-        map.insert(id, Arc::clone(&carrier));
-        Some(carrier)
-    }
-
-    /// The carrier of connection `id` (stdio, memory), opened on first use
-    /// unless `cap` carriers are open.
-    pub(crate) fn of_connection(
-        &self,
-        id: &SessionId,
-        facts: ClientFacts,
-        now: Instant,
-        cap: usize,
-    ) -> Option<Arc<Session>> {
-        let mut map = self.map();
-        if let Some(carrier) = map.get(id) {
-            return Some(Arc::clone(carrier));
-        }
-        if map.len() >= cap {
-            return None;
-        }
-        let carrier = Arc::new(Session::new(id.clone(), facts, now));
-        map.insert(id.clone(), Arc::clone(&carrier));
-        Some(carrier)
-    }
-
-    /// The open carrier `id`.
-    pub(crate) fn get(&self, id: &SessionId) -> Option<Arc<Session>> {
-        self.map().get(id).cloned()
-    }
-
-    /// Ends carrier `id`: forgets it and cancels what still runs in it.
-    pub(crate) fn end(&self, id: &SessionId) {
-        let carrier = self.map().remove(id);
-        if let Some(carrier) = carrier {
-            carrier.close();
-        }
-    }
-}
-
-/// `~` and `n` in decimal: an HTTP carrier's id (written by hand: one per
-/// request, and `format!` costs more than the rest of the id's life).
-fn carrier_id(mut n: u64) -> String {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    let mut id = String::with_capacity(1 + digits.len() - at);
-    id.push('~');
-    id.extend(digits[at..].iter().map(|&d| char::from(d)));
-    id
-}
 
 /// Whether a stateless `method` may answer `input_required` (ask the
 /// client for input): the three the revision allows.
@@ -376,7 +280,7 @@ mod tests {
 
     #[test]
     fn a_question_asked_from_elsewhere_wakes_and_ends_the_round() {
-        use std::sync::atomic::AtomicUsize;
+        use std::sync::atomic::{AtomicUsize, Ordering};
 
         /// Counts its wakes.
         struct Count(AtomicUsize);
@@ -399,13 +303,6 @@ mod tests {
             Pin::new(&mut round).poll(&mut cx),
             Poll::Ready(RoundEnd::InputRequired)
         ));
-    }
-
-    #[test]
-    fn carrier_ids_count_in_decimal() {
-        assert_eq!(carrier_id(0), "~0");
-        assert_eq!(carrier_id(907), "~907");
-        assert_eq!(carrier_id(u64::MAX), format!("~{}", u64::MAX));
     }
 
     #[test]
