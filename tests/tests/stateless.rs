@@ -136,6 +136,30 @@ fn each_request_is_told_its_era(rt: Rt) {
             "{method}"
         );
     }
+    // A client that takes only SSE: an error still has its status (as JSON,
+    // like every refusal); a result streams, and the stream ends with it.
+    let sse_only = |method: &str, params: Value| {
+        let mut h = stateless_headers(method, params["name"].as_str());
+        h.retain(|(k, _)| k != "accept");
+        h.push(("accept".into(), "text/event-stream".into()));
+        let h: Vec<(&str, &str)> = h.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let mut params = params;
+        params["_meta"] = stateless_meta(json!({}));
+        let body = json!({"jsonrpc": "2.0", "id": 10, "method": method, "params": params});
+        server.conn().request("POST", "/mcp", &h, &body.to_string())
+    };
+    let reply = sse_only("unknown/method", json!({}));
+    assert_eq!((reply.status(), code(&reply.json())), (404, -32601));
+    let reply = sse_only(
+        "tools/call",
+        json!({"name": "echo", "arguments": {"text": "s"}}),
+    );
+    assert_eq!(reply.head.header("content-type"), Some("text/event-stream"));
+    let messages = reply.messages();
+    assert_eq!(
+        messages.last().unwrap()["result"]["content"][0]["text"],
+        "s"
+    );
     // GET stays on the session era: no session, 400 as before.
     let mut conn = server.conn();
     let reply = conn.request("GET", "/mcp", &[("accept", "text/event-stream")], "");

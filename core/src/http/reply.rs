@@ -195,14 +195,33 @@ pub(super) async fn reply(
                 None
             }
         },
+        // A stateless error has its own status (404, 400): it goes out as
+        // JSON with it, like every other refusal, even to a client that
+        // asked only for SSE. Anything else streams as asked.
+        Mode::Sse if stateless => {
+            match next_event(&mut job, events.as_mut().expect("set above")).await {
+                Some(first) if first.last && reply_status(&first.bytes) != StatusCode::OK => {
+                    release(session, true);
+                    return json(first.bytes);
+                }
+                Some(first) => Some(first),
+                None => {
+                    events = None;
+                    None
+                }
+            }
+        }
         _ => None,
     };
     let mut initial = Vec::new();
     if primes(session) {
         encode_priming(stream, 0, state.config.sse_retry.as_millis(), &mut initial);
     }
+    // A stateless result that came first ends the stream it opens.
+    let mut ended = false;
     if let Some(first) = first {
         encode_event(stream, &first, &mut initial);
+        ended = first.last;
     }
     let hook: DeliveredHook = {
         let session = Arc::clone(session);
@@ -215,8 +234,8 @@ pub(super) async fn reply(
     sse_response(SseBody {
         stream,
         initial,
-        ended: false,
-        events,
+        ended,
+        events: if ended { None } else { events },
         delivered: Some(hook),
         driver: job,
     })
