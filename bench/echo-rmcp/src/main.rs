@@ -1,54 +1,10 @@
 //! The benchmark's `echo` server on rmcp: its Streamable HTTP service with
-//! sessions on (the default), served by axum with TCP_NODELAY.
+//! sessions on (the default).
 //!
 //! ```text
 //! echo-rmcp [ADDR]    # default 127.0.0.1:8080; prints `listening on http://ADDR/mcp`
 //! ```
 
-use std::io::Write;
-
-use axum::serve::ListenerExt;
-use rmcp::handler::server::wrapper::Parameters;
-use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
-use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
-use rmcp::{schemars, tool, tool_router};
-
-#[derive(serde::Deserialize, schemars::JsonSchema)]
-struct EchoArgs {
-    text: String,
-}
-
-#[derive(Clone, Default)]
-struct Echo;
-
-#[tool_router(server_handler)]
-impl Echo {
-    #[tool(name = "echo", description = "Echoes its text")]
-    fn echo(&self, Parameters(EchoArgs { text }): Parameters<EchoArgs>) -> String {
-        text
-    }
-}
-
 fn main() -> std::io::Result<()> {
-    let addr = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:8080".into());
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(async {
-        let service = StreamableHttpService::new(
-            || Ok(Echo),
-            LocalSessionManager::default().into(),
-            StreamableHttpServerConfig::default(),
-        );
-        let router = axum::Router::new().nest_service("/mcp", service);
-        let listener = tokio::net::TcpListener::bind(&addr).await?;
-        println!("listening on http://{}/mcp", listener.local_addr()?);
-        std::io::stdout().flush()?;
-        let listener = listener.tap_io(|tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
-        axum::serve(listener, router).await
-    })
+    echo_rmcp::serve(Default::default())
 }

@@ -1,56 +1,18 @@
 //! The benchmark's `echo` server on rmcp in its stateless mode: no legacy
 //! sessions, JSON replies where the handler sends nothing before its result
 //! (rmcp serves 2026-07-28 requests statelessly in either mode; this is the
-//! configuration its docs give for stateless deployments).
+//! configuration its tests use for stateless deployments).
 //!
 //! ```text
 //! echo-rmcp-stateless [ADDR]    # default 127.0.0.1:8080; prints `listening on http://ADDR/mcp`
 //! ```
 
-use std::io::Write;
-
-use axum::serve::ListenerExt;
-use rmcp::handler::server::wrapper::Parameters;
-use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
-use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
-use rmcp::{schemars, tool, tool_router};
-
-#[derive(serde::Deserialize, schemars::JsonSchema)]
-struct EchoArgs {
-    text: String,
-}
-
-#[derive(Clone, Default)]
-struct Echo;
-
-#[tool_router(server_handler)]
-impl Echo {
-    #[tool(name = "echo", description = "Echoes its text")]
-    fn echo(&self, Parameters(EchoArgs { text }): Parameters<EchoArgs>) -> String {
-        text
-    }
-}
+use rmcp::transport::streamable_http_server::StreamableHttpServerConfig;
 
 fn main() -> std::io::Result<()> {
-    let addr = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:8080".into());
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(async {
-        let config = StreamableHttpServerConfig::default()
+    echo_rmcp::serve(
+        StreamableHttpServerConfig::default()
             .with_legacy_session_mode(false)
-            .with_json_response(true);
-        let service =
-            StreamableHttpService::new(|| Ok(Echo), LocalSessionManager::default().into(), config);
-        let router = axum::Router::new().nest_service("/mcp", service);
-        let listener = tokio::net::TcpListener::bind(&addr).await?;
-        println!("listening on http://{}/mcp", listener.local_addr()?);
-        std::io::stdout().flush()?;
-        let listener = listener.tap_io(|tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
-        axum::serve(listener, router).await
-    })
+            .with_json_response(true),
+    )
 }
