@@ -159,6 +159,21 @@ impl TestClient {
 pub mod client;
 pub mod server;
 
+/// Runs each named test body (a `fn(Rt)`) once on smol and once on tokio,
+/// as `smol_runtime::NAME` and `tokio_runtime::NAME`. The calling file
+/// imports `Rt`.
+#[macro_export]
+macro_rules! on_both_runtimes {
+    ($($name:ident),* $(,)?) => {
+        mod smol_runtime {
+            $( #[test] fn $name() { super::$name(super::Rt::Smol) } )*
+        }
+        mod tokio_runtime {
+            $( #[test] fn $name() { super::$name(super::Rt::Tokio) } )*
+        }
+    };
+}
+
 /// Polls `cond` every 10 ms until it holds or [`DEADLINE`] passes; returns
 /// whether it held. For state that changes asynchronously after a reply.
 pub fn eventually(cond: impl Fn() -> bool) -> bool {

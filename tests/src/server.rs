@@ -276,6 +276,14 @@ pub fn stateless_headers(method: &str, name: Option<&str>) -> Vec<(String, Strin
     h
 }
 
+/// Owned header pairs as the `(&str, &str)` pairs [`Conn`] sends.
+pub fn header_refs(headers: &[(String, String)]) -> Vec<(&str, &str)> {
+    headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect()
+}
+
 /// POSTs stateless request `id` (`params` gets the `_meta` unless it has
 /// one) with its proper headers, on a fresh connection.
 pub fn stateless(addr: SocketAddr, id: i64, method: &str, mut params: Value) -> Reply {
@@ -289,10 +297,7 @@ pub fn stateless(addr: SocketAddr, id: i64, method: &str, mut params: Value) -> 
         .map(str::to_owned);
     let headers = stateless_headers(method, name.as_deref());
     let body = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
-    let headers: Vec<(&str, &str)> = headers
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
+    let headers = header_refs(&headers);
     Conn::connect(addr).request("POST", "/mcp", &headers, &body.to_string())
 }
 

@@ -9,18 +9,7 @@ use switchboard_core::{CallToolResult, HttpConfig, ServerConfig, Tool};
 use tests::client::Conn;
 use tests::server::{POST_HEADERS, Rt, Session, TestServer};
 
-macro_rules! on_both_runtimes {
-    ($($name:ident),* $(,)?) => {
-        mod smol_runtime {
-            $( #[test] fn $name() { super::$name(super::Rt::Smol) } )*
-        }
-        mod tokio_runtime {
-            $( #[test] fn $name() { super::$name(super::Rt::Tokio) } )*
-        }
-    };
-}
-
-on_both_runtimes!(
+tests::on_both_runtimes!(
     lifecycle,
     fifty_sessions_twenty_concurrent_calls_same_ids,
     slow_tool_holds_nobody,

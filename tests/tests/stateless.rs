@@ -12,18 +12,7 @@ use switchboard_core::{HttpConfig, ServerConfig};
 use tests::client::Conn;
 use tests::server::{POST_HEADERS, Rt, TestServer, stateless, stateless_headers, stateless_meta};
 
-macro_rules! on_both_runtimes {
-    ($($name:ident),* $(,)?) => {
-        mod smol_runtime {
-            $( #[test] fn $name() { super::$name(super::Rt::Smol) } )*
-        }
-        mod tokio_runtime {
-            $( #[test] fn $name() { super::$name(super::Rt::Tokio) } )*
-        }
-    };
-}
-
-on_both_runtimes!(
+tests::on_both_runtimes!(
     each_request_is_told_its_era,
     routing_headers_must_match_the_body,
     the_revision_errors_carry_their_data,
@@ -95,10 +84,7 @@ fn each_request_is_told_its_era(rt: Rt) {
 
     let tools_list = |meta: Value| json!({"jsonrpc": "2.0", "id": 4, "method": "tools/list", "params": {"_meta": meta}});
     let headers = stateless_headers("tools/list", None);
-    let headers: Vec<(&str, &str)> = headers
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
+    let headers = tests::server::header_refs(&headers);
     // The version key present but the rest of _meta incomplete: 400, never a fall-back.
     let (status, json) = post(
         &server,
@@ -142,7 +128,7 @@ fn each_request_is_told_its_era(rt: Rt) {
         let mut h = stateless_headers(method, params["name"].as_str());
         h.retain(|(k, _)| k != "accept");
         h.push(("accept".into(), "text/event-stream".into()));
-        let h: Vec<(&str, &str)> = h.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let h = tests::server::header_refs(&h);
         let mut params = params;
         params["_meta"] = stateless_meta(json!({}));
         let body = json!({"jsonrpc": "2.0", "id": 10, "method": method, "params": params});
@@ -188,7 +174,7 @@ fn routing_headers_must_match_the_body(rt: Rt) {
     let with = |change: &Change| {
         let mut h = base.clone();
         change(&mut h);
-        let h: Vec<(&str, &str)> = h.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let h = tests::server::header_refs(&h);
         post(&server, &h, &body)
     };
     let set = |name: &'static str, value: &'static str| {
@@ -263,7 +249,7 @@ fn a_read_is_named_by_its_uri(server: &TestServer) {
         "params": {"uri": "test://a", "name": "decoy", "_meta": stateless_meta(json!({}))}});
     for (name, status, want) in [("decoy", 400, -32020), ("test://a", 200, 0)] {
         let h = stateless_headers("resources/read", Some(name));
-        let h: Vec<(&str, &str)> = h.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let h = tests::server::header_refs(&h);
         let (got, json) = post(server, &h, &body);
         assert_eq!(
             (got, code(&json)),
@@ -282,10 +268,7 @@ fn the_revision_errors_carry_their_data(rt: Rt) {
     let mut headers = stateless_headers("server/discover", None);
     headers.retain(|(k, _)| k != "mcp-protocol-version");
     headers.push(("mcp-protocol-version".into(), "v999.0.0".into()));
-    let h: Vec<(&str, &str)> = headers
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
+    let h = tests::server::header_refs(&headers);
     let (status, json) = post(&server, &h, &body);
     assert_eq!((status, code(&json)), (400, -32022));
     assert_eq!(
@@ -294,7 +277,7 @@ fn the_revision_errors_carry_their_data(rt: Rt) {
     );
     // The header says 2026-07-28, _meta another: a mismatch, checked first.
     let h = stateless_headers("server/discover", None);
-    let h: Vec<(&str, &str)> = h.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let h = tests::server::header_refs(&h);
     let (status, json) = post(&server, &h, &body);
     assert_eq!((status, code(&json)), (400, -32020));
     // A tool that needs sampling, from a client that declared none: -32021.
@@ -450,7 +433,7 @@ fn listen(server: &TestServer, id: i64, filter: Value) -> (Conn, Value) {
     let body = json!({"jsonrpc": "2.0", "id": id, "method": "subscriptions/listen",
         "params": {"notifications": filter, "_meta": stateless_meta(json!({}))}});
     let h = stateless_headers("subscriptions/listen", None);
-    let h: Vec<(&str, &str)> = h.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let h = tests::server::header_refs(&h);
     conn.send("POST", "/mcp", &h, &body.to_string());
     let head = conn.read_head();
     assert_eq!(head.header("content-type"), Some("text/event-stream"));
@@ -482,7 +465,7 @@ fn a_listen_stream_hears_a_change_made_in_the_other_era(rt: Rt) {
     let mut h = stateless_headers("subscriptions/listen", None);
     h.retain(|(k, _)| k != "accept");
     h.push(("accept".into(), "application/json".into()));
-    let h: Vec<(&str, &str)> = h.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let h = tests::server::header_refs(&h);
     let (status, json) = post(&server, &h, &body);
     assert_eq!((status, code(&json)), (406, -32600));
     // More resource subscriptions than a session may hold: refused.
@@ -490,7 +473,7 @@ fn a_listen_stream_hears_a_change_made_in_the_other_era(rt: Rt) {
     let body = json!({"jsonrpc": "2.0", "id": 73, "method": "subscriptions/listen",
         "params": {"notifications": {"resourceSubscriptions": uris}, "_meta": stateless_meta(json!({}))}});
     let h = stateless_headers("subscriptions/listen", None);
-    let h: Vec<(&str, &str)> = h.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let h = tests::server::header_refs(&h);
     let (_, json) = post(&server, &h, &body);
     assert_eq!(code(&json), -32602, "{json}");
     // A session-era client's tool call announces the change.
@@ -524,7 +507,7 @@ fn a_closed_stream_cancels_its_handler(rt: Rt) {
         "_meta": {"progressToken": 1, "io.modelcontextprotocol/protocolVersion": "2026-07-28",
                   "io.modelcontextprotocol/clientCapabilities": {}}}});
     let h = stateless_headers("tools/call", Some("guarded"));
-    let h: Vec<(&str, &str)> = h.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let h = tests::server::header_refs(&h);
     conn.send("POST", "/mcp", &h, &body.to_string());
     let head = conn.read_head();
     assert_eq!(head.header("content-type"), Some("text/event-stream"));
