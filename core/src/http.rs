@@ -29,7 +29,7 @@ mod response;
 mod rules;
 mod service;
 mod shutdown;
-mod sse;
+pub(crate) mod sse;
 mod state;
 mod stateless;
 #[cfg(test)]

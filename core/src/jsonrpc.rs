@@ -36,8 +36,10 @@ mod error;
 mod id;
 mod message;
 
-#[cfg(test)]
-use codec::decode_request;
+#[cfg(feature = "fuzzing")]
+pub(crate) use codec::decode_general;
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) use codec::decode_request;
 pub use codec::{Decoded, decode, encode_batch, from_value};
 pub(crate) use codec::{encode_result, join_batch};
 pub use error::{ErrorCode, RpcError};

@@ -119,6 +119,9 @@
 mod base64;
 mod context;
 mod facts;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 mod id;
 pub mod jsonrpc;

@@ -34,8 +34,8 @@ enum Part {
 /// Returned by [`McpServerBuilder::resource_template`](crate::McpServerBuilder::resource_template)
 /// for an unclosed `{`, a `}` after the last variable, a variable name
 /// that is empty or holds other than letters, digits and `_`, an operator
-/// other than `+`, or two variables side by side (`{a}{b}`: no URI could
-/// be split between them unambiguously).
+/// other than `+`, two variables side by side (`{a}{b}`: no URI could
+/// be split between them unambiguously), or a variable name used twice.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("malformed uri template")]
 pub struct TemplateError;
@@ -62,8 +62,12 @@ impl UriTemplate {
             };
             let valid =
                 !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-            // Two variables side by side cannot be split apart unambiguously.
-            if !valid || matches!(parts.last(), Some(Part::Var { .. })) {
+            // Two variables side by side cannot be split apart unambiguously;
+            // a name used twice could match two different values.
+            let repeated = parts
+                .iter()
+                .any(|p| matches!(p, Part::Var { name: n, .. } if n == name));
+            if !valid || repeated || matches!(parts.last(), Some(Part::Var { .. })) {
                 return Err(TemplateError);
             }
             parts.push(Part::Var {
@@ -137,7 +141,17 @@ mod tests {
 
     #[test]
     fn rejects_malformed_templates() {
-        for bad in ["a{", "a{}", "a}b", "{a}{b}", "{a-b}"] {
+        // `{a}/{a}` found by the `uri_template` fuzz target: it matched
+        // `1/2` with one of the two values lost.
+        for bad in [
+            "a{",
+            "a{}",
+            "a}b",
+            "{a}{b}",
+            "{a-b}",
+            "x://{a}/{a}",
+            "{a}/{+a}",
+        ] {
             assert_eq!(UriTemplate::parse(bad), Err(TemplateError), "{bad}");
         }
     }

@@ -47,9 +47,16 @@ pub enum Decoded {
 /// assert!(items[0].is_ok() && items[1].is_err());
 /// ```
 pub fn decode(bytes: &[u8]) -> Decoded {
-    if let Some(message) = decode_request(bytes) {
-        return Decoded::Single(Ok(message));
+    match decode_request(bytes) {
+        Some(message) => Decoded::Single(Ok(message)),
+        None => decode_general(bytes),
     }
+}
+
+/// The general path of [`decode`], for everything the fast path does not
+/// take. Whatever the fast path takes, this path decodes to the same
+/// message (the fuzz target `jsonrpc` checks it).
+pub(crate) fn decode_general(bytes: &[u8]) -> Decoded {
     let raw: &RawValue = match std::str::from_utf8(bytes)
         .map_err(|e| e.to_string())
         .and_then(|text| serde_json::from_str(text).map_err(|e| e.to_string()))
