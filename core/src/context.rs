@@ -48,6 +48,9 @@ pub(crate) struct Outlet {
     /// The longest wait for a client's answer to a server→client request
     /// ([`ServerConfig::request_timeout`](crate::ServerConfig::request_timeout)).
     pub(crate) request_timeout: Duration,
+    /// The server-wide state values, by type
+    /// ([`McpServerBuilder::state`](crate::McpServerBuilder::state)).
+    pub(crate) state: crate::server::StateMap,
 }
 
 /// The context handed to every request handler.
@@ -231,6 +234,22 @@ impl RequestContext {
         self.inner.outlet.runtime.as_ref()
     }
 
+    /// The server-wide state value of type `S`, given to
+    /// [`McpServerBuilder::state`](crate::McpServerBuilder::state).
+    ///
+    /// # Errors
+    ///
+    /// [`ContextError::NoState`] when the server was given no `S` (a tool
+    /// handler's `?` turns it into an `isError` result naming the type).
+    pub fn state<S: Send + Sync + 'static>(&self) -> Result<&S, ContextError> {
+        self.inner
+            .outlet
+            .state
+            .get(&std::any::TypeId::of::<S>())
+            .and_then(|v| v.downcast_ref::<S>())
+            .ok_or(ContextError::NoState(std::any::type_name::<S>()))
+    }
+
     /// The protocol revision the request is served under: the one its
     /// session negotiated, or a stateless request's own.
     ///
@@ -348,7 +367,7 @@ impl RequestContext {
     ///         let mut sum = 0u64;
     ///         for n in 1..=1000u64 {
     ///             if n % 100 == 0 && ctx.is_cancelled() {
-    ///                 return Err(RpcError::internal("cancelled"));
+    ///                 return Err(RpcError::internal("cancelled").into());
     ///             }
     ///             sum += n;
     ///         }
@@ -381,8 +400,8 @@ impl RequestContext {
     /// use futures::StreamExt;
     /// use serde_json::{json, Value};
     /// use switchboard_core::{
-    ///     memory_pair, CallToolResult, ContextError, McpServerBuilder, Route, RpcError, SessionId,
-    ///     Tool,
+    ///     memory_pair, CallToolResult, ContextError, McpServerBuilder, Route, SessionId, Tool,
+    ///     ToolError,
     /// };
     ///
     /// # futures::executor::block_on(async {
@@ -393,7 +412,7 @@ impl RequestContext {
     ///         let kept = kept_tx.clone();
     ///         async move {
     ///             kept.unbounded_send(ctx).unwrap();
-    ///             futures::future::pending::<Result<CallToolResult, RpcError>>().await
+    ///             futures::future::pending::<Result<CallToolResult, ToolError>>().await
     ///         }
     ///     })
     ///     .build(transport);

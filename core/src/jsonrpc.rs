@@ -227,6 +227,14 @@ mod tests {
         assert!(items[0].is_ok() && items[1].is_err());
         // Duplicates deeper down are the params' business.
         assert!(single(br#"{"jsonrpc":"2.0","id":1,"method":"m","params":{"a":1,"a":2}}"#).is_ok());
+        // An unknown member is ignored, repeated or not, on both paths
+        // (found by the `jsonrpc` fuzz target: the general path refused
+        // what the fast path took).
+        let raw = br#"{"jsonrpc":"2.0","x":1,"x":2,"method":"m"}"#;
+        assert!(decode_request(raw).is_some());
+        assert!(single(raw).is_ok());
+        let raw = br#"{"jsonrpc":"2.0","x":1,"x":2,"id":1,"result":{}}"#;
+        assert!(single(raw).is_ok());
     }
 
     #[test]

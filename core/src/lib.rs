@@ -47,31 +47,41 @@
 //!   inside the serve loop (or on the HTTP caller's task) and server→client
 //!   requests are refused ([`RequestError::NoRuntime`]), since nothing
 //!   could time them out.
-//! - It speaks the session-based revisions 2024-11-05 to 2025-11-25
-//!   ([`ProtocolVersion`]); not (yet) the stateless 2026-07-28 one.
-//! - It does not validate tool arguments against `inputSchema`: they are
-//!   deserialized into the handler's type, and a mismatch is reported as
-//!   the session's revision says.
+//! - It validates tool arguments against `inputSchema` only with the
+//!   `validate` feature; otherwise they are deserialized into the handler's
+//!   type, and a mismatch is reported as the session's revision says.
 //! - It has no TLS, HTTP/2, authentication or metrics of its own.
+//!
+//! # Features
+//!
+//! - `schemars` (default): schemas generated from types: [`Args<T>`] for a
+//!   tool's `inputSchema` or a prompt's arguments, [`Json<T>`] for an
+//!   `outputSchema`, [`RequestContext::elicit`] for a form.
+//! - `validate`: tool arguments checked against `inputSchema` before the
+//!   handler runs (the `jsonschema` crate).
 //!
 //! # Examples
 //!
-//! A server with one tool, driven over an in-memory transport on
-//! `futures::executor` (no runtime crate):
+//! A server with one typed tool (its `inputSchema` generated from
+//! `EchoArgs`), driven over an in-memory transport on `futures::executor`
+//! (no runtime crate):
 //!
 //! ```
 //! use serde_json::{json, Value};
-//! use switchboard_core::{memory_pair, CallToolResult, McpServerBuilder, SessionId, Tool};
+//! use switchboard_core::{memory_pair, Args, McpServerBuilder, SessionId, Tool};
 //!
-//! #[derive(serde::Deserialize)]
-//! struct EchoArgs { text: String }
+//! #[derive(serde::Deserialize, schemars::JsonSchema)]
+//! struct EchoArgs {
+//!     /// The text to send back.
+//!     text: String,
+//! }
 //!
 //! # futures::executor::block_on(async {
 //! let (transport, client) = memory_pair(16);
 //! let server = McpServerBuilder::new()
 //!     .server_info("demo", "1.0.0")
-//!     .tool(Tool::new("echo", "Echoes its text"), |args: EchoArgs, _ctx| async move {
-//!         Ok(CallToolResult::text(args.text))
+//!     .tool(Tool::new("echo", "Echoes its text"), |Args(args): Args<EchoArgs>, _ctx| async move {
+//!         Ok(args.text)
 //!     })
 //!     .build(transport);
 //!
@@ -133,6 +143,7 @@ pub mod stateless;
 mod stream;
 mod streams;
 mod transport;
+mod typed;
 mod uri_template;
 
 pub use context::{ContextError, RequestContext, RequestError};
@@ -141,14 +152,19 @@ pub use http::{HttpConfig, HttpServerTransport, HttpService};
 pub use id::SessionId;
 pub use jsonrpc::{ErrorCode, Message, Params, RequestId, RpcError};
 pub use protocol::{
-    CallToolResult, CompleteRequest, Completion, CompletionArgument, Content, GetPromptResult,
-    Implementation, LogLevel, Prompt, PromptArgument, PromptArguments, PromptMessage,
-    ProtocolVersion, ReadResourceResult, Resource, ResourceContents, ResourceTemplate, Role, Tool,
-    UnsupportedVersion,
+    CallToolResult, CompleteRequest, Completion, CompletionArgument, Content, CreateMessageRequest,
+    CreateMessageResult, Elicitation, GetPromptResult, Implementation, LogLevel, Prompt,
+    PromptArgument, PromptArguments, PromptMessage, ProtocolVersion, ReadResourceResult, Resource,
+    ResourceContents, ResourceTemplate, Role, Root, SamplingMessage, Tool, UnsupportedVersion,
 };
 pub use runtime::{BoxFuture, Runtime};
+/// The `schemars` crate this one generates schemas with, for
+/// `#[derive(JsonSchema)]` without a dependency of your own (add
+/// `#[schemars(crate = "switchboard_core::schemars")]` then).
+#[cfg(feature = "schemars")]
+pub use schemars;
 pub use server::{
-    DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_LISTENERS, DEFAULT_MAX_SESSIONS,
+    BuildError, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_LISTENERS, DEFAULT_MAX_SESSIONS,
     DEFAULT_MAX_STATELESS_IN_FLIGHT, DEFAULT_MAX_SUBSCRIPTIONS, DEFAULT_PAGE_SIZE,
     DEFAULT_REQUEST_STATE_TTL, DEFAULT_REQUEST_TIMEOUT, McpServer, McpServerBuilder, ServerConfig,
 };
@@ -159,4 +175,7 @@ pub use transport::{
     Dispatch, Dispatched, Inbound, InitializeError, Initialized, Outbound, Refusal, Route,
     Transport, TransportError,
 };
+#[cfg(feature = "schemars")]
+pub use typed::schema_for;
+pub use typed::{Args, Json, StringArgs, ToolArgs, ToolError, ToolOutput};
 pub use uri_template::TemplateError;

@@ -6,6 +6,7 @@
 //! is `#[non_exhaustive]`: build them with their constructors, so fields the
 //! specification adds do not break your code.
 
+mod client;
 mod completion;
 mod content;
 mod prompts;
@@ -13,6 +14,7 @@ mod resources;
 mod tools;
 mod version;
 
+pub use client::{CreateMessageRequest, CreateMessageResult, Elicitation, Root, SamplingMessage};
 pub use completion::{CompleteRequest, Completion, CompletionArgument, Implementation};
 pub use content::{Content, ResourceContents};
 pub use prompts::{GetPromptResult, Prompt, PromptArgument, PromptArguments, PromptMessage, Role};

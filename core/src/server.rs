@@ -51,7 +51,8 @@ mod run;
 mod shared;
 mod stateless;
 
-pub use builder::McpServerBuilder;
+pub(crate) use builder::StateMap;
+pub use builder::{BuildError, McpServerBuilder};
 pub use config::{
     DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_LISTENERS, DEFAULT_MAX_SESSIONS,
     DEFAULT_MAX_STATELESS_IN_FLIGHT, DEFAULT_MAX_SUBSCRIPTIONS, DEFAULT_PAGE_SIZE,

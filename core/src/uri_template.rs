@@ -4,8 +4,8 @@
 //! This is what routes `resources/read` to a registered
 //! [`ResourceTemplate`](crate::ResourceTemplate): the template is parsed
 //! once, at registration, and each URI is matched against it. Only
-//! matching is done, never expansion, and values are handed over as they
-//! appear in the URI (no percent-decoding).
+//! matching is done, never expansion; [`decode_all`] then percent-decodes
+//! the values for the handler.
 
 use std::collections::HashMap;
 
@@ -117,6 +117,35 @@ impl UriTemplate {
     }
 }
 
+/// Percent-decodes every value (`%2F` → `/`, `%C3%A9` → `é`); `None` when
+/// one has a malformed escape or does not decode to UTF-8.
+pub(crate) fn decode_all(vars: HashMap<String, String>) -> Option<HashMap<String, String>> {
+    vars.into_iter()
+        .map(|(name, value)| Some((name, percent_decode(&value)?)))
+        .collect()
+}
+
+/// Percent-decodes one value.
+fn percent_decode(text: &str) -> Option<String> {
+    if !text.contains('%') {
+        return Some(text.to_owned());
+    }
+    let hex = |b: u8| char::from(b).to_digit(16);
+    let mut bytes = Vec::with_capacity(text.len());
+    let mut rest = text.as_bytes();
+    while let Some((&b, tail)) = rest.split_first() {
+        if b == b'%' {
+            let [hi, lo, ..] = tail else { return None };
+            bytes.push(u8::try_from(hex(*hi)? * 16 + hex(*lo)?).ok()?);
+            rest = &tail[2..];
+        } else {
+            bytes.push(b);
+            rest = tail;
+        }
+    }
+    String::from_utf8(bytes).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,6 +166,16 @@ mod tests {
         assert_eq!(t.matches("file:///a/b.txt").unwrap()["path"], "a/b.txt");
         let t = UriTemplate::parse("file:///{path}").unwrap();
         assert!(t.matches("file:///a/b.txt").is_none());
+    }
+
+    #[test]
+    fn values_are_percent_decoded() {
+        let t = UriTemplate::parse("notes://{title}").unwrap();
+        let vars = decode_all(t.matches("notes://caf%C3%A9%20au%2Flait").unwrap()).unwrap();
+        assert_eq!(vars["title"], "café au/lait");
+        for bad in ["notes://%", "notes://%zz", "notes://%C3"] {
+            assert_eq!(decode_all(t.matches(bad).unwrap()), None, "{bad}");
+        }
     }
 
     #[test]

@@ -18,7 +18,7 @@ pub enum RuntimeChoice {
 
 /// The parsed command line.
 #[derive(Clone, Debug)]
-pub struct Args {
+pub struct Cli {
     /// `--runtime`.
     pub runtime: RuntimeChoice,
     /// `--addr` (default 127.0.0.1:8080; port 0 picks a free one).
@@ -27,7 +27,7 @@ pub struct Args {
     pub stdio: bool,
 }
 
-impl Args {
+impl Cli {
     /// Parses `std::env::args()`, exiting with a usage line on bad input.
     pub fn from_env() -> Self {
         match Self::parse(std::env::args().skip(1)) {
@@ -110,7 +110,7 @@ where
 ///
 /// A bind failure, or the server's loop failing.
 pub fn serve_http(
-    args: &Args,
+    args: &Cli,
     builder: switchboard_core::McpServerBuilder,
 ) -> Result<(), Box<dyn std::error::Error>> {
     serve_http_with(args, builder, |_| {})
@@ -123,7 +123,7 @@ pub fn serve_http(
 ///
 /// A bind failure, or the server's loop failing.
 pub fn serve_http_with(
-    args: &Args,
+    args: &Cli,
     builder: switchboard_core::McpServerBuilder,
     ready: impl FnOnce(&switchboard_core::McpServer),
 ) -> Result<(), Box<dyn std::error::Error>> {

@@ -25,8 +25,8 @@ use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 use switchboard_core::{
     BoxFuture, CallToolResult, Content, GetPromptResult, HttpConfig, HttpServerTransport,
-    HttpService, McpServerBuilder, Prompt, PromptMessage, ReadResourceResult, Resource,
-    ResourceContents, ResourceTemplate, Runtime, Tool,
+    HttpService, McpServerBuilder, Prompt, PromptArguments, PromptMessage, ReadResourceResult,
+    Resource, ResourceContents, ResourceTemplate, Runtime, ServerConfig, Tool,
 };
 
 /// Most output one input may produce; far above any honest exchange here.
@@ -165,7 +165,6 @@ fn server(
                 )]))
             },
         )
-        .expect("a valid template")
         .prompt(
             Prompt::new("p", "p").argument("x", "x", false),
             |_, _| async move {

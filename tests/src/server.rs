@@ -10,7 +10,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use switchboard_core::http::Shutdown;
 use switchboard_core::{
-    CallToolResult, HttpConfig, McpServer, McpServerBuilder, Resource, RpcError, ServerConfig, Tool,
+    CallToolResult, CreateMessageRequest, HttpConfig, McpServer, McpServerBuilder, Resource,
+    RpcError, SamplingMessage, ServerConfig, Tool,
 };
 
 use crate::client::{Conn, Reply};
@@ -92,65 +93,100 @@ pub fn test_builder_with(gates: &Gates, server: Arc<OnceLock<McpServer>>) -> Mcp
     let g3 = gates.clone();
     McpServerBuilder::new()
         .server_info("http-test", "0.0.1")
-        .tool(Tool::new("echo", "echo, after `ms` milliseconds"), |a: TextArgs, ctx| async move {
-            if a.ms > 0 {
-                let rt = ctx.runtime().cloned().ok_or_else(|| RpcError::internal("no runtime"))?;
-                rt.sleep(Duration::from_millis(a.ms)).await;
-            }
-            Ok(CallToolResult::text(a.text))
-        })
-        .tool(Tool::new("gated", "returns text once its gate opens"), move |a: GateArgs, _ctx| {
-            let gates = g1.clone();
-            async move {
-                gates.wait(&a.gate).await;
-                Ok(CallToolResult::text(a.text))
-            }
-        })
-        .tool(Tool::new("steps", "progress 1, waits for its gate, progress 2 and 3"), move |a: GateArgs, ctx| {
-            let gates = g2.clone();
-            async move {
-                ctx.progress(1.0, Some(3.0), None).await.ok();
-                gates.wait(&a.gate).await;
-                ctx.progress(2.0, Some(3.0), None).await.ok();
-                ctx.progress(3.0, Some(3.0), None).await.ok();
-                Ok(CallToolResult::text("steps done"))
-            }
-        })
-        .tool(Tool::new("sample", "asks the client's LLM"), |a: TextArgs, ctx| async move {
-            let params = json!({"messages": [{"role": "user", "content": {"type": "text", "text": a.text}}], "maxTokens": 100});
-            Ok(match ctx.create_message(params).await {
-                Ok(r) => CallToolResult::text(format!("LLM response: {}", r["content"]["text"].as_str().unwrap_or(""))),
-                Err(e) => CallToolResult::error(e.to_string()),
-            })
-        })
-        .tool(Tool::new("poll", "closes its stream, then answers"), |_: Value, ctx| async move {
-            ctx.close_sse_stream().await.map_err(|e| RpcError::internal(e.to_string()))?;
-            Ok(CallToolResult::text("polled"))
-        })
-        .tool(Tool::new("ask", "asks the user's name (a multi round-trip request when stateless)"), |_: Value, ctx| async move {
-            let params = json!({"message": "Name?", "requestedSchema": {"type": "object",
-                "properties": {"name": {"type": "string"}}}});
-            let answer = ctx.input("name", "elicitation/create", params).await?;
-            Ok(CallToolResult::text(format!("hello {}", answer["content"]["name"].as_str().unwrap_or("?"))))
-        })
-        .tool(Tool::new("guarded", "progress, then waits until dropped"), move |a: GateArgs, ctx| {
-            let gates = g3.clone();
-            async move {
-                let _flag = DropFlag(gates, a.gate);
-                ctx.progress(1.0, None, None).await.ok();
-                futures::future::pending::<()>().await;
-                Ok(CallToolResult::text("never"))
-            }
-        })
-        .tool(Tool::new("announce", "announces a tool list change"), move |_: Value, _ctx| {
-            let server = Arc::clone(&server);
-            async move {
-                if let Some(server) = server.get() {
-                    server.notify_tools_changed().await;
+        .tool(
+            Tool::new("echo", "echo, after `ms` milliseconds"),
+            |a: TextArgs, ctx| async move {
+                if a.ms > 0 {
+                    let rt = ctx
+                        .runtime()
+                        .cloned()
+                        .ok_or_else(|| RpcError::internal("no runtime"))?;
+                    rt.sleep(Duration::from_millis(a.ms)).await;
                 }
-                Ok(CallToolResult::text("announced"))
-            }
-        })
+                Ok(CallToolResult::text(a.text))
+            },
+        )
+        .tool(
+            Tool::new("gated", "returns text once its gate opens"),
+            move |a: GateArgs, _ctx| {
+                let gates = g1.clone();
+                async move {
+                    gates.wait(&a.gate).await;
+                    Ok(CallToolResult::text(a.text))
+                }
+            },
+        )
+        .tool(
+            Tool::new("steps", "progress 1, waits for its gate, progress 2 and 3"),
+            move |a: GateArgs, ctx| {
+                let gates = g2.clone();
+                async move {
+                    ctx.progress(1.0, Some(3.0), None).await.ok();
+                    gates.wait(&a.gate).await;
+                    ctx.progress(2.0, Some(3.0), None).await.ok();
+                    ctx.progress(3.0, Some(3.0), None).await.ok();
+                    Ok(CallToolResult::text("steps done"))
+                }
+            },
+        )
+        .tool(
+            Tool::new("sample", "asks the client's LLM"),
+            |a: TextArgs, ctx| async move {
+                let request = CreateMessageRequest::new(vec![SamplingMessage::user(a.text)], 100);
+                Ok(match ctx.create_message(request).await {
+                    Ok(r) => CallToolResult::text(format!("LLM response: {}", r.text())),
+                    Err(e) => CallToolResult::error(e.to_string()),
+                })
+            },
+        )
+        .tool(
+            Tool::new("poll", "closes its stream, then answers"),
+            |_: Value, ctx| async move {
+                ctx.close_sse_stream()
+                    .await
+                    .map_err(|e| RpcError::internal(e.to_string()))?;
+                Ok(CallToolResult::text("polled"))
+            },
+        )
+        .tool(
+            Tool::new(
+                "ask",
+                "asks the user's name (a multi round-trip request when stateless)",
+            ),
+            |_: Value, ctx| async move {
+                let params = json!({"message": "Name?", "requestedSchema": {"type": "object",
+                "properties": {"name": {"type": "string"}}}});
+                let answer = ctx.input("name", "elicitation/create", params).await?;
+                Ok(CallToolResult::text(format!(
+                    "hello {}",
+                    answer["content"]["name"].as_str().unwrap_or("?")
+                )))
+            },
+        )
+        .tool(
+            Tool::new("guarded", "progress, then waits until dropped"),
+            move |a: GateArgs, ctx| {
+                let gates = g3.clone();
+                async move {
+                    let _flag = DropFlag(gates, a.gate);
+                    ctx.progress(1.0, None, None).await.ok();
+                    futures::future::pending::<()>().await;
+                    Ok(CallToolResult::text("never"))
+                }
+            },
+        )
+        .tool(
+            Tool::new("announce", "announces a tool list change"),
+            move |_: Value, _ctx| {
+                let server = Arc::clone(&server);
+                async move {
+                    if let Some(server) = server.get() {
+                        server.notify_tools_changed().await;
+                    }
+                    Ok(CallToolResult::text("announced"))
+                }
+            },
+        )
         .text_resource(Resource::new("test://a", "a"), "A")
 }
 
@@ -168,9 +204,10 @@ pub struct TestServer {
 }
 
 impl TestServer {
-    /// Starts a server with the test tools on `rt`.
+    /// Starts a server with the test tools on `rt`; its lists may change
+    /// (`listChanged`), as the `announce` tool says they do.
     pub fn start(rt: Rt, config: HttpConfig) -> Self {
-        Self::start_with(rt, config, ServerConfig::default())
+        Self::start_with(rt, config, ServerConfig::default().list_changed(true))
     }
 
     /// Starts a server with the test tools on `rt`, with engine limits too.

@@ -2,6 +2,7 @@
 //! cancellation, related messages, server→client requests, lifecycle and
 //! every JSON-RPC error path.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -10,9 +11,10 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use switchboard_core::{
-    CallToolResult, Completion, Content, GetPromptResult, LogLevel, McpServer, McpServerBuilder,
-    Prompt, PromptMessage, ReadResourceResult, RequestId, Resource, ResourceContents,
-    ResourceTemplate, Route, RpcError, ServerConfig, Tool, memory_pair,
+    CallToolResult, Completion, Content, CreateMessageRequest, GetPromptResult, LogLevel,
+    McpServer, McpServerBuilder, Prompt, PromptArguments, PromptMessage, ReadResourceResult,
+    RequestId, Resource, ResourceContents, ResourceTemplate, Route, RpcError, SamplingMessage,
+    ServerConfig, Tool, memory_pair,
 };
 use switchboard_smol::SmolRuntime;
 use tests::server::Gates;
@@ -64,68 +66,110 @@ fn builder(gates: &Gates, flags: &HangFlags) -> McpServerBuilder {
     let flags = flags.clone();
     McpServerBuilder::new()
         .server_info("engine-test", "0.0.1")
-        .tool(Tool::new("echo", "echo"), |a: TextArgs, _ctx| async move { Ok(CallToolResult::text(a.text)) })
-        .tool(Tool::new("gated", "waits for a gate"), move |a: GatedArgs, _ctx| {
-            let gates = gates.clone();
-            async move {
-                gates.wait(&a.gate).await;
-                Ok(CallToolResult::text(a.text))
-            }
+        .tool(Tool::new("echo", "echo"), |a: TextArgs, _ctx| async move {
+            Ok(CallToolResult::text(a.text))
         })
-        .tool(Tool::new("hang", "never finishes"), move |_: Value, _ctx| {
-            let flags = flags.clone();
-            async move {
-                let _guard = SetOnDrop(flags.dropped.clone());
-                flags.started.store(true, Ordering::SeqCst);
-                futures::future::pending::<()>().await;
-                Ok(CallToolResult::text("unreachable"))
-            }
-        })
-        .tool(Tool::new("progress", "three steps"), |_: Value, ctx| async move {
-            for p in [0.0, 50.0, 100.0] {
-                ctx.progress(p, Some(100.0), None).await.unwrap();
-            }
-            if ctx.progress_token().is_some() {
-                assert!(ctx.progress(10.0, None, None).await.is_err(), "progress may not go down");
-            }
-            Ok(CallToolResult::text("done"))
-        })
-        .tool(Tool::new("log", "logs at three levels"), |_: Value, ctx| async move {
-            for level in [LogLevel::Debug, LogLevel::Info, LogLevel::Error] {
-                ctx.log(level, Some("t"), json!(format!("{level:?}"))).await.unwrap();
-            }
-            Ok(CallToolResult::text("logged"))
-        })
-        .tool(Tool::new("sample", "asks the client's LLM"), |a: TextArgs, ctx| async move {
-            let params = json!({"messages": [{"role": "user", "content": {"type": "text", "text": a.text}}], "maxTokens": 100});
-            Ok(match ctx.create_message(params).await {
-                Ok(result) => CallToolResult::text(format!("LLM response: {}", result["content"]["text"].as_str().unwrap_or(""))),
-                Err(e) => CallToolResult::error(format!("sampling failed: {e}")),
-            })
-        })
-        .tool(Tool::new("roots", "asks for roots"), |_: Value, ctx| async move {
-            Ok(match ctx.list_roots().await {
-                Ok(v) => CallToolResult::text(v.to_string()),
-                Err(e) => CallToolResult::error(e.to_string()),
-            })
-        })
+        .tool(
+            Tool::new("gated", "waits for a gate"),
+            move |a: GatedArgs, _ctx| {
+                let gates = gates.clone();
+                async move {
+                    gates.wait(&a.gate).await;
+                    Ok(CallToolResult::text(a.text))
+                }
+            },
+        )
+        .tool(
+            Tool::new("hang", "never finishes"),
+            move |_: Value, _ctx| {
+                let flags = flags.clone();
+                async move {
+                    let _guard = SetOnDrop(flags.dropped.clone());
+                    flags.started.store(true, Ordering::SeqCst);
+                    futures::future::pending::<()>().await;
+                    Ok(CallToolResult::text("unreachable"))
+                }
+            },
+        )
+        .tool(
+            Tool::new("progress", "three steps"),
+            |_: Value, ctx| async move {
+                for p in [0.0, 50.0, 100.0] {
+                    ctx.progress(p, Some(100.0), None).await.unwrap();
+                }
+                if ctx.progress_token().is_some() {
+                    assert!(
+                        ctx.progress(10.0, None, None).await.is_err(),
+                        "progress may not go down"
+                    );
+                }
+                Ok(CallToolResult::text("done"))
+            },
+        )
+        .tool(
+            Tool::new("log", "logs at three levels"),
+            |_: Value, ctx| async move {
+                for level in [LogLevel::Debug, LogLevel::Info, LogLevel::Error] {
+                    ctx.log(level, Some("t"), json!(format!("{level:?}")))
+                        .await
+                        .unwrap();
+                }
+                Ok(CallToolResult::text("logged"))
+            },
+        )
+        .tool(
+            Tool::new("sample", "asks the client's LLM"),
+            |a: TextArgs, ctx| async move {
+                let request = CreateMessageRequest::new(vec![SamplingMessage::user(a.text)], 100);
+                Ok(match ctx.create_message(request).await {
+                    Ok(result) => CallToolResult::text(format!("LLM response: {}", result.text())),
+                    Err(e) => CallToolResult::error(format!("sampling failed: {e}")),
+                })
+            },
+        )
+        .tool(
+            Tool::new("roots", "asks for roots"),
+            |_: Value, ctx| async move {
+                Ok(match ctx.list_roots().await {
+                    Ok(roots) => CallToolResult::text(json!({ "roots": roots }).to_string()),
+                    Err(e) => CallToolResult::error(e.to_string()),
+                })
+            },
+        )
         .tool(Tool::new("panic", "panics"), |_: Value, _ctx| async move {
             if true {
                 panic!("tool panicked on purpose");
             }
             Ok(CallToolResult::text("unreachable"))
         })
-        .tool(Tool::new("fail", "fails"), |_: Value, _ctx| async move { Err(RpcError::internal("boom")) })
-        .tool(Tool::new("typed", "takes n").input_schema(json!({"type":"object","properties":{"n":{"type":"integer"}},"required":["n"]})),
-            |_: TypedArgs, _ctx| async move { Ok(CallToolResult::text("ok")) })
+        .tool(Tool::new("fail", "fails"), |_: Value, _ctx| async move {
+            Err::<CallToolResult, _>(RpcError::internal("boom").into())
+        })
+        .tool(
+            Tool::new("typed", "takes n").input_schema(
+                json!({"type":"object","properties":{"n":{"type":"integer"}},"required":["n"]}),
+            ),
+            |_: TypedArgs, _ctx| async move { Ok(CallToolResult::text("ok")) },
+        )
         .text_resource(Resource::new("test://a", "a").mime_type("text/plain"), "A")
-        .resource_template(ResourceTemplate::new("test://t/{id}", "t"), |uri, vars, _ctx| async move {
-            Ok(ReadResourceResult::new(vec![ResourceContents::text(uri, "text/plain", format!("id={}", vars["id"]))]))
-        })
-        .unwrap()
-        .prompt(Prompt::new("p", "a prompt").argument("x", "x", true), |args, _ctx| async move {
-            Ok(GetPromptResult::new(vec![PromptMessage::user(Content::text(format!("x={}", args["x"])))]))
-        })
+        .resource_template(
+            ResourceTemplate::new("test://t/{id}", "t"),
+            |uri, vars: HashMap<String, String>, _ctx| async move {
+                Ok(ReadResourceResult::new(vec![ResourceContents::text(
+                    uri,
+                    "text/plain",
+                    format!("id={}", vars["id"]),
+                )]))
+            },
+        )
+        .prompt(
+            Prompt::new("p", "a prompt").argument("x", "x", true),
+            |args: PromptArguments, _ctx| async move {
+                Ok(GetPromptResult::new(vec![PromptMessage::user(
+                    Content::text(format!("x={}", args["x"])),
+                )]))
+            },
+        )
         .completion(|req, _ctx| async move {
             Ok(Completion::new(vec![format!("{}1", req.argument.value)]).total(1))
         })
@@ -500,11 +544,9 @@ fn versions_are_echoed_or_answered_with_the_latest() {
             let result = f.client.initialize("old", "1999-01-01").await;
             assert_eq!(result["protocolVersion"], "2025-11-25");
             let caps = &result["capabilities"];
-            assert_eq!(caps["tools"], json!({"listChanged": true}));
-            assert_eq!(
-                caps["resources"],
-                json!({"subscribe": true, "listChanged": true})
-            );
+            // Lists fixed at build: no `listChanged` (ServerConfig::list_changed).
+            assert_eq!(caps["tools"], json!({}));
+            assert_eq!(caps["resources"], json!({"subscribe": true}));
             assert_eq!(caps["completions"], json!({}));
             assert_eq!(caps["logging"], json!({}));
             f
@@ -756,57 +798,63 @@ fn resources_prompts_completion_and_pagination() {
 
 #[test]
 fn registry_changes_and_resource_updates_are_notified_unrelated() {
-    run(false, ServerConfig::default(), |mut f| async move {
-        f.client.initialize("S", "2025-11-25").await;
-        f.client.initialize("T", "2025-11-25").await;
-        f.client
-            .request("S", 1, "resources/subscribe", json!({"uri": "test://a"}))
-            .await;
-        f.client.reply("S", 1).await;
-        f.server
-            .add_tool(Tool::new("late", "added later"), |_: Value, _ctx| async {
-                Ok(CallToolResult::text("late"))
-            })
-            .await;
-        for s in ["S", "T"] {
+    run(
+        false,
+        ServerConfig::default().list_changed(true),
+        |mut f| async move {
+            f.client.initialize("S", "2025-11-25").await;
+            f.client.initialize("T", "2025-11-25").await;
+            f.client
+                .request("S", 1, "resources/subscribe", json!({"uri": "test://a"}))
+                .await;
+            f.client.reply("S", 1).await;
+            f.server
+                .add_tool(Tool::new("late", "added later"), |_: Value, _ctx| async {
+                    Ok(CallToolResult::text("late"))
+                })
+                .await;
+            for s in ["S", "T"] {
+                let m = f
+                    .client
+                    .next_where("list_changed", |r| {
+                        r.session.as_str() == s
+                            && r.json["method"] == "notifications/tools/list_changed"
+                    })
+                    .await;
+                assert_eq!(m.route, Route::Unrelated);
+            }
+            f.client.call_tool("T", 2, "late", json!({})).await;
+            assert_eq!(text(&f.client.reply("T", 2).await), "late");
+            f.server.notify_resource_updated("test://a").await;
             let m = f
                 .client
+                .next_where("updated", |r| {
+                    r.json["method"] == "notifications/resources/updated"
+                })
+                .await;
+            assert_eq!(m.session.as_str(), "S");
+            assert_eq!(m.json["params"]["uri"], "test://a");
+            assert!(f.server.remove_tool("late").await);
+            f.client
                 .next_where("list_changed", |r| {
-                    r.session.as_str() == s
+                    r.session.as_str() == "S"
                         && r.json["method"] == "notifications/tools/list_changed"
                 })
                 .await;
-            assert_eq!(m.route, Route::Unrelated);
-        }
-        f.client.call_tool("T", 2, "late", json!({})).await;
-        assert_eq!(text(&f.client.reply("T", 2).await), "late");
-        f.server.notify_resource_updated("test://a").await;
-        let m = f
-            .client
-            .next_where("updated", |r| {
-                r.json["method"] == "notifications/resources/updated"
-            })
-            .await;
-        assert_eq!(m.session.as_str(), "S");
-        assert_eq!(m.json["params"]["uri"], "test://a");
-        assert!(f.server.remove_tool("late").await);
-        f.client
-            .next_where("list_changed", |r| {
-                r.session.as_str() == "S" && r.json["method"] == "notifications/tools/list_changed"
-            })
-            .await;
-        f.client
-            .next_where("list_changed", |r| {
-                r.session.as_str() == "T" && r.json["method"] == "notifications/tools/list_changed"
-            })
-            .await;
-        assert!(
-            f.client.backlog().is_empty(),
-            "only S was subscribed: {:?}",
-            f.client.backlog()
-        );
-        f
-    });
+            f.client
+                .next_where("list_changed", |r| {
+                    r.session.as_str() == "T"
+                        && r.json["method"] == "notifications/tools/list_changed"
+                })
+                .await;
+            assert!(
+                f.client.backlog().is_empty(),
+                "only S was subscribed: {:?}",
+                f.client.backlog()
+            );
+            f
+        },
+    );
 }
 
 #[test]

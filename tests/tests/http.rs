@@ -271,6 +271,21 @@ fn get_stream_receives_list_changed(rt: Rt) {
     assert_eq!(event.json()["method"], "notifications/tools/list_changed");
     // Replies never go on the GET stream: a call's result comes on its own POST.
     assert_eq!(s.tool_text(1, "late", json!({})), "late");
+    // Removed at run time: announced too, and gone from the list.
+    assert!(smol::block_on(handle.remove_tool("late")));
+    let event = get.next_event().unwrap();
+    assert_eq!(event.json()["method"], "notifications/tools/list_changed");
+    let listed = s.call(2, "tools/list", json!({})).pop().unwrap();
+    let names: Vec<&str> = listed["result"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert!(
+        !names.contains(&"late") && names.contains(&"echo"),
+        "{names:?}"
+    );
 }
 
 fn last_event_id_replays_exactly_the_missed_events(rt: Rt) {

@@ -24,6 +24,10 @@ pub enum ContextError {
     /// The transport failed.
     #[error("transport failed")]
     Transport(#[from] TransportError),
+    /// No state value of this type was given to the server
+    /// ([`McpServerBuilder::state`](crate::McpServerBuilder::state)).
+    #[error("the server has no state of type {0}")]
+    NoState(&'static str),
 }
 
 /// Why a server→client request got no result.
@@ -65,6 +69,14 @@ pub enum RequestError {
     /// requests.
     #[error("this request cannot ask the client for input")]
     InputNotAllowed,
+    /// The client's answer does not have the shape of the method's result
+    /// (or, for a typed elicitation, does not fit the type asked for).
+    #[error("malformed answer from the client: {0}")]
+    MalformedAnswer(String),
+    /// A typed elicitation's type has a field elicitation cannot ask for
+    /// (nested objects, say); nothing was sent.
+    #[error("cannot elicit this type: {0}")]
+    UnsupportedSchema(String),
 }
 
 impl From<RequestError> for RpcError {

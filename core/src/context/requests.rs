@@ -10,47 +10,99 @@ use serde_json::{Value, json};
 use super::{RequestContext, RequestError};
 use crate::facts::Capability;
 use crate::jsonrpc::{Message, Notification, Request, RequestId};
+#[cfg(feature = "schemars")]
+use crate::protocol::Elicitation;
+use crate::protocol::{CreateMessageRequest, CreateMessageResult, Root};
 use crate::session::Session;
 use crate::stateless::input::Asked;
 
 impl RequestContext {
     /// Asks the client to sample an LLM (`sampling/createMessage`) and
-    /// returns its result.
+    /// returns its answer. Needs the client's `sampling` capability.
     ///
-    /// `params` are the request's params as the spec defines them
-    /// (`messages`, `maxTokens`, …), sent as given. Needs the client's
-    /// `sampling` capability.
+    /// # Errors
+    ///
+    /// See [`RequestContext::request`]; [`RequestError::MalformedAnswer`]
+    /// when the answer is not a `CreateMessageResult`.
+    pub async fn create_message(
+        &self,
+        request: CreateMessageRequest,
+    ) -> Result<CreateMessageResult, RequestError> {
+        let params = serde_json::to_value(request).unwrap_or_default();
+        let answer = self.create_message_value(params).await?;
+        serde_json::from_value(answer).map_err(|e| RequestError::MalformedAnswer(e.to_string()))
+    }
+
+    /// [`create_message`](Self::create_message) with the params and the
+    /// answer as JSON, for fields the types do not carry.
     ///
     /// # Errors
     ///
     /// See [`RequestContext::request`].
-    pub async fn create_message(&self, params: Value) -> Result<Value, RequestError> {
+    pub async fn create_message_value(&self, params: Value) -> Result<Value, RequestError> {
         self.request("sampling/createMessage", params).await
     }
 
-    /// Asks the user for input (`elicitation/create`) and returns the
-    /// client's result (`action`, `content`).
+    /// Asks the user to fill in a form for `T` (`elicitation/create`),
+    /// showing `message`; the form's schema is generated from `T`. Needs
+    /// the client's `elicitation` capability.
     ///
-    /// `params` carry the `message` to show and the `requestedSchema` of
-    /// the answer, sent as given. Needs the client's `elicitation`
-    /// capability. A user who declines is a result (`action: "decline"`),
-    /// not an error.
+    /// Elicitation allows a flat object of strings, numbers, integers,
+    /// booleans and enums of strings; an optional field is one the user
+    /// may leave empty. A user who declines or cancels is an
+    /// [`Elicitation`] outcome, not an error.
+    ///
+    /// # Errors
+    ///
+    /// [`RequestError::UnsupportedSchema`] (nothing is sent) when `T` has
+    /// a field elicitation cannot ask for; [`RequestError::MalformedAnswer`]
+    /// when the answer does not fit `T`; otherwise see
+    /// [`RequestContext::request`].
+    #[cfg(feature = "schemars")]
+    pub async fn elicit<T>(&self, message: &str) -> Result<Elicitation<T>, RequestError>
+    where
+        T: serde::de::DeserializeOwned + schemars::JsonSchema,
+    {
+        let schema =
+            crate::typed::elicitation_schema::<T>().map_err(RequestError::UnsupportedSchema)?;
+        let answer = self
+            .elicit_value(json!({ "message": message, "requestedSchema": schema }))
+            .await?;
+        match answer.get("action").and_then(Value::as_str) {
+            Some("accept") => {
+                let content = answer.get("content").cloned().unwrap_or_else(|| json!({}));
+                serde_json::from_value(content)
+                    .map(Elicitation::Accepted)
+                    .map_err(|e| RequestError::MalformedAnswer(e.to_string()))
+            }
+            Some("decline") => Ok(Elicitation::Declined),
+            Some("cancel") => Ok(Elicitation::Cancelled),
+            _ => Err(RequestError::MalformedAnswer(
+                "an elicitation answer needs an action: accept, decline or cancel".into(),
+            )),
+        }
+    }
+
+    /// Asks the user for input (`elicitation/create`) with params written
+    /// by hand (`message`, `requestedSchema`, sent as given) and returns
+    /// the client's result (`action`, `content`) as JSON. Needs the
+    /// client's `elicitation` capability. A user who declines is a result
+    /// (`action: "decline"`), not an error.
     ///
     /// # Errors
     ///
     /// See [`RequestContext::request`].
-    pub async fn elicit(&self, params: Value) -> Result<Value, RequestError> {
+    pub async fn elicit_value(&self, params: Value) -> Result<Value, RequestError> {
         self.request("elicitation/create", params).await
     }
 
-    /// Asks the client for its roots (`roots/list`).
-    ///
-    /// Returns the client's result as it came (`{"roots": [...]}`). Needs
-    /// the client's `roots` capability.
+    /// Asks the client for its roots (`roots/list`). Needs the client's
+    /// `roots` capability.
     ///
     /// # Errors
     ///
-    /// See [`RequestContext::request`].
+    /// See [`RequestContext::request`]; [`RequestError::MalformedAnswer`]
+    /// when the answer is not a list of roots.
     ///
     /// # Examples
     ///
@@ -90,8 +142,8 @@ impl RequestContext {
     /// let server = McpServerBuilder::new()
     ///     .runtime(Arc::new(Threads))
     ///     .tool(Tool::new("roots", "Counts the client's roots"), |_: Value, ctx| async move {
-    ///         let roots = ctx.list_roots().await.map_err(|e| RpcError::internal(e.to_string()))?;
-    ///         Ok(CallToolResult::text(roots["roots"].as_array().map_or(0, Vec::len).to_string()))
+    ///         let roots = ctx.list_roots().await?;
+    ///         Ok(roots.len().to_string())
     ///     })
     ///     .build(transport);
     ///
@@ -118,8 +170,15 @@ impl RequestContext {
     /// served.unwrap();
     /// # });
     /// ```
-    pub async fn list_roots(&self) -> Result<Value, RequestError> {
-        self.request("roots/list", json!({})).await
+    pub async fn list_roots(&self) -> Result<Vec<Root>, RequestError> {
+        #[derive(serde::Deserialize)]
+        struct Roots {
+            roots: Vec<Root>,
+        }
+        let answer = self.request("roots/list", json!({})).await?;
+        serde_json::from_value::<Roots>(answer)
+            .map(|r| r.roots)
+            .map_err(|e| RequestError::MalformedAnswer(e.to_string()))
     }
 
     /// Sends a server→client request related to this request and waits for
@@ -345,6 +404,7 @@ mod tests {
             transport: Arc::new(transport),
             runtime: Some(Arc::new(Local::default())),
             request_timeout: Duration::from_secs(60),
+            state: crate::server::StateMap::default(),
         });
         let caps: ClientCapabilities = serde_json::from_str(r#"{"sampling": {}}"#).unwrap();
         let facts = ClientFacts::new(ProtocolVersion::LATEST, caps);
@@ -365,7 +425,7 @@ mod tests {
     fn a_dropped_request_leaves_no_waiter_behind() {
         let (ctx, session, client) = context();
         futures::executor::block_on(async {
-            let mut asking = Box::pin(ctx.create_message(json!({"messages": []})));
+            let mut asking = Box::pin(ctx.create_message_value(json!({"messages": []})));
             assert!(futures::poll!(asking.as_mut()).is_pending());
             assert_eq!(session.state().pending.len(), 1, "sent, waiting");
             let sent = client.recv().await.unwrap();
@@ -383,7 +443,7 @@ mod tests {
     fn after_the_response_nothing_more_relates_to_the_request() {
         let (ctx, _session, _client) = context();
         ctx.finish();
-        let asked = futures::executor::block_on(ctx.create_message(json!({})));
+        let asked = futures::executor::block_on(ctx.create_message_value(json!({})));
         assert!(
             matches!(asked, Err(RequestError::RequestFinished)),
             "{asked:?}"

@@ -110,7 +110,10 @@ fn from_raw(raw: &RawValue) -> Result<Message, Response> {
     }
 }
 
-/// The first top-level key of a JSON object that appears twice, if any
+/// The members of a JSON-RPC message: the keys a repeat of which is refused.
+const MEMBERS: [&str; 6] = ["jsonrpc", "id", "method", "params", "result", "error"];
+
+/// The first JSON-RPC member of a JSON object that appears twice, if any
 /// (`None` for anything but an object).
 fn repeated_key(raw: &RawValue) -> Option<String> {
     use serde::de::{IgnoredAny, MapAccess, Visitor};
@@ -128,6 +131,11 @@ fn repeated_key(raw: &RawValue) -> Option<String> {
             let mut repeated = None;
             while let Some(key) = map.next_key::<Cow<'de, str>>()? {
                 map.next_value::<IgnoredAny>()?;
+                // Unknown members are ignored, so their repeats are too (as
+                // the fast path does).
+                if !MEMBERS.contains(&key.as_ref()) {
+                    continue;
+                }
                 if repeated.is_none() && seen.contains(&key) {
                     repeated = Some(key.into_owned());
                 } else {

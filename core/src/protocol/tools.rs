@@ -76,6 +76,12 @@ impl Tool {
         }
     }
 
+    /// Whether the input schema is still the one [`Tool::new`] sets, so a
+    /// schema generated from the handler's argument type may replace it.
+    pub(crate) fn has_default_input_schema(&self) -> bool {
+        self.input_schema == serde_json::json!({"type": "object", "properties": {}})
+    }
+
     /// Sets the input schema: a JSON Schema object (`"type": "object"`),
     /// replacing the empty one. Listed, not enforced.
     #[must_use]

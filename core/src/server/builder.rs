@@ -58,7 +58,22 @@ pub struct McpServerBuilder {
     /// runs handlers inside the serve loop and refuses server→client
     /// requests.
     runtime: Option<Arc<dyn Runtime>>,
+    /// Server-wide state values, by type.
+    state: StateMap,
+    /// What was wrong with registrations (an invalid template, say),
+    /// reported by [`build`](Self::build) so the chain never breaks.
+    pub(super) problems: Vec<String>,
 }
+
+/// Server-wide state values, one per type, shared by every handler.
+pub(crate) type StateMap =
+    Arc<std::collections::HashMap<std::any::TypeId, Arc<dyn std::any::Any + Send + Sync>>>;
+
+/// What [`McpServerBuilder::try_build`] found wrong: every registration
+/// that could not be made, in order.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the server cannot be built: {}", .0.join("; "))]
+pub struct BuildError(pub Vec<String>);
 
 impl fmt::Debug for McpServerBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -89,7 +104,40 @@ impl McpServerBuilder {
             config: ServerConfig::default(),
             registry: Registry::default(),
             runtime: None,
+            state: StateMap::default(),
+            problems: Vec::new(),
         }
+    }
+
+    /// Adds a server-wide state value, reachable from every handler with
+    /// [`RequestContext::state`](crate::RequestContext::state)`::<S>()`:
+    /// no `Arc` to clone into each closure. One value per type; a second
+    /// value of the same type replaces the first. Share mutable state
+    /// through a lock inside `S`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Mutex;
+    /// use switchboard_core::{McpServerBuilder, Tool, ToolError, memory_pair};
+    ///
+    /// struct Counter(Mutex<u64>);
+    ///
+    /// let (transport, _client) = memory_pair(16);
+    /// let _server = McpServerBuilder::new()
+    ///     .state(Counter(Mutex::new(0)))
+    ///     .tool(Tool::new("count", "Counts calls"), |_: serde_json::Value, ctx| async move {
+    ///         let counter = ctx.state::<Counter>()?;
+    ///         let mut n = counter.0.lock().unwrap();
+    ///         *n += 1;
+    ///         Ok::<_, ToolError>(n.to_string())
+    ///     })
+    ///     .build(transport);
+    /// ```
+    #[must_use]
+    pub fn state<S: Send + Sync + 'static>(mut self, state: S) -> Self {
+        Arc::make_mut(&mut self.state).insert(std::any::TypeId::of::<S>(), Arc::new(state));
+        self
     }
 
     /// Sets the `serverInfo` every `initialize` result carries: the name and
@@ -204,7 +252,46 @@ impl McpServerBuilder {
     /// let refused = futures::executor::block_on(second.run());
     /// assert!(matches!(refused, Err(TransportError::AlreadyAttached)));
     /// ```
+    ///
+    /// # Panics
+    ///
+    /// When a registration could not be made (a resource template that is
+    /// not a level-1 URI template): a program error, found at start-up.
+    /// [`try_build`](Self::try_build) returns it instead.
     pub fn build(self, transport: impl Transport) -> McpServer {
+        match self.try_build(transport) {
+            Ok(server) => server,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// Builds the server as [`build`](Self::build) does, or says which
+    /// registrations could not be made.
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError`] with one line per registration that failed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    /// use switchboard_core::{McpServerBuilder, ReadResourceResult, ResourceTemplate, memory_pair};
+    ///
+    /// let (transport, _client) = memory_pair(16);
+    /// let refused = McpServerBuilder::new()
+    ///     .resource_template(
+    ///         ResourceTemplate::new("users://{id", "broken"),
+    ///         |_uri, _vars: HashMap<String, String>, _ctx| async { Ok(ReadResourceResult::new(vec![])) },
+    ///     )
+    ///     .try_build(transport)
+    ///     .unwrap_err();
+    /// assert_eq!(refused.0, ["resource template `users://{id`: malformed uri template"]);
+    /// ```
+    pub fn try_build(self, transport: impl Transport) -> Result<McpServer, BuildError> {
+        if !self.problems.is_empty() {
+            return Err(BuildError(self.problems));
+        }
         let transport: Arc<dyn Transport> = Arc::new(transport);
         let shared = Engine::new(Shared {
             info: self.info,
@@ -214,6 +301,7 @@ impl McpServerBuilder {
                 transport: Arc::clone(&transport),
                 runtime: self.runtime,
                 request_timeout: self.config.request_timeout,
+                state: self.state,
             }),
             state_keys: self
                 .config
@@ -230,6 +318,6 @@ impl McpServerBuilder {
         if let Err(e) = transport.attach(line) {
             let _ = shared.attach_error.set(e);
         }
-        McpServer { shared }
+        Ok(McpServer { shared })
     }
 }

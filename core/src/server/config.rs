@@ -80,6 +80,8 @@ pub struct ServerConfig {
     pub(crate) request_state_ttl: Duration,
     /// The caching hints per kind of result, indexed by [`Cacheable::index`].
     pub(crate) cache_hints: [CacheHint; Cacheable::COUNT],
+    /// Whether the lists may change at run time (`listChanged`).
+    pub(crate) list_changed: bool,
 }
 
 impl Default for ServerConfig {
@@ -96,6 +98,7 @@ impl Default for ServerConfig {
             request_state_keys: None,
             request_state_ttl: DEFAULT_REQUEST_STATE_TTL,
             cache_hints: [CacheHint::default(); Cacheable::COUNT],
+            list_changed: false,
         }
     }
 }
@@ -124,9 +127,9 @@ impl ServerConfig {
     /// #     client.send_json(session, &initialized).await.unwrap();
     /// #     rpc(client, session, 0, "ping", json!({})).await;
     /// # }
-    /// use switchboard_core::{memory_pair, CallToolResult, McpServerBuilder, RequestContext, RpcError, ServerConfig, Tool};
+    /// use switchboard_core::{memory_pair, CallToolResult, McpServerBuilder, RequestContext, ServerConfig, Tool, ToolError};
     ///
-    /// async fn ok(_: Value, _: RequestContext) -> Result<CallToolResult, RpcError> {
+    /// async fn ok(_: Value, _: RequestContext) -> Result<CallToolResult, ToolError> {
     ///     Ok(CallToolResult::text("ok"))
     /// }
     ///
@@ -187,13 +190,13 @@ impl ServerConfig {
     /// #     client.send_json(session, &initialized).await.unwrap();
     /// #     rpc(client, session, 0, "ping", json!({})).await;
     /// # }
-    /// use switchboard_core::{memory_pair, McpServerBuilder, ServerConfig, Tool};
+    /// use switchboard_core::{memory_pair, CallToolResult, McpServerBuilder, ServerConfig, Tool, ToolError};
     ///
     /// # futures::executor::block_on(async {
     /// let (transport, client) = memory_pair(16);
     /// let server = McpServerBuilder::new()
     ///     .config(ServerConfig::default().max_in_flight(1))
-    ///     .tool(Tool::new("wait", "Never finishes"), |_: Value, _ctx| futures::future::pending())
+    ///     .tool(Tool::new("wait", "Never finishes"), |_: Value, _ctx| futures::future::pending::<Result<CallToolResult, ToolError>>())
     ///     .build(transport);
     /// let session = SessionId::new("s1");
     /// let client_side = async {
@@ -332,6 +335,21 @@ impl ServerConfig {
     #[must_use]
     pub fn max_subscriptions(mut self, n: usize) -> Self {
         self.max_subscriptions = n;
+        self
+    }
+
+    /// Declares that the server's tools, resources and prompts may change
+    /// while it runs (default: they do not). Then `initialize` (and
+    /// `server/discover`) declare `tools`, `resources` and `prompts` with
+    /// `listChanged: true`, even while a list is empty, and every
+    /// [`McpServer::add_tool`](crate::McpServer::add_tool),
+    /// `remove_tool`, … and `notify_*_changed` sends the
+    /// `notifications/*/list_changed` it implies to every session and
+    /// `subscriptions/listen` stream. Without it, those calls still change
+    /// the lists but send nothing, as `listChanged` absent promises.
+    #[must_use]
+    pub fn list_changed(mut self, on: bool) -> Self {
+        self.list_changed = on;
         self
     }
 

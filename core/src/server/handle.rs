@@ -5,7 +5,6 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
-use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use super::dispatch::Engine;
@@ -15,10 +14,9 @@ use super::run;
 use crate::context::RequestContext;
 use crate::id::SessionId;
 use crate::jsonrpc::RpcError;
-use crate::protocol::{
-    CallToolResult, GetPromptResult, Prompt, PromptArguments, ReadResourceResult, Resource, Tool,
-};
+use crate::protocol::{GetPromptResult, Prompt, ReadResourceResult, Resource, Tool};
 use crate::transport::TransportError;
+use crate::typed::{StringArgs, ToolArgs, ToolError, ToolOutput};
 
 /// An MCP server over one transport. Cheap to clone; clones share everything.
 ///
@@ -126,11 +124,12 @@ impl McpServer {
     /// served.unwrap();
     /// # });
     /// ```
-    pub async fn add_tool<A, F, Fut>(&self, tool: Tool, handler: F)
+    pub async fn add_tool<A, F, Fut, R>(&self, tool: Tool, handler: F)
     where
-        A: DeserializeOwned + Send + 'static,
+        A: ToolArgs,
         F: Fn(A, RequestContext) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<CallToolResult, RpcError>> + Send + 'static,
+        Fut: Future<Output = Result<R, ToolError>> + Send + 'static,
+        R: ToolOutput,
     {
         self.shared
             .registry_mut()
@@ -206,9 +205,10 @@ impl McpServer {
     /// would (required arguments are checked before `handler` runs), then sends
     /// `notifications/prompts/list_changed` to every initialized session.
     /// Cancel safety as for [`add_tool`](Self::add_tool).
-    pub async fn add_prompt<F, Fut>(&self, prompt: Prompt, handler: F)
+    pub async fn add_prompt<A, F, Fut>(&self, prompt: Prompt, handler: F)
     where
-        F: Fn(PromptArguments, RequestContext) -> Fut + Send + Sync + 'static,
+        A: StringArgs,
+        F: Fn(A, RequestContext) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<GetPromptResult, RpcError>> + Send + 'static,
     {
         self.shared
@@ -314,6 +314,10 @@ impl McpServer {
     /// Sends `notifications/{family}/list_changed` to every initialized
     /// session.
     async fn list_changed(&self, family: &str) {
+        // Unless declared, the client was promised no such notification.
+        if !self.shared.config.list_changed {
+            return;
+        }
         let method = format!("notifications/{family}/list_changed");
         self.shared
             .broadcast(Topic::ListChanged(family), &method, json!({}), |_| true)

@@ -90,27 +90,31 @@ pub(crate) fn open_session(
 }
 
 /// Returns the capabilities of what is registered now (plus logging,
-/// always on, since `logging/setLevel` is always served). `tools` and
-/// `prompts` carry `listChanged`, `resources` also `subscribe`: the server
-/// does send those notifications and serves `resources/subscribe`.
-/// `completions` needs a completion handler.
+/// always on, since `logging/setLevel` is always served). A server whose
+/// lists may change ([`ServerConfig::list_changed`](crate::ServerConfig::list_changed))
+/// declares `tools`, `resources` and `prompts` with `listChanged` even
+/// while empty; otherwise each is declared once something of it is
+/// registered, without `listChanged`. `resources` also says `subscribe`
+/// when subscriptions can be taken. `completions` needs a completion
+/// handler.
 fn capabilities(shared: &Shared) -> Capabilities {
     let reg = shared.registry();
-    let list_changed = Some(ListChanged {
-        list_changed: true,
-        subscribe: None,
-    });
+    let dynamic = shared.config.list_changed;
+    let family = |present: bool, subscribe: Option<bool>| {
+        (dynamic || present).then_some(ListChanged {
+            list_changed: dynamic.then_some(true),
+            subscribe,
+        })
+    };
     Capabilities {
         logging: Empty {},
-        tools: list_changed.filter(|_| !reg.tools.is_empty()),
-        resources: (!reg.resources.is_empty() || !reg.templates.is_empty()).then_some(
-            ListChanged {
-                list_changed: true,
-                // Declared only when a subscription can be taken.
-                subscribe: Some(shared.config.max_subscriptions > 0),
-            },
+        tools: family(!reg.tools.is_empty(), None),
+        resources: family(
+            !reg.resources.is_empty() || !reg.templates.is_empty(),
+            // Declared only when a subscription can be taken.
+            Some(shared.config.max_subscriptions > 0),
         ),
-        prompts: list_changed.filter(|_| !reg.prompts.is_empty()),
+        prompts: family(!reg.prompts.is_empty(), None),
         completions: reg.completion.is_some().then_some(Empty {}),
     }
 }
@@ -152,13 +156,15 @@ struct Capabilities {
 #[derive(Clone, Copy, Serialize)]
 struct Empty {}
 
-/// `{"listChanged": true}`, plus `subscribe` for resources.
+/// `{"listChanged": true}` (or `{}`), plus `subscribe` for resources.
 #[derive(Clone, Copy, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct ListChanged {
     /// `subscribe`, for resources only; left out elsewhere.
     #[serde(skip_serializing_if = "Option::is_none")]
     subscribe: Option<bool>,
-    /// `listChanged`: the server sends `notifications/*/list_changed`.
-    list_changed: bool,
+    /// `listChanged`: the server sends `notifications/*/list_changed`;
+    /// left out when its lists never change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    list_changed: Option<bool>,
 }

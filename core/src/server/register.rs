@@ -1,21 +1,18 @@
 //! Registering what a server offers: [`McpServerBuilder::tool`],
 //! resources, resource templates, prompts and completion.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
-
-use serde::de::DeserializeOwned;
 
 use super::builder::McpServerBuilder;
 use super::registry;
 use crate::context::RequestContext;
 use crate::jsonrpc::RpcError;
 use crate::protocol::{
-    CallToolResult, CompleteRequest, Completion, GetPromptResult, Prompt, PromptArguments,
-    ReadResourceResult, Resource, ResourceContents, ResourceTemplate, Tool,
+    CompleteRequest, Completion, GetPromptResult, Prompt, ReadResourceResult, Resource,
+    ResourceContents, ResourceTemplate, Tool,
 };
-use crate::uri_template::TemplateError;
+use crate::typed::{StringArgs, ToolArgs, ToolError, ToolOutput};
 
 impl McpServerBuilder {
     /// Registers a tool (replacing one of the same name). Its arguments are
@@ -85,11 +82,12 @@ impl McpServerBuilder {
     /// # });
     /// ```
     #[must_use]
-    pub fn tool<A, F, Fut>(mut self, tool: Tool, handler: F) -> Self
+    pub fn tool<A, F, Fut, R>(mut self, tool: Tool, handler: F) -> Self
     where
-        A: DeserializeOwned + Send + 'static,
+        A: ToolArgs,
         F: Fn(A, RequestContext) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<CallToolResult, RpcError>> + Send + 'static,
+        Fut: Future<Output = Result<R, ToolError>> + Send + 'static,
+        R: ToolOutput,
     {
         self.registry.put_tool(registry::tool_entry(tool, handler));
         self
@@ -219,17 +217,19 @@ impl McpServerBuilder {
     }
 
     /// Registers a URI template (replacing one with the same template text);
-    /// `handler` gets the URI read and its variables by name. A `{var}`
-    /// matches a non-empty value without `/`, a `{+var}` one that may hold
-    /// `/`. A URI is served by a direct resource first, then by the first
-    /// template, in registration order, that matches all of it. Clients may
-    /// subscribe to matching URIs.
+    /// `handler` gets the URI read and its variables, percent-decoded: as a
+    /// `HashMap<String, String>`, or typed with [`Args<T>`](crate::Args)
+    /// (each field parsed from its string; a value that does not parse is
+    /// `-32602`). A `{var}` matches a non-empty value without `/`, a
+    /// `{+var}` one that may hold `/`. A URI is served by a direct resource
+    /// first, then by the first template, in registration order, that
+    /// matches all of it. Clients may subscribe to matching URIs.
     ///
-    /// # Errors
-    ///
-    /// [`TemplateError`] when the template is not a level-1 URI template: an
-    /// unclosed or empty `{}`, a name that is not ASCII letters, digits and `_`,
-    /// or two variables side by side.
+    /// A template that is not a level-1 URI template (an unclosed or empty
+    /// `{}`, a name that is not ASCII letters, digits and `_`, two variables
+    /// side by side, a name used twice) is reported by
+    /// [`build`](Self::build) and [`try_build`](Self::try_build), so the
+    /// chain of registrations never breaks.
     ///
     /// # Examples
     ///
@@ -248,19 +248,21 @@ impl McpServerBuilder {
     /// #     client.send_json(session, &initialized).await.unwrap();
     /// #     rpc(client, session, 0, "ping", json!({})).await;
     /// # }
-    /// use switchboard_core::{memory_pair, McpServerBuilder, ReadResourceResult, ResourceContents, ResourceTemplate};
+    /// use switchboard_core::{memory_pair, Args, McpServerBuilder, ReadResourceResult, ResourceContents, ResourceTemplate};
+    ///
+    /// #[derive(serde::Deserialize, schemars::JsonSchema)]
+    /// struct User { id: u32 }
     ///
     /// # futures::executor::block_on(async {
     /// let (transport, client) = memory_pair(16);
     /// let server = McpServerBuilder::new()
     ///     .resource_template(
     ///         ResourceTemplate::new("users://{id}/profile", "profiles"),
-    ///         |uri, vars, _ctx| async move {
-    ///             let text = format!("profile of user {}", vars["id"]);
+    ///         |uri, Args(user): Args<User>, _ctx| async move {
+    ///             let text = format!("profile of user {}", user.id);
     ///             Ok(ReadResourceResult::new(vec![ResourceContents::text(uri, "text/plain", text)]))
     ///         },
     ///     )
-    ///     .expect("a level-1 template")
     ///     .build(transport);
     /// let session = SessionId::new("s1");
     /// let client_side = async {
@@ -274,26 +276,23 @@ impl McpServerBuilder {
     /// };
     /// let (served, ()) = futures::join!(server.run(), client_side);
     /// served.unwrap();
-    ///
-    /// let broken = McpServerBuilder::new().resource_template(
-    ///     ResourceTemplate::new("users://{id", "broken"),
-    ///     |_uri, _vars, _ctx| async { Ok(ReadResourceResult::new(vec![])) },
-    /// );
-    /// assert!(broken.is_err());
     /// # });
     /// ```
-    pub fn resource_template<F, Fut>(
-        mut self,
-        template: ResourceTemplate,
-        handler: F,
-    ) -> Result<Self, TemplateError>
+    #[must_use]
+    pub fn resource_template<A, F, Fut>(mut self, template: ResourceTemplate, handler: F) -> Self
     where
-        F: Fn(String, HashMap<String, String>, RequestContext) -> Fut + Send + Sync + 'static,
+        A: StringArgs,
+        F: Fn(String, A, RequestContext) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<ReadResourceResult, RpcError>> + Send + 'static,
     {
-        self.registry
-            .put_template(registry::template_entry(template, handler)?);
-        Ok(self)
+        let text = template.uri_template.clone();
+        match registry::template_entry(template, handler) {
+            Ok(entry) => self.registry.put_template(entry),
+            Err(e) => self
+                .problems
+                .push(format!("resource template `{text}`: {e}")),
+        }
+        self
     }
 
     /// Registers a prompt (replacing one of the same name). A `prompts/get`
@@ -351,9 +350,10 @@ impl McpServerBuilder {
     /// # });
     /// ```
     #[must_use]
-    pub fn prompt<F, Fut>(mut self, prompt: Prompt, handler: F) -> Self
+    pub fn prompt<A, F, Fut>(mut self, prompt: Prompt, handler: F) -> Self
     where
-        F: Fn(PromptArguments, RequestContext) -> Fut + Send + Sync + 'static,
+        A: StringArgs,
+        F: Fn(A, RequestContext) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<GetPromptResult, RpcError>> + Send + 'static,
     {
         self.registry

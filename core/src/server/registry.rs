@@ -10,7 +10,6 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 
-use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
 use crate::context::RequestContext;
@@ -20,6 +19,7 @@ use crate::protocol::{
     ReadResourceResult, Resource, ResourceTemplate, Tool,
 };
 use crate::runtime::BoxFuture;
+use crate::typed::{StringArgs, ToolArgs, ToolError, ToolOutput};
 use crate::uri_template::UriTemplate;
 
 /// How a tool call failed before or inside its handler.
@@ -138,16 +138,18 @@ impl Registry {
     }
 
     /// Finds the reader for a URI: a direct resource first, then templates in
-    /// registration order. Returns a clone of the handler with the variables
+    /// registration order (a match whose values do not percent-decode to
+    /// UTF-8 is no match). Returns a clone of the handler with the variables
     /// the template matched (none for a direct resource), so the caller can
     /// release the lock before reading.
     pub(crate) fn reader(&self, uri: &str) -> Option<(ReadFn, HashMap<String, String>)> {
         if let Some(e) = self.resources.iter().find(|e| e.resource.uri == uri) {
             return Some((e.handler.clone(), HashMap::new()));
         }
-        self.templates
-            .iter()
-            .find_map(|e| e.pattern.matches(uri).map(|vars| (e.handler.clone(), vars)))
+        self.templates.iter().find_map(|e| {
+            let vars = e.pattern.matches(uri)?;
+            Some((e.handler.clone(), crate::uri_template::decode_all(vars)?))
+        })
     }
 }
 
@@ -169,29 +171,53 @@ pub(crate) fn remove<T>(list: &mut Vec<T>, name: &str, key: impl Fn(&T) -> &Stri
     list.len() != before
 }
 
-/// Type-erases a tool's handler: the entry deserializes the call's
-/// `arguments` (absent: `{}`) into `A` before calling `handler`, so a
-/// mismatch is a [`ToolFailure::InvalidArguments`] and the handler does not
-/// run; the handler's own errors become [`ToolFailure::Rpc`].
-pub(crate) fn tool_entry<A, F, Fut>(tool: Tool, handler: F) -> ToolEntry
+/// Type-erases a tool's handler: the entry reads the call's `arguments`
+/// (absent: `{}`) into `A` before calling `handler`, so a mismatch is a
+/// [`ToolFailure::InvalidArguments`] and the handler does not run. The
+/// handler's result becomes the call's; a [`ToolError`] becomes an
+/// `isError` result, or [`ToolFailure::Rpc`] for a protocol error.
+///
+/// Schemas generated from `A` and `R` fill in what the [`Tool`] leaves
+/// unset: an `inputSchema` still the default empty one, a missing
+/// `outputSchema`. With the `validate` feature the arguments are checked
+/// against the final `inputSchema` first (a schema that does not compile
+/// checks nothing: it is listed as written).
+pub(crate) fn tool_entry<A, F, Fut, R>(mut tool: Tool, handler: F) -> ToolEntry
 where
-    A: DeserializeOwned + Send + 'static,
+    A: ToolArgs,
     F: Fn(A, RequestContext) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<CallToolResult, RpcError>> + Send + 'static,
+    Fut: Future<Output = Result<R, ToolError>> + Send + 'static,
+    R: ToolOutput,
 {
-    let handler: ToolFn =
-        Arc::new(move |args: Option<&RawValue>, ctx| {
-            match serde_json::from_str::<A>(args.map_or("{}", RawValue::get)) {
-                Ok(args) => {
-                    let fut = handler(args, ctx);
-                    Box::pin(async move { fut.await.map_err(ToolFailure::Rpc) })
-                }
-                Err(e) => {
-                    let msg = e.to_string();
-                    Box::pin(async move { Err(ToolFailure::InvalidArguments(msg)) })
-                }
+    if tool.has_default_input_schema() {
+        if let Some(schema) = A::input_schema() {
+            tool.input_schema = schema;
+        }
+    }
+    if tool.output_schema.is_none() {
+        tool.output_schema = R::output_schema();
+    }
+    #[cfg(feature = "validate")]
+    let validator = crate::typed::ArgsValidator::new(&tool.input_schema).ok();
+    let handler: ToolFn = Arc::new(move |args: Option<&RawValue>, ctx| {
+        let text = args.map_or("{}", RawValue::get);
+        #[cfg(feature = "validate")]
+        if let Some(Err(msg)) = validator.as_ref().map(|v| v.check(text)) {
+            return Box::pin(async move { Err(ToolFailure::InvalidArguments(msg)) });
+        }
+        match A::from_json(text) {
+            Ok(args) => {
+                let fut = handler(args, ctx);
+                Box::pin(async move {
+                    fut.await
+                        .and_then(ToolOutput::into_result)
+                        .or_else(ToolError::into_outcome)
+                        .map_err(ToolFailure::Rpc)
+                })
             }
-        });
+            Err(msg) => Box::pin(async move { Err(ToolFailure::InvalidArguments(msg)) }),
+        }
+    });
     ToolEntry { tool, handler }
 }
 
@@ -206,22 +232,28 @@ where
     ResourceEntry { resource, handler }
 }
 
-/// Parses the template and type-erases its handler.
+/// Parses the template and type-erases its handler, which gets the
+/// variables (percent-decoded) read into `A`; variables that do not fit
+/// `A` are `-32602` with the reason.
 ///
 /// # Errors
 ///
 /// [`TemplateError`](crate::TemplateError) when the template is not a
 /// level-1 URI template; nothing is registered then.
-pub(crate) fn template_entry<F, Fut>(
+pub(crate) fn template_entry<A, F, Fut>(
     template: ResourceTemplate,
     handler: F,
 ) -> Result<TemplateEntry, crate::uri_template::TemplateError>
 where
-    F: Fn(String, HashMap<String, String>, RequestContext) -> Fut + Send + Sync + 'static,
+    A: StringArgs,
+    F: Fn(String, A, RequestContext) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<ReadResourceResult, RpcError>> + Send + 'static,
 {
     let pattern = UriTemplate::parse(&template.uri_template)?;
-    let handler: ReadFn = Arc::new(move |uri, vars, ctx| Box::pin(handler(uri, vars, ctx)));
+    let handler: ReadFn = Arc::new(move |uri, vars, ctx| match A::from_map(vars) {
+        Ok(vars) => Box::pin(handler(uri, vars, ctx)),
+        Err(msg) => Box::pin(async move { Err(RpcError::invalid_params(msg)) }),
+    });
     Ok(TemplateEntry {
         template,
         pattern,
@@ -229,13 +261,22 @@ where
     })
 }
 
-/// Type-erases a prompt's handler. `prompts/get` checks the required
-/// arguments before it calls the handler.
-pub(crate) fn prompt_entry<F, Fut>(prompt: Prompt, handler: F) -> PromptEntry
+/// Type-erases a prompt's handler, which gets the arguments read into `A`.
+/// `prompts/get` checks the required arguments before it calls the
+/// handler; arguments that do not fit `A` are `-32602` with the reason. A
+/// prompt declared without arguments lists those generated from `A`.
+pub(crate) fn prompt_entry<A, F, Fut>(mut prompt: Prompt, handler: F) -> PromptEntry
 where
-    F: Fn(PromptArguments, RequestContext) -> Fut + Send + Sync + 'static,
+    A: StringArgs,
+    F: Fn(A, RequestContext) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<GetPromptResult, RpcError>> + Send + 'static,
 {
-    let handler: PromptFn = Arc::new(move |args, ctx| Box::pin(handler(args, ctx)));
+    if prompt.arguments.is_empty() {
+        prompt.arguments = A::prompt_arguments().unwrap_or_default();
+    }
+    let handler: PromptFn = Arc::new(move |args, ctx| match A::from_map(args) {
+        Ok(args) => Box::pin(handler(args, ctx)),
+        Err(msg) => Box::pin(async move { Err(RpcError::invalid_params(msg)) }),
+    });
     PromptEntry { prompt, handler }
 }

@@ -14,13 +14,15 @@ use std::time::Duration;
 
 use std::sync::{Arc, OnceLock};
 
-use examples::{Args, serve_http_with};
-use serde::Deserialize;
+use examples::{Cli, serve_http_with};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use switchboard_core::{
-    CallToolResult, Capability, Completion, Content, GetPromptResult, LogLevel, McpServer,
-    McpServerBuilder, Prompt, PromptMessage, ReadResourceResult, RequestContext, Resource,
-    ResourceContents, ResourceTemplate, RpcError, Tool,
+    Args, CallToolResult, Capability, Completion, Content, CreateMessageRequest, Elicitation,
+    GetPromptResult, LogLevel, McpServer, McpServerBuilder, Prompt, PromptArguments, PromptMessage,
+    ReadResourceResult, RequestContext, Resource, ResourceContents, ResourceTemplate,
+    SamplingMessage, ServerConfig, Tool, ToolError,
 };
 
 /// A 1×1 red PNG.
@@ -28,21 +30,59 @@ const PNG: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z
 /// A tiny WAV file.
 const WAV: &str = "UklGRiYAAABXQVZFZm10IBAAAAABAAEAQB8AAAB9AAACABAAZGF0YQIAAAA=";
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct PromptArg {
+    /// The prompt to send to the LLM
     prompt: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct MessageArg {
+    /// The message to show the user
     message: String,
 }
 
+/// What `test_elicitation` asks the user for.
+#[derive(Serialize, Deserialize, JsonSchema)]
+struct Contact {
+    /// User's response
+    username: String,
+    /// User's email address
+    email: String,
+}
+
+#[derive(Deserialize, JsonSchema)]
+struct RegionArg {
+    /// A region name
+    #[serde(default)]
+    #[schemars(extend("x-mcp-header" = "Region"))]
+    region: String,
+}
+
+/// The variables of `test://template/{id}/data`.
+#[derive(Deserialize, JsonSchema)]
+struct IdVar {
+    id: String,
+}
+
+#[derive(Deserialize, JsonSchema)]
+struct TwoArgs {
+    /// First test argument
+    arg1: String,
+    /// Second test argument
+    arg2: String,
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct ResourceArg {
+    /// URI of the resource to embed
+    resource_uri: String,
+}
+
 /// Waits `ms` milliseconds on the server's runtime.
-async fn pause(ctx: &RequestContext, ms: u64) -> Result<(), RpcError> {
-    let rt = ctx
-        .runtime()
-        .ok_or_else(|| RpcError::internal("no runtime"))?;
+async fn pause(ctx: &RequestContext, ms: u64) -> Result<(), ToolError> {
+    let rt = ctx.runtime().ok_or_else(|| ToolError::new("no runtime"))?;
     rt.sleep(Duration::from_millis(ms)).await;
     Ok(())
 }
@@ -60,13 +100,14 @@ fn fixed(
     })
 }
 
-/// Sends an elicitation and describes the answer as the scenarios expect.
+/// Sends an elicitation written by hand and describes the answer as the
+/// scenarios expect.
 async fn elicit(
     ctx: &RequestContext,
     prefix: &str,
     params: Value,
-) -> Result<CallToolResult, RpcError> {
-    Ok(match ctx.elicit(params).await {
+) -> Result<CallToolResult, ToolError> {
+    Ok(match ctx.elicit_value(params).await {
         Ok(answer) => CallToolResult::text(format!(
             "{prefix}: action={}, content={}",
             answer["action"].as_str().unwrap_or("unknown"),
@@ -129,7 +170,7 @@ fn tools(b: McpServerBuilder) -> McpServerBuilder {
         Tool::new("test_reconnection", "Closes its SSE stream, then answers on the resumed stream"),
         |_: Value, ctx| async move {
             // SSE polling (SEP-1699): the client reconnects with Last-Event-ID.
-            ctx.close_sse_stream().await.map_err(|e| RpcError::internal(e.to_string()))?;
+            ctx.close_sse_stream().await?;
             pause(&ctx, 100).await?;
             Ok(CallToolResult::text("Reconnection test completed successfully"))
         },
@@ -139,7 +180,7 @@ fn tools(b: McpServerBuilder) -> McpServerBuilder {
             if i > 0 {
                 pause(&ctx, 50).await?;
             }
-            ctx.log(switchboard_core::LogLevel::Info, None, text).await.map_err(|e| RpcError::internal(e.to_string()))?;
+            ctx.log(LogLevel::Info, None, text).await?;
         }
         Ok(CallToolResult::text("Tool with logging executed successfully"))
     })
@@ -148,36 +189,24 @@ fn tools(b: McpServerBuilder) -> McpServerBuilder {
             if i > 0 {
                 pause(&ctx, 50).await?;
             }
-            ctx.progress(p, Some(100.0), None).await.map_err(|e| RpcError::internal(e.to_string()))?;
+            ctx.progress(p, Some(100.0), None).await?;
         }
         Ok(CallToolResult::text("Tool with progress executed successfully"))
     })
+    .tool(Tool::new("test_sampling", "Asks the client's LLM"), |Args(a): Args<PromptArg>, ctx| async move {
+        let request = CreateMessageRequest::new(vec![SamplingMessage::user(a.prompt)], 100);
+        let answer = ctx.create_message(request).await.map_err(|e| ToolError::new(format!("sampling failed: {e}")))?;
+        Ok(format!("LLM response: {}", answer.text()))
+    })
     .tool(
-        Tool::new("test_sampling", "Asks the client's LLM").input_schema(json!({
-            "type": "object",
-            "properties": {"prompt": {"type": "string", "description": "The prompt to send to the LLM"}},
-            "required": ["prompt"]
-        })),
-        |a: PromptArg, ctx| async move {
-            let params = json!({"messages": [{"role": "user", "content": {"type": "text", "text": a.prompt}}], "maxTokens": 100});
-            Ok(match ctx.create_message(params).await {
-                Ok(r) => CallToolResult::text(format!("LLM response: {}", r["content"]["text"].as_str().unwrap_or(""))),
-                Err(e) => CallToolResult::error(format!("sampling failed: {e}")),
+        Tool::new("test_elicitation", "Asks the user for a username and email"),
+        |Args(a): Args<MessageArg>, ctx| async move {
+            let answer = ctx.elicit::<Contact>(&a.message).await.map_err(|e| ToolError::new(format!("elicitation failed: {e}")))?;
+            Ok(match answer {
+                Elicitation::Accepted(c) => format!("User response: action=accept, content={}", json!(c)),
+                Elicitation::Declined => "User response: action=decline, content={}".to_owned(),
+                Elicitation::Cancelled => "User response: action=cancel, content={}".to_owned(),
             })
-        },
-    )
-    .tool(
-        Tool::new("test_elicitation", "Asks the user for a username and email").input_schema(json!({
-            "type": "object",
-            "properties": {"message": {"type": "string", "description": "The message to show the user"}},
-            "required": ["message"]
-        })),
-        |a: MessageArg, ctx| async move {
-            let schema = json!({"type": "object", "properties": {
-                "username": {"type": "string", "description": "User's response"},
-                "email": {"type": "string", "description": "User's email address"}},
-                "required": ["username", "email"]});
-            elicit(&ctx, "User response", json!({"message": a.message, "requestedSchema": schema})).await
         },
     )
     .tool(Tool::new("test_elicitation_sep1034_defaults", "Elicits with typed defaults"), |_: Value, ctx| async move {
@@ -217,7 +246,7 @@ fn tools(b: McpServerBuilder) -> McpServerBuilder {
             "else": {"required": ["email"]},
             "additionalProperties": false
         })),
-        |args: Value, _ctx| async move { Ok(CallToolResult::text(format!("JSON Schema 2020-12 tool called with: {args}"))) },
+        |args: Value, _ctx| async move { Ok(format!("JSON Schema 2020-12 tool called with: {args}")) },
     )
 }
 
@@ -250,28 +279,45 @@ fn stateless_tools(b: McpServerBuilder, server: Arc<OnceLock<McpServer>>) -> Mcp
     let tools_server = Arc::clone(&server);
     let prompts_server = server;
     b.tool(
-        Tool::new("test_missing_capability", "Needs the client's sampling capability"),
+        Tool::new(
+            "test_missing_capability",
+            "Needs the client's sampling capability",
+        ),
         |_: Value, ctx| async move {
             // Without the capability this is -32021 with requiredCapabilities.
-            let answer = ctx.create_message(sampling("Say hi", 10)).await?;
-            Ok(CallToolResult::text(format!("sampled: {}", answer["content"]["text"])))
+            let answer = ctx
+                .create_message(CreateMessageRequest::new(
+                    vec![SamplingMessage::user("Say hi")],
+                    10,
+                ))
+                .await?;
+            Ok(format!("sampled: {}", answer.text()))
         },
     )
     .tool(
-        Tool::new("test_streaming_elicitation", "Asks the user to confirm, by input request"),
+        Tool::new(
+            "test_streaming_elicitation",
+            "Asks the user to confirm, by input request",
+        ),
         |_: Value, ctx| async move {
             let answer = ctx
-                .input("confirmation", "elicitation/create", asking("Please confirm", "ok", "boolean"))
+                .input(
+                    "confirmation",
+                    "elicitation/create",
+                    asking("Please confirm", "ok", "boolean"),
+                )
                 .await?;
-            Ok(CallToolResult::text(format!("confirmed: {}", answered(&answer, "ok"))))
+            Ok(format!("confirmed: {}", answered(&answer, "ok")))
         },
     )
     .tool(
-        Tool::new("test_logging_tool", "Logs at info; only what the request's logLevel lets through"),
+        Tool::new(
+            "test_logging_tool",
+            "Logs at info; only what the request's logLevel lets through",
+        ),
         |_: Value, ctx| async move {
             ctx.log(LogLevel::Info, Some("test_logging_tool"), json!("starting"))
-                .await
-                .map_err(|e| RpcError::internal(e.to_string()))?;
+                .await?;
             Ok(CallToolResult::text("logged"))
         },
     )
@@ -288,7 +334,10 @@ fn stateless_tools(b: McpServerBuilder, server: Arc<OnceLock<McpServer>>) -> Mcp
         },
     )
     .tool(
-        Tool::new("test_trigger_prompt_change", "Announces a prompt list change"),
+        Tool::new(
+            "test_trigger_prompt_change",
+            "Announces a prompt list change",
+        ),
         move |_: Value, _ctx| {
             let server = Arc::clone(&prompts_server);
             async move {
@@ -300,49 +349,84 @@ fn stateless_tools(b: McpServerBuilder, server: Arc<OnceLock<McpServer>>) -> Mcp
         },
     )
     .tool(
-        Tool::new("test_input_required_result_elicitation", "Asks the user's name"),
+        Tool::new(
+            "test_input_required_result_elicitation",
+            "Asks the user's name",
+        ),
         |_: Value, ctx| async move {
             let answer = ctx
-                .input("user_name", "elicitation/create", asking("What is your name?", "name", "string"))
+                .input(
+                    "user_name",
+                    "elicitation/create",
+                    asking("What is your name?", "name", "string"),
+                )
                 .await?;
-            Ok(CallToolResult::text(format!("Hello, {}!", answered(&answer, "name"))))
+            Ok(format!("Hello, {}!", answered(&answer, "name")))
         },
     )
     .tool(
-        Tool::new("test_input_required_result_sampling", "Asks the client's LLM a question"),
+        Tool::new(
+            "test_input_required_result_sampling",
+            "Asks the client's LLM a question",
+        ),
         |_: Value, ctx| async move {
             let answer = ctx
-                .input("capital_question", "sampling/createMessage", sampling("What is the capital of France?", 100))
+                .input(
+                    "capital_question",
+                    "sampling/createMessage",
+                    sampling("What is the capital of France?", 100),
+                )
                 .await?;
-            Ok(CallToolResult::text(format!("The model said: {}", answer["content"]["text"])))
+            Ok(format!("The model said: {}", answer["content"]["text"]))
         },
     )
     .tool(
-        Tool::new("test_input_required_result_list_roots", "Lists the client's roots"),
+        Tool::new(
+            "test_input_required_result_list_roots",
+            "Lists the client's roots",
+        ),
         |_: Value, ctx| async move {
             let answer = ctx.input("client_roots", "roots/list", json!({})).await?;
             let uris: Vec<&str> = answer["roots"]
                 .as_array()
                 .map(|r| r.iter().filter_map(|root| root["uri"].as_str()).collect())
                 .unwrap_or_default();
-            Ok(CallToolResult::text(format!("Roots: {}", uris.join(", "))))
+            Ok(format!("Roots: {}", uris.join(", ")))
         },
     )
     .tool(
-        Tool::new("test_input_required_result_request_state", "Confirms, carrying state between rounds"),
+        Tool::new(
+            "test_input_required_result_request_state",
+            "Confirms, carrying state between rounds",
+        ),
         |_: Value, ctx| async move {
             let answer = ctx
-                .input("confirm", "elicitation/create", asking("Please confirm", "ok", "boolean"))
+                .input(
+                    "confirm",
+                    "elicitation/create",
+                    asking("Please confirm", "ok", "boolean"),
+                )
                 .await?;
-            Ok(CallToolResult::text(format!("state-ok: confirmed={}", answered(&answer, "ok"))))
+            Ok(format!("state-ok: confirmed={}", answered(&answer, "ok")))
         },
     )
     .tool(
-        Tool::new("test_input_required_result_multiple_inputs", "Asks three things at once"),
+        Tool::new(
+            "test_input_required_result_multiple_inputs",
+            "Asks three things at once",
+        ),
         |_: Value, ctx| async move {
             let (name, greeting, roots) = futures::join!(
-                ctx.input("user_name", "elicitation/create", asking("What is your name?", "name", "string")),
-                ctx.input("greeting", "sampling/createMessage", sampling("Generate a greeting", 50)),
+                ctx.input(
+                    "user_name",
+                    "elicitation/create",
+                    asking("What is your name?", "name", "string")
+                ),
+                ctx.input(
+                    "greeting",
+                    "sampling/createMessage",
+                    sampling("Generate a greeting", 50)
+                ),
                 ctx.input("client_roots", "roots/list", json!({})),
             );
             let (name, greeting, roots) = (name?, greeting?, roots?);
@@ -355,13 +439,24 @@ fn stateless_tools(b: McpServerBuilder, server: Arc<OnceLock<McpServer>>) -> Mcp
         },
     )
     .tool(
-        Tool::new("test_input_required_result_multi_round", "Asks two questions, one after the other"),
+        Tool::new(
+            "test_input_required_result_multi_round",
+            "Asks two questions, one after the other",
+        ),
         |_: Value, ctx| async move {
             let name = ctx
-                .input("step1", "elicitation/create", asking("Step 1: What is your name?", "name", "string"))
+                .input(
+                    "step1",
+                    "elicitation/create",
+                    asking("Step 1: What is your name?", "name", "string"),
+                )
                 .await?;
             let color = ctx
-                .input("step2", "elicitation/create", asking("Step 2: What is your favorite color?", "color", "string"))
+                .input(
+                    "step2",
+                    "elicitation/create",
+                    asking("Step 2: What is your favorite color?", "color", "string"),
+                )
                 .await?;
             Ok(CallToolResult::text(format!(
                 "{} likes {}",
@@ -371,35 +466,61 @@ fn stateless_tools(b: McpServerBuilder, server: Arc<OnceLock<McpServer>>) -> Mcp
         },
     )
     .tool(
-        Tool::new("test_input_required_result_tampered_state", "Confirms; its requestState must come back intact"),
+        Tool::new(
+            "test_input_required_result_tampered_state",
+            "Confirms; its requestState must come back intact",
+        ),
         |_: Value, ctx| async move {
             let answer = ctx
-                .input("confirm", "elicitation/create", asking("Please confirm", "ok", "boolean"))
+                .input(
+                    "confirm",
+                    "elicitation/create",
+                    asking("Please confirm", "ok", "boolean"),
+                )
                 .await?;
-            Ok(CallToolResult::text(format!("confirmed={}", answered(&answer, "ok"))))
+            Ok(format!("confirmed={}", answered(&answer, "ok")))
         },
     )
     .tool(
-        Tool::new("test_input_required_result_capabilities", "Asks only what the client declared"),
+        Tool::new(
+            "test_input_required_result_capabilities",
+            "Asks only what the client declared",
+        ),
         |_: Value, ctx| async move {
             let answer = if ctx.client_declares(Capability::Elicitation) {
-                ctx.input("user_name", "elicitation/create", asking("What is your name?", "name", "string"))
-                    .await?
+                ctx.input(
+                    "user_name",
+                    "elicitation/create",
+                    asking("What is your name?", "name", "string"),
+                )
+                .await?
             } else if ctx.client_declares(Capability::Sampling) {
-                ctx.input("fallback_question", "sampling/createMessage", sampling("Suggest a name", 20))
-                    .await?
+                ctx.input(
+                    "fallback_question",
+                    "sampling/createMessage",
+                    sampling("Suggest a name", 20),
+                )
+                .await?
             } else {
-                return Ok(CallToolResult::error("the client declared neither elicitation nor sampling"));
+                return Ok(CallToolResult::error(
+                    "the client declared neither elicitation nor sampling",
+                ));
             };
             Ok(CallToolResult::text(format!("answered: {answer}")))
         },
     )
     .tool(
-        Tool::new("test_custom_headers", "Echoes its region, which also travels as the Mcp-Param-Region header")
-            .input_schema(json!({"type": "object", "properties": {
-                "region": {"type": "string", "description": "A region name", "x-mcp-header": "Region"}}})),
-        |args: Value, _ctx| async move {
-            Ok(CallToolResult::text(format!("region: {}", args["region"].as_str().unwrap_or("none"))))
+        Tool::new(
+            "test_custom_headers",
+            "Echoes its region, which also travels as the Mcp-Param-Region header",
+        ),
+        |Args(a): Args<RegionArg>, _ctx| async move {
+            let region = if a.region.is_empty() {
+                "none"
+            } else {
+                &a.region
+            };
+            Ok(format!("region: {region}"))
         },
     )
 }
@@ -433,8 +554,7 @@ fn resources(b: McpServerBuilder) -> McpServerBuilder {
         ResourceTemplate::new("test://template/{id}/data", "Resource Template")
             .description("A resource template with parameter substitution")
             .mime_type("application/json"),
-        |uri, vars, _ctx| async move {
-            let id = vars.get("id").cloned().unwrap_or_default();
+        |uri, Args(IdVar { id }): Args<IdVar>, _ctx| async move {
             let text =
                 json!({"id": id, "templateTest": true, "data": format!("Data for ID: {id}")})
                     .to_string();
@@ -445,13 +565,12 @@ fn resources(b: McpServerBuilder) -> McpServerBuilder {
             )]))
         },
     )
-    .expect("the template is well formed")
 }
 
 fn prompts(b: McpServerBuilder) -> McpServerBuilder {
     b.prompt(
         Prompt::new("test_simple_prompt", "A simple prompt without arguments"),
-        |_, _ctx| async {
+        |_: PromptArguments, _ctx| async {
             Ok(GetPromptResult::new(vec![PromptMessage::user(
                 Content::text("This is a simple prompt for testing."),
             )]))
@@ -461,13 +580,11 @@ fn prompts(b: McpServerBuilder) -> McpServerBuilder {
         Prompt::new(
             "test_prompt_with_arguments",
             "A prompt with required arguments",
-        )
-        .argument("arg1", "First test argument", true)
-        .argument("arg2", "Second test argument", true),
-        |args, _ctx| async move {
+        ),
+        |Args(a): Args<TwoArgs>, _ctx| async move {
             let text = format!(
                 "Prompt with arguments: arg1='{}', arg2='{}'",
-                args["arg1"], args["arg2"]
+                a.arg1, a.arg2
             );
             Ok(GetPromptResult::new(vec![PromptMessage::user(
                 Content::text(text),
@@ -478,11 +595,10 @@ fn prompts(b: McpServerBuilder) -> McpServerBuilder {
         Prompt::new(
             "test_prompt_with_embedded_resource",
             "A prompt that embeds a resource",
-        )
-        .argument("resourceUri", "URI of the resource to embed", true),
-        |args, _ctx| async move {
+        ),
+        |Args(a): Args<ResourceArg>, _ctx| async move {
             let resource = ResourceContents::text(
-                args["resourceUri"].clone(),
+                a.resource_uri,
                 "text/plain",
                 "Embedded resource content for testing.",
             );
@@ -494,7 +610,7 @@ fn prompts(b: McpServerBuilder) -> McpServerBuilder {
     )
     .prompt(
         Prompt::new("test_prompt_with_image", "A prompt with an image"),
-        |_, _ctx| async {
+        |_: PromptArguments, _ctx| async {
             Ok(GetPromptResult::new(vec![
                 PromptMessage::user(Content::image(PNG, "image/png")),
                 PromptMessage::user(Content::text("Please analyze the image above.")),
@@ -506,7 +622,7 @@ fn prompts(b: McpServerBuilder) -> McpServerBuilder {
             "test_input_required_result_prompt",
             "A prompt that asks the user for its context first",
         ),
-        |_, ctx| async move {
+        |_: PromptArguments, ctx| async move {
             let answer = ctx
                 .input(
                     "user_context",
@@ -535,8 +651,11 @@ fn prompts(b: McpServerBuilder) -> McpServerBuilder {
 }
 
 fn main() {
-    let args = Args::from_env();
-    let builder = McpServerBuilder::new().server_info("mcp-conformance-test-server", "1.0.0");
+    let args = Cli::from_env();
+    // The suite's list-change scenarios need `listChanged` declared.
+    let builder = McpServerBuilder::new()
+        .server_info("mcp-conformance-test-server", "1.0.0")
+        .config(ServerConfig::default().list_changed(true));
     let server = Arc::new(OnceLock::new());
     let builder = prompts(resources(stateless_tools(
         tools(builder),

@@ -12,28 +12,42 @@
 
 use std::time::Duration;
 
-use examples::{Args, RuntimeChoice, block_on, serve_http};
-use serde::Deserialize;
-use serde_json::json;
+use examples::{Cli, RuntimeChoice, block_on, serve_http};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use switchboard_core::{
-    CallToolResult, Content, GetPromptResult, McpServerBuilder, Prompt, PromptMessage, Resource,
-    RpcError, Tool,
+    Args, Content, GetPromptResult, Json, McpServerBuilder, Prompt, PromptMessage, Resource, Tool,
+    ToolError,
 };
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct EchoArgs {
+    /// The text to return.
     text: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct AddArgs {
     a: f64,
     b: f64,
 }
 
-#[derive(Deserialize)]
+#[derive(Serialize, JsonSchema)]
+struct Sum {
+    sum: f64,
+}
+
+#[derive(Deserialize, JsonSchema)]
 struct SleepArgs {
+    /// How long to wait, in milliseconds (at most 60,000).
+    #[schemars(range(max = 60_000))]
     ms: u64,
+}
+
+#[derive(Deserialize, JsonSchema)]
+struct GreetArgs {
+    /// Who to greet
+    name: String,
 }
 
 /// Builds the `hello` server.
@@ -41,60 +55,38 @@ fn hello() -> McpServerBuilder {
     McpServerBuilder::new()
         .server_info("hello", env!("CARGO_PKG_VERSION"))
         .tool(
-            Tool::new("echo", "Returns its `text` argument").input_schema(json!({
-                "type": "object",
-                "properties": { "text": { "type": "string" } },
-                "required": ["text"]
-            })),
-            |args: EchoArgs, _ctx| async move { Ok(CallToolResult::text(args.text)) },
+            Tool::new("echo", "Returns its `text` argument"),
+            |Args(args): Args<EchoArgs>, _ctx| async move { Ok(args.text) },
         )
         .tool(
-            Tool::new("add", "Adds `a` and `b`")
-                .input_schema(json!({
-                    "type": "object",
-                    "properties": { "a": { "type": "number" }, "b": { "type": "number" } },
-                    "required": ["a", "b"]
-                }))
-                .output_schema(json!({
-                    "type": "object",
-                    "properties": { "sum": { "type": "number" } },
-                    "required": ["sum"]
-                })),
-            |args: AddArgs, _ctx| async move {
-                let sum = args.a + args.b;
+            Tool::new("add", "Adds `a` and `b`"),
+            |Args(AddArgs { a, b }): Args<AddArgs>, _ctx| async move {
+                let sum = a + b;
                 // JSON has no infinity: `{"sum": null}` would break the
                 // output schema, so an overflow is the tool's error.
                 if !sum.is_finite() {
-                    return Ok(CallToolResult::error(format!(
-                        "{} + {} is not a finite number",
-                        args.a, args.b
-                    )));
+                    return Err(ToolError::new(format!("{a} + {b} is not a finite number")));
                 }
-                Ok(CallToolResult::structured(json!({ "sum": sum })))
+                Ok(Json(Sum { sum }))
             },
         )
         .tool(
             Tool::new(
                 "sleep",
                 "Waits `ms` milliseconds, reporting progress in tenths",
-            )
-            .input_schema(json!({
-                "type": "object",
-                "properties": { "ms": { "type": "integer", "minimum": 0, "maximum": 60000 } },
-                "required": ["ms"]
-            })),
-            |args: SleepArgs, ctx| async move {
+            ),
+            |Args(args): Args<SleepArgs>, ctx| async move {
                 let timer = ctx
                     .runtime()
                     .cloned()
-                    .ok_or_else(|| RpcError::internal("no runtime to sleep on"))?;
+                    .ok_or_else(|| ToolError::new("no runtime to sleep on"))?;
                 let ms = args.ms.min(60_000);
                 for step in 1..=10u32 {
                     timer.sleep(Duration::from_millis(ms / 10)).await;
                     // Progress is best effort: a client that left cannot be told.
                     let _ = ctx.progress(f64::from(step), Some(10.0), None).await;
                 }
-                Ok(CallToolResult::text(format!("slept {ms} ms")))
+                Ok(format!("slept {ms} ms"))
             },
         )
         .text_resource(
@@ -104,22 +96,17 @@ fn hello() -> McpServerBuilder {
             "Hello from Switchboard!",
         )
         .prompt(
-            Prompt::new("greet", "Asks the model to greet someone").argument(
-                "name",
-                "Who to greet",
-                true,
-            ),
-            |args, _ctx| async move {
-                let name = args.get("name").cloned().unwrap_or_default();
+            Prompt::new("greet", "Asks the model to greet someone"),
+            |Args(args): Args<GreetArgs>, _ctx| async move {
                 Ok(GetPromptResult::new(vec![PromptMessage::user(
-                    Content::text(format!("Please greet {name} warmly.")),
+                    Content::text(format!("Please greet {} warmly.", args.name)),
                 )]))
             },
         )
 }
 
 fn main() {
-    let args = Args::from_env();
+    let args = Cli::from_env();
     let result = if args.stdio {
         block_on(args.runtime, |runtime| async move {
             let builder = hello().runtime(runtime);
