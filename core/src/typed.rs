@@ -14,7 +14,7 @@
 //!
 //! Without the `schemars` feature, everything but the generation works:
 //! `Args<T>` then needs only `T: DeserializeOwned`, `Json<T>` only
-//! `T: Serialize`, and schemas are the ones written on the [`Tool`] or
+//! `T: Serialize`, and schemas are the ones written on the [`Tool`](crate::Tool) or
 //! [`Prompt`](crate::Prompt).
 
 use std::any::Any;
@@ -46,7 +46,7 @@ pub(crate) use validate::ArgsValidator;
 ///
 /// With the `schemars` feature, `T: JsonSchema` also describes the
 /// arguments to clients: a tool's `inputSchema` is generated from `T`
-/// (unless the [`Tool`] was given one by hand), a prompt's argument list
+/// (unless the [`Tool`](crate::Tool) was given one by hand), a prompt's argument list
 /// from `T`'s fields. Destructure it in the closure's parameter list:
 /// `|Args(a): Args<AddArgs>, _ctx| …`.
 ///
@@ -157,7 +157,7 @@ impl<E: Display + 'static> From<E> for ToolError {
 }
 
 /// What a tool handler may take as its arguments: any
-/// `T: DeserializeOwned` (the schema is the one on the [`Tool`]), or
+/// `T: DeserializeOwned` (the schema is the one on the [`Tool`](crate::Tool)), or
 /// [`Args<T>`] (the schema generated from `T`, with `schemars`).
 pub trait ToolArgs: Sized + Send + 'static {
     /// The generated `inputSchema`, if any.

@@ -70,7 +70,9 @@ impl McpServer {
     }
 
     /// Adds (or replaces, by name) a tool, as [`McpServerBuilder::tool`](crate::McpServerBuilder::tool)
-    /// would, then sends `notifications/tools/list_changed` to every
+    /// would, then (on a server built with
+    /// [`ServerConfig::list_changed`](crate::ServerConfig::list_changed)) sends
+    /// `notifications/tools/list_changed` to every
     /// initialized session. A session whose client is gone is skipped; each
     /// send is awaited, so over a bounded queue (memory, stdio) a client that
     /// does not read holds the call up.
@@ -98,11 +100,13 @@ impl McpServer {
     /// #     client.send_json(session, &initialized).await.unwrap();
     /// #     rpc(client, session, 0, "ping", json!({})).await;
     /// # }
-    /// use switchboard_core::{memory_pair, CallToolResult, McpServerBuilder, Tool};
+    /// use switchboard_core::{memory_pair, CallToolResult, McpServerBuilder, ServerConfig, Tool};
     ///
     /// # futures::executor::block_on(async {
     /// let (transport, client) = memory_pair(16);
-    /// let server = McpServerBuilder::new().build(transport);
+    /// let server = McpServerBuilder::new()
+    ///     .config(ServerConfig::default().list_changed(true))
+    ///     .build(transport);
     /// let session = SessionId::new("s1");
     /// let client_side = async {
     ///     // `initialize` opens a session, `rpc` sends one request and returns the
