@@ -79,6 +79,15 @@ pub enum RequestError {
     UnsupportedSchema(String),
 }
 
+impl From<ContextError> for RpcError {
+    /// `-32603` with the error's message: so `?` on a context call (say
+    /// [`RequestContext::state`](crate::RequestContext::state)) works in
+    /// resource and prompt handlers too.
+    fn from(e: ContextError) -> Self {
+        Self::internal(e.to_string())
+    }
+}
+
 impl From<RequestError> for RpcError {
     /// The JSON-RPC error a handler answers with when a request to the
     /// client failed: `-32021` with `data.requiredCapabilities` for a

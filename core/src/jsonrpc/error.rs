@@ -148,9 +148,10 @@ impl RpcError {
         Self::new(ErrorCode::INTERNAL_ERROR, message)
     }
 
-    /// A `-32002` resource-not-found error carrying the URI as
-    /// `data: {"uri": …}`, as MCP specifies; what a resource handler returns
-    /// for a URI it does not serve.
+    /// A resource-not-found error carrying the URI as `data: {"uri": …}`:
+    /// `-32602`, as MCP specifies since SEP-2164 (it was `-32002`), and what
+    /// the server itself answers for a URI nothing serves. What a resource
+    /// or template handler returns for a URI it does not serve.
     ///
     /// # Examples
     ///
@@ -158,11 +159,11 @@ impl RpcError {
     /// use switchboard_core::{ErrorCode, RpcError};
     ///
     /// let error = RpcError::resource_not_found("file:///missing.txt");
-    /// assert_eq!(error.code, ErrorCode::RESOURCE_NOT_FOUND);
+    /// assert_eq!(error.code, ErrorCode::INVALID_PARAMS);
     /// assert_eq!(error.data.unwrap()["uri"], "file:///missing.txt");
     /// ```
     pub fn resource_not_found(uri: &str) -> Self {
-        Self::new(ErrorCode::RESOURCE_NOT_FOUND, "resource not found")
+        Self::new(ErrorCode::INVALID_PARAMS, "resource not found")
             .with_data(serde_json::json!({ "uri": uri }))
     }
 }

@@ -172,10 +172,7 @@ impl MethodError {
     pub(crate) fn into_rpc(self) -> RpcError {
         match self {
             Self::Handler(e) => e,
-            Self::ResourceNotFound(uri) => {
-                RpcError::new(ErrorCode::INVALID_PARAMS, "resource not found")
-                    .with_data(serde_json::json!({ "uri": uri }))
-            }
+            Self::ResourceNotFound(uri) => RpcError::resource_not_found(&uri),
             other => RpcError::new(other.code(), other.to_string()),
         }
     }

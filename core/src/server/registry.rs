@@ -234,7 +234,7 @@ where
 
 /// Parses the template and type-erases its handler, which gets the
 /// variables (percent-decoded) read into `A`; variables that do not fit
-/// `A` are `-32602` with the reason.
+/// `A` are `-32602` with the URI and the reason (and `data.uri`).
 ///
 /// # Errors
 ///
@@ -252,7 +252,11 @@ where
     let pattern = UriTemplate::parse(&template.uri_template)?;
     let handler: ReadFn = Arc::new(move |uri, vars, ctx| match A::from_map(vars) {
         Ok(vars) => Box::pin(handler(uri, vars, ctx)),
-        Err(msg) => Box::pin(async move { Err(RpcError::invalid_params(msg)) }),
+        Err(msg) => {
+            let error = RpcError::invalid_params(format!("{uri}: {msg}"))
+                .with_data(serde_json::json!({ "uri": uri }));
+            Box::pin(async move { Err(error) })
+        }
     });
     Ok(TemplateEntry {
         template,
