@@ -5,7 +5,11 @@
 //! loadgen --url http://127.0.0.1:8080/mcp --mode one|many|churn|stateless|sessions|slow
 //!         [--concurrency 64] [--duration 10] [--warmup 2] [--sessions N] [--pid PID]
 //!         [--calls-per-session N]
+//! loadgen --url URL --mode soak --pid PID --secs N [--runtime LABEL]
 //! ```
+//!
+//! `soak` is mixed load for N seconds with the server's RSS every minute:
+//! see `soak.rs`.
 //!
 //! Modes: `stateless` calls `tools/call echo` at the 2026-07-28 revision,
 //! no session: every request carries its revision and capabilities in
@@ -30,6 +34,8 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+mod soak;
+
 #[derive(Clone, Debug)]
 struct Args {
     addr: SocketAddr,
@@ -41,6 +47,8 @@ struct Args {
     sessions: usize,
     pid: Option<u32>,
     calls_per_session: u64,
+    /// A label for the summary line (`--runtime`).
+    runtime: String,
 }
 
 fn parse_args() -> Args {
@@ -54,6 +62,7 @@ fn parse_args() -> Args {
         sessions: 1000,
         pid: None,
         calls_per_session: 0,
+        runtime: String::new(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -67,11 +76,12 @@ fn parse_args() -> Args {
             }
             "--mode" => a.mode = value,
             "--concurrency" => a.concurrency = value.parse().unwrap(),
-            "--duration" => a.duration = Duration::from_secs_f64(value.parse().unwrap()),
+            "--duration" | "--secs" => a.duration = Duration::from_secs_f64(value.parse().unwrap()),
             "--warmup" => a.warmup = Duration::from_secs_f64(value.parse().unwrap()),
             "--sessions" => a.sessions = value.parse().unwrap(),
             "--pid" => a.pid = Some(value.parse().unwrap()),
             "--calls-per-session" => a.calls_per_session = value.parse().unwrap(),
+            "--runtime" => a.runtime = value,
             other => panic!("unknown flag {other}"),
         }
     }
@@ -455,6 +465,9 @@ async fn create_sessions(args: &Args, n: usize) -> Result<Vec<String>, String> {
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let args = parse_args();
+    if args.mode == "soak" {
+        std::process::exit(soak::run(&args).await);
+    }
     if args.mode == "slow" {
         slow_readers(&args).await;
         return;

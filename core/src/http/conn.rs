@@ -273,6 +273,13 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
         let mut armed = false;
         let result = futures::future::poll_fn(|cx| {
             loop {
+                // Once armed, a passed deadline ends the write before it is
+                // tried again: a retry that finds a little room (async-io
+                // really calls send when woken, even by the sweeper) would
+                // count as progress and hold a stalled client a second term.
+                if armed && deadline.poll_passed(cx).is_ready() {
+                    return Poll::Ready(Err(io::ErrorKind::TimedOut.into()));
+                }
                 let polled = if written < out.len() {
                     Pin::new(&mut *io).poll_write(cx, &out[written..])
                 } else {
