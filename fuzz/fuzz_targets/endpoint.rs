@@ -153,10 +153,11 @@ fn server(
             let _ = ctx.progress(2.0, Some(2.0), None).await;
             Ok(CallToolResult::text("done"))
         })
+        .config(ServerConfig::default().list_changed(true))
         .text_resource(Resource::new("fuzz://a", "a"), "A")
         .resource_template(
             ResourceTemplate::new("fuzz://n/{id}", "n"),
-            |uri, vars, _| async move {
+            |uri, vars: PromptArguments, _| async move {
                 let id = vars.get("id").cloned().unwrap_or_default();
                 Ok(ReadResourceResult::new(vec![ResourceContents::text(
                     uri,
@@ -167,7 +168,7 @@ fn server(
         )
         .prompt(
             Prompt::new("p", "p").argument("x", "x", false),
-            |_, _| async move {
+            |_: PromptArguments, _| async move {
                 Ok(GetPromptResult::new(vec![PromptMessage::user(
                     Content::text("p"),
                 )]))
