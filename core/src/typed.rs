@@ -60,9 +60,10 @@ pub struct Args<T>(pub T);
 /// recommends for clients that read only `content`).
 ///
 /// With the `schemars` feature, the tool's `outputSchema` is generated
-/// from `T`. A `T` that is not a JSON object (a list, a number) is sent as
-/// `{"result": …}`, and its schema wrapped alike: `structuredContent` must
-/// be an object.
+/// from `T`. A `T` whose schema is not an object's (a list, a number, an
+/// `Option`) is sent as `{"result": …}`, and its schema wrapped alike:
+/// `structuredContent` must be an object, and fit the schema. (Without the
+/// feature, a value that is not an object is wrapped.)
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Json<T>(pub T);
 
@@ -217,6 +218,23 @@ pub trait ToolOutput: Send + 'static {
     ///
     /// A structured result that cannot be serialized.
     fn into_result(self) -> Result<CallToolResult, ToolError>;
+
+    /// Whether a structured result goes out wrapped as `{"result": …}`,
+    /// decided once from the type's schema so that the value always fits
+    /// the `outputSchema` listed; `None` decides by each value.
+    #[doc(hidden)]
+    fn wraps() -> Option<bool> {
+        None
+    }
+
+    /// [`into_result`](Self::into_result), wrapping as [`wraps`](Self::wraps) decided.
+    #[doc(hidden)]
+    fn into_result_wrapped(self, _wrap: Option<bool>) -> Result<CallToolResult, ToolError>
+    where
+        Self: Sized,
+    {
+        self.into_result()
+    }
 }
 
 impl ToolOutput for CallToolResult {
@@ -249,14 +267,14 @@ impl ToolOutput for Vec<Content> {
     }
 }
 
-/// `Json<T>`'s result: the value (wrapped as `{"result": …}` unless it is
-/// an object) and its text mirror.
-fn structured<T: Serialize>(value: &T) -> Result<CallToolResult, ToolError> {
+/// `Json<T>`'s result: the value, wrapped as `{"result": …}` when `wrap`
+/// says so (or, undecided, unless it is an object), and its text mirror.
+fn structured<T: Serialize>(value: &T, wrap: Option<bool>) -> Result<CallToolResult, ToolError> {
     let value = serde_json::to_value(value).map_err(|e| ToolError::new(e.to_string()))?;
-    let value = if value.is_object() {
-        value
-    } else {
+    let value = if wrap.unwrap_or(!value.is_object()) {
         serde_json::json!({ "result": value })
+    } else {
+        value
     };
     Ok(CallToolResult::structured(value))
 }
@@ -267,14 +285,20 @@ impl<T: Serialize + schemars::JsonSchema + Send + 'static> ToolOutput for Json<T
         Some(schema::output_schema::<T>())
     }
     fn into_result(self) -> Result<CallToolResult, ToolError> {
-        structured(&self.0)
+        structured(&self.0, Self::wraps())
+    }
+    fn wraps() -> Option<bool> {
+        Some(!schema::is_object(&schema::schema_for::<T>()))
+    }
+    fn into_result_wrapped(self, wrap: Option<bool>) -> Result<CallToolResult, ToolError> {
+        structured(&self.0, wrap)
     }
 }
 
 #[cfg(not(feature = "schemars"))]
 impl<T: Serialize + Send + 'static> ToolOutput for Json<T> {
     fn into_result(self) -> Result<CallToolResult, ToolError> {
-        structured(&self.0)
+        structured(&self.0, None)
     }
 }
 

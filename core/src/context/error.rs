@@ -93,7 +93,8 @@ impl From<RequestError> for RpcError {
     /// client failed: `-32021` with `data.requiredCapabilities` for a
     /// capability the client did not declare (the code the stateless
     /// revision defines for it, used in both eras), `-32602` for a
-    /// malformed answer, `-32603` for the rest.
+    /// malformed input response ([`RequestError::MalformedInput`]),
+    /// `-32603` for the rest.
     fn from(e: RequestError) -> Self {
         use crate::jsonrpc::ErrorCode;
         match e {

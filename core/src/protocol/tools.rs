@@ -49,7 +49,8 @@ pub struct Tool {
     /// What the tool does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// JSON Schema of the arguments, listed verbatim. Not enforced: the
+    /// JSON Schema of the arguments, listed verbatim; enforced before the
+    /// handler runs with the `validate` feature. Otherwise not enforced: the
     /// handler's argument type decides what is accepted.
     pub input_schema: Value,
     /// JSON Schema of `structuredContent`, if the tool returns it.
@@ -83,7 +84,8 @@ impl Tool {
     }
 
     /// Sets the input schema: a JSON Schema object (`"type": "object"`),
-    /// replacing the empty one. Listed, not enforced.
+    /// replacing the empty one (and any schema generated from the
+    /// handler's argument type). Enforced with the `validate` feature.
     #[must_use]
     pub fn input_schema(mut self, schema: Value) -> Self {
         self.input_schema = schema;

@@ -142,7 +142,7 @@ impl McpServer {
     }
 
     /// Removes the tool named `name` and returns whether there was one; only
-    /// then sends `notifications/tools/list_changed` to every initialized
+    /// then sends `notifications/tools/list_changed` (with [`ServerConfig::list_changed`](crate::ServerConfig::list_changed)) to every initialized
     /// session. Calls already running finish; later calls of the name are
     /// `-32602`. Cancel safety as for [`add_tool`](Self::add_tool).
     ///
@@ -174,7 +174,7 @@ impl McpServer {
 
     /// Adds (or replaces, by URI) a resource, as
     /// [`McpServerBuilder::resource`](crate::McpServerBuilder::resource) would, then sends
-    /// `notifications/resources/list_changed` to every initialized session.
+    /// `notifications/resources/list_changed` (with [`ServerConfig::list_changed`](crate::ServerConfig::list_changed)) to every initialized session.
     /// Subscribers to the URI are not sent `resources/updated`; call
     /// [`notify_resource_updated`](Self::notify_resource_updated) for that.
     /// Cancel safety as for [`add_tool`](Self::add_tool).
@@ -190,7 +190,7 @@ impl McpServer {
     }
 
     /// Removes the resource with this URI and returns whether there was one;
-    /// only then sends `notifications/resources/list_changed` to every
+    /// only then sends `notifications/resources/list_changed` (with [`ServerConfig::list_changed`](crate::ServerConfig::list_changed)) to every
     /// initialized session. Templates are not touched, so a template that
     /// matches the URI serves it from then on. Subscriptions to the URI stay
     /// until the client unsubscribes. Cancel safety as for
@@ -207,7 +207,7 @@ impl McpServer {
 
     /// Adds (or replaces, by name) a prompt, as [`McpServerBuilder::prompt`](crate::McpServerBuilder::prompt)
     /// would (required arguments are checked before `handler` runs), then sends
-    /// `notifications/prompts/list_changed` to every initialized session.
+    /// `notifications/prompts/list_changed` (with [`ServerConfig::list_changed`](crate::ServerConfig::list_changed)) to every initialized session.
     /// Cancel safety as for [`add_tool`](Self::add_tool).
     pub async fn add_prompt<A, F, Fut>(&self, prompt: Prompt, handler: F)
     where
@@ -222,7 +222,7 @@ impl McpServer {
     }
 
     /// Removes the prompt named `name` and returns whether there was one; only
-    /// then sends `notifications/prompts/list_changed` to every initialized
+    /// then sends `notifications/prompts/list_changed` (with [`ServerConfig::list_changed`](crate::ServerConfig::list_changed)) to every initialized
     /// session. Later `prompts/get` of the name is `-32602`. Cancel safety as
     /// for [`add_tool`](Self::add_tool).
     pub async fn remove_prompt(&self, name: &str) -> bool {
@@ -294,9 +294,11 @@ impl McpServer {
 
     /// Tells every client that the tool list changed
     /// (`notifications/tools/list_changed`): initialized sessions, and
-    /// stateless `subscriptions/listen` streams that asked for it. Adding or
-    /// removing a tool does this itself; call it when what a tool does
-    /// changed behind its name.
+    /// stateless `subscriptions/listen` streams that asked for it; only on a
+    /// server built with [`ServerConfig::list_changed`](crate::ServerConfig::list_changed),
+    /// the only one that declares `listChanged`. Adding or removing a tool
+    /// does this itself; call it when what a tool does changed behind its
+    /// name.
     pub async fn notify_tools_changed(&self) {
         self.list_changed("tools").await;
     }

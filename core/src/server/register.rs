@@ -19,11 +19,16 @@ impl McpServerBuilder {
     /// deserialized into `A` (use `serde_json::Value` to take them raw); missing
     /// or `null` `arguments` count as `{}`.
     ///
-    /// A failed deserialization is reported as the spec of the session's
-    /// revision says: an `isError` tool result from 2025-11-25 on (SEP-1303),
-    /// error `-32602` before; the handler does not run. The `inputSchema` is
-    /// listed, not enforced. A `tools/call` of an unregistered name is `-32602`;
-    /// an `Err` from the handler is sent to the client as it is.
+    /// Arguments that do not fit (checked against the `inputSchema` first
+    /// with the `validate` feature, then deserialized) are reported as the
+    /// spec of the session's revision says: an `isError` tool result from
+    /// 2025-11-25 on (SEP-1303), error `-32602` before; the handler does not
+    /// run. With [`Args<T>`](crate::Args) the `inputSchema` is generated
+    /// from `T` unless the [`Tool`] has one; the handler's result may be any
+    /// [`ToolOutput`](crate::ToolOutput) ([`Json<T>`](crate::Json) also
+    /// generates `outputSchema`). A `tools/call` of an unregistered name is
+    /// `-32602`; a [`ToolError`](crate::ToolError) from the handler is an
+    /// `isError` result with its message, or the JSON-RPC error it carries.
     ///
     /// `handler` is called once per call to make the future; the future runs
     /// as one request in flight, dropped at its next `.await` when the client

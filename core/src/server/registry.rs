@@ -199,6 +199,7 @@ where
     }
     #[cfg(feature = "validate")]
     let validator = crate::typed::ArgsValidator::new(&tool.input_schema).ok();
+    let wrap = R::wraps();
     let handler: ToolFn = Arc::new(move |args: Option<&RawValue>, ctx| {
         let text = args.map_or("{}", RawValue::get);
         #[cfg(feature = "validate")]
@@ -210,7 +211,7 @@ where
                 let fut = handler(args, ctx);
                 Box::pin(async move {
                     fut.await
-                        .and_then(ToolOutput::into_result)
+                        .and_then(|r| r.into_result_wrapped(wrap))
                         .or_else(ToolError::into_outcome)
                         .map_err(ToolFailure::Rpc)
                 })

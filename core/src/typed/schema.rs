@@ -45,7 +45,7 @@ pub fn schema_for<T: JsonSchema>() -> Value {
 
 /// Whether a schema describes only JSON objects: `"type": "object"`, or a
 /// `oneOf`/`anyOf` whose every branch does.
-fn is_object(schema: &Value) -> bool {
+pub(crate) fn is_object(schema: &Value) -> bool {
     if schema.get("type").and_then(Value::as_str) == Some("object") {
         return true;
     }
@@ -145,6 +145,20 @@ fn primitive(name: &str, property: &Value) -> Result<Value, String> {
             property["type"] = only;
         }
     }
+    // An optional enum lists `null` among its values: the form's answer
+    // is a string or nothing, so only the strings are offered.
+    if let Some(values) = property.get_mut("enum").and_then(Value::as_array_mut) {
+        values.retain(|v| !v.is_null());
+    }
+    // Numeric `format`s (`uint32`, …) are schemars' own, not elicitation's.
+    if matches!(
+        property.get("type").and_then(Value::as_str),
+        Some("integer" | "number")
+    ) {
+        if let Some(map) = property.as_object_mut() {
+            map.remove("format");
+        }
+    }
     // Strings with `enum` or `oneOf` of `const`s are single-select enums.
     let enum_like = property.get("enum").is_some() || property.get("oneOf").is_some();
     match property.get("type").and_then(Value::as_str) {
@@ -240,9 +254,17 @@ mod tests {
             name: String,
             age: Option<u32>,
             colour: Colour,
+            second: Option<Colour>,
         }
         let schema = elicitation_schema::<Contact>().unwrap();
         assert_eq!(schema["properties"]["age"]["type"], "integer");
+        assert!(schema["properties"]["age"].get("format").is_none());
+        // Found in review: an optional enum listed `null` as a choice.
+        assert_eq!(
+            schema["properties"]["second"]["enum"],
+            json!(["red", "green"])
+        );
+        assert_eq!(schema["properties"]["second"]["type"], "string");
         assert_eq!(
             schema["properties"]["colour"]["enum"],
             json!(["red", "green"])
