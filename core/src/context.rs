@@ -51,6 +51,9 @@ pub(crate) struct Outlet {
     /// The server-wide state values, by type
     /// ([`McpServerBuilder::state`](crate::McpServerBuilder::state)).
     pub(crate) state: crate::server::StateMap,
+    /// The server itself, set once it is built; weak, since the server
+    /// holds this outlet.
+    pub(crate) server: std::sync::OnceLock<crate::server::WeakServer>,
 }
 
 /// The context handed to every request handler.
@@ -232,6 +235,36 @@ impl RequestContext {
     /// task), and [`RequestContext::request`] is refused.
     pub fn runtime(&self) -> Option<&Arc<dyn Runtime>> {
         self.inner.outlet.runtime.as_ref()
+    }
+
+    /// The running server: a handle to add or remove tools, resources and
+    /// prompts, or to announce changes, from inside a handler (`None` only
+    /// while the server is being dropped).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchboard_core::{McpServerBuilder, Tool, ToolError, memory_pair};
+    ///
+    /// let (transport, _client) = memory_pair(16);
+    /// let _server = McpServerBuilder::new()
+    ///     .tool(Tool::new("grow", "Adds a tool"), |_: serde_json::Value, ctx| async move {
+    ///         let server = ctx.server().ok_or_else(|| ToolError::new("shutting down"))?;
+    ///         server
+    ///             .add_tool(Tool::new("grown", "Added at run time"), |_: serde_json::Value, _ctx| async {
+    ///                 Ok("here")
+    ///             })
+    ///             .await;
+    ///         Ok("added")
+    ///     })
+    ///     .build(transport);
+    /// ```
+    pub fn server(&self) -> Option<crate::McpServer> {
+        self.inner
+            .outlet
+            .server
+            .get()
+            .and_then(crate::server::WeakServer::upgrade)
     }
 
     /// The server-wide state value of type `S`, given to

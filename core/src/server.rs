@@ -59,3 +59,4 @@ pub use config::{
     DEFAULT_REQUEST_STATE_TTL, DEFAULT_REQUEST_TIMEOUT, ServerConfig,
 };
 pub use handle::McpServer;
+pub(crate) use handle::WeakServer;

@@ -405,6 +405,7 @@ mod tests {
             runtime: Some(Arc::new(Local::default())),
             request_timeout: Duration::from_secs(60),
             state: crate::server::StateMap::default(),
+            server: std::sync::OnceLock::new(),
         });
         let caps: ClientCapabilities = serde_json::from_str(r#"{"sampling": {}}"#).unwrap();
         let facts = ClientFacts::new(ProtocolVersion::LATEST, caps);

@@ -302,6 +302,7 @@ impl McpServerBuilder {
                 runtime: self.runtime,
                 request_timeout: self.config.request_timeout,
                 state: self.state,
+                server: OnceLock::new(),
             }),
             state_keys: self
                 .config
@@ -314,6 +315,10 @@ impl McpServerBuilder {
             registry: RwLock::new(self.registry),
             attach_error: OnceLock::new(),
         });
+        let _ = shared
+            .outlet
+            .server
+            .set(super::handle::WeakServer(Arc::downgrade(&shared)));
         let line: Weak<dyn Dispatch> = Arc::downgrade(&shared) as Weak<dyn Dispatch>;
         if let Err(e) = transport.attach(line) {
             let _ = shared.attach_error.set(e);

@@ -33,6 +33,17 @@ pub struct McpServer {
     pub(super) shared: Arc<Engine>,
 }
 
+/// A weak [`McpServer`], as a request's context keeps it.
+#[derive(Clone)]
+pub(crate) struct WeakServer(pub(super) std::sync::Weak<Engine>);
+
+impl WeakServer {
+    /// The server, while it lives.
+    pub(crate) fn upgrade(&self) -> Option<McpServer> {
+        self.0.upgrade().map(|shared| McpServer { shared })
+    }
+}
+
 impl fmt::Debug for McpServer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("McpServer")

@@ -12,15 +12,13 @@
 
 use std::time::Duration;
 
-use std::sync::{Arc, OnceLock};
-
-use examples::{Cli, serve_http_with};
+use examples::{Cli, serve_http};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use switchboard_core::{
     Args, CallToolResult, Capability, Completion, Content, CreateMessageRequest, Elicitation,
-    GetPromptResult, LogLevel, McpServer, McpServerBuilder, Prompt, PromptArguments, PromptMessage,
+    GetPromptResult, LogLevel, McpServerBuilder, Prompt, PromptArguments, PromptMessage,
     ReadResourceResult, RequestContext, Resource, ResourceContents, ResourceTemplate,
     SamplingMessage, ServerConfig, Tool, ToolError,
 };
@@ -275,9 +273,7 @@ fn answered(answer: &Value, field: &str) -> String {
 /// per-request logging, list changes for `subscriptions/listen`, multi
 /// round-trip tools and a routing header. Written once for both eras: in a
 /// session, `ctx.input` sends real server→client requests.
-fn stateless_tools(b: McpServerBuilder, server: Arc<OnceLock<McpServer>>) -> McpServerBuilder {
-    let tools_server = Arc::clone(&server);
-    let prompts_server = server;
+fn stateless_tools(b: McpServerBuilder) -> McpServerBuilder {
     b.tool(
         Tool::new(
             "test_missing_capability",
@@ -323,14 +319,11 @@ fn stateless_tools(b: McpServerBuilder, server: Arc<OnceLock<McpServer>>) -> Mcp
     )
     .tool(
         Tool::new("test_trigger_tool_change", "Announces a tool list change"),
-        move |_: Value, _ctx| {
-            let server = Arc::clone(&tools_server);
-            async move {
-                if let Some(server) = server.get() {
-                    server.notify_tools_changed().await;
-                }
-                Ok(CallToolResult::text("tools list changed"))
+        |_: Value, ctx| async move {
+            if let Some(server) = ctx.server() {
+                server.notify_tools_changed().await;
             }
+            Ok("tools list changed")
         },
     )
     .tool(
@@ -338,14 +331,11 @@ fn stateless_tools(b: McpServerBuilder, server: Arc<OnceLock<McpServer>>) -> Mcp
             "test_trigger_prompt_change",
             "Announces a prompt list change",
         ),
-        move |_: Value, _ctx| {
-            let server = Arc::clone(&prompts_server);
-            async move {
-                if let Some(server) = server.get() {
-                    server.notify_prompts_changed().await;
-                }
-                Ok(CallToolResult::text("prompts list changed"))
+        |_: Value, ctx| async move {
+            if let Some(server) = ctx.server() {
+                server.notify_prompts_changed().await;
             }
+            Ok("prompts list changed")
         },
     )
     .tool(
@@ -656,15 +646,8 @@ fn main() {
     let builder = McpServerBuilder::new()
         .server_info("mcp-conformance-test-server", "1.0.0")
         .config(ServerConfig::default().list_changed(true));
-    let server = Arc::new(OnceLock::new());
-    let builder = prompts(resources(stateless_tools(
-        tools(builder),
-        Arc::clone(&server),
-    )));
-    let ready = move |built: &McpServer| {
-        let _ = server.set(built.clone());
-    };
-    if let Err(e) = serve_http_with(&args, builder, ready) {
+    let builder = prompts(resources(stateless_tools(tools(builder))));
+    if let Err(e) = serve_http(&args, builder) {
         eprintln!("error: {e}");
         std::process::exit(1);
     }

@@ -32,14 +32,14 @@
 //! come and go.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use examples::{Cli, RuntimeChoice, block_on, serve_http_with};
+use examples::{Cli, RuntimeChoice, block_on, serve_http};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use switchboard_core::{
-    Args, Content, GetPromptResult, Json, McpServer, McpServerBuilder, Prompt, PromptMessage,
+    Args, Content, GetPromptResult, Json, McpServerBuilder, Prompt, PromptMessage,
     ReadResourceResult, RequestContext, Resource, ResourceContents, ResourceTemplate, RpcError,
     ServerConfig, Tool, ToolError,
 };
@@ -83,11 +83,10 @@ struct Book {
     notes: BTreeMap<u64, Note>,
 }
 
-/// The server's state. `server` is set once the server is built: handlers
-/// need it to list and unlist notes as resources.
+/// The server's state.
+#[derive(Default)]
 struct Notes {
     book: Mutex<Book>,
-    server: Arc<OnceLock<McpServer>>,
 }
 
 impl Notes {
@@ -148,16 +147,13 @@ fn read_note(ctx: &RequestContext, uri: String, id: u64) -> Result<ReadResourceR
     )]))
 }
 
-/// Builds the `notes` server; `server` must be set to it once built.
-fn notes(server: Arc<OnceLock<McpServer>>) -> McpServerBuilder {
+/// Builds the `notes` server.
+fn notes() -> McpServerBuilder {
     McpServerBuilder::new()
         .server_info("notes", env!("CARGO_PKG_VERSION"))
         // The resource list changes as notes are added and deleted.
         .config(ServerConfig::default().list_changed(true))
-        .state(Notes {
-            book: Mutex::default(),
-            server,
-        })
+        .state(Notes::default())
         .tool(
             Tool::new("add_note", "Saves a note and returns it with its id"),
             |Args(a): Args<AddArgs>, ctx| async move {
@@ -174,7 +170,8 @@ fn notes(server: Arc<OnceLock<McpServer>>) -> McpServerBuilder {
                     book.notes.insert(note.id, note.clone());
                     note
                 };
-                if let Some(server) = notes.server.get() {
+                // The running server lists and unlists notes as resources.
+                if let Some(server) = ctx.server() {
                     let id = note.id;
                     let listing = Resource::new(note.uri(), &note.title).mime_type("text/markdown");
                     // Sends notifications/resources/list_changed itself.
@@ -232,7 +229,7 @@ fn notes(server: Arc<OnceLock<McpServer>>) -> McpServerBuilder {
                     .notes
                     .remove(&id)
                     .ok_or_else(|| ToolError::new(format!("no note {id}")))?;
-                if let Some(server) = notes.server.get() {
+                if let Some(server) = ctx.server() {
                     server.remove_resource(&note.uri()).await;
                 }
                 Ok(format!("deleted note {id} ({})", note.title))
@@ -273,23 +270,18 @@ fn notes(server: Arc<OnceLock<McpServer>>) -> McpServerBuilder {
 
 fn main() {
     let args = Cli::from_env();
-    let handle = Arc::new(OnceLock::new());
-    let builder = notes(Arc::clone(&handle));
+    let builder = notes();
     let result = if args.stdio {
         block_on(args.runtime, |runtime| async move {
             let builder = builder.runtime(runtime);
-            let server = match args.runtime {
-                RuntimeChoice::Smol => builder.build(switchboard_smol::stdio()),
-                RuntimeChoice::Tokio => builder.build(switchboard_tokio::stdio()),
-            };
-            let _ = handle.set(server.clone());
-            server.run().await
+            match args.runtime {
+                RuntimeChoice::Smol => builder.build(switchboard_smol::stdio()).run().await,
+                RuntimeChoice::Tokio => builder.build(switchboard_tokio::stdio()).run().await,
+            }
         })
         .map_err(Into::into)
     } else {
-        serve_http_with(&args, builder, |server| {
-            let _ = handle.set(server.clone());
-        })
+        serve_http(&args, builder)
     };
     if let Err(e) = result {
         eprintln!("error: {e}");
