@@ -45,6 +45,9 @@ pub struct PromptArgument {
 pub struct Prompt {
     /// Unique name among the server's prompts; what `prompts/get` names.
     pub name: String,
+    /// A human-readable title for display (since 2025-06-18).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
     /// A description, for the user choosing a prompt.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -58,9 +61,17 @@ impl Prompt {
     pub fn new(name: impl Into<String>, description: impl Into<String>) -> Self {
         Self {
             name: name.into(),
+            title: None,
             description: Some(description.into()),
             arguments: Vec::new(),
         }
+    }
+
+    /// Sets the title shown to users.
+    #[must_use]
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.title = Some(title.into());
+        self
     }
 
     /// Adds an argument after those already declared; `required` ones are

@@ -37,6 +37,10 @@ pub struct Resource {
     pub uri: String,
     /// A name, for display.
     pub name: String,
+    /// A human-readable title for display (since 2025-06-18; the name is
+    /// the programmatic one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
     /// A description, for the client and its model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -51,9 +55,17 @@ impl Resource {
         Self {
             uri: uri.into(),
             name: name.into(),
+            title: None,
             description: None,
             mime_type: None,
         }
+    }
+
+    /// Sets the title shown to users.
+    #[must_use]
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.title = Some(title.into());
+        self
     }
 
     /// Sets the description.
@@ -98,6 +110,10 @@ pub struct ResourceTemplate {
     pub uri_template: String,
     /// A name, for display.
     pub name: String,
+    /// A human-readable title for display (since 2025-06-18; the name is
+    /// the programmatic one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
     /// A description, for the client and its model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -113,9 +129,17 @@ impl ResourceTemplate {
         Self {
             uri_template: uri_template.into(),
             name: name.into(),
+            title: None,
             description: None,
             mime_type: None,
         }
+    }
+
+    /// Sets the title shown to users.
+    #[must_use]
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.title = Some(title.into());
+        self
     }
 
     /// Sets the description.

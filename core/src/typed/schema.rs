@@ -82,7 +82,8 @@ pub(crate) fn output_schema<T: JsonSchema>() -> Value {
     })
 }
 
-/// A prompt's arguments from `T`'s properties, in declaration order: the
+/// A prompt's arguments from `T`'s properties, in name order (JSON maps
+/// here keep no declaration order): the
 /// name, the doc comment as the description, and `required` from the
 /// schema.
 pub(crate) fn prompt_arguments<T: JsonSchema>() -> Vec<PromptArgument> {

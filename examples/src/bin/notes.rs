@@ -173,7 +173,9 @@ fn notes() -> McpServerBuilder {
                 // The running server lists and unlists notes as resources.
                 if let Some(server) = ctx.server() {
                     let id = note.id;
-                    let listing = Resource::new(note.uri(), &note.title).mime_type("text/markdown");
+                    let listing = Resource::new(note.uri(), format!("note-{id}"))
+                        .title(&note.title)
+                        .mime_type("text/markdown");
                     // Sends notifications/resources/list_changed itself.
                     server
                         .add_resource(
