@@ -17,12 +17,18 @@ use serde::forward_to_deserialize_any;
 pub(crate) fn from_strings<T: DeserializeOwned>(
     map: &HashMap<String, String>,
 ) -> Result<T, String> {
-    let entries = map.iter().map(|(k, v)| (k.as_str(), Text(v)));
+    let entries = map
+        .iter()
+        .map(|(k, v)| (k.as_str(), Text { name: k, value: v }));
     T::deserialize(MapDeserializer::<_, Error>::new(entries)).map_err(|e| e.to_string())
 }
 
-/// One value: a string, parsed when the field asks for another type.
-struct Text<'a>(&'a str);
+/// One value: a string, parsed when the field asks for another type; its
+/// name goes into the error, so the client reads which value is wrong.
+struct Text<'a> {
+    name: &'a str,
+    value: &'a str,
+}
 
 impl<'de> IntoDeserializer<'de, Error> for Text<'de> {
     type Deserializer = Self;
@@ -36,9 +42,12 @@ macro_rules! parsed {
     ($($method:ident => $visit:ident: $ty:ty),* $(,)?) => {
         $(
             fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-                match self.0.trim().parse::<$ty>() {
+                match self.value.trim().parse::<$ty>() {
                     Ok(v) => visitor.$visit(v),
-                    Err(e) => Err(serde::de::Error::custom(format!("{:?}: {e}", self.0))),
+                    Err(e) => Err(serde::de::Error::custom(format!(
+                        "`{}` is {:?}: {e}",
+                        self.name, self.value
+                    ))),
                 }
             }
         )*
@@ -49,7 +58,7 @@ impl<'de> Deserializer<'de> for Text<'de> {
     type Error = Error;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        visitor.visit_borrowed_str(self.0)
+        visitor.visit_borrowed_str(self.value)
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
@@ -62,7 +71,7 @@ impl<'de> Deserializer<'de> for Text<'de> {
         _variants: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Error> {
-        visitor.visit_enum(self.0.into_deserializer())
+        visitor.visit_enum(self.value.into_deserializer())
     }
 
     fn deserialize_newtype_struct<V: Visitor<'de>>(
@@ -146,7 +155,7 @@ mod tests {
     fn mismatches_say_which_value() {
         let err =
             from_strings::<Vars>(&map(&[("id", "x"), ("kind", "note"), ("name", "")])).unwrap_err();
-        assert!(err.contains("\"x\""), "{err}");
+        assert!(err.starts_with("`id` is \"x\": invalid digit"), "{err}");
         let err = from_strings::<Vars>(&map(&[("id", "1"), ("kind", "note")])).unwrap_err();
         assert!(err.contains("missing field `name`"), "{err}");
         let err = from_strings::<Vars>(&map(&[("id", "1"), ("kind", "other"), ("name", "")]))
