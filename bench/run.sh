@@ -26,7 +26,9 @@ raw="$out/raw.txt"
 : >"$raw"
 
 cargo build --release -q
-bin="$here/target/release"
+target="${CARGO_TARGET_DIR:-$here/target}"
+case "$target" in /*) ;; *) target="$here/$target" ;; esac
+bin="$target/release"
 
 pid=""
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; }
@@ -56,7 +58,7 @@ stop_server() {
   pid=""
 }
 
-servers="switchboard-smol:echo-smol switchboard-tokio:echo-tokio rmcp:echo-rmcp ${EXTRA_SERVERS:-}"
+servers="switchboard-smol:echo-smol switchboard-tokio:echo-tokio switchboard-hyper:echo-hyper rmcp:echo-rmcp ${EXTRA_SERVERS:-}"
 for round in $(seq 1 "$rounds"); do
   for server in $servers; do
     name="${server%%:*}"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the official MCP conformance suite against the `conformance` example
-# server, on smol and then on tokio: every server scenario of 0.1.16, and the
+# server, on smol, on tokio, and mounted in axum (`axum --server conformance`,
+# hyper on tokio): every server scenario of 0.1.16, and the
 # 2025-11-25 and 2026-07-28 sets of 0.2.0-alpha.12 (pending scenarios
 # included; 2026-07-28 is the stateless era on the same endpoint). Prints a line
 # per scenario and a last line `conformance: N passed, M failed`; exits
@@ -18,8 +19,9 @@ fi
 node="$here/node_modules/.bin/node"
 "$node" --version >/dev/null || { echo "node 22 is not installed" >&2; exit 1; }
 
-(cd "$root" && cargo build -q -p examples --bin conformance) || exit 1
-server_bin="$root/target/debug/conformance"
+(cd "$root" && cargo build -q -p examples --bin conformance --bin axum) || exit 1
+target="${CARGO_TARGET_DIR:-$root/target}"
+case "$target" in /*) ;; *) target="$root/$target" ;; esac
 
 passed=0
 failed=0
@@ -57,9 +59,13 @@ run_suite() { # runtime label package extra-args...
   fi
 }
 
-for rt in smol tokio; do
+for rt in smol tokio axum; do
   log="$logs/server-$rt.txt"
-  "$server_bin" --runtime "$rt" --addr 127.0.0.1:0 >"$log" 2>&1 &
+  if [ "$rt" = axum ]; then
+    "$target/debug/axum" --server conformance --addr 127.0.0.1:0 >"$log" 2>&1 &
+  else
+    "$target/debug/conformance" --runtime "$rt" --addr 127.0.0.1:0 >"$log" 2>&1 &
+  fi
   pid=$!
   url=""
   for _ in $(seq 1 300); do

@@ -367,6 +367,30 @@ impl RequestContext {
         self.inner.facts.version.is_stateless()
     }
 
+    /// Whose bearer token authorized the request, when the HTTP endpoint
+    /// is protected ([`HttpConfig::auth`](crate::HttpConfig::auth)); `None`
+    /// otherwise (and over stdio).
+    ///
+    /// It is this request's own principal, so scopes granted since the
+    /// session opened count. In a session it always has the subject that
+    /// opened the session: a request with another subject's token never
+    /// reaches the session.
+    ///
+    /// ```
+    /// use switchboard_core::{CallToolResult, RequestContext, RpcError};
+    ///
+    /// fn whoami(ctx: &RequestContext) -> Result<CallToolResult, RpcError> {
+    ///     match ctx.principal() {
+    ///         Some(p) if p.has_scope("notes:read") => Ok(CallToolResult::text(p.subject())),
+    ///         Some(_) => Ok(CallToolResult::error("needs the notes:read scope")),
+    ///         None => Ok(CallToolResult::text("anonymous")),
+    ///     }
+    /// }
+    /// ```
+    pub fn principal(&self) -> Option<&crate::http::Principal> {
+        self.inner.facts.principal.as_deref()
+    }
+
     /// The request's `_meta.progressToken`, as the JSON value it arrived as.
     ///
     /// `None` when the client asked for no progress; then

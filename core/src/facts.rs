@@ -7,6 +7,9 @@
 //! reads them through its [`RequestContext`](crate::RequestContext), so the
 //! same handler serves both.
 
+use std::sync::Arc;
+
+use crate::http::Principal;
 use crate::protocol::{LogLevel, ProtocolVersion};
 
 /// The client capabilities that server→client requests depend on: whether
@@ -75,9 +78,9 @@ impl Capability {
 
 /// The facts about a client that a request is served under.
 ///
-/// `Copy`, and small: each request's context takes its own copy, so reading
-/// them takes no lock.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Small and cheap to clone: each request's context takes its own copy, so
+/// reading them takes no lock.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ClientFacts {
     /// The protocol revision in force.
     pub(crate) version: ProtocolVersion,
@@ -88,6 +91,10 @@ pub(crate) struct ClientFacts {
     /// Always `None` in the session-based revisions served today: only a
     /// stateless revision would carry a level per request.
     pub(crate) log_level: Option<LogLevel>,
+    /// Whose bearer token authorized the request, when the endpoint needs
+    /// one. A session keeps the principal that opened it (to bind the
+    /// session to its subject); each request is served under its own.
+    pub(crate) principal: Option<Arc<Principal>>,
 }
 
 impl ClientFacts {
@@ -98,7 +105,14 @@ impl ClientFacts {
             version,
             capabilities,
             log_level: None,
+            principal: None,
         }
+    }
+
+    /// These facts under `principal`.
+    pub(crate) fn with_principal(mut self, principal: Option<Arc<Principal>>) -> Self {
+        self.principal = principal;
+        self
     }
 
     /// Whether the client declared `capability`.

@@ -15,11 +15,17 @@
 //!   listener hands connections to ([`HttpService`]: the connection cap,
 //!   graceful shutdown, session expiry), and [`HttpEndpoint`], everything a
 //!   runtime adapter wraps around its listening socket.
+//! - `exchange`: [`HttpService::respond`], the same entry over the `http`
+//!   crate's types (`http::Request` in, `http::Response<`[`ResponseBody`]`>`
+//!   out), for hyper, axum and any server of those types. Our listener and
+//!   hyper both end in [`HttpServerTransport::handle`].
 
+mod auth;
 mod config;
 mod conn;
 mod deadline;
 mod endpoint;
+mod exchange;
 mod job;
 mod media;
 pub mod parse;
@@ -36,6 +42,9 @@ mod stateless;
 pub(crate) mod testing;
 mod transport;
 
+pub use auth::{
+    AuthConfig, AuthError, METADATA_PREFIX, Principal, TokenVerifier, VerifierFn, verifier_fn,
+};
 pub use config::{
     AllowList, DEFAULT_KEEP_ALIVE_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONNECTIONS,
     DEFAULT_MAX_HEAD_BYTES, DEFAULT_MAX_HEADERS, DEFAULT_PATH, DEFAULT_REPLAY_EVENTS,
@@ -43,9 +52,10 @@ pub use config::{
     DEFAULT_SSE_KEEP_ALIVE, DEFAULT_SSE_RETRY, DEFAULT_WRITE_TIMEOUT, HttpConfig, ReplyMode,
 };
 pub use endpoint::{DEFAULT_ADDR, DEFAULT_GRACE, HttpEndpoint};
+pub use exchange::{Chunk, ResponseBody};
 pub use response::{Body, Response};
 pub use rules::{SESSION_HEADER, VERSION_HEADER};
-pub use service::HttpService;
+pub use service::{HttpService, Serving};
 pub use shutdown::Shutdown;
 pub use sse::SseBody;
 pub use transport::HttpServerTransport;

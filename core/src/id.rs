@@ -100,6 +100,40 @@ impl SessionId {
         ))
     }
 
+    /// Mints an id as [`SessionId::random`] does, behind `tag` and a dot:
+    /// `{tag}.{32 hex digits}`, so a balancer that cannot learn stickiness
+    /// from responses (nginx open source) can route by the tag with a
+    /// `map`. The tag is the caller's, checked by
+    /// [`ServerConfig::session_id_tag`](crate::ServerConfig::session_id_tag).
+    ///
+    /// # Errors
+    ///
+    /// As [`SessionId::random`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchboard_core::SessionId;
+    ///
+    /// let id = SessionId::random_tagged("r2").unwrap();
+    /// let (tag, rest) = id.as_str().split_once('.').unwrap();
+    /// assert_eq!((tag, rest.len()), ("r2", 32));
+    /// ```
+    pub fn random_tagged(tag: &str) -> Result<Self, getrandom::Error> {
+        let random = Self::random()?;
+        Ok(Self::new(format!("{tag}.{}", random.as_str())))
+    }
+
+    /// Whether `tag` may lead minted ids: 1 to 32 characters of `A-Z`,
+    /// `a-z`, `0-9`, `_` and `-` (visible ASCII without the dot that ends
+    /// it, and safe in any balancer's configuration).
+    pub(crate) fn valid_tag(tag: &str) -> bool {
+        (1..=32).contains(&tag.len())
+            && tag
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    }
+
     /// The id's text as bytes (always UTF-8), whichever way it is stored.
     fn as_bytes(&self) -> &[u8] {
         match &self.0 {
@@ -242,6 +276,16 @@ impl RandomPool {
 mod tests {
     use super::*;
     use std::collections::HashSet;
+
+    #[test]
+    fn tags_are_short_and_plain() {
+        assert!(SessionId::valid_tag("r2") && SessionId::valid_tag("Node_7-b"));
+        for bad in ["", "a.b", "a b", "é", &"x".repeat(33), "a\n"] {
+            assert!(!SessionId::valid_tag(bad), "{bad:?}");
+        }
+        let id = SessionId::random_tagged("n1").unwrap();
+        assert!(id.as_str().starts_with("n1.") && id.as_str().len() == 35);
+    }
 
     #[test]
     fn random_ids_are_visible_ascii_and_distinct() {

@@ -50,7 +50,11 @@
 //! - It validates tool arguments against `inputSchema` only with the
 //!   `validate` feature; otherwise they are deserialized into the handler's
 //!   type, and a mismatch is reported as the session's revision says.
-//! - It has no TLS, HTTP/2, authentication or metrics of its own.
+//! - It has no TLS and no HTTP/2 of its own: mount the endpoint in a
+//!   server that has them through [`HttpService::respond`], over the `http`
+//!   crate's types (`switchboard-tokio`'s `hyper` feature does, for hyper
+//!   and axum). Authentication is a hook ([`HttpConfig::auth`]): it
+//!   verifies no token format itself.
 //!
 //! # Features
 //!
@@ -59,6 +63,12 @@
 //!   `outputSchema`, [`RequestContext::elicit`] for a form.
 //! - `validate`: tool arguments checked against `inputSchema` before the
 //!   handler runs (the `jsonschema` crate).
+//! - `tracing`: spans per HTTP and MCP request, events for refusals,
+//!   sessions and handler errors (the `tracing` facade; see the README's
+//!   "Tracing" for the names). Nothing at all without it.
+//! - `metrics`: sessions, connections and SSE streams open, requests by
+//!   method and outcome, refusals by status, handler latency, events
+//!   replayed (the `metrics` facade; names in the README's "Metrics").
 //!
 //! # Examples
 //!
@@ -135,6 +145,7 @@ pub mod fuzzing;
 pub mod http;
 mod id;
 pub mod jsonrpc;
+mod observe;
 mod protocol;
 mod runtime;
 mod server;

@@ -309,6 +309,9 @@ pub(crate) struct SessionTable {
     /// The most sessions open at once
     /// ([`ServerConfig::max_sessions`](crate::ServerConfig::max_sessions)).
     cap: usize,
+    /// What leads minted ids
+    /// ([`ServerConfig::session_id_tag`](crate::ServerConfig::session_id_tag)).
+    tag: Option<Arc<str>>,
 }
 
 impl SessionTable {
@@ -317,7 +320,14 @@ impl SessionTable {
         Self {
             map: Mutex::new(IdMap::default()),
             cap,
+            tag: None,
         }
+    }
+
+    /// The table, minting ids behind `tag` when there is one.
+    pub(crate) fn with_tag(mut self, tag: Option<Arc<str>>) -> Self {
+        self.tag = tag;
+        self
     }
 
     /// Locks the map; a panic while it was held leaves plain data, so a
@@ -344,7 +354,11 @@ impl SessionTable {
     ) -> Result<Arc<Session>, OpenError> {
         let id = match id {
             Some(id) => id,
-            None => SessionId::random().map_err(|_| OpenError::NoRandomness)?,
+            None => match &self.tag {
+                Some(tag) => SessionId::random_tagged(tag),
+                None => SessionId::random(),
+            }
+            .map_err(|_| OpenError::NoRandomness)?,
         };
         let mut map = self.map();
         if map.len() >= self.cap {
@@ -481,6 +495,19 @@ mod tests {
         assert_eq!(table.len(), 1);
         assert!(table.close(minted.id()) && minted.is_closed());
         assert!(!table.close(minted.id()));
+    }
+
+    #[test]
+    fn a_tagged_table_mints_tagged_ids() {
+        let table = SessionTable::new(2).with_tag(Some("r2".into()));
+        let minted = table.open(None, facts(), Instant::now()).unwrap();
+        assert!(minted.id().as_str().starts_with("r2."), "{:?}", minted.id());
+        let named = table.open(Some(SessionId::new("stdio")), facts(), Instant::now());
+        assert_eq!(
+            named.unwrap().id().as_str(),
+            "stdio",
+            "given names are kept"
+        );
     }
 
     #[test]

@@ -9,10 +9,13 @@
 //! Which eras a server serves is [`Eras`], set with
 //! [`ServerConfig::eras`](crate::ServerConfig::eras).
 
+use std::sync::Arc;
+
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::facts::{ClientCapabilities, ClientFacts};
+use crate::http::Principal;
 use crate::jsonrpc::Params;
 use crate::protocol::{LogLevel, ProtocolVersion};
 
@@ -182,6 +185,9 @@ pub struct RequestMeta {
     /// Whether the params carry `inputResponses` or `requestState` (the
     /// retry of a multi round-trip request), read in the same pass.
     pub(crate) retry: bool,
+    /// Whose bearer token authorized the request, set by the HTTP endpoint
+    /// (never read from `_meta`).
+    pub(crate) principal: Option<Arc<Principal>>,
 }
 
 /// Why a request's stateless `_meta` was refused: `-32602`, over HTTP 400.
@@ -346,6 +352,7 @@ impl RequestMeta {
             name: None,
             uri: None,
             retry: false,
+            principal: None,
         })
     }
 
@@ -381,7 +388,13 @@ impl RequestMeta {
             version,
             capabilities: self.capabilities,
             log_level: self.log_level,
+            principal: self.principal.clone(),
         }
+    }
+
+    /// Serves the request under `principal` (whose token authorized it).
+    pub(crate) fn set_principal(&mut self, principal: Option<Arc<Principal>>) {
+        self.principal = principal;
     }
 }
 

@@ -236,6 +236,24 @@ pub trait Dispatch: Send + Sync {
     /// [`InitializeError::Rejected`] with the error response otherwise.
     fn initialize(&self, request: &Request, now: Instant) -> Result<Initialized, InitializeError>;
 
+    /// [`Dispatch::initialize`] for a client whose bearer token stood for
+    /// `principal`: the session is bound to it (the HTTP endpoint then
+    /// serves the session to that subject only). The default ignores the
+    /// principal.
+    ///
+    /// # Errors
+    ///
+    /// As [`Dispatch::initialize`].
+    fn initialize_as(
+        &self,
+        request: &Request,
+        now: Instant,
+        principal: Option<Arc<crate::http::Principal>>,
+    ) -> Result<Initialized, InitializeError> {
+        let _ = principal;
+        self.initialize(request, now)
+    }
+
     /// Accepts one decoded message (or batch) in `session`. Before it
     /// returns, the message's requests are admitted (their ids checked and
     /// registered in flight) so that a cancellation that follows finds
@@ -260,6 +278,24 @@ pub trait Dispatch: Send + Sync {
         decoded: Decoded,
         open_stream: bool,
     ) -> Result<Dispatched, Refusal>;
+
+    /// [`Dispatch::dispatch`] under `principal`, whose bearer token
+    /// authorized the message: its handlers read that principal from their
+    /// context. The default ignores the principal.
+    ///
+    /// # Errors
+    ///
+    /// As [`Dispatch::dispatch`].
+    fn dispatch_as(
+        &self,
+        session: &Arc<Session>,
+        decoded: Decoded,
+        open_stream: bool,
+        principal: Option<Arc<crate::http::Principal>>,
+    ) -> Result<Dispatched, Refusal> {
+        let _ = principal;
+        self.dispatch(session, decoded, open_stream)
+    }
 
     /// Ends a session: cancels its handlers, ends the responses listening
     /// to its streams, forgets it. Returns whether it existed.

@@ -1,11 +1,15 @@
 //! What every example server shares: the command line
-//! (`--runtime smol|tokio`, `--addr HOST:PORT`, `--stdio`) and starting a
-//! server on the chosen runtime.
+//! (`--runtime smol|tokio`, `--addr HOST:PORT`, `--stdio`), starting a
+//! server on the chosen runtime, and the servers more than one binary
+//! serves ([`hello`], [`conformance`]).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use switchboard_core::Runtime;
+
+pub mod conformance;
+pub mod hello;
 
 /// Which executor serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,6 +81,18 @@ impl Cli {
     }
 }
 
+/// Prints the server's traces to stderr when `RUST_LOG` is set (say
+/// `RUST_LOG=switchboard=debug`), with `tracing-subscriber`'s formatter;
+/// does nothing otherwise. Every example calls it first.
+pub fn init_tracing() {
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .init();
+    }
+}
+
 /// Runs `serve` to completion on the chosen runtime, handing it that
 /// runtime's [`Runtime`] implementation.
 pub fn block_on<F, Fut>(choice: RuntimeChoice, serve: F) -> Fut::Output
@@ -127,7 +143,25 @@ pub fn serve_http_with(
     builder: switchboard_core::McpServerBuilder,
     ready: impl FnOnce(&switchboard_core::McpServer),
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let config = switchboard_core::HttpConfig::default();
+    serve_http_config(
+        args,
+        builder,
+        switchboard_core::HttpConfig::default(),
+        ready,
+    )
+}
+
+/// [`serve_http_with`] under `config` (an auth hook, other limits).
+///
+/// # Errors
+///
+/// A bind failure, or the server's loop failing.
+pub fn serve_http_config(
+    args: &Cli,
+    builder: switchboard_core::McpServerBuilder,
+    config: switchboard_core::HttpConfig,
+    ready: impl FnOnce(&switchboard_core::McpServer),
+) -> Result<(), Box<dyn std::error::Error>> {
     let addr = args.addr;
     let announce = |url: String| {
         use std::io::Write as _;

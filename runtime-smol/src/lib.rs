@@ -86,8 +86,3 @@ pub fn stdio() -> Stdio {
         smol::Unblock::new(std::io::stdout()),
     )
 }
-
-/// The README's code, compiled as doctests.
-#[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-struct ReadmeDoctests;

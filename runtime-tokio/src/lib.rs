@@ -7,6 +7,10 @@
 //! bridged to `futures::io` at this edge. All protocol logic lives in
 //! `switchboard-core`.
 //!
+//! With the `hyper` feature, `McpService` is the endpoint as a
+//! `tower::Service` and hyper `Service`, to mount in axum or serve with
+//! hyper on HTTP/1.1 and HTTP/2.
+//!
 //! # Examples
 //!
 //! ```no_run
@@ -31,9 +35,13 @@ use switchboard_core::{BoxFuture, Runtime, StdioTransport};
 use tokio::runtime::Handle;
 
 mod http;
+#[cfg(feature = "hyper")]
+mod hyper;
 mod signals;
 
 pub use http::HttpServer;
+#[cfg(feature = "hyper")]
+pub use hyper::{McpBody, McpService, ResponseFuture};
 pub use signals::shutdown_on_signals;
 pub use switchboard_core::http::{DEFAULT_ADDR, DEFAULT_GRACE};
 use tokio_util::compat::{Compat, TokioAsyncReadCompatExt, TokioAsyncWriteCompatExt};

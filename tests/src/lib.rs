@@ -157,6 +157,7 @@ impl TestClient {
 }
 
 pub mod client;
+pub mod hyper_client;
 pub mod server;
 
 /// Runs each named test body (a `fn(Rt)`) once on smol and once on tokio,
@@ -186,3 +187,9 @@ pub fn eventually(cond: impl Fn() -> bool) -> bool {
     }
     cond()
 }
+
+/// The README's code, compiled as doctests here, where every crate it
+/// names (smol, tokio, axum, the exporters) is a dependency.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;

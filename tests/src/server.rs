@@ -215,6 +215,14 @@ impl TestServer {
         let gates = Gates::default();
         let handle = Arc::new(OnceLock::new());
         let builder = test_builder_with(&gates, Arc::clone(&handle)).config(limits);
+        let mut server = Self::start_builder(rt, builder, config);
+        let _ = handle.set(server.server.clone());
+        server.gates = gates;
+        server
+    }
+
+    /// Starts a server of `builder`'s on `rt` (its `gates` are unused).
+    pub fn start_builder(rt: Rt, builder: McpServerBuilder, config: HttpConfig) -> Self {
         let (tx, rx) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
             let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
@@ -253,11 +261,10 @@ impl TestServer {
             }
         });
         let (addr, server, shutdown) = rx.recv_timeout(crate::DEADLINE).expect("server starts");
-        let _ = handle.set(server.clone());
         Self {
             addr,
             server,
-            gates,
+            gates: Gates::default(),
             shutdown,
             thread: Some(thread),
         }

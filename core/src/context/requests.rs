@@ -409,7 +409,11 @@ mod tests {
         });
         let caps: ClientCapabilities = serde_json::from_str(r#"{"sampling": {}}"#).unwrap();
         let facts = ClientFacts::new(ProtocolVersion::LATEST, caps);
-        let session = Arc::new(Session::new(SessionId::new("s"), facts, Instant::now()));
+        let session = Arc::new(Session::new(
+            SessionId::new("s"),
+            facts.clone(),
+            Instant::now(),
+        ));
         let ctx = RequestContext::new(
             outlet,
             Arc::clone(&session),

@@ -169,6 +169,8 @@ pub struct HttpConfig {
     pub(crate) allowed_hosts: AllowList,
     /// Accepted `Origin` header values, when a request carries one.
     pub(crate) allowed_origins: AllowList,
+    /// The OAuth 2.1 resource-server settings; `None` serves without tokens.
+    pub(crate) auth: Option<super::auth::AuthConfig>,
 }
 
 impl Default for HttpConfig {
@@ -190,6 +192,7 @@ impl Default for HttpConfig {
             reply_mode: ReplyMode::Auto,
             allowed_hosts: AllowList::Loopback,
             allowed_origins: AllowList::Loopback,
+            auth: None,
         }
     }
 }
@@ -284,6 +287,19 @@ impl HttpConfig {
     /// ```
     pub fn endpoint_path(&self) -> &str {
         &self.path
+    }
+
+    /// Protects the endpoint as an OAuth 2.1 resource server: every request
+    /// then needs a bearer token that `auth`'s verifier accepts, and the
+    /// protected resource metadata is served (see [`AuthConfig`]). Default:
+    /// none, the endpoint serves without tokens (fine on loopback, not on a
+    /// network).
+    ///
+    /// [`AuthConfig`]: super::AuthConfig
+    #[must_use]
+    pub fn auth(mut self, auth: super::auth::AuthConfig) -> Self {
+        self.auth = Some(auth);
+        self
     }
 
     /// The connection cap, as set with [`HttpConfig::max_connections`].

@@ -20,15 +20,12 @@ use std::task::{Context, Poll};
 use futures::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 use super::deadline::{Deadline, Deadlines};
-use super::job::Job;
 use super::parse::{BodyDecoder, HttpError, RequestHead, parse_head};
 use super::response::{Body, LAST_CHUNK, Response, push_chunk};
 use super::shutdown::Shutdown;
-use super::sse::{DeliveredHook, KEEP_ALIVE, encode_event};
+use super::sse::{KEEP_ALIVE, SseNext};
 use super::transport::HttpServerTransport;
 use crate::runtime::{BoxFuture, Runtime, now};
-use crate::stream::StreamEvent;
-use crate::streams::STANDALONE;
 
 /// Largest output buffer a connection keeps between responses: enough for
 /// most heads and JSON replies; a buffer grown past it by a large body is
@@ -44,10 +41,14 @@ enum Wake {
     Timer,
     /// The shutdown signal fired (reported once per watch).
     Shutdown,
-    /// The stream being written has an event, or ended (`None`).
-    Event(Option<StreamEvent>),
-    /// The SSE keep-alive interval passed without an event.
-    KeepAlive,
+}
+
+/// What woke a connection writing an SSE stream.
+enum SseWake {
+    /// A read finished (pipelined bytes, the client's end of input, an error).
+    Read(io::Result<usize>),
+    /// The stream has something to write, or ended.
+    Next(SseNext),
 }
 
 /// One connection's state across its requests.
@@ -87,7 +88,7 @@ struct Conn<'a, IO> {
 /// 413, 431) and end the connection without an error.
 ///
 /// Dropping the future drops the connection: bytes buffered but unread go
-/// with it, and a stream's handler is spawned on `runtime` (see `Driver`).
+/// with it, and a stream's handler is spawned on `runtime` (see `SseSource`).
 pub(crate) async fn serve<IO>(
     io: IO,
     transport: &HttpServerTransport,
@@ -203,7 +204,6 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
                 Wake::Read(Err(e)) => return Err(e),
                 Wake::Timer if self.buf.is_empty() && !first => return Ok(None),
                 Wake::Timer => return self.refuse(HttpError::Timeout).await,
-                Wake::Event(_) | Wake::KeepAlive => unreachable!("not polled here"),
             }
         };
         let framing = match head.framing() {
@@ -363,13 +363,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
             }
             return Ok(keep_alive);
         };
-        let sse = *sse;
-        // Declared before the writes: however this ends, the handler goes on.
-        let mut driver = Driver {
-            job: sse.driver,
-            runtime: Arc::clone(self.runtime),
-        };
-        let mut hook = Delivery(sse.delivered);
+        let config = self.transport.config();
+        let (initial, mut source) = sse.open(self.runtime, config.sse_keep_alive, &self.shutdown);
         let framed = |out: &mut Vec<u8>, data: &[u8]| {
             if http11 {
                 push_chunk(out, data);
@@ -377,92 +372,65 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
                 out.extend_from_slice(data);
             }
         };
-        framed(&mut out, &sse.initial);
-        if sse.ended || sse.events.is_none() {
+        framed(&mut out, &initial);
+        if let Some(delivered) = source.ended() {
             if http11 {
                 out.extend_from_slice(LAST_CHUNK);
             }
             self.send(out).await?;
-            hook.done(sse.ended);
+            source.finish(delivered);
             return Ok(keep_alive);
         }
         self.send(out).await?;
-        let mut events = sse.events.expect("checked above");
-        // On shutdown the standalone stream ends at once; a request's stream
-        // goes on until its result (the grace period bounds it).
-        let mut watch_shutdown = true;
-        let mut keepalive = self.runtime.sleep(self.transport.config().sse_keep_alive);
-        let limit = self.transport.config().max_head_bytes + self.transport.config().max_body_bytes;
+        let limit = config.max_head_bytes + config.max_body_bytes;
         loop {
             let wake = {
-                let Self {
-                    io,
-                    chunk,
-                    buf,
-                    stop,
-                    ..
-                } = self;
+                let Self { io, chunk, buf, .. } = self;
                 let reading = buf.len() <= limit;
                 futures::future::poll_fn(|cx: &mut Context<'_>| {
-                    driver.poll(cx);
                     // The read side first: a client already gone must not
                     // be written the events it missed, least of all the
                     // final one, which would count as delivered and have
                     // the stream forgotten before the client resumes it.
                     if reading {
                         if let Poll::Ready(r) = Pin::new(&mut *io).poll_read(cx, chunk) {
-                            return Poll::Ready(Wake::Read(r));
+                            return Poll::Ready(SseWake::Read(r));
                         }
                     }
-                    if let Poll::Ready(ev) = events.poll_event(cx) {
-                        return Poll::Ready(Wake::Event(ev));
-                    }
-                    if watch_shutdown && stopped(stop, cx) {
-                        watch_shutdown = false;
-                        return Poll::Ready(Wake::Shutdown);
-                    }
-                    if keepalive.as_mut().poll(cx).is_ready() {
-                        return Poll::Ready(Wake::KeepAlive);
-                    }
-                    Poll::Pending
+                    source.poll_next(cx).map(SseWake::Next)
                 })
                 .await
             };
             let mut out = std::mem::take(&mut self.out);
-            let (finish, delivered, keep) = match wake {
-                Wake::Event(Some(event)) => {
-                    let mut text = Vec::new();
-                    encode_event(sse.stream, &event, &mut text);
-                    framed(&mut out, &text);
-                    keepalive = self.runtime.sleep(self.transport.config().sse_keep_alive);
-                    (event.last, event.last, keep_alive)
+            let (finish, delivered) = match wake {
+                SseWake::Next(SseNext::Event { bytes, last }) => {
+                    framed(&mut out, &bytes);
+                    (last, last)
                 }
-                // The stream was detached (session ended, or this reader fell behind).
-                Wake::Event(None) => (true, false, keep_alive),
-                Wake::Shutdown if sse.stream == STANDALONE => (true, false, false),
-                Wake::Shutdown => continue,
-                Wake::KeepAlive => {
+                SseWake::Next(SseNext::KeepAlive) => {
                     framed(&mut out, KEEP_ALIVE);
-                    keepalive = self.runtime.sleep(self.transport.config().sse_keep_alive);
-                    (false, false, keep_alive)
+                    (false, false)
                 }
-                // The client went away; the stream lives on for resumption.
-                Wake::Read(Ok(0)) => return Ok(false),
+                SseWake::Next(SseNext::Closed) => (true, false),
+                // The client went away; the stream lives on for resumption
+                // (dropping `source` spawns its handler).
+                SseWake::Read(Ok(0)) => return Ok(false),
                 // So did this one, less politely: its error is the connection's.
-                Wake::Read(Err(e)) => return Err(e),
-                Wake::Read(Ok(n)) => {
+                SseWake::Read(Err(e)) => return Err(e),
+                SseWake::Read(Ok(n)) => {
                     self.buf.extend_from_slice(&self.chunk[..n]);
+                    self.out = out;
                     continue;
                 }
-                Wake::Timer => unreachable!("no timer polled here"),
             };
             if finish && http11 {
                 out.extend_from_slice(LAST_CHUNK);
             }
             self.send(out).await?;
             if finish {
-                hook.done(delivered);
-                return Ok(keep && !self.shutdown.is_triggered());
+                source.finish(delivered);
+                // The standalone stream closed by shutdown ends here too.
+                return Ok(keep_alive && !self.shutdown.is_triggered());
             }
         }
     }
@@ -478,58 +446,6 @@ fn stopped(stop: &mut Option<BoxFuture<()>>, cx: &mut Context<'_>) -> bool {
         *stop = None;
     }
     true
-}
-
-/// The handler behind a stream, driven by the connection while it lasts and
-/// spawned on the runtime when the connection ends first.
-struct Driver {
-    /// The handler's work; `None` once it completed.
-    job: Option<Job>,
-    /// Where an unfinished job is spawned on drop.
-    runtime: Arc<dyn Runtime>,
-}
-
-impl Driver {
-    /// Polls the handler once, if it is still running; its completion is
-    /// not reported (its messages arrive as stream events).
-    fn poll(&mut self, cx: &mut Context<'_>) {
-        if let Some(job) = self.job.as_mut() {
-            if Pin::new(job).poll(cx).is_ready() {
-                self.job = None;
-            }
-        }
-    }
-}
-
-/// Spawns a job that has not finished, so dropping the connection is not
-/// a cancellation.
-impl Drop for Driver {
-    fn drop(&mut self) {
-        if let Some(job) = self.job.take() {
-            self.runtime.spawn(Box::pin(job));
-        }
-    }
-}
-
-/// Calls a stream's delivery hook exactly once: `false` if the connection
-/// is dropped or fails before [`Delivery::done`].
-struct Delivery(Option<DeliveredHook>);
-
-impl Delivery {
-    /// Calls the hook with `delivered`, the first time only.
-    fn done(&mut self, delivered: bool) {
-        if let Some(hook) = self.0.take() {
-            hook(delivered);
-        }
-    }
-}
-
-/// Reports `false` if the hook was not called: the stream may then be kept
-/// for a resuming client.
-impl Drop for Delivery {
-    fn drop(&mut self) {
-        self.done(false);
-    }
 }
 
 #[cfg(test)]

@@ -53,6 +53,18 @@ mod tests {
     }
 
     #[test]
+    fn debug_output_never_shows_a_token() {
+        let raw = b"GET /mcp HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer s3cret\r\n\r\n";
+        let (head, _) = parse_head(raw, &HttpConfig::default()).unwrap().unwrap();
+        let printed = format!("{head:?}");
+        assert!(!printed.contains("s3cret"), "{printed}");
+        assert!(
+            printed.contains("[redacted]") && printed.contains("\"Host\""),
+            "{printed}"
+        );
+    }
+
+    #[test]
     fn partial_heads_ask_for_more() {
         assert!(head("POST /mcp HTTP/1.1\r\nHost: a").unwrap().is_none());
         let (h, n) = head("POST /mcp?x=1 HTTP/1.1\r\nHost: a\r\n\r\nBODY")

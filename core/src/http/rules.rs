@@ -11,11 +11,15 @@
 //! `-32000` only when a limit was reached or the server is shutting down).
 //!
 //! The checks run in a fixed order:
-//! path (404), `Host` and `Origin` (403), method (405),
+//! path (404; with an auth hook the protected resource metadata is served
+//! on its own paths), `Host` and `Origin` (403), the bearer token when the
+//! endpoint needs one (401, 400, 503, or 403 for a scope the endpoint
+//! requires; see [`super::auth`]), method (405),
 //! `MCP-Protocol-Version` (400), a server to answer (503 without one), then
 //! per method `Accept` (406), `Content-Type` (415) and the session (400
-//! without one, 404 for an unknown one). A request refused by one check is
-//! not seen by the next.
+//! without one, 404 for an unknown one or one another subject opened). A
+//! POST that calls a tool with a scope of its own is refused 403 after its
+//! body is read. A request refused by one check is not seen by the next.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -23,6 +27,7 @@ use std::time::Instant;
 use http::header::ALLOW;
 use http::{HeaderName, HeaderValue, Method, StatusCode};
 
+use super::auth::{AuthConfig, Principal};
 use super::config::ReplyMode;
 use super::job::Job;
 use super::media::{accepts, is_json};
@@ -104,6 +109,11 @@ fn shutting_down() -> Response {
 pub(crate) async fn handle(state: &HttpState, head: &RequestHead, body: Vec<u8>) -> Response {
     let config = &state.config;
     if head.path() != config.path {
+        if let Some(auth) = &config.auth {
+            if AuthConfig::serves_metadata(head.path(), &config.path) {
+                return auth.metadata_response(&head.method);
+            }
+        }
         return Response::text(StatusCode::NOT_FOUND, "not found");
     }
     // A header the server decides by must be unambiguous (RFC 9110 §5.3):
@@ -143,6 +153,25 @@ pub(crate) async fn handle(state: &HttpState, head: &RequestHead, body: Vec<u8>)
             );
         }
     }
+    let principal = match &config.auth {
+        None => None,
+        Some(auth) => {
+            let header = head.known(Known::Authorization);
+            match auth
+                .authenticate(header, head.is_repeated(Known::Authorization))
+                .await
+            {
+                Ok(principal) => {
+                    let missing = auth.missing_scopes(&principal, std::iter::empty());
+                    if !missing.is_empty() {
+                        return auth.insufficient_scope(&missing);
+                    }
+                    Some(Arc::new(principal))
+                }
+                Err(refusal) => return refusal,
+            }
+        }
+    };
     if !matches!(head.method, Method::POST | Method::GET | Method::DELETE) {
         return Response::text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
             .header(ALLOW, HeaderValue::from_static("GET, POST, DELETE"));
@@ -161,10 +190,11 @@ pub(crate) async fn handle(state: &HttpState, head: &RequestHead, body: Vec<u8>)
         }
     }
     let now = now();
+    let caller = principal.as_ref();
     match head.method {
-        Method::POST => post(state, engine, head, body, now).await,
-        Method::GET => get(state, &*engine, head, now),
-        _ => delete(&*engine, head),
+        Method::POST => post(state, engine, head, body, now, principal).await,
+        Method::GET => get(state, &*engine, head, now, caller),
+        _ => delete(&*engine, head, caller),
     }
 }
 
@@ -187,11 +217,14 @@ fn header_version(head: &RequestHead) -> Option<Option<ProtocolVersion>> {
 
 /// The session named by the request's header, touched at `now`, or the
 /// response refusing it: 400 without the header, 404 for a session that is
-/// not open. Touching keeps the session from expiring as idle.
+/// not open, or that another subject's token opened (so a stolen or guessed
+/// id tells its holder nothing). Touching keeps the session from expiring
+/// as idle.
 fn session_of(
     engine: &dyn Dispatch,
     head: &RequestHead,
     now: Instant,
+    caller: Option<&Arc<Principal>>,
 ) -> Result<Arc<Session>, Response> {
     let id = head
         .known_str(Known::SessionId)
@@ -199,8 +232,33 @@ fn session_of(
     let session = engine
         .session(&crate::SessionId::new(id))
         .ok_or_else(session_not_found)?;
+    let owner = session.facts().principal.as_ref().map(|p| p.subject());
+    if owner != caller.map(|p| p.subject()) {
+        return Err(session_not_found());
+    }
     session.touch(now);
     Ok(session)
+}
+
+/// The tools a POST body calls (`params.name` of each `tools/call`), for
+/// the scopes [`AuthConfig::tool_scope`] asks of them.
+fn called_tools(decoded: &Decoded) -> Vec<String> {
+    #[derive(serde::Deserialize)]
+    struct Call {
+        name: String,
+    }
+    let name = |m: &Result<Message, jsonrpc::Response>| match m {
+        Ok(Message::Request(r)) if r.method == "tools/call" => r
+            .params
+            .as_ref()
+            .and_then(|p| p.parse::<Call>().ok())
+            .map(|c| c.name),
+        _ => None,
+    };
+    match decoded {
+        Decoded::Single(m) => name(m).into_iter().collect(),
+        Decoded::Batch(items) => items.iter().filter_map(name).collect(),
+    }
 }
 
 /// A POST: `initialize` opens a session and is answered at once; anything
@@ -217,6 +275,7 @@ async fn post(
     head: &RequestHead,
     body: Vec<u8>,
     now: Instant,
+    principal: Option<Arc<Principal>>,
 ) -> Response {
     let accepts = accepts(head);
     if !accepts.json && !accepts.sse {
@@ -242,6 +301,15 @@ async fn post(
         },
     };
     let decoded = jsonrpc::decode(&body);
+    if let (Some(auth), Some(principal)) = (&state.config.auth, &principal) {
+        if auth.has_tool_scopes() {
+            let tools = called_tools(&decoded);
+            let missing = auth.missing_scopes(principal, tools.iter().map(String::as_str));
+            if !missing.is_empty() {
+                return auth.insufficient_scope(&missing);
+            }
+        }
+    }
     let eras = engine.eras();
     let header = header_version(head);
     if eras.stateless() {
@@ -258,7 +326,10 @@ async fn post(
             ),
             _ => (None, None, ""),
         };
-        if let Some(meta) = meta {
+        if let Some(mut meta) = meta {
+            if let Ok(meta) = &mut meta {
+                meta.set_principal(principal);
+            }
             let Decoded::Single(Ok(message)) = decoded else {
                 unreachable!("only single messages carry stateless _meta")
             };
@@ -311,7 +382,7 @@ async fn post(
             );
         }
         Decoded::Single(Ok(Message::Request(r))) if r.method == "initialize" => {
-            return match engine.initialize(r, now) {
+            return match engine.initialize_as(r, now, principal) {
                 Ok(opened) => {
                     let response = finished_reply(state, &opened.session, opened.reply, mode);
                     match HeaderValue::from_str(opened.session.id().as_str()) {
@@ -330,11 +401,11 @@ async fn post(
         }
         _ => {}
     }
-    let session = match session_of(engine, head, now) {
+    let session = match session_of(engine, head, now, principal.as_ref()) {
         Ok(found) => found,
         Err(refusal) => return refusal,
     };
-    let Dispatched { stream, work } = match engine.dispatch(&session, decoded, true) {
+    let Dispatched { stream, work } = match engine.dispatch_as(&session, decoded, true, principal) {
         Ok(dispatched) => dispatched,
         Err(Refusal::BatchNotAllowed) => {
             return bad_request("batches are only accepted in sessions at 2025-03-26");
@@ -371,7 +442,13 @@ async fn post(
 /// standalone stream is answered 409: one at a time per session. A
 /// `Last-Event-ID` naming no kept stream is ignored, and the standalone
 /// stream is opened instead.
-fn get(state: &HttpState, engine: &dyn Dispatch, head: &RequestHead, now: Instant) -> Response {
+fn get(
+    state: &HttpState,
+    engine: &dyn Dispatch,
+    head: &RequestHead,
+    now: Instant,
+    caller: Option<&Arc<Principal>>,
+) -> Response {
     if !accepts(head).sse {
         return refuse(
             StatusCode::NOT_ACCEPTABLE,
@@ -379,7 +456,7 @@ fn get(state: &HttpState, engine: &dyn Dispatch, head: &RequestHead, now: Instan
             "not acceptable: accept text/event-stream",
         );
     }
-    let session = match session_of(engine, head, now) {
+    let session = match session_of(engine, head, now, caller) {
         Ok(found) => found,
         Err(refusal) => return refusal,
     };
@@ -403,10 +480,13 @@ fn get(state: &HttpState, engine: &dyn Dispatch, head: &RequestHead, now: Instan
         Some((number, after)) => {
             let stream = st.streams.get_mut(number).expect("checked above");
             let mut ended = false;
+            let mut replayed = 0;
             for event in stream.replay_after(after) {
                 encode_event(number, event, &mut initial);
                 ended |= event.last;
+                replayed += 1;
             }
+            crate::observe::http::replayed(number, replayed);
             // A finished stream whose final event fell out of the log cannot be completed.
             ended |= stream.finished;
             let events = if ended {
@@ -457,11 +537,16 @@ fn get(state: &HttpState, engine: &dyn Dispatch, head: &RequestHead, now: Instan
 /// A DELETE: ends the session named by the header (200), which ends its
 /// open responses and aborts its requests in flight; 404 if it is not
 /// open, 400 without the header.
-fn delete(engine: &dyn Dispatch, head: &RequestHead) -> Response {
+fn delete(engine: &dyn Dispatch, head: &RequestHead, caller: Option<&Arc<Principal>>) -> Response {
     let Some(id) = head.known_str(Known::SessionId) else {
         return bad_request("bad request: missing Mcp-Session-Id header");
     };
-    if engine.close_session(&crate::SessionId::new(id)) {
+    let id = crate::SessionId::new(id);
+    // Another subject's session is not theirs to end, nor to learn of.
+    let owned = engine.session(&id).is_some_and(|s| {
+        s.facts().principal.as_ref().map(|p| p.subject()) == caller.map(|p| p.subject())
+    });
+    if owned && engine.close_session(&id) {
         Response::empty(StatusCode::OK)
     } else {
         session_not_found()

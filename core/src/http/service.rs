@@ -2,10 +2,11 @@
 //! connection cap, graceful shutdown, and the session-expiry sweeper.
 //!
 //! An adapter either calls [`HttpService::run`] with its accept function, or
-//! drives the pieces itself: spawn [`HttpService::serve_connection`] per
-//! accepted socket, spawn [`HttpService::expire_sessions`] once, and on
-//! shutdown trigger [`HttpService::shutdown_signal`], then
-//! [`HttpService::drain`].
+//! drives the pieces itself: [`HttpService::start`] (the server's serve
+//! loop and the session sweeper), then per accepted socket
+//! [`HttpService::serve_connection`], or per request of another HTTP server
+//! (hyper, axum) [`HttpService::respond`]; and on shutdown
+//! [`HttpService::stop`].
 
 use std::fmt;
 use std::io;
@@ -115,15 +116,18 @@ use crate::runtime::{Runtime, now};
 #[derive(Clone)]
 pub struct HttpService {
     /// The transport whose requests the connections answer.
-    transport: HttpServerTransport,
+    pub(super) transport: HttpServerTransport,
     /// Spawns the sweepers and the handlers a closed connection leaves
     /// behind; provides every sleep.
-    runtime: Arc<dyn Runtime>,
+    pub(super) runtime: Arc<dyn Runtime>,
     /// This service's shutdown signal (not the transport's close).
-    shutdown: Shutdown,
+    pub(super) shutdown: Shutdown,
     /// Connections being served, refused ones included while they are
     /// answered.
     connections: Arc<AtomicUsize>,
+    /// Requests answered through [`HttpService::respond`] whose response
+    /// has not ended yet.
+    pub(super) exchanges: Arc<AtomicUsize>,
     /// The request and keep-alive deadlines of every connection.
     deadlines: Arc<Deadlines>,
 }
@@ -137,9 +141,17 @@ impl fmt::Debug for HttpService {
     }
 }
 
-/// Releases a connection slot when the connection ends, however it ends
-/// (an error, a panic, or the future being dropped).
-struct Slot(Arc<AtomicUsize>);
+/// Releases a connection (or exchange) slot when the connection ends,
+/// however it ends (an error, a panic, or the future being dropped).
+pub(super) struct Slot(Arc<AtomicUsize>);
+
+impl Slot {
+    /// Counts one more in `count`, until the slot is dropped.
+    pub(super) fn take(count: &Arc<AtomicUsize>) -> Self {
+        count.fetch_add(1, Ordering::AcqRel);
+        Self(Arc::clone(count))
+    }
+}
 
 impl Drop for Slot {
     fn drop(&mut self) {
@@ -165,6 +177,7 @@ impl HttpService {
             runtime,
             shutdown: Shutdown::default(),
             connections: Arc::new(AtomicUsize::new(0)),
+            exchanges: Arc::new(AtomicUsize::new(0)),
             deadlines: Arc::new(deadlines),
         }
     }
@@ -194,6 +207,7 @@ impl HttpService {
     {
         let previous = self.connections.fetch_add(1, Ordering::AcqRel);
         let _slot = Slot(Arc::clone(&self.connections));
+        let _observed = crate::observe::http::Connection::open();
         let refusal = if self.shutdown.is_triggered() {
             Some("server is shutting down")
         } else if previous >= self.transport.config().max_connections {
@@ -237,15 +251,15 @@ impl HttpService {
         &self.shutdown
     }
 
-    /// Waits until every connection has ended or `grace` has passed; returns
-    /// whether all ended.
+    /// Waits until every connection and every [`HttpService::respond`]
+    /// exchange has ended, or `grace` has passed; returns whether all ended.
     ///
     /// It checks every 10 ms and closes nothing itself: call it after
     /// triggering the shutdown signal. Cancel-safe: dropping it changes
     /// nothing.
     pub async fn drain(&self, grace: Duration) -> bool {
         let deadline = now() + grace;
-        while self.connection_count() > 0 {
+        while self.connection_count() > 0 || self.exchange_count() > 0 {
             if now() >= deadline {
                 return false;
             }
@@ -315,19 +329,7 @@ impl HttpService {
         Fut: std::future::Future<Output = io::Result<S>>,
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
-        // Another server would never see this transport's requests, and
-        // closing the transport would not end its serve loop.
-        if !self.transport.state.serves(&server) {
-            return Err(crate::TransportError::AlreadyAttached);
-        }
-        let (engine_done_tx, engine_done) = async_channel::bounded(1);
-        self.runtime.spawn(Box::pin(async move {
-            let result = server.run().await;
-            let _ = engine_done_tx.send(result).await;
-        }));
-        let sweeper = self.clone();
-        self.runtime
-            .spawn(Box::pin(async move { sweeper.expire_sessions().await }));
+        let serving = self.start(server)?;
         loop {
             let stop = self.shutdown.triggered();
             let next = accept();
@@ -347,13 +349,86 @@ impl HttpService {
                 futures::future::Either::Right(_) => break,
             }
         }
-        // Listen streams never end by themselves: end them now, with their
-        // complete result, so they do not hold the grace period.
+        self.stop(serving, grace).await
+    }
+}
+
+/// The server's serve loop and the session sweeper, as
+/// [`HttpService::start`] spawned them; [`HttpService::stop`] ends them.
+#[derive(Debug)]
+#[must_use = "the server runs until HttpService::stop is given this"]
+pub struct Serving {
+    /// Yields the serve loop's result once it ended.
+    engine_done: async_channel::Receiver<Result<(), crate::TransportError>>,
+}
+
+impl HttpService {
+    /// Spawns what serves requests besides the connections: `server`'s
+    /// serve loop and the session sweeper ([`HttpService::expire_sessions`]),
+    /// and a watch that ends `subscriptions/listen` streams (with their
+    /// `complete` result) when the shutdown signal fires, so they do not
+    /// hold a graceful shutdown.
+    ///
+    /// For an adapter that accepts connections itself (hyper, axum); then
+    /// [`HttpService::stop`] at the end. [`HttpService::run`] does both.
+    ///
+    /// # Errors
+    ///
+    /// [`TransportError::AlreadyAttached`](crate::TransportError::AlreadyAttached)
+    /// when `server` is not the one built over this service's transport.
+    pub fn start(&self, server: crate::McpServer) -> Result<Serving, crate::TransportError> {
+        // Another server would never see this transport's requests, and
+        // closing the transport would not end its serve loop.
+        if !self.transport.state.serves(&server) {
+            return Err(crate::TransportError::AlreadyAttached);
+        }
+        let (engine_done_tx, engine_done) = async_channel::bounded(1);
+        self.runtime.spawn(Box::pin(async move {
+            let result = server.run().await;
+            let _ = engine_done_tx.send(result).await;
+        }));
+        let sweeper = self.clone();
+        self.runtime
+            .spawn(Box::pin(async move { sweeper.expire_sessions().await }));
+        let state = Arc::clone(&self.transport.state);
+        let stop = self.shutdown.stopped();
+        self.runtime.spawn(Box::pin(async move {
+            let closed = state.closed.stopped();
+            if let futures::future::Either::Left(_) = futures::future::select(stop, closed).await {
+                // Listen streams never end by themselves.
+                if let Some(engine) = state.engine() {
+                    engine.end_listeners();
+                }
+            }
+        }));
+        Ok(Serving { engine_done })
+    }
+
+    /// Shuts down gracefully what [`HttpService::start`] started: triggers
+    /// the shutdown signal (standalone streams end, new connections are
+    /// refused), ends listen streams, waits up to `grace` for connections
+    /// and exchanges to finish ([`HttpService::drain`]), closes the
+    /// transport (every session ends) and waits for the serve loop.
+    ///
+    /// A `drain` that runs out of `grace` is not an error: what remains is
+    /// left to end on its own.
+    ///
+    /// # Errors
+    ///
+    /// When the server's serve loop failed, or closing the transport does.
+    pub async fn stop(
+        &self,
+        serving: Serving,
+        grace: Duration,
+    ) -> Result<(), crate::TransportError> {
+        self.shutdown.trigger();
+        // Also done by the watch `start` spawned; here too so it precedes
+        // the drain whatever the runtime schedules first.
         if let Some(engine) = self.transport.state.engine() {
             engine.end_listeners();
         }
         self.drain(grace).await;
         crate::Transport::close(&self.transport).await?;
-        engine_done.recv().await.unwrap_or(Ok(()))
+        serving.engine_done.recv().await.unwrap_or(Ok(()))
     }
 }

@@ -2,8 +2,12 @@
 //! (event ids that name their stream, priming events, keep-alives), and the
 //! body of an SSE response.
 //!
-//! The stream log behind the events is [`crate::stream`]; this module only
-//! encodes.
+//! The stream log behind the events is [`crate::stream`]; this module
+//! encodes its events and, in [`SseSource`], drives a live stream for
+//! whoever writes it out: our HTTP/1.1 connection (which adds chunk framing
+//! and watches for a client that left) and
+//! [`ResponseBody`](super::ResponseBody) (the `http`-types body a hyper
+//! service sends).
 //!
 //! On the wire a message event is
 //!
@@ -20,10 +24,18 @@
 
 use std::fmt;
 use std::fmt::Write as _;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
 
 use super::job::Job;
 use super::receiver::StreamReceiver;
+use super::shutdown::Shutdown;
+use crate::runtime::{BoxFuture, Runtime};
 use crate::stream::StreamEvent;
+use crate::streams::STANDALONE;
 
 /// Runs when a connection stops writing a stream: with `true` once the final
 /// event has been written, `false` if the connection ended first.
@@ -94,6 +106,220 @@ impl fmt::Debug for SseBody {
             .field("stream", &self.stream)
             .field("ended", &self.ended)
             .finish_non_exhaustive()
+    }
+}
+
+impl SseBody {
+    /// Splits the body into its initial bytes (to be written first) and the
+    /// source of the rest.
+    ///
+    /// From here on, dropping the source is the client going away: the
+    /// handler behind the stream is spawned on `runtime`, and the stream is
+    /// reported undelivered so it stays for `Last-Event-ID` resumption (a
+    /// stateless request's hook ends its carrier instead, cancelling it).
+    pub(crate) fn open(
+        self,
+        runtime: &Arc<dyn Runtime>,
+        keep_alive: Duration,
+        shutdown: &Shutdown,
+    ) -> (Vec<u8>, SseSource) {
+        let ended = if self.ended {
+            Some(true)
+        } else if self.events.is_none() {
+            Some(false)
+        } else {
+            None
+        };
+        let source = SseSource {
+            stream: self.stream,
+            ended,
+            events: self.events,
+            delivery: Delivery(self.delivered),
+            driver: Driver {
+                job: self.driver,
+                runtime: Arc::clone(runtime),
+            },
+            runtime: Arc::clone(runtime),
+            keep_alive,
+            timer: None,
+            // Only the standalone stream ends on shutdown; a request's
+            // stream goes on until its result (the grace period bounds it).
+            stop: (self.stream == STANDALONE).then(|| shutdown.stopped()),
+            _observed: crate::observe::http::SseStream::open(self.stream),
+        };
+        (self.initial, source)
+    }
+}
+
+/// What a live stream has next, as [`SseSource::poll_next`] reports it.
+#[derive(Debug)]
+pub(crate) enum SseNext {
+    /// An encoded message event; `last` when it is the stream's final one
+    /// (its reply).
+    Event {
+        /// The event's bytes, unframed.
+        bytes: Vec<u8>,
+        /// The stream ends with it.
+        last: bool,
+    },
+    /// The keep-alive interval passed without an event: write
+    /// [`KEEP_ALIVE`].
+    KeepAlive,
+    /// The stream ended without a final event: detached (its session
+    /// ended, a newer reader took it, this one fell behind), or the
+    /// standalone stream at shutdown.
+    Closed,
+}
+
+/// The live part of an SSE response: the stream's events, the handler that
+/// produces them, the keep-alive timer and (for the standalone stream) the
+/// shutdown signal, polled together.
+///
+/// The writer calls [`SseSource::poll_next`] until an event with `last` or
+/// [`SseNext::Closed`], writes what it gets, then reports with
+/// [`SseSource::finish`] whether the final event went out. Dropped before
+/// that, it reports the stream undelivered and spawns the unfinished
+/// handler: a client that leaves is not a cancellation.
+pub(crate) struct SseSource {
+    /// The stream's number, the first half of its event ids.
+    stream: u64,
+    /// `Some(delivered)` when the initial bytes were the whole stream.
+    ended: Option<bool>,
+    /// Live events (`None` when nothing more will come).
+    events: Option<StreamReceiver>,
+    /// Declared before `driver` so it reports first when dropped: the
+    /// stream is settled (kept, or a stateless carrier ended) before the
+    /// handler is spawned.
+    delivery: Delivery,
+    /// The handler behind the stream.
+    driver: Driver,
+    /// Times the keep-alives.
+    runtime: Arc<dyn Runtime>,
+    /// The quiet spell after which a keep-alive comment goes out.
+    keep_alive: Duration,
+    /// The running keep-alive timer, started on the first poll.
+    timer: Option<BoxFuture<()>>,
+    /// Completes on shutdown; only for the standalone stream, and `None`
+    /// once it fired or when not watched.
+    stop: Option<BoxFuture<()>>,
+    /// Counts the stream open (`switchboard_sse_streams_open`) while it is
+    /// written; last, so it drops after the delivery report and the driver.
+    _observed: crate::observe::http::SseStream,
+}
+
+impl fmt::Debug for SseSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SseSource")
+            .field("stream", &self.stream)
+            .field("ended", &self.ended)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SseSource {
+    /// `Some(delivered)` when the initial bytes were the whole stream:
+    /// write them, then [`SseSource::finish`] with `delivered`, polling
+    /// nothing.
+    pub(crate) fn ended(&self) -> Option<bool> {
+        self.ended
+    }
+
+    /// Drives the handler and waits for the stream's next event, a
+    /// keep-alive, or its end.
+    ///
+    /// Cancel-safe: an event is taken from the stream's log only within the
+    /// poll that returns it. After `Closed`, or an event with `last`, it is
+    /// not to be polled again.
+    pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<SseNext> {
+        self.driver.poll(cx);
+        let Some(events) = self.events.as_mut() else {
+            return Poll::Ready(SseNext::Closed);
+        };
+        if let Poll::Ready(event) = events.poll_event(cx) {
+            let Some(event) = event else {
+                return Poll::Ready(SseNext::Closed);
+            };
+            let mut bytes = Vec::with_capacity(event.bytes.len() + 48);
+            encode_event(self.stream, &event, &mut bytes);
+            self.timer = None;
+            return Poll::Ready(SseNext::Event {
+                bytes,
+                last: event.last,
+            });
+        }
+        if let Some(stop) = self.stop.as_mut() {
+            if stop.as_mut().poll(cx).is_ready() {
+                self.stop = None;
+                return Poll::Ready(SseNext::Closed);
+            }
+        }
+        let timer = self
+            .timer
+            .get_or_insert_with(|| self.runtime.sleep(self.keep_alive));
+        if timer.as_mut().poll(cx).is_ready() {
+            self.timer = None;
+            return Poll::Ready(SseNext::KeepAlive);
+        }
+        Poll::Pending
+    }
+
+    /// Reports whether the final event was written: `true` has the session
+    /// forget the stream, `false` keeps it for resumption. Only the first
+    /// report counts.
+    pub(crate) fn finish(&mut self, delivered: bool) {
+        self.delivery.done(delivered);
+    }
+}
+
+/// The handler behind a stream, driven by its writer while it lasts and
+/// spawned on the runtime when the writer goes first.
+struct Driver {
+    /// The handler's work; `None` once it completed.
+    job: Option<Job>,
+    /// Where an unfinished job is spawned on drop.
+    runtime: Arc<dyn Runtime>,
+}
+
+impl Driver {
+    /// Polls the handler once, if it is still running; its completion is
+    /// not reported (its messages arrive as stream events).
+    fn poll(&mut self, cx: &mut Context<'_>) {
+        if let Some(job) = self.job.as_mut() {
+            if Pin::new(job).poll(cx).is_ready() {
+                self.job = None;
+            }
+        }
+    }
+}
+
+/// Spawns a job that has not finished, so dropping the writer is not a
+/// cancellation.
+impl Drop for Driver {
+    fn drop(&mut self) {
+        if let Some(job) = self.job.take() {
+            self.runtime.spawn(Box::pin(job));
+        }
+    }
+}
+
+/// Calls a stream's delivery hook exactly once: `false` if the writer is
+/// dropped or fails before [`Delivery::done`].
+struct Delivery(Option<DeliveredHook>);
+
+impl Delivery {
+    /// Calls the hook with `delivered`, the first time only.
+    fn done(&mut self, delivered: bool) {
+        if let Some(hook) = self.0.take() {
+            hook(delivered);
+        }
+    }
+}
+
+/// Reports `false` if the hook was not called: the stream may then be kept
+/// for a resuming client.
+impl Drop for Delivery {
+    fn drop(&mut self) {
+        self.done(false);
     }
 }
 

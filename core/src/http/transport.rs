@@ -3,8 +3,10 @@
 //! belongs to by session *and* JSON-RPC id (the request's own stream).
 //!
 //! [`HttpServerTransport::handle`] is the one request→response entry: our
-//! HTTP/1.1 connections call it, and so do the in-process calls
-//! [`HttpServerTransport::handle_http_request`] and
+//! HTTP/1.1 connections call it, so does
+//! [`HttpService::respond`](super::HttpService::respond) (its front door
+//! over the `http` crate's types, which hyper and axum use), and so do the
+//! in-process calls [`HttpServerTransport::handle_http_request`] and
 //! [`HttpServerTransport::initialize_session`], thin front doors that build
 //! a request head and read the JSON reply.
 
@@ -108,15 +110,22 @@ impl HttpServerTransport {
     /// Origin, Accept, Content-Type, sessions, versions, limits) and
     /// returns the response: JSON, empty, or an SSE stream. An SSE body
     /// ([`Body::Sse`](super::Body::Sse)) is written out by this crate's
-    /// HTTP/1.1 connections; it has no public reader yet, so another HTTP
-    /// server uses [`HttpServerTransport::handle_http_request`] (JSON only)
-    /// until it does. Dropping a response unwritten cancels its request and
-    /// frees its id.
+    /// HTTP/1.1 connections, or read as a
+    /// [`ResponseBody`](super::ResponseBody) through
+    /// [`HttpService::respond`](super::HttpService::respond), the entry
+    /// another HTTP server (hyper, axum) uses. Dropping a response unwritten
+    /// cancels its request and frees its id.
     ///
     /// Without a server built over the transport, or once it closed, every
     /// request is answered 503.
     pub async fn handle(&self, head: &RequestHead, body: Vec<u8>) -> Response {
-        rules::handle(&self.state, head, body).await
+        let span = crate::observe::http::request_span(head.method.as_str(), head.path());
+        let response = span
+            .clone()
+            .instrument(rules::handle(&self.state, head, body))
+            .await;
+        crate::observe::http::responded(&span, response.status.as_u16(), response.body.full());
+        response
     }
 
     /// Sends one JSON-RPC message (or batch) in `session`, as the seed's

@@ -13,6 +13,7 @@ use super::listen::Listeners;
 use super::registry::Registry;
 use super::shared::Shared;
 use crate::context::Outlet;
+use crate::observe::SessionsGauge;
 use crate::protocol::Implementation;
 use crate::runtime::Runtime;
 use crate::session::SessionTable;
@@ -296,7 +297,8 @@ impl McpServerBuilder {
         let shared = Engine::new(Shared {
             info: self.info,
             instructions: self.instructions,
-            sessions: SessionTable::new(self.config.max_sessions),
+            sessions: SessionTable::new(self.config.max_sessions)
+                .with_tag(self.config.session_id_tag.clone()),
             outlet: Arc::new(Outlet {
                 transport: Arc::clone(&transport),
                 runtime: self.runtime,
@@ -314,7 +316,9 @@ impl McpServerBuilder {
             config: self.config,
             registry: RwLock::new(self.registry),
             attach_error: OnceLock::new(),
+            sessions_gauge: SessionsGauge::default(),
         });
+        crate::observe::describe_metrics();
         let _ = shared
             .outlet
             .server

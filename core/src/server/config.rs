@@ -66,6 +66,8 @@ pub struct ServerConfig {
     pub(crate) request_timeout: Duration,
     /// Sessions open at once, over every transport; at least 1.
     pub(crate) max_sessions: usize,
+    /// What leads every minted session id (`{tag}.{random}`), if anything.
+    pub(crate) session_id_tag: Option<std::sync::Arc<str>>,
     /// `resources/subscribe` subscriptions per session; 0 refuses all.
     pub(crate) max_subscriptions: usize,
     /// Which eras are served.
@@ -91,6 +93,7 @@ impl Default for ServerConfig {
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             max_sessions: DEFAULT_MAX_SESSIONS,
+            session_id_tag: None,
             max_subscriptions: DEFAULT_MAX_SUBSCRIPTIONS,
             eras: Eras::Both,
             max_stateless_in_flight: DEFAULT_MAX_STATELESS_IN_FLIGHT,
@@ -376,6 +379,35 @@ impl ServerConfig {
     #[must_use]
     pub fn max_listeners(mut self, n: usize) -> Self {
         self.max_listeners = n;
+        self
+    }
+
+    /// Makes every session id this server mints start with `tag` and a dot
+    /// (`r2.5f0c…`): a node tag, so a balancer that cannot learn stickiness
+    /// from responses routes a session's requests to the replica that
+    /// opened it with a `map` on the `Mcp-Session-Id` header (see the
+    /// README's "Running several replicas"). Default: none, ids are 32 hex
+    /// digits.
+    ///
+    /// # Panics
+    ///
+    /// When `tag` is not 1 to 32 characters of `A-Z`, `a-z`, `0-9`, `_`
+    /// and `-`: a configuration error, found when the server is configured.
+    ///
+    /// ```
+    /// use switchboard_core::ServerConfig;
+    ///
+    /// let config = ServerConfig::default().session_id_tag("replica-2");
+    /// # let _ = config;
+    /// ```
+    #[must_use]
+    pub fn session_id_tag(mut self, tag: impl Into<String>) -> Self {
+        let tag = tag.into();
+        assert!(
+            crate::SessionId::valid_tag(&tag),
+            "a session id tag is 1 to 32 characters of A-Z a-z 0-9 _ -, not {tag:?}"
+        );
+        self.session_id_tag = Some(tag.into());
         self
     }
 

@@ -44,15 +44,17 @@ use serde_json::{Value, json};
 use super::error::MethodError;
 use super::lifecycle::open_session;
 use super::methods::route;
-use super::params::{Payload, encode_error, encode_response, progress_token};
+use super::params::{Outcome, Payload, encode_error, encode_response, error_code, progress_token};
 use super::shared::Shared;
 use super::stateless::{
     InRound, RoundEnd, after_round, complete, input_required, open_round, takes_input,
 };
 use crate::context::RequestContext;
 use crate::facts::ClientFacts;
+use crate::http::Principal;
 use crate::id::SessionId;
 use crate::jsonrpc::{self, Decoded, Message, Params, Request, RequestId, Response};
+use crate::observe::{self, CloseReason, Era, RequestScope};
 use crate::runtime::{BoxFuture, now};
 use crate::session::Session;
 use crate::stateless::RequestMeta;
@@ -168,7 +170,10 @@ impl Engine {
                 }
             }
             Inbound::Closed { session } => {
-                self.sessions.close(&session);
+                if self.sessions.close(&session) {
+                    observe::session_closed(&session, CloseReason::TransportClosed);
+                    self.sessions_changed();
+                }
                 self.carriers.end(&session);
                 None
             }
@@ -210,7 +215,8 @@ impl Engine {
             return None;
         };
         let id = request.id.clone();
-        let reply = match request.method.as_str() {
+        let scope = RequestScope::new(Era::Session, Some(&session), &request.method, &id);
+        let outcome = scope.span().in_scope(|| match request.method.as_str() {
             // A stateless-only server names the revisions it does serve.
             "initialize" if !self.config.eras.sessions() => {
                 let requested = request
@@ -220,17 +226,24 @@ impl Engine {
                     .and_then(|p| p["protocolVersion"].as_str().map(str::to_owned))
                     .unwrap_or_default();
                 let error = crate::stateless::unsupported_version(&requested);
-                encode_error(Some(id.clone()), MethodError::Handler(error))
+                Err(MethodError::Handler(error))
             }
             "initialize" => {
-                match open_session(self, Some(session.clone()), request.params.as_ref(), now()) {
-                    Ok((_, outcome)) => encode_response(id.clone(), outcome),
-                    Err(error) => encode_error(Some(id.clone()), error),
+                match open_session(
+                    self,
+                    Some(session.clone()),
+                    request.params.as_ref(),
+                    now(),
+                    None,
+                ) {
+                    Ok((_, outcome)) => outcome,
+                    Err(error) => Err(error),
                 }
             }
-            "ping" => encode_response(id.clone(), Ok(Payload::Value(json!({})))),
-            _ => encode_error(Some(id.clone()), MethodError::NotInitialized),
-        };
+            "ping" => Ok(Payload::Value(json!({}))),
+            _ => Err(MethodError::NotInitialized),
+        });
+        let reply = answer(scope, id.clone(), outcome);
         Some(self.send_later(session, Some(id), reply))
     }
 
@@ -244,10 +257,14 @@ impl Engine {
     /// array routed as the reply to the batch's first request. When the batch
     /// had requests but every one was cancelled, only `Route::Cancelled` for the
     /// first id goes out.
+    ///
+    /// `principal` is whose token authorized the message (HTTP with an auth
+    /// hook): its handlers are served under it rather than the session's.
     pub(super) fn accept_admitted(
         self: &Arc<Self>,
         session: &Arc<Session>,
         decoded: Decoded,
+        principal: Option<&Arc<Principal>>,
     ) -> Option<BoxFuture<()>> {
         match decoded {
             Decoded::Single(Err(response)) => {
@@ -260,7 +277,7 @@ impl Engine {
                     Message::Request(r) => Some(r.id.clone()),
                     _ => None,
                 };
-                let step = self.accept_message(session, message, false);
+                let step = self.accept_message(session, message, false, principal);
                 self.single(session.id().clone(), request_id, step)
             }
             Decoded::Batch(items) => {
@@ -271,7 +288,7 @@ impl Engine {
                 let steps: Vec<Step> = items
                     .into_iter()
                     .map(|item| match item {
-                        Ok(message) => self.accept_message(session, message, true),
+                        Ok(message) => self.accept_message(session, message, true, principal),
                         Err(response) => Step::Encoded(Message::Response(response).to_bytes()),
                     })
                     .collect();
@@ -347,9 +364,10 @@ impl Engine {
         session: &Arc<Session>,
         message: Message,
         in_batch: bool,
+        principal: Option<&Arc<Principal>>,
     ) -> Step {
         match message {
-            Message::Request(request) => self.accept_request(session, request, in_batch),
+            Message::Request(request) => self.accept_request(session, request, in_batch, principal),
             Message::Notification(n) => {
                 accept_notification(session, &n.method, n.params.as_ref());
                 Step::Done
@@ -389,21 +407,24 @@ impl Engine {
         session: &Arc<Session>,
         request: Request,
         in_batch: bool,
+        principal: Option<&Arc<Principal>>,
     ) -> Step {
         let id = request.id.clone();
-        match request.method.as_str() {
-            "initialize" => {
-                let error = if in_batch {
-                    MethodError::InitializeInBatch
-                } else {
-                    MethodError::AlreadyInitialized
-                };
-                return Step::Encoded(encode_error(Some(id), error));
-            }
-            "ping" => return Step::Encoded(encode_response(id, Ok(Payload::Value(json!({}))))),
-            _ => {}
+        let answered = match request.method.as_str() {
+            "initialize" if in_batch => Some(Err(MethodError::InitializeInBatch)),
+            "initialize" => Some(Err(MethodError::AlreadyInitialized)),
+            "ping" => Some(Ok(Payload::Value(json!({})))),
+            _ => None,
+        };
+        if let Some(outcome) = answered {
+            let scope = RequestScope::new(Era::Session, Some(session.id()), &request.method, &id);
+            return Step::Encoded(answer(scope, id, outcome));
         }
-        self.start(session, request, *session.facts(), None)
+        let facts = match principal {
+            Some(p) => session.facts().clone().with_principal(Some(Arc::clone(p))),
+            None => session.facts().clone(),
+        };
+        self.start(session, request, facts, None)
     }
 
     /// Registers an admitted request in flight in `session` and returns its
@@ -437,11 +458,16 @@ impl Engine {
         stateless: Option<&RequestMeta>,
     ) -> Step {
         let id = request.id.clone();
+        let (era, in_session) = match stateless {
+            Some(_) => (Era::Stateless, None),
+            None => (Era::Session, Some(session.id())),
+        };
+        let mut scope = RequestScope::new(era, in_session, &request.method, &id);
         let round = if let Some(meta) = stateless.filter(|_| takes_input(&request.method)) {
             let keys = self.state_keys.as_ref();
             match open_round(keys, &request.method, request.params.as_ref(), meta.retry) {
                 Ok(round) => Some(round),
-                Err(error) => return Step::Encoded(encode_error(Some(id), error)),
+                Err(error) => return Step::Encoded(answer(scope, id, Err(error))),
             }
         } else {
             None
@@ -453,10 +479,10 @@ impl Engine {
             // after the close would never be aborted.
             if st.closed {
                 let error = MethodError::Refused(Refusal::SessionClosed);
-                return Step::Encoded(encode_error(Some(id), error));
+                return Step::Encoded(answer(scope, id, Err(error)));
             }
             if st.in_flight.len() >= self.config.max_in_flight {
-                return Step::Encoded(encode_error(Some(id), MethodError::TooManyInFlight));
+                return Step::Encoded(answer(scope, id, Err(MethodError::TooManyInFlight)));
             }
             st.in_flight.insert(id.clone(), abort.clone());
         }
@@ -480,10 +506,15 @@ impl Engine {
         };
         let shared = Arc::clone(self);
         let method = stateless.map(|_| request.method.clone());
-        let work = Box::pin(async move {
+        // The request's span is entered at each poll of its work; a request
+        // dropped before its end counts as cancelled (the scope's drop).
+        let span = scope.span();
+        let work = Box::pin(span.instrument(async move {
+            scope.begin();
             // A panicking handler is answered like any internal failure, so its
             // client is not left waiting.
-            let handler = AssertUnwindSafe(route(&shared, request, ctx.clone())).catch_unwind();
+            let handler =
+                AssertUnwindSafe(route(&shared, request, ctx.clone(), &scope)).catch_unwind();
             let handled = match &round {
                 None => Abortable::new(handler, registration).await,
                 Some(round) => Abortable::new(
@@ -506,9 +537,10 @@ impl Engine {
                     Some(method) => complete(&shared, method, outcome),
                     None => outcome,
                 };
+                scope.finish(error_code(&outcome));
                 encode_response(id, outcome)
             })
-        });
+        }));
         Step::Work(work, guard)
     }
 
@@ -537,6 +569,13 @@ impl Engine {
             }
         }
     }
+}
+
+/// Encodes the answer to request `id` known at once (no handler ran), and
+/// ends its observation with it.
+pub(super) fn answer(scope: RequestScope, id: RequestId, outcome: Outcome) -> Vec<u8> {
+    scope.finish(error_code(&outcome));
+    encode_response(id, outcome)
 }
 
 /// Handles a notification from the client, at once (no work is left).

@@ -127,7 +127,7 @@ pub(crate) enum MethodError {
 
 impl MethodError {
     /// Returns the JSON-RPC code of this error: the table in the module docs.
-    fn code(&self) -> ErrorCode {
+    pub(crate) fn code(&self) -> ErrorCode {
         match self {
             Self::MethodNotFound(_) => ErrorCode::METHOD_NOT_FOUND,
             Self::InvalidParams(_)

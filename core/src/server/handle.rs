@@ -393,7 +393,12 @@ impl McpServer {
     /// # });
     /// ```
     pub fn close_session(&self, session: &SessionId) -> bool {
-        self.shared.sessions.close(session)
+        let closed = self.shared.sessions.close(session);
+        if closed {
+            crate::observe::session_closed(session, crate::observe::CloseReason::ByServer);
+            self.shared.sessions_changed();
+        }
+        closed
     }
 
     /// Serves until the transport reports [`TransportError::Closed`], then

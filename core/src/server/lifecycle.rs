@@ -18,6 +18,7 @@ use super::error::MethodError;
 use super::params::{Outcome, encode, parse_params};
 use super::shared::Shared;
 use crate::facts::{ClientCapabilities, ClientFacts};
+use crate::http::Principal;
 use crate::id::SessionId;
 use crate::jsonrpc::Params;
 use crate::protocol::{Implementation, ProtocolVersion};
@@ -45,6 +46,7 @@ pub(crate) fn open_session(
     id: Option<SessionId>,
     params: Option<&Params>,
     now: Instant,
+    principal: Option<Arc<Principal>>,
 ) -> Result<(Arc<Session>, Outcome), MethodError> {
     /// What the engine reads of `initialize`'s params (`clientInfo` is not
     /// kept).
@@ -60,12 +62,14 @@ pub(crate) fn open_session(
     }
     let params: InitializeParams<'_> = parse_params(params)?;
     let version = ProtocolVersion::negotiate(&params.protocol_version);
-    let facts = ClientFacts::new(version, params.capabilities);
+    let facts = ClientFacts::new(version, params.capabilities).with_principal(principal);
     let session = shared.sessions.open(id, facts, now).map_err(|e| match e {
         OpenError::Full => MethodError::TooManySessions,
         OpenError::NoRandomness => MethodError::NoSessionId,
         OpenError::Exists => MethodError::AlreadyInitialized,
     })?;
+    crate::observe::session_opened(session.id(), version.as_str());
+    shared.sessions_changed();
     /// The result of `initialize`, borrowed from the server's state.
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]

@@ -9,13 +9,15 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::dispatch::{Engine, accept_notification, request_ids};
+use super::dispatch::{Engine, accept_notification, answer, request_ids};
 use super::error::MethodError;
 use super::lifecycle::open_session;
-use super::params::{encode_error, encode_response};
+use super::params::encode_error;
 use crate::facts::ClientFacts;
+use crate::http::Principal;
 use crate::id::SessionId;
 use crate::jsonrpc::{Decoded, Message, Request, RequestId};
+use crate::observe::{self, CloseReason, Era, RequestScope};
 use crate::runtime::{BoxFuture, now};
 use crate::session::Session;
 use crate::stateless::{Eras, RequestMeta};
@@ -146,14 +148,33 @@ impl Dispatch for Engine {
     /// answers 503); any other failure (unreadable params) is
     /// [`InitializeError::Rejected`] with its error response.
     fn initialize(&self, request: &Request, now: Instant) -> Result<Initialized, InitializeError> {
+        self.initialize_as(request, now, None)
+    }
+
+    fn initialize_as(
+        &self,
+        request: &Request,
+        now: Instant,
+        principal: Option<Arc<Principal>>,
+    ) -> Result<Initialized, InitializeError> {
         let id = request.id.clone();
-        match open_session(self, None, request.params.as_ref(), now) {
-            Ok((session, outcome)) => Ok(Initialized {
-                session,
-                reply: encode_response(id, outcome),
-            }),
-            Err(MethodError::TooManySessions) => Err(InitializeError::TooManySessions),
-            Err(error) => Err(InitializeError::Rejected(encode_error(Some(id), error))),
+        let scope = RequestScope::new(Era::Session, None, "initialize", &id);
+        let opened = scope
+            .span()
+            .in_scope(|| open_session(self, None, request.params.as_ref(), now, principal));
+        match opened {
+            Ok((session, outcome)) => {
+                scope.set_session(session.id());
+                Ok(Initialized {
+                    session,
+                    reply: answer(scope, id, outcome),
+                })
+            }
+            Err(MethodError::TooManySessions) => {
+                scope.finish(Some(MethodError::TooManySessions.code().0));
+                Err(InitializeError::TooManySessions)
+            }
+            Err(error) => Err(InitializeError::Rejected(answer(scope, id, Err(error)))),
         }
     }
 
@@ -167,6 +188,16 @@ impl Dispatch for Engine {
         session: &Arc<Session>,
         decoded: Decoded,
         open_stream: bool,
+    ) -> Result<Dispatched, Refusal> {
+        self.dispatch_as(session, decoded, open_stream, None)
+    }
+
+    fn dispatch_as(
+        &self,
+        session: &Arc<Session>,
+        decoded: Decoded,
+        open_stream: bool,
+        principal: Option<Arc<Principal>>,
     ) -> Result<Dispatched, Refusal> {
         if matches!(decoded, Decoded::Batch(_)) && !session.protocol_version().allows_batches() {
             return Err(Refusal::BatchNotAllowed);
@@ -198,24 +229,42 @@ impl Dispatch for Engine {
         let this = self.arc();
         Ok(Dispatched {
             stream,
-            work: this.accept_admitted(session, decoded),
+            work: this.accept_admitted(session, decoded, principal.as_ref()),
         })
     }
 
+    /// Closes the session named `id` (HTTP DELETE).
     fn close_session(&self, id: &SessionId) -> bool {
-        self.sessions.close(id)
+        let closed = self.sessions.close(id);
+        if closed {
+            observe::session_closed(id, CloseReason::Deleted);
+            self.sessions_changed();
+        }
+        closed
     }
 
     /// Ends every session, and every listen stream (each answers its
     /// `complete` result); stateless requests in flight run on to their
     /// replies.
     fn close_all_sessions(&self) {
+        let count = self.sessions.len();
         self.sessions.close_all();
+        if count > 0 {
+            observe::sessions_closed(count, CloseReason::ServerClosing);
+        }
+        self.sessions_changed();
         self.listeners.close_all();
     }
 
     fn expire_sessions(&self, now: Instant, idle: Duration) -> usize {
-        self.sessions.expire(now, idle).len()
+        let expired = self.sessions.expire(now, idle);
+        if !expired.is_empty() {
+            for id in &expired {
+                observe::session_expired(id, idle);
+            }
+            self.sessions_changed();
+        }
+        expired.len()
     }
 
     fn session_count(&self) -> usize {
@@ -239,8 +288,8 @@ impl Dispatch for Engine {
         let facts = meta.facts(version);
         let cap = self.config.max_stateless_in_flight;
         let carrier = match connection {
-            Some(id) => self.carriers.of_connection(id, facts, now(), cap),
-            None => self.carriers.open(facts, now(), cap),
+            Some(id) => self.carriers.of_connection(id, facts.clone(), now(), cap),
+            None => self.carriers.open(facts.clone(), now(), cap),
         }
         .ok_or(Refusal::Busy)?;
         let this = self.arc();

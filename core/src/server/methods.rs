@@ -14,6 +14,7 @@ use super::params::Outcome;
 use super::shared::Shared;
 use crate::context::RequestContext;
 use crate::jsonrpc::Request;
+use crate::observe::RequestScope;
 
 mod completion;
 mod logging;
@@ -32,8 +33,14 @@ mod tools;
 /// methods its revision removed (`initialize`, `ping`, `logging/setLevel`,
 /// `resources/subscribe`, `resources/unsubscribe`). Cancel-safe in the sense the
 /// dispatcher needs: dropping the future drops the handler it awaits and
-/// sends nothing.
-pub(crate) async fn route(shared: &Shared, request: Request, ctx: RequestContext) -> Outcome {
+/// sends nothing. `scope` is the request's observation, told of a tool's
+/// `isError` result.
+pub(crate) async fn route(
+    shared: &Shared,
+    request: Request,
+    ctx: RequestContext,
+    scope: &RequestScope,
+) -> Outcome {
     let params = request.params.as_ref();
     let method = request.method.as_str();
     if ctx.is_stateless() {
@@ -49,7 +56,7 @@ pub(crate) async fn route(shared: &Shared, request: Request, ctx: RequestContext
     }
     match method {
         "tools/list" => tools::list(shared, params),
-        "tools/call" => tools::call(shared, params, ctx).await,
+        "tools/call" => tools::call(shared, params, ctx, scope).await,
         "resources/list" => resources::list(shared, params),
         "resources/templates/list" => resources::list_templates(shared, params),
         "resources/read" => resources::read(shared, params, ctx).await,

@@ -145,6 +145,12 @@ pub(crate) fn encode<T: Serialize>(value: T) -> Outcome {
         .map_err(|e| MethodError::Encode(e.to_string()))
 }
 
+/// The JSON-RPC code `outcome` is answered with, or `None` for a result:
+/// what a request's observation records.
+pub(crate) fn error_code(outcome: &Outcome) -> Option<i32> {
+    outcome.as_ref().err().map(|e| e.code().0)
+}
+
 /// Returns the encoded response to request `id`: its result, or the error
 /// response [`encode_error`] makes.
 pub(crate) fn encode_response(id: RequestId, outcome: Outcome) -> Vec<u8> {

@@ -15,6 +15,7 @@ use super::listen::{Listeners, Topic};
 use super::registry::Registry;
 use crate::context::Outlet;
 use crate::jsonrpc::{Message, Notification};
+use crate::observe::SessionsGauge;
 use crate::protocol::Implementation;
 use crate::session::{Session, SessionTable};
 use crate::stateless::RequestStateKeys;
@@ -51,6 +52,9 @@ pub(crate) struct Shared {
     /// Set when the transport refused to attach (it serves another server);
     /// `run` then fails at once with it.
     pub(crate) attach_error: OnceLock<TransportError>,
+    /// This server's share of the sessions-open gauge (nothing without the
+    /// `metrics` feature); see [`sessions_changed`](Self::sessions_changed).
+    pub(crate) sessions_gauge: SessionsGauge,
 }
 
 impl Shared {
@@ -67,6 +71,13 @@ impl Shared {
     /// handler up, never for running handlers.
     pub(crate) fn registry_mut(&self) -> RwLockWriteGuard<'_, Registry> {
         self.registry.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Brings the sessions-open gauge to the table's size; called after
+    /// every change to the table (open, close, expiry, close of all).
+    #[inline]
+    pub(crate) fn sessions_changed(&self) {
+        self.sessions_gauge.sync(|| self.sessions.len());
     }
 
     /// Sends a notification tied to no request ([`Route::Unrelated`]) to every

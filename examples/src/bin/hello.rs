@@ -10,102 +10,11 @@
 //! Over HTTP it prints `listening on http://HOST:PORT/mcp`; with `--stdio`
 //! it reads newline-delimited JSON-RPC on stdin.
 
-use std::time::Duration;
-
+use examples::hello::builder as hello;
 use examples::{Cli, RuntimeChoice, block_on, serve_http};
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
-use switchboard_core::{
-    Args, Content, GetPromptResult, Json, McpServerBuilder, Prompt, PromptMessage, Resource, Tool,
-    ToolError,
-};
-
-#[derive(Deserialize, JsonSchema)]
-struct EchoArgs {
-    /// The text to return.
-    text: String,
-}
-
-#[derive(Deserialize, JsonSchema)]
-struct AddArgs {
-    a: f64,
-    b: f64,
-}
-
-#[derive(Serialize, JsonSchema)]
-struct Sum {
-    sum: f64,
-}
-
-#[derive(Deserialize, JsonSchema)]
-struct SleepArgs {
-    /// How long to wait, in milliseconds (at most 60,000).
-    #[schemars(range(max = 60_000))]
-    ms: u64,
-}
-
-#[derive(Deserialize, JsonSchema)]
-struct GreetArgs {
-    /// Who to greet
-    name: String,
-}
-
-/// Builds the `hello` server.
-fn hello() -> McpServerBuilder {
-    McpServerBuilder::new()
-        .server_info("hello", env!("CARGO_PKG_VERSION"))
-        .tool(
-            Tool::new("echo", "Returns its `text` argument"),
-            |Args(args): Args<EchoArgs>, _ctx| async move { Ok(args.text) },
-        )
-        .tool(
-            Tool::new("add", "Adds `a` and `b`"),
-            |Args(AddArgs { a, b }): Args<AddArgs>, _ctx| async move {
-                let sum = a + b;
-                // JSON has no infinity: `{"sum": null}` would break the
-                // output schema, so an overflow is the tool's error.
-                if !sum.is_finite() {
-                    return Err(ToolError::new(format!("{a} + {b} is not a finite number")));
-                }
-                Ok(Json(Sum { sum }))
-            },
-        )
-        .tool(
-            Tool::new(
-                "sleep",
-                "Waits `ms` milliseconds, reporting progress in tenths",
-            ),
-            |Args(args): Args<SleepArgs>, ctx| async move {
-                let timer = ctx
-                    .runtime()
-                    .cloned()
-                    .ok_or_else(|| ToolError::new("no runtime to sleep on"))?;
-                let ms = args.ms.min(60_000);
-                for step in 1..=10u32 {
-                    timer.sleep(Duration::from_millis(ms / 10)).await;
-                    // Progress is best effort: a client that left cannot be told.
-                    let _ = ctx.progress(f64::from(step), Some(10.0), None).await;
-                }
-                Ok(format!("slept {ms} ms"))
-            },
-        )
-        .text_resource(
-            Resource::new("hello://greeting", "greeting")
-                .description("A friendly greeting")
-                .mime_type("text/plain"),
-            "Hello from Switchboard!",
-        )
-        .prompt(
-            Prompt::new("greet", "Asks the model to greet someone"),
-            |Args(args): Args<GreetArgs>, _ctx| async move {
-                Ok(GetPromptResult::new(vec![PromptMessage::user(
-                    Content::text(format!("Please greet {} warmly.", args.name)),
-                )]))
-            },
-        )
-}
 
 fn main() {
+    examples::init_tracing();
     let args = Cli::from_env();
     let result = if args.stdio {
         block_on(args.runtime, |runtime| async move {

@@ -271,6 +271,7 @@ fn notes() -> McpServerBuilder {
 }
 
 fn main() {
+    examples::init_tracing();
     let args = Cli::from_env();
     let builder = notes();
     let result = if args.stdio {

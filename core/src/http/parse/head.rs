@@ -31,7 +31,10 @@ use crate::http::config::HttpConfig;
 /// assert_eq!(head.header("accept"), Some("text/event-stream"));
 /// assert!(head.http11 && head.keep_alive());
 /// ```
-#[derive(Clone, Debug)]
+///
+/// Its `Debug` output lists header names and values, except the value of
+/// `Authorization`, which is never printed (it holds a bearer token).
+#[derive(Clone)]
 pub struct RequestHead {
     /// The method.
     pub method: Method,
@@ -49,6 +52,30 @@ pub struct RequestHead {
     known: [u16; Known::COUNT],
     /// Bit `k` is set when the known header `k` appears more than once.
     repeated: u16,
+}
+
+impl std::fmt::Debug for RequestHead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<(String, String)> = self
+            .headers
+            .iter()
+            .map(|(n, v)| {
+                let name = String::from_utf8_lossy(&self.raw[n.clone()]).into_owned();
+                let value = if Known::of(name.as_bytes()) == Some(Known::Authorization) {
+                    "[redacted]".to_owned()
+                } else {
+                    String::from_utf8_lossy(&self.raw[v.clone()]).into_owned()
+                };
+                (name, value)
+            })
+            .collect();
+        f.debug_struct("RequestHead")
+            .field("method", &self.method)
+            .field("target", &self.target())
+            .field("http11", &self.http11)
+            .field("headers", &headers)
+            .finish()
+    }
 }
 
 /// The headers the server itself reads.
@@ -84,12 +111,14 @@ pub(crate) enum Known {
     McpMethod,
     /// `Mcp-Name`: a stateless request's tool, prompt or resource.
     McpName,
+    /// `Authorization`: the bearer token, when the endpoint needs one.
+    Authorization,
 }
 
 impl Known {
     /// How many known headers there are; the length of the index array.
     /// It must stay at most 16, the bits of `RequestHead::repeated`.
-    const COUNT: usize = 13;
+    const COUNT: usize = 14;
 
     /// Which known header `name` is, if any (names are case-insensitive).
     fn of(name: &[u8]) -> Option<Self> {
@@ -103,6 +132,7 @@ impl Known {
             10 if is("mcp-method") => Self::McpMethod,
             8 if is("mcp-name") => Self::McpName,
             12 if is("content-type") => Self::ContentType,
+            13 if is("authorization") => Self::Authorization,
             13 if is("last-event-id") => Self::LastEventId,
             14 if is("content-length") => Self::ContentLength,
             14 if is("mcp-session-id") => Self::SessionId,

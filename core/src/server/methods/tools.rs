@@ -6,6 +6,7 @@ use serde_json::value::RawValue;
 
 use crate::context::RequestContext;
 use crate::jsonrpc::Params;
+use crate::observe::RequestScope;
 use crate::protocol::CallToolResult;
 use crate::server::error::MethodError;
 use crate::server::params::{Outcome, encode, list_page, parse_params};
@@ -36,8 +37,13 @@ pub(super) fn list(shared: &Shared, params: Option<&Params>) -> Outcome {
 ///
 /// `-32602` for unreadable params (no string `name`), an unknown tool, or
 /// (before 2025-11-25) arguments that do not fit; the handler's own error
-/// as it is.
-pub(super) async fn call(shared: &Shared, params: Option<&Params>, ctx: RequestContext) -> Outcome {
+/// as it is. An `isError` result is reported to `scope`.
+pub(super) async fn call(
+    shared: &Shared,
+    params: Option<&Params>,
+    ctx: RequestContext,
+    scope: &RequestScope,
+) -> Outcome {
     /// The params of `tools/call`, borrowed: the arguments stay raw JSON
     /// text until the tool's own type reads them.
     #[derive(serde::Deserialize)]
@@ -58,14 +64,23 @@ pub(super) async fn call(shared: &Shared, params: Option<&Params>, ctx: RequestC
     let handler = handler.ok_or_else(|| MethodError::UnknownTool(name.to_string()))?;
     let version = ctx.protocol_version();
     match handler(arguments, ctx).await {
-        Ok(result) => encode(result),
+        Ok(result) => {
+            if result.is_error == Some(true) {
+                scope.tool_error(&name);
+            }
+            encode(result)
+        }
         Err(ToolFailure::Rpc(e)) => Err(MethodError::Handler(e)),
         Err(ToolFailure::InvalidArguments(why)) => {
+            let tool_error = version.validation_errors_are_tool_errors();
+            if tool_error {
+                scope.tool_error(&name);
+            }
             let error = MethodError::InvalidArguments {
                 tool: name.into_owned(),
                 why,
             };
-            if version.validation_errors_are_tool_errors() {
+            if tool_error {
                 encode(CallToolResult::error(error.to_string()))
             } else {
                 Err(error)

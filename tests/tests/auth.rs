@@ -1,0 +1,300 @@
+//! The endpoint as an OAuth 2.1 resource server, through real sockets on
+//! both runtimes: 401/403 with their challenges, the protected resource
+//! metadata, the principal in handlers, sessions bound to their subject.
+
+use serde_json::{Value, json};
+use switchboard_core::http::{AuthConfig, AuthError, Principal, verifier_fn};
+use switchboard_core::{CallToolResult, HttpConfig, McpServerBuilder, Tool};
+use tests::client::{Conn, Reply};
+use tests::server::{Rt, TestServer, stateless_meta};
+
+const RESOURCE: &str = "http://127.0.0.1/mcp";
+
+/// Tokens are `{subject}~{scope}+{scope}`; `expired` is refused, `down`
+/// cannot be checked.
+fn auth() -> AuthConfig {
+    let verifier = verifier_fn(|token: String| async move {
+        match token.as_str() {
+            "expired" => Err(AuthError::InvalidToken("the token expired".into())),
+            "down" => Err(AuthError::Unavailable("key server unreachable".into())),
+            _ => {
+                let (subject, scopes) = token.split_once('~').unwrap_or((&token, ""));
+                let scopes = scopes.split('+').filter(|s| !s.is_empty());
+                Ok(Principal::new(subject).with_scopes(scopes))
+            }
+        }
+    });
+    AuthConfig::new(RESOURCE, verifier)
+        .authorization_server("https://auth.example.com")
+        .scopes_supported(["mcp", "notes.write"])
+        .require_scopes(["mcp"])
+        .tool_scope("erase", "notes.write")
+}
+
+fn start(rt: Rt) -> TestServer {
+    let builder = McpServerBuilder::new()
+        .server_info("auth-test", "1")
+        .tool(
+            Tool::new("whoami", "The caller"),
+            |_: Value, ctx| async move {
+                let p = ctx.principal().expect("a principal");
+                Ok(CallToolResult::text(format!(
+                    "{} {}",
+                    p.subject(),
+                    p.scopes().join(",")
+                )))
+            },
+        )
+        .tool(
+            Tool::new("erase", "Needs notes.write"),
+            |_: Value, _ctx| async move { Ok(CallToolResult::text("erased")) },
+        );
+    TestServer::start_builder(rt, builder, HttpConfig::default().auth(auth()))
+}
+
+const JSON: [(&str, &str); 2] = [
+    ("content-type", "application/json"),
+    ("accept", "application/json, text/event-stream"),
+];
+
+fn init_body() -> String {
+    json!({"jsonrpc": "2.0", "id": 0, "method": "initialize",
+        "params": {"protocolVersion": "2025-11-25", "capabilities": {},
+                   "clientInfo": {"name": "t", "version": "1"}}})
+    .to_string()
+}
+
+/// POSTs `body` with `token` (if any) and `extra` headers.
+fn post(server: &TestServer, token: Option<&str>, extra: &[(&str, &str)], body: &str) -> Reply {
+    let bearer = token.map(|t| format!("Bearer {t}"));
+    let mut headers = JSON.to_vec();
+    if let Some(b) = &bearer {
+        headers.push(("authorization", b));
+    }
+    headers.extend_from_slice(extra);
+    server.conn().request("POST", "/mcp", &headers, body)
+}
+
+/// Opens a session with `token`; returns its id.
+fn open(server: &TestServer, token: &str) -> String {
+    let reply = post(server, Some(token), &[], &init_body());
+    assert_eq!(reply.status(), 200, "{reply:?}");
+    reply.head.header("mcp-session-id").unwrap().to_owned()
+}
+
+fn call(name: &str) -> String {
+    json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+        "params": {"name": name, "arguments": {}}})
+    .to_string()
+}
+
+fn challenge(reply: &Reply) -> &str {
+    reply
+        .head
+        .header("www-authenticate")
+        .expect("a WWW-Authenticate header")
+}
+
+const METADATA_URL: &str = "http://127.0.0.1/.well-known/oauth-protected-resource/mcp";
+
+fn refusals(rt: Rt) {
+    let server = start(rt);
+    let missing = post(&server, None, &[], &init_body());
+    assert_eq!(missing.status(), 401);
+    assert_eq!(
+        challenge(&missing),
+        format!("Bearer resource_metadata=\"{METADATA_URL}\", scope=\"mcp\"")
+    );
+    let expired = post(&server, Some("expired"), &[], &init_body());
+    assert_eq!(expired.status(), 401);
+    assert!(
+        challenge(&expired).contains("error=\"invalid_token\""),
+        "{}",
+        challenge(&expired)
+    );
+    let basic = server.conn().request(
+        "POST",
+        "/mcp",
+        &[JSON.as_slice(), &[("authorization", "Basic YTpi")]].concat(),
+        &init_body(),
+    );
+    assert_eq!(basic.status(), 401, "another scheme counts as no token");
+    let down = post(&server, Some("down"), &[], &init_body());
+    assert_eq!(down.status(), 503);
+    let no_scope = post(&server, Some("bob~"), &[], &init_body());
+    assert_eq!(no_scope.status(), 403);
+    assert!(challenge(&no_scope).contains("error=\"insufficient_scope\""));
+    assert!(challenge(&no_scope).contains("scope=\"mcp\""));
+    // GET and DELETE need a token too.
+    let get = server
+        .conn()
+        .request("GET", "/mcp", &[("accept", "text/event-stream")], "");
+    assert_eq!(get.status(), 401);
+}
+
+fn metadata(rt: Rt) {
+    let server = start(rt);
+    for path in [
+        "/.well-known/oauth-protected-resource/mcp",
+        "/.well-known/oauth-protected-resource",
+    ] {
+        let reply = server.conn().request("GET", path, &[], "");
+        assert_eq!(reply.status(), 200, "{path}");
+        let doc = reply.json();
+        assert_eq!(doc["resource"], RESOURCE);
+        assert_eq!(
+            doc["authorization_servers"],
+            json!(["https://auth.example.com"])
+        );
+        assert_eq!(doc["scopes_supported"], json!(["mcp", "notes.write"]));
+        assert_eq!(doc["bearer_methods_supported"], json!(["header"]));
+    }
+    let other = server.conn().request(
+        "GET",
+        "/.well-known/oauth-protected-resource/other",
+        &[],
+        "",
+    );
+    assert_eq!(other.status(), 404);
+    let post = server
+        .conn()
+        .request("POST", "/.well-known/oauth-protected-resource", &JSON, "{}");
+    assert_eq!(post.status(), 405);
+}
+
+fn principal_and_step_up(rt: Rt) {
+    let server = start(rt);
+    let sid = open(&server, "alice~mcp");
+    let in_session = [
+        ("mcp-session-id", sid.as_str()),
+        ("mcp-protocol-version", "2025-11-25"),
+    ];
+    let who = post(&server, Some("alice~mcp"), &in_session, &call("whoami"));
+    assert_eq!(who.json()["result"]["content"][0]["text"], "alice mcp");
+    // A tool of its own scope: 403 naming it, then the same session with a
+    // token that has it (the step-up), whose scopes the handler sees.
+    let denied = post(&server, Some("alice~mcp"), &in_session, &call("erase"));
+    assert_eq!(denied.status(), 403);
+    assert!(
+        challenge(&denied).contains("scope=\"mcp notes.write\""),
+        "{}",
+        challenge(&denied)
+    );
+    let stepped = "alice~mcp+notes.write";
+    let erased = post(&server, Some(stepped), &in_session, &call("erase"));
+    assert_eq!(erased.json()["result"]["content"][0]["text"], "erased");
+    let who = post(&server, Some(stepped), &in_session, &call("whoami"));
+    assert_eq!(
+        who.json()["result"]["content"][0]["text"],
+        "alice mcp,notes.write"
+    );
+    // A stateless request is served under its own token's principal.
+    let mut params = json!({"name": "whoami", "arguments": {}});
+    params["_meta"] = stateless_meta(json!({}));
+    let body = json!({"jsonrpc": "2.0", "id": 9, "method": "tools/call", "params": params});
+    let headers = [
+        ("mcp-protocol-version", "2026-07-28"),
+        ("mcp-method", "tools/call"),
+        ("mcp-name", "whoami"),
+    ];
+    let reply = post(&server, Some("carol~mcp"), &headers, &body.to_string());
+    assert_eq!(reply.status(), 200, "{reply:?}");
+    assert_eq!(
+        reply.messages().last().unwrap()["result"]["content"][0]["text"],
+        "carol mcp"
+    );
+}
+
+fn sessions_are_bound(rt: Rt) {
+    let server = start(rt);
+    let sid = open(&server, "alice~mcp");
+    let in_session = [
+        ("mcp-session-id", sid.as_str()),
+        ("mcp-protocol-version", "2025-11-25"),
+    ];
+    // Mallory holds a valid token of her own and alice's session id: the
+    // session does not exist for her, whatever she asks of it.
+    let stolen = post(&server, Some("mallory~mcp"), &in_session, &call("whoami"));
+    assert_eq!(stolen.status(), 404);
+    let unknown = post(
+        &server,
+        Some("mallory~mcp"),
+        &[
+            ("mcp-session-id", "no-such-session"),
+            ("mcp-protocol-version", "2025-11-25"),
+        ],
+        &call("whoami"),
+    );
+    assert_eq!(
+        stolen.json()["error"],
+        unknown.json()["error"],
+        "as if unknown"
+    );
+    let get = server.conn().request(
+        "GET",
+        "/mcp",
+        &[
+            ("accept", "text/event-stream"),
+            ("authorization", "Bearer mallory~mcp"),
+            ("mcp-session-id", &sid),
+        ],
+        "",
+    );
+    assert_eq!(get.status(), 404);
+    let delete = |token: &str| {
+        Conn::connect(server.addr).request(
+            "DELETE",
+            "/mcp",
+            &[
+                ("authorization", &format!("Bearer {token}")),
+                ("mcp-session-id", &sid),
+            ],
+            "",
+        )
+    };
+    assert_eq!(delete("mallory~mcp").status(), 404);
+    // Still alice's, and still open.
+    let who = post(&server, Some("alice~mcp"), &in_session, &call("whoami"));
+    assert_eq!(who.json()["result"]["content"][0]["text"], "alice mcp");
+    assert_eq!(delete("alice~mcp").status(), 200);
+}
+
+#[test]
+fn refusals_smol() {
+    refusals(Rt::Smol);
+}
+
+#[test]
+fn refusals_tokio() {
+    refusals(Rt::Tokio);
+}
+
+#[test]
+fn metadata_smol() {
+    metadata(Rt::Smol);
+}
+
+#[test]
+fn metadata_tokio() {
+    metadata(Rt::Tokio);
+}
+
+#[test]
+fn principal_and_step_up_smol() {
+    principal_and_step_up(Rt::Smol);
+}
+
+#[test]
+fn principal_and_step_up_tokio() {
+    principal_and_step_up(Rt::Tokio);
+}
+
+#[test]
+fn sessions_are_bound_smol() {
+    sessions_are_bound(Rt::Smol);
+}
+
+#[test]
+fn sessions_are_bound_tokio() {
+    sessions_are_bound(Rt::Tokio);
+}
