@@ -1,0 +1,299 @@
+//! An MCP server meant to run as one of several replicas behind a load
+//! balancer (see `scale/` for HAProxy and nginx configurations and a
+//! driver that checks both eras through them).
+//!
+//! ```text
+//! cargo run -p examples --bin replica -- --name a [--state-key HEX [--state-key HEX]] \
+//!     [--allow-host NAME]... [--runtime smol|tokio] [--addr HOST:PORT]
+//! ```
+//!
+//! It prints `listening on http://HOST:PORT/mcp` once it accepts, and
+//! serves both eras (session and stateless 2026-07-28) on the default
+//! endpoint with three tools:
+//!
+//! - `whoami`: the replica's `--name`, so a client can see which replica
+//!   served it;
+//! - `echo`: its `text` argument back;
+//! - `greet`: a multi round-trip request. It asks the client for a name
+//!   by elicitation (the question's message names the replica that asked)
+//!   and answers `hello NAME from REPLICA`, naming the replica that served
+//!   the final leg. In the stateless era the first leg ends
+//!   `input_required` with a signed `requestState` and the retry may land
+//!   on any replica that shares the keyring; in a session it is a real
+//!   server→client request on the call's stream.
+//!
+//! **The `requestState` keyring.** Every replica behind one balancer must
+//! share it, or a retry served by another replica than the first leg is
+//! refused (`-32602`). Give it as `--state-key HEX` (64 or more hex digits,
+//! that is 32 or more bytes): the first one is the current key (it seals
+//! and opens), an optional second one the previous key (it only opens, so
+//! state sealed before a rotation stays good until it expires). Without
+//! the flags the environment variable `SWITCHBOARD_STATE_KEYS` is read, the
+//! same keys comma-separated in the same order (current first); it keeps
+//! keys out of `ps` output. Flags win over the variable. With neither a
+//! random key is drawn and a warning printed: right for one process, wrong
+//! for several. To rotate: start every replica with `NEW,OLD`, and drop
+//! `OLD` once the state TTL (10 min) has passed.
+//!
+//! **Host headers.** The engine accepts loopback `Host` headers only by
+//! default. A balancer such as HAProxy or nginx (with
+//! `proxy_set_header Host $http_host`) forwards the client's `Host`
+//! unchanged, so clients that reach the balancer on 127.0.0.1 pass. Behind a
+//! balancer reached by a public name, add that name with `--allow-host
+//! NAME` (repeatable; loopback names stay accepted).
+
+use examples::{Cli, serve_http_config};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use switchboard_core::http::AllowList;
+use switchboard_core::stateless::{MIN_KEY_BYTES, RequestStateKeys};
+use switchboard_core::{
+    Args, CallToolResult, Elicitation, HttpConfig, McpServerBuilder, ServerConfig, Tool,
+};
+
+/// The environment variable holding the keyring when no `--state-key`
+/// is given: hex keys, comma-separated, current first.
+const KEYS_ENV: &str = "SWITCHBOARD_STATE_KEYS";
+
+/// The usage line printed on bad input.
+const USAGE: &str = "usage: --name NAME [--state-key HEX [--state-key HEX]] [--allow-host NAME]... \
+                     [--runtime smol|tokio] [--addr HOST:PORT]";
+
+/// `echo`'s arguments.
+#[derive(Deserialize, JsonSchema)]
+struct EchoArgs {
+    /// The text to send back.
+    text: String,
+}
+
+/// What `greet` asks the user for.
+#[derive(Deserialize, JsonSchema)]
+struct Person {
+    /// Your name
+    name: String,
+}
+
+/// The replica's own flags, and the shared ones.
+struct Flags {
+    /// `--name`.
+    name: String,
+    /// `--state-key` (or the environment's keys), as hex.
+    keys: Vec<String>,
+    /// `--allow-host`.
+    hosts: Vec<String>,
+    /// `--runtime`, `--addr`.
+    cli: Cli,
+}
+
+/// Reads the command line (and, without `--state-key`, the environment).
+fn flags(args: impl Iterator<Item = String>, env_keys: Option<String>) -> Result<Flags, String> {
+    let mut rest = Vec::new();
+    let (mut name, mut keys, mut hosts) = (None, Vec::new(), Vec::new());
+    let mut args = args;
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().ok_or(format!("{arg} takes a value"));
+        match arg.as_str() {
+            "--name" => name = Some(value()?),
+            "--state-key" => keys.push(value()?),
+            "--allow-host" => hosts.push(value()?),
+            _ => rest.push(arg),
+        }
+    }
+    if keys.is_empty()
+        && let Some(env) = env_keys
+    {
+        keys = env
+            .split(',')
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .map(str::to_owned)
+            .collect();
+    }
+    let name = name.ok_or("--name NAME is required")?;
+    if name.is_empty() {
+        return Err("--name must not be empty".into());
+    }
+    let cli = Cli::parse(rest.into_iter())?;
+    if cli.stdio {
+        return Err("a replica serves HTTP only; --stdio is not taken".into());
+    }
+    Ok(Flags {
+        name,
+        keys,
+        hosts,
+        cli,
+    })
+}
+
+/// Decodes a hex string (either case) into bytes.
+fn hex(text: &str) -> Result<Vec<u8>, String> {
+    let digits = text.as_bytes();
+    if !digits.len().is_multiple_of(2) {
+        return Err(format!(
+            "a key needs an even number of hex digits, not {}",
+            digits.len()
+        ));
+    }
+    let nibble = |c: u8| match c {
+        b'0'..=b'9' => Ok(c - b'0'),
+        b'a'..=b'f' => Ok(c - b'a' + 10),
+        b'A'..=b'F' => Ok(c - b'A' + 10),
+        _ => Err(format!("not a hex digit: {:?}", char::from(c))),
+    };
+    digits
+        .chunks(2)
+        .map(|pair| Ok(nibble(pair[0])? << 4 | nibble(pair[1])?))
+        .collect()
+}
+
+/// The keyring from hex keys (current, then optionally previous), or
+/// `None` for none given.
+fn keyring(keys: &[String]) -> Result<Option<RequestStateKeys>, String> {
+    let short = |i: usize| {
+        move |e: switchboard_core::stateless::KeyTooShort| {
+            format!(
+                "state key {}: {} bytes, at least {MIN_KEY_BYTES} needed ({} hex digits)",
+                i + 1,
+                e.0,
+                MIN_KEY_BYTES * 2
+            )
+        }
+    };
+    match keys {
+        [] => Ok(None),
+        [current] => Ok(Some(
+            RequestStateKeys::new(hex(current)?).map_err(short(0))?,
+        )),
+        [current, previous] => Ok(Some(
+            RequestStateKeys::new(hex(current)?)
+                .map_err(short(0))?
+                .with_previous(hex(previous)?)
+                .map_err(short(1))?,
+        )),
+        more => Err(format!(
+            "at most two state keys (current, previous), not {}",
+            more.len()
+        )),
+    }
+}
+
+/// The server: the three tools, named after replica `name`.
+fn builder(name: &str, config: ServerConfig) -> McpServerBuilder {
+    let me = name.to_owned();
+    let whoami = me.clone();
+    McpServerBuilder::new()
+        .server_info(format!("replica-{name}"), env!("CARGO_PKG_VERSION"))
+        .config(config)
+        .tool(
+            Tool::new("whoami", "The name of the replica serving this call"),
+            move |_: serde_json::Value, _ctx| {
+                let name = whoami.clone();
+                async move { Ok(CallToolResult::text(name)) }
+            },
+        )
+        .tool(
+            Tool::new("echo", "Echoes its text"),
+            |Args(args): Args<EchoArgs>, _ctx| async move { Ok(args.text) },
+        )
+        .tool(
+            Tool::new(
+                "greet",
+                "Asks the user's name (a multi round-trip request) and greets them, naming the \
+                 replica that served the final leg",
+            ),
+            move |_: serde_json::Value, ctx| {
+                let me = me.clone();
+                async move {
+                    let asked = ctx
+                        .elicit::<Person>(&format!("replica {me} asks: what is your name?"))
+                        .await;
+                    Ok(match asked {
+                        Ok(Elicitation::Accepted(p)) => {
+                            CallToolResult::text(format!("hello {} from {me}", p.name))
+                        }
+                        Ok(Elicitation::Declined | Elicitation::Cancelled) => {
+                            CallToolResult::text(format!("no name given, from {me}"))
+                        }
+                        Err(e) => CallToolResult::error(format!("elicitation failed: {e}")),
+                    })
+                }
+            },
+        )
+}
+
+fn main() {
+    examples::init_tracing();
+    let parsed = flags(std::env::args().skip(1), std::env::var(KEYS_ENV).ok());
+    let flags = parsed.unwrap_or_else(|why| {
+        eprintln!("error: {why}\n{USAGE}");
+        std::process::exit(2);
+    });
+    let keys = keyring(&flags.keys).unwrap_or_else(|why| {
+        eprintln!("error: {why}\n{USAGE}");
+        std::process::exit(2);
+    });
+    let mut config = ServerConfig::default();
+    match keys {
+        Some(keys) => config = config.request_state_keys(keys),
+        None => eprintln!(
+            "warning: no --state-key nor {KEYS_ENV}: a random requestState key is drawn, \
+             so no other replica can continue this one's multi round-trip requests"
+        ),
+    }
+    let mut http = HttpConfig::default();
+    if !flags.hosts.is_empty() {
+        let mut hosts: Vec<String> = ["localhost", "127.0.0.1", "[::1]"]
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        hosts.extend(flags.hosts.iter().cloned());
+        http = http.allowed_hosts(AllowList::Only(hosts));
+    }
+    if let Err(e) = serve_http_config(&flags.cli, builder(&flags.name, config), http, |_| {}) {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> impl Iterator<Item = String> {
+        list.iter()
+            .map(|s| (*s).to_owned())
+            .collect::<Vec<_>>()
+            .into_iter()
+    }
+
+    #[test]
+    fn keys_come_from_flags_or_the_environment() {
+        let k = "ab".repeat(32);
+        let f = flags(
+            args(&["--name", "a", "--state-key", &k]),
+            Some("cd".repeat(32)),
+        )
+        .unwrap();
+        assert_eq!(f.keys, vec![k.clone()]);
+        let env = format!("{k}, {}", "cd".repeat(32));
+        let f = flags(args(&["--name", "a"]), Some(env)).unwrap();
+        assert_eq!(f.keys.len(), 2);
+        assert!(keyring(&f.keys).unwrap().is_some());
+        assert!(keyring(&[]).unwrap().is_none());
+    }
+
+    #[test]
+    fn bad_input_is_an_error_not_a_panic() {
+        assert!(flags(args(&[]), None).is_err());
+        assert!(flags(args(&["--name"]), None).is_err());
+        assert!(flags(args(&["--name", "a", "--stdio"]), None).is_err());
+        assert!(flags(args(&["--name", "a", "--bogus"]), None).is_err());
+        assert!(keyring(&["abc".into()]).is_err());
+        assert!(keyring(&["zz".repeat(32)]).is_err());
+        assert!(keyring(&["ab".repeat(16)]).is_err());
+        let k = "ab".repeat(32);
+        assert!(keyring(&[k.clone(), k.clone(), k]).is_err());
+        assert!(hex("é0").is_err());
+        assert_eq!(hex("00fF").unwrap(), vec![0, 255]);
+    }
+}
