@@ -137,6 +137,7 @@
 #![forbid(unsafe_code)]
 
 mod base64;
+pub mod bus;
 mod context;
 mod facts;
 #[cfg(feature = "fuzzing")]
@@ -157,6 +158,7 @@ mod transport;
 mod typed;
 mod uri_template;
 
+pub use bus::{BusError, Change, EventBus, InProcessBus, ListFamily};
 pub use context::{ContextError, RequestContext, RequestError};
 pub use facts::Capability;
 pub use http::{HttpConfig, HttpServerTransport, HttpService};

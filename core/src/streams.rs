@@ -199,6 +199,19 @@ impl Streams {
         }
     }
 
+    /// A connection stopped writing SSE stream `number`: keep it (at most
+    /// `retained`) once it finished, whether or not its final event was
+    /// written.
+    ///
+    /// Written is not received: a proxy between the server and the client
+    /// (HAProxy, nginx) takes the bytes of a client that already left, so
+    /// a stream that went out whole may still be resumed with
+    /// `Last-Event-ID`. Only JSON replies, which have no event ids, are
+    /// forgotten when written ([`Streams::release`] with `delivered`).
+    pub(crate) fn release_sse(&mut self, number: u64, retained: usize) {
+        self.release(number, false, retained);
+    }
+
     /// Keeps finished stream `number` for a resuming client, forgetting the
     /// oldest past `retained`.
     ///
@@ -260,6 +273,24 @@ mod tests {
             "delivered streams are forgotten"
         );
         assert!(st.standalone().last_seq() == 0 && st.get_mut(STANDALONE).is_some());
+    }
+
+    #[test]
+    fn a_written_sse_stream_is_kept_for_a_client_behind_a_proxy() {
+        let mut st = Streams::default();
+        let n = st.open(&[RequestId::number(1)]);
+        st.get_mut(n).unwrap().push(bytes("{}"), true, 4);
+        st.release_sse(n, 2);
+        assert!(st.get_mut(n).is_some(), "kept, written or not");
+        st.release_sse(n, 2);
+        let others: Vec<u64> = (0..2).map(|i| {
+            let m = st.open(&[RequestId::number(10 + i)]);
+            st.get_mut(m).unwrap().push(bytes("{}"), true, 4);
+            st.release_sse(m, 2);
+            m
+        }).collect();
+        assert!(st.get_mut(n).is_none(), "the oldest goes past the bound");
+        assert!(others.iter().all(|&m| st.get_mut(m).is_some()));
     }
 
     #[test]

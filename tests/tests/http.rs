@@ -14,6 +14,7 @@ tests::on_both_runtimes!(
     fifty_sessions_twenty_concurrent_calls_same_ids,
     slow_tool_holds_nobody,
     progress_before_result_on_sse,
+    a_stream_written_out_whole_can_still_be_resumed,
     sampling_round_trip_on_the_call_stream,
     get_stream_receives_list_changed,
     last_event_id_replays_exactly_the_missed_events,
@@ -199,6 +200,32 @@ fn progress_before_result_on_sse(rt: Rt) {
     let mut unique = ids.clone();
     unique.dedup();
     assert_eq!(unique.len(), ids.len());
+}
+
+/// A proxy between server and client may take a whole stream for a client
+/// that has left: the stream is kept, and its events replay after the
+/// `Last-Event-ID` the client did see.
+fn a_stream_written_out_whole_can_still_be_resumed(rt: Rt) {
+    let server = TestServer::start(rt, HttpConfig::default());
+    let s = server.session();
+    server.gates.open("w");
+    let msg = json!({"jsonrpc": "2.0", "id": 6, "method": "tools/call",
+        "params": {"name": "steps", "arguments": {"gate": "w"}, "_meta": {"progressToken": 1}}});
+    let reply = s.post(&mut server.conn(), &msg);
+    let events = tests::client::parse_events(&reply.body);
+    // The client saw the priming event and the first progress only.
+    let seen = events[1].id.clone().expect("an event id");
+    let (mut conn, head) = open_get(&s, Some(&seen));
+    assert_eq!(head.status, 200);
+    let mut replayed = Vec::new();
+    while let Some(event) = conn.next_event() {
+        if !event.data.is_empty() {
+            replayed.push(event.json());
+        }
+    }
+    assert_eq!(replayed.len(), 3, "two progress events and the result: {replayed:?}");
+    assert_eq!(replayed[2]["id"], 6);
+    assert_eq!(replayed[2]["result"]["content"][0]["text"], "steps done");
 }
 
 fn sampling_round_trip_on_the_call_stream(rt: Rt) {

@@ -87,8 +87,8 @@ pub(super) fn finished_reply(
         initial,
         ended: true,
         events: None,
-        delivered: Some(Box::new(move |delivered| {
-            session.state().streams.release(number, delivered, retained);
+        delivered: Some(Box::new(move |_delivered| {
+            session.state().streams.release_sse(number, retained);
         })),
         driver: None,
     })
@@ -225,8 +225,9 @@ pub(super) async fn reply(
     }
     let hook: DeliveredHook = {
         let session = Arc::clone(session);
-        Box::new(move |delivered| {
-            release(&session, delivered);
+        Box::new(move |_delivered| {
+            // Kept even when written: a proxy may hold what the client missed.
+            session.state().streams.release_sse(stream, retained);
             // Ends a stateless request's carrier with its stream.
             drop(carrier);
         })

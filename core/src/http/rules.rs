@@ -519,9 +519,9 @@ fn get(
     };
     drop(st);
     let retained = state.config.retained_streams;
-    let hook: DeliveredHook = Box::new(move |delivered| {
+    let hook: DeliveredHook = Box::new(move |_delivered| {
         if number != STANDALONE {
-            session.state().streams.release(number, delivered, retained);
+            session.state().streams.release_sse(number, retained);
         }
     });
     sse_response(SseBody {

@@ -61,6 +61,9 @@ pub struct McpServerBuilder {
     runtime: Option<Arc<dyn Runtime>>,
     /// Server-wide state values, by type.
     state: StateMap,
+    /// Where changes go to reach every replica; `None` tells this server's
+    /// own clients directly.
+    bus: Option<Arc<dyn crate::bus::EventBus>>,
     /// What was wrong with registrations (an invalid template, say),
     /// reported by [`build`](Self::build) so the chain never breaks.
     pub(super) problems: Vec<String>,
@@ -106,6 +109,7 @@ impl McpServerBuilder {
             registry: Registry::default(),
             runtime: None,
             state: StateMap::default(),
+            bus: None,
             problems: Vec::new(),
         }
     }
@@ -230,6 +234,20 @@ impl McpServerBuilder {
         self
     }
 
+    /// Shares changes with other servers (replicas) through `bus`: a
+    /// `notify_*` call (and the list change of `add_tool` or `remove_tool`)
+    /// publishes on the bus, and every server on it, this one included,
+    /// tells its own clients once the change arrives (see [`crate::bus`]).
+    /// The subscription is taken when [`McpServer::run`] starts and ends
+    /// with it. A change the bus cannot take is told to this server's
+    /// clients only. Default: no bus, changes go straight to this server's
+    /// clients.
+    #[must_use]
+    pub fn event_bus(mut self, bus: Arc<dyn crate::bus::EventBus>) -> Self {
+        self.bus = Some(bus);
+        self
+    }
+
     /// Builds the server over a transport, handing the transport a direct
     /// line into it ([`Transport::attach`], held weakly: the transport does not
     /// keep the server alive). Nothing is received until [`McpServer::run`],
@@ -317,6 +335,7 @@ impl McpServerBuilder {
             registry: RwLock::new(self.registry),
             attach_error: OnceLock::new(),
             sessions_gauge: SessionsGauge::default(),
+            bus: self.bus,
         });
         crate::observe::describe_metrics();
         let _ = shared

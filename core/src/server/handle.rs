@@ -5,10 +5,8 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
-use serde_json::json;
 
 use super::dispatch::Engine;
-use super::listen::Topic;
 use super::registry::{self, remove};
 use super::run;
 use crate::context::RequestContext;
@@ -149,7 +147,7 @@ impl McpServer {
         self.shared
             .registry_mut()
             .put_tool(registry::tool_entry(tool, handler));
-        self.list_changed("tools").await;
+        self.list_changed(crate::bus::ListFamily::Tools).await;
     }
 
     /// Removes the tool named `name` and returns whether there was one; only
@@ -178,7 +176,7 @@ impl McpServer {
             &e.tool.name
         });
         if removed {
-            self.list_changed("tools").await;
+            self.list_changed(crate::bus::ListFamily::Tools).await;
         }
         removed
     }
@@ -197,7 +195,7 @@ impl McpServer {
         self.shared
             .registry_mut()
             .put_resource(registry::resource_entry(resource, handler));
-        self.list_changed("resources").await;
+        self.list_changed(crate::bus::ListFamily::Resources).await;
     }
 
     /// Removes the resource with this URI and returns whether there was one;
@@ -211,7 +209,7 @@ impl McpServer {
             &e.resource.uri
         });
         if removed {
-            self.list_changed("resources").await;
+            self.list_changed(crate::bus::ListFamily::Resources).await;
         }
         removed
     }
@@ -229,7 +227,7 @@ impl McpServer {
         self.shared
             .registry_mut()
             .put_prompt(registry::prompt_entry(prompt, handler));
-        self.list_changed("prompts").await;
+        self.list_changed(crate::bus::ListFamily::Prompts).await;
     }
 
     /// Removes the prompt named `name` and returns whether there was one; only
@@ -241,7 +239,7 @@ impl McpServer {
             &e.prompt.name
         });
         if removed {
-            self.list_changed("prompts").await;
+            self.list_changed(crate::bus::ListFamily::Prompts).await;
         }
         removed
     }
@@ -293,14 +291,10 @@ impl McpServer {
     /// # });
     /// ```
     pub async fn notify_resource_updated(&self, uri: &str) {
-        self.shared
-            .broadcast(
-                Topic::Updated(uri),
-                "notifications/resources/updated",
-                json!({ "uri": uri }),
-                |s| s.state().subscriptions.contains(uri),
-            )
-            .await;
+        let change = crate::bus::Change::ResourceUpdated {
+            uri: uri.to_owned(),
+        };
+        self.shared.announce(change).await;
     }
 
     /// Tells every client that the tool list changed
@@ -311,33 +305,32 @@ impl McpServer {
     /// does this itself; call it when what a tool does changed behind its
     /// name.
     pub async fn notify_tools_changed(&self) {
-        self.list_changed("tools").await;
+        self.list_changed(crate::bus::ListFamily::Tools).await;
     }
 
     /// Tells every client that the prompt list changed
     /// (`notifications/prompts/list_changed`), as
     /// [`McpServer::notify_tools_changed`] does for tools.
     pub async fn notify_prompts_changed(&self) {
-        self.list_changed("prompts").await;
+        self.list_changed(crate::bus::ListFamily::Prompts).await;
     }
 
     /// Tells every client that the resource list changed
     /// (`notifications/resources/list_changed`), as
     /// [`McpServer::notify_tools_changed`] does for tools.
     pub async fn notify_resources_changed(&self) {
-        self.list_changed("resources").await;
+        self.list_changed(crate::bus::ListFamily::Resources).await;
     }
 
     /// Sends `notifications/{family}/list_changed` to every initialized
     /// session.
-    async fn list_changed(&self, family: &str) {
+    async fn list_changed(&self, family: crate::bus::ListFamily) {
         // Unless declared, the client was promised no such notification.
         if !self.shared.config.list_changed {
             return;
         }
-        let method = format!("notifications/{family}/list_changed");
         self.shared
-            .broadcast(Topic::ListChanged(family), &method, json!({}), |_| true)
+            .announce(crate::bus::Change::list_changed(family))
             .await;
     }
 

@@ -56,6 +56,29 @@ fn receive(shared: &Arc<Engine>) -> Pin<Box<dyn Future<Output = Received> + Send
 /// [`Transport::receive`](crate::Transport::receive)'s contract keeps from
 /// losing a message. Spawned handlers keep running.
 pub(crate) async fn serve(shared: &Arc<Engine>) -> Result<(), TransportError> {
+    let Some(bus) = &shared.bus else {
+        return serve_loop(shared).await;
+    };
+    // Changes any replica published, this one's own included, told to this
+    // server's clients while it serves; the subscription ends with it.
+    let mut changes = bus.subscribe();
+    let delivered = async {
+        while let Some(change) = changes.next().await {
+            shared.deliver(&change).await;
+        }
+        // A bus that ended delivers nothing more; serving goes on.
+        futures::future::pending::<()>().await;
+    };
+    let served = serve_loop(shared);
+    futures::pin_mut!(delivered, served);
+    match futures::future::select(served, delivered).await {
+        futures::future::Either::Left((result, _)) => result,
+        futures::future::Either::Right(((), _)) => unreachable!("delivery never ends"),
+    }
+}
+
+/// [`serve`] without the bus: the transport's messages and their handlers.
+async fn serve_loop(shared: &Arc<Engine>) -> Result<(), TransportError> {
     if let Some(error) = shared.attach_error.get() {
         // The same error on every call (the transport refused the line once).
         return Err(match error {

@@ -55,6 +55,8 @@ pub(crate) struct Shared {
     /// This server's share of the sessions-open gauge (nothing without the
     /// `metrics` feature); see [`sessions_changed`](Self::sessions_changed).
     pub(crate) sessions_gauge: SessionsGauge,
+    /// Where changes are published for every replica, when there is a bus.
+    pub(crate) bus: Option<Arc<dyn crate::bus::EventBus>>,
 }
 
 impl Shared {
@@ -78,6 +80,53 @@ impl Shared {
     #[inline]
     pub(crate) fn sessions_changed(&self) {
         self.sessions_gauge.sync(|| self.sessions.len());
+    }
+
+    /// Tells every replica of `change`: through the bus when there is one
+    /// (this server hears it back, and tells its clients then), otherwise
+    /// this server's clients at once. A bus that cannot take the change
+    /// leaves it to this server's clients.
+    pub(crate) async fn announce(&self, change: crate::bus::Change) {
+        if let Some(bus) = &self.bus {
+            if bus.publish(&change).await.is_ok() {
+                return;
+            }
+        }
+        self.deliver(&change).await;
+    }
+
+    /// Tells this server's own clients of `change`: the sessions subscribed
+    /// to the resource (or every initialized one, for a list change) and
+    /// the stateless listeners that asked. A list change on a server that
+    /// does not declare `listChanged` is told to nobody.
+    pub(crate) async fn deliver(&self, change: &crate::bus::Change) {
+        use crate::bus::Change;
+        match change {
+            Change::ResourceUpdated { uri } => {
+                self.broadcast(
+                    Topic::Updated(uri),
+                    "notifications/resources/updated",
+                    serde_json::json!({ "uri": uri }),
+                    |s| s.state().subscriptions.contains(uri.as_str()),
+                )
+                .await;
+            }
+            Change::ListChanged { family } => {
+                // Unless declared, the client was promised no such notification.
+                if !self.config.list_changed {
+                    return;
+                }
+                let family = family.as_str();
+                let method = format!("notifications/{family}/list_changed");
+                self.broadcast(
+                    Topic::ListChanged(family),
+                    &method,
+                    serde_json::json!({}),
+                    |_| true,
+                )
+                .await;
+            }
+        }
     }
 
     /// Sends a notification tied to no request ([`Route::Unrelated`]) to every
