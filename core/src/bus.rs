@@ -162,7 +162,9 @@ pub struct InProcessBus {
 impl fmt::Debug for InProcessBus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.subscribers.lock().map_or(0, |s| s.len());
-        f.debug_struct("InProcessBus").field("subscribers", &n).finish()
+        f.debug_struct("InProcessBus")
+            .field("subscribers", &n)
+            .finish()
     }
 }
 

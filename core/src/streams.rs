@@ -283,12 +283,14 @@ mod tests {
         st.release_sse(n, 2);
         assert!(st.get_mut(n).is_some(), "kept, written or not");
         st.release_sse(n, 2);
-        let others: Vec<u64> = (0..2).map(|i| {
-            let m = st.open(&[RequestId::number(10 + i)]);
-            st.get_mut(m).unwrap().push(bytes("{}"), true, 4);
-            st.release_sse(m, 2);
-            m
-        }).collect();
+        let others: Vec<u64> = (0..2)
+            .map(|i| {
+                let m = st.open(&[RequestId::number(10 + i)]);
+                st.get_mut(m).unwrap().push(bytes("{}"), true, 4);
+                st.release_sse(m, 2);
+                m
+            })
+            .collect();
         assert!(st.get_mut(n).is_none(), "the oldest goes past the bound");
         assert!(others.iter().all(|&m| st.get_mut(m).is_some()));
     }

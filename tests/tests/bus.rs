@@ -39,7 +39,12 @@ fn a_change_made_through_one_replica_reaches_the_clients_of_the_other() {
             client_b.request("on-b", 1, "ping", json!({})).await;
             client_b.reply("on-b", 1).await;
             client_a
-                .request("on-a", 1, "resources/subscribe", json!({"uri": "mem://status"}))
+                .request(
+                    "on-a",
+                    1,
+                    "resources/subscribe",
+                    json!({"uri": "mem://status"}),
+                )
                 .await;
             assert!(client_a.reply("on-a", 1).await["result"].is_object());
             // Through B: A's subscriber hears of the update, B's client
@@ -47,12 +52,18 @@ fn a_change_made_through_one_replica_reaches_the_clients_of_the_other() {
             b.notify_resource_updated("mem://status").await;
             b.notify_tools_changed().await;
             let updated = client_a
-                .next_where("the update on A", is_notification("notifications/resources/updated"))
+                .next_where(
+                    "the update on A",
+                    is_notification("notifications/resources/updated"),
+                )
                 .await;
             assert_eq!(updated.json["params"]["uri"], "mem://status");
             for client in [&mut client_a, &mut client_b] {
                 client
-                    .next_where("the list change", is_notification("notifications/tools/list_changed"))
+                    .next_where(
+                        "the list change",
+                        is_notification("notifications/tools/list_changed"),
+                    )
                     .await;
             }
             // A ping's reply comes after anything already sent: nothing else
@@ -64,7 +75,11 @@ fn a_change_made_through_one_replica_reaches_the_clients_of_the_other() {
                     .backlog()
                     .iter()
                     .map(|r| &r.json)
-                    .filter(|j| j["method"].as_str().is_some_and(|m| m.starts_with("notifications/")))
+                    .filter(|j| {
+                        j["method"]
+                            .as_str()
+                            .is_some_and(|m| m.starts_with("notifications/"))
+                    })
                     .collect();
                 assert!(stray.is_empty(), "{session}: {stray:?}");
             }
@@ -99,7 +114,10 @@ fn without_a_bus_a_change_stays_on_its_server() {
             }
             b.notify_tools_changed().await;
             client_b
-                .next_where("the list change on B", is_notification("notifications/tools/list_changed"))
+                .next_where(
+                    "the list change on B",
+                    is_notification("notifications/tools/list_changed"),
+                )
                 .await;
             client_a.request("on-a", 9, "ping", json!({})).await;
             client_a.reply("on-a", 9).await;

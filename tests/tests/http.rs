@@ -223,7 +223,11 @@ fn a_stream_written_out_whole_can_still_be_resumed(rt: Rt) {
             replayed.push(event.json());
         }
     }
-    assert_eq!(replayed.len(), 3, "two progress events and the result: {replayed:?}");
+    assert_eq!(
+        replayed.len(),
+        3,
+        "two progress events and the result: {replayed:?}"
+    );
     assert_eq!(replayed[2]["id"], 6);
     assert_eq!(replayed[2]["result"]["content"][0]["text"], "steps done");
 }
