@@ -173,10 +173,7 @@ impl EventBus for InProcessBus {
     async fn publish(&self, change: &Change) -> Result<(), BusError> {
         let mut subscribers = self.subscribers.lock().unwrap_or_else(|e| e.into_inner());
         // Gone subscribers (their server stopped) leave the list here.
-        subscribers.retain(|tx| match tx.force_send(change.clone()) {
-            Ok(_) => true,
-            Err(_) => false,
-        });
+        subscribers.retain(|tx| tx.force_send(change.clone()).is_ok());
         Ok(())
     }
 

@@ -29,8 +29,12 @@ use std::time::Duration;
 use switchboard_core::{BoxFuture, Runtime, StdioTransport};
 
 mod http;
+#[cfg(feature = "redis")]
+mod redis;
 mod signals;
 
+#[cfg(feature = "redis")]
+pub use self::redis::RedisBus;
 pub use http::HttpServer;
 pub use signals::shutdown_on_signals;
 pub use switchboard_core::http::{DEFAULT_ADDR, DEFAULT_GRACE};

@@ -37,8 +37,12 @@ use tokio::runtime::Handle;
 mod http;
 #[cfg(feature = "hyper")]
 mod hyper;
+#[cfg(feature = "redis")]
+mod redis;
 mod signals;
 
+#[cfg(feature = "redis")]
+pub use self::redis::RedisBus;
 pub use http::HttpServer;
 #[cfg(feature = "hyper")]
 pub use hyper::{McpBody, McpService, ResponseFuture};

@@ -5,7 +5,6 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
-
 use super::dispatch::Engine;
 use super::registry::{self, remove};
 use super::run;

@@ -3,13 +3,14 @@
 //! driver that checks both eras through them).
 //!
 //! ```text
-//! cargo run -p examples --bin replica -- --name a [--state-key HEX [--state-key HEX]] \
-//!     [--allow-host NAME]... [--runtime smol|tokio] [--addr HOST:PORT]
+//! cargo run -p examples --bin replica -- --name a [--tag TAG | --no-tag] [--redis URL] \
+//!     [--state-key HEX [--state-key HEX]] [--allow-host NAME]... [--runtime smol|tokio] \
+//!     [--addr HOST:PORT]
 //! ```
 //!
 //! It prints `listening on http://HOST:PORT/mcp` once it accepts, and
 //! serves both eras (session and stateless 2026-07-28) on the default
-//! endpoint with three tools:
+//! endpoint with four tools and one resource:
 //!
 //! - `whoami`: the replica's `--name`, so a client can see which replica
 //!   served it;
@@ -20,7 +21,30 @@
 //!   the final leg. In the stateless era the first leg ends
 //!   `input_required` with a signed `requestState` and the retry may land
 //!   on any replica that shares the keyring; in a session it is a real
-//!   server→client request on the call's stream.
+//!   server→client request on the call's stream;
+//! - `touch`: announces a change of the resource named by its `uri`
+//!   argument (`notifications/resources/updated`) to every session
+//!   subscribed to it and every `subscriptions/listen` stream that asked,
+//!   on every replica sharing the event bus (`--redis`), this one's alone
+//!   without it; answers `touched URI on REPLICA`;
+//! - the resource `mem://status`: `replica NAME, N touches made here`,
+//!   something to subscribe to.
+//!
+//! **Session id tag.** `--tag TAG` makes the replica mint session ids
+//! `TAG.{32 hex}` (`ServerConfig::session_id_tag`), so a balancer that
+//! cannot learn stickiness from a response (nginx open source) can route a
+//! session's requests by the id's prefix (see `scale/nginx.conf.in`). A
+//! tag is 1 to 32 characters of `A-Z a-z 0-9 _ -`, and must be unique per
+//! replica. Without `--tag` the `--name` is the tag when it is a valid
+//! one (so `--name a` mints `a.…`), and ids are untagged otherwise;
+//! `--no-tag` mints untagged ids whatever the name.
+//!
+//! **Event bus.** `--redis redis://HOST:PORT` connects to Redis (pub/sub
+//! channel `switchboard:changes`) before serving and shares list changes
+//! and resource updates with every replica on that channel: a `touch`
+//! through replica B reaches a session subscribed on replica A. Only
+//! changes travel; sessions stay on the replica that minted them. List
+//! changes are announced (`listChanged` declared) with or without a bus.
 //!
 //! **The `requestState` keyring.** Every replica behind one balancer must
 //! share it, or a retry served by another replica than the first leg is
@@ -42,13 +66,17 @@
 //! balancer reached by a public name, add that name with `--allow-host
 //! NAME` (repeatable; loopback names stay accepted).
 
-use examples::{Cli, serve_http_config};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use examples::{Cli, RuntimeChoice};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use switchboard_core::http::AllowList;
 use switchboard_core::stateless::{MIN_KEY_BYTES, RequestStateKeys};
 use switchboard_core::{
-    Args, CallToolResult, Elicitation, HttpConfig, McpServerBuilder, ServerConfig, Tool,
+    Args, CallToolResult, Elicitation, HttpConfig, McpServerBuilder, ReadResourceResult, Resource,
+    ResourceContents, ServerConfig, Tool,
 };
 
 /// The environment variable holding the keyring when no `--state-key`
@@ -56,14 +84,28 @@ use switchboard_core::{
 const KEYS_ENV: &str = "SWITCHBOARD_STATE_KEYS";
 
 /// The usage line printed on bad input.
-const USAGE: &str = "usage: --name NAME [--state-key HEX [--state-key HEX]] [--allow-host NAME]... \
+const USAGE: &str = "usage: --name NAME [--tag TAG | --no-tag] [--redis URL] \
+                     [--state-key HEX [--state-key HEX]] [--allow-host NAME]... \
                      [--runtime smol|tokio] [--addr HOST:PORT]";
+
+/// The Redis pub/sub channel the replicas share changes on.
+const CHANNEL: &str = "switchboard:changes";
+
+/// The resource sessions subscribe to.
+const STATUS_URI: &str = "mem://status";
 
 /// `echo`'s arguments.
 #[derive(Deserialize, JsonSchema)]
 struct EchoArgs {
     /// The text to send back.
     text: String,
+}
+
+/// `touch`'s arguments.
+#[derive(Deserialize, JsonSchema)]
+struct TouchArgs {
+    /// The URI of the resource to announce as updated.
+    uri: String,
 }
 
 /// What `greet` asks the user for.
@@ -77,6 +119,11 @@ struct Person {
 struct Flags {
     /// `--name`.
     name: String,
+    /// The session id tag: `--tag`, else the name if it is a valid tag;
+    /// `None` for untagged ids (`--no-tag`, or a name that is no tag).
+    tag: Option<String>,
+    /// `--redis`.
+    redis: Option<String>,
     /// `--state-key` (or the environment's keys), as hex.
     keys: Vec<String>,
     /// `--allow-host`.
@@ -89,11 +136,15 @@ struct Flags {
 fn flags(args: impl Iterator<Item = String>, env_keys: Option<String>) -> Result<Flags, String> {
     let mut rest = Vec::new();
     let (mut name, mut keys, mut hosts) = (None, Vec::new(), Vec::new());
+    let (mut tag, mut no_tag, mut redis) = (None, false, None);
     let mut args = args;
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or(format!("{arg} takes a value"));
         match arg.as_str() {
             "--name" => name = Some(value()?),
+            "--tag" => tag = Some(value()?),
+            "--no-tag" => no_tag = true,
+            "--redis" => redis = Some(value()?),
             "--state-key" => keys.push(value()?),
             "--allow-host" => hosts.push(value()?),
             _ => rest.push(arg),
@@ -113,16 +164,43 @@ fn flags(args: impl Iterator<Item = String>, env_keys: Option<String>) -> Result
     if name.is_empty() {
         return Err("--name must not be empty".into());
     }
+    let tag = match (tag, no_tag) {
+        (Some(_), true) => return Err("--tag and --no-tag exclude each other".into()),
+        (Some(tag), false) if !valid_tag(&tag) => {
+            return Err(format!(
+                "--tag: 1 to 32 characters of A-Z a-z 0-9 _ -, not {tag:?}"
+            ));
+        }
+        (Some(tag), false) => Some(tag),
+        (None, true) => None,
+        (None, false) => valid_tag(&name).then(|| name.clone()),
+    };
+    if let Some(url) = &redis
+        && !(url.starts_with("redis://") || url.starts_with("rediss://"))
+    {
+        return Err(format!("--redis takes a redis:// URL, not {url:?}"));
+    }
     let cli = Cli::parse(rest.into_iter())?;
     if cli.stdio {
         return Err("a replica serves HTTP only; --stdio is not taken".into());
     }
     Ok(Flags {
         name,
+        tag,
+        redis,
         keys,
         hosts,
         cli,
     })
+}
+
+/// Whether `tag` may lead session ids (`ServerConfig::session_id_tag`
+/// panics on any other): 1 to 32 characters of `A-Z a-z 0-9 _ -`.
+fn valid_tag(tag: &str) -> bool {
+    (1..=32).contains(&tag.len())
+        && tag
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 /// Decodes a hex string (either case) into bytes.
@@ -177,10 +255,15 @@ fn keyring(keys: &[String]) -> Result<Option<RequestStateKeys>, String> {
     }
 }
 
-/// The server: the three tools, named after replica `name`.
+/// The server: the four tools and `mem://status`, named after replica
+/// `name`.
 fn builder(name: &str, config: ServerConfig) -> McpServerBuilder {
     let me = name.to_owned();
     let whoami = me.clone();
+    let toucher = me.clone();
+    let status = me.clone();
+    let touches = Arc::new(AtomicU64::new(0));
+    let touched = Arc::clone(&touches);
     McpServerBuilder::new()
         .server_info(format!("replica-{name}"), env!("CARGO_PKG_VERSION"))
         .config(config)
@@ -194,6 +277,46 @@ fn builder(name: &str, config: ServerConfig) -> McpServerBuilder {
         .tool(
             Tool::new("echo", "Echoes its text"),
             |Args(args): Args<EchoArgs>, _ctx| async move { Ok(args.text) },
+        )
+        .tool(
+            Tool::new(
+                "touch",
+                "Announces the resource at `uri` as updated, to every subscriber on every \
+                 replica sharing the event bus",
+            ),
+            move |Args(args): Args<TouchArgs>, ctx| {
+                let me = toucher.clone();
+                let touches = Arc::clone(&touches);
+                async move {
+                    let Some(server) = ctx.server() else {
+                        return Ok(CallToolResult::error("the server is shutting down"));
+                    };
+                    touches.fetch_add(1, Ordering::Relaxed);
+                    server.notify_resource_updated(&args.uri).await;
+                    Ok(CallToolResult::text(format!(
+                        "touched {} on {me}",
+                        args.uri
+                    )))
+                }
+            },
+        )
+        .resource(
+            Resource::new(STATUS_URI, "status")
+                .description("The replica's name and the touches made through it")
+                .mime_type("text/plain"),
+            move |uri, _ctx| {
+                let text = format!(
+                    "replica {status}, {} touches made here",
+                    touched.load(Ordering::Relaxed)
+                );
+                async move {
+                    Ok(ReadResourceResult::new(vec![ResourceContents::text(
+                        uri,
+                        "text/plain",
+                        text,
+                    )]))
+                }
+            },
         )
         .tool(
             Tool::new(
@@ -232,7 +355,12 @@ fn main() {
         eprintln!("error: {why}\n{USAGE}");
         std::process::exit(2);
     });
-    let mut config = ServerConfig::default();
+    // Announce list changes (`listChanged`), shared through the bus when
+    // there is one.
+    let mut config = ServerConfig::default().list_changed(true);
+    if let Some(tag) = &flags.tag {
+        config = config.session_id_tag(tag.clone());
+    }
     match keys {
         Some(keys) => config = config.request_state_keys(keys),
         None => eprintln!(
@@ -249,9 +377,73 @@ fn main() {
         hosts.extend(flags.hosts.iter().cloned());
         http = http.allowed_hosts(AllowList::Only(hosts));
     }
-    if let Err(e) = serve_http_config(&flags.cli, builder(&flags.name, config), http, |_| {}) {
+    let builder = builder(&flags.name, config);
+    if let Err(e) = serve(&flags.cli, flags.redis.as_deref(), builder, http) {
         eprintln!("error: {e}");
         std::process::exit(1);
+    }
+}
+
+/// Prints the line scripts wait for.
+fn announce(url: &str) {
+    use std::io::Write as _;
+    println!("listening on {url}");
+    let _ = std::io::stdout().flush();
+}
+
+/// Serves `builder` at `cli.addr` on the chosen runtime, like
+/// `examples::serve_http_config`, but first connects to Redis (`redis`)
+/// on that same runtime, so the bus's connection lives on the executor
+/// that serves.
+fn serve(
+    cli: &Cli,
+    redis: Option<&str>,
+    builder: McpServerBuilder,
+    http: HttpConfig,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let addr = cli.addr;
+    match cli.runtime {
+        RuntimeChoice::Smol => {
+            let ex = Arc::new(smol::Executor::new());
+            let runtime = switchboard_smol::SmolRuntime::with_executor(Arc::clone(&ex));
+            smol::block_on(ex.run(async {
+                let mut builder = builder;
+                if let Some(url) = redis {
+                    let bus = switchboard_smol::RedisBus::connect(url, CHANNEL)
+                        .await
+                        .map_err(|e| format!("--redis {url}: {e}"))?;
+                    eprintln!("event bus: redis {url}, channel {CHANNEL}");
+                    builder = builder.event_bus(Arc::new(bus));
+                }
+                let server = switchboard_smol::HttpServer::bind_with(addr, builder, http, runtime)
+                    .await?
+                    .shutdown_on_signals()?;
+                announce(&server.url()?);
+                server.run().await?;
+                Ok(())
+            }))
+        }
+        RuntimeChoice::Tokio => {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            rt.block_on(async {
+                let mut builder = builder;
+                if let Some(url) = redis {
+                    let bus = switchboard_tokio::RedisBus::connect(url, CHANNEL)
+                        .await
+                        .map_err(|e| format!("--redis {url}: {e}"))?;
+                    eprintln!("event bus: redis {url}, channel {CHANNEL}");
+                    builder = builder.event_bus(Arc::new(bus));
+                }
+                let server = switchboard_tokio::HttpServer::bind(addr, builder, http)
+                    .await?
+                    .shutdown_on_signals()?;
+                announce(&server.url()?);
+                server.run().await?;
+                Ok(())
+            })
+        }
     }
 }
 
@@ -283,11 +475,33 @@ mod tests {
     }
 
     #[test]
+    fn the_tag_defaults_to_a_valid_name() {
+        let tag = |list: &[&str]| flags(args(list), None).unwrap().tag;
+        assert_eq!(tag(&["--name", "a"]), Some("a".into()));
+        assert_eq!(
+            tag(&["--name", "a", "--tag", "node-7"]),
+            Some("node-7".into())
+        );
+        assert_eq!(tag(&["--name", "a", "--no-tag"]), None);
+        assert_eq!(tag(&["--name", "replica one"]), None);
+        let f = flags(
+            args(&["--name", "a", "--redis", "redis://127.0.0.1:1"]),
+            None,
+        )
+        .unwrap();
+        assert_eq!(f.redis.as_deref(), Some("redis://127.0.0.1:1"));
+    }
+
+    #[test]
     fn bad_input_is_an_error_not_a_panic() {
         assert!(flags(args(&[]), None).is_err());
         assert!(flags(args(&["--name"]), None).is_err());
         assert!(flags(args(&["--name", "a", "--stdio"]), None).is_err());
         assert!(flags(args(&["--name", "a", "--bogus"]), None).is_err());
+        assert!(flags(args(&["--name", "a", "--tag", "a.b"]), None).is_err());
+        assert!(flags(args(&["--name", "a", "--tag", ""]), None).is_err());
+        assert!(flags(args(&["--name", "a", "--tag", "b", "--no-tag"]), None).is_err());
+        assert!(flags(args(&["--name", "a", "--redis", "http://x"]), None).is_err());
         assert!(keyring(&["abc".into()]).is_err());
         assert!(keyring(&["zz".repeat(32)]).is_err());
         assert!(keyring(&["ab".repeat(16)]).is_err());

@@ -6,6 +6,7 @@
 //! scale-driver mrtr     --url URL [--rounds 6]
 //! scale-driver sessions --url URL [--clients 100] [--calls 20] [--expect-replicas 1] [--verbose]
 //! scale-driver resume   --url URL
+//! scale-driver changes  --url URL --touch-urls URL,URL,... [--listen-url URL] [--rounds 5]
 //! scale-driver failover --url URL --victim NAME --ready-file PATH --killed-file PATH
 //!                       [--clients 30] [--calls 20] [--stateless-clients 4]
 //! scale-driver free-port
@@ -32,6 +33,14 @@
 //!   fails here), the client drops the connection, answers by POST, and
 //!   resumes with `GET` + `Last-Event-ID` to get the result from the same
 //!   replica.
+//! - `changes`: a session opened at `--url` (a replica, or a balancer that
+//!   pins it) subscribes to `mem://status` and opens its GET stream; with
+//!   `--listen-url`, a stateless `subscriptions/listen` stream there asks
+//!   for the same URI. Each round calls `touch` statelessly through one of
+//!   `--touch-urls` (direct replica URLs) served by another replica than
+//!   the session's and the listener's; the session's stream (and the
+//!   listener) must hear `notifications/resources/updated` for
+//!   `mem://status` within 5 s. Needs the replicas to share an event bus.
 //! - `failover`: session clients make half their calls, then wait; the
 //!   driver creates `--ready-file`; the script kills replica `--victim` and
 //!   creates `--killed-file`; the clients make the other half. Meanwhile
@@ -646,6 +655,194 @@ async fn resume(o: &Opts) -> Check {
     }
 }
 
+/// How long a change may take to cross replicas.
+const CHANGE_WAIT: Duration = Duration::from_secs(5);
+/// The resource `changes` subscribes to.
+const STATUS_URI: &str = "mem://status";
+
+/// A session-era request `id` of `method` that must succeed: its result.
+async fn session_rpc(
+    target: &Target,
+    session: &str,
+    id: u64,
+    method: &str,
+    params: Value,
+) -> Result<Value, String> {
+    let mut conn = Conn::open(target).await?;
+    let body = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+    let reply = conn
+        .request("POST", &session_headers(Some(session)), &body.to_string())
+        .await?;
+    if reply.head.status != 200 {
+        return Err(format!("{method}: status {}", reply.head.status));
+    }
+    result_of(&reply.messages, id)
+}
+
+/// Reads `conn`'s SSE stream until a `notifications/resources/updated`
+/// for `uri`, within `wait`; other messages are skipped.
+async fn await_updated(conn: &mut Conn, uri: &str, wait: Duration) -> Result<Value, String> {
+    let read = async {
+        loop {
+            let event = conn.event().await?.ok_or("the stream ended".to_owned())?;
+            if event.data.is_empty() {
+                continue;
+            }
+            let message: Value =
+                serde_json::from_str(&event.data).map_err(|e| format!("event data: {e}"))?;
+            if message["method"] == "notifications/resources/updated"
+                && message["params"]["uri"] == uri
+            {
+                return Ok(message);
+            }
+        }
+    };
+    tokio::time::timeout(wait, read)
+        .await
+        .map_err(|_| format!("no notifications/resources/updated within {wait:?}"))?
+}
+
+async fn changes(o: &Opts) -> Check {
+    let home_target = o.url()?;
+    let rounds = o.num("rounds", 5)?.max(1);
+    let touch_urls = o.text("touch-urls")?;
+    let mut touchers = Vec::new();
+    for (i, url) in touch_urls.split(',').filter(|u| !u.is_empty()).enumerate() {
+        let target = Target::parse(url)?;
+        let name = stateless_whoami(&target, 9_000 + i as u64)
+            .await
+            .map_err(|e| format!("changes: FAILED whoami at {url}: {e}"))?;
+        touchers.push((name, target));
+    }
+    let session = initialize(&home_target)
+        .await
+        .map_err(|e| format!("changes: FAILED initialize: {e}"))?;
+    let home = whoami_in(&home_target, &session, 1)
+        .await
+        .map_err(|e| format!("changes: FAILED whoami in the session: {e}"))?;
+    session_rpc(
+        &home_target,
+        &session,
+        2,
+        "resources/subscribe",
+        json!({"uri": STATUS_URI}),
+    )
+    .await
+    .map_err(|e| format!("changes: FAILED {e}"))?;
+    // The session's standalone stream: where its notifications go.
+    let mut stream = Conn::open(&home_target).await?;
+    let mut get = session_headers(Some(&session));
+    get.retain(|(k, _)| k != "content-type" && k != "accept");
+    get.push(("accept".into(), "text/event-stream".into()));
+    let head = stream
+        .send("GET", &get, "")
+        .await
+        .map_err(|e| format!("changes: FAILED GET: {e}"))?;
+    if head.status != 200 || !head.is_sse() {
+        return Err(format!(
+            "changes: FAILED GET stream: status {}",
+            head.status
+        ));
+    }
+    // The stateless era's counterpart, if asked.
+    let mut listener = None;
+    let mut listener_name = None;
+    if let Some(url) = o.0.get("listen-url") {
+        let target = Target::parse(url)?;
+        listener_name = Some(
+            stateless_whoami(&target, 9_100)
+                .await
+                .map_err(|e| format!("changes: FAILED whoami at {url}: {e}"))?,
+        );
+        let mut conn = Conn::open(&target).await?;
+        let mut h = stateless_headers("x");
+        h.retain(|(k, _)| k != "mcp-method" && k != "mcp-name");
+        h.push(("mcp-method".into(), "subscriptions/listen".into()));
+        let body = json!({"jsonrpc": "2.0", "id": 9_101, "method": "subscriptions/listen",
+            "params": {"notifications": {"resourceSubscriptions": [STATUS_URI]},
+                "_meta": {"io.modelcontextprotocol/protocolVersion": STATELESS_VERSION,
+                          "io.modelcontextprotocol/clientCapabilities": {},
+                          "io.modelcontextprotocol/clientInfo": {"name": "scale-driver", "version": "1"}}}});
+        let head = conn
+            .send("POST", &h, &body.to_string())
+            .await
+            .map_err(|e| format!("changes: FAILED listen: {e}"))?;
+        if head.status != 200 || !head.is_sse() {
+            return Err(format!("changes: FAILED listen: status {}", head.status));
+        }
+        let ack = tokio::time::timeout(CHANGE_WAIT, conn.event())
+            .await
+            .map_err(|_| "changes: FAILED no listen acknowledgement".to_owned())?
+            .map_err(|e| format!("changes: FAILED listen: {e}"))?
+            .ok_or("changes: FAILED the listen stream ended")?;
+        let ack: Value = serde_json::from_str(&ack.data).map_err(|e| format!("ack: {e}"))?;
+        if ack["method"] != "notifications/subscriptions/acknowledged" {
+            return Err(format!("changes: FAILED listen: not acknowledged: {ack}"));
+        }
+        listener = Some(conn);
+    }
+    let (toucher, touch_target) = touchers
+        .iter()
+        .find(|(name, _)| *name != home && Some(name) != listener_name.as_ref())
+        .ok_or_else(|| {
+            format!("changes: FAILED no --touch-urls replica other than {home} and the listener's")
+        })?;
+    let mut worst = Duration::ZERO;
+    let mut heard_listen = 0;
+    for round in 0..rounds {
+        let start = Instant::now();
+        let mut conn = Conn::open(touch_target).await?;
+        let h = stateless_headers("touch");
+        let body = json!({"jsonrpc": "2.0", "id": 9_200 + round, "method": "tools/call",
+            "params": {"name": "touch", "arguments": {"uri": STATUS_URI},
+                "_meta": {"io.modelcontextprotocol/protocolVersion": STATELESS_VERSION,
+                          "io.modelcontextprotocol/clientCapabilities": {},
+                          "io.modelcontextprotocol/clientInfo": {"name": "scale-driver", "version": "1"}}}});
+        let reply = conn.request("POST", &h, &body.to_string()).await?;
+        let text = result_of(&reply.messages, 9_200 + round).and_then(|r| text_of(&r));
+        match text {
+            Ok(t) if t.ends_with(&format!(" on {toucher}")) => {}
+            other => {
+                return Err(format!(
+                    "changes: FAILED touch through {toucher}: {other:?}"
+                ));
+            }
+        }
+        await_updated(&mut stream, STATUS_URI, CHANGE_WAIT)
+            .await
+            .map_err(|e| {
+                format!(
+                    "changes: FAILED round {}: session on {home}, touched on {toucher}: {e}",
+                    round + 1
+                )
+            })?;
+        if let Some(conn) = listener.as_mut() {
+            await_updated(conn, STATUS_URI, CHANGE_WAIT)
+                .await
+                .map_err(|e| {
+                    format!(
+                        "changes: FAILED round {}: listener on {}, touched on {toucher}: {e}",
+                        round + 1,
+                        listener_name.as_deref().unwrap_or("?")
+                    )
+                })?;
+            heard_listen += 1;
+        }
+        worst = worst.max(start.elapsed());
+    }
+    let listen = match &listener_name {
+        Some(name) => {
+            format!(", a subscriptions/listen stream on {name} heard {heard_listen}/{rounds}")
+        }
+        None => String::new(),
+    };
+    Ok(format!(
+        "changes: ok {rounds} touches through {toucher}, each heard on the GET stream of a session \
+         on {home}{listen}; slowest touch-to-event {:.1} ms",
+        worst.as_secs_f64() * 1e3
+    ))
+}
+
 /// What every failover task shares.
 struct Shared {
     /// Answers per call id.
@@ -985,7 +1182,7 @@ fn free_port() -> Check {
     Ok(port.to_string())
 }
 
-const USAGE: &str = "usage: scale-driver modern|mrtr|sessions|resume|failover|free-port --url URL [...] \
+const USAGE: &str = "usage: scale-driver modern|mrtr|sessions|resume|changes|failover|free-port --url URL [...] \
                      (see the source's header)";
 
 fn main() {
@@ -1007,6 +1204,7 @@ fn main() {
             &["verbose"],
         ),
         "resume" => Opts::parse(rest, &["url"], &[]),
+        "changes" => Opts::parse(rest, &["url", "touch-urls", "listen-url", "rounds"], &[]),
         "failover" => Opts::parse(
             rest,
             &[
@@ -1040,6 +1238,7 @@ fn main() {
             "mrtr" => mrtr(&opts).await,
             "sessions" => sessions(&opts).await,
             "resume" => resume(&opts).await,
+            "changes" => changes(&opts).await,
             "failover" => failover(&opts).await,
             _ => free_port(),
         }
