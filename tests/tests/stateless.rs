@@ -18,6 +18,7 @@ tests::on_both_runtimes!(
     the_revision_errors_carry_their_data,
     multi_round_trip_requests_resume_and_refuse_bad_state,
     expired_state_is_refused,
+    a_retry_finishes_on_another_replica_across_a_key_rotation,
     a_listen_stream_hears_a_change_made_in_the_other_era,
     a_closed_stream_cancels_its_handler,
     a_stateless_only_endpoint_refuses_the_session_era,
@@ -399,6 +400,71 @@ fn multi_round_trip_requests_resume_and_refuse_bad_state(rt: Rt) {
         call.next_event().unwrap().json()["result"]["content"][0]["text"],
         "hello Bo"
     );
+}
+
+/// Replicas sharing a keyring: a first leg served by one is finished by
+/// another, also in the middle of a rotation (the second already has a new
+/// current key and the old one as previous), and a third whose keyring no
+/// longer holds the old key refuses it.
+fn a_retry_finishes_on_another_replica_across_a_key_rotation(rt: Rt) {
+    let keys = |current: u8, previous: Option<u8>| {
+        let keys = RequestStateKeys::new([current; 32]).unwrap();
+        let keys = match previous {
+            Some(p) => keys.with_previous([p; 32]).unwrap(),
+            None => keys,
+        };
+        ServerConfig::default().request_state_keys(keys)
+    };
+    let replica = |config| TestServer::start_with(rt, HttpConfig::default(), config);
+    let (a, b, rotated, done) = (
+        replica(keys(1, None)),
+        replica(keys(1, None)),
+        replica(keys(2, Some(1))),
+        replica(keys(3, Some(2))),
+    );
+    let answer = json!({"name": {"action": "accept", "content": {"name": "Ada"}}});
+    let state = |server: &TestServer, id| {
+        let (_, first) = ask(server, id, json!({}));
+        first["result"]["requestState"].as_str().unwrap().to_owned()
+    };
+    for (finisher, id) in [(&b, 2), (&rotated, 4)] {
+        let sealed = state(&a, id - 1);
+        let (_, finished) = ask(
+            finisher,
+            id,
+            json!({"inputResponses": answer, "requestState": sealed}),
+        );
+        assert_eq!(
+            finished["result"]["content"][0]["text"], "hello Ada",
+            "{finished}"
+        );
+    }
+    // Sealed with the rotated replica's new key: the old replicas cannot
+    // open it, the next rotation still can.
+    let sealed = state(&rotated, 5);
+    let (_, refused) = ask(
+        &a,
+        6,
+        json!({"inputResponses": answer, "requestState": sealed}),
+    );
+    assert_eq!(code(&refused), -32602, "{refused}");
+    let (_, finished) = ask(
+        &done,
+        7,
+        json!({"inputResponses": answer, "requestState": sealed}),
+    );
+    assert_eq!(
+        finished["result"]["content"][0]["text"], "hello Ada",
+        "{finished}"
+    );
+    // Two rotations on, the first key is gone.
+    let sealed = state(&a, 8);
+    let (_, refused) = ask(
+        &done,
+        9,
+        json!({"inputResponses": answer, "requestState": sealed}),
+    );
+    assert_eq!(code(&refused), -32602, "{refused}");
 }
 
 fn expired_state_is_refused(rt: Rt) {
