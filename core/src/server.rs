@@ -44,6 +44,7 @@ mod lifecycle;
 mod line;
 mod listen;
 mod methods;
+mod notifications;
 mod params;
 mod register;
 mod registry;

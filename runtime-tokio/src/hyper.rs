@@ -90,6 +90,29 @@ struct Inner {
     serving: Mutex<Option<Serving>>,
 }
 
+/// The last clone gone without [`McpService::shutdown`]: stop what `new`
+/// started (the serve loop, the sweeper, the sessions), with no grace, on
+/// the runtime still around; so a router rebuilt or a test ended leaks
+/// nothing.
+impl Drop for Inner {
+    fn drop(&mut self) {
+        let serving = self
+            .serving
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(serving) = serving {
+            self.service.shutdown_signal().trigger();
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                let service = self.service.clone();
+                runtime.spawn(async move {
+                    let _ = service.stop(serving, Duration::ZERO).await;
+                });
+            }
+        }
+    }
+}
+
 impl fmt::Debug for McpService {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("McpService")

@@ -10,7 +10,7 @@ use tests::server::{Rt, TestServer, stateless_meta};
 
 const RESOURCE: &str = "http://127.0.0.1/mcp";
 
-/// Tokens are `{subject}~{scope}+{scope}`; `expired` is refused, `down`
+/// Tokens are `[{issuer}/]{subject}~{scope}+{scope}`; `expired` is refused, `down`
 /// cannot be checked.
 fn auth() -> AuthConfig {
     let verifier = verifier_fn(|token: String| async move {
@@ -18,9 +18,13 @@ fn auth() -> AuthConfig {
             "expired" => Err(AuthError::InvalidToken("the token expired".into())),
             "down" => Err(AuthError::Unavailable("key server unreachable".into())),
             _ => {
-                let (subject, scopes) = token.split_once('~').unwrap_or((&token, ""));
+                let (who, scopes) = token.split_once('~').unwrap_or((&token, ""));
                 let scopes = scopes.split('+').filter(|s| !s.is_empty());
-                Ok(Principal::new(subject).with_scopes(scopes))
+                // `{issuer}/{subject}`; a bare subject comes from `as1`.
+                let (issuer, subject) = who.split_once('/').unwrap_or(("as1", who));
+                Ok(Principal::new(subject)
+                    .with_issuer(issuer)
+                    .with_scopes(scopes))
             }
         }
     });
@@ -230,6 +234,9 @@ fn sessions_are_bound(rt: Rt) {
         unknown.json()["error"],
         "as if unknown"
     );
+    // The same subject from another authorization server is another party.
+    let namesake = post(&server, Some("as2/alice~mcp"), &in_session, &call("whoami"));
+    assert_eq!(namesake.status(), 404);
     let get = server.conn().request(
         "GET",
         "/mcp",

@@ -55,8 +55,12 @@ pub const METADATA_PREFIX: &str = "/.well-known/oauth-protected-resource";
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Principal {
-    /// The subject (a JWT's `sub`): what a session is bound to.
+    /// The subject (a JWT's `sub`): with the issuer, what a session is
+    /// bound to.
     subject: String,
+    /// Who issued the token (a JWT's `iss`), when the verifier says: a
+    /// subject is unique only within its issuer.
+    issuer: Option<String>,
     /// The granted scopes.
     scopes: Vec<String>,
     /// Other claims, for handlers (a JWT's whole payload, say).
@@ -68,6 +72,7 @@ impl Principal {
     pub fn new(subject: impl Into<String>) -> Self {
         Self {
             subject: subject.into(),
+            issuer: None,
             scopes: Vec::new(),
             claims: serde_json::Value::Null,
         }
@@ -82,6 +87,26 @@ impl Principal {
     {
         self.scopes = scopes.into_iter().map(Into::into).collect();
         self
+    }
+
+    /// Sets the issuer. With several authorization servers, set it: a
+    /// session is bound to the issuer and the subject together, so two
+    /// servers' users that share a `sub` never share a session.
+    #[must_use]
+    pub fn with_issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// The issuer, when the verifier set one.
+    pub fn issuer(&self) -> Option<&str> {
+        self.issuer.as_deref()
+    }
+
+    /// Whether `self` and `other` are the same party: the same issuer and
+    /// subject (scopes and claims may differ, as after a step-up).
+    pub fn same_party(&self, other: &Self) -> bool {
+        self.issuer == other.issuer && self.subject == other.subject
     }
 
     /// Sets the claims handlers may read.
@@ -472,10 +497,11 @@ impl AuthConfig {
         }
         let message = match error {
             Some((code, description)) => {
-                value.push_str(&format!(
-                    ", error=\"{code}\", error_description=\"{}\"",
-                    quoted(description)
-                ));
+                value.push_str(&format!(", error=\"{code}\""));
+                let description = description_chars(description);
+                if !description.is_empty() {
+                    value.push_str(&format!(", error_description=\"{description}\""));
+                }
                 format!("{code}: {description}")
             }
             None => "unauthorized: a bearer token is required".to_owned(),
@@ -528,6 +554,18 @@ fn split_url(url: &str) -> (&str, &str) {
 /// `s` made safe inside a quoted-string: `"` and `\` escaped.
 fn quoted(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+/// `s` with only the characters RFC 6750 §3 allows in `error_description`
+/// (visible ASCII and space, without `"` and `\`): the others become `?`,
+/// so a verifier's message can never take the challenge header down.
+fn description_chars(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            ' ' | '!' | '#'..='[' | ']'..='~' => c,
+            _ => '?',
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -614,9 +652,8 @@ mod tests {
         let bad = run(c.authenticate(Some(b"Bearer nope"), false)).unwrap_err();
         assert_eq!(bad.status, 401);
         assert!(
-            challenge(&bad).ends_with(
-                "error=\"invalid_token\", error_description=\"expired \\\"yesterday\\\"\""
-            ),
+            challenge(&bad)
+                .ends_with("error=\"invalid_token\", error_description=\"expired ?yesterday?\""),
             "{}",
             challenge(&bad)
         );
@@ -627,6 +664,29 @@ mod tests {
         assert_eq!(down.status, 503);
         let alice = run(c.authenticate(Some(b"Bearer good"), false)).unwrap();
         assert_eq!(alice.subject(), "alice");
+    }
+
+    #[test]
+    fn a_description_never_takes_the_challenge_down() {
+        assert_eq!(
+            description_chars("ok: d\u{e9}j\u{e0} \"vu\"\\\n"),
+            "ok: d?j? ?vu???"
+        );
+        let c = config();
+        let odd = c.challenge(
+            StatusCode::UNAUTHORIZED,
+            Some(("invalid_token", "\u{e9}\r\n")),
+            &[],
+        );
+        assert!(challenge(&odd).contains("error_description=\"???\""));
+    }
+
+    #[test]
+    fn parties_are_issuer_and_subject() {
+        let a = Principal::new("1").with_issuer("https://as1");
+        assert!(a.same_party(&a.clone().with_scopes(["more"])));
+        assert!(!a.same_party(&Principal::new("1").with_issuer("https://as2")));
+        assert!(!a.same_party(&Principal::new("1")));
     }
 
     #[test]

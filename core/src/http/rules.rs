@@ -232,12 +232,21 @@ fn session_of(
     let session = engine
         .session(&crate::SessionId::new(id))
         .ok_or_else(session_not_found)?;
-    let owner = session.facts().principal.as_ref().map(|p| p.subject());
-    if owner != caller.map(|p| p.subject()) {
+    if !same_party(session.facts().principal.as_deref(), caller.map(|p| &**p)) {
         return Err(session_not_found());
     }
     session.touch(now);
     Ok(session)
+}
+
+/// Whether the session's owner and the caller are the same party: both
+/// anonymous (no auth hook), or the same issuer and subject.
+fn same_party(owner: Option<&Principal>, caller: Option<&Principal>) -> bool {
+    match (owner, caller) {
+        (None, None) => true,
+        (Some(owner), Some(caller)) => owner.same_party(caller),
+        _ => false,
+    }
 }
 
 /// The tools a POST body calls (`params.name` of each `tools/call`), for
@@ -543,9 +552,9 @@ fn delete(engine: &dyn Dispatch, head: &RequestHead, caller: Option<&Arc<Princip
     };
     let id = crate::SessionId::new(id);
     // Another subject's session is not theirs to end, nor to learn of.
-    let owned = engine.session(&id).is_some_and(|s| {
-        s.facts().principal.as_ref().map(|p| p.subject()) == caller.map(|p| p.subject())
-    });
+    let owned = engine
+        .session(&id)
+        .is_some_and(|s| same_party(s.facts().principal.as_deref(), caller.map(|p| &**p)));
     if owned && engine.close_session(&id) {
         Response::empty(StatusCode::OK)
     } else {

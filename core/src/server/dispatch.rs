@@ -44,6 +44,7 @@ use serde_json::{Value, json};
 use super::error::MethodError;
 use super::lifecycle::open_session;
 use super::methods::route;
+use super::notifications::accept_notification;
 use super::params::{Outcome, Payload, encode_error, encode_response, error_code, progress_token};
 use super::shared::Shared;
 use super::stateless::{
@@ -53,7 +54,7 @@ use crate::context::RequestContext;
 use crate::facts::ClientFacts;
 use crate::http::Principal;
 use crate::id::SessionId;
-use crate::jsonrpc::{self, Decoded, Message, Params, Request, RequestId, Response};
+use crate::jsonrpc::{self, Decoded, Message, Request, RequestId};
 use crate::observe::{self, CloseReason, Era, RequestScope};
 use crate::runtime::{BoxFuture, now};
 use crate::session::Session;
@@ -83,18 +84,6 @@ impl Step {
             Self::Encoded(bytes) => (Some(bytes), None),
             Self::Work(work, guard) => (work.await, Some(guard)),
         }
-    }
-}
-
-/// The ids of the requests in a body (single or batch).
-pub(super) fn request_ids(decoded: &Decoded) -> Vec<RequestId> {
-    let id = |m: &Result<Message, Response>| match m {
-        Ok(Message::Request(r)) => Some(r.id.clone()),
-        _ => None,
-    };
-    match decoded {
-        Decoded::Single(m) => id(m).into_iter().collect(),
-        Decoded::Batch(items) => items.iter().filter_map(id).collect(),
     }
 }
 
@@ -576,40 +565,6 @@ impl Engine {
 pub(super) fn answer(scope: RequestScope, id: RequestId, outcome: Outcome) -> Vec<u8> {
     scope.finish(error_code(&outcome));
     encode_response(id, outcome)
-}
-
-/// Handles a notification from the client, at once (no work is left).
-///
-/// `notifications/initialized` marks the session initialized: from then on
-/// it receives broadcasts (list changes, resource updates).
-/// `notifications/cancelled` aborts the request its `requestId` names, if
-/// it is in flight; unreadable params and unknown ids (a request that just
-/// finished, say) are ignored, as the spec allows. Every other notification
-/// is ignored.
-pub(super) fn accept_notification(session: &Session, method: &str, params: Option<&Params>) {
-    match method {
-        "notifications/initialized" => session.state().initialized = true,
-        "notifications/cancelled" => {
-            /// The params of `notifications/cancelled` (its `reason` unread).
-            #[derive(serde::Deserialize)]
-            struct Cancelled {
-                /// The id of the request to cancel, as sent.
-                #[serde(rename = "requestId")]
-                request_id: Value,
-            }
-            let id = params
-                .and_then(|p| p.parse::<Cancelled>().ok())
-                .and_then(|c| RequestId::from_value(&c.request_id));
-            if let Some(id) = id {
-                // Unknown ids are normal: the request may have just finished.
-                if let Some(handle) = session.state().in_flight.get(&id) {
-                    handle.abort();
-                }
-            }
-        }
-        // Other notifications (roots/list_changed, progress) need no action here.
-        _ => {}
-    }
 }
 
 /// Removes a request from its session's in-flight table when its handler

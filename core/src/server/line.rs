@@ -9,9 +9,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::dispatch::{Engine, accept_notification, answer, request_ids};
+use super::dispatch::{Engine, answer};
 use super::error::MethodError;
 use super::lifecycle::open_session;
+use super::notifications::accept_notification;
 use super::params::encode_error;
 use crate::facts::ClientFacts;
 use crate::http::Principal;
@@ -350,6 +351,18 @@ impl Dispatch for Engine {
                 Some((name.clone(), header.to_owned()))
             })
             .collect()
+    }
+}
+
+/// The ids of the requests in a body (single or batch).
+fn request_ids(decoded: &Decoded) -> Vec<RequestId> {
+    let id = |m: &Result<Message, crate::jsonrpc::Response>| match m {
+        Ok(Message::Request(r)) => Some(r.id.clone()),
+        _ => None,
+    };
+    match decoded {
+        Decoded::Single(m) => id(m).into_iter().collect(),
+        Decoded::Batch(items) => items.iter().filter_map(id).collect(),
     }
 }
 

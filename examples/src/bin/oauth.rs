@@ -87,6 +87,7 @@ impl TokenVerifier for JwtVerifier {
             (None, None) => Vec::new(),
         };
         Ok(Principal::new(claims.sub)
+            .with_issuer(&self.issuer)
             .with_scopes(scopes)
             .with_claims(data.claims))
     }
