@@ -42,6 +42,8 @@ die() {
 }
 
 # --- what the run needs ---------------------------------------------------
+# Debian puts nginx and haproxy in /usr/sbin, off a plain user's PATH.
+export PATH="$PATH:/usr/sbin:/sbin"
 missing=()
 command -v haproxy >/dev/null || missing+=(haproxy)
 command -v nginx >/dev/null || missing+=(nginx)
