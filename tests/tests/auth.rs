@@ -50,6 +50,18 @@ fn start(rt: Rt) -> TestServer {
             },
         )
         .tool(
+            Tool::new("ask", "Asks a name"),
+            |_: Value, ctx| async move {
+                let params = json!({"message": "Name?", "requestedSchema": {"type": "object",
+                "properties": {"name": {"type": "string"}}}});
+                let answer = ctx.input("name", "elicitation/create", params).await?;
+                Ok(CallToolResult::text(format!(
+                    "hello {}",
+                    answer["content"]["name"]
+                )))
+            },
+        )
+        .tool(
             Tool::new("erase", "Needs notes.write"),
             |_: Value, _ctx| async move { Ok(CallToolResult::text("erased")) },
         );
@@ -209,6 +221,42 @@ fn principal_and_step_up(rt: Rt) {
     );
 }
 
+/// A stateless multi round-trip request: its `requestState` is of use
+/// only under the token of the party it was sealed for.
+fn request_state_is_bound_to_its_party(rt: Rt) {
+    let server = start(rt);
+    let ask = |id: i64, token: &str, extra: Value| {
+        let mut params = json!({"name": "ask", "arguments": {}});
+        for (k, v) in extra.as_object().unwrap() {
+            params[k] = v.clone();
+        }
+        params["_meta"] = stateless_meta(json!({"elicitation": {}}));
+        let body = json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": params});
+        let headers = [
+            ("mcp-protocol-version", "2026-07-28"),
+            ("mcp-method", "tools/call"),
+            ("mcp-name", "ask"),
+        ];
+        post(&server, Some(token), &headers, &body.to_string()).json()
+    };
+    let first = ask(1, "alice~mcp", json!({}));
+    let state = first["result"]["requestState"]
+        .as_str()
+        .expect("input_required")
+        .to_owned();
+    let answer = json!({"name": {"action": "accept", "content": {"name": "Ada"}}});
+    let retry = json!({"inputResponses": answer, "requestState": state});
+    let stolen = ask(2, "mallory~mcp", retry.clone());
+    assert_eq!(stolen["error"]["code"], -32602, "{stolen}");
+    let namesake = ask(3, "as2/alice~mcp", retry.clone());
+    assert_eq!(namesake["error"]["code"], -32602, "{namesake}");
+    let done = ask(4, "alice~mcp+notes.write", retry);
+    assert_eq!(
+        done["result"]["content"][0]["text"], "hello \"Ada\"",
+        "{done}"
+    );
+}
+
 fn sessions_are_bound(rt: Rt) {
     let server = start(rt);
     let sid = open(&server, "alice~mcp");
@@ -294,6 +342,16 @@ fn principal_and_step_up_smol() {
 #[test]
 fn principal_and_step_up_tokio() {
     principal_and_step_up(Rt::Tokio);
+}
+
+#[test]
+fn request_state_is_bound_to_its_party_smol() {
+    request_state_is_bound_to_its_party(Rt::Smol);
+}
+
+#[test]
+fn request_state_is_bound_to_its_party_tokio() {
+    request_state_is_bound_to_its_party(Rt::Tokio);
 }
 
 #[test]

@@ -454,7 +454,13 @@ impl Engine {
         let mut scope = RequestScope::new(era, in_session, &request.method, &id);
         let round = if let Some(meta) = stateless.filter(|_| takes_input(&request.method)) {
             let keys = self.state_keys.as_ref();
-            match open_round(keys, &request.method, request.params.as_ref(), meta.retry) {
+            match open_round(
+                keys,
+                &request.method,
+                request.params.as_ref(),
+                meta.retry,
+                meta.principal.as_deref(),
+            ) {
                 Ok(round) => Some(round),
                 Err(error) => return Step::Encoded(answer(scope, id, Err(error))),
             }

@@ -24,6 +24,7 @@ use serde_json::{Map, Value, json};
 use super::error::MethodError;
 use super::params::{Outcome, Payload};
 use super::shared::Shared;
+use crate::http::Principal;
 use crate::jsonrpc::Params;
 use crate::protocol::ProtocolVersion;
 use crate::stateless::input::Inputs;
@@ -46,11 +47,25 @@ pub(crate) struct Round {
     /// The params' text, whose digest the state names: computed only when
     /// a state is sealed or opened, which most calls never need.
     params: Option<String>,
+    /// Whose token authorized the request (issuer and subject), when the
+    /// endpoint needs one: the state names it too, so a state that leaks
+    /// is of no use under another party's token.
+    party: Option<String>,
 }
 
 impl Round {
-    /// The digest of the round's params.
+    /// The digest of the round's params, and of its party when there is
+    /// one.
     fn digest(&self) -> String {
+        let params = self.params_digest();
+        match &self.party {
+            None => params,
+            Some(party) => state::text_digest(&format!("{params}\n{party}")),
+        }
+    }
+
+    /// The digest of the round's params alone.
+    fn params_digest(&self) -> String {
         let value: Option<Value> = self
             .params
             .as_deref()
@@ -81,6 +96,7 @@ pub(crate) fn open_round(
     method: &str,
     params: Option<&Params>,
     retry: bool,
+    principal: Option<&Principal>,
 ) -> Result<Round, MethodError> {
     /// What a retry adds to the params, as raw JSON text.
     #[derive(Deserialize)]
@@ -94,6 +110,11 @@ pub(crate) fn open_round(
         inputs: Arc::new(Inputs::default()),
         method: method.to_owned(),
         params: params.map(|p| p.as_str().to_owned()),
+        // Issuer and subject, length-prefixed so no two parties read alike.
+        party: principal.map(|p| {
+            let issuer = p.issuer().unwrap_or("");
+            format!("{}:{issuer}{}", issuer.len(), p.subject())
+        }),
     };
     let Some(text) = params.map(Params::as_str) else {
         return Ok(round);
@@ -322,7 +343,7 @@ mod tests {
         let keys = RequestStateKeys::new([3u8; 32]).unwrap();
         let params =
             Params::from(json!({"name": "t", "inputResponses": {"k": {"action": "accept"}}}));
-        let round = open_round(Some(&keys), "tools/call", Some(&params), true).unwrap();
+        let round = open_round(Some(&keys), "tools/call", Some(&params), true, None).unwrap();
         assert!(matches!(
             round.inputs.ask("k", "elicitation/create", json!({})),
             crate::stateless::input::Asked::Answered(_)
@@ -334,11 +355,36 @@ mod tests {
         ] {
             let params = Params::from(bad.clone());
             assert!(
-                open_round(Some(&keys), "tools/call", Some(&params), true).is_err(),
+                open_round(Some(&keys), "tools/call", Some(&params), true, None).is_err(),
                 "{bad}"
             );
         }
         let null = Params::from(json!({"name": "t", "inputResponses": null}));
-        assert!(open_round(Some(&keys), "tools/call", Some(&null), true).is_ok());
+        assert!(open_round(Some(&keys), "tools/call", Some(&null), true, None).is_ok());
+    }
+
+    #[test]
+    fn a_state_names_its_party() {
+        let round = |who: Option<&Principal>| {
+            open_round(
+                None,
+                "tools/call",
+                Some(&Params::from(json!({"a": 1}))),
+                false,
+                who,
+            )
+            .unwrap()
+            .digest()
+        };
+        let alice = Principal::new("alice").with_issuer("as1");
+        assert_ne!(round(None), round(Some(&alice)));
+        assert_ne!(round(Some(&alice)), round(Some(&Principal::new("alice"))));
+        // The length prefix keeps issuer and subject apart.
+        let split = |i: &str, s: &str| round(Some(&Principal::new(s).with_issuer(i)));
+        assert_ne!(split("a", "bc"), split("ab", "c"));
+        assert_eq!(
+            round(Some(&alice)),
+            round(Some(&alice.clone().with_scopes(["x"])))
+        );
     }
 }
