@@ -188,6 +188,34 @@ pub fn eventually(cond: impl Fn() -> bool) -> bool {
     cond()
 }
 
+/// Spawns an example server binary with `args` (which should include
+/// `--addr 127.0.0.1:0`) and reads the address from its first line,
+/// `listening on http://HOST:PORT/mcp`.
+///
+/// # Panics
+///
+/// When it does not start or its first line is not that one.
+pub fn spawn_example(exe: &str, args: &[&str]) -> (std::process::Child, std::net::SocketAddr) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(exe)
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{exe} starts: {e}"));
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("piped stdout"))
+        .read_line(&mut line)
+        .expect("a first line from the example");
+    let addr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .and_then(|rest| rest.strip_suffix("/mcp"))
+        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+        .parse()
+        .expect("HOST:PORT");
+    (child, addr)
+}
+
 /// The README's code, compiled as doctests here, where every crate it
 /// names (smol, tokio, axum, the exporters) is a dependency.
 #[cfg(doctest)]

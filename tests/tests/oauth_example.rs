@@ -3,9 +3,8 @@
 //! audience, expiry, signature and scope each decide a case. The example
 //! runs as a child process on 127.0.0.1, on each runtime.
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
@@ -28,29 +27,22 @@ impl Drop for Example {
 }
 
 fn start(runtime: &str) -> Example {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_oauth-under-test"))
-        .args([
+    let jwks = format!("{FIXTURES}/jwks.json");
+    let (child, addr) = tests::spawn_example(
+        env!("CARGO_BIN_EXE_oauth-under-test"),
+        &[
             "--jwks",
-            &format!("{FIXTURES}/jwks.json"),
+            &jwks,
             "--issuer",
             ISSUER,
-        ])
-        .args(["--resource", RESOURCE])
-        .args(["--runtime", runtime, "--addr", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("the oauth example starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .expect("a line from the example");
-    let addr = line
-        .trim()
-        .strip_prefix("listening on http://")
-        .and_then(|rest| rest.strip_suffix("/mcp"))
-        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-        .parse()
-        .unwrap();
+            "--resource",
+            RESOURCE,
+            "--runtime",
+            runtime,
+            "--addr",
+            "127.0.0.1:0",
+        ],
+    );
     Example(child, addr)
 }
 

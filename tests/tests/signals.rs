@@ -2,32 +2,19 @@
 //! are answered before the process exits 0; a second signal exits at once.
 //! The servers run as child processes on 127.0.0.1; every wait is bounded.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 /// The `hello` example on `runtime`, and the address it printed.
 fn start(runtime: &str) -> (Child, SocketAddr) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hello-under-test"))
-        .args(["--runtime", runtime, "--addr", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("hello starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .expect("a line from hello");
-    let addr = line
-        .trim()
-        .strip_prefix("listening on http://")
-        .and_then(|rest| rest.strip_suffix("/mcp"))
-        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-        .parse()
-        .unwrap();
-    (child, addr)
+    tests::spawn_example(
+        env!("CARGO_BIN_EXE_hello-under-test"),
+        &["--runtime", runtime, "--addr", "127.0.0.1:0"],
+    )
 }
 
 /// Posts `body` (JSON replies only) and returns the status, the session

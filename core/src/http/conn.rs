@@ -456,7 +456,7 @@ mod tests {
 
     use super::super::config::HttpConfig;
     use super::super::testing::{
-        ClientEnd, Local, Reply, Shape, duplex, initialize, post, replies,
+        ClientEnd, Local, Reply, Shape, duplex, initialize, post, replies, yield_now,
     };
     use super::*;
     use crate::{CallToolResult, McpServer, McpServerBuilder, Tool};
@@ -543,20 +543,6 @@ mod tests {
             };
             (client, served)
         }
-    }
-
-    /// Yields to the executor once.
-    async fn yield_now() {
-        let mut yielded = false;
-        futures::future::poll_fn(|cx| {
-            if yielded {
-                return Poll::Ready(());
-            }
-            yielded = true;
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        })
-        .await;
     }
 
     /// Yields until `done` holds (bounded: a missing response fails the

@@ -491,7 +491,7 @@ mod tests {
 
     use serde_json::{Value, json};
 
-    use super::super::testing::{Local, initialize};
+    use super::super::testing::{Local, initialize, yield_now};
     use super::*;
     use crate::runtime::Runtime;
     use crate::{CallToolResult, McpServer, McpServerBuilder, Tool};
@@ -584,16 +584,7 @@ mod tests {
     fn settle(local: &Local) {
         local.run(async {
             for _ in 0..1000 {
-                let mut yielded = false;
-                futures::future::poll_fn(|cx| {
-                    if yielded {
-                        return Poll::Ready(());
-                    }
-                    yielded = true;
-                    cx.waker().wake_by_ref();
-                    Poll::Pending
-                })
-                .await;
+                yield_now().await;
             }
         });
     }

@@ -342,3 +342,17 @@ pub(crate) fn head(raw: &str) -> super::parse::RequestHead {
         .unwrap()
         .0
 }
+
+/// Yields to the executor once.
+pub(crate) async fn yield_now() {
+    let mut yielded = false;
+    futures::future::poll_fn(|cx| {
+        if yielded {
+            return Poll::Ready(());
+        }
+        yielded = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    })
+    .await;
+}
