@@ -37,7 +37,7 @@ pub use error::{ContextError, RequestError};
 /// (for timers), and how long a server→client request may wait.
 ///
 /// One per server, shared by every context it builds; fixed at
-/// [`McpServerBuilder::build`](crate::McpServerBuilder::build).
+/// [`McpServerBuilder::build`](crate::server::McpServerBuilder::build).
 pub(crate) struct Outlet {
     /// The server's transport; every message a context sends goes through
     /// its [`Transport::send`].
@@ -49,12 +49,18 @@ pub(crate) struct Outlet {
     /// ([`ServerConfig::request_timeout`](crate::ServerConfig::request_timeout)).
     pub(crate) request_timeout: Duration,
     /// The server-wide state values, by type
-    /// ([`McpServerBuilder::state`](crate::McpServerBuilder::state)).
-    pub(crate) state: crate::server::StateMap,
-    /// The server itself, set once it is built; weak, since the server
-    /// holds this outlet.
-    pub(crate) server: std::sync::OnceLock<crate::server::WeakServer>,
+    /// ([`McpServerBuilder::state`](crate::server::McpServerBuilder::state)).
+    pub(crate) state: StateMap,
+    /// The server's engine, set once it is built; weak, since the server
+    /// holds this outlet. Typed as `Any` so that this module, which the
+    /// engine builds on, need not name it:
+    /// [`RequestContext::server`] (beside `McpServer`) downcasts it.
+    pub(crate) server: std::sync::OnceLock<std::sync::Weak<dyn std::any::Any + Send + Sync>>,
 }
+
+/// Server-wide state values, one per type, shared by every handler.
+pub(crate) type StateMap =
+    Arc<std::collections::HashMap<std::any::TypeId, Arc<dyn std::any::Any + Send + Sync>>>;
 
 /// The context handed to every request handler.
 ///
@@ -230,45 +236,20 @@ impl RequestContext {
     /// handlers without naming an executor.
     ///
     /// `None` when the server was built without
-    /// [`McpServerBuilder::runtime`](crate::McpServerBuilder::runtime); the
+    /// [`McpServerBuilder::runtime`](crate::server::McpServerBuilder::runtime); the
     /// handler then runs inside the serve loop (or on the HTTP connection's
     /// task), and [`RequestContext::request`] is refused.
     pub fn runtime(&self) -> Option<&Arc<dyn Runtime>> {
         self.inner.outlet.runtime.as_ref()
     }
 
-    /// The running server: a handle to add or remove tools, resources and
-    /// prompts, or to announce changes, from inside a handler (`None` only
-    /// while the server is being dropped).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use switchboard_core::{McpServerBuilder, Tool, ToolError, memory_pair};
-    ///
-    /// let (transport, _client) = memory_pair(16);
-    /// let _server = McpServerBuilder::new()
-    ///     .tool(Tool::new("grow", "Adds a tool"), |_: serde_json::Value, ctx| async move {
-    ///         let server = ctx.server().ok_or_else(|| ToolError::new("shutting down"))?;
-    ///         server
-    ///             .add_tool(Tool::new("grown", "Added at run time"), |_: serde_json::Value, _ctx| async {
-    ///                 Ok("here")
-    ///             })
-    ///             .await;
-    ///         Ok("added")
-    ///     })
-    ///     .build(transport);
-    /// ```
-    pub fn server(&self) -> Option<crate::McpServer> {
-        self.inner
-            .outlet
-            .server
-            .get()
-            .and_then(crate::server::WeakServer::upgrade)
+    /// What the context has of its server.
+    pub(crate) fn outlet(&self) -> &Outlet {
+        &self.inner.outlet
     }
 
     /// The server-wide state value of type `S`, given to
-    /// [`McpServerBuilder::state`](crate::McpServerBuilder::state).
+    /// [`McpServerBuilder::state`](crate::server::McpServerBuilder::state).
     ///
     /// # Errors
     ///
@@ -387,7 +368,7 @@ impl RequestContext {
     ///     }
     /// }
     /// ```
-    pub fn principal(&self) -> Option<&crate::http::Principal> {
+    pub fn principal(&self) -> Option<&crate::principal::Principal> {
         self.inner.facts.principal.as_deref()
     }
 

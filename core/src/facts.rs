@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use crate::http::Principal;
+use crate::principal::Principal;
 use crate::protocol::{LogLevel, ProtocolVersion};
 
 /// The client capabilities that server→client requests depend on: whether

@@ -18,12 +18,12 @@ pub fn decode_general(bytes: &[u8]) -> Decoded {
 
 /// Reads a `Last-Event-ID` value back into (stream, sequence).
 pub fn parse_event_id(id: &str) -> Option<(u64, u64)> {
-    crate::http::sse::parse_event_id(id)
+    crate::http::wire::events::parse_event_id(id)
 }
 
 /// The event id the server writes for (stream, sequence).
 pub fn event_id(stream: u64, seq: u64) -> String {
-    crate::http::sse::event_id(stream, seq)
+    crate::http::wire::events::event_id(stream, seq)
 }
 
 /// A parsed resource URI template.
@@ -36,7 +36,7 @@ impl Template {
     /// # Errors
     ///
     /// What registration refuses.
-    pub fn parse(text: &str) -> Result<Self, crate::TemplateError> {
+    pub fn parse(text: &str) -> Result<Self, crate::uri_template::TemplateError> {
         crate::uri_template::UriTemplate::parse(text).map(Self)
     }
 
@@ -48,8 +48,8 @@ impl Template {
 
 /// The `Mcp-Session-Id` value as the endpoint reads it (its known-header
 /// index), and whether the header was repeated.
-pub fn session_header(head: &crate::http::parse::RequestHead) -> (Option<&str>, bool) {
-    use crate::http::parse::Known;
+pub fn session_header(head: &crate::http::wire::RequestHead) -> (Option<&str>, bool) {
+    use crate::http::wire::Known;
     (
         head.known_str(Known::SessionId),
         head.is_repeated(Known::SessionId),

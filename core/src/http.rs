@@ -1,61 +1,65 @@
-//! Streamable HTTP over HTTP/1.1, executor-neutral.
+//! Streamable HTTP, executor-neutral: the wire, the rules, the two eras,
+//! the replies, and the front doors a request comes in by.
 //!
-//! From the bottom up, each file using only those above it in this list:
+//! Layers, each folder importing only those below it:
 //!
-//! - [`parse`], `config`, `shutdown`, `deadline`: sans-IO heads and bodies,
-//!   the limits, the shutdown signal, connection deadlines.
-//! - `media`, `receiver` → `sse` → `response`: what `Accept` and
-//!   `Content-Type` say, a response's end of a stream, SSE encoding, and
-//!   responses as plain data.
-//! - `state` → `rules` → `transport`: what the transport shares (its line
-//!   into the engine, routing into the sessions' streams), the Streamable
-//!   HTTP rules from a request to its response, and [`HttpServerTransport`]
-//!   with its request→response entry [`HttpServerTransport::handle`].
-//! - `conn` → `service` → `endpoint`: one HTTP/1.1 connection, what a
-//!   listener hands connections to ([`HttpService`]: the connection cap,
-//!   graceful shutdown, session expiry), and [`HttpEndpoint`], everything a
-//!   runtime adapter wraps around its listening socket.
-//! - `exchange`: [`HttpService::respond`], the same entry over the `http`
-//!   crate's types (`http::Request` in, `http::Response<`[`ResponseBody`]`>`
-//!   out), for hyper, axum and any server of those types. Our listener and
-//!   hyper both end in [`HttpServerTransport::handle`].
+//! ```text
+//!  front/    conn (our HTTP/1.1)  exchange (http types: hyper, axum)  server_transport
+//!            service  deadline  endpoint                (the doors and what wraps them)
+//!    │
+//!  eras/     session_era (initialize, POST into a session, GET, DELETE)
+//!            stateless_era (2026-07-28: routing headers, a carrier per request)
+//!    │
+//!  rules/    admit: path, Host/Origin, token, method, version, Accept,
+//!            Content-Type, once per request → Admitted; sessions: the session a head names
+//!    │
+//!  replies/  response (plain data) refusals reply (JSON or SSE) sse receiver job
+//!            routing (outbound messages into the sessions' streams) shutdown
+//!    │
+//!  wire/     head body error (sans-IO HTTP/1.1) media (Accept, Content-Type) events (SSE spelling)
+//!    │
+//!  config    auth   (HttpConfig and its limits; the OAuth resource server's settings)
+//! ```
+//!
+//! Below them all sit the engine's pieces the layers use: the session
+//! table and streams (`crate::session`, `crate::stream`), the `Dispatch`
+//! line into the engine (`crate::transport`), and the
+//! [`Principal`] a token stands for
+//! (`crate::principal`, which the engine binds sessions to without knowing
+//! HTTP).
+//!
+//! A request's way through: a front door fills a [`wire::RequestHead`] →
+//! [`HttpServerTransport::handle`] → `rules::admit` → `eras::serve` → a
+//! [`Response`] (JSON, empty, or an [`SseBody`]) the door writes out.
 
-mod auth;
-mod config;
-mod conn;
-mod deadline;
-mod endpoint;
-mod exchange;
-mod job;
-mod media;
-pub mod parse;
-mod receiver;
-mod reply;
-mod response;
-mod rules;
-mod service;
-mod shutdown;
-pub(crate) mod sse;
-mod state;
-mod stateless;
-#[cfg(test)]
-pub(crate) mod testing;
-mod transport;
+// Each layer folder holds its own module file (`mod.rs`, as hyper's
+// `proto/h1` does), so `core/src/http/` lists nothing but its layers.
+pub(crate) mod auth;
+pub(crate) mod config;
+#[allow(clippy::mod_module_files)]
+pub(crate) mod eras;
+#[allow(clippy::mod_module_files)]
+pub(crate) mod front;
+#[allow(clippy::mod_module_files)]
+pub(crate) mod replies;
+#[allow(clippy::mod_module_files)]
+pub(crate) mod rules;
+#[allow(clippy::mod_module_files)]
+pub mod wire;
 
-pub use auth::{
-    AuthConfig, AuthError, METADATA_PREFIX, Principal, TokenVerifier, VerifierFn, verifier_fn,
-};
+pub use crate::principal::Principal;
+pub use auth::{AuthConfig, AuthError, METADATA_PREFIX, TokenVerifier, VerifierFn, verifier_fn};
 pub use config::{
     AllowList, DEFAULT_KEEP_ALIVE_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONNECTIONS,
     DEFAULT_MAX_HEAD_BYTES, DEFAULT_MAX_HEADERS, DEFAULT_PATH, DEFAULT_REPLAY_EVENTS,
     DEFAULT_REQUEST_TIMEOUT, DEFAULT_RETAINED_STREAMS, DEFAULT_SESSION_IDLE_TIMEOUT,
     DEFAULT_SSE_KEEP_ALIVE, DEFAULT_SSE_RETRY, DEFAULT_WRITE_TIMEOUT, HttpConfig, ReplyMode,
 };
-pub use endpoint::{DEFAULT_ADDR, DEFAULT_GRACE, HttpEndpoint};
-pub use exchange::{Chunk, ResponseBody};
-pub use response::{Body, Response};
+pub use front::endpoint::{DEFAULT_ADDR, DEFAULT_GRACE, HttpEndpoint};
+pub use front::exchange::{Chunk, ResponseBody};
+pub use front::server_transport::HttpServerTransport;
+pub use front::service::{HttpService, Serving};
+pub use replies::response::{Body, Response};
+pub use replies::shutdown::Shutdown;
+pub use replies::sse::SseBody;
 pub use rules::{SESSION_HEADER, VERSION_HEADER};
-pub use service::{HttpService, Serving};
-pub use shutdown::Shutdown;
-pub use sse::SseBody;
-pub use transport::HttpServerTransport;

@@ -15,7 +15,7 @@
 //! finds its own request.
 //!
 //! ```text
-//!  HTTP/1.1 bytes ─▶ http::parse (head, body, limits) ─▶ HttpServerTransport::handle
+//!  HTTP/1.1 bytes ─▶ http::wire (head, body, limits) ─▶ HttpServerTransport::handle
 //!                    (path, Host/Origin, Accept, Content-Type, session and version headers)
 //!                       │ initialize: Dispatch::initialize ─▶ a new Session in the engine's table
 //!                       │ POST:       Dispatch::dispatch(session, message) ─▶ admit ids, open a reply stream
@@ -116,7 +116,7 @@
 //! that the adapters' listeners call for every request:
 //!
 //! ```
-//! use switchboard_core::http::parse::parse_head;
+//! use switchboard_core::http::wire::parse_head;
 //! use switchboard_core::{HttpConfig, HttpServerTransport, McpServerBuilder};
 //!
 //! # futures::executor::block_on(async {
@@ -147,6 +147,7 @@ pub mod http;
 mod id;
 pub mod jsonrpc;
 mod observe;
+mod principal;
 mod protocol;
 mod runtime;
 mod server;

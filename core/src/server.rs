@@ -52,7 +52,6 @@ mod run;
 mod shared;
 mod stateless;
 
-pub(crate) use builder::StateMap;
 pub use builder::{BuildError, McpServerBuilder};
 pub use config::{
     DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_LISTENERS, DEFAULT_MAX_SESSIONS,
@@ -60,4 +59,3 @@ pub use config::{
     DEFAULT_REQUEST_STATE_TTL, DEFAULT_REQUEST_TIMEOUT, ServerConfig,
 };
 pub use handle::McpServer;
-pub(crate) use handle::WeakServer;

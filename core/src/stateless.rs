@@ -15,8 +15,8 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::facts::{ClientCapabilities, ClientFacts};
-use crate::http::Principal;
 use crate::jsonrpc::Params;
+use crate::principal::Principal;
 use crate::protocol::{LogLevel, ProtocolVersion};
 
 pub(crate) mod input;
@@ -426,10 +426,10 @@ pub fn stateless_versions() -> impl Iterator<Item = ProtocolVersion> {
 /// The `-32022` error for a request naming revision `requested`, which
 /// the server does not serve statelessly: `data.supported` lists the
 /// stateless revisions it does, `data.requested` echoes the request's.
-pub fn unsupported_version(requested: &str) -> crate::RpcError {
+pub fn unsupported_version(requested: &str) -> crate::jsonrpc::RpcError {
     let supported: Vec<&str> = stateless_versions().map(ProtocolVersion::as_str).collect();
-    crate::RpcError::new(
-        crate::ErrorCode::UNSUPPORTED_VERSION,
+    crate::jsonrpc::RpcError::new(
+        crate::jsonrpc::ErrorCode::UNSUPPORTED_VERSION,
         "unsupported protocol version",
     )
     .with_data(serde_json::json!({ "supported": supported, "requested": requested }))

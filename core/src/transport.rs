@@ -248,7 +248,7 @@ pub trait Dispatch: Send + Sync {
         &self,
         request: &Request,
         now: Instant,
-        principal: Option<Arc<crate::http::Principal>>,
+        principal: Option<Arc<crate::principal::Principal>>,
     ) -> Result<Initialized, InitializeError> {
         let _ = principal;
         self.initialize(request, now)
@@ -291,7 +291,7 @@ pub trait Dispatch: Send + Sync {
         session: &Arc<Session>,
         decoded: Decoded,
         open_stream: bool,
-        principal: Option<Arc<crate::http::Principal>>,
+        principal: Option<Arc<crate::principal::Principal>>,
     ) -> Result<Dispatched, Refusal> {
         let _ = principal;
         self.dispatch(session, decoded, open_stream)

@@ -10,15 +10,12 @@
 //! - [`ToolError`] is what a tool handler fails with: anything that
 //!   implements `Display` converts into it with `?`, and the client gets an
 //!   `isError` result carrying the message. An [`RpcError`] (or a
-//!   [`RequestError`](crate::RequestError)) stays a JSON-RPC error.
+//!   [`RequestError`](crate::context::RequestError)) stays a JSON-RPC error.
 //!
 //! Without the `schemars` feature, everything but the generation works:
 //! `Args<T>` then needs only `T: DeserializeOwned`, `Json<T>` only
 //! `T: Serialize`, and schemas are the ones written on the [`Tool`](crate::Tool) or
 //! [`Prompt`](crate::Prompt).
-
-use std::any::Any;
-use std::fmt::Display;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -74,7 +71,7 @@ pub struct Json<T>(pub T);
 /// message: the model reads it and can try again. Two kinds stay JSON-RPC
 /// errors, sent as they are: an [`RpcError`] (say
 /// `RpcError::invalid_params(..)`), and a
-/// [`RequestError`](crate::RequestError) from asking the client something,
+/// [`RequestError`](crate::context::RequestError) from asking the client something,
 /// converted as `From<RequestError> for RpcError` says (`-32021` for a
 /// capability the client lacks).
 ///
@@ -141,21 +138,9 @@ impl ToolError {
     }
 }
 
-impl<E: Display + 'static> From<E> for ToolError {
-    fn from(error: E) -> Self {
-        let message = error.to_string();
-        // The two protocol kinds are told apart by type at run time: a
-        // blanket impl cannot be specialised for them.
-        let any: Box<dyn Any> = Box::new(error);
-        match any.downcast::<RpcError>() {
-            Ok(e) => Self::protocol(*e),
-            Err(any) => match any.downcast::<crate::RequestError>() {
-                Ok(e) => Self::protocol((*e).into()),
-                Err(_) => Self::new(message),
-            },
-        }
-    }
-}
+// `From<E: Display>` for `ToolError` is implemented beside `RequestError`
+// (`context/error.rs`), which it must tell apart at run time: this module
+// sits below the context and does not name it.
 
 /// What a tool handler may take as its arguments: any
 /// `T: DeserializeOwned` (the schema is the one on the [`Tool`](crate::Tool)), or

@@ -1,7 +1,7 @@
 //! Shared pieces of the fuzz targets: feeding a body decoder in pieces.
 #![forbid(unsafe_code)]
 
-use switchboard_core::http::parse::{BodyDecoder, Framing, HttpError};
+use switchboard_core::http::wire::{BodyDecoder, Framing, HttpError};
 
 /// What decoding a body gave: the body so far (or the error), how many
 /// input bytes were consumed (zero after an error: how far a failed read

@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use metrics_util::MetricKind;
 use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
 use serde_json::{Value, json};
-use switchboard_core::http::parse::parse_head;
+use switchboard_core::http::wire::parse_head;
 use switchboard_core::{
     HttpConfig, HttpServerTransport, McpServer, McpServerBuilder, RequestId, Route, RpcError,
     SessionId, Tool, ToolError, Transport,

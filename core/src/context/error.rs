@@ -1,7 +1,11 @@
 //! Why a related message or a server→client request failed.
 
+use std::any::Any;
+use std::fmt::Display;
+
 use crate::jsonrpc::RpcError;
 use crate::transport::TransportError;
+use crate::typed::ToolError;
 
 /// Why a related message could not be sent.
 #[derive(Debug, thiserror::Error)]
@@ -105,6 +109,22 @@ impl From<RequestError> for RpcError {
             .with_data(serde_json::json!({ "requiredCapabilities": { name: {} } })),
             RequestError::MalformedInput => Self::new(ErrorCode::INVALID_PARAMS, e.to_string()),
             other => Self::internal(other.to_string()),
+        }
+    }
+}
+
+impl<E: Display + 'static> From<E> for ToolError {
+    fn from(error: E) -> Self {
+        let message = error.to_string();
+        // The two protocol kinds are told apart by type at run time: a
+        // blanket impl cannot be specialised for them.
+        let any: Box<dyn Any> = Box::new(error);
+        match any.downcast::<RpcError>() {
+            Ok(e) => Self::protocol(*e),
+            Err(any) => match any.downcast::<RequestError>() {
+                Ok(e) => Self::protocol((*e).into()),
+                Err(_) => Self::new(message),
+            },
         }
     }
 }

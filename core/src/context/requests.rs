@@ -392,7 +392,7 @@ mod tests {
     use super::super::{ContextError, Outlet};
     use super::*;
     use crate::facts::{ClientCapabilities, ClientFacts};
-    use crate::http::testing::Local;
+    use crate::http::front::testing::Local;
     use crate::id::SessionId;
     use crate::protocol::ProtocolVersion;
 
@@ -404,7 +404,7 @@ mod tests {
             transport: Arc::new(transport),
             runtime: Some(Arc::new(Local::default())),
             request_timeout: Duration::from_secs(60),
-            state: crate::server::StateMap::default(),
+            state: crate::context::StateMap::default(),
             server: std::sync::OnceLock::new(),
         });
         let caps: ClientCapabilities = serde_json::from_str(r#"{"sampling": {}}"#).unwrap();

@@ -1,7 +1,7 @@
 //! The endpoint as an OAuth 2.1 resource server (the MCP authorization
 //! spec, 2025-06-18 and later; RFC 9728, RFC 6750).
 //!
-//! With an [`AuthConfig`] in the [`HttpConfig`](super::HttpConfig), every
+//! With an [`AuthConfig`] in the [`HttpConfig`](crate::http::HttpConfig), every
 //! request to the endpoint must carry `Authorization: Bearer <token>`. The
 //! token goes to the configured [`TokenVerifier`], which returns the
 //! [`Principal`] it stands for (or refuses it); the endpoint then checks
@@ -34,108 +34,10 @@ use async_trait::async_trait;
 use http::{HeaderValue, StatusCode};
 use serde_json::json;
 
-use super::response::Response;
-use crate::jsonrpc::ErrorCode;
+use crate::principal::Principal;
 
 /// The path prefix of the protected resource metadata (RFC 9728 §3).
 pub const METADATA_PREFIX: &str = "/.well-known/oauth-protected-resource";
-
-/// Who a verified token stands for: a subject and the scopes it was
-/// granted, plus whatever else the verifier wants handlers to see.
-///
-/// # Examples
-///
-/// ```
-/// use switchboard_core::http::Principal;
-///
-/// let alice = Principal::new("alice").with_scopes(["notes:read", "notes:write"]);
-/// assert_eq!(alice.subject(), "alice");
-/// assert!(alice.has_scope("notes:write"));
-/// assert!(!alice.has_scope("admin"));
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Principal {
-    /// The subject (a JWT's `sub`): with the issuer, what a session is
-    /// bound to.
-    subject: String,
-    /// Who issued the token (a JWT's `iss`), when the verifier says: a
-    /// subject is unique only within its issuer.
-    issuer: Option<String>,
-    /// The granted scopes.
-    scopes: Vec<String>,
-    /// Other claims, for handlers (a JWT's whole payload, say).
-    claims: serde_json::Value,
-}
-
-impl Principal {
-    /// A principal for `subject` with no scopes and no claims.
-    pub fn new(subject: impl Into<String>) -> Self {
-        Self {
-            subject: subject.into(),
-            issuer: None,
-            scopes: Vec::new(),
-            claims: serde_json::Value::Null,
-        }
-    }
-
-    /// Sets the granted scopes.
-    #[must_use]
-    pub fn with_scopes<I, S>(mut self, scopes: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.scopes = scopes.into_iter().map(Into::into).collect();
-        self
-    }
-
-    /// Sets the issuer. With several authorization servers, set it: a
-    /// session is bound to the issuer and the subject together, so two
-    /// servers' users that share a `sub` never share a session.
-    #[must_use]
-    pub fn with_issuer(mut self, issuer: impl Into<String>) -> Self {
-        self.issuer = Some(issuer.into());
-        self
-    }
-
-    /// The issuer, when the verifier set one.
-    pub fn issuer(&self) -> Option<&str> {
-        self.issuer.as_deref()
-    }
-
-    /// Whether `self` and `other` are the same party: the same issuer and
-    /// subject (scopes and claims may differ, as after a step-up).
-    pub fn same_party(&self, other: &Self) -> bool {
-        self.issuer == other.issuer && self.subject == other.subject
-    }
-
-    /// Sets the claims handlers may read.
-    #[must_use]
-    pub fn with_claims(mut self, claims: serde_json::Value) -> Self {
-        self.claims = claims;
-        self
-    }
-
-    /// The subject.
-    pub fn subject(&self) -> &str {
-        &self.subject
-    }
-
-    /// The granted scopes.
-    pub fn scopes(&self) -> &[String] {
-        &self.scopes
-    }
-
-    /// Whether `scope` was granted.
-    pub fn has_scope(&self, scope: &str) -> bool {
-        self.scopes.iter().any(|s| s == scope)
-    }
-
-    /// The claims (`null` when the verifier set none).
-    pub fn claims(&self) -> &serde_json::Value {
-        &self.claims
-    }
-}
 
 /// Why a verifier refused a token.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -423,7 +325,7 @@ impl AuthConfig {
         &self,
         header: Option<&[u8]>,
         repeated: bool,
-    ) -> Result<Principal, Response> {
+    ) -> Result<Principal, Denial> {
         if repeated {
             return Err(self.challenge(
                 StatusCode::BAD_REQUEST,
@@ -446,19 +348,14 @@ impl AuthConfig {
             Err(AuthError::InvalidToken(why)) => {
                 Err(self.challenge(StatusCode::UNAUTHORIZED, Some(("invalid_token", &why)), &[]))
             }
-            Err(AuthError::Unavailable(_)) => Err(Response::rpc_error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                ErrorCode::SERVER_BUSY,
-                "token verification is unavailable",
-            )
-            .header(http::header::RETRY_AFTER, HeaderValue::from_static("5"))),
+            Err(AuthError::Unavailable(_)) => Err(Denial::Unavailable),
         }
     }
 
     /// 403 `insufficient_scope` naming the scopes needed: the missing ones
     /// and those the principal already has that the request needs too, so
     /// a client that asks for exactly these keeps what it had.
-    pub(crate) fn insufficient_scope(&self, missing: &[&str]) -> Response {
+    pub(crate) fn insufficient_scope(&self, missing: &[&str]) -> Denial {
         self.challenge(
             StatusCode::FORBIDDEN,
             Some((
@@ -476,7 +373,7 @@ impl AuthConfig {
         status: StatusCode,
         error: Option<(&str, &str)>,
         scopes: &[&str],
-    ) -> Response {
+    ) -> Denial {
         let mut value = format!(
             "Bearer resource_metadata=\"{}\"",
             quoted(&self.metadata_url())
@@ -506,24 +403,42 @@ impl AuthConfig {
             }
             None => "unauthorized: a bearer token is required".to_owned(),
         };
-        let response = Response::rpc_error(status, ErrorCode::INVALID_REQUEST, &message);
-        match HeaderValue::from_str(&value) {
-            Ok(v) => response.header(http::header::WWW_AUTHENTICATE, v),
+        Denial::Challenge {
+            status,
+            message,
             // A description with a control character: the challenge goes without it.
-            Err(_) => response,
+            www_authenticate: HeaderValue::from_str(&value).ok(),
         }
     }
+}
 
-    /// The metadata document's response (GET only; 405 otherwise).
-    pub(crate) fn metadata_response(&self, method: &http::Method) -> Response {
-        if method != http::Method::GET {
-            return Response::text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
-                .header(http::header::ALLOW, HeaderValue::from_static("GET"));
+/// A request the auth hook refuses, as data until the rules encode it:
+/// a challenge (400, 401 or 403 with its `WWW-Authenticate` value), or a
+/// verifier that could not be asked (503).
+#[derive(Debug)]
+pub(crate) enum Denial {
+    /// A refusal with its RFC 6750 challenge.
+    Challenge {
+        /// 400 (`invalid_request`), 401 or 403 (`insufficient_scope`).
+        status: StatusCode,
+        /// The JSON-RPC error's message.
+        message: String,
+        /// The `WWW-Authenticate` value; `None` if it would not be a valid
+        /// header value.
+        www_authenticate: Option<HeaderValue>,
+    },
+    /// The verifier is unavailable: try again shortly.
+    Unavailable,
+}
+
+#[cfg(test)]
+impl Denial {
+    /// The status the refusal is answered with.
+    pub(crate) fn status(&self) -> StatusCode {
+        match self {
+            Self::Challenge { status, .. } => *status,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
-        Response::json(StatusCode::OK, self.metadata().to_string().into_bytes()).header(
-            http::header::CACHE_CONTROL,
-            HeaderValue::from_static("max-age=3600"),
-        )
     }
 }
 
@@ -587,12 +502,14 @@ mod tests {
             .tool_scope("delete", "write")
     }
 
-    fn challenge(r: &Response) -> &str {
-        r.headers
-            .iter()
-            .find(|(n, _)| n == http::header::WWW_AUTHENTICATE)
-            .map(|(_, v)| v.to_str().unwrap())
-            .expect("a challenge")
+    fn challenge(d: &Denial) -> &str {
+        match d {
+            Denial::Challenge {
+                www_authenticate: Some(v),
+                ..
+            } => v.to_str().unwrap(),
+            _ => panic!("a challenge: {d:?}"),
+        }
     }
 
     fn run<T>(f: impl Future<Output = T>) -> T {
@@ -644,13 +561,13 @@ mod tests {
     fn each_refusal_has_its_status_and_challenge() {
         let c = config();
         let missing = run(c.authenticate(None, false)).unwrap_err();
-        assert_eq!(missing.status, 401);
+        assert_eq!(missing.status(), 401);
         assert_eq!(
             challenge(&missing),
             "Bearer resource_metadata=\"https://mcp.example.com/.well-known/oauth-protected-resource/mcp\", scope=\"read\""
         );
         let bad = run(c.authenticate(Some(b"Bearer nope"), false)).unwrap_err();
-        assert_eq!(bad.status, 401);
+        assert_eq!(bad.status(), 401);
         assert!(
             challenge(&bad)
                 .ends_with("error=\"invalid_token\", error_description=\"expired ?yesterday?\""),
@@ -658,10 +575,10 @@ mod tests {
             challenge(&bad)
         );
         let twice = run(c.authenticate(Some(b"Bearer good"), true)).unwrap_err();
-        assert_eq!(twice.status, 400);
+        assert_eq!(twice.status(), 400);
         assert!(challenge(&twice).contains("invalid_request"));
         let down = run(c.authenticate(Some(b"Bearer down"), false)).unwrap_err();
-        assert_eq!(down.status, 503);
+        assert_eq!(down.status(), 503);
         let alice = run(c.authenticate(Some(b"Bearer good"), false)).unwrap();
         assert_eq!(alice.subject(), "alice");
     }
@@ -682,14 +599,6 @@ mod tests {
     }
 
     #[test]
-    fn parties_are_issuer_and_subject() {
-        let a = Principal::new("1").with_issuer("https://as1");
-        assert!(a.same_party(&a.clone().with_scopes(["more"])));
-        assert!(!a.same_party(&Principal::new("1").with_issuer("https://as2")));
-        assert!(!a.same_party(&Principal::new("1")));
-    }
-
-    #[test]
     fn tool_scopes_add_to_the_required_ones() {
         let c = config();
         let reader = Principal::new("bob").with_scopes(["read"]);
@@ -697,7 +606,7 @@ mod tests {
         let missing = c.missing_scopes(&reader, ["delete"].into_iter());
         assert_eq!(missing, ["write"]);
         let denied = c.insufficient_scope(&missing);
-        assert_eq!(denied.status, 403);
+        assert_eq!(denied.status(), 403);
         assert!(challenge(&denied).contains("scope=\"read write\""));
         assert!(challenge(&denied).contains("error=\"insufficient_scope\""));
         let nobody = Principal::new("eve");

@@ -3,13 +3,13 @@
 //! [`HttpConfig`] gathers them. It starts from [`HttpConfig::default`] and
 //! is changed with one builder-style setter per knob; nothing in it is
 //! unbounded. The transport takes it by value when it is built
-//! ([`HttpServerTransport::new`](super::HttpServerTransport::new)), so a
+//! ([`HttpServerTransport::new`](crate::http::HttpServerTransport::new)), so a
 //! running server never sees it change.
 //!
 //! Who reads what: the head and body limits are enforced while a
-//! connection reads a request ([`parse_head`](super::parse::parse_head),
-//! [`BodyDecoder`](super::parse::BodyDecoder)); the timeouts and the
-//! connection cap by [`HttpService`](super::HttpService); the path, the
+//! connection reads a request ([`parse_head`](crate::http::wire::parse_head),
+//! [`BodyDecoder`](crate::http::wire::BodyDecoder)); the timeouts and the
+//! connection cap by [`HttpService`](crate::http::HttpService); the path, the
 //! allow-lists, the reply mode and the SSE knobs by the Streamable HTTP
 //! rules that answer each request.
 
@@ -41,7 +41,7 @@ pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(65);
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 /// A session with no request and no open stream for this long is ended:
 /// 30 min. Checked by
-/// [`HttpService::expire_sessions`](super::HttpService::expire_sessions).
+/// [`HttpService::expire_sessions`](crate::http::HttpService::expire_sessions).
 pub const DEFAULT_SESSION_IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 /// Interval of SSE keep-alive comments on an idle stream (the TS SDK's 15 s).
 pub const DEFAULT_SSE_KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -170,7 +170,7 @@ pub struct HttpConfig {
     /// Accepted `Origin` header values, when a request carries one.
     pub(crate) allowed_origins: AllowList,
     /// The OAuth 2.1 resource-server settings; `None` serves without tokens.
-    pub(crate) auth: Option<super::auth::AuthConfig>,
+    pub(crate) auth: Option<crate::http::auth::AuthConfig>,
 }
 
 impl Default for HttpConfig {
@@ -295,9 +295,9 @@ impl HttpConfig {
     /// none, the endpoint serves without tokens (fine on loopback, not on a
     /// network).
     ///
-    /// [`AuthConfig`]: super::AuthConfig
+    /// [`AuthConfig`]: crate::http::AuthConfig
     #[must_use]
-    pub fn auth(mut self, auth: super::auth::AuthConfig) -> Self {
+    pub fn auth(mut self, auth: crate::http::auth::AuthConfig) -> Self {
         self.auth = Some(auth);
         self
     }

@@ -12,7 +12,7 @@ use super::handle::McpServer;
 use super::listen::Listeners;
 use super::registry::Registry;
 use super::shared::Shared;
-use crate::context::Outlet;
+use crate::context::{Outlet, StateMap};
 use crate::observe::SessionsGauge;
 use crate::protocol::Implementation;
 use crate::runtime::Runtime;
@@ -68,10 +68,6 @@ pub struct McpServerBuilder {
     /// reported by [`build`](Self::build) so the chain never breaks.
     pub(super) problems: Vec<String>,
 }
-
-/// Server-wide state values, one per type, shared by every handler.
-pub(crate) type StateMap =
-    Arc<std::collections::HashMap<std::any::TypeId, Arc<dyn std::any::Any + Send + Sync>>>;
 
 /// What [`McpServerBuilder::try_build`] found wrong: every registration
 /// that could not be made, in order.
@@ -341,7 +337,7 @@ impl McpServerBuilder {
         let _ = shared
             .outlet
             .server
-            .set(super::handle::WeakServer(Arc::downgrade(&shared)));
+            .set(Arc::downgrade(&shared) as std::sync::Weak<dyn std::any::Any + Send + Sync>);
         let line: Weak<dyn Dispatch> = Arc::downgrade(&shared) as Weak<dyn Dispatch>;
         if let Err(e) = transport.attach(line) {
             let _ = shared.attach_error.set(e);

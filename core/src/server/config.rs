@@ -5,7 +5,7 @@
 //! the request that would pass it, so the client may retry later, while the
 //! session and the server keep serving.
 //!
-//! [`ErrorCode::SERVER_BUSY`]: crate::ErrorCode::SERVER_BUSY
+//! [`ErrorCode::SERVER_BUSY`]: crate::jsonrpc::ErrorCode::SERVER_BUSY
 
 use std::time::Duration;
 
@@ -42,7 +42,7 @@ pub const DEFAULT_MAX_LISTENERS: usize = 1_024;
 /// expression and handed to [`McpServerBuilder::config`]. Limits are read
 /// when a server is built and do not change while it runs.
 ///
-/// [`McpServerBuilder::config`]: crate::McpServerBuilder::config
+/// [`McpServerBuilder::config`]: crate::server::McpServerBuilder::config
 ///
 /// # Examples
 ///
@@ -345,7 +345,7 @@ impl ServerConfig {
     /// while it runs (default: they do not). Then `initialize` (and
     /// `server/discover`) declare `tools`, `resources` and `prompts` with
     /// `listChanged: true`, even while a list is empty, and every
-    /// [`McpServer::add_tool`](crate::McpServer::add_tool),
+    /// [`McpServer::add_tool`](crate::server::McpServer::add_tool),
     /// `remove_tool`, … and `notify_*_changed` sends the
     /// `notifications/*/list_changed` it implies to every session and
     /// `subscriptions/listen` stream. Without it, those calls still change
@@ -404,7 +404,7 @@ impl ServerConfig {
     pub fn session_id_tag(mut self, tag: impl Into<String>) -> Self {
         let tag = tag.into();
         assert!(
-            crate::SessionId::valid_tag(&tag),
+            crate::id::SessionId::valid_tag(&tag),
             "a session id tag is 1 to 32 characters of A-Z a-z 0-9 _ -, not {tag:?}"
         );
         self.session_id_tag = Some(tag.into());

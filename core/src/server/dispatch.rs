@@ -52,10 +52,10 @@ use super::stateless::{
 };
 use crate::context::RequestContext;
 use crate::facts::ClientFacts;
-use crate::http::Principal;
 use crate::id::SessionId;
 use crate::jsonrpc::{self, Decoded, Message, Request, RequestId};
 use crate::observe::{self, CloseReason, Era, RequestScope};
+use crate::principal::Principal;
 use crate::runtime::{BoxFuture, now};
 use crate::session::Session;
 use crate::stateless::RequestMeta;

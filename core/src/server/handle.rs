@@ -30,14 +30,33 @@ pub struct McpServer {
     pub(super) shared: Arc<Engine>,
 }
 
-/// A weak [`McpServer`], as a request's context keeps it.
-#[derive(Clone)]
-pub(crate) struct WeakServer(pub(super) std::sync::Weak<Engine>);
-
-impl WeakServer {
-    /// The server, while it lives.
-    pub(crate) fn upgrade(&self) -> Option<McpServer> {
-        self.0.upgrade().map(|shared| McpServer { shared })
+impl RequestContext {
+    /// The running server: a handle to add or remove tools, resources and
+    /// prompts, or to announce changes, from inside a handler (`None` only
+    /// while the server is being dropped).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchboard_core::{McpServerBuilder, Tool, ToolError, memory_pair};
+    ///
+    /// let (transport, _client) = memory_pair(16);
+    /// let _server = McpServerBuilder::new()
+    ///     .tool(Tool::new("grow", "Adds a tool"), |_: serde_json::Value, ctx| async move {
+    ///         let server = ctx.server().ok_or_else(|| ToolError::new("shutting down"))?;
+    ///         server
+    ///             .add_tool(Tool::new("grown", "Added at run time"), |_: serde_json::Value, _ctx| async {
+    ///                 Ok("here")
+    ///             })
+    ///             .await;
+    ///         Ok("added")
+    ///     })
+    ///     .build(transport);
+    /// ```
+    pub fn server(&self) -> Option<McpServer> {
+        let engine = self.outlet().server.get()?.upgrade()?;
+        let shared = engine.downcast::<Engine>().ok()?;
+        Some(McpServer { shared })
     }
 }
 
@@ -53,7 +72,7 @@ impl fmt::Debug for McpServer {
 impl McpServer {
     /// Whether `line` is this server's own (what it handed its transport
     /// at build).
-    pub(crate) fn owns_line(&self, line: &std::sync::Weak<dyn crate::Dispatch>) -> bool {
+    pub(crate) fn owns_line(&self, line: &std::sync::Weak<dyn crate::transport::Dispatch>) -> bool {
         std::ptr::addr_eq(line.as_ptr(), Arc::as_ptr(&self.shared))
     }
 
@@ -77,7 +96,7 @@ impl McpServer {
         self.shared.sessions.len()
     }
 
-    /// Adds (or replaces, by name) a tool, as [`McpServerBuilder::tool`](crate::McpServerBuilder::tool)
+    /// Adds (or replaces, by name) a tool, as [`McpServerBuilder::tool`](crate::server::McpServerBuilder::tool)
     /// would, then (on a server built with
     /// [`ServerConfig::list_changed`](crate::ServerConfig::list_changed)) sends
     /// `notifications/tools/list_changed` to every
@@ -181,7 +200,7 @@ impl McpServer {
     }
 
     /// Adds (or replaces, by URI) a resource, as
-    /// [`McpServerBuilder::resource`](crate::McpServerBuilder::resource) would, then sends
+    /// [`McpServerBuilder::resource`](crate::server::McpServerBuilder::resource) would, then sends
     /// `notifications/resources/list_changed` (with [`ServerConfig::list_changed`](crate::ServerConfig::list_changed)) to every initialized session.
     /// Subscribers to the URI are not sent `resources/updated`; call
     /// [`notify_resource_updated`](Self::notify_resource_updated) for that.
@@ -213,7 +232,7 @@ impl McpServer {
         removed
     }
 
-    /// Adds (or replaces, by name) a prompt, as [`McpServerBuilder::prompt`](crate::McpServerBuilder::prompt)
+    /// Adds (or replaces, by name) a prompt, as [`McpServerBuilder::prompt`](crate::server::McpServerBuilder::prompt)
     /// would (required arguments are checked before `handler` runs), then sends
     /// `notifications/prompts/list_changed` (with [`ServerConfig::list_changed`](crate::ServerConfig::list_changed)) to every initialized session.
     /// Cancel safety as for [`add_tool`](Self::add_tool).
@@ -407,7 +426,7 @@ impl McpServer {
     /// # Errors
     ///
     /// [`TransportError::AlreadyAttached`] at once when the transport serves
-    /// another server (see [`McpServerBuilder::build`](crate::McpServerBuilder::build)); any other error
+    /// another server (see [`McpServerBuilder::build`](crate::server::McpServerBuilder::build)); any other error
     /// `receive` returns that is not recoverable (an I/O error, say), after the
     /// requests in flight finished.
     ///
@@ -416,7 +435,7 @@ impl McpServer {
     /// Dropping the future drops the handlers it drives itself (their requests
     /// get no response, and leave the in-flight table); handlers spawned on the
     /// runtime keep running. A message being received is not lost if the
-    /// transport keeps [`Transport::receive`](crate::Transport::receive)'s contract, so calling `run`
+    /// transport keeps [`Transport::receive`](crate::transport::Transport::receive)'s contract, so calling `run`
     /// again resumes.
     pub async fn run(&self) -> Result<(), TransportError> {
         run::serve(&self.shared).await

@@ -18,9 +18,9 @@ use super::error::MethodError;
 use super::params::{Outcome, encode, parse_params};
 use super::shared::Shared;
 use crate::facts::{ClientCapabilities, ClientFacts};
-use crate::http::Principal;
 use crate::id::SessionId;
 use crate::jsonrpc::Params;
+use crate::principal::Principal;
 use crate::protocol::{Implementation, ProtocolVersion};
 use crate::session::{OpenError, Session};
 

@@ -1,8 +1,8 @@
 //! Tests of the Streamable HTTP rules, through the one entry.
-use super::*;
 use crate::http::config::HttpConfig;
-use crate::http::response::Body;
-use crate::http::testing::head;
+use crate::http::front::testing::head;
+use crate::http::replies::response::Body;
+use crate::http::wire::RequestHead;
 
 /// A transport with a server over it (no runtime: every answer here is
 /// produced on the caller's task), and a way to ask it.

@@ -20,7 +20,7 @@ use crate::http::config::HttpConfig;
 ///
 /// ```
 /// use http::Method;
-/// use switchboard_core::http::parse::parse_head;
+/// use switchboard_core::http::wire::parse_head;
 /// use switchboard_core::HttpConfig;
 ///
 /// let raw = b"GET /mcp?debug=1 HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n";
@@ -40,8 +40,9 @@ pub struct RequestHead {
     pub method: Method,
     /// True for HTTP/1.1, false for HTTP/1.0.
     pub http11: bool,
-    /// The head's bytes, request line through the blank line; every range
-    /// below indexes into it.
+    /// The head's bytes, request line through the blank line as received
+    /// (or, from another front door, its target and headers laid end to
+    /// end); every range below indexes into it.
     raw: Vec<u8>,
     /// Where the request target lies in `raw` (empty when there is none).
     target: Range<usize>,
@@ -186,7 +187,7 @@ impl RequestHead {
     /// # Examples
     ///
     /// ```
-    /// use switchboard_core::http::parse::parse_head;
+    /// use switchboard_core::http::wire::parse_head;
     /// use switchboard_core::HttpConfig;
     ///
     /// let raw = b"GET / HTTP/1.1\r\nX-Tag: a\r\nx-tag: b\r\n\r\n";
@@ -266,7 +267,7 @@ impl RequestHead {
     /// # Examples
     ///
     /// ```
-    /// use switchboard_core::http::parse::parse_head;
+    /// use switchboard_core::http::wire::parse_head;
     /// use switchboard_core::HttpConfig;
     ///
     /// let keeps = |raw: &str| {
@@ -307,7 +308,7 @@ impl RequestHead {
     /// # Examples
     ///
     /// ```
-    /// use switchboard_core::http::parse::{parse_head, Framing, HttpError};
+    /// use switchboard_core::http::wire::{parse_head, Framing, HttpError};
     /// use switchboard_core::HttpConfig;
     ///
     /// let framing = |raw: &str| {
@@ -394,7 +395,7 @@ const STACK_HEADERS: usize = 64;
 /// # Examples
 ///
 /// ```
-/// use switchboard_core::http::parse::parse_head;
+/// use switchboard_core::http::wire::parse_head;
 /// use switchboard_core::HttpConfig;
 ///
 /// let config = HttpConfig::default();
@@ -454,53 +455,135 @@ pub fn parse_head(
     if req.headers.len() >= usize::from(u16::MAX) {
         return Err(HttpError::TooManyHeaders);
     }
-    let mut known = [0u16; Known::COUNT];
-    let mut repeated = 0u16;
-    let mut headers = Vec::with_capacity(req.headers.len());
-    for (i, h) in req.headers.iter().enumerate() {
-        if let (Some(k), Ok(slot)) = (Known::of(h.name.as_bytes()), u16::try_from(i + 1)) {
-            if known[k as usize] == 0 {
-                known[k as usize] = slot;
-            } else {
-                repeated |= 1 << k as u16;
-            }
-        }
-        headers.push((range(h.name.as_bytes()), range(h.value)));
-    }
-    let head = RequestHead {
+    let mut head = RequestHead {
         method,
         http11: req.version == Some(1),
         raw: buf[..len].to_vec(),
         target,
-        headers,
-        known,
-        repeated,
+        headers: Vec::with_capacity(req.headers.len()),
+        known: [0; Known::COUNT],
+        repeated: 0,
     };
+    for h in req.headers.iter() {
+        head.index(range(h.name.as_bytes()), range(h.value));
+    }
     Ok(Some((head, len)))
+}
+
+impl RequestHead {
+    /// Adds the header whose name and value lie at these ranges of `raw`,
+    /// indexing it if the server reads it.
+    fn index(&mut self, name: Range<usize>, value: Range<usize>) {
+        let slot = u16::try_from(self.headers.len() + 1).unwrap_or(u16::MAX);
+        if let Some(k) = Known::of(&self.raw[name.clone()]) {
+            if self.known[k as usize] == 0 {
+                self.known[k as usize] = slot;
+            } else {
+                self.repeated |= 1 << k as u16;
+            }
+        }
+        self.headers.push((name, value));
+    }
+
+    /// A head filled from the `http` crate's request parts, as another HTTP
+    /// server (hyper, axum) parsed them, HTTP/2 included: nothing is written
+    /// out as text to be parsed again. The target is the URI as sent on
+    /// HTTP/1.x (origin form, or absolute form whose authority stands for
+    /// `Host`), the path and query on HTTP/2, whose `:authority` stands for
+    /// `Host` when there is none.
+    ///
+    /// # Errors
+    ///
+    /// The limits our own parser applies: [`HttpError::TooManyHeaders`] past
+    /// `max_headers`, [`HttpError::HeadTooLarge`] past `max_head_bytes`
+    /// (counted as the head's HTTP/1.1 spelling would be).
+    pub fn from_parts(
+        parts: &http::request::Parts,
+        config: &HttpConfig,
+    ) -> Result<Self, HttpError> {
+        let authority = (parts.version >= http::Version::HTTP_2
+            && !parts.headers.contains_key(http::header::HOST))
+        .then(|| parts.uri.authority())
+        .flatten();
+        let count = parts.headers.len() + usize::from(authority.is_some());
+        if count > config.max_headers {
+            return Err(HttpError::TooManyHeaders);
+        }
+        let mut head = Self::builder(
+            parts.method.clone(),
+            parts.version >= http::Version::HTTP_11,
+        );
+        if parts.version < http::Version::HTTP_2 {
+            match parts.uri.path_and_query() {
+                // Origin form, as sent: hyper keeps it as a path and query.
+                Some(pq) if parts.uri.scheme().is_none() => head.set_target(pq.as_str().as_bytes()),
+                _ => head.set_target(parts.uri.to_string().as_bytes()),
+            }
+        } else {
+            let pq = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+            head.set_target(pq.as_bytes());
+        }
+        if let Some(authority) = authority {
+            head.push_header(b"host", authority.as_str().as_bytes());
+        }
+        for (name, value) in &parts.headers {
+            head.push_header(name.as_str().as_bytes(), value.as_bytes());
+        }
+        // The request line and each header's `: ` and CRLF, as on the wire.
+        let spelled = head.raw.len() + 4 * head.headers.len() + 16;
+        if spelled > config.max_head_bytes {
+            return Err(HttpError::HeadTooLarge);
+        }
+        Ok(head)
+    }
+
+    /// An empty head for `method`, to be filled by [`Self::set_target`] and
+    /// [`Self::push_header`].
+    fn builder(method: Method, http11: bool) -> Self {
+        Self {
+            method,
+            http11,
+            raw: Vec::with_capacity(256),
+            target: 0..0,
+            headers: Vec::new(),
+            known: [0; Known::COUNT],
+            repeated: 0,
+        }
+    }
+
+    /// Sets the request target.
+    fn set_target(&mut self, target: &[u8]) {
+        let start = self.raw.len();
+        self.raw.extend_from_slice(target);
+        self.target = start..self.raw.len();
+    }
+
+    /// Appends a header.
+    fn push_header(&mut self, name: &[u8], value: &[u8]) {
+        let start = self.raw.len();
+        self.raw.extend_from_slice(name);
+        let name = start..self.raw.len();
+        self.raw.extend_from_slice(value);
+        self.index(name.clone(), name.end..self.raw.len());
+    }
 }
 
 /// A request head to the endpoint's path, as if `method` and `headers`
 /// had arrived on the wire: what in-process callers of the endpoint (the
-/// transport's in-process front doors) hand to it. `None` when a header value cannot be
-/// sent (a control character, say).
+/// transport's in-process front doors) hand to it. `None` when a header
+/// value cannot be sent (a control character, say).
 pub(crate) fn synthetic_head(
     config: &HttpConfig,
-    method: &str,
+    method: Method,
     headers: &[(&str, &str)],
 ) -> Option<RequestHead> {
-    let mut raw = format!("{method} {} HTTP/1.1\r\n", config.path);
+    let mut head = RequestHead::builder(method, true);
+    head.set_target(config.path.as_bytes());
     for (name, value) in headers {
         if value.bytes().any(|b| b.is_ascii_control()) {
             return None;
         }
-        raw.push_str(name);
-        raw.push_str(": ");
-        raw.push_str(value);
-        raw.push_str("\r\n");
+        head.push_header(name.as_bytes(), value.as_bytes());
     }
-    raw.push_str("\r\n");
-    match parse_head(raw.as_bytes(), config) {
-        Ok(Some((head, _))) => Some(head),
-        _ => None,
-    }
+    Some(head)
 }

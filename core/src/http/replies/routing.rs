@@ -8,12 +8,12 @@
 
 use std::sync::{Arc, OnceLock, Weak};
 
-use super::config::HttpConfig;
 use super::shutdown::Shutdown;
+use crate::http::config::HttpConfig;
 use crate::streams::STANDALONE;
 use crate::transport::{Dispatch, Outbound, Route, TransportError};
 
-/// The state behind an [`HttpServerTransport`](super::HttpServerTransport).
+/// The state behind an [`HttpServerTransport`](crate::http::HttpServerTransport).
 ///
 /// Shared by every clone of the transport and every connection serving it
 /// (behind an `Arc`); all of it is safe to use from many tasks at once.
@@ -60,7 +60,7 @@ impl HttpState {
     }
 
     /// Whether `server` is the one built over this transport.
-    pub(crate) fn serves(&self, server: &crate::McpServer) -> bool {
+    pub(crate) fn serves(&self, server: &crate::server::McpServer) -> bool {
         self.engine.get().is_some_and(|line| server.owns_line(line))
     }
 

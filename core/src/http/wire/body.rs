@@ -19,7 +19,7 @@ const MAX_CHUNK_LINE: usize = 1024;
 /// A chunked body arriving in two reads, the second split mid-chunk:
 ///
 /// ```
-/// use switchboard_core::http::parse::{BodyDecoder, Framing};
+/// use switchboard_core::http::wire::{BodyDecoder, Framing};
 ///
 /// let mut decoder = BodyDecoder::new(Framing::Chunked, 1024).unwrap();
 /// let mut body = Vec::new();
@@ -74,7 +74,7 @@ impl BodyDecoder {
     /// # Examples
     ///
     /// ```
-    /// use switchboard_core::http::parse::{BodyDecoder, Framing, HttpError};
+    /// use switchboard_core::http::wire::{BodyDecoder, Framing, HttpError};
     ///
     /// assert!(BodyDecoder::new(Framing::Length(0), 10).unwrap().is_done());
     /// assert_eq!(BodyDecoder::new(Framing::Length(11), 10).unwrap_err(), HttpError::BodyTooLarge);

@@ -23,7 +23,7 @@ const NONE: u64 = u64::MAX;
 
 /// Every connection deadline of one server, and the sweeper's pace.
 ///
-/// One per [`HttpService`](super::HttpService); every connection it serves
+/// One per [`HttpService`](crate::http::HttpService); every connection it serves
 /// registers one [`Deadline`] here.
 #[derive(Debug)]
 pub(crate) struct Deadlines {

@@ -10,7 +10,7 @@ use http::StatusCode;
 /// # Examples
 ///
 /// ```
-/// use switchboard_core::http::parse::{parse_head, HttpError};
+/// use switchboard_core::http::wire::{parse_head, HttpError};
 /// use switchboard_core::HttpConfig;
 ///
 /// let small = HttpConfig::default().max_head_bytes(32);
@@ -52,7 +52,7 @@ impl HttpError {
     ///
     /// ```
     /// use http::StatusCode;
-    /// use switchboard_core::http::parse::HttpError;
+    /// use switchboard_core::http::wire::HttpError;
     ///
     /// assert_eq!(HttpError::BodyTooLarge.status(), StatusCode::PAYLOAD_TOO_LARGE);
     /// assert_eq!(HttpError::Malformed.status(), StatusCode::BAD_REQUEST);

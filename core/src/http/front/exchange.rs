@@ -8,21 +8,22 @@
 //! through `handle` too, so both apply the very same rules:
 //!
 //! ```text
-//! our listener: bytes ─▶ parse_head ─┐
-//!                                    ├─▶ HttpServerTransport::handle ─▶ Response
-//! respond: http::Request ─▶ HTTP/1.1 ┘        │
-//!          head, parse_head                   ▼
+//! our listener: bytes ─▶ parse_head ───────────┐
+//!                                              ├─▶ HttpServerTransport::handle ─▶ Response
+//! respond: http::Request ─▶ RequestHead::from_parts ┘        │
+//!                                                            ▼
 //!            conn: head + body, chunked SSE (SseSource)
 //!            respond: http::Response<ResponseBody> (SseSource)
 //! ```
 //!
-//! `respond` writes the request's method, target and headers out as an
-//! HTTP/1.1 head and parses it with [`parse_head`], so duplicates, the Host
-//! and Origin checks and the head limits are decided exactly as for our
-//! listener. An HTTP/2 request has no `Host` header, only the URI's
-//! authority: it stands in for `Host`.
+//! `respond` fills the same [`RequestHead`] our parser fills, straight
+//! from the request's parts (nothing is written out as text to be parsed
+//! again), so duplicates, the Host and Origin checks and the head limits
+//! are decided exactly as for our listener. An HTTP/2 request has no
+//! `Host` header, only the URI's authority: it stands in for `Host`.
 //!
-//! [`HttpServerTransport::handle`]: super::HttpServerTransport::handle
+//! [`HttpServerTransport::handle`]: crate::HttpServerTransport::handle
+//! [`parse_head`]: crate::http::wire::parse_head
 
 use std::convert::Infallible;
 use std::fmt;
@@ -32,14 +33,14 @@ use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 
 use futures::{Stream, StreamExt};
-use http::header::{CACHE_CONTROL, CONNECTION, CONTENT_TYPE, HOST};
+use http::header::{CACHE_CONTROL, CONNECTION, CONTENT_TYPE};
 use http::{HeaderName, HeaderValue, Version};
 
-use super::config::HttpConfig;
-use super::parse::{Framing, HttpError, RequestHead, parse_head};
-use super::response::{Body, Response};
 use super::service::{HttpService, Slot};
-use super::sse::{KEEP_ALIVE, SseNext, SseSource};
+use crate::http::replies::response::{Body, Response};
+use crate::http::replies::sse::{SseNext, SseSource};
+use crate::http::wire::events::KEEP_ALIVE;
+use crate::http::wire::{Framing, HttpError, RequestHead};
 
 /// One piece of a response body: a whole JSON body, or an SSE stream's
 /// initial bytes, one event or one keep-alive comment.
@@ -105,7 +106,7 @@ impl fmt::Debug for Chunk {
 ///   ([`ResponseBody::exact_len`]);
 /// - an SSE body yields its initial bytes (a priming event, replayed
 ///   events), then each event as it comes and a keep-alive comment after
-///   each quiet spell of [`HttpConfig::sse_keep_alive`], and ends after the
+///   each quiet spell of [`HttpConfig::sse_keep_alive`](crate::HttpConfig::sse_keep_alive), and ends after the
 ///   stream's final event or when the stream closes; the standalone (GET)
 ///   stream ends on the service's shutdown signal.
 ///
@@ -280,13 +281,13 @@ impl Stream for ResponseBody {
 
 impl HttpService {
     /// Answers one request given as `http` types: the front door onto
-    /// [`HttpServerTransport::handle`](super::HttpServerTransport::handle)
+    /// [`HttpServerTransport::handle`](crate::http::HttpServerTransport::handle)
     /// for servers such as hyper (HTTP/1.1 and HTTP/2) and axum.
     ///
     /// The head is checked as our listener checks it (the limits, then
     /// every endpoint rule); `Host` is taken from the URI's authority when
     /// the request has none (HTTP/2). The body is read once, into one
-    /// buffer, with [`HttpConfig::max_body_bytes`] enforced while reading:
+    /// buffer, with [`HttpConfig::max_body_bytes`](crate::HttpConfig::max_body_bytes) enforced while reading:
     /// a `Content-Length` over it, or more bytes than it, is answered 413
     /// at once without reading the rest; a body that fails to arrive is
     /// answered 400.
@@ -355,7 +356,7 @@ impl HttpService {
         let (parts, body) = request.into_parts();
         let http1 = parts.version < Version::HTTP_2;
         let config = self.transport.config();
-        let response = match head_of(&parts, config) {
+        let response = match RequestHead::from_parts(&parts, config) {
             Err(e) => refusal(e),
             Ok(head) => match read_body(&head, body, config.max_body_bytes).await {
                 Err(e) => refusal(e),
@@ -399,58 +400,6 @@ fn refusal(error: HttpError) -> Response {
     Response::text(error.status(), &error.to_string()).closing()
 }
 
-/// The request's head as our listener would have parsed it: method,
-/// target and headers written out as an HTTP/1.1 head and run through
-/// [`parse_head`], with `Host` from the URI's authority when absent.
-///
-/// # Errors
-///
-/// What [`parse_head`] reports: 431 for a head over the limits, 400 for a
-/// malformed one.
-fn head_of(parts: &http::request::Parts, config: &HttpConfig) -> Result<RequestHead, HttpError> {
-    let uri = &parts.uri;
-    // HTTP/1.x: the target as sent (origin form, or absolute form whose
-    // authority stands for Host). HTTP/2: the path, Host from :authority.
-    let target = if parts.version < Version::HTTP_2 {
-        uri.to_string()
-    } else {
-        uri.path_and_query()
-            .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned())
-    };
-    let version = if parts.version <= Version::HTTP_10 {
-        "HTTP/1.0"
-    } else {
-        "HTTP/1.1"
-    };
-    let mut raw = Vec::with_capacity(256);
-    raw.extend_from_slice(parts.method.as_str().as_bytes());
-    raw.push(b' ');
-    raw.extend_from_slice(target.as_bytes());
-    raw.push(b' ');
-    raw.extend_from_slice(version.as_bytes());
-    raw.extend_from_slice(b"\r\n");
-    let mut push = |name: &[u8], value: &[u8]| {
-        raw.extend_from_slice(name);
-        raw.extend_from_slice(b": ");
-        raw.extend_from_slice(value);
-        raw.extend_from_slice(b"\r\n");
-    };
-    if parts.version >= Version::HTTP_2 && !parts.headers.contains_key(HOST) {
-        if let Some(authority) = uri.authority() {
-            push(b"host", authority.as_str().as_bytes());
-        }
-    }
-    for (name, value) in &parts.headers {
-        push(name.as_str().as_bytes(), value.as_bytes());
-    }
-    raw.extend_from_slice(b"\r\n");
-    match parse_head(&raw, config)? {
-        Some((head, _)) => Ok(head),
-        // A head written out whole is never partial.
-        None => Err(HttpError::Malformed),
-    }
-}
-
 /// Reads the whole body into one buffer, stopping at once past `limit`.
 ///
 /// # Errors
@@ -491,8 +440,9 @@ mod tests {
 
     use serde_json::{Value, json};
 
-    use super::super::testing::{Local, initialize, yield_now};
     use super::*;
+    use crate::http::config::HttpConfig;
+    use crate::http::front::testing::{Local, initialize, yield_now};
     use crate::runtime::Runtime;
     use crate::{CallToolResult, McpServer, McpServerBuilder, Tool};
 
@@ -522,7 +472,7 @@ mod tests {
             let (gate, opened) = async_channel::bounded::<()>(1);
             let dropped = Arc::new(AtomicBool::new(false));
             let flag = Arc::clone(&dropped);
-            let transport = super::super::HttpServerTransport::new(config);
+            let transport = crate::http::HttpServerTransport::new(config);
             let server = McpServerBuilder::new()
                 .server_info("exchange", "1")
                 .runtime(Arc::clone(&rt))

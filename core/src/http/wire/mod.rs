@@ -1,5 +1,10 @@
-//! Sans-IO HTTP/1.1 request parsing: heads with httparse, bodies framed by
-//! Content-Length or chunked encoding.
+//! The wire: sans-IO HTTP/1.1 request parsing (heads with httparse, bodies
+//! framed by Content-Length or chunked encoding), what `Accept` and
+//! `Content-Type` say, and how SSE events are spelled.
+//!
+//! The bottom layer of [`crate::http`]: it imports only
+//! [`HttpConfig`](crate::http::HttpConfig)'s limits and the stream log's
+//! event type, nothing of the rules, the eras or the front doors.
 //!
 //! Incomplete input is `Ok(None)` / "not done yet", never an error; an error
 //! always maps to one HTTP status.
@@ -15,7 +20,7 @@
 //! One request read from a buffer that also holds the start of the next:
 //!
 //! ```
-//! use switchboard_core::http::parse::{parse_head, BodyDecoder};
+//! use switchboard_core::http::wire::{parse_head, BodyDecoder};
 //! use switchboard_core::HttpConfig;
 //!
 //! let config = HttpConfig::default();
@@ -36,7 +41,9 @@
 
 mod body;
 mod error;
+pub(crate) mod events;
 mod head;
+pub(crate) mod media;
 
 pub use body::BodyDecoder;
 pub use error::HttpError;

@@ -9,29 +9,20 @@ use http::StatusCode;
 
 use super::job::Job;
 use super::receiver::StreamReceiver;
+use super::refusals::session_not_found;
 use super::response::{Body, Response};
-use super::sse::{DeliveredHook, SseBody, encode_event, encode_priming};
-use super::state::HttpState;
+use super::routing::HttpState;
+use super::sse::{DeliveredHook, SseBody};
+use crate::http::wire::events::{encode_event, encode_priming};
 use crate::id::SessionId;
-use crate::jsonrpc::ErrorCode;
 use crate::protocol::ProtocolVersion;
 use crate::session::Session;
 use crate::stream::StreamEvent;
 use crate::transport::Dispatch;
 
-/// 404 with code `-32001`: the session is unknown, expired or deleted. The
-/// spec tells a client to start a new session with `initialize` on this.
-pub(super) fn session_not_found() -> Response {
-    Response::rpc_error(
-        StatusCode::NOT_FOUND,
-        ErrorCode::SESSION_NOT_FOUND,
-        "session not found",
-    )
-}
-
 /// How a request's reply goes out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Mode {
+pub(crate) enum Mode {
     /// JSON unless a related message comes first.
     Auto,
     /// Always SSE.
@@ -44,9 +35,9 @@ pub(super) enum Mode {
 /// or with its SSE body (written out, or dropped when the client left).
 pub(crate) struct CarrierEnd {
     /// The engine the carrier lives in.
-    pub(super) engine: Arc<dyn Dispatch>,
+    pub(crate) engine: Arc<dyn Dispatch>,
     /// The carrier.
-    pub(super) id: SessionId,
+    pub(crate) id: SessionId,
 }
 
 impl Drop for CarrierEnd {
@@ -59,7 +50,7 @@ impl Drop for CarrierEnd {
 /// JSON, or a finished SSE stream for a client that takes only SSE. The
 /// reply is logged on a stream of its own, so a client that loses the
 /// response can resume it.
-pub(super) fn finished_reply(
+pub(crate) fn finished_reply(
     state: &HttpState,
     session: &Arc<Session>,
     reply: Vec<u8>,
@@ -126,7 +117,7 @@ async fn next_event(job: &mut Option<Job>, events: &mut StreamReceiver) -> Optio
 /// An SSE response carries the handler (`job`) for the connection to drive
 /// and its delivery hook, which releases the stream once the connection is
 /// done with it. In the JSON cases the stream is released here.
-pub(super) async fn reply(
+pub(crate) async fn reply(
     state: &HttpState,
     session: &Arc<Session>,
     stream: u64,
@@ -245,7 +236,7 @@ pub(super) async fn reply(
 /// Whether a stream of `session` starts with a priming event (an id to
 /// resume from): from 2025-11-25 on, in sessions only; the stateless
 /// revision has no resumption.
-pub(super) fn primes(session: &Session) -> bool {
+pub(crate) fn primes(session: &Session) -> bool {
     let version = session.protocol_version();
     version >= ProtocolVersion::V2025_11_25 && !version.is_stateless()
 }
@@ -262,7 +253,7 @@ fn closed_before_reply(session: &Session) -> Response {
 }
 
 /// A 200 whose body is `body`; the encoder adds the SSE headers.
-pub(super) fn sse_response(body: SseBody) -> Response {
+pub(crate) fn sse_response(body: SseBody) -> Response {
     Response::empty(StatusCode::OK).body(Body::Sse(Box::new(body)))
 }
 

@@ -14,12 +14,13 @@ use std::time::Duration;
 
 use futures::io::{AsyncRead, AsyncWrite};
 
-use super::config::HttpConfig;
+use super::server_transport::HttpServerTransport;
 use super::service::HttpService;
-use super::shutdown::Shutdown;
-use super::transport::HttpServerTransport;
+use crate::http::config::HttpConfig;
+use crate::http::replies::shutdown::Shutdown;
 use crate::runtime::Runtime;
-use crate::{McpServer, McpServerBuilder, TransportError};
+use crate::server::{McpServer, McpServerBuilder};
+use crate::transport::TransportError;
 
 /// Where listeners bind by default: loopback only, as the MCP spec
 /// recommends for local servers: `127.0.0.1:8080`.

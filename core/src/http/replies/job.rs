@@ -5,7 +5,7 @@
 //! waits for a JSON reply, the connection while it writes an SSE stream
 //! (which spawns it when the connection ends first, so a disconnect is not a
 //! cancellation). A job dropped before it finished (the caller of
-//! [`HttpServerTransport::handle`](super::HttpServerTransport::handle) gave
+//! [`HttpServerTransport::handle`](crate::http::HttpServerTransport::handle) gave
 //! up, an SSE body was dropped unwritten) will never send its reply, so it
 //! frees the stream that awaited it: the request's id is not taken for the
 //! rest of the session.

@@ -4,7 +4,7 @@
 //!
 //! [`HttpServerTransport::handle`] is the one request→response entry: our
 //! HTTP/1.1 connections call it, so does
-//! [`HttpService::respond`](super::HttpService::respond) (its front door
+//! [`HttpService::respond`](crate::http::HttpService::respond) (its front door
 //! over the `http` crate's types, which hyper and axum use), and so do the
 //! in-process calls [`HttpServerTransport::handle_http_request`] and
 //! [`HttpServerTransport::initialize_session`], thin front doors that build
@@ -16,11 +16,11 @@ use std::sync::{Arc, Weak};
 use async_trait::async_trait;
 use http::StatusCode;
 
-use super::config::HttpConfig;
-use super::parse::{RequestHead, synthetic_head};
-use super::response::Response;
-use super::rules;
-use super::state::HttpState;
+use crate::http::config::HttpConfig;
+use crate::http::replies::response::Response;
+use crate::http::replies::routing::HttpState;
+use crate::http::wire::{RequestHead, synthetic_head};
+use crate::http::{eras, rules};
 use crate::id::SessionId;
 use crate::transport::{Dispatch, Inbound, Outbound, Transport, TransportError};
 
@@ -29,7 +29,7 @@ use crate::transport::{Dispatch, Inbound, Outbound, Transport, TransportError};
 /// Cheap to clone: clones share everything. Give one clone to
 /// [`McpServerBuilder::build`](crate::McpServerBuilder::build) and keep
 /// another to answer requests with: through a listener's
-/// [`HttpService`](super::HttpService), or in process with
+/// [`HttpService`](crate::http::HttpService), or in process with
 /// [`HttpServerTransport::handle_http_request`] (JSON replies, from any
 /// HTTP server of your own).
 ///
@@ -109,10 +109,10 @@ impl HttpServerTransport {
     /// the whole body. Applies every rule of the endpoint (path, Host and
     /// Origin, Accept, Content-Type, sessions, versions, limits) and
     /// returns the response: JSON, empty, or an SSE stream. An SSE body
-    /// ([`Body::Sse`](super::Body::Sse)) is written out by this crate's
+    /// ([`Body::Sse`](crate::http::Body::Sse)) is written out by this crate's
     /// HTTP/1.1 connections, or read as a
-    /// [`ResponseBody`](super::ResponseBody) through
-    /// [`HttpService::respond`](super::HttpService::respond), the entry
+    /// [`ResponseBody`](crate::http::ResponseBody) through
+    /// [`HttpService::respond`](crate::http::HttpService::respond), the entry
     /// another HTTP server (hyper, axum) uses. Dropping a response unwritten
     /// cancels its request and frees its id.
     ///
@@ -122,7 +122,12 @@ impl HttpServerTransport {
         let span = crate::observe::http::request_span(head.method.as_str(), head.path());
         let response = span
             .clone()
-            .instrument(rules::handle(&self.state, head, body))
+            .instrument(async {
+                match rules::admit(&self.state, head).await {
+                    Ok(admitted) => eras::serve(&self.state, admitted, head, body).await,
+                    Err(refusal) => refusal,
+                }
+            })
             .await;
         crate::observe::http::responded(&span, response.status.as_u16(), response.body.full());
         response
@@ -175,7 +180,7 @@ impl HttpServerTransport {
         let session = response
             .headers
             .iter()
-            .find(|(name, _)| *name == super::SESSION_HEADER)
+            .find(|(name, _)| *name == crate::http::SESSION_HEADER)
             .and_then(|(_, value)| value.to_str().ok())
             .map(SessionId::new);
         let reply = response.body.full().map(<[u8]>::to_vec).unwrap_or_default();
@@ -193,7 +198,8 @@ impl HttpServerTransport {
         if let Some(session) = session {
             headers.push(("mcp-session-id", session.as_str()));
         }
-        synthetic_head(&self.state.config, "POST", &headers).ok_or(TransportError::UnknownSession)
+        synthetic_head(&self.state.config, http::Method::POST, &headers)
+            .ok_or(TransportError::UnknownSession)
     }
 }
 

@@ -19,9 +19,9 @@ use http::StatusCode;
 
 use super::conn;
 use super::deadline::Deadlines;
-use super::response::Response;
-use super::shutdown::Shutdown;
-use super::transport::HttpServerTransport;
+use super::server_transport::HttpServerTransport;
+use crate::http::replies::response::Response;
+use crate::http::replies::shutdown::Shutdown;
 use crate::jsonrpc::ErrorCode;
 use crate::runtime::{Runtime, now};
 
@@ -314,16 +314,16 @@ impl HttpService {
     ///
     /// # Errors
     ///
-    /// [`TransportError::AlreadyAttached`](crate::TransportError::AlreadyAttached)
+    /// [`TransportError::AlreadyAttached`](crate::transport::TransportError::AlreadyAttached)
     /// at once when `server` is not the one built over this service's
     /// transport; otherwise when the server's serve loop fails, or closing
     /// the transport does.
     pub async fn run<A, Fut, S>(
         &self,
-        server: crate::McpServer,
+        server: crate::server::McpServer,
         mut accept: A,
         grace: Duration,
-    ) -> Result<(), crate::TransportError>
+    ) -> Result<(), crate::transport::TransportError>
     where
         A: FnMut() -> Fut,
         Fut: std::future::Future<Output = io::Result<S>>,
@@ -359,7 +359,7 @@ impl HttpService {
 #[must_use = "the server runs until HttpService::stop is given this"]
 pub struct Serving {
     /// Yields the serve loop's result once it ended.
-    engine_done: async_channel::Receiver<Result<(), crate::TransportError>>,
+    engine_done: async_channel::Receiver<Result<(), crate::transport::TransportError>>,
 }
 
 impl HttpService {
@@ -374,13 +374,16 @@ impl HttpService {
     ///
     /// # Errors
     ///
-    /// [`TransportError::AlreadyAttached`](crate::TransportError::AlreadyAttached)
+    /// [`TransportError::AlreadyAttached`](crate::transport::TransportError::AlreadyAttached)
     /// when `server` is not the one built over this service's transport.
-    pub fn start(&self, server: crate::McpServer) -> Result<Serving, crate::TransportError> {
+    pub fn start(
+        &self,
+        server: crate::server::McpServer,
+    ) -> Result<Serving, crate::transport::TransportError> {
         // Another server would never see this transport's requests, and
         // closing the transport would not end its serve loop.
         if !self.transport.state.serves(&server) {
-            return Err(crate::TransportError::AlreadyAttached);
+            return Err(crate::transport::TransportError::AlreadyAttached);
         }
         let (engine_done_tx, engine_done) = async_channel::bounded(1);
         self.runtime.spawn(Box::pin(async move {
@@ -420,7 +423,7 @@ impl HttpService {
         &self,
         serving: Serving,
         grace: Duration,
-    ) -> Result<(), crate::TransportError> {
+    ) -> Result<(), crate::transport::TransportError> {
         self.shutdown.trigger();
         // Also done by the watch `start` spawned; here too so it precedes
         // the drain whatever the runtime schedules first.
@@ -428,7 +431,7 @@ impl HttpService {
             engine.end_listeners();
         }
         self.drain(grace).await;
-        crate::Transport::close(&self.transport).await?;
+        crate::transport::Transport::close(&self.transport).await?;
         serving.engine_done.recv().await.unwrap_or(Ok(()))
     }
 }

@@ -1,7 +1,7 @@
 //! Media types: what a request's `Accept` headers allow, and whether its
 //! body is declared JSON.
 
-use super::parse::{Known, RequestHead};
+use super::head::{Known, RequestHead};
 
 /// Which reply media types a request accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,7 +64,7 @@ pub(crate) fn is_json(head: &RequestHead) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::testing::head;
+    use crate::http::front::testing::head;
 
     #[test]
     fn accept_header_forms() {

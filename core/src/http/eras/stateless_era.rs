@@ -28,12 +28,12 @@ use std::sync::Arc;
 use http::{HeaderValue, StatusCode};
 use serde_json::Value;
 
-use super::job::Job;
-use super::parse::{Known, RequestHead};
-use super::receiver::StreamReceiver;
-use super::reply::{CarrierEnd, Mode, reply};
-use super::response::Response;
-use super::state::HttpState;
+use crate::http::replies::job::Job;
+use crate::http::replies::receiver::StreamReceiver;
+use crate::http::replies::reply::{CarrierEnd, Mode, reply};
+use crate::http::replies::response::Response;
+use crate::http::replies::routing::HttpState;
+use crate::http::wire::{Known, RequestHead};
 use crate::jsonrpc::{ErrorCode, Message, RequestId, Response as RpcResponse, RpcError};
 use crate::stateless::{MetaError, RequestMeta, unsupported_version};
 use crate::transport::{Dispatch, Dispatched, Refusal};
@@ -315,7 +315,7 @@ pub(crate) async fn post(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::testing::head;
+    use crate::http::front::testing::head;
 
     #[test]
     fn routing_headers_are_trimmed_decoded_and_strict() {

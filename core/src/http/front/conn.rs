@@ -20,11 +20,12 @@ use std::task::{Context, Poll};
 use futures::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 use super::deadline::{Deadline, Deadlines};
-use super::parse::{BodyDecoder, HttpError, RequestHead, parse_head};
-use super::response::{Body, LAST_CHUNK, Response, push_chunk};
-use super::shutdown::Shutdown;
-use super::sse::{KEEP_ALIVE, SseNext};
-use super::transport::HttpServerTransport;
+use super::server_transport::HttpServerTransport;
+use crate::http::replies::response::{Body, LAST_CHUNK, Response, push_chunk};
+use crate::http::replies::shutdown::Shutdown;
+use crate::http::replies::sse::SseNext;
+use crate::http::wire::events::KEEP_ALIVE;
+use crate::http::wire::{BodyDecoder, HttpError, RequestHead, parse_head};
 use crate::runtime::{BoxFuture, Runtime, now};
 
 /// Largest output buffer a connection keeps between responses: enough for
@@ -454,11 +455,11 @@ mod tests {
 
     use serde_json::{Value, json};
 
-    use super::super::config::HttpConfig;
-    use super::super::testing::{
+    use super::*;
+    use crate::http::config::HttpConfig;
+    use crate::http::front::testing::{
         ClientEnd, Local, Reply, Shape, duplex, initialize, post, replies, yield_now,
     };
-    use super::*;
     use crate::{CallToolResult, McpServer, McpServerBuilder, Tool};
 
     /// A server with `echo`, `steps` (two progress notifications, then the

@@ -336,8 +336,8 @@ pub(crate) fn initialize(version: &str) -> String {
 }
 
 /// A request head parsed from `raw` with the default limits.
-pub(crate) fn head(raw: &str) -> super::parse::RequestHead {
-    super::parse::parse_head(raw.as_bytes(), &super::config::HttpConfig::default())
+pub(crate) fn head(raw: &str) -> crate::http::wire::RequestHead {
+    crate::http::wire::parse_head(raw.as_bytes(), &crate::http::config::HttpConfig::default())
         .unwrap()
         .unwrap()
         .0

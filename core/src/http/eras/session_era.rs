@@ -1,0 +1,251 @@
+//! The session era (2025-11-25 back to 2024-11-05): `initialize` opens a
+//! session, a POST dispatches into the session its header names, GET
+//! listens to the session's standalone stream (or resumes a stream with
+//! `Last-Event-ID`), DELETE ends it.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use http::{HeaderValue, StatusCode};
+
+use crate::http::replies::job::Job;
+use crate::http::replies::receiver::StreamReceiver;
+use crate::http::replies::refusals::{bad_request, refuse, session_not_found};
+use crate::http::replies::reply::{Mode, finished_reply, reply, sse_response};
+use crate::http::replies::response::Response;
+use crate::http::replies::routing::HttpState;
+use crate::http::replies::sse::{DeliveredHook, SseBody};
+use crate::http::rules::{Admitted, SESSION_HEADER, same_party, session_of, session_version};
+use crate::http::wire::events::{encode_event, encode_priming, parse_event_id};
+use crate::http::wire::{Known, RequestHead};
+use crate::id::SessionId;
+use crate::jsonrpc::{self, Decoded, ErrorCode, Message};
+
+use crate::principal::Principal;
+use crate::protocol::ProtocolVersion;
+use crate::stateless::unsupported_version;
+use crate::streams::STANDALONE;
+use crate::transport::{Dispatch, Dispatched, InitializeError, Refusal};
+
+/// A session-era POST: `initialize` opens a session and is answered at
+/// once; anything else is dispatched into the session named by its header.
+///
+/// Answers 202 when the body holds no request (notifications, responses to
+/// the server's own requests), after their work ran. Otherwise the reply
+/// goes out as [`reply`] decides. A body that is not JSON-RPC is answered
+/// 400 with the decoder's error; a batch with an invalid member 400 as a
+/// whole; `initialize` past the session cap 503 with `Retry-After: 60`.
+pub(super) async fn post(
+    state: &HttpState,
+    admitted: Admitted,
+    head: &RequestHead,
+    decoded: Decoded,
+    mode: Mode,
+) -> Response {
+    let Admitted {
+        engine,
+        principal,
+        version: header,
+        now,
+        ..
+    } = admitted;
+    let eras = engine.eras();
+    if let Some(refusal) = session_version(header) {
+        return refusal;
+    }
+    let engine = &*engine;
+    match &decoded {
+        Decoded::Single(Err(response)) => {
+            return Response::json(
+                StatusCode::BAD_REQUEST,
+                Message::Response(response.clone()).to_bytes(),
+            );
+        }
+        Decoded::Batch(items) if items.iter().any(Result::is_err) => {
+            return bad_request("invalid message in batch");
+        }
+        Decoded::Single(Ok(Message::Request(r)))
+            if r.method == "initialize" && !eras.sessions() =>
+        {
+            // A stateless-only endpoint names what it does serve.
+            let requested = r
+                .params
+                .as_ref()
+                .and_then(|p| p.parse::<serde_json::Value>().ok())
+                .and_then(|p| p["protocolVersion"].as_str().map(str::to_owned))
+                .unwrap_or_default();
+            let error = unsupported_version(&requested);
+            let response = jsonrpc::Response::err(Some(r.id.clone()), error);
+            return Response::json(
+                StatusCode::BAD_REQUEST,
+                Message::Response(response).to_bytes(),
+            );
+        }
+        Decoded::Single(Ok(Message::Request(r))) if r.method == "initialize" => {
+            return match engine.initialize_as(r, now, principal) {
+                Ok(opened) => {
+                    let response = finished_reply(state, &opened.session, opened.reply, mode);
+                    match HeaderValue::from_str(opened.session.id().as_str()) {
+                        Ok(value) => response.header(SESSION_HEADER, value),
+                        Err(_) => response,
+                    }
+                }
+                Err(InitializeError::TooManySessions) => refuse(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    ErrorCode::SERVER_BUSY,
+                    "too many sessions",
+                )
+                .header(http::header::RETRY_AFTER, HeaderValue::from_static("60")),
+                Err(InitializeError::Rejected(reply)) => Response::json(StatusCode::OK, reply),
+            };
+        }
+        _ => {}
+    }
+    let session = match session_of(engine, head, now, principal.as_ref()) {
+        Ok(found) => found,
+        Err(refusal) => return refusal,
+    };
+    let Dispatched { stream, work } = match engine.dispatch_as(&session, decoded, true, principal) {
+        Ok(dispatched) => dispatched,
+        Err(Refusal::BatchNotAllowed) => {
+            return bad_request("batches are only accepted in sessions at 2025-03-26");
+        }
+        Err(Refusal::DuplicateId(_)) => return bad_request("request id already in flight"),
+        Err(Refusal::SessionClosed) => return session_not_found(),
+        // Only stateless requests are refused these ways.
+        Err(other) => return bad_request(&other.to_string()),
+    };
+    let Some(stream) = stream else {
+        // Notifications and responses only: nothing to wait for.
+        if let Some(work) = work {
+            work.await;
+        }
+        return Response::empty(StatusCode::ACCEPTED);
+    };
+    let events = {
+        let mut st = session.state();
+        StreamReceiver::attach(&session, &mut st, stream)
+    };
+    let Some(events) = events else {
+        return session_not_found();
+    };
+    let job = work.map(|work| Job::new(work, &session, stream));
+    reply(state, &session, stream, events, mode, job, None).await
+}
+
+/// A GET: opens the session's standalone stream, or, with a
+/// `Last-Event-ID` naming a stream the session still has, resumes that one.
+///
+/// A resumed stream replays what followed the id, then goes on live unless
+/// it already finished, taking the stream over from a connection still
+/// listening to it. A plain GET while another connection listens to the
+/// standalone stream is answered 409: one at a time per session. A
+/// `Last-Event-ID` naming no kept stream is ignored, and the standalone
+/// stream is opened instead.
+pub(super) fn get(
+    state: &HttpState,
+    engine: &dyn Dispatch,
+    head: &RequestHead,
+    now: Instant,
+    caller: Option<&Arc<Principal>>,
+) -> Response {
+    let session = match session_of(engine, head, now, caller) {
+        Ok(found) => found,
+        Err(refusal) => return refusal,
+    };
+    let mut st = session.state();
+    // Closed after the lookup: no stream of it may open (nothing would end it).
+    if st.closed {
+        drop(st);
+        return session_not_found();
+    }
+    let resume = head
+        .known_str(Known::LastEventId)
+        .and_then(parse_event_id)
+        .filter(|&(number, _)| st.streams.get_mut(number).is_some());
+    // A resumption takes its stream over from any connection still
+    // listening to it, the standalone stream like a reply stream: the
+    // client says it lost that connection, which the server may not have
+    // noticed yet (or, for a connection that died silently, at all). The
+    // old response ends; what it had not written is replayed here.
+    let mut initial = Vec::new();
+    let (number, ended, events) = match resume {
+        Some((number, after)) => {
+            let stream = st.streams.get_mut(number).expect("checked above");
+            let mut ended = false;
+            let mut replayed = 0;
+            for event in stream.replay_after(after) {
+                encode_event(number, event, &mut initial);
+                ended |= event.last;
+                replayed += 1;
+            }
+            crate::observe::http::replayed(number, replayed);
+            // A finished stream whose final event fell out of the log cannot be completed.
+            ended |= stream.finished;
+            let events = if ended {
+                None
+            } else {
+                StreamReceiver::attach(&session, &mut st, number)
+            };
+            (number, ended, events)
+        }
+        None => {
+            let stream = st.streams.standalone();
+            if stream.attached() {
+                return refuse(
+                    StatusCode::CONFLICT,
+                    ErrorCode::INVALID_REQUEST,
+                    "conflict: a GET stream is already open for this session",
+                );
+            }
+            if session.protocol_version() >= ProtocolVersion::V2025_11_25 {
+                encode_priming(
+                    STANDALONE,
+                    stream.last_seq(),
+                    state.config.sse_retry.as_millis(),
+                    &mut initial,
+                );
+            }
+            let events = StreamReceiver::attach(&session, &mut st, STANDALONE);
+            (STANDALONE, false, events)
+        }
+    };
+    drop(st);
+    let retained = state.config.retained_streams;
+    let hook: DeliveredHook = Box::new(move |_delivered| {
+        if number != STANDALONE {
+            session.state().streams.release_sse(number, retained);
+        }
+    });
+    sse_response(SseBody {
+        stream: number,
+        initial,
+        ended,
+        events,
+        delivered: Some(hook),
+        driver: None,
+    })
+}
+
+/// A DELETE: ends the session named by the header (200), which ends its
+/// open responses and aborts its requests in flight; 404 if it is not
+/// open, 400 without the header.
+pub(super) fn delete(
+    engine: &dyn Dispatch,
+    head: &RequestHead,
+    caller: Option<&Arc<Principal>>,
+) -> Response {
+    let Some(id) = head.known_str(Known::SessionId) else {
+        return bad_request("bad request: missing Mcp-Session-Id header");
+    };
+    let id = SessionId::new(id);
+    // Another subject's session is not theirs to end, nor to learn of.
+    let owned = engine
+        .session(&id)
+        .is_some_and(|s| same_party(s.facts().principal.as_deref(), caller.map(|p| &**p)));
+    if owned && engine.close_session(&id) {
+        Response::empty(StatusCode::OK)
+    } else {
+        session_not_found()
+    }
+}

@@ -1,0 +1,66 @@
+//! The refusals every layer above answers with: a JSON-RPC error without an
+//! id, with the status and code the case calls for.
+//!
+//! `-32600` is a request the transport cannot take, `-32001` an unknown
+//! session, `-32000` a limit reached or a server shutting down.
+
+use http::{HeaderValue, StatusCode};
+
+use super::response::Response;
+use crate::http::auth::Denial;
+use crate::jsonrpc::ErrorCode;
+
+/// A refusal: a JSON-RPC error without an id, with `code` and `message`.
+pub(crate) fn refuse(status: StatusCode, code: ErrorCode, message: &str) -> Response {
+    Response::rpc_error(status, code, message)
+}
+
+/// A 400 refusal with code `-32600`: the request breaks a transport rule.
+pub(crate) fn bad_request(message: &str) -> Response {
+    refuse(StatusCode::BAD_REQUEST, ErrorCode::INVALID_REQUEST, message)
+}
+
+/// 503 with code `-32000`, closing the connection: no engine is attached,
+/// or the transport has closed.
+pub(crate) fn shutting_down() -> Response {
+    refuse(
+        StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::SERVER_BUSY,
+        "server is shutting down",
+    )
+    .closing()
+}
+
+/// 404 with code `-32001`: the session is unknown, expired or deleted. The
+/// spec tells a client to start a new session with `initialize` on this.
+pub(crate) fn session_not_found() -> Response {
+    Response::rpc_error(
+        StatusCode::NOT_FOUND,
+        ErrorCode::SESSION_NOT_FOUND,
+        "session not found",
+    )
+}
+
+impl From<Denial> for Response {
+    fn from(denial: Denial) -> Self {
+        match denial {
+            Denial::Challenge {
+                status,
+                message,
+                www_authenticate,
+            } => {
+                let response = Self::rpc_error(status, ErrorCode::INVALID_REQUEST, &message);
+                match www_authenticate {
+                    Some(value) => response.header(http::header::WWW_AUTHENTICATE, value),
+                    None => response,
+                }
+            }
+            Denial::Unavailable => Self::rpc_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::SERVER_BUSY,
+                "token verification is unavailable",
+            )
+            .header(http::header::RETRY_AFTER, HeaderValue::from_static("5")),
+        }
+    }
+}
