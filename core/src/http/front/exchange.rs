@@ -33,8 +33,8 @@ use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 
 use futures::{Stream, StreamExt};
-use http::header::{CACHE_CONTROL, CONNECTION, CONTENT_TYPE};
-use http::{HeaderName, HeaderValue, Version};
+use http::header::CONNECTION;
+use http::{HeaderValue, Version};
 
 use super::service::{HttpService, Slot};
 use crate::http::replies::response::{Body, Response};
@@ -370,15 +370,6 @@ impl HttpService {
         for (name, value) in response.headers {
             headers.append(name, value);
         }
-        if out.body().is_stream() {
-            let headers = out.headers_mut();
-            headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
-            headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-            headers.insert(
-                HeaderName::from_static("x-accel-buffering"),
-                HeaderValue::from_static("no"),
-            );
-        }
         // HTTP/2 has no connection-specific headers (RFC 9113 §8.2.2).
         if close && http1 {
             out.headers_mut()
@@ -445,6 +436,7 @@ mod tests {
     use crate::http::front::testing::{Local, initialize, yield_now};
     use crate::runtime::Runtime;
     use crate::{CallToolResult, McpServer, McpServerBuilder, Tool};
+    use http::header::CONTENT_TYPE;
 
     /// A server with `wait` (progress, then a wait for the test's gate,
     /// noting when it is dropped unfinished) behind a service on [`Local`].

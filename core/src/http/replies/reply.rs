@@ -5,7 +5,8 @@
 
 use std::sync::Arc;
 
-use http::StatusCode;
+use http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use http::{HeaderName, HeaderValue, StatusCode};
 
 use super::job::Job;
 use super::receiver::StreamReceiver;
@@ -252,9 +253,18 @@ fn closed_before_reply(session: &Session) -> Response {
     Response::empty(StatusCode::ACCEPTED)
 }
 
-/// A 200 whose body is `body`; the encoder adds the SSE headers.
+/// A 200 whose body is `body`, with the SSE response headers: the one
+/// place they are written, for every front door (`X-Accel-Buffering: no`
+/// keeps nginx from holding events back).
 pub(crate) fn sse_response(body: SseBody) -> Response {
-    Response::empty(StatusCode::OK).body(Body::Sse(Box::new(body)))
+    Response::empty(StatusCode::OK)
+        .header(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"))
+        .header(CACHE_CONTROL, HeaderValue::from_static("no-cache"))
+        .header(
+            HeaderName::from_static("x-accel-buffering"),
+            HeaderValue::from_static("no"),
+        )
+        .body(Body::Sse(Box::new(body)))
 }
 
 /// The status of a stateless JSON reply: the revision's errors have their

@@ -221,7 +221,6 @@ impl Response {
                 out.extend_from_slice(b"\r\n");
             }
             Body::Sse(_) => {
-                out.extend_from_slice(b"content-type: text/event-stream\r\ncache-control: no-cache\r\nx-accel-buffering: no\r\n");
                 if http11 {
                     out.extend_from_slice(b"transfer-encoding: chunked\r\n");
                 }

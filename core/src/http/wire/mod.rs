@@ -59,6 +59,85 @@ mod tests {
         parse_head(raw.as_bytes(), &HttpConfig::default())
     }
 
+    fn parts(request: http::request::Builder) -> http::request::Parts {
+        request.body(()).unwrap().into_parts().0
+    }
+
+    #[test]
+    fn a_head_from_parts_reads_as_the_parsed_one() {
+        let config = HttpConfig::default();
+        let raw = "POST /mcp?x=1 HTTP/1.1\r\nHost: localhost\r\nMcp-Session-Id: a\r\n\
+                   mcp-session-id: b\r\nAccept: text/event-stream\r\nX-Other: y\r\n\r\n";
+        let (parsed, _) = head(raw).unwrap().unwrap();
+        let filled = RequestHead::from_parts(
+            &parts(
+                http::Request::post("/mcp?x=1")
+                    .header("host", "localhost")
+                    .header("mcp-session-id", "a")
+                    .header("mcp-session-id", "b")
+                    .header("accept", "text/event-stream")
+                    .header("x-other", "y"),
+            ),
+            &config,
+        )
+        .unwrap();
+        for h in [&parsed, &filled] {
+            assert_eq!(h.method, http::Method::POST);
+            assert_eq!(h.target(), "/mcp?x=1");
+            assert_eq!(h.path(), "/mcp");
+            assert_eq!(h.known_str(Known::Host), Some("localhost"));
+            assert_eq!(h.known_str(Known::SessionId), Some("a"));
+            assert!(h.is_repeated(Known::SessionId) && !h.is_repeated(Known::Accept));
+            assert_eq!(h.header("X-OTHER"), Some("y"));
+            assert!(h.http11);
+        }
+    }
+
+    #[test]
+    fn http2_authority_stands_for_host_and_absolute_targets_keep_theirs() {
+        let config = HttpConfig::default();
+        let h2 = RequestHead::from_parts(
+            &parts(
+                http::Request::get("http://example.test:8080/mcp?q").version(http::Version::HTTP_2),
+            ),
+            &config,
+        )
+        .unwrap();
+        assert_eq!(h2.target(), "/mcp?q");
+        assert_eq!(h2.known_str(Known::Host), Some("example.test:8080"));
+        let h1 = RequestHead::from_parts(
+            &parts(http::Request::get("http://example.test/mcp").header("host", "other")),
+            &config,
+        )
+        .unwrap();
+        assert_eq!(h1.target(), "http://example.test/mcp");
+        assert_eq!(h1.absolute_authority(), Some("example.test"));
+        assert_eq!(h1.path(), "/mcp");
+    }
+
+    #[test]
+    fn a_head_from_parts_keeps_the_limits() {
+        let few = HttpConfig::default().max_headers(2);
+        let three = parts(
+            http::Request::get("/mcp")
+                .header("a", "1")
+                .header("b", "2")
+                .header("c", "3"),
+        );
+        assert_eq!(
+            RequestHead::from_parts(&three, &few).unwrap_err(),
+            HttpError::TooManyHeaders
+        );
+        let small = HttpConfig::default().max_head_bytes(64);
+        let long = parts(http::Request::get("/mcp").header("x-long", "v".repeat(64)));
+        assert_eq!(
+            RequestHead::from_parts(&long, &small).unwrap_err(),
+            HttpError::HeadTooLarge
+        );
+        let fits = parts(http::Request::get("/mcp").header("host", "h"));
+        assert!(RequestHead::from_parts(&fits, &small).is_ok());
+    }
+
     #[test]
     fn debug_output_never_shows_a_token() {
         let raw = b"GET /mcp HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer s3cret\r\n\r\n";
