@@ -5,8 +5,14 @@
 //! loadgen --url http://127.0.0.1:8080/mcp --mode one|many|churn|stateless|sessions|slow
 //!         [--concurrency 64] [--duration 10] [--warmup 2] [--sessions N] [--pid PID]
 //!         [--calls-per-session N]
+//! loadgen --url URL --mode one|stateless --calls N
 //! loadgen --url URL --mode soak --pid PID --secs N [--runtime LABEL]
 //! ```
+//!
+//! With `--calls N` it makes exactly N `tools/call echo` calls, one after
+//! another on one keep-alive connection (`one`: after initialize and
+//! initialized on a session of its own), checks each reply, and exits
+//! non-zero at the first bad one: for instruction counts (`instructions.sh`).
 //!
 //! `soak` is mixed load for N seconds with the server's RSS every minute:
 //! see `soak.rs`.
@@ -49,6 +55,8 @@ struct Args {
     calls_per_session: u64,
     /// A label for the summary line (`--runtime`).
     runtime: String,
+    /// `--calls N`: exactly N calls on one connection, then exit.
+    calls: Option<u64>,
 }
 
 fn parse_args() -> Args {
@@ -63,6 +71,7 @@ fn parse_args() -> Args {
         pid: None,
         calls_per_session: 0,
         runtime: String::new(),
+        calls: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -82,6 +91,7 @@ fn parse_args() -> Args {
             "--pid" => a.pid = Some(value.parse().unwrap()),
             "--calls-per-session" => a.calls_per_session = value.parse().unwrap(),
             "--runtime" => a.runtime = value,
+            "--calls" => a.calls = Some(value.parse().unwrap()),
             other => panic!("unknown flag {other}"),
         }
     }
@@ -426,6 +436,25 @@ async fn worker(
     t
 }
 
+/// `--calls N`: N checked calls in a row on one connection.
+async fn fixed_calls(args: &Args, calls: u64) -> Result<(), String> {
+    let mut c = Conn::open(args).await.map_err(|e| e.to_string())?;
+    let session = match args.mode.as_str() {
+        "one" => Some(c.initialize().await?),
+        "stateless" => None,
+        other => return Err(format!("--calls takes --mode one or stateless: {other}")),
+    };
+    for id in 1..=calls {
+        let text = format!("call {id:08}"); // every request the same size
+        match &session {
+            Some(s) => c.call(s, id, &text).await,
+            None => c.stateless_call(id, &text).await,
+        }
+        .map_err(|e| format!("call {id}: {e}"))?;
+    }
+    Ok(())
+}
+
 async fn churn(c: &mut Conn, k: u64) -> Result<(), String> {
     let session = c.initialize().await?;
     c.call(&session, k, "churn").await?;
@@ -465,6 +494,14 @@ async fn create_sessions(args: &Args, n: usize) -> Result<Vec<String>, String> {
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let args = parse_args();
+    if let Some(calls) = args.calls {
+        if let Err(e) = fixed_calls(&args, calls).await {
+            eprintln!("error: {e}");
+            std::process::exit(1);
+        }
+        println!("mode={} calls={calls} errors=0", args.mode);
+        return;
+    }
     if args.mode == "soak" {
         std::process::exit(soak::run(&args).await);
     }

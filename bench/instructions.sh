@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Instructions per `tools/call echo`, counted by callgrind at the margin:
+# (Ir of a run with HIGH calls - Ir of a run with LOW calls) / (HIGH - LOW),
+# so start-up, initialize and shutdown cancel out. Each run starts a server
+# under `valgrind --tool=callgrind`, makes the calls one after another on ONE
+# keep-alive connection with `loadgen --calls N` (every reply checked: status,
+# id, echoed text; stateless replies must be `complete`), then stops the
+# server with SIGTERM so that callgrind writes its profile.
+#
+#   bash bench/instructions.sh            # LOW=200 HIGH=2200 by default
+#
+# Figures: `hello` (examples, smol) in the session era (initialize, then
+# calls with Mcp-Session-Id) and the stateless 2026-07-28 era (`_meta` and
+# the Mcp-Method/Mcp-Name headers on every call); then the session era on
+# bench's echo-tokio (our listener) and echo-hyper (the hyper mount), and
+# their ratio. Profiles stay in bench/target/instructions/ for
+# `callgrind_annotate --inclusive=yes FILE`. Only 127.0.0.1 is used.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(dirname "$here")"
+low="${LOW:-200}"
+high="${HIGH:-2200}"
+command -v valgrind >/dev/null || {
+  echo "instructions.sh needs valgrind (Debian/Ubuntu: apt-get install valgrind)" >&2
+  exit 1
+}
+
+# Release builds that keep symbols, so that profiles name functions.
+(cd "$root" && CARGO_PROFILE_RELEASE_STRIP=false CARGO_PROFILE_RELEASE_DEBUG=line-tables-only \
+  cargo build -q --release -p examples --bin hello)
+(cd "$here" && cargo build -q --profile profiling -p loadgen -p echo-tokio -p echo-hyper)
+hello="${CARGO_TARGET_DIR:-$root/target}/release/hello"
+bench_bin="${CARGO_TARGET_DIR:-$here/target}/profiling"
+out="$here/target/instructions"
+mkdir -p "$out"
+
+pid=""
+cleanup() { if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; fi; }
+trap cleanup EXIT
+
+# No $(...) around these: the server's pid must stay in this shell for cleanup.
+total_ir() { # NAME MODE CALLS SERVER ARGS... -> sets ir, the run's total Ir
+  local name="$1" mode="$2" calls="$3"
+  shift 3
+  local log="$out/$name-$calls.log" file="$out/$name-$calls.callgrind" url=""
+  valgrind --tool=callgrind --callgrind-out-file="$file" "$@" >"$log" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 600); do # up to 60 s: valgrind starts slowly
+    url=$(grep -oE 'http://127\.0\.0\.1:[0-9]+/mcp' "$log" | head -1 || true)
+    [ -n "$url" ] && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  [ -n "$url" ] || { echo "$name did not start:" >&2; cat "$log" >&2; exit 1; }
+  timeout 600 "$bench_bin/loadgen" --url "$url" --mode "$mode" --calls "$calls" >/dev/null ||
+    { echo "$name: loadgen failed ($mode, $calls calls)" >&2; exit 1; }
+  kill -TERM "$pid"
+  wait "$pid" || true # a server without a signal handler dies of SIGTERM
+  pid=""
+  ir=$(awk '/^(summary|totals):/ { print $2; exit }' "$file")
+  [ -n "$ir" ] || { echo "$name: no totals in $file" >&2; exit 1; }
+}
+
+per_call() { # NAME MODE SERVER ARGS... -> sets per, instructions per call
+  total_ir "$1" "$2" "$low" "${@:3}"
+  local a="$ir"
+  total_ir "$1" "$2" "$high" "${@:3}"
+  per=$(((ir - a) / (high - low)))
+}
+
+hello_args=(--runtime smol --addr 127.0.0.1:0)
+per_call hello-session one "$hello" "${hello_args[@]}"
+session=$per
+per_call hello-stateless stateless "$hello" "${hello_args[@]}"
+stateless=$per
+echo "instructions per tools/call: session-era $session, stateless $stateless" \
+  "(hello, smol, 1 connection, margin $high-$low)"
+
+per_call echo-tokio one "$bench_bin/echo-tokio" 127.0.0.1:0
+tokio=$per
+per_call echo-hyper one "$bench_bin/echo-hyper" 127.0.0.1:0
+hyper=$per
+echo "hyper mount: echo-tokio $tokio, echo-hyper $hyper instructions per call," \
+  "ratio $(awk -v h="$hyper" -v t="$tokio" 'BEGIN { printf "%.2f", h / t }')" \
+  "(session era, 1 connection, margin $high-$low)"
