@@ -5,7 +5,7 @@
 //!
 //! ```text
 //!  front/    conn (our HTTP/1.1)  exchange (http types: hyper, axum)  server_transport
-//!            service  deadline  endpoint                (the doors and what wraps them)
+//!            service  deadline  endpoint  listener      (the doors and what wraps them)
 //!    │
 //!  eras/     session_era (initialize, POST into a session, GET, DELETE)
 //!            stateless_era (2026-07-28: routing headers, a carrier per request)
@@ -57,6 +57,7 @@ pub use config::{
 };
 pub use front::endpoint::{DEFAULT_ADDR, DEFAULT_GRACE, HttpEndpoint};
 pub use front::exchange::{Chunk, ResponseBody};
+pub use front::listener::{HttpServer, Listener};
 pub use front::server_transport::HttpServerTransport;
 pub use front::service::{HttpService, Serving};
 pub use replies::response::{Body, Response};

@@ -1,24 +1,24 @@
-//! The HTTP listener on smol.
+//! The HTTP listener on smol: the core's [`HttpServer`](switchboard_core::http::HttpServer)
+//! over smol's sockets.
 
 use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
-
 use std::net::{TcpListener, TcpStream};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
 use smol::Async;
 use smol::io::{AsyncRead, AsyncWrite};
-use switchboard_core::http::{DEFAULT_ADDR, HttpEndpoint, Shutdown};
-use switchboard_core::{HttpConfig, McpServer, McpServerBuilder, TransportError};
+use switchboard_core::http::{Listener, Shutdown};
 
 use crate::SmolRuntime;
 
 /// An MCP server listening for Streamable HTTP on smol: a TCP listener
-/// (TCP_NODELAY on each connection) around the core's [`HttpEndpoint`].
+/// (TCP_NODELAY on each connection) around the core's
+/// [`HttpEndpoint`](switchboard_core::http::HttpEndpoint), on smol's global
+/// executor ([`HttpServer::bind`]) or an executor of your own
+/// ([`HttpServer::bind_with`]).
 ///
 /// # Examples
 ///
@@ -34,139 +34,21 @@ use crate::SmolRuntime;
 /// })
 /// .unwrap();
 /// ```
+pub type HttpServer = switchboard_core::http::HttpServer<SmolListener>;
+
+/// The listening socket of smol's [`HttpServer`].
+///
+/// Once `accept` found no connection waiting, it waits for readability
+/// before trying again: the accept loop is polled whenever its task wakes
+/// (on an executor's main future, at every reactor turn), and async-io
+/// would otherwise try `accept` and re-register the socket each time.
 #[derive(Debug)]
-pub struct HttpServer {
-    listener: Async<TcpListener>,
-    endpoint: HttpEndpoint,
-    runtime: SmolRuntime,
-}
-
-impl HttpServer {
-    /// Binds `addr` and builds the MCP server over an HTTP transport, with
-    /// smol's global executor as its runtime.
-    ///
-    /// # Errors
-    ///
-    /// When the address cannot be bound.
-    pub async fn bind(
-        addr: SocketAddr,
-        builder: McpServerBuilder,
-        config: HttpConfig,
-    ) -> io::Result<Self> {
-        Self::bind_with(addr, builder, config, SmolRuntime::global()).await
-    }
-
-    /// [`HttpServer::bind`] with tasks spawned through `runtime` (an
-    /// executor of your own, say).
-    ///
-    /// # Errors
-    ///
-    /// When the address cannot be bound.
-    pub async fn bind_with(
-        addr: SocketAddr,
-        builder: McpServerBuilder,
-        config: HttpConfig,
-        runtime: SmolRuntime,
-    ) -> io::Result<Self> {
-        let listener = Async::<TcpListener>::bind(addr)?;
-        let endpoint = HttpEndpoint::new(builder, config, Arc::new(runtime.clone()));
-        Ok(Self {
-            listener,
-            endpoint,
-            runtime,
-        })
-    }
-
-    /// Binds 127.0.0.1:8080.
-    ///
-    /// # Errors
-    ///
-    /// When the address cannot be bound.
-    pub async fn bind_default(builder: McpServerBuilder, config: HttpConfig) -> io::Result<Self> {
-        Self::bind(DEFAULT_ADDR, builder, config).await
-    }
-
-    /// Sets how long shutdown waits for requests in flight (default 10 s).
-    #[must_use]
-    pub fn grace(self, grace: Duration) -> Self {
-        Self {
-            endpoint: self.endpoint.grace(grace),
-            ..self
-        }
-    }
-
-    /// The bound address.
-    ///
-    /// # Errors
-    ///
-    /// When the OS cannot tell.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.listener.get_ref().local_addr()
-    }
-
-    /// The endpoint's URL, e.g. `http://127.0.0.1:8080/mcp`.
-    ///
-    /// # Errors
-    ///
-    /// When the OS cannot tell the bound address.
-    pub fn url(&self) -> io::Result<String> {
-        Ok(self.endpoint.url(self.local_addr()?))
-    }
-
-    /// The MCP server, to change registrations or notify clients while it runs.
-    pub fn server(&self) -> &McpServer {
-        self.endpoint.server()
-    }
-
-    /// The signal that stops [`HttpServer::run`] gracefully.
-    pub fn shutdown_signal(&self) -> Shutdown {
-        self.endpoint.shutdown_signal()
-    }
-
-    /// Shuts the server down gracefully on SIGINT or SIGTERM, and exits at
-    /// once on a second one (see [`shutdown_on_signals`](crate::shutdown_on_signals)).
-    ///
-    /// # Errors
-    ///
-    /// When the operating system refuses the signal handlers.
-    pub fn shutdown_on_signals(self) -> io::Result<Self> {
-        crate::shutdown_on_signals(self.shutdown_signal(), &self.runtime)?;
-        Ok(self)
-    }
-
-    /// Serves until the shutdown signal, then shuts down gracefully.
-    ///
-    /// # Errors
-    ///
-    /// When the MCP server's loop fails.
-    pub async fn run(self) -> Result<(), TransportError> {
-        let listener = Listener {
-            io: self.listener,
-            drained: AtomicBool::new(false),
-        };
-        let accept = || async {
-            let stream = Async::new(smol::future::poll_fn(|cx| listener.poll_accept(cx)).await?)?;
-            stream.get_ref().set_nodelay(true)?;
-            Ok::<Connection, io::Error>(Connection {
-                io: stream,
-                drained: false,
-            })
-        };
-        self.endpoint.run(accept).await
-    }
-}
-
-/// The listening socket. Once `accept` found no connection waiting, it waits
-/// for readability before trying again: the accept loop is polled whenever
-/// its task wakes (on an executor's main future, at every reactor turn), and
-/// async-io would otherwise try `accept` and re-register the socket each time.
-#[derive(Debug)]
-struct Listener {
+pub struct SmolListener {
     io: Async<TcpListener>,
     drained: AtomicBool,
 }
 
-impl Listener {
+impl SmolListener {
     fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<TcpStream>> {
         loop {
             if self.drained.load(Ordering::Relaxed) {
@@ -187,17 +69,54 @@ impl Listener {
     }
 }
 
-/// A TCP connection that, after a short read, waits for readability before
-/// reading again. In request/response traffic a short read has emptied the
-/// socket, so this saves the read that would only find it empty (async-io
-/// tries the read first, then registers interest).
+impl Listener for SmolListener {
+    type Conn = SmolConnection;
+    type Runtime = SmolRuntime;
+
+    async fn bind(addr: SocketAddr) -> io::Result<Self> {
+        Ok(Self {
+            io: Async::<TcpListener>::bind(addr)?,
+            drained: AtomicBool::new(false),
+        })
+    }
+
+    /// smol's global executor.
+    fn default_runtime() -> SmolRuntime {
+        SmolRuntime::global()
+    }
+
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().local_addr()
+    }
+
+    async fn accept(&self) -> io::Result<SmolConnection> {
+        let stream = Async::new(smol::future::poll_fn(|cx| self.poll_accept(cx)).await?)?;
+        stream.get_ref().set_nodelay(true)?;
+        Ok(SmolConnection {
+            io: stream,
+            drained: false,
+        })
+    }
+
+    /// [`shutdown_on_signals`](crate::shutdown_on_signals), watching on `runtime`.
+    fn shutdown_on_signals(shutdown: Shutdown, runtime: &SmolRuntime) -> io::Result<()> {
+        crate::shutdown_on_signals(shutdown, runtime)
+    }
+}
+
+/// A connection smol's [`HttpServer`] accepted: a TCP stream that, after a
+/// short read, waits for readability before reading again.
+///
+/// In request/response traffic a short read has emptied the socket, so
+/// this saves the read that would only find it empty (async-io tries the
+/// read first, then registers interest).
 #[derive(Debug)]
-struct Connection {
+pub struct SmolConnection {
     io: Async<TcpStream>,
     drained: bool,
 }
 
-impl AsyncRead for Connection {
+impl AsyncRead for SmolConnection {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -219,7 +138,7 @@ impl AsyncRead for Connection {
     }
 }
 
-impl AsyncWrite for Connection {
+impl AsyncWrite for SmolConnection {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -234,5 +153,24 @@ impl AsyncWrite for Connection {
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut &self.io).poll_close(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use switchboard_core::{HttpConfig, McpServerBuilder};
+
+    use super::HttpServer;
+
+    /// Binding and serving can be spawned on a multi-threaded executor, as
+    /// they could before the server was generic.
+    #[test]
+    fn futures_are_send() {
+        fn send<T: Send>(_: &T) {}
+        fn check(server: HttpServer, builder: McpServerBuilder) {
+            send(&HttpServer::bind_default(builder, HttpConfig::default()));
+            send(&server.run());
+        }
+        let _ = check;
     }
 }

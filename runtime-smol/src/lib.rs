@@ -1,10 +1,10 @@
 //! Run Switchboard MCP servers on [smol](https://docs.rs/smol).
 //!
-//! This crate is a thin adapter: [`HttpServer`] accepts TCP connections
-//! (TCP_NODELAY on, one task each) and hands them to the core's HTTP
-//! service; [`SmolRuntime`] implements the core's [`Runtime`] trait on smol's
-//! global executor and timers; [`stdio`] gives a stdio transport. All
-//! protocol logic lives in `switchboard-core`.
+//! This crate is a thin adapter: [`HttpServer`] is the core's server over
+//! [`SmolListener`], which accepts TCP connections (TCP_NODELAY on, one
+//! task each) for the core's HTTP service; [`SmolRuntime`] implements the
+//! core's [`Runtime`] trait on smol's global executor and timers; [`stdio`]
+//! gives a stdio transport. All protocol logic lives in `switchboard-core`.
 //!
 //! # Examples
 //!
@@ -35,7 +35,7 @@ mod signals;
 
 #[cfg(feature = "redis")]
 pub use self::redis::RedisBus;
-pub use http::HttpServer;
+pub use http::{HttpServer, SmolConnection, SmolListener};
 pub use signals::shutdown_on_signals;
 pub use switchboard_core::http::{DEFAULT_ADDR, DEFAULT_GRACE};
 

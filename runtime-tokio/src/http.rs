@@ -1,19 +1,20 @@
-//! The HTTP listener on tokio.
+//! The HTTP listener on tokio: the core's [`HttpServer`](switchboard_core::http::HttpServer)
+//! over tokio's sockets, bridged to `futures::io`.
 
 use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::time::Duration;
 
-use switchboard_core::http::{DEFAULT_ADDR, HttpEndpoint, Shutdown};
-use switchboard_core::{HttpConfig, McpServer, McpServerBuilder, TransportError};
-use tokio::net::TcpListener;
+use switchboard_core::http::{Listener, Shutdown};
+use tokio::net::{TcpListener, TcpStream};
 use tokio_util::compat::{Compat, TokioAsyncReadCompatExt};
 
 use crate::TokioRuntime;
 
 /// An MCP server listening for Streamable HTTP on tokio: a TCP listener
-/// (TCP_NODELAY on each connection) around the core's [`HttpEndpoint`].
+/// (TCP_NODELAY on each connection) around the core's
+/// [`HttpEndpoint`](switchboard_core::http::HttpEndpoint), on the current
+/// tokio runtime ([`HttpServer::bind`]) or the one you name
+/// ([`HttpServer::bind_with`]).
 ///
 /// # Examples
 ///
@@ -29,106 +30,64 @@ use crate::TokioRuntime;
 ///     server.run().await.map_err(std::io::Error::other)
 /// }
 /// ```
+pub type HttpServer = switchboard_core::http::HttpServer<TokioListener>;
+
+/// The listening socket of tokio's [`HttpServer`].
 #[derive(Debug)]
-pub struct HttpServer {
-    listener: TcpListener,
-    endpoint: HttpEndpoint,
+pub struct TokioListener {
+    io: TcpListener,
 }
 
-impl HttpServer {
-    /// Binds `addr` and builds the MCP server over an HTTP transport, with
-    /// the current tokio runtime as its runtime.
-    ///
-    /// # Errors
-    ///
-    /// When the address cannot be bound.
-    ///
-    /// # Panics
-    ///
-    /// When called outside a tokio runtime.
-    pub async fn bind(
-        addr: SocketAddr,
-        builder: McpServerBuilder,
-        config: HttpConfig,
-    ) -> io::Result<Self> {
-        let listener = TcpListener::bind(addr).await?;
-        let endpoint = HttpEndpoint::new(builder, config, Arc::new(TokioRuntime::current()));
-        Ok(Self { listener, endpoint })
+impl Listener for TokioListener {
+    type Conn = Compat<TcpStream>;
+    type Runtime = TokioRuntime;
+
+    /// Binds `addr` on the current tokio runtime (and panics outside one).
+    async fn bind(addr: SocketAddr) -> io::Result<Self> {
+        Ok(Self {
+            io: TcpListener::bind(addr).await?,
+        })
     }
 
-    /// Binds 127.0.0.1:8080.
-    ///
-    /// # Errors
-    ///
-    /// When the address cannot be bound.
-    pub async fn bind_default(builder: McpServerBuilder, config: HttpConfig) -> io::Result<Self> {
-        Self::bind(DEFAULT_ADDR, builder, config).await
+    /// The current tokio runtime (and panics outside one).
+    fn default_runtime() -> TokioRuntime {
+        TokioRuntime::current()
     }
 
-    /// Sets how long shutdown waits for requests in flight (default 10 s).
-    #[must_use]
-    pub fn grace(self, grace: Duration) -> Self {
-        Self {
-            endpoint: self.endpoint.grace(grace),
-            ..self
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.local_addr()
+    }
+
+    async fn accept(&self) -> io::Result<Compat<TcpStream>> {
+        let (stream, _) = self.io.accept().await?;
+        stream.set_nodelay(true)?;
+        Ok(stream.compat())
+    }
+
+    /// [`shutdown_on_signals`](crate::shutdown_on_signals) inside `runtime`:
+    /// its handlers and its watcher are registered there, whichever runtime
+    /// the caller is on.
+    fn shutdown_on_signals(shutdown: Shutdown, runtime: &TokioRuntime) -> io::Result<()> {
+        let _entered = runtime.handle.enter();
+        crate::shutdown_on_signals(shutdown)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use switchboard_core::{HttpConfig, McpServerBuilder};
+
+    use super::HttpServer;
+
+    /// Binding and serving can be spawned on a multi-threaded executor, as
+    /// they could before the server was generic.
+    #[test]
+    fn futures_are_send() {
+        fn send<T: Send>(_: &T) {}
+        fn check(server: HttpServer, builder: McpServerBuilder) {
+            send(&HttpServer::bind_default(builder, HttpConfig::default()));
+            send(&server.run());
         }
-    }
-
-    /// The bound address.
-    ///
-    /// # Errors
-    ///
-    /// When the OS cannot tell.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.listener.local_addr()
-    }
-
-    /// The endpoint's URL, e.g. `http://127.0.0.1:8080/mcp`.
-    ///
-    /// # Errors
-    ///
-    /// When the OS cannot tell the bound address.
-    pub fn url(&self) -> io::Result<String> {
-        Ok(self.endpoint.url(self.local_addr()?))
-    }
-
-    /// The MCP server, to change registrations or notify clients while it runs.
-    pub fn server(&self) -> &McpServer {
-        self.endpoint.server()
-    }
-
-    /// The signal that stops [`HttpServer::run`] gracefully.
-    pub fn shutdown_signal(&self) -> Shutdown {
-        self.endpoint.shutdown_signal()
-    }
-
-    /// Shuts the server down gracefully on SIGINT or SIGTERM, and exits at
-    /// once on a second one (see [`shutdown_on_signals`](crate::shutdown_on_signals)).
-    ///
-    /// # Errors
-    ///
-    /// When the operating system refuses the signal handlers.
-    ///
-    /// # Panics
-    ///
-    /// Outside a tokio runtime with its I/O driver enabled.
-    pub fn shutdown_on_signals(self) -> io::Result<Self> {
-        crate::shutdown_on_signals(self.shutdown_signal())?;
-        Ok(self)
-    }
-
-    /// Serves until the shutdown signal, then shuts down gracefully.
-    ///
-    /// # Errors
-    ///
-    /// When the MCP server's loop fails.
-    pub async fn run(self) -> Result<(), TransportError> {
-        let listener = self.listener;
-        let accept = || async {
-            let (stream, _) = listener.accept().await?;
-            stream.set_nodelay(true)?;
-            Ok::<Compat<tokio::net::TcpStream>, io::Error>(stream.compat())
-        };
-        self.endpoint.run(accept).await
+        let _ = check;
     }
 }

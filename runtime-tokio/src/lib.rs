@@ -1,11 +1,11 @@
 //! Run Switchboard MCP servers on [tokio](https://docs.rs/tokio).
 //!
-//! This crate is a thin adapter: [`HttpServer`] accepts TCP connections
-//! (TCP_NODELAY on, one task each) and hands them to the core's HTTP
-//! service; [`TokioRuntime`] implements the core's [`Runtime`] trait on a
-//! tokio runtime handle; [`stdio`] gives a stdio transport. tokio's I/O is
-//! bridged to `futures::io` at this edge. All protocol logic lives in
-//! `switchboard-core`.
+//! This crate is a thin adapter: [`HttpServer`] is the core's server over
+//! [`TokioListener`], which accepts TCP connections (TCP_NODELAY on, one
+//! task each) for the core's HTTP service; [`TokioRuntime`] implements the
+//! core's [`Runtime`] trait on a tokio runtime handle; [`stdio`] gives a
+//! stdio transport. tokio's I/O is bridged to `futures::io` at this edge.
+//! All protocol logic lives in `switchboard-core`.
 //!
 //! With the `hyper` feature, `McpService` is the endpoint as a
 //! `tower::Service` and hyper `Service`, to mount in axum or serve with
@@ -43,7 +43,7 @@ mod signals;
 
 #[cfg(feature = "redis")]
 pub use self::redis::RedisBus;
-pub use http::HttpServer;
+pub use http::{HttpServer, TokioListener};
 #[cfg(feature = "hyper")]
 pub use hyper::{McpBody, McpService, ResponseFuture};
 pub use signals::shutdown_on_signals;

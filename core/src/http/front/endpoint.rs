@@ -1,10 +1,11 @@
 //! Everything an HTTP MCP server is apart from its socket: the MCP server,
-//! its transport and the connection service, bundled so that each runtime
-//! adapter only binds a listener and accepts.
+//! its transport and the connection service, bundled so that a listener
+//! only binds and accepts.
 //!
-//! An adapter's `HttpServer` is a [`HttpEndpoint`] plus a bound socket: it
-//! passes an accept function to [`HttpEndpoint::run`] and prints
-//! [`HttpEndpoint::url`] for the address it bound.
+//! [`HttpServer`](super::listener::HttpServer) is a [`HttpEndpoint`] plus a
+//! bound [`Listener`](super::listener::Listener): it passes the listener's
+//! accept to [`HttpEndpoint::run`] and prints [`HttpEndpoint::url`] for the
+//! address it bound. An adapter that accepts in its own way can do the same.
 
 use std::fmt;
 use std::io;
@@ -30,8 +31,8 @@ pub const DEFAULT_ADDR: SocketAddr =
 /// the transport is closed with whatever is still open.
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(10);
 
-/// An MCP server over Streamable HTTP, minus the socket: what the runtime
-/// adapters' `HttpServer`s wrap around their listeners.
+/// An MCP server over Streamable HTTP, minus the socket: what
+/// [`HttpServer`](super::listener::HttpServer) wraps around a listener.
 ///
 /// # Examples
 ///

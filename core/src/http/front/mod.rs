@@ -12,6 +12,9 @@
 //!   connections to (the connection cap, graceful shutdown, session
 //!   expiry), connection deadlines, and everything an adapter's server is
 //!   apart from its socket.
+//! - [`listener`]: the [`Listener`](crate::http::Listener) trait each
+//!   adapter implements, and the [`HttpServer`](crate::http::HttpServer)
+//!   written once over it.
 //!
 //! The top layer: may import every layer below; nothing imports it but the
 //! crate root's re-exports (and tests, for [`testing`]).
@@ -20,6 +23,7 @@ pub(crate) mod conn;
 pub(crate) mod deadline;
 pub(crate) mod endpoint;
 pub(crate) mod exchange;
+pub(crate) mod listener;
 pub(crate) mod server_transport;
 pub(crate) mod service;
 #[cfg(test)]
