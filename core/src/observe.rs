@@ -94,6 +94,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 #[cfg(any(feature = "tracing", feature = "metrics"))]
 use std::time::Instant;
 
+#[cfg(any(feature = "tracing", feature = "metrics"))]
+use self::request::{Method, Outcome};
 use crate::id::SessionId;
 use crate::jsonrpc::RequestId;
 
@@ -185,31 +187,6 @@ impl Era {
             Self::Session => "session",
             Self::Stateless => "stateless",
         }
-    }
-}
-
-/// The `method` of a span or a label: the method's name when the server
-/// knows it, else `"other"`, so that a client cannot mint label values
-/// (or put text of its choosing into a log line).
-#[cfg(any(feature = "tracing", feature = "metrics"))]
-fn method_label(method: &str) -> &'static str {
-    match method {
-        "initialize" => "initialize",
-        "ping" => "ping",
-        "tools/list" => "tools/list",
-        "tools/call" => "tools/call",
-        "resources/list" => "resources/list",
-        "resources/templates/list" => "resources/templates/list",
-        "resources/read" => "resources/read",
-        "resources/subscribe" => "resources/subscribe",
-        "resources/unsubscribe" => "resources/unsubscribe",
-        "prompts/list" => "prompts/list",
-        "prompts/get" => "prompts/get",
-        "completion/complete" => "completion/complete",
-        "logging/setLevel" => "logging/setLevel",
-        "server/discover" => "server/discover",
-        "subscriptions/listen" => "subscriptions/listen",
-        _ => "other",
     }
 }
 
@@ -305,7 +282,7 @@ pub(crate) struct RequestScope {
     span: tracing::Span,
     /// The method, as a label.
     #[cfg(any(feature = "tracing", feature = "metrics"))]
-    method: &'static str,
+    method: Method,
     /// When the handler started ([`begin`](Self::begin)); `None` for a
     /// request answered without one.
     #[cfg(any(feature = "tracing", feature = "metrics"))]
@@ -331,7 +308,7 @@ impl RequestScope {
         }
         #[cfg(any(feature = "tracing", feature = "metrics"))]
         {
-            let method = method_label(method);
+            let method = Method::of(method);
             #[cfg(not(feature = "tracing"))]
             let _ = (era, session, id);
             #[cfg(feature = "tracing")]
@@ -339,13 +316,14 @@ impl RequestScope {
                 let span = tracing::info_span!(
                     target: MCP,
                     "mcp_request",
-                    method,
+                    method = method.as_str(),
                     id = %ShortId(id),
                     era = era.as_str(),
                     session = tracing::field::Empty,
                     outcome = tracing::field::Empty,
                 );
-                if let Some(session) = session {
+                // Nothing listens, most often: then no prefix to cut.
+                if let Some(session) = session.filter(|_| !span.is_disabled()) {
                     span.record("session", session_prefix(session));
                 }
                 span
@@ -375,7 +353,9 @@ impl RequestScope {
     #[inline]
     pub(crate) fn set_session(&self, session: &SessionId) {
         #[cfg(feature = "tracing")]
-        self.span.record("session", session_prefix(session));
+        if !self.span.is_disabled() {
+            self.span.record("session", session_prefix(session));
+        }
         #[cfg(not(feature = "tracing"))]
         let _ = session;
     }
@@ -399,7 +379,7 @@ impl RequestScope {
         tracing::warn!(
             target: MCP,
             parent: &self.span,
-            method = self.method,
+            method = self.method.as_str(),
             tool = cut(tool, 64),
             "tool returned an error result"
         );
@@ -422,31 +402,30 @@ impl RequestScope {
     fn end(&mut self, response: Option<Option<i32>>) {
         self.ended = true;
         let outcome = match response {
-            None => "cancelled",
-            Some(Some(_)) => "error",
-            Some(None) if self.tool_error.load(Ordering::Relaxed) => "tool_error",
-            Some(None) => "ok",
+            None => Outcome::Cancelled,
+            Some(Some(_)) => Outcome::Error,
+            Some(None) if self.tool_error.load(Ordering::Relaxed) => Outcome::ToolError,
+            Some(None) => Outcome::Ok,
         };
         let elapsed = self
             .started
             .map(|started| crate::runtime::now().saturating_duration_since(started));
         #[cfg(feature = "metrics")]
         {
-            metrics::counter!(REQUESTS_TOTAL, "method" => self.method, "outcome" => outcome)
-                .increment(1);
+            request::count(self.method, outcome);
             if let Some(elapsed) = elapsed {
-                metrics::histogram!(HANDLER_SECONDS, "method" => self.method)
-                    .record(elapsed.as_secs_f64());
+                request::time(self.method, elapsed.as_secs_f64());
             }
         }
         #[cfg(feature = "tracing")]
         {
+            let outcome = outcome.as_str();
             self.span.record("outcome", outcome);
             if let Some(Some(code)) = response {
                 tracing::warn!(
                     target: MCP,
                     parent: &self.span,
-                    method = self.method,
+                    method = self.method.as_str(),
                     code,
                     "request failed"
                 );
@@ -596,6 +575,9 @@ impl Drop for SessionsGauge {
 
 /// The HTTP shell's spans, events and metrics, for `core/src/http/`.
 pub(crate) mod http;
+/// A request's labels, and the metric keys they name.
+#[cfg(any(feature = "tracing", feature = "metrics"))]
+mod request;
 
 #[cfg(test)]
 mod tests {
@@ -613,14 +595,6 @@ mod tests {
         if cfg!(not(feature = "tracing")) {
             assert_eq!(size_of::<Span>(), 0);
         }
-    }
-
-    #[cfg(any(feature = "tracing", feature = "metrics"))]
-    #[test]
-    fn unknown_methods_are_other() {
-        assert_eq!(method_label("tools/call"), "tools/call");
-        assert_eq!(method_label("made/up"), "other");
-        assert_eq!(method_label(""), "other");
     }
 
     #[cfg(feature = "tracing")]

@@ -196,7 +196,7 @@ pub(crate) fn decode_request(bytes: &[u8]) -> Option<Message> {
         #[serde(borrow)]
         jsonrpc: std::borrow::Cow<'a, str>,
         #[serde(default, deserialize_with = "present")]
-        id: Option<Value>,
+        id: Option<FastId>,
         method: String,
         #[serde(borrow, default, deserialize_with = "present")]
         params: Option<&'a RawValue>,
@@ -212,13 +212,42 @@ pub(crate) fn decode_request(bytes: &[u8]) -> Option<Message> {
     if jsonrpc != "2.0" || params.as_ref().is_some_and(|p| !p.is_structured()) {
         return None;
     }
-    let id = match id {
-        None => return Some(Message::Notification(Notification { method, params })),
-        Some(Value::Number(n)) if n.is_i64() || n.is_u64() => RequestId::Number(n),
-        Some(Value::String(s)) => RequestId::String(s),
-        Some(_) => return None,
-    };
-    Some(Message::Request(Request { id, method, params }))
+    match id {
+        None => Some(Message::Notification(Notification { method, params })),
+        Some(FastId(id)) => Some(Message::Request(Request { id, method, params })),
+    }
+}
+
+/// An id as the fast path reads it: straight into a [`RequestId`], without
+/// a [`Value`] first. Anything but a string or an integer of at most 64
+/// bits (`null`, a fraction, an array) fails the whole read, and the
+/// general path says what is wrong. The numbers are made as a `Value`'s
+/// are, from the same `u64` or `i64`, so both paths hold the same id.
+struct FastId(RequestId);
+
+impl<'de> Deserialize<'de> for FastId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl serde::de::Visitor<'_> for Visit {
+            type Value = FastId;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string or an integer of at most 64 bits")
+            }
+            fn visit_u64<E>(self, n: u64) -> Result<FastId, E> {
+                Ok(FastId(RequestId::Number(n.into())))
+            }
+            fn visit_i64<E>(self, n: i64) -> Result<FastId, E> {
+                Ok(FastId(RequestId::Number(n.into())))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<FastId, E> {
+                Ok(FastId(RequestId::String(s.to_owned())))
+            }
+            fn visit_string<E>(self, s: String) -> Result<FastId, E> {
+                Ok(FastId(RequestId::String(s)))
+            }
+        }
+        d.deserialize_any(Visit)
+    }
 }
 
 /// Interprets one JSON value as a JSON-RPC message.
@@ -358,4 +387,43 @@ pub(crate) fn join_batch(messages: &[Vec<u8>]) -> Vec<u8> {
 pub fn encode_batch(responses: Vec<Response>) -> Vec<u8> {
     let items: Vec<Message> = responses.into_iter().map(Message::Response).collect();
     serde_json::to_vec(&items).expect("a message always serializes")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fast_path_reads_ids_as_the_general_path_does() {
+        for id in [
+            "0",
+            "7",
+            "-7",
+            "18446744073709551615",
+            "-9223372036854775808",
+            r#""a""#,
+            r#""\u00e9""#,
+        ] {
+            let body = format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"m","params":{{}}}}"#);
+            let fast = decode_request(body.as_bytes()).expect("fast path");
+            assert_eq!(
+                decode_general(body.as_bytes()),
+                Decoded::Single(Ok(fast)),
+                "{id}"
+            );
+        }
+        for id in [
+            "null",
+            "-0",
+            "1.5",
+            "1e2",
+            "18446744073709551616",
+            "true",
+            "[1]",
+            "{}",
+        ] {
+            let body = format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"m"}}"#);
+            assert!(decode_request(body.as_bytes()).is_none(), "{id}");
+        }
+    }
 }

@@ -27,6 +27,10 @@ impl ArgsValidator {
     /// The problems found, for the client (and its model) to read.
     pub(crate) fn check(&self, text: &str) -> Result<(), String> {
         let instance: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        // The common case, valid arguments, skips building the error list.
+        if self.0.is_valid(&instance) {
+            return Ok(());
+        }
         let problems: Vec<String> = self
             .0
             .iter_errors(&instance)
