@@ -44,6 +44,8 @@ pub(crate) mod front;
 pub(crate) mod replies;
 #[allow(clippy::mod_module_files)]
 pub(crate) mod rules;
+#[cfg(test)]
+pub(crate) mod testing;
 #[allow(clippy::mod_module_files)]
 pub mod wire;
 

@@ -392,7 +392,7 @@ mod tests {
     use super::super::{ContextError, Outlet};
     use super::*;
     use crate::facts::{ClientCapabilities, ClientFacts};
-    use crate::http::front::testing::Local;
+    use crate::http::testing::Local;
     use crate::id::SessionId;
     use crate::protocol::ProtocolVersion;
 

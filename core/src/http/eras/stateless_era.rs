@@ -315,7 +315,7 @@ pub(crate) async fn post(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::front::testing::head;
+    use crate::http::testing::head;
 
     #[test]
     fn routing_headers_are_trimmed_decoded_and_strict() {

@@ -457,7 +457,7 @@ mod tests {
 
     use super::*;
     use crate::http::config::HttpConfig;
-    use crate::http::front::testing::{
+    use crate::http::testing::{
         ClientEnd, Local, Reply, Shape, duplex, initialize, post, replies, yield_now,
     };
     use crate::{CallToolResult, McpServer, McpServerBuilder, Tool};

@@ -17,7 +17,7 @@
 //!   written once over it.
 //!
 //! The top layer: may import every layer below; nothing imports it but the
-//! crate root's re-exports (and tests, for [`testing`]).
+//! crate root's re-exports.
 
 pub(crate) mod conn;
 pub(crate) mod deadline;
@@ -26,5 +26,3 @@ pub(crate) mod exchange;
 pub(crate) mod listener;
 pub(crate) mod server_transport;
 pub(crate) mod service;
-#[cfg(test)]
-pub(crate) mod testing;

@@ -1,7 +1,7 @@
 //! Tests of the Streamable HTTP rules, through the one entry.
 use crate::http::config::HttpConfig;
-use crate::http::front::testing::head;
 use crate::http::replies::response::Body;
+use crate::http::testing::head;
 use crate::http::wire::RequestHead;
 
 /// A transport with a server over it (no runtime: every answer here is

@@ -64,7 +64,7 @@ pub(crate) fn is_json(head: &RequestHead) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::front::testing::head;
+    use crate::http::testing::head;
 
     #[test]
     fn accept_header_forms() {
