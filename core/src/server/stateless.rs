@@ -266,9 +266,16 @@ fn splice(mut bytes: Vec<u8>, fields: &str) -> Vec<u8> {
         return bytes;
     }
     let empty = bytes[1..].iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'}');
-    let comma: &[u8] = if empty { b"" } else { b"," };
-    let inserted = fields.as_bytes().iter().chain(comma).copied();
-    bytes.splice(1..1, inserted);
+    let fields = fields.as_bytes();
+    let gap = fields.len() + usize::from(!empty);
+    let len = bytes.len();
+    // Open a gap after the `{` (one move of the rest), then fill it.
+    bytes.resize(len + gap, b',');
+    bytes.copy_within(1..len, 1 + gap);
+    bytes[1..=fields.len()].copy_from_slice(fields);
+    if !empty {
+        bytes[gap] = b',';
+    }
     bytes
 }
 
