@@ -9,9 +9,9 @@
 //! Which eras a server serves is [`Eras`], set with
 //! [`ServerConfig::eras`](crate::ServerConfig::eras).
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
-use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::facts::{ClientCapabilities, ClientFacts};
@@ -20,6 +20,7 @@ use crate::principal::Principal;
 use crate::protocol::{LogLevel, ProtocolVersion};
 
 pub(crate) mod input;
+mod params;
 pub(crate) mod state;
 
 pub use state::{KeyTooShort, MIN_KEY_BYTES, RequestStateKeys};
@@ -169,7 +170,7 @@ impl Cacheable {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RequestMeta {
     /// `…/protocolVersion` as sent.
-    requested: String,
+    requested: Requested,
     /// The capabilities, client info and log level.
     pub(crate) capabilities: ClientCapabilities,
     /// `…/logLevel`, when sent.
@@ -188,6 +189,16 @@ pub struct RequestMeta {
     /// Whose bearer token authorized the request, set by the HTTP endpoint
     /// (never read from `_meta`).
     pub(crate) principal: Option<Arc<Principal>>,
+}
+
+/// `…/protocolVersion` as a request sent it: a revision this library
+/// knows needs no copy of its text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Requested {
+    /// A revision this library knows (stateless or not).
+    Known(ProtocolVersion),
+    /// Any other text.
+    Other(String),
 }
 
 /// Why a request's stateless `_meta` was refused: `-32602`, over HTTP 400.
@@ -244,64 +255,24 @@ impl RequestMeta {
         if !mentioned && !escaped {
             return None;
         }
-        /// The stateless keys of `_meta`, each kept as raw JSON text (borrowed
-        /// from the params) so that only what is present is read further.
-        #[derive(Deserialize)]
-        struct Meta<'a> {
-            #[serde(rename = "io.modelcontextprotocol/protocolVersion", borrow, default)]
-            version: Option<&'a RawValue>,
-            #[serde(rename = "io.modelcontextprotocol/clientCapabilities", borrow, default)]
-            capabilities: Option<&'a RawValue>,
-            #[serde(rename = "io.modelcontextprotocol/clientInfo", borrow, default)]
-            info: Option<&'a RawValue>,
-            #[serde(rename = "io.modelcontextprotocol/logLevel", borrow, default)]
-            log_level: Option<&'a RawValue>,
-            #[serde(rename = "progressToken", default)]
-            progress_token: Option<serde_json::Value>,
-        }
-        /// The params: `_meta`, and the names routing headers repeat, read
-        /// in one pass (a stateless request's params are read once here).
-        #[derive(Deserialize)]
-        struct WithMeta<'a> {
-            #[serde(rename = "_meta", borrow)]
-            meta: Option<Meta<'a>>,
-            #[serde(borrow, default)]
-            name: Option<&'a RawValue>,
-            #[serde(borrow, default)]
-            uri: Option<&'a RawValue>,
-            #[serde(rename = "inputResponses", borrow, default)]
-            input_responses: Option<&'a RawValue>,
-            #[serde(rename = "requestState", borrow, default)]
-            request_state: Option<&'a RawValue>,
-        }
-        let parsed = match params?.parse::<WithMeta<'_>>() {
-            Ok(parsed) => parsed,
+        let read = match params::read(params?) {
+            Ok(Some(read)) => read,
+            Ok(None) => return None,
             // The prefix is there but `_meta` does not read (not an object,
             // a repeated key): refused, never taken for a session request.
             Err(e) if mentioned => return Some(Err(MetaError::Malformed(e.to_string()))),
             Err(_) => return None,
         };
-        let WithMeta {
-            meta: Some(meta),
-            name,
-            uri,
-            input_responses,
-            request_state,
-        } = parsed
-        else {
-            return None;
-        };
+        let meta = read.meta;
         if meta.version.is_none() && meta.capabilities.is_none() && meta.info.is_none() {
             return None;
         }
         let parsed = Self::from_meta(meta.version, meta.capabilities, meta.info, meta.log_level);
         Some(parsed.map(|mut facts| {
             facts.progress_token = meta.progress_token;
-            facts.retry = input_responses.is_some() || request_state.is_some();
-            let text =
-                |raw: Option<&RawValue>| raw.and_then(|r| serde_json::from_str(r.get()).ok());
-            facts.name = text(name);
-            facts.uri = text(uri);
+            facts.retry = read.retry;
+            facts.name = read.name.and_then(string_of).map(Cow::into_owned);
+            facts.uri = read.uri.and_then(string_of).map(Cow::into_owned);
             facts
         }))
     }
@@ -323,16 +294,24 @@ impl RequestMeta {
         let (Some(version), Some(capabilities)) = (version, capabilities) else {
             return Err(MetaError::Missing(missing.join(", ")));
         };
-        let requested: String = serde_json::from_str(version.get()).map_err(|_| {
+        let requested = string_of(version).ok_or_else(|| {
             MetaError::Malformed(format!("{PROTOCOL_VERSION_KEY} must be a string"))
         })?;
-        if !capabilities.get().starts_with('{') {
-            return Err(MetaError::Malformed(format!(
-                "{CLIENT_CAPABILITIES_KEY} must be an object"
-            )));
-        }
-        let capabilities: ClientCapabilities = serde_json::from_str(capabilities.get())
-            .map_err(|e| MetaError::Malformed(format!("{CLIENT_CAPABILITIES_KEY}: {e}")))?;
+        let requested = match requested.parse::<ProtocolVersion>() {
+            Ok(known) => Requested::Known(known),
+            Err(_) => Requested::Other(requested.into_owned()),
+        };
+        let capabilities = match capabilities.get() {
+            // What most clients send: nothing declared, nothing to read.
+            "{}" => ClientCapabilities::default(),
+            text if text.starts_with('{') => serde_json::from_str(text)
+                .map_err(|e| MetaError::Malformed(format!("{CLIENT_CAPABILITIES_KEY}: {e}")))?,
+            _ => {
+                return Err(MetaError::Malformed(format!(
+                    "{CLIENT_CAPABILITIES_KEY} must be an object"
+                )));
+            }
+        };
         if info.is_some_and(|i| !i.get().starts_with('{')) {
             return Err(MetaError::Malformed(format!(
                 "{CLIENT_INFO_KEY} must be an object"
@@ -370,16 +349,19 @@ impl RequestMeta {
 
     /// `…/protocolVersion` exactly as the request sent it.
     pub fn requested_version(&self) -> &str {
-        &self.requested
+        match &self.requested {
+            Requested::Known(known) => known.as_str(),
+            Requested::Other(text) => text,
+        }
     }
 
     /// The revision the request names, when it is a stateless revision this
     /// server serves.
     pub fn version(&self) -> Option<ProtocolVersion> {
-        self.requested
-            .parse::<ProtocolVersion>()
-            .ok()
-            .filter(|v| v.is_stateless())
+        match self.requested {
+            Requested::Known(known) if known.is_stateless() => Some(known),
+            _ => None,
+        }
     }
 
     /// The facts a handler reads through its context, at `version`.
@@ -395,6 +377,16 @@ impl RequestMeta {
     /// Serves the request under `principal` (whose token authorized it).
     pub(crate) fn set_principal(&mut self, principal: Option<Arc<Principal>>) {
         self.principal = principal;
+    }
+}
+
+/// The string a raw JSON value holds, borrowed when it has no escapes;
+/// `None` when it is not a string.
+fn string_of(raw: &RawValue) -> Option<Cow<'_, str>> {
+    let text = raw.get();
+    match text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+        Some(inner) if !inner.contains('\\') => Some(Cow::Borrowed(inner)),
+        _ => serde_json::from_str::<String>(text).ok().map(Cow::Owned),
     }
 }
 

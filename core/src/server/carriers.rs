@@ -36,7 +36,7 @@ impl Carriers {
         cap: usize,
     ) -> Option<Arc<Session>> {
         let n = self.next.fetch_add(1, Ordering::Relaxed);
-        let id = SessionId::new(carrier_id(n));
+        let id = carrier_id(n);
         let carrier = Arc::new(Session::new(id.clone(), facts, now));
         let mut map = self.map();
         if map.len() >= cap {
@@ -81,23 +81,24 @@ impl Carriers {
     }
 }
 
-/// `~` and `n` in decimal: an HTTP carrier's id (written by hand: one per
-/// request, and `format!` costs more than the rest of the id's life).
-fn carrier_id(mut n: u64) -> String {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
+/// `~` and `n` in decimal: an HTTP carrier's id (written by hand, on the
+/// stack: one per request, and `format!` costs more than the rest of the
+/// id's life).
+fn carrier_id(mut n: u64) -> SessionId {
+    let mut text = [0u8; 21];
+    let mut at = text.len();
     loop {
         at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
+        text[at] = b'0' + (n % 10) as u8;
         n /= 10;
         if n == 0 {
             break;
         }
     }
-    let mut id = String::with_capacity(1 + digits.len() - at);
-    id.push('~');
-    id.extend(digits[at..].iter().map(|&d| char::from(d)));
-    id
+    at -= 1;
+    text[at] = b'~';
+    // Only `~` and ASCII digits were written.
+    SessionId::new(std::str::from_utf8(&text[at..]).unwrap_or("~"))
 }
 
 #[cfg(test)]
@@ -106,8 +107,8 @@ mod tests {
 
     #[test]
     fn carrier_ids_count_in_decimal() {
-        assert_eq!(carrier_id(0), "~0");
-        assert_eq!(carrier_id(907), "~907");
-        assert_eq!(carrier_id(u64::MAX), format!("~{}", u64::MAX));
+        assert_eq!(carrier_id(0).as_str(), "~0");
+        assert_eq!(carrier_id(907).as_str(), "~907");
+        assert_eq!(carrier_id(u64::MAX).as_str(), format!("~{}", u64::MAX));
     }
 }

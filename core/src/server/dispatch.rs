@@ -58,7 +58,7 @@ use crate::observe::{self, CloseReason, Era, RequestScope};
 use crate::principal::Principal;
 use crate::runtime::{BoxFuture, now};
 use crate::session::Session;
-use crate::stateless::RequestMeta;
+use crate::stateless::{Cacheable, RequestMeta};
 use crate::transport::{Dispatch, Inbound, Outbound, Refusal, Route};
 
 /// What accepting one message leaves to do.
@@ -452,12 +452,13 @@ impl Engine {
             None => (Era::Session, Some(session.id())),
         };
         let mut scope = RequestScope::new(era, in_session, &request.method, &id);
-        let round = if let Some(meta) = stateless.filter(|_| takes_input(&request.method)) {
+        let asks = stateless.and_then(|meta| Some((meta, takes_input(&request.method)?)));
+        let round = if let Some((meta, method)) = asks {
             let keys = self.state_keys.as_ref();
             match open_round(
                 keys,
-                &request.method,
-                request.params.as_ref(),
+                method,
+                request.params.clone(),
                 meta.retry,
                 meta.principal.as_deref(),
             ) {
@@ -500,7 +501,8 @@ impl Engine {
             id: id.clone(),
         };
         let shared = Arc::clone(self);
-        let method = stateless.map(|_| request.method.clone());
+        // What `complete` needs of the method, read now: no copy of its name.
+        let cacheable = stateless.map(|_| Cacheable::of(&request.method));
         // The request's span is entered at each poll of its work; a request
         // dropped before its end counts as cancelled (the scope's drop).
         let span = scope.span();
@@ -528,8 +530,8 @@ impl Engine {
             ctx.finish();
             handled.ok().map(|outcome| {
                 let outcome = outcome.unwrap_or(Err(MethodError::HandlerPanicked));
-                let outcome = match &method {
-                    Some(method) => complete(&shared, method, outcome),
+                let outcome = match cacheable {
+                    Some(kind) => complete(&shared, kind, outcome),
                     None => outcome,
                 };
                 scope.finish(error_code(&outcome));

@@ -32,9 +32,15 @@ use crate::stateless::state::{self, StateError};
 use crate::stateless::{Cacheable, RequestStateKeys, SERVER_INFO_KEY};
 
 /// Whether a stateless `method` may answer `input_required` (ask the
-/// client for input): the three the revision allows.
-pub(crate) fn takes_input(method: &str) -> bool {
-    matches!(method, "tools/call" | "prompts/get" | "resources/read")
+/// client for input): the three the revision allows, named by a static
+/// copy of the name (a round keeps it without allocating).
+pub(crate) fn takes_input(method: &str) -> Option<&'static str> {
+    match method {
+        "tools/call" => Some("tools/call"),
+        "prompts/get" => Some("prompts/get"),
+        "resources/read" => Some("resources/read"),
+        _ => None,
+    }
 }
 
 /// The round a multi round-trip request is in: its inputs, and what the
@@ -43,10 +49,10 @@ pub(crate) struct Round {
     /// The answers so far and what the handler asks.
     pub(crate) inputs: Arc<Inputs>,
     /// The method, which the state names.
-    method: String,
-    /// The params' text, whose digest the state names: computed only when
-    /// a state is sealed or opened, which most calls never need.
-    params: Option<String>,
+    method: &'static str,
+    /// The params, whose digest the state names: computed only when a
+    /// state is sealed or opened, which most calls never need.
+    params: Option<Params>,
     /// Whose token authorized the request (issuer and subject), when the
     /// endpoint needs one: the state names it too, so a state that leaks
     /// is of no use under another party's token.
@@ -66,11 +72,9 @@ impl Round {
 
     /// The digest of the round's params alone.
     fn params_digest(&self) -> String {
-        let value: Option<Value> = self
-            .params
-            .as_deref()
-            .and_then(|p| serde_json::from_str(p).ok());
-        match (&value, &self.params) {
+        let text = self.params.as_ref().map(Params::as_str);
+        let value: Option<Value> = text.and_then(|p| serde_json::from_str(p).ok());
+        match (&value, text) {
             (Some(Value::Object(_)), _) => state::params_digest(value.as_ref()),
             // Params that do not read back as an object (a number past f64,
             // say) are bound by their exact text, never by an empty digest
@@ -81,7 +85,8 @@ impl Round {
     }
 }
 
-/// Opens the round of a stateless `method` with `params`: reads
+/// Opens the round of a stateless `method` with `params` (kept for the
+/// state's digest): reads
 /// `inputResponses` and opens `requestState`. A first call carries
 /// neither (`retry` is false: its `_meta` pass saw neither key), and costs
 /// no parse.
@@ -93,8 +98,8 @@ impl Round {
 /// one that is tampered, foreign or expired.
 pub(crate) fn open_round(
     keys: Option<&RequestStateKeys>,
-    method: &str,
-    params: Option<&Params>,
+    method: &'static str,
+    params: Option<Params>,
     retry: bool,
     principal: Option<&Principal>,
 ) -> Result<Round, MethodError> {
@@ -108,15 +113,15 @@ pub(crate) fn open_round(
     }
     let mut round = Round {
         inputs: Arc::new(Inputs::default()),
-        method: method.to_owned(),
-        params: params.map(|p| p.as_str().to_owned()),
+        method,
+        params,
         // Issuer and subject, length-prefixed so no two parties read alike.
         party: principal.map(|p| {
             let issuer = p.issuer().unwrap_or("");
             format!("{}:{issuer}{}", issuer.len(), p.subject())
         }),
     };
-    let Some(text) = params.map(Params::as_str) else {
+    let Some(text) = round.params.as_ref().map(Params::as_str) else {
         return Ok(round);
     };
     if !retry {
@@ -198,7 +203,7 @@ pub(crate) fn input_required(shared: &Shared, round: &Round) -> Outcome {
     let (asked, used) = round.inputs.take();
     let token = state::seal(
         keys,
-        &round.method,
+        round.method,
         round.digest(),
         shared.config.request_state_ttl,
         used,
@@ -219,10 +224,11 @@ pub(crate) fn after_round(round: &Round, outcome: Outcome) -> Outcome {
     }
 }
 
-/// Adds what every complete stateless result of `method` carries:
-/// `resultType`, and for discover, lists and reads the caching hints.
-pub(crate) fn complete(shared: &Shared, method: &str, outcome: Outcome) -> Outcome {
-    let fields: std::borrow::Cow<'static, str> = match Cacheable::of(method) {
+/// Adds what every complete stateless result carries: `resultType`, and
+/// for discover, lists and reads (`kind`, from [`Cacheable::of`] its
+/// method) the caching hints.
+pub(crate) fn complete(shared: &Shared, kind: Option<Cacheable>, outcome: Outcome) -> Outcome {
+    let fields: std::borrow::Cow<'static, str> = match kind {
         None => r#""resultType":"complete""#.into(),
         Some(kind) => {
             let hint = shared.config.cache_hints[kind.index()];
@@ -251,8 +257,8 @@ pub(crate) fn complete(shared: &Shared, method: &str, outcome: Outcome) -> Outco
 }
 
 /// Inserts `fields` (`"k":v` pairs) at the front of the JSON object
-/// `bytes`.
-fn splice(bytes: Vec<u8>, fields: &str) -> Vec<u8> {
+/// `bytes`, in place (the encoder's spare capacity usually holds them).
+fn splice(mut bytes: Vec<u8>, fields: &str) -> Vec<u8> {
     // Only typed results come here (tool, prompt, resource, completion
     // results), and none has a top-level `resultType` of its own: a
     // `resultType` inside its content is the handler's, not ours.
@@ -260,14 +266,17 @@ fn splice(bytes: Vec<u8>, fields: &str) -> Vec<u8> {
         return bytes;
     }
     let empty = bytes[1..].iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'}');
-    let mut out = Vec::with_capacity(bytes.len() + fields.len() + 1);
-    out.push(b'{');
-    out.extend_from_slice(fields.as_bytes());
+    let fields = fields.as_bytes();
+    let gap = fields.len() + usize::from(!empty);
+    let len = bytes.len();
+    // Open a gap after the `{` (one move of the rest), then fill it.
+    bytes.resize(len + gap, b',');
+    bytes.copy_within(1..len, 1 + gap);
+    bytes[1..=fields.len()].copy_from_slice(fields);
     if !empty {
-        out.push(b',');
+        bytes[gap] = b',';
     }
-    out.extend_from_slice(&bytes[1..]);
-    out
+    bytes
 }
 
 /// `server/discover`: the revisions, capabilities and identity of the
@@ -343,7 +352,7 @@ mod tests {
         let keys = RequestStateKeys::new([3u8; 32]).unwrap();
         let params =
             Params::from(json!({"name": "t", "inputResponses": {"k": {"action": "accept"}}}));
-        let round = open_round(Some(&keys), "tools/call", Some(&params), true, None).unwrap();
+        let round = open_round(Some(&keys), "tools/call", Some(params), true, None).unwrap();
         assert!(matches!(
             round.inputs.ask("k", "elicitation/create", json!({})),
             crate::stateless::input::Asked::Answered(_)
@@ -355,12 +364,12 @@ mod tests {
         ] {
             let params = Params::from(bad.clone());
             assert!(
-                open_round(Some(&keys), "tools/call", Some(&params), true, None).is_err(),
+                open_round(Some(&keys), "tools/call", Some(params.clone()), true, None).is_err(),
                 "{bad}"
             );
         }
         let null = Params::from(json!({"name": "t", "inputResponses": null}));
-        assert!(open_round(Some(&keys), "tools/call", Some(&null), true, None).is_ok());
+        assert!(open_round(Some(&keys), "tools/call", Some(null), true, None).is_ok());
     }
 
     #[test]
@@ -369,7 +378,7 @@ mod tests {
             open_round(
                 None,
                 "tools/call",
-                Some(&Params::from(json!({"a": 1}))),
+                Some(Params::from(json!({"a": 1}))),
                 false,
                 who,
             )
