@@ -8,6 +8,11 @@
 # server with SIGTERM so that callgrind writes its profile.
 #
 #   bash bench/instructions.sh            # LOW=200 HIGH=2200 by default
+#   BEFORE=/path/to/other/checkout bash bench/instructions.sh
+#
+# With BEFORE (a checkout of an earlier commit, e.g. `git worktree add
+# /tmp/before COMMIT`), that checkout's servers are built and measured in the
+# same run, before this one's, each line labelled with its checkout.
 #
 # Figures: `hello` (examples, smol) in the session era (initialize, then
 # calls with Mcp-Session-Id) and the stateless 2026-07-28 era (`_meta` and
@@ -25,14 +30,11 @@ command -v valgrind >/dev/null || {
   exit 1
 }
 
-# Release builds that keep symbols, so that profiles name functions.
-(cd "$root" && CARGO_PROFILE_RELEASE_STRIP=false CARGO_PROFILE_RELEASE_DEBUG=line-tables-only \
-  cargo build -q --release -p examples --bin hello)
-(cd "$here" && cargo build -q --profile profiling -p loadgen -p echo-tokio -p echo-hyper)
-hello="${CARGO_TARGET_DIR:-$root/target}/release/hello"
-bench_bin="${CARGO_TARGET_DIR:-$here/target}/profiling"
 out="$here/target/instructions"
 mkdir -p "$out"
+# The loader, from this checkout.
+(cd "$here" && cargo build -q --profile profiling -p loadgen)
+loadgen="${CARGO_TARGET_DIR:-$here/target}/profiling/loadgen"
 
 pid=""
 cleanup() { if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; fi; }
@@ -52,7 +54,7 @@ total_ir() { # NAME MODE CALLS SERVER ARGS... -> sets ir, the run's total Ir
     sleep 0.1
   done
   [ -n "$url" ] || { echo "$name did not start:" >&2; cat "$log" >&2; exit 1; }
-  timeout 600 "$bench_bin/loadgen" --url "$url" --mode "$mode" --calls "$calls" >/dev/null ||
+  timeout 600 "$loadgen" --url "$url" --mode "$mode" --calls "$calls" >/dev/null ||
     { echo "$name: loadgen failed ($mode, $calls calls)" >&2; exit 1; }
   kill -TERM "$pid"
   wait "$pid" || true # a server without a signal handler dies of SIGTERM
@@ -68,18 +70,32 @@ per_call() { # NAME MODE SERVER ARGS... -> sets per, instructions per call
   per=$(((ir - a) / (high - low)))
 }
 
-hello_args=(--runtime smol --addr 127.0.0.1:0)
-per_call hello-session one "$hello" "${hello_args[@]}"
-session=$per
-per_call hello-stateless stateless "$hello" "${hello_args[@]}"
-stateless=$per
-echo "instructions per tools/call: session-era $session, stateless $stateless" \
-  "(hello, smol, 1 connection, margin $high-$low)"
+measure() { # LABEL CHECKOUT: builds its servers (with symbols) and prints its figures
+  local label="$1" root="$2"
+  # Release builds that keep symbols, so that profiles name functions; the
+  # checkout's own target dir, so two checkouts never share binaries.
+  (cd "$root" && CARGO_TARGET_DIR="$root/target" CARGO_PROFILE_RELEASE_STRIP=false \
+    CARGO_PROFILE_RELEASE_DEBUG=line-tables-only cargo build -q --release -p examples --bin hello)
+  (cd "$root/bench" && CARGO_TARGET_DIR="$root/bench/target" \
+    cargo build -q --profile profiling -p echo-tokio -p echo-hyper)
+  local hello="$root/target/release/hello" bench_bin="$root/bench/target/profiling"
+  local hello_args=(--runtime smol --addr 127.0.0.1:0) session stateless tokio hyper
+  per_call "$label-hello-session" one "$hello" "${hello_args[@]}"
+  session=$per
+  per_call "$label-hello-stateless" stateless "$hello" "${hello_args[@]}"
+  stateless=$per
+  echo "$label: instructions per tools/call: session-era $session, stateless $stateless" \
+    "(hello, smol, 1 connection, margin $high-$low)"
+  per_call "$label-echo-tokio" one "$bench_bin/echo-tokio" 127.0.0.1:0
+  tokio=$per
+  per_call "$label-echo-hyper" one "$bench_bin/echo-hyper" 127.0.0.1:0
+  hyper=$per
+  echo "$label: hyper mount: echo-tokio $tokio, echo-hyper $hyper instructions per call," \
+    "ratio $(awk -v h="$hyper" -v t="$tokio" 'BEGIN { printf "%.2f", h / t }')" \
+    "(session era, 1 connection, margin $high-$low)"
+}
 
-per_call echo-tokio one "$bench_bin/echo-tokio" 127.0.0.1:0
-tokio=$per
-per_call echo-hyper one "$bench_bin/echo-hyper" 127.0.0.1:0
-hyper=$per
-echo "hyper mount: echo-tokio $tokio, echo-hyper $hyper instructions per call," \
-  "ratio $(awk -v h="$hyper" -v t="$tokio" 'BEGIN { printf "%.2f", h / t }')" \
-  "(session era, 1 connection, margin $high-$low)"
+if [ -n "${BEFORE:-}" ]; then
+  measure before "$(cd "$BEFORE" && pwd)"
+fi
+measure this "$root"
