@@ -56,6 +56,11 @@ fn now() -> u64 {
 /// A token signed with the fixture key, with these claims over the valid
 /// defaults (`null` removes a claim).
 fn token(overrides: Value) -> String {
+    token_as(Algorithm::RS256, overrides)
+}
+
+/// [`token`] signed with `alg` (the fixture key is RSA, its JWK says RS256).
+fn token_as(alg: Algorithm, overrides: Value) -> String {
     let mut claims = json!({
         "iss": ISSUER, "aud": RESOURCE, "sub": "alice",
         "scope": "mcp profile", "exp": now() + 300, "iat": now(),
@@ -67,7 +72,7 @@ fn token(overrides: Value) -> String {
             claims[k] = v.clone();
         }
     }
-    let mut header = Header::new(Algorithm::RS256);
+    let mut header = Header::new(alg);
     header.kid = Some("test-key-1".into());
     let pem = std::fs::read(format!("{FIXTURES}/signing-key.pem")).unwrap();
     encode(&header, &claims, &EncodingKey::from_rsa_pem(&pem).unwrap()).unwrap()
@@ -150,6 +155,22 @@ fn jwts_decide(runtime: &str) {
         .to_owned();
     let forged = initialize(addr, &parts.join("."));
     assert_eq!(forged.status(), 401);
+    // One algorithm per key (RFC 8725 §3.1): the same RSA key signing with
+    // another algorithm than its JWK's `alg` is refused.
+    for alg in [
+        Algorithm::RS384,
+        Algorithm::RS512,
+        Algorithm::PS256,
+        Algorithm::PS512,
+    ] {
+        let reply = initialize(addr, &token_as(alg, json!({})));
+        assert_eq!(reply.status(), 401, "{alg:?}: {reply:?}");
+        let challenge = reply.head.header("www-authenticate").unwrap();
+        assert!(
+            challenge.contains("error=\"invalid_token\""),
+            "{alg:?}: {challenge}"
+        );
+    }
     let no_scope = refused(json!({"scope": "profile"}));
     assert_eq!(no_scope.status(), 403);
     let metadata =

@@ -7,8 +7,9 @@
 //! ```
 //!
 //! A token is accepted when its signature checks out with the JWKS key its
-//! header names (`kid`; RS256, RS384, RS512, PS*, ES256, ES384 or EdDSA, as
-//! the key says), its `iss` is `--issuer`, its `aud` names `--resource` (RFC
+//! header names (`kid`), under that key's one algorithm (RFC 8725 §3.1: the
+//! JWK's `alg`, or RS256 for an RSA key without one, ES256/ES384 by curve,
+//! EdDSA for Ed25519; a token whose header names another is refused), its `iss` is `--issuer`, its `aud` names `--resource` (RFC
 //! 8707: a token minted for another server is refused), and its `exp` has
 //! not passed (`nbf` too, when present; 30 s of leeway). Its `sub` becomes
 //! the principal's subject, its `scope` (space-separated, or a `scp` array)
@@ -33,8 +34,8 @@
 use std::sync::Arc;
 
 use examples::{Cli, serve_http_config};
-use jsonwebtoken::jwk::JwkSet;
-use jsonwebtoken::{DecodingKey, Validation, decode, decode_header};
+use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, JwkSet};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
 use serde::Deserialize;
 use switchboard_core::http::{AuthConfig, AuthError, Principal, TokenVerifier};
 use switchboard_core::{CallToolResult, HttpConfig, McpServerBuilder, Tool};
@@ -70,7 +71,13 @@ impl TokenVerifier for JwtVerifier {
             .find(&kid)
             .ok_or_else(|| invalid("unknown signing key"))?;
         let key = DecodingKey::from_jwk(jwk).map_err(|_| invalid("unusable signing key"))?;
-        let mut validation = Validation::new(header.alg);
+        // One algorithm per key (RFC 8725 §3.1): the key's, never the one
+        // the token's header asks for.
+        let alg = key_algorithm(jwk).ok_or_else(|| invalid("unusable signing key"))?;
+        if header.alg != alg {
+            return Err(invalid("the token's algorithm is not its key's"));
+        }
+        let mut validation = Validation::new(alg);
         validation.set_issuer(&[&self.issuer]);
         validation.set_audience(&[&self.audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
@@ -90,6 +97,30 @@ impl TokenVerifier for JwtVerifier {
             .with_issuer(&self.issuer)
             .with_scopes(scopes)
             .with_claims(data.claims))
+    }
+}
+
+/// The one algorithm a JWK verifies: its `alg`, or, when it names none, the
+/// usual one for its key type (RSA: RS256; EC: ES256 or ES384 by curve;
+/// Ed25519: EdDSA). `None` for a key that signs nothing this verifier
+/// accepts (a symmetric secret, an encryption algorithm).
+fn key_algorithm(jwk: &Jwk) -> Option<Algorithm> {
+    if let Some(alg) = jwk.common.key_algorithm {
+        let alg = alg.to_string().parse::<Algorithm>().ok()?;
+        return (!matches!(alg, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512))
+            .then_some(alg);
+    }
+    match &jwk.algorithm {
+        AlgorithmParameters::RSA(_) => Some(Algorithm::RS256),
+        AlgorithmParameters::EllipticCurve(ec) => match ec.curve {
+            EllipticCurve::P256 => Some(Algorithm::ES256),
+            EllipticCurve::P384 => Some(Algorithm::ES384),
+            _ => None,
+        },
+        AlgorithmParameters::OctetKeyPair(okp) => {
+            (okp.curve == EllipticCurve::Ed25519).then_some(Algorithm::EdDSA)
+        }
+        AlgorithmParameters::OctetKey(_) => None,
     }
 }
 
