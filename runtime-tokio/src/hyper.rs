@@ -44,9 +44,14 @@
 //!
 //! A plain hyper server takes it through
 //! [`hyper_util::service::TowerToHyperService`] or as a
-//! `hyper::service::Service` directly: `auto::Builder::new(TokioExecutor::new())
-//! .serve_connection(TokioIo::new(stream), mcp.clone())` serves HTTP/1.1
-//! and HTTP/2 (h2c prior knowledge) on one port.
+//! `hyper::service::Service` directly:
+//! `mcp.connection_builder().serve_connection(TokioIo::new(stream), mcp.clone())`
+//! serves HTTP/1.1 and HTTP/2 (h2c prior knowledge) on one port, with the
+//! timer and the limits our own listener keeps
+//! ([`McpService::connection_builder`]). A bare
+//! `auto::Builder::new(TokioExecutor::new())` has no timer, so its header
+//! read timeout never fires: a client trickling a head byte by byte holds
+//! its connection forever.
 //!
 //! [`HttpService::respond`]: switchboard_core::HttpService::respond
 
@@ -62,6 +67,8 @@ use ::hyper::http;
 use bytes::{Buf, Bytes};
 use futures::Stream;
 use http_body::{Body, Frame, SizeHint};
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use hyper_util::server::conn::auto;
 use switchboard_core::http::{ResponseBody, Serving, Shutdown};
 use switchboard_core::{
     HttpConfig, HttpServerTransport, HttpService, McpServer, McpServerBuilder, TransportError,
@@ -82,6 +89,8 @@ pub struct McpService {
 
 /// What the clones share.
 struct Inner {
+    /// The endpoint's configuration, for the connection builder's limits.
+    config: HttpConfig,
     /// Answers the requests.
     service: HttpService,
     /// The MCP server, for its handle.
@@ -136,7 +145,7 @@ impl McpService {
     /// When called outside a tokio runtime.
     pub fn new(builder: McpServerBuilder, config: HttpConfig) -> Result<Self, TransportError> {
         let runtime: Arc<dyn switchboard_core::Runtime> = Arc::new(TokioRuntime::current());
-        let transport = HttpServerTransport::new(config);
+        let transport = HttpServerTransport::new(config.clone());
         let server = builder
             .runtime(Arc::clone(&runtime))
             .build(transport.clone());
@@ -144,11 +153,43 @@ impl McpService {
         let serving = service.start(server.clone())?;
         Ok(Self {
             inner: Arc::new(Inner {
+                config,
                 service,
                 server,
                 serving: Mutex::new(Some(serving)),
             }),
         })
+    }
+
+    /// A hyper-util connection builder (HTTP/1.1 and h2c on one port) set
+    /// up as our own listener is: a tokio timer, so that a head not received
+    /// within [`HttpConfig::request_time_limit`] ends its connection (a
+    /// slowloris client cannot hold it); at most
+    /// [`HttpConfig::header_limit`] headers and
+    /// [`HttpConfig::head_byte_limit`] bytes of head (HTTP/2: of header
+    /// list); at most 256 concurrent HTTP/2 streams per connection (the
+    /// engine's default in-flight cap per session), with keep-alive pings
+    /// every [`HttpConfig::keep_alive_limit`] to find dead peers.
+    ///
+    /// Connection counting and the write timeout stay with our listener;
+    /// put a connection cap in front of a hyper server yourself.
+    pub fn connection_builder(&self) -> auto::Builder<TokioExecutor> {
+        let config = &self.inner.config;
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(config.request_time_limit())
+            .max_headers(config.header_limit())
+            // hyper's read buffer has a floor of 8 KiB.
+            .max_buf_size(config.head_byte_limit().max(8192));
+        builder
+            .http2()
+            .timer(TokioTimer::new())
+            .max_header_list_size(u32::try_from(config.head_byte_limit()).unwrap_or(u32::MAX))
+            .max_concurrent_streams(256)
+            .keep_alive_interval(config.keep_alive_limit());
+        builder
     }
 
     /// The MCP server, to change registrations or notify clients while it

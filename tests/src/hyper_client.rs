@@ -336,7 +336,7 @@ impl HyperServer {
                 let router = axum::Router::new()
                     .route("/health", axum::routing::get(|| async { "ok" }))
                     .route_service("/mcp", mcp.clone());
-                let http = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+                let http = mcp.connection_builder();
                 loop {
                     let accepted = tokio::select! {
                         accepted = listener.accept() => accepted,

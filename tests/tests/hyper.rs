@@ -290,3 +290,49 @@ fn a_body_over_the_limit_is_413_through_hyper() {
         assert_eq!(c.request("POST", "/mcp", &POST_HEADERS, &ping).status, 400);
     }
 }
+
+/// A client that trickles its head one byte at a time, never finishing it
+/// (slowloris): the connection must be cut once the request timeout has
+/// passed, through the hyper mount and the axum router alike. Returns how
+/// long the server held it.
+fn trickled_head_is_cut(mount: Mount) -> std::time::Duration {
+    use std::io::{ErrorKind, Read, Write};
+    use std::time::{Duration, Instant};
+    let timeout = Duration::from_millis(800);
+    let server = HyperServer::start(mount, HttpConfig::default().request_timeout(timeout));
+    let mut conn = std::net::TcpStream::connect(server.addr).unwrap();
+    conn.set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    conn.write_all(b"POST /mcp HTTP/1.1\r\nhost: localhost\r\n")
+        .unwrap();
+    let start = Instant::now();
+    let mut buf = [0u8; 1024];
+    // Bounded: 60 rounds of 100 ms, well past the timeout.
+    for _ in 0..60 {
+        if conn.write_all(b"x").is_err() {
+            return start.elapsed();
+        }
+        match conn.read(&mut buf) {
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            // Closed or reset: cut.
+            Ok(0) | Err(_) => return start.elapsed(),
+            Ok(n) => {
+                let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+                assert!(text.starts_with("HTTP/1.1 408"), "{mount:?}: {text}");
+                return start.elapsed();
+            }
+        }
+    }
+    panic!("{mount:?}: a head trickled for 6 s was never cut");
+}
+
+#[test]
+fn a_trickled_head_is_cut_through_hyper_and_axum() {
+    for mount in [Mount::Hyper, Mount::Axum] {
+        let held = trickled_head_is_cut(mount);
+        assert!(
+            held >= std::time::Duration::from_millis(500),
+            "{mount:?}: cut after {held:?}, before the timeout"
+        );
+    }
+}

@@ -306,6 +306,29 @@ impl HttpConfig {
     pub fn connection_limit(&self) -> usize {
         self.max_connections
     }
+
+    /// The longest head, as set with [`HttpConfig::max_head_bytes`]: what
+    /// another HTTP server in front of the endpoint should enforce too.
+    pub fn head_byte_limit(&self) -> usize {
+        self.max_head_bytes
+    }
+
+    /// The most headers, as set with [`HttpConfig::max_headers`].
+    pub fn header_limit(&self) -> usize {
+        self.max_headers
+    }
+
+    /// The time to receive a request, as set with
+    /// [`HttpConfig::request_timeout`].
+    pub fn request_time_limit(&self) -> Duration {
+        self.request_timeout
+    }
+
+    /// The idle time between requests, as set with
+    /// [`HttpConfig::keep_alive_timeout`].
+    pub fn keep_alive_limit(&self) -> Duration {
+        self.keep_alive_timeout
+    }
 }
 
 /// The names [`AllowList::Loopback`] accepts, brackets kept on the IPv6 one

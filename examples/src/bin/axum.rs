@@ -17,8 +17,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
+use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use metrics_exporter_prometheus::PrometheusBuilder;
@@ -96,8 +95,10 @@ async fn serve(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         // Scripts wait for this line; make sure it is out before serving.
         std::io::stdout().flush()?;
     }
-    // One builder for HTTP/1.1 and HTTP/2 with prior knowledge (h2c).
-    let http = auto::Builder::new(TokioExecutor::new());
+    // One builder for HTTP/1.1 and HTTP/2 with prior knowledge (h2c), with
+    // a timer and our listener's limits: a bare builder never times out a
+    // head trickled byte by byte.
+    let http = mcp.connection_builder();
     let graceful = GracefulShutdown::new();
     loop {
         let accepted = tokio::select! {
