@@ -178,9 +178,10 @@ pub use runtime::{BoxFuture, Runtime};
 #[cfg(feature = "schemars")]
 pub use schemars;
 pub use server::{
-    BuildError, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_LISTENERS, DEFAULT_MAX_SESSIONS,
-    DEFAULT_MAX_STATELESS_IN_FLIGHT, DEFAULT_MAX_SUBSCRIPTIONS, DEFAULT_PAGE_SIZE,
-    DEFAULT_REQUEST_STATE_TTL, DEFAULT_REQUEST_TIMEOUT, McpServer, McpServerBuilder, ServerConfig,
+    BuildError, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_LISTENERS, DEFAULT_MAX_REQUEST_STATE_BYTES,
+    DEFAULT_MAX_SESSIONS, DEFAULT_MAX_STATELESS_IN_FLIGHT, DEFAULT_MAX_SUBSCRIPTIONS,
+    DEFAULT_PAGE_SIZE, DEFAULT_REQUEST_STATE_TTL, DEFAULT_REQUEST_TIMEOUT, McpServer,
+    McpServerBuilder, ServerConfig,
 };
 pub use session::Session;
 pub use transport::memory::{MemoryClient, MemoryTransport, memory_pair};

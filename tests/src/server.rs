@@ -164,6 +164,29 @@ pub fn test_builder_with(gates: &Gates, server: Arc<OnceLock<McpServer>>) -> Mcp
             },
         )
         .tool(
+            Tool::new(
+                "ask_twice",
+                "asks a name, then a city (two rounds when stateless)",
+            ),
+            |_: Value, ctx| async move {
+                let schema = |field: &str| {
+                    json!({"message": field, "requestedSchema":
+                    {"type": "object", "properties": {field: {"type": "string"}}}})
+                };
+                let name = ctx
+                    .input("name", "elicitation/create", schema("name"))
+                    .await?;
+                let city = ctx
+                    .input("city", "elicitation/create", schema("city"))
+                    .await?;
+                Ok(CallToolResult::text(format!(
+                    "{} from {}",
+                    name["content"]["name"].as_str().unwrap_or("?"),
+                    city["content"]["city"].as_str().unwrap_or("?")
+                )))
+            },
+        )
+        .tool(
             Tool::new("guarded", "progress, then waits until dropped"),
             move |a: GateArgs, ctx| {
                 let gates = g3.clone();

@@ -17,6 +17,7 @@ tests::on_both_runtimes!(
     routing_headers_must_match_the_body,
     the_revision_errors_carry_their_data,
     multi_round_trip_requests_resume_and_refuse_bad_state,
+    request_state_over_its_limit_is_refused_at_once,
     expired_state_is_refused,
     a_retry_finishes_on_another_replica_across_a_key_rotation,
     a_listen_stream_hears_a_change_made_in_the_other_era,
@@ -400,6 +401,55 @@ fn multi_round_trip_requests_resume_and_refuse_bad_state(rt: Rt) {
         call.next_event().unwrap().json()["result"]["content"][0]["text"],
         "hello Bo"
     );
+}
+
+/// The rule for state that could not come back: a round whose answers so
+/// far would seal into a `requestState` longer than the limit fails at once
+/// with `-32602` naming it; one just under the limit goes round and
+/// finishes.
+fn request_state_over_its_limit_is_refused_at_once(rt: Rt) {
+    let limit = 4096;
+    let server = TestServer::start_with(
+        rt,
+        HttpConfig::default(),
+        ServerConfig::default().max_request_state_bytes(limit),
+    );
+    let call = |id: i64, extra: Value| {
+        let mut params = json!({"name": "ask_twice"});
+        for (k, v) in extra.as_object().unwrap() {
+            params[k] = v.clone();
+        }
+        stateless(server.addr, id, "tools/call", params).json()
+    };
+    let first = call(1, json!({}));
+    assert_eq!(
+        first["result"]["inputRequests"]["name"]["method"],
+        "elicitation/create"
+    );
+    // 2,500 characters of name seal into about 3,400 bytes: under the limit.
+    let name = "n".repeat(2500);
+    let answer = json!({"name": {"action": "accept", "content": {"name": name}}});
+    let second = call(2, json!({"inputResponses": answer}));
+    let state = second["result"]["requestState"]
+        .as_str()
+        .expect("a state")
+        .to_owned();
+    assert!(state.len() <= limit, "{}", state.len());
+    let city = json!({"city": {"action": "accept", "content": {"city": "Oslo"}}});
+    let done = call(3, json!({"inputResponses": city, "requestState": state}));
+    assert_eq!(
+        done["result"]["content"][0]["text"],
+        format!("{name} from Oslo"),
+        "{done}"
+    );
+    // 3,200 characters seal into more than 4,096 bytes: refused, not sealed.
+    let name = "n".repeat(3200);
+    let answer = json!({"name": {"action": "accept", "content": {"name": name}}});
+    let over = call(4, json!({"inputResponses": answer}));
+    assert_eq!(code(&over), -32602, "{over}");
+    let message = over["error"]["message"].as_str().unwrap();
+    assert!(message.contains("4096-byte limit"), "{message}");
+    assert!(over.get("result").is_none());
 }
 
 /// Replicas sharing a keyring: a first leg served by one is finished by

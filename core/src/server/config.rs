@@ -34,6 +34,13 @@ pub const DEFAULT_MAX_STATELESS_IN_FLIGHT: usize = 4_096;
 /// Default life of a `requestState` the server seals: ten minutes for a
 /// user to answer an elicitation.
 pub const DEFAULT_REQUEST_STATE_TTL: Duration = Duration::from_secs(600);
+/// Default cap on the size of a `requestState` the server seals (the
+/// answers of earlier rounds, Base64 in a MAC'd token: about 4/3 of their
+/// JSON). A quarter of the default HTTP body limit
+/// ([`DEFAULT_MAX_BODY_BYTES`](crate::http::DEFAULT_MAX_BODY_BYTES), 4 MiB),
+/// so a retry carrying the state, the params and a new answer of up to
+/// about 3 MiB still fits in one request.
+pub const DEFAULT_MAX_REQUEST_STATE_BYTES: usize = 1024 * 1024;
 /// Default cap on `subscriptions/listen` streams open at once.
 pub const DEFAULT_MAX_LISTENERS: usize = 1_024;
 
@@ -80,6 +87,8 @@ pub struct ServerConfig {
     pub(crate) request_state_keys: Option<RequestStateKeys>,
     /// How long a sealed `requestState` is accepted.
     pub(crate) request_state_ttl: Duration,
+    /// The longest `requestState` the server seals.
+    pub(crate) max_request_state_bytes: usize,
     /// The caching hints per kind of result, indexed by [`Cacheable::index`].
     pub(crate) cache_hints: [CacheHint; Cacheable::COUNT],
     /// Whether the lists may change at run time (`listChanged`).
@@ -100,6 +109,7 @@ impl Default for ServerConfig {
             max_listeners: DEFAULT_MAX_LISTENERS,
             request_state_keys: None,
             request_state_ttl: DEFAULT_REQUEST_STATE_TTL,
+            max_request_state_bytes: DEFAULT_MAX_REQUEST_STATE_BYTES,
             cache_hints: [CacheHint::default(); Cacheable::COUNT],
             list_changed: false,
         }
@@ -426,6 +436,21 @@ impl ServerConfig {
     #[must_use]
     pub fn request_state_ttl(mut self, ttl: Duration) -> Self {
         self.request_state_ttl = ttl;
+        self
+    }
+
+    /// Sets the longest `requestState` the server seals (default
+    /// [`DEFAULT_MAX_REQUEST_STATE_BYTES`]). The rule: a round trip the
+    /// server starts must be one the client can finish, so a round whose
+    /// answers so far would seal into a longer state fails at once with
+    /// `-32602` naming the limit, instead of handing the client a state its
+    /// retry could not carry past the HTTP body limit. Keep it well under
+    /// [`HttpConfig::max_body_bytes`](crate::HttpConfig::max_body_bytes)
+    /// (a quarter of it by default), leaving room for the params and the
+    /// next answer.
+    #[must_use]
+    pub fn max_request_state_bytes(mut self, bytes: usize) -> Self {
+        self.max_request_state_bytes = bytes;
         self
     }
 

@@ -208,6 +208,15 @@ pub(crate) fn input_required(shared: &Shared, round: &Round) -> Outcome {
         shared.config.request_state_ttl,
         used,
     );
+    let limit = shared.config.max_request_state_bytes;
+    if token.len() > limit {
+        // The retry could not carry it: fail now, saying why.
+        return Err(MethodError::InvalidParams(format!(
+            "the answers so far seal into a {}-byte requestState, over the \
+             {limit}-byte limit: answer with less",
+            token.len()
+        )));
+    }
     Ok(Payload::Value(json!({
         "resultType": "input_required",
         "inputRequests": asked,
