@@ -82,6 +82,7 @@ fn lifecycle(rt: Rt) {
             json!("sample"),
             json!("poll"),
             json!("ask"),
+            json!("ask_twice"),
             json!("guarded"),
             json!("announce")
         ]
