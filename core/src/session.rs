@@ -129,6 +129,9 @@ pub(crate) struct SessionState {
     pub(crate) in_flight: InFlightTable,
     /// Server→client requests awaiting the client's answer (a few at most).
     pub(crate) pending: Vec<(RequestId, oneshot::Sender<Answer>)>,
+    /// The server is shutting down: no answer to a server→client request
+    /// can come any more, so none is sent and the pending ones failed.
+    pub(crate) shutting_down: bool,
     /// The id of the last server→client request; the next one is one more,
     /// so the server's ids never repeat within a session (they live apart
     /// from the client's request ids, which may be the same numbers).
@@ -199,6 +202,7 @@ impl Session {
                 subscriptions: BTreeSet::new(),
                 in_flight: InFlightTable::default(),
                 pending: Vec::new(),
+                shutting_down: false,
                 next_request_id: 0,
                 last_active: now,
                 streams: Streams::default(),
@@ -252,6 +256,22 @@ impl Session {
     /// above the `logging/setLevel` level, or any level until one is set.
     pub(crate) fn logs(&self, level: LogLevel) -> bool {
         self.state().log_level.is_none_or(|min| level >= min)
+    }
+
+    /// The server is shutting down: fails the session's pending
+    /// server→client requests at once (their senders are dropped; each
+    /// waiter sees [`RequestError::ShuttingDown`](crate::context::RequestError))
+    /// and refuses new ones, so handlers waiting on the client end and their
+    /// responses go out during the grace period. The client could not
+    /// answer anyway: new connections are refused and idle ones closed.
+    pub(crate) fn fail_client_requests(&self) {
+        let pending = {
+            let mut st = self.state();
+            st.shutting_down = true;
+            std::mem::take(&mut st.pending)
+        };
+        // Dropped after the lock: waking a waiter locks the session.
+        drop(pending);
     }
 
     /// Marks the session closed: aborts its handlers, fails its pending
@@ -394,6 +414,15 @@ impl SessionTable {
         let all: Vec<Arc<Session>> = self.map().drain().map(|(_, s)| s).collect();
         for session in all {
             session.close();
+        }
+    }
+
+    /// Fails every session's pending server→client requests and refuses new
+    /// ones ([`Session::fail_client_requests`]): the server is shutting down.
+    pub(crate) fn fail_client_requests(&self) {
+        let all: Vec<Arc<Session>> = self.map().values().cloned().collect();
+        for session in all {
+            session.fail_client_requests();
         }
     }
 

@@ -350,6 +350,12 @@ pub trait Dispatch: Send + Sync {
     /// (the server is shutting down gracefully and will take no more).
     fn end_listeners(&self) {}
 
+    /// Fails every pending server→client request and refuses new ones: the
+    /// server is shutting down gracefully and no client can answer any
+    /// more, so handlers waiting on one end now and their responses are
+    /// written within the grace period.
+    fn fail_client_requests(&self) {}
+
     /// Which eras the server serves.
     fn eras(&self) -> Eras {
         Eras::Both

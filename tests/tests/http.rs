@@ -24,6 +24,7 @@ tests::on_both_runtimes!(
     connection_cap_answers_503,
     idle_streams_get_keep_alive_comments,
     graceful_shutdown_finishes_requests_and_ends_streams,
+    a_call_waiting_on_the_client_is_answered_at_shutdown,
     delete_ends_streams_then_404,
     raw_statuses_then_still_serving,
     keep_alive_pipelining_and_chunked_bodies,
@@ -266,6 +267,44 @@ fn sampling_round_trip_on_the_call_stream(rt: Rt) {
         call.next_event().is_none(),
         "the stream ends after the result"
     );
+}
+
+/// A call whose tool waits on a server→client request (sampling) when the
+/// server is told to shut down: the client cannot answer any more (new
+/// connections are refused), so the request fails at once and the call
+/// ends with its JSON-RPC response on its stream, before the grace period
+/// runs out, instead of a stream that ends without one.
+fn a_call_waiting_on_the_client_is_answered_at_shutdown(rt: Rt) {
+    let server = TestServer::start(rt, HttpConfig::default());
+    let s = server.session();
+    let mut call = server.conn();
+    let msg = json!({"jsonrpc": "2.0", "id": 8, "method": "tools/call", "params": {"name": "sample", "arguments": {"text": "hi"}}});
+    call.send("POST", "/mcp", &s.headers(), &msg.to_string());
+    let head = call.read_head();
+    assert_eq!(head.header("content-type"), Some("text/event-stream"));
+    let request = loop {
+        let e = call.next_event().expect("the sampling request");
+        if !e.data.is_empty() {
+            break e.json();
+        }
+    };
+    assert_eq!(request["method"], "sampling/createMessage");
+    server.shut_down();
+    let last = call
+        .next_event()
+        .expect("the call's response before its stream ends")
+        .json();
+    assert_eq!(last["id"], 8, "{last}");
+    // The tool turns the failed request into an error result saying why.
+    assert_eq!(last["result"]["isError"], true, "{last}");
+    assert!(
+        last["result"]["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("shutting down"),
+        "{last}"
+    );
+    assert!(call.next_event().is_none(), "the stream ends after it");
 }
 
 fn open_get(s: &Session, last_event_id: Option<&str>) -> (Conn, tests::client::Head) {

@@ -336,3 +336,45 @@ fn a_trickled_head_is_cut_through_hyper_and_axum() {
         );
     }
 }
+
+/// Through the hyper mount as through our listener: a call waiting on the
+/// client (sampling) when shutdown begins ends with its response on its
+/// stream, since no answer can come any more.
+#[test]
+fn a_call_waiting_on_the_client_is_answered_at_shutdown_through_hyper() {
+    let server = HyperServer::start(Mount::Hyper, HttpConfig::default());
+    let client = HyperClient::new(server.addr, Proto::Http1);
+    let init = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize",
+        "params": {"protocolVersion": "2025-11-25", "capabilities": {"sampling": {}},
+                   "clientInfo": {"name": "t", "version": "1"}}});
+    let opened = client.request("POST", "/mcp", &POST_HEADERS, &init.to_string());
+    let id = opened
+        .header("mcp-session-id")
+        .expect("a session")
+        .to_owned();
+    let mut headers = POST_HEADERS.to_vec();
+    headers.push(("mcp-session-id", &id));
+    headers.push(("mcp-protocol-version", "2025-11-25"));
+    let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+    let done = client.request("POST", "/mcp", &headers, &initialized.to_string());
+    assert_eq!(done.status, 202);
+    let mut stream = client.open(
+        "POST",
+        "/mcp",
+        &headers,
+        &call(8, "sample", json!({"text": "hi"})).to_string(),
+    );
+    let (_, request) = stream.next_message().expect("the sampling request");
+    assert_eq!(request["method"], "sampling/createMessage");
+    server.service.shutdown_signal().trigger();
+    let (_, last) = stream.next_message().expect("the call's response");
+    assert_eq!(last["id"], 8, "{last}");
+    assert_eq!(last["result"]["isError"], true, "{last}");
+    assert!(
+        last["result"]["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("shutting down"),
+        "{last}"
+    );
+}

@@ -47,6 +47,10 @@ pub enum RequestError {
     /// The session ended before an answer came.
     #[error("session closed")]
     SessionClosed,
+    /// The server is shutting down: no answer could come (the client can no
+    /// longer reach it), so the request was failed at once, or not sent.
+    #[error("the server is shutting down")]
+    ShuttingDown,
     /// The client answered with an error.
     #[error("client answered with an error")]
     Rejected(#[source] RpcError),
@@ -98,7 +102,7 @@ impl From<RequestError> for RpcError {
     /// capability the client did not declare (the code the stateless
     /// revision defines for it, used in both eras), `-32602` for a
     /// malformed input response ([`RequestError::MalformedInput`]),
-    /// `-32603` for the rest.
+    /// `-32000` when the server is shutting down, `-32603` for the rest.
     fn from(e: RequestError) -> Self {
         use crate::jsonrpc::ErrorCode;
         match e {
@@ -108,6 +112,7 @@ impl From<RequestError> for RpcError {
             )
             .with_data(serde_json::json!({ "requiredCapabilities": { name: {} } })),
             RequestError::MalformedInput => Self::new(ErrorCode::INVALID_PARAMS, e.to_string()),
+            RequestError::ShuttingDown => Self::new(ErrorCode::SERVER_BUSY, e.to_string()),
             other => Self::internal(other.to_string()),
         }
     }

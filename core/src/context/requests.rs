@@ -333,6 +333,9 @@ impl RequestContext {
             if st.closed {
                 return Err(RequestError::SessionClosed);
             }
+            if st.shutting_down {
+                return Err(RequestError::ShuttingDown);
+            }
             st.next_request_id += 1;
             let id = RequestId::number(st.next_request_id);
             st.pending.push((id.clone(), tx));
@@ -363,6 +366,11 @@ impl RequestContext {
         match answer {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(e)) => Err(RequestError::Rejected(e)),
+            // The waiter was dropped: the server is shutting down, or the
+            // session ended.
+            Err(oneshot::Canceled) if session.state().shutting_down => {
+                Err(RequestError::ShuttingDown)
+            }
             Err(oneshot::Canceled) => Err(RequestError::SessionClosed),
         }
     }

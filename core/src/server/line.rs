@@ -321,6 +321,10 @@ impl Dispatch for Engine {
         self.listeners.close_all();
     }
 
+    fn fail_client_requests(&self) {
+        self.sessions.fail_client_requests();
+    }
+
     fn header_params(&self, tool: &str) -> Vec<(String, String)> {
         let registry = self.registry();
         let Some(entry) = registry.tools.iter().find(|e| e.tool.name == tool) else {

@@ -401,6 +401,8 @@ impl HttpService {
                 // Listen streams never end by themselves.
                 if let Some(engine) = state.engine() {
                     engine.end_listeners();
+                    // A call waiting on its client would wait out the grace.
+                    engine.fail_client_requests();
                 }
             }
         }));
@@ -429,6 +431,7 @@ impl HttpService {
         // the drain whatever the runtime schedules first.
         if let Some(engine) = self.transport.state.engine() {
             engine.end_listeners();
+            engine.fail_client_requests();
         }
         self.drain(grace).await;
         crate::transport::Transport::close(&self.transport).await?;
