@@ -44,6 +44,7 @@ pub use codec::{Decoded, decode, encode_batch, from_value};
 pub(crate) use codec::{encode_result, join_batch};
 pub use error::{ErrorCode, RpcError};
 pub use id::RequestId;
+pub(crate) use message::CallSpans;
 pub use message::{Message, Notification, Params, Request, Response};
 
 #[cfg(test)]

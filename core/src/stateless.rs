@@ -15,7 +15,7 @@ use std::sync::Arc;
 use serde_json::value::RawValue;
 
 use crate::facts::{ClientCapabilities, ClientFacts};
-use crate::jsonrpc::Params;
+use crate::jsonrpc::{CallSpans, Params};
 use crate::principal::Principal;
 use crate::protocol::{LogLevel, ProtocolVersion};
 
@@ -189,6 +189,9 @@ pub struct RequestMeta {
     /// Whose bearer token authorized the request, set by the HTTP endpoint
     /// (never read from `_meta`).
     pub(crate) principal: Option<Arc<Principal>>,
+    /// Where `params.name` and `params.arguments` are, found in the same
+    /// pass, for [`Params::remember`].
+    pub(crate) spans: Option<CallSpans>,
 }
 
 /// `…/protocolVersion` as a request sent it: a revision this library
@@ -244,7 +247,8 @@ impl RequestMeta {
     /// assert!(RequestMeta::parse(Some(&Params::from(serde_json::json!({"name": "x"})))).is_none());
     /// ```
     pub fn parse(params: Option<&Params>) -> Option<Result<Self, MetaError>> {
-        let text = params?.as_str();
+        let params = params?;
+        let text = params.as_str();
         // Most session-era requests never mention the prefix: skip a second
         // parse for them. Only `\u` and `\/` escapes could spell the keys,
         // so other backslashes (`\n`, `\"` in arguments) need no slow path.
@@ -255,7 +259,7 @@ impl RequestMeta {
         if !mentioned && !escaped {
             return None;
         }
-        let read = match params::read(params?) {
+        let read = match params::read(params) {
             Ok(Some(read)) => read,
             Ok(None) => return None,
             // The prefix is there but `_meta` does not read (not an object,
@@ -271,7 +275,11 @@ impl RequestMeta {
         Some(parsed.map(|mut facts| {
             facts.progress_token = meta.progress_token;
             facts.retry = read.retry;
-            facts.name = read.name.and_then(string_of).map(Cow::into_owned);
+            let name = read.name.and_then(string_of);
+            if let Some(Cow::Borrowed(name)) = name {
+                facts.spans = CallSpans::within(text, name, read.arguments.map(RawValue::get));
+            }
+            facts.name = name.map(Cow::into_owned);
             facts.uri = read.uri.and_then(string_of).map(Cow::into_owned);
             facts
         }))
@@ -332,6 +340,7 @@ impl RequestMeta {
             uri: None,
             retry: false,
             principal: None,
+            spans: None,
         })
     }
 
@@ -447,6 +456,41 @@ mod tests {
 
     fn parse(v: Value) -> Option<Result<RequestMeta, MetaError>> {
         RequestMeta::parse(Some(&Params::from(v)))
+    }
+
+    #[test]
+    fn the_meta_pass_finds_a_calls_name_and_arguments() {
+        let meta = json!({PROTOCOL_VERSION_KEY: "2026-07-28", CLIENT_CAPABILITIES_KEY: {}});
+        let spans_of = |v: Value| {
+            let mut params = Params::from(v);
+            let spans = RequestMeta::parse(Some(&params)).unwrap().unwrap().spans;
+            params.remember(spans);
+            let parts = params
+                .call_parts()
+                .map(|(name, args)| (name.to_owned(), args.map(|a| a.get().to_owned())));
+            (spans.is_some(), parts)
+        };
+        let (found, parts) =
+            spans_of(json!({"name": "echo", "arguments": {"text": "a\"b"}, "_meta": meta}));
+        assert!(found);
+        assert_eq!(
+            parts,
+            Some(("echo".to_owned(), Some(r#"{"text":"a\"b"}"#.to_owned())))
+        );
+        // Absent and `null` arguments both read as none.
+        let (_, parts) = spans_of(json!({"name": "echo", "_meta": meta}));
+        assert_eq!(parts, Some(("echo".to_owned(), None)));
+        let (_, parts) = spans_of(json!({"name": "e", "arguments": null, "_meta": meta}));
+        assert_eq!(parts, Some(("e".to_owned(), None)));
+        // A name with an escape, or not a string, is left to the method's
+        // own reading (and its errors).
+        assert_eq!(
+            spans_of(json!({"name": "a\nb", "_meta": meta})),
+            (false, None)
+        );
+        assert_eq!(spans_of(json!({"name": 5, "_meta": meta})), (false, None));
+        // Params that no pass read have nothing to offer.
+        assert!(Params::from(json!({"name": "echo"})).call_parts().is_none());
     }
 
     #[test]

@@ -208,7 +208,7 @@ pub(crate) fn decode_request(bytes: &[u8]) -> Option<Message> {
         params,
     } = serde_json::from_str(std::str::from_utf8(bytes).ok()?).ok()?;
     // `"params": null` is not structured: the general path refuses it.
-    let params = params.map(|p| Params(p.to_owned()));
+    let params = params.map(|p| Params(p.to_owned(), None));
     if jsonrpc != "2.0" || params.as_ref().is_some_and(|p| !p.is_structured()) {
         return None;
     }

@@ -56,7 +56,43 @@ pub struct Notification {
 /// ```
 #[derive(Clone, Debug, Serialize)]
 #[serde(transparent)]
-pub struct Params(pub(crate) Box<RawValue>);
+pub struct Params(
+    pub(crate) Box<RawValue>,
+    /// Where `name` and `arguments` sit in the text, when a pass that read
+    /// the params already found them (a stateless request's `_meta` pass):
+    /// `tools/call` then reads them without a second pass.
+    #[serde(skip)]
+    pub(crate) Option<CallSpans>,
+);
+
+/// The spans of a call's `name` (a string without escapes, quotes
+/// excluded) and `arguments` (raw JSON) in its params' text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct CallSpans {
+    /// `params.name`, inside its quotes.
+    pub(crate) name: (usize, usize),
+    /// `params.arguments`, when present.
+    pub(crate) arguments: Option<(usize, usize)>,
+}
+
+impl CallSpans {
+    /// The spans of `name` and `arguments`, which must both borrow from
+    /// `text`; `None` when either does not (they were copied out).
+    pub(crate) fn within(text: &str, name: &str, arguments: Option<&str>) -> Option<Self> {
+        let span = |part: &str| {
+            let start = (part.as_ptr() as usize).checked_sub(text.as_ptr() as usize)?;
+            let end = start.checked_add(part.len())?;
+            (text.get(start..end)? == part).then_some((start, end))
+        };
+        Some(Self {
+            name: span(name)?,
+            arguments: match arguments {
+                Some(a) => Some(span(a)?),
+                None => None,
+            },
+        })
+    }
+}
 
 impl Params {
     /// Reads the parameters into `T` (which may borrow from them).
@@ -88,6 +124,27 @@ impl Params {
         self.0.get()
     }
 
+    /// `name` and `arguments` as an earlier pass found them: `None` when no
+    /// pass recorded them. `arguments` is `None` when absent or `null`.
+    pub(crate) fn call_parts(&self) -> Option<(&str, Option<&RawValue>)> {
+        let spans = self.1?;
+        let text = self.0.get();
+        let name = text.get(spans.name.0..spans.name.1)?;
+        let arguments = match spans.arguments {
+            None => None,
+            Some((start, end)) => match text.get(start..end)? {
+                "null" => None,
+                raw => Some(serde_json::from_str::<&RawValue>(raw).ok()?),
+            },
+        };
+        Some((name, arguments))
+    }
+
+    /// Records where `name` and `arguments` are (see [`Params::call_parts`]).
+    pub(crate) fn remember(&mut self, spans: Option<CallSpans>) {
+        self.1 = spans;
+    }
+
     /// Whether they are an object or an array, the only forms JSON-RPC allows.
     pub(crate) fn is_structured(&self) -> bool {
         matches!(self.0.get().as_bytes().first(), Some(b'{' | b'['))
@@ -96,7 +153,10 @@ impl Params {
 
 impl From<Value> for Params {
     fn from(value: Value) -> Self {
-        Self(serde_json::value::to_raw_value(&value).expect("a value always serializes"))
+        Self(
+            serde_json::value::to_raw_value(&value).expect("a value always serializes"),
+            None,
+        )
     }
 }
 

@@ -244,7 +244,7 @@ mod tests {
         let plain = Params::from(json!({"_meta": {"progressToken": 7}, "name": "x"}));
         assert_eq!(progress_token(&plain), Some(json!(7)));
         let raw = r#"{"\u005fmeta": {"progressToken": "t"}}"#.to_owned();
-        let escaped = Params(serde_json::value::RawValue::from_string(raw).unwrap());
+        let escaped = Params(serde_json::value::RawValue::from_string(raw).unwrap(), None);
         assert_eq!(progress_token(&escaped), Some(json!("t")));
         assert_eq!(progress_token(&Params::from(json!({"a": 1}))), None);
     }

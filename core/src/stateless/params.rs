@@ -38,6 +38,8 @@ struct WithMeta<'a> {
     name: Option<&'a RawValue>,
     #[serde(borrow, default)]
     uri: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    arguments: Option<&'a RawValue>,
     #[serde(rename = "inputResponses", borrow, default)]
     input_responses: Option<&'a RawValue>,
     #[serde(rename = "requestState", borrow, default)]
@@ -52,6 +54,8 @@ pub(super) struct Read<'a> {
     pub(super) name: Option<&'a RawValue>,
     /// `params.uri`, raw.
     pub(super) uri: Option<&'a RawValue>,
+    /// `params.arguments`, raw.
+    pub(super) arguments: Option<&'a RawValue>,
     /// Whether `inputResponses` or `requestState` is there.
     pub(super) retry: bool,
 }
@@ -67,6 +71,7 @@ pub(super) fn read(params: &Params) -> Result<Option<Read<'_>>, serde_json::Erro
         meta,
         name: with.name,
         uri: with.uri,
+        arguments: with.arguments,
         retry: with.input_responses.is_some() || with.request_state.is_some(),
     }))
 }

@@ -74,9 +74,16 @@ async fn post(
             if let Ok(meta) = &mut meta {
                 meta.set_principal(admitted.principal.clone());
             }
-            let Decoded::Single(Ok(message)) = decoded else {
+            let Decoded::Single(Ok(mut message)) = decoded else {
                 unreachable!("only single messages carry stateless _meta")
             };
+            // What the `_meta` pass found, so that the call reads its
+            // params no second time.
+            if let (Ok(meta), Message::Request(r)) = (&meta, &mut message)
+                && let Some(params) = &mut r.params
+            {
+                params.remember(meta.spans);
+            }
             return stateless_era::post(state, admitted.engine, head, message, meta, mode).await;
         }
         let stateless_header = admitted

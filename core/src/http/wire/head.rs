@@ -513,6 +513,16 @@ impl RequestHead {
             parts.method.clone(),
             parts.version >= http::Version::HTTP_11,
         );
+        // Sized once: no regrowth while the headers are copied in.
+        let bytes = parts.uri.path_and_query().map_or(0, |p| p.as_str().len())
+            + authority.map_or(0, |a| a.as_str().len() + 4)
+            + parts
+                .headers
+                .iter()
+                .map(|(n, v)| n.as_str().len() + v.len())
+                .sum::<usize>();
+        head.raw.reserve(bytes);
+        head.headers.reserve_exact(count);
         if parts.version < http::Version::HTTP_2 {
             match parts.uri.path_and_query() {
                 // Origin form, as sent: hyper keeps it as a path and query.

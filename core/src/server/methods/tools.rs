@@ -54,7 +54,14 @@ pub(super) async fn call(
         #[serde(borrow, default)]
         arguments: Option<&'a RawValue>,
     }
-    let CallParams { name, arguments } = parse_params(params)?;
+    // A stateless request's `_meta` pass has found both already.
+    let (name, arguments) = match params.and_then(Params::call_parts) {
+        Some((name, arguments)) => (Cow::Borrowed(name), arguments),
+        None => {
+            let CallParams { name, arguments } = parse_params(params)?;
+            (name, arguments)
+        }
+    };
     let handler = shared
         .registry()
         .tools
