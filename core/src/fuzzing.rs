@@ -55,3 +55,67 @@ pub fn session_header(head: &crate::http::wire::RequestHead) -> (Option<&str>, b
         head.is_repeated(Known::SessionId),
     )
 }
+
+/// A routing header's raw value (`Mcp-Method`, `Mcp-Name`,
+/// `Mcp-Param-*`) as the stateless era reads it: checked, trimmed and, in
+/// its `=?base64?…?=` form, decoded.
+///
+/// # Errors
+///
+/// Why the value is refused (`-32020` on the wire).
+pub fn routing_header(raw: &[u8]) -> Result<String, String> {
+    crate::http::eras::stateless_era::decode_header(raw, "Mcp-Name").map(|v| v.into_owned())
+}
+
+/// Standard Base64 (with padding), as a client writes a routing header's
+/// `=?base64?…?=` form.
+pub fn base64_standard(bytes: &[u8]) -> String {
+    let mut text: String = crate::base64::encode_url(bytes)
+        .chars()
+        .map(|c| match c {
+            '-' => '+',
+            '_' => '/',
+            c => c,
+        })
+        .collect();
+    while text.len() % 4 != 0 {
+        text.push('=');
+    }
+    text
+}
+
+/// Seals a `requestState` for `method` and `params` (their digest, as a
+/// round does) holding `answers`, valid for an hour.
+pub fn seal_state(
+    keys: &crate::stateless::RequestStateKeys,
+    method: &str,
+    params: &serde_json::Value,
+    answers: serde_json::Map<String, serde_json::Value>,
+) -> String {
+    use crate::stateless::state;
+    state::seal(
+        keys,
+        method,
+        state::params_digest(Some(params)),
+        std::time::Duration::from_secs(3600),
+        answers,
+    )
+}
+
+/// Opens a `requestState` as a retry of `method` with `params` does: the
+/// answers it holds, or why it is refused.
+///
+/// # Errors
+///
+/// The refusal's text (`-32602` on the wire).
+pub fn open_state(
+    keys: &crate::stateless::RequestStateKeys,
+    token: &str,
+    method: &str,
+    params: &serde_json::Value,
+) -> Result<serde_json::Map<String, serde_json::Value>, String> {
+    use crate::stateless::state;
+    state::open(keys, token, method, &state::params_digest(Some(params)))
+        .map(|sealed| sealed.answers)
+        .map_err(|e| e.to_string())
+}

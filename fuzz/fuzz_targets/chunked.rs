@@ -6,7 +6,7 @@
 #![forbid(unsafe_code)]
 
 use libfuzzer_sys::fuzz_target;
-use switchboard_core::http::parse::Framing;
+use switchboard_core::http::wire::Framing;
 use switchboard_fuzz::decode_in_pieces;
 
 fuzz_target!(|data: &[u8]| {

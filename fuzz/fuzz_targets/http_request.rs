@@ -7,7 +7,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use switchboard_core::HttpConfig;
-use switchboard_core::http::parse::parse_head;
+use switchboard_core::http::wire::parse_head;
 use switchboard_fuzz::decode_in_pieces;
 
 fuzz_target!(|data: &[u8]| {

@@ -7,7 +7,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use switchboard_core::fuzzing::{event_id, parse_event_id, session_header};
-use switchboard_core::http::parse::parse_head;
+use switchboard_core::http::wire::parse_head;
 use switchboard_core::{HttpConfig, SessionId};
 
 fuzz_target!(|data: &[u8]| {

@@ -18,7 +18,7 @@ use crate::protocol::ProtocolVersion;
 use crate::stateless::RequestMeta;
 
 mod session_era;
-mod stateless_era;
+pub(crate) mod stateless_era;
 
 /// Serves an admitted request. Never fails: every problem is a response.
 /// Only a POST awaits anything (its handlers, driven here until the reply

@@ -102,7 +102,7 @@ fn known_header<'h>(
 }
 
 /// A routing header's raw value, checked, trimmed and decoded.
-fn decode_header<'h>(raw: &'h [u8], name: &str) -> Result<std::borrow::Cow<'h, str>, String> {
+pub(crate) fn decode_header<'h>(raw: &'h [u8], name: &str) -> Result<std::borrow::Cow<'h, str>, String> {
     if !raw.iter().all(|&b| b == b'\t' || (0x20..0x7f).contains(&b)) {
         return Err(format!(
             "{name} holds a character that must be Base64-encoded"
