@@ -18,7 +18,8 @@
 //!    │
 //!  wire/     head body error (sans-IO HTTP/1.1) media (Accept, Content-Type) events (SSE spelling)
 //!    │
-//!  config    auth   (HttpConfig and its limits; the OAuth resource server's settings)
+//!  config    auth   shares  (HttpConfig and its limits; the OAuth resource server's
+//!                            settings; the per-client counts behind the fair-share caps)
 //! ```
 //!
 //! Below them all sit the engine's pieces the layers use: the session
@@ -44,6 +45,7 @@ pub(crate) mod front;
 pub(crate) mod replies;
 #[allow(clippy::mod_module_files)]
 pub(crate) mod rules;
+pub(crate) mod shares;
 #[cfg(test)]
 pub(crate) mod testing;
 #[allow(clippy::mod_module_files)]
@@ -53,9 +55,11 @@ pub use crate::principal::Principal;
 pub use auth::{AuthConfig, AuthError, METADATA_PREFIX, TokenVerifier, VerifierFn, verifier_fn};
 pub use config::{
     AllowList, DEFAULT_KEEP_ALIVE_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONNECTIONS,
-    DEFAULT_MAX_HEAD_BYTES, DEFAULT_MAX_HEADERS, DEFAULT_PATH, DEFAULT_REPLAY_EVENTS,
-    DEFAULT_REQUEST_TIMEOUT, DEFAULT_RETAINED_STREAMS, DEFAULT_SESSION_IDLE_TIMEOUT,
-    DEFAULT_SSE_KEEP_ALIVE, DEFAULT_SSE_RETRY, DEFAULT_WRITE_TIMEOUT, HttpConfig, ReplyMode,
+    DEFAULT_MAX_CONNECTIONS_PER_CLIENT, DEFAULT_MAX_HEAD_BYTES, DEFAULT_MAX_HEADERS,
+    DEFAULT_MAX_STREAMS_PER_CLIENT, DEFAULT_MAX_STREAMS_PER_PRINCIPAL, DEFAULT_PATH,
+    DEFAULT_REPLAY_EVENTS, DEFAULT_REQUEST_TIMEOUT, DEFAULT_RETAINED_STREAMS, DEFAULT_RETRY_AFTER,
+    DEFAULT_SESSION_IDLE_TIMEOUT, DEFAULT_SSE_KEEP_ALIVE, DEFAULT_SSE_RETRY, DEFAULT_WRITE_TIMEOUT,
+    HttpConfig, ReplyMode,
 };
 pub use front::endpoint::{DEFAULT_ADDR, DEFAULT_GRACE, HttpEndpoint};
 pub use front::exchange::{Chunk, ResponseBody};

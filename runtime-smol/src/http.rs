@@ -2,8 +2,7 @@
 //! over smol's sockets.
 
 use std::io;
-use std::net::SocketAddr;
-use std::net::{TcpListener, TcpStream};
+use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
@@ -49,7 +48,7 @@ pub struct SmolListener {
 }
 
 impl SmolListener {
-    fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<TcpStream>> {
+    fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
         loop {
             if self.drained.load(Ordering::Relaxed) {
                 match self.io.poll_readable(cx) {
@@ -59,7 +58,7 @@ impl SmolListener {
                 }
             }
             match self.io.get_ref().accept() {
-                Ok((stream, _)) => return Poll::Ready(Ok(stream)),
+                Ok(accepted) => return Poll::Ready(Ok(accepted)),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     self.drained.store(true, Ordering::Relaxed);
                 }
@@ -90,12 +89,19 @@ impl Listener for SmolListener {
     }
 
     async fn accept(&self) -> io::Result<SmolConnection> {
-        let stream = Async::new(smol::future::poll_fn(|cx| self.poll_accept(cx)).await?)?;
+        Ok(self.accept_from().await?.0)
+    }
+
+    /// Accepts with the peer's address, for the per-client caps.
+    async fn accept_from(&self) -> io::Result<(SmolConnection, Option<IpAddr>)> {
+        let (stream, peer) = smol::future::poll_fn(|cx| self.poll_accept(cx)).await?;
+        let stream = Async::new(stream)?;
         stream.get_ref().set_nodelay(true)?;
-        Ok(SmolConnection {
+        let conn = SmolConnection {
             io: stream,
             drained: false,
-        })
+        };
+        Ok((conn, Some(peer.ip())))
     }
 
     /// [`shutdown_on_signals`](crate::shutdown_on_signals), watching on `runtime`.

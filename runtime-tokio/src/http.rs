@@ -2,7 +2,7 @@
 //! over tokio's sockets, bridged to `futures::io`.
 
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use switchboard_core::http::{Listener, Shutdown};
 use tokio::net::{TcpListener, TcpStream};
@@ -59,9 +59,14 @@ impl Listener for TokioListener {
     }
 
     async fn accept(&self) -> io::Result<Compat<TcpStream>> {
-        let (stream, _) = self.io.accept().await?;
+        Ok(self.accept_from().await?.0)
+    }
+
+    /// Accepts with the peer's address, for the per-client caps.
+    async fn accept_from(&self) -> io::Result<(Compat<TcpStream>, Option<IpAddr>)> {
+        let (stream, peer) = self.io.accept().await?;
         stream.set_nodelay(true)?;
-        Ok(stream.compat())
+        Ok((stream.compat(), Some(peer.ip())))
     }
 
     /// [`shutdown_on_signals`](crate::shutdown_on_signals) inside `runtime`:

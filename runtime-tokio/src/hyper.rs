@@ -15,8 +15,10 @@
 //! the path that remains.
 //!
 //! What stays with the server around it: connection limits and timeouts
-//! (`HttpConfig::max_connections`, the request, keep-alive and write
-//! timeouts apply to our listener only) and TLS.
+//! (`HttpConfig::max_connections` and `max_connections_per_client`, the
+//! request, keep-alive and write timeouts apply to our listener only) and
+//! TLS. The per-client stream cap needs the client's address: serve each
+//! connection with [`McpService::for_client`].
 //!
 //! # Examples
 //!
@@ -58,6 +60,7 @@
 use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
+use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
@@ -85,6 +88,8 @@ use crate::TokioRuntime;
 #[derive(Clone)]
 pub struct McpService {
     inner: Arc<Inner>,
+    /// The client this clone serves, when known ([`McpService::for_client`]).
+    client: Option<IpAddr>,
 }
 
 /// What the clones share.
@@ -126,6 +131,7 @@ impl fmt::Debug for McpService {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("McpService")
             .field("service", &self.inner.service)
+            .field("client", &self.client)
             .finish_non_exhaustive()
     }
 }
@@ -158,7 +164,42 @@ impl McpService {
                 server,
                 serving: Mutex::new(Some(serving)),
             }),
+            client: None,
         })
+    }
+
+    /// A clone that serves the client at `client` (its connection's peer
+    /// address): its GET streams then count against the client's cap,
+    /// [`HttpConfig::max_streams_per_client`], and past it are answered
+    /// 429 with `Retry-After`. Make one per accepted connection. Without
+    /// it, only the per-principal stream cap applies (the service cannot
+    /// tell one client's address from another's); the per-client
+    /// connection cap is the server's (hyper's) to keep.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use hyper_util::rt::TokioIo;
+    /// # use switchboard_core::{HttpConfig, McpServerBuilder};
+    /// # use switchboard_tokio::McpService;
+    /// # async fn serve(mcp: McpService) -> std::io::Result<()> {
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+    /// loop {
+    ///     let (stream, peer) = listener.accept().await?;
+    ///     let service = mcp.for_client(peer.ip());
+    ///     let builder = mcp.connection_builder();
+    ///     tokio::spawn(async move {
+    ///         let _ = builder.serve_connection(TokioIo::new(stream), service).await;
+    ///     });
+    /// }
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn for_client(&self, client: IpAddr) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+            client: Some(client),
+        }
     }
 
     /// A hyper-util connection builder (HTTP/1.1 and h2c on one port) set
@@ -241,9 +282,10 @@ impl McpService {
         B::Data: Send,
     {
         let inner = Arc::clone(&self.inner);
+        let client = self.client;
         Box::pin(async move {
             let request = request.map(|body| DataStream(Box::pin(body)));
-            let response = inner.service.respond(request).await;
+            let response = inner.service.respond_from(request, client).await;
             Ok(response.map(McpBody))
         })
     }

@@ -342,11 +342,13 @@ impl HyperServer {
                         accepted = listener.accept() => accepted,
                         () = stop.triggered() => break,
                     };
-                    let (stream, _) = accepted.unwrap();
+                    let (stream, peer) = accepted.unwrap();
                     let io = TokioIo::new(stream);
                     let served = match mount {
                         Mount::Hyper => {
-                            let conn = http.serve_connection(io, mcp.clone()).into_owned();
+                            // Told its client, as our own listener is.
+                            let service = mcp.for_client(peer.ip());
+                            let conn = http.serve_connection(io, service).into_owned();
                             tokio::spawn(async move { drop(conn.await) })
                         }
                         Mount::Axum => {

@@ -36,6 +36,11 @@ fn auth() -> AuthConfig {
 }
 
 fn start(rt: Rt) -> TestServer {
+    start_with(rt, HttpConfig::default())
+}
+
+/// [`start`] with `config` (its auth hook set here).
+fn start_with(rt: Rt, config: HttpConfig) -> TestServer {
     let builder = McpServerBuilder::new()
         .server_info("auth-test", "1")
         .tool(
@@ -65,7 +70,7 @@ fn start(rt: Rt) -> TestServer {
             Tool::new("erase", "Needs notes.write"),
             |_: Value, _ctx| async move { Ok(CallToolResult::text("erased")) },
         );
-    TestServer::start_builder(rt, builder, HttpConfig::default().auth(auth()))
+    TestServer::start_builder(rt, builder, config.auth(auth()))
 }
 
 const JSON: [(&str, &str); 2] = [
@@ -312,6 +317,82 @@ fn sessions_are_bound(rt: Rt) {
     let who = post(&server, Some("alice~mcp"), &in_session, &call("whoami"));
     assert_eq!(who.json()["result"]["content"][0]["text"], "alice mcp");
     assert_eq!(delete("alice~mcp").status(), 200);
+}
+
+/// Opens the GET stream of session `sid` with `token` on a new
+/// connection: the connection (held open on a 200) and the head.
+fn get_stream(server: &TestServer, token: &str, sid: &str) -> (Conn, tests::client::Head) {
+    let mut conn = server.conn();
+    let bearer = format!("Bearer {token}");
+    conn.send(
+        "GET",
+        "/mcp",
+        &[
+            ("accept", "text/event-stream"),
+            ("authorization", &bearer),
+            ("mcp-session-id", sid),
+            ("mcp-protocol-version", "2025-11-25"),
+        ],
+        "",
+    );
+    let head = conn.read_head();
+    (conn, head)
+}
+
+/// The case, scaled down: one principal opening GET streams
+/// without end used to fill the connection cap (8 here, 1,024 by
+/// default), and everyone else got 503. Now it gets 429 at its share (3
+/// here), and another principal is still served; all from 127.0.0.1, so
+/// the per-address caps are off.
+fn one_principal_past_its_stream_share_leaves_room_for_another(rt: Rt) {
+    let config = HttpConfig::default()
+        .max_connections(8)
+        .max_connections_per_client(None)
+        .max_streams_per_client(None)
+        .max_streams_per_principal(3);
+    let server = start_with(rt, config);
+    let alice: Vec<String> = (0..5).map(|_| open(&server, "alice~mcp")).collect();
+    let mut held = Vec::new();
+    for sid in &alice[..3] {
+        let (conn, head) = get_stream(&server, "alice~mcp", sid);
+        assert_eq!(head.status, 200);
+        held.push(conn);
+    }
+    for sid in &alice[3..] {
+        let (mut conn, head) = get_stream(&server, "alice~mcp", sid);
+        assert_eq!(head.status, 429, "alice has her share");
+        assert_eq!(head.header("retry-after"), Some("5"));
+        let body = conn.read_body(&head);
+        let error: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(error["error"]["code"], -32000);
+        assert_eq!(
+            error["error"]["message"],
+            "too many open streams for this principal"
+        );
+    }
+    // Another principal, from the same address, is served.
+    let bob = open(&server, "bob~mcp");
+    let (_bob_stream, head) = get_stream(&server, "bob~mcp", &bob);
+    assert_eq!(head.status, 200);
+    // Alice from another authorization server is another principal.
+    let namesake = open(&server, "as2/alice~mcp");
+    let (_namesake_stream, head) = get_stream(&server, "as2/alice~mcp", &namesake);
+    assert_eq!(head.status, 200);
+    // When one of alice's streams ends, she has room again.
+    drop(held.remove(0));
+    assert!(tests::eventually(|| {
+        get_stream(&server, "alice~mcp", &alice[3]).1.status == 200
+    }));
+}
+
+#[test]
+fn one_principal_past_its_stream_share_leaves_room_for_another_smol() {
+    one_principal_past_its_stream_share_leaves_room_for_another(Rt::Smol);
+}
+
+#[test]
+fn one_principal_past_its_stream_share_leaves_room_for_another_tokio() {
+    one_principal_past_its_stream_share_leaves_room_for_another(Rt::Tokio);
 }
 
 #[test]

@@ -5,6 +5,7 @@ use std::thread;
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use switchboard_core::http::DEFAULT_MAX_CONNECTIONS;
 use switchboard_core::{CallToolResult, HttpConfig, ServerConfig, Tool};
 use tests::client::Conn;
 use tests::server::{POST_HEADERS, Rt, Session, TestServer};
@@ -22,6 +23,7 @@ tests::on_both_runtimes!(
     cancellation_ends_the_call_and_frees_its_id,
     batches_only_at_2025_03_26,
     connection_cap_answers_503,
+    a_client_past_its_connection_share_gets_429_until_one_closes,
     idle_streams_get_keep_alive_comments,
     graceful_shutdown_finishes_requests_and_ends_streams,
     a_call_waiting_on_the_client_is_answered_at_shutdown,
@@ -118,7 +120,10 @@ fn lifecycle(rt: Rt) {
 }
 
 fn fifty_sessions_twenty_concurrent_calls_same_ids(rt: Rt) {
-    let server = TestServer::start(rt, HttpConfig::default());
+    // A thousand connections at once, all from 127.0.0.1: this one client
+    // is given the whole connection cap.
+    let config = HttpConfig::default().max_connections_per_client(DEFAULT_MAX_CONNECTIONS);
+    let server = TestServer::start(rt, config);
     let sessions: Vec<Session> = (0..50).map(|_| server.session()).collect();
     let workers: Vec<_> = sessions
         .into_iter()
@@ -472,7 +477,9 @@ fn connection_cap_answers_503(rt: Rt) {
     assert_eq!(r.status(), 400, "no session: refused, but served");
     let mut second = server.conn();
     second.send("GET", "/mcp", &[], "");
-    assert_eq!(second.read_reply().status(), 503);
+    let busy = second.read_reply();
+    assert_eq!(busy.status(), 503);
+    assert_eq!(busy.head.header("retry-after"), Some("5"));
     assert!(second.is_closed_by_server());
     drop(first);
     // Once the first connection is gone there is room again.
@@ -481,6 +488,51 @@ fn connection_cap_answers_503(rt: Rt) {
         c.send("GET", "/other", &[], "");
         c.read_reply().status() == 404
     }));
+}
+
+/// One client address (127.0.0.1, the only one a test uses) holds at most
+/// its share of connections; past it a connection is answered 429 with
+/// `Retry-After` and closed, however far the server is from its own cap,
+/// and a connection that closes makes room again. (That another address
+/// is still served is `shares.rs`'s unit test.)
+fn a_client_past_its_connection_share_gets_429_until_one_closes(rt: Rt) {
+    let config = HttpConfig::default()
+        .max_connections_per_client(2)
+        .retry_after(Duration::from_millis(1500));
+    let server = TestServer::start(rt, config);
+    let served = |conn: &mut Conn| {
+        conn.send("GET", "/other", &[], "");
+        conn.read_reply().status() == 404
+    };
+    // Each answered once, so both are counted before the third comes.
+    let mut held: Vec<Conn> = (0..2)
+        .map(|_| {
+            let mut conn = server.conn();
+            assert!(served(&mut conn));
+            conn
+        })
+        .collect();
+    let mut third = server.conn();
+    third.send("GET", "/other", &[], "");
+    let refused = third.read_reply();
+    assert_eq!(refused.status(), 429);
+    assert_eq!(
+        refused.head.header("retry-after"),
+        Some("2"),
+        "whole seconds, rounded up"
+    );
+    assert_eq!(refused.json()["error"]["code"], -32000);
+    assert_eq!(
+        refused.json()["error"]["message"],
+        "too many connections from this client"
+    );
+    assert!(third.is_closed_by_server());
+    // The two held are still served.
+    for conn in &mut held {
+        assert!(served(conn));
+    }
+    drop(held.pop());
+    assert!(tests::eventually(|| served(&mut server.conn())));
 }
 
 fn idle_streams_get_keep_alive_comments(rt: Rt) {

@@ -28,7 +28,10 @@ enum Kind {
 
 impl Target {
     fn start(kind: Kind) -> Self {
-        let config = HttpConfig::default();
+        Self::start_with(kind, HttpConfig::default())
+    }
+
+    fn start_with(kind: Kind, config: HttpConfig) -> Self {
         let mut hyper = None;
         let (addr, gates, server, proto): (_, _, Box<dyn std::any::Any>, _) = match kind {
             Kind::OwnSmol | Kind::OwnTokio => {
@@ -140,6 +143,63 @@ on_every_server!(
     delete_ends_the_session,
     stateless_call,
 );
+
+/// Runs `$name(kind)` once per server/protocol combination.
+macro_rules! on_every_kind {
+    ($($name:ident),* $(,)?) => {
+        mod every_kind {
+            $(
+                mod $name {
+                    #[test] fn own_listener_smol_http1() { super::super::$name(super::super::Kind::OwnSmol) }
+                    #[test] fn own_listener_tokio_http1() { super::super::$name(super::super::Kind::OwnTokio) }
+                    #[test] fn hyper_http1() { super::super::$name(super::super::Kind::Hyper1) }
+                    #[test] fn hyper_http2() { super::super::$name(super::super::Kind::Hyper2) }
+                }
+            )*
+        }
+    };
+}
+
+on_every_kind!(a_client_past_its_stream_share_gets_429_until_one_ends);
+
+/// One client address (127.0.0.1) holds at most its share of GET streams,
+/// through our listener and through hyper (`McpService::for_client`):
+/// past it a GET is answered 429 with `Retry-After`, POSTs are still
+/// served, and a stream that ends makes room again.
+fn a_client_past_its_stream_share_gets_429_until_one_ends(kind: Kind) {
+    let config = HttpConfig::default().max_streams_per_client(2);
+    let t = Target::start_with(kind, config);
+    let sessions: Vec<_> = (0..3).map(|_| t.session()).collect();
+    let mut first = t.get(&sessions[0], None);
+    assert_eq!(first.status, 200);
+    assert!(first.next_event().is_some(), "primed");
+    let second = t.get(&sessions[1], None);
+    assert_eq!(second.status, 200);
+    let refused = t.get(&sessions[2], None);
+    assert_eq!(
+        refused.status, 429,
+        "the head first: a stream would never end"
+    );
+    let refused = refused.finish();
+    assert_eq!(refused.header("retry-after"), Some("5"));
+    assert_eq!(
+        refused.json()["error"]["message"],
+        "too many open streams from this client"
+    );
+    // Its calls are still answered.
+    let reply = t.post(
+        &sessions[2],
+        &call(1, "echo", json!({"text": "still here"})),
+    );
+    assert_eq!(reply.status, 200);
+    assert_eq!(
+        reply.messages().last().unwrap()["result"]["content"][0]["text"],
+        "still here"
+    );
+    drop(first);
+    assert!(tests::eventually(|| t.get(&sessions[2], None).status == 200));
+    drop(second);
+}
 
 fn statuses(t: Target) {
     let ping = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}).to_string();

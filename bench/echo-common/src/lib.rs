@@ -33,8 +33,12 @@ pub fn builder() -> McpServerBuilder {
 
 /// HTTP limits above what the load generator opens, and a write timeout of
 /// 5 s (instead of 65 s) so that `loadgen --mode slow` sees it pass soon.
+/// The per-address caps are off: every load generator connection comes
+/// from 127.0.0.1, one client that is meant to have the whole server.
 pub fn config() -> HttpConfig {
     HttpConfig::default()
         .max_connections(100_000)
+        .max_connections_per_client(None)
+        .max_streams_per_client(None)
         .write_timeout(std::time::Duration::from_secs(5))
 }

@@ -9,7 +9,8 @@
 //! Who reads what: the head and body limits are enforced while a
 //! connection reads a request ([`parse_head`](crate::http::wire::parse_head),
 //! [`BodyDecoder`](crate::http::wire::BodyDecoder)); the timeouts and the
-//! connection cap by [`HttpService`](crate::http::HttpService); the path, the
+//! connection caps by [`HttpService`](crate::http::HttpService); the
+//! per-client stream caps when a GET opens a stream; the path, the
 //! allow-lists, the reply mode and the SSE knobs by the Streamable HTTP
 //! rules that answer each request.
 
@@ -37,8 +38,24 @@ pub const DEFAULT_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(60);
 /// connection holds a reply whatever its client does.
 pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(65);
 /// Concurrent connections: 1024, a bound on memory and file descriptors;
-/// past it a connection is answered 503 and closed.
+/// past it a connection is answered 503 (with `Retry-After`) and closed.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+/// Concurrent connections from one client address: 256, a quarter of
+/// [`DEFAULT_MAX_CONNECTIONS`], so that one client at its cap leaves three
+/// quarters to the others; past it a connection is answered 429 (with
+/// `Retry-After`) and closed. IPv6 addresses count by their /64 prefix.
+pub const DEFAULT_MAX_CONNECTIONS_PER_CLIENT: usize = 256;
+/// Open GET streams (standalone or resumed SSE streams) from one client
+/// address: 128, half its connections, so a client at its stream cap still
+/// has connections left for its POSTs; past it a GET is answered 429.
+pub const DEFAULT_MAX_STREAMS_PER_CLIENT: usize = 128;
+/// Open GET streams of one authenticated principal (issuer and subject),
+/// from any address: 128, as for one address; past it a GET is answered 429.
+pub const DEFAULT_MAX_STREAMS_PER_PRINCIPAL: usize = 128;
+/// The `Retry-After` sent with a refusal for a cap (the connection cap's
+/// 503, a per-client cap's 429): 5 s, long enough for a stream or a
+/// connection to end, short enough that a client does not give up.
+pub const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(5);
 /// A session with no request and no open stream for this long is ended:
 /// 30 min. Checked by
 /// [`HttpService::expire_sessions`](crate::http::HttpService::expire_sessions).
@@ -153,6 +170,14 @@ pub struct HttpConfig {
     pub(crate) write_timeout: Duration,
     /// Connections served at once; more are answered 503.
     pub(crate) max_connections: usize,
+    /// Connections served at once per client address (`None`: no cap).
+    pub(crate) max_connections_per_client: Option<usize>,
+    /// GET streams open at once per client address (`None`: no cap).
+    pub(crate) max_streams_per_client: Option<usize>,
+    /// GET streams open at once per principal (`None`: no cap).
+    pub(crate) max_streams_per_principal: Option<usize>,
+    /// The `Retry-After` of a refusal for a cap.
+    pub(crate) retry_after: Duration,
     /// Idle time after which the session sweeper ends a session.
     pub(crate) session_idle_timeout: Duration,
     /// Interval of keep-alive comments on a quiet SSE stream.
@@ -184,6 +209,10 @@ impl Default for HttpConfig {
             keep_alive_timeout: DEFAULT_KEEP_ALIVE_TIMEOUT,
             write_timeout: DEFAULT_WRITE_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_connections_per_client: Some(DEFAULT_MAX_CONNECTIONS_PER_CLIENT),
+            max_streams_per_client: Some(DEFAULT_MAX_STREAMS_PER_CLIENT),
+            max_streams_per_principal: Some(DEFAULT_MAX_STREAMS_PER_PRINCIPAL),
+            retry_after: DEFAULT_RETRY_AFTER,
             session_idle_timeout: DEFAULT_SESSION_IDLE_TIMEOUT,
             sse_keep_alive: DEFAULT_SSE_KEEP_ALIVE,
             sse_retry: DEFAULT_SSE_RETRY,
@@ -236,9 +265,13 @@ setters! {
     /// reading) before the connection is closed and its buffers freed.
     /// Default [`DEFAULT_WRITE_TIMEOUT`].
     write_timeout: Duration,
-    /// Concurrent connections (503 past it). Default
+    /// Concurrent connections (503 past it, with `Retry-After`). Default
     /// [`DEFAULT_MAX_CONNECTIONS`].
     max_connections: usize,
+    /// The `Retry-After` of a refusal for a cap: the connection cap's 503
+    /// and the per-client caps' 429, sent in whole seconds, rounded up.
+    /// Default [`DEFAULT_RETRY_AFTER`].
+    retry_after: Duration,
     /// Idle time after which a session with no listening connection ends.
     /// Default [`DEFAULT_SESSION_IDLE_TIMEOUT`].
     session_idle_timeout: Duration,
@@ -299,6 +332,63 @@ impl HttpConfig {
     #[must_use]
     pub fn auth(mut self, auth: crate::http::auth::AuthConfig) -> Self {
         self.auth = Some(auth);
+        self
+    }
+
+    /// Caps the connections served at once from one client address; past
+    /// it a connection is answered 429 with `Retry-After` and closed.
+    /// `None` turns the cap off. Default
+    /// [`DEFAULT_MAX_CONNECTIONS_PER_CLIENT`].
+    ///
+    /// An IPv4 address is one client; an IPv6 address counts by its /64
+    /// prefix (what one host is usually given), and an IPv4-mapped IPv6
+    /// address as its IPv4 address. Only our listener counts connections
+    /// (hyper counts its own); a connection whose address the listener
+    /// cannot tell is not counted. **Behind a proxy** every client has the
+    /// proxy's address: turn this off, or raise it to what the proxy opens.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchboard_core::HttpConfig;
+    ///
+    /// let behind_a_proxy = HttpConfig::default()
+    ///     .max_connections_per_client(None)
+    ///     .max_streams_per_client(None);
+    /// let stricter = HttpConfig::default().max_connections_per_client(16);
+    /// # let _ = (behind_a_proxy, stricter);
+    /// ```
+    #[must_use]
+    pub fn max_connections_per_client(mut self, cap: impl Into<Option<usize>>) -> Self {
+        self.max_connections_per_client = cap.into();
+        self
+    }
+
+    /// Caps the GET streams (a session's standalone stream, or a stream
+    /// resumed with `Last-Event-ID`) open at once from one client address,
+    /// counted as [`HttpConfig::max_connections_per_client`] counts; past it
+    /// a GET is answered 429 with `Retry-After`. `None` turns the cap off.
+    /// Default [`DEFAULT_MAX_STREAMS_PER_CLIENT`].
+    ///
+    /// Through hyper or axum, the address is the one given to
+    /// `McpService::for_client` (or
+    /// [`HttpService::respond_from`](crate::http::HttpService::respond_from)).
+    /// Behind a proxy every client has the proxy's address: turn this off
+    /// or raise it, and rely on [`HttpConfig::max_streams_per_principal`].
+    #[must_use]
+    pub fn max_streams_per_client(mut self, cap: impl Into<Option<usize>>) -> Self {
+        self.max_streams_per_client = cap.into();
+        self
+    }
+
+    /// Caps the GET streams open at once for one authenticated principal
+    /// (the same issuer and subject), whatever its address; past it a GET
+    /// is answered 429 with `Retry-After`. Applies only with
+    /// [`HttpConfig::auth`]. `None` turns the cap off. Default
+    /// [`DEFAULT_MAX_STREAMS_PER_PRINCIPAL`].
+    #[must_use]
+    pub fn max_streams_per_principal(mut self, cap: impl Into<Option<usize>>) -> Self {
+        self.max_streams_per_principal = cap.into();
         self
     }
 

@@ -368,7 +368,12 @@ fn main() {
              so no other replica can continue this one's multi round-trip requests"
         ),
     }
-    let mut http = HttpConfig::default();
+    // Behind the balancer every connection comes from its address
+    // (127.0.0.1 in `scale/`), so a per-address cap would hold all clients
+    // to one client's share: the balancer's limits stand in for them.
+    let mut http = HttpConfig::default()
+        .max_connections_per_client(None)
+        .max_streams_per_client(None);
     if !flags.hosts.is_empty() {
         let mut hosts: Vec<String> = ["localhost", "127.0.0.1", "[::1]"]
             .into_iter()

@@ -8,6 +8,11 @@
 //! the stateless `_meta` is the 2026-07-28 revision's, any other the
 //! session era's.
 
+use std::net::IpAddr;
+
+use http::StatusCode;
+
+use crate::http::replies::refusals::over_cap;
 use crate::http::replies::reply::Mode;
 use crate::http::replies::response::Response;
 use crate::http::replies::routing::HttpState;
@@ -20,25 +25,44 @@ use crate::stateless::RequestMeta;
 mod session_era;
 pub(crate) mod stateless_era;
 
-/// Serves an admitted request. Never fails: every problem is a response.
-/// Only a POST awaits anything (its handlers, driven here until the reply
-/// or the first related message); dropping the future drops handlers not
-/// yet handed to a stream.
+/// Serves an admitted request from a client at `peer` (when the front
+/// door knows it). Never fails: every problem is a response. Only a POST
+/// awaits anything (its handlers, driven here until the reply or the first
+/// related message); dropping the future drops handlers not yet handed to
+/// a stream.
+///
+/// A GET first takes its client's place among its open streams (by
+/// address and by principal): a client at its cap is answered 429 with
+/// `Retry-After`, before its session is looked at.
 pub(crate) async fn serve(
     state: &HttpState,
     admitted: Admitted,
     head: &RequestHead,
     body: Vec<u8>,
+    peer: Option<IpAddr>,
 ) -> Response {
     match admitted.ask {
         Ask::Post(mode) => post(state, admitted, head, body, mode).await,
-        Ask::Get => session_era::get(
-            state,
-            &*admitted.engine,
-            head,
-            admitted.now,
-            admitted.principal.as_ref(),
-        ),
+        Ask::Get => {
+            let share = match state.shares.stream(peer, admitted.principal.as_deref()) {
+                Ok(share) => share,
+                Err(over) => {
+                    return over_cap(
+                        StatusCode::TOO_MANY_REQUESTS,
+                        over.message(),
+                        state.config.retry_after,
+                    );
+                }
+            };
+            session_era::get(
+                state,
+                &*admitted.engine,
+                head,
+                admitted.now,
+                admitted.principal.as_ref(),
+                share,
+            )
+        }
         Ask::Delete => session_era::delete(&*admitted.engine, head, admitted.principal.as_ref()),
     }
 }

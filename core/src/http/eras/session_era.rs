@@ -16,6 +16,7 @@ use crate::http::replies::response::Response;
 use crate::http::replies::routing::HttpState;
 use crate::http::replies::sse::{DeliveredHook, SseBody};
 use crate::http::rules::{Admitted, SESSION_HEADER, same_party, session_of, session_version};
+use crate::http::shares::Share;
 use crate::http::wire::events::{encode_event, encode_priming, parse_event_id};
 use crate::http::wire::{Known, RequestHead};
 use crate::id::SessionId;
@@ -142,12 +143,16 @@ pub(super) async fn post(
 /// standalone stream is answered 409: one at a time per session. A
 /// `Last-Event-ID` naming no kept stream is ignored, and the standalone
 /// stream is opened instead.
+///
+/// The stream holds `share`, its client's place among its open streams,
+/// until it ends; a refusal lets it go at once.
 pub(super) fn get(
     state: &HttpState,
     engine: &dyn Dispatch,
     head: &RequestHead,
     now: Instant,
     caller: Option<&Arc<Principal>>,
+    share: Share,
 ) -> Response {
     let session = match session_of(engine, head, now, caller) {
         Ok(found) => found,
@@ -224,6 +229,7 @@ pub(super) fn get(
         events,
         delivered: Some(hook),
         driver: None,
+        share: Some(share),
     })
 }
 

@@ -13,6 +13,7 @@
 //! that left.
 
 use std::io;
+use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -80,8 +81,9 @@ struct Conn<'a, IO> {
     deadline: Arc<Deadline>,
 }
 
-/// Serves requests on one connection until it closes, errs, times out, or
-/// the server shuts down.
+/// Serves requests on one connection, from a client at `peer` when the
+/// listener knows it, until it closes, errs, times out, or the server
+/// shuts down.
 ///
 /// # Errors
 ///
@@ -96,6 +98,7 @@ pub(crate) async fn serve<IO>(
     runtime: &Arc<dyn Runtime>,
     shutdown: Shutdown,
     deadlines: &Arc<Deadlines>,
+    peer: Option<IpAddr>,
 ) -> io::Result<()>
 where
     IO: AsyncRead + AsyncWrite + Unpin + Send,
@@ -120,7 +123,7 @@ where
         first = false;
         let keep_alive = head.keep_alive();
         let http11 = head.http11;
-        let response = transport.handle(&head, body).await;
+        let response = transport.handle_from(&head, body, peer).await;
         let keep_alive = keep_alive && !response.close && !conn.shutdown.is_triggered();
         let keep_going = conn.write_response(response, http11, keep_alive).await?;
         if !keep_going {
@@ -538,6 +541,7 @@ mod tests {
                     &self.rt,
                     Shutdown::default(),
                     &self.deadlines,
+                    None,
                 )
                 .await
                 .unwrap();

@@ -9,7 +9,7 @@
 
 use std::fmt;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -167,5 +167,25 @@ impl HttpEndpoint {
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         self.service.run(self.server, accept, self.grace).await
+    }
+
+    /// [`HttpEndpoint::run`] with each connection's client address: `accept`
+    /// yields a connection and the address it came from (`None` when it
+    /// cannot tell), for the per-client caps
+    /// ([`HttpConfig::max_connections_per_client`] and
+    /// [`HttpConfig::max_streams_per_client`]). What
+    /// [`HttpServer::run`](super::listener::HttpServer::run) calls with
+    /// [`Listener::accept_from`](super::listener::Listener::accept_from).
+    ///
+    /// # Errors
+    ///
+    /// When the MCP server's loop fails.
+    pub async fn run_from<A, Fut, S>(self, accept: A) -> Result<(), TransportError>
+    where
+        A: FnMut() -> Fut,
+        Fut: Future<Output = io::Result<(S, Option<IpAddr>)>>,
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        self.service.run_from(self.server, accept, self.grace).await
     }
 }

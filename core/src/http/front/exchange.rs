@@ -27,6 +27,7 @@
 
 use std::convert::Infallible;
 use std::fmt;
+use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -352,6 +353,24 @@ impl HttpService {
         B: Stream<Item = Result<D, E>> + Send,
         D: AsRef<[u8]>,
     {
+        self.respond_from(request, None).await
+    }
+
+    /// [`HttpService::respond`] for a client at `peer` (the address its
+    /// connection came from, `None` when unknown): a GET stream then counts
+    /// against the client's cap,
+    /// [`HttpConfig::max_streams_per_client`](crate::HttpConfig::max_streams_per_client),
+    /// and past it is answered 429 with `Retry-After`. The per-principal
+    /// stream cap applies either way; connections are the server's to count.
+    pub async fn respond_from<B, D, E>(
+        &self,
+        request: http::Request<B>,
+        peer: Option<IpAddr>,
+    ) -> http::Response<ResponseBody>
+    where
+        B: Stream<Item = Result<D, E>> + Send,
+        D: AsRef<[u8]>,
+    {
         let slot = Slot::take(&self.exchanges);
         let (parts, body) = request.into_parts();
         let http1 = parts.version < Version::HTTP_2;
@@ -360,7 +379,7 @@ impl HttpService {
             Err(e) => refusal(e),
             Ok(head) => match read_body(&head, body, config.max_body_bytes).await {
                 Err(e) => refusal(e),
-                Ok(body) => self.transport.handle(&head, body).await,
+                Ok(body) => self.transport.handle_from(&head, body, peer).await,
             },
         };
         let close = response.close || self.shutdown.is_triggered();

@@ -8,7 +8,7 @@
 
 use std::fmt;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -63,6 +63,22 @@ pub trait Listener: fmt::Debug + Send + Sync + Sized + 'static {
     /// When accepting or preparing one connection fails (a full file table,
     /// an aborted handshake); the server waits 10 ms and accepts again.
     fn accept(&self) -> impl Future<Output = io::Result<Self::Conn>> + Send;
+
+    /// Accepts the next connection and prepares it, with the address of the
+    /// client it came from, for the per-client caps
+    /// ([`HttpConfig::max_connections_per_client`]); what
+    /// [`HttpServer::run`] calls.
+    ///
+    /// The provided method calls [`Listener::accept`] and tells no address
+    /// (`None`: the per-address caps do not apply); a listener that knows
+    /// its peers overrides it. The same contract as `accept` otherwise.
+    ///
+    /// # Errors
+    ///
+    /// As [`Listener::accept`].
+    fn accept_from(&self) -> impl Future<Output = io::Result<(Self::Conn, Option<IpAddr>)>> + Send {
+        async move { Ok((self.accept().await?, None)) }
+    }
 
     /// Triggers `shutdown` on SIGINT or SIGTERM, watching on `runtime`; the
     /// contract of [`HttpServer::shutdown_on_signals`].
@@ -207,7 +223,9 @@ impl<L: Listener> HttpServer<L> {
     }
 
     /// Serves until the shutdown signal, then shuts down gracefully (see
-    /// [`HttpEndpoint::run`]).
+    /// [`HttpEndpoint::run`]). Connections come from
+    /// [`Listener::accept_from`], with their client's address for the
+    /// per-client caps.
     ///
     /// # Errors
     ///
@@ -216,6 +234,6 @@ impl<L: Listener> HttpServer<L> {
         // A copied reference, so each accept future borrows the listener,
         // not the closure.
         let listener = &self.listener;
-        self.endpoint.run(move || listener.accept()).await
+        self.endpoint.run_from(move || listener.accept_from()).await
     }
 }

@@ -11,6 +11,7 @@
 //! a request head and read the JSON reply.
 
 use std::fmt;
+use std::net::IpAddr;
 use std::sync::{Arc, Weak};
 
 use async_trait::async_trait;
@@ -117,14 +118,28 @@ impl HttpServerTransport {
     /// cancels its request and frees its id.
     ///
     /// Without a server built over the transport, or once it closed, every
-    /// request is answered 503.
+    /// request is answered 503. The client's address is not known here, so
+    /// of the stream caps only [`HttpConfig::max_streams_per_principal`]
+    /// applies.
     pub async fn handle(&self, head: &RequestHead, body: Vec<u8>) -> Response {
+        self.handle_from(head, body, None).await
+    }
+
+    /// [`HttpServerTransport::handle`] for a client at `peer`, when the
+    /// front door knows it: a GET then counts against the client's stream
+    /// cap ([`HttpConfig::max_streams_per_client`]).
+    pub(crate) async fn handle_from(
+        &self,
+        head: &RequestHead,
+        body: Vec<u8>,
+        peer: Option<IpAddr>,
+    ) -> Response {
         let span = crate::observe::http::request_span(head.method.as_str(), head.path());
         let response = span
             .clone()
             .instrument(async {
                 match rules::admit(&self.state, head).await {
-                    Ok(admitted) => eras::serve(&self.state, admitted, head, body).await,
+                    Ok(admitted) => eras::serve(&self.state, admitted, head, body, peer).await,
                     Err(refusal) => refusal,
                 }
             })

@@ -1,15 +1,18 @@
 //! What an adapter's listener hands each accepted connection to: the
-//! connection cap, graceful shutdown, and the session-expiry sweeper.
+//! connection caps (in all, and per client address), graceful shutdown,
+//! and the session-expiry sweeper.
 //!
 //! An adapter either calls [`HttpService::run`] with its accept function, or
 //! drives the pieces itself: [`HttpService::start`] (the server's serve
 //! loop and the session sweeper), then per accepted socket
-//! [`HttpService::serve_connection`], or per request of another HTTP server
+//! [`HttpService::serve_connection_from`] (with the client's address, for
+//! the per-client caps), or per request of another HTTP server
 //! (hyper, axum) [`HttpService::respond`]; and on shutdown
 //! [`HttpService::stop`].
 
 use std::fmt;
 use std::io;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -20,9 +23,8 @@ use http::StatusCode;
 use super::conn;
 use super::deadline::Deadlines;
 use super::server_transport::HttpServerTransport;
-use crate::http::replies::response::Response;
+use crate::http::replies::refusals::{over_cap, shutting_down};
 use crate::http::replies::shutdown::Shutdown;
-use crate::jsonrpc::ErrorCode;
 use crate::runtime::{Runtime, now};
 
 /// Serves connections for one [`HttpServerTransport`]: what both runtime
@@ -182,9 +184,30 @@ impl HttpService {
         }
     }
 
-    /// Serves one accepted connection to its end. Past the connection cap it
-    /// is answered 503 and closed; so is every connection after the
-    /// shutdown signal.
+    /// Serves one accepted connection to its end, from a client whose
+    /// address is not known: [`HttpService::serve_connection_from`] with
+    /// `None`, so no per-client cap applies to it.
+    ///
+    /// # Errors
+    ///
+    /// As [`HttpService::serve_connection_from`].
+    pub async fn serve_connection<IO>(&self, io: IO) -> io::Result<()>
+    where
+        IO: AsyncRead + AsyncWrite + Unpin + Send,
+    {
+        self.serve_connection_from(io, None).await
+    }
+
+    /// Serves one accepted connection from a client at `peer` (the address
+    /// the listener accepted it from, `None` when it cannot tell) to its
+    /// end.
+    ///
+    /// Some connections are answered and closed at once instead: every
+    /// one after the shutdown signal (503); past the connection cap (503
+    /// with `Retry-After`); past the client's own cap,
+    /// [`HttpConfig::max_connections_per_client`](crate::HttpConfig::max_connections_per_client)
+    /// (429 with `Retry-After`). GET streams on the connection count
+    /// against the client's stream cap.
     ///
     /// Requests on it are answered in order; it ends when the client
     /// closes, a timeout passes, a request cannot be read (answered 400,
@@ -201,35 +224,55 @@ impl HttpService {
     ///
     /// The connection's I/O errors (a reset client, say); they concern this
     /// connection only.
-    pub async fn serve_connection<IO>(&self, mut io: IO) -> io::Result<()>
+    pub async fn serve_connection_from<IO>(
+        &self,
+        mut io: IO,
+        peer: Option<IpAddr>,
+    ) -> io::Result<()>
     where
         IO: AsyncRead + AsyncWrite + Unpin + Send,
     {
         let previous = self.connections.fetch_add(1, Ordering::AcqRel);
         let _slot = Slot(Arc::clone(&self.connections));
         let _observed = crate::observe::http::Connection::open();
-        let refusal = if self.shutdown.is_triggered() {
-            Some("server is shutting down")
-        } else if previous >= self.transport.config().max_connections {
-            Some("too many connections")
+        let config = self.transport.config();
+        let admitted = if self.shutdown.is_triggered() {
+            Err((shutting_down(), "server is shutting down"))
+        } else if previous >= config.max_connections {
+            let why = "too many connections";
+            let busy = over_cap(StatusCode::SERVICE_UNAVAILABLE, why, config.retry_after);
+            Err((busy, why))
         } else {
-            None
+            self.transport
+                .state
+                .shares
+                .connection(peer)
+                .map_err(|over| {
+                    let why = over.message();
+                    let busy = over_cap(StatusCode::TOO_MANY_REQUESTS, why, config.retry_after);
+                    (busy, why)
+                })
         };
-        if let Some(why) = refusal {
-            let mut out = Vec::new();
-            Response::rpc_error(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::SERVER_BUSY, why)
-                .closing()
-                .encode_head(true, false, &mut out);
-            io.write_all(&out).await?;
-            io.flush().await?;
-            return io.close().await;
-        }
+        // Held as long as the connection is served.
+        let _share = match admitted {
+            Ok(share) => share,
+            Err((response, why)) => {
+                // Answered, then closed: a client told why can wait and retry.
+                crate::observe::http::rejected(response.status.as_u16(), why);
+                let mut out = Vec::new();
+                response.closing().encode_head(true, false, &mut out);
+                io.write_all(&out).await?;
+                io.flush().await?;
+                return io.close().await;
+            }
+        };
         conn::serve(
             io,
             &self.transport,
             &self.runtime,
             self.shutdown.clone(),
             &self.deadlines,
+            peer,
         )
         .await
     }
@@ -329,6 +372,29 @@ impl HttpService {
         Fut: std::future::Future<Output = io::Result<S>>,
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
+        let accept = move || futures::TryFutureExt::map_ok(accept(), |io| (io, None));
+        self.run_from(server, accept, grace).await
+    }
+
+    /// [`HttpService::run`] with each connection's client address: `accept`
+    /// yields a connection and the address it came from (`None` when it
+    /// cannot tell), and each is served with
+    /// [`HttpService::serve_connection_from`], so the per-client caps apply.
+    ///
+    /// # Errors
+    ///
+    /// As [`HttpService::run`].
+    pub async fn run_from<A, Fut, S>(
+        &self,
+        server: crate::server::McpServer,
+        mut accept: A,
+        grace: Duration,
+    ) -> Result<(), crate::transport::TransportError>
+    where
+        A: FnMut() -> Fut,
+        Fut: std::future::Future<Output = io::Result<(S, Option<IpAddr>)>>,
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
         let serving = self.start(server)?;
         loop {
             let stop = self.shutdown.triggered();
@@ -336,11 +402,11 @@ impl HttpService {
             futures::pin_mut!(stop);
             futures::pin_mut!(next);
             match futures::future::select(next, stop).await {
-                futures::future::Either::Left((Ok(io), _)) => {
+                futures::future::Either::Left((Ok((io, peer)), _)) => {
                     let service = self.clone();
                     self.runtime.spawn(Box::pin(async move {
                         // A connection's I/O error (a reset client) ends that connection only.
-                        let _ = service.serve_connection(io).await;
+                        let _ = service.serve_connection_from(io, peer).await;
                     }));
                 }
                 futures::future::Either::Left((Err(_), _)) => {

@@ -3,7 +3,8 @@
 //! of a stream, the transport's routing of outbound messages into the
 //! sessions' streams, and the refusals every layer above answers with.
 //!
-//! May import [`crate::http::wire`], [`crate::http::config`] and
+//! May import [`crate::http::wire`], [`crate::http::config`],
+//! [`crate::http::shares`] (a stream holds its client's share) and
 //! [`crate::http::auth`] (for the refusal a denial becomes), and the engine's
 //! sessions and streams; nothing of the rules, the eras or the front doors.
 //!

@@ -4,6 +4,8 @@
 //! `-32600` is a request the transport cannot take, `-32001` an unknown
 //! session, `-32000` a limit reached or a server shutting down.
 
+use std::time::Duration;
+
 use http::{HeaderValue, StatusCode};
 
 use super::response::Response;
@@ -29,6 +31,15 @@ pub(crate) fn shutting_down() -> Response {
         "server is shutting down",
     )
     .closing()
+}
+
+/// A refusal for a cap (the connection cap's 503, a per-client cap's 429)
+/// with code `-32000` and `Retry-After`: `retry_after` in whole seconds,
+/// rounded up.
+pub(crate) fn over_cap(status: StatusCode, message: &str, retry_after: Duration) -> Response {
+    let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+    refuse(status, ErrorCode::SERVER_BUSY, message)
+        .header(http::header::RETRY_AFTER, HeaderValue::from(seconds))
 }
 
 /// 404 with code `-32001`: the session is unknown, expired or deleted. The

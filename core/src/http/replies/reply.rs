@@ -83,6 +83,7 @@ pub(crate) fn finished_reply(
             session.state().streams.release_sse(number, retained);
         })),
         driver: None,
+        share: None,
     })
 }
 
@@ -231,6 +232,7 @@ pub(crate) async fn reply(
         events: if ended { None } else { events },
         delivered: Some(hook),
         driver: job,
+        share: None,
     })
 }
 

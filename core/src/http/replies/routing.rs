@@ -10,6 +10,7 @@ use std::sync::{Arc, OnceLock, Weak};
 
 use super::shutdown::Shutdown;
 use crate::http::config::HttpConfig;
+use crate::http::shares::Shares;
 use crate::streams::STANDALONE;
 use crate::transport::{Dispatch, Outbound, Route, TransportError};
 
@@ -24,12 +25,16 @@ pub(crate) struct HttpState {
     engine: OnceLock<Weak<dyn Dispatch>>,
     /// Triggered when the transport closes; ends the serve loop's `receive`.
     pub(crate) closed: Shutdown,
+    /// The connections and GET streams each client holds, against the
+    /// per-client caps.
+    pub(crate) shares: Shares,
 }
 
 impl HttpState {
     /// State with no engine attached yet and the transport open.
     pub(crate) fn new(config: HttpConfig) -> Self {
         Self {
+            shares: Shares::new(&config),
             config,
             engine: OnceLock::new(),
             closed: Shutdown::default(),

@@ -18,6 +18,7 @@ use std::time::Duration;
 use super::job::Job;
 use super::receiver::StreamReceiver;
 use super::shutdown::Shutdown;
+use crate::http::shares::Share;
 use crate::http::wire::events::encode_event;
 use crate::runtime::{BoxFuture, Runtime};
 use crate::streams::STANDALONE;
@@ -83,6 +84,9 @@ pub struct SseBody {
     /// The handler producing the events, driven by the connection; spawned
     /// if the connection ends first (a disconnect is not a cancellation).
     pub(crate) driver: Option<Job>,
+    /// The client's place among its open GET streams (the per-client and
+    /// per-principal caps), held until the stream's writer lets it go.
+    pub(crate) share: Option<Share>,
 }
 
 impl fmt::Debug for SseBody {
@@ -131,6 +135,7 @@ impl SseBody {
             // stream goes on until its result (the grace period bounds it).
             stop: (self.stream == STANDALONE).then(|| shutdown.stopped()),
             _observed: crate::observe::http::SseStream::open(self.stream),
+            _share: self.share.map(Box::new),
         };
         (self.initial, source)
     }
@@ -188,8 +193,12 @@ pub(crate) struct SseSource {
     /// once it fired or when not watched.
     stop: Option<BoxFuture<()>>,
     /// Counts the stream open (`switchboard_sse_streams_open`) while it is
-    /// written; last, so it drops after the delivery report and the driver.
+    /// written; so it drops after the delivery report and the driver.
     _observed: crate::observe::http::SseStream,
+    /// The client's place among its open GET streams, given back when the
+    /// writer drops the source (boxed: only GET streams hold one, and
+    /// `ResponseBody` keeps a source inline).
+    _share: Option<Box<Share>>,
 }
 
 impl fmt::Debug for SseSource {
