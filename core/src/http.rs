@@ -17,6 +17,7 @@
 //!            routing (outbound messages into the sessions' streams) shutdown
 //!    │
 //!  wire/     head body error (sans-IO HTTP/1.1) media (Accept, Content-Type) events (SSE spelling)
+//!            testing (tests only: an in-memory connection, a runtime on the test thread)
 //!    │
 //!  config    auth   shares  (HttpConfig and its limits; the OAuth resource server's
 //!                            settings; the per-client counts behind the fair-share caps)
@@ -46,8 +47,6 @@ pub(crate) mod replies;
 #[allow(clippy::mod_module_files)]
 pub(crate) mod rules;
 pub(crate) mod shares;
-#[cfg(test)]
-pub(crate) mod testing;
 #[allow(clippy::mod_module_files)]
 pub mod wire;
 

@@ -400,7 +400,7 @@ mod tests {
     use super::super::{ContextError, Outlet};
     use super::*;
     use crate::facts::{ClientCapabilities, ClientFacts};
-    use crate::http::testing::Local;
+    use crate::http::wire::testing::Local;
     use crate::id::SessionId;
     use crate::protocol::ProtocolVersion;
 

@@ -102,7 +102,10 @@ fn known_header<'h>(
 }
 
 /// A routing header's raw value, checked, trimmed and decoded.
-pub(crate) fn decode_header<'h>(raw: &'h [u8], name: &str) -> Result<std::borrow::Cow<'h, str>, String> {
+pub(crate) fn decode_header<'h>(
+    raw: &'h [u8],
+    name: &str,
+) -> Result<std::borrow::Cow<'h, str>, String> {
     if !raw.iter().all(|&b| b == b'\t' || (0x20..0x7f).contains(&b)) {
         return Err(format!(
             "{name} holds a character that must be Base64-encoded"
@@ -315,7 +318,7 @@ pub(crate) async fn post(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::testing::head;
+    use crate::http::wire::testing::head;
 
     #[test]
     fn routing_headers_are_trimmed_decoded_and_strict() {

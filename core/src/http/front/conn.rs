@@ -460,7 +460,7 @@ mod tests {
 
     use super::*;
     use crate::http::config::HttpConfig;
-    use crate::http::testing::{
+    use crate::http::wire::testing::{
         ClientEnd, Local, Reply, Shape, duplex, initialize, post, replies, yield_now,
     };
     use crate::{CallToolResult, McpServer, McpServerBuilder, Tool};

@@ -452,7 +452,7 @@ mod tests {
 
     use super::*;
     use crate::http::config::HttpConfig;
-    use crate::http::testing::{Local, initialize, yield_now};
+    use crate::http::wire::testing::{Local, initialize, yield_now};
     use crate::runtime::Runtime;
     use crate::{CallToolResult, McpServer, McpServerBuilder, Tool};
     use http::header::CONTENT_TYPE;

@@ -1,8 +1,8 @@
 //! Tests of the Streamable HTTP rules, through the one entry.
 use crate::http::config::HttpConfig;
 use crate::http::replies::response::Body;
-use crate::http::testing::head;
 use crate::http::wire::RequestHead;
+use crate::http::wire::testing::head;
 
 /// A transport with a server over it (no runtime: every answer here is
 /// produced on the caller's task), and a way to ask it.

@@ -64,7 +64,7 @@ pub(crate) fn is_json(head: &RequestHead) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::testing::head;
+    use crate::http::wire::testing::head;
 
     #[test]
     fn accept_header_forms() {

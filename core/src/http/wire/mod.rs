@@ -44,6 +44,8 @@ mod error;
 pub(crate) mod events;
 mod head;
 pub(crate) mod media;
+#[cfg(test)]
+pub(crate) mod testing;
 
 pub use body::BodyDecoder;
 pub use error::HttpError;
