@@ -51,6 +51,7 @@ pub mod wire;
 
 pub use crate::principal::Principal;
 pub use auth::{AuthConfig, AuthError, METADATA_PREFIX, TokenVerifier, VerifierFn, verifier_fn};
+pub use config::cors::{CorsPolicy, DEFAULT_CORS_MAX_AGE};
 pub use config::{
     AllowList, DEFAULT_KEEP_ALIVE_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONNECTIONS,
     DEFAULT_MAX_HEAD_BYTES, DEFAULT_MAX_HEADERS, DEFAULT_PATH, DEFAULT_REPLAY_EVENTS,

@@ -15,6 +15,8 @@
 
 use std::time::Duration;
 
+pub(crate) mod cors;
+
 /// Longest request head (request line + headers): 16 KiB, as many servers
 /// use; a longer head is answered 431 (RFC 6585 §5).
 pub const DEFAULT_MAX_HEAD_BYTES: usize = 16 * 1024;
@@ -171,6 +173,8 @@ pub struct HttpConfig {
     pub(crate) allowed_origins: AllowList,
     /// The OAuth 2.1 resource-server settings; `None` serves without tokens.
     pub(crate) auth: Option<crate::http::auth::AuthConfig>,
+    /// Whether and how pages on allowed origins get CORS grants.
+    pub(crate) cors: cors::CorsPolicy,
 }
 
 impl Default for HttpConfig {
@@ -193,6 +197,7 @@ impl Default for HttpConfig {
             allowed_hosts: AllowList::Loopback,
             allowed_origins: AllowList::Loopback,
             auth: None,
+            cors: cors::CorsPolicy::default(),
         }
     }
 }
@@ -260,8 +265,13 @@ setters! {
     /// [`AllowList::Loopback`].
     allowed_hosts: AllowList,
     /// Accepted `Origin` values when the header is present (403 otherwise).
-    /// Default [`AllowList::Loopback`].
+    /// Default [`AllowList::Loopback`]. The same list decides which pages
+    /// get CORS grants (see [`HttpConfig::cors`]).
     allowed_origins: AllowList,
+    /// The CORS policy for browser pages on the allowed origins: on by
+    /// default, preflights cached [`DEFAULT_CORS_MAX_AGE`](crate::http::DEFAULT_CORS_MAX_AGE),
+    /// no credentials. See [`CorsPolicy`](crate::http::CorsPolicy).
+    cors: cors::CorsPolicy,
 }
 
 impl HttpConfig {

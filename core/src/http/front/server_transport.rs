@@ -120,7 +120,7 @@ impl HttpServerTransport {
     /// request is answered 503.
     pub async fn handle(&self, head: &RequestHead, body: Vec<u8>) -> Response {
         let span = crate::observe::http::request_span(head.method.as_str(), head.path());
-        let response = span
+        let mut response = span
             .clone()
             .instrument(async {
                 match rules::admit(&self.state, head).await {
@@ -129,6 +129,8 @@ impl HttpServerTransport {
                 }
             })
             .await;
+        // Every front door passes here: the one spot replies get their CORS grant.
+        rules::cors::grant_reply(&self.state.config, head, &mut response);
         crate::observe::http::responded(&span, response.status.as_u16(), response.body.full());
         response
     }
