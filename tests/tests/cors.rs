@@ -381,3 +381,44 @@ fn disabled_cors_answers_options_405(kind: Kind) {
     assert_eq!(pre.header("access-control-allow-origin"), None);
     assert_eq!(pre.header("vary"), None);
 }
+
+/// The `hello` example with `--allow-origin`, on each runtime: the named
+/// origin is granted besides loopback ones, others are not.
+#[test]
+fn the_examples_allow_origin_flag_adds_an_origin() {
+    for runtime in ["smol", "tokio"] {
+        let (mut child, addr) = tests::spawn_example(
+            env!("CARGO_BIN_EXE_hello-under-test"),
+            &[
+                "--runtime",
+                runtime,
+                "--addr",
+                "127.0.0.1:0",
+                "--allow-origin",
+                "https://app.example.com",
+            ],
+        );
+        let client = HyperClient::new(addr, Proto::Http1);
+        for (origin, status) in [
+            ("https://app.example.com", 204),
+            (PAGE, 204),
+            (FOREIGN, 403),
+        ] {
+            let r = client.request(
+                "OPTIONS",
+                "/mcp",
+                &[
+                    ("origin", origin),
+                    ("access-control-request-method", "POST"),
+                    ("access-control-request-headers", "content-type"),
+                ],
+                "",
+            );
+            assert_eq!(r.status, status, "{runtime} {origin}");
+            let granted = (status == 204).then_some(origin);
+            assert_eq!(r.header("access-control-allow-origin"), granted);
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+}

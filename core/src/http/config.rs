@@ -96,6 +96,10 @@ pub enum AllowList {
     Only(Vec<String>),
     /// Anything: validation off. Only for servers behind a proxy that checks.
     Any,
+    /// What [`AllowList::Loopback`] takes, and these (compared as
+    /// [`AllowList::Only`] compares): a local server that a web app on a
+    /// named origin may call too.
+    LoopbackAnd(Vec<String>),
 }
 
 /// How a request's reply goes out when the handler sends nothing before it.
@@ -367,6 +371,10 @@ impl AllowList {
             Self::Any => true,
             Self::Loopback => LOOPBACK.iter().any(|h| h.eq_ignore_ascii_case(name)),
             Self::Only(list) => list.iter().any(|h| h.eq_ignore_ascii_case(name)),
+            Self::LoopbackAnd(list) => {
+                Self::Loopback.allows_host(host)
+                    || list.iter().any(|h| h.eq_ignore_ascii_case(name))
+            }
         }
     }
 
@@ -395,6 +403,10 @@ impl AllowList {
                 let scheme_ok =
                     scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https");
                 scheme_ok && !rest.contains('/') && Self::Loopback.allows_host(rest)
+            }
+            Self::LoopbackAnd(list) => {
+                Self::Loopback.allows_origin(origin)
+                    || list.iter().any(|o| o.eq_ignore_ascii_case(origin))
             }
         }
     }
@@ -453,5 +465,10 @@ mod tests {
         let only = AllowList::Only(vec!["https://app.example.com".into()]);
         assert!(only.allows_origin("https://app.example.com"));
         assert!(!only.allows_origin("http://app.example.com"));
+        let and = AllowList::LoopbackAnd(vec!["https://app.example.com".into()]);
+        assert!(and.allows_origin("https://app.example.com"));
+        assert!(and.allows_origin("http://localhost:5173"));
+        assert!(!and.allows_origin("https://evil.example.com"));
+        assert!(and.allows_host("app.example.com:443"));
     }
 }
