@@ -469,6 +469,9 @@ mod tests {
         assert!(and.allows_origin("https://app.example.com"));
         assert!(and.allows_origin("http://localhost:5173"));
         assert!(!and.allows_origin("https://evil.example.com"));
-        assert!(and.allows_host("app.example.com:443"));
+        let hosts = AllowList::LoopbackAnd(vec!["mcp.example.com".into()]);
+        assert!(hosts.allows_host("mcp.example.com:443"));
+        assert!(hosts.allows_host("localhost:8080"));
+        assert!(!hosts.allows_host("evil.example.com"));
     }
 }
