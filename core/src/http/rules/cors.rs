@@ -30,6 +30,9 @@
 //!   gets no grant.
 //! - `Access-Control-Allow-Credentials: true` only when the policy asks for
 //!   it, and never when the allow-list is [`AllowList::Any`].
+//! - A granted preflight that asks `Access-Control-Request-Private-Network`
+//!   (a public page calling a loopback server, in Chromium) is answered
+//!   `Access-Control-Allow-Private-Network: true`: the origin was allowed.
 
 use http::header::{
     ACCESS_CONTROL_ALLOW_CREDENTIALS, ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS,
@@ -79,6 +82,13 @@ const EXPOSE_HEADERS: &str = "Mcp-Session-Id, MCP-Protocol-Version, WWW-Authenti
 const REQUEST_METHOD: &str = "access-control-request-method";
 /// `Access-Control-Request-Headers`.
 const REQUEST_HEADERS_HEADER: &str = "access-control-request-headers";
+
+/// `Access-Control-Request-Private-Network` (Chromium's Private Network
+/// Access): a page on a public origin asks to call a private or loopback
+/// address.
+const REQUEST_PRIVATE_NETWORK: &str = "access-control-request-private-network";
+/// `Access-Control-Allow-Private-Network`, its grant.
+const ALLOW_PRIVATE_NETWORK: &str = "access-control-allow-private-network";
 
 /// Why a preflight gets no grant.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -210,7 +220,18 @@ pub(crate) fn answer_preflight(
         &requested,
         served,
     ) {
-        Ok(headers) => {
+        Ok(mut headers) => {
+            // Chromium asks this of a public page calling a loopback server
+            // (Private Network Access); an allowed origin was allowed to.
+            if head
+                .header(REQUEST_PRIVATE_NETWORK)
+                .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+            {
+                headers.push((
+                    HeaderName::from_static(ALLOW_PRIVATE_NETWORK),
+                    HeaderValue::from_static("true"),
+                ));
+            }
             let mut response = Response::empty(StatusCode::NO_CONTENT);
             response.headers = headers;
             response
@@ -669,6 +690,37 @@ mod tests {
                 get(&metadata.headers, &ACCESS_CONTROL_ALLOW_METHODS),
                 Some("GET")
             );
+        }
+
+        #[test]
+        fn private_network_access_is_granted_to_an_allowed_origin_only() {
+            let config = HttpConfig::default().allowed_origins(AllowList::LoopbackAnd(vec![
+                "https://app.example.com".into(),
+            ]));
+            let e = Endpoint::new(config);
+            let ask = |origin: &str| {
+                e.ask(
+                    &format!(
+                        "OPTIONS /mcp HTTP/1.1|host: localhost|origin: {origin}|\
+                         access-control-request-method: POST|\
+                         access-control-request-private-network: true"
+                    ),
+                    "",
+                )
+            };
+            let pna = HeaderName::from_static(ALLOW_PRIVATE_NETWORK);
+            let granted = ask("https://app.example.com");
+            assert_eq!(granted.status, 204);
+            assert_eq!(get(&granted.headers, &pna), Some("true"));
+            let refused = ask("https://evil.example.com");
+            assert_eq!(refused.status, 403);
+            assert_eq!(get(&refused.headers, &pna), None);
+            let unasked = e.ask(
+                "OPTIONS /mcp HTTP/1.1|host: localhost|origin: https://app.example.com|\
+                 access-control-request-method: POST",
+                "",
+            );
+            assert_eq!(get(&unasked.headers, &pna), None);
         }
 
         #[test]
