@@ -11,7 +11,8 @@
 //!            stateless_era (2026-07-28: routing headers, a carrier per request)
 //!    │
 //!  rules/    admit: path, Host/Origin, token, method, version, Accept,
-//!            Content-Type, once per request → Admitted; sessions: the session a head names
+//!            Content-Type, once per request → Admitted; sessions: the session a head names;
+//!            cors: preflights and the grant every reply to an allowed origin carries
 //!    │
 //!  replies/  response (plain data) refusals reply (JSON or SSE) sse receiver job
 //!            routing (outbound messages into the sessions' streams) shutdown
@@ -19,8 +20,8 @@
 //!  wire/     head body error (sans-IO HTTP/1.1) media (Accept, Content-Type) events (SSE spelling)
 //!            testing (tests only: an in-memory connection, a runtime on the test thread)
 //!    │
-//!  config    auth   shares  (HttpConfig and its limits; the OAuth resource server's
-//!                            settings; the per-client counts behind the fair-share caps)
+//!  config/   auth   shares  (HttpConfig, its limits and its CORS policy; the OAuth resource
+//!                            server's settings; the per-client counts behind the fair-share caps)
 //! ```
 //!
 //! Below them all sit the engine's pieces the layers use: the session
@@ -37,6 +38,7 @@
 // Each layer folder holds its own module file (`mod.rs`, as hyper's
 // `proto/h1` does), so `core/src/http/` lists nothing but its layers.
 pub(crate) mod auth;
+#[allow(clippy::mod_module_files)]
 pub(crate) mod config;
 #[allow(clippy::mod_module_files)]
 pub(crate) mod eras;
@@ -52,6 +54,7 @@ pub mod wire;
 
 pub use crate::principal::Principal;
 pub use auth::{AuthConfig, AuthError, METADATA_PREFIX, TokenVerifier, VerifierFn, verifier_fn};
+pub use config::cors::{CorsPolicy, DEFAULT_CORS_MAX_AGE};
 pub use config::{
     AllowList, DEFAULT_KEEP_ALIVE_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONNECTIONS,
     DEFAULT_MAX_CONNECTIONS_PER_CLIENT, DEFAULT_MAX_HEAD_BYTES, DEFAULT_MAX_HEADERS,

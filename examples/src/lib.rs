@@ -1,5 +1,6 @@
 //! What every example server shares: the command line
-//! (`--runtime smol|tokio`, `--addr HOST:PORT`, `--stdio`), starting a
+//! (`--runtime smol|tokio`, `--addr HOST:PORT`, `--stdio`,
+//! `--allow-origin ORIGIN`), starting a
 //! server on the chosen runtime, and the servers more than one binary
 //! serves ([`hello`], [`conformance`]).
 
@@ -29,6 +30,9 @@ pub struct Cli {
     pub addr: SocketAddr,
     /// `--stdio`: serve newline-delimited JSON on stdin/stdout instead of HTTP.
     pub stdio: bool,
+    /// `--allow-origin ORIGIN`, repeatable: browser pages on these origins
+    /// may call the server too (besides loopback ones); `*` allows any.
+    pub allow_origins: Vec<String>,
 }
 
 impl Cli {
@@ -38,7 +42,8 @@ impl Cli {
             Ok(args) => args,
             Err(why) => {
                 eprintln!(
-                    "error: {why}\nusage: [--runtime smol|tokio] [--addr HOST:PORT] [--stdio]"
+                    "error: {why}\nusage: [--runtime smol|tokio] [--addr HOST:PORT] [--stdio] \
+                     [--allow-origin ORIGIN]..."
                 );
                 std::process::exit(2);
             }
@@ -55,6 +60,7 @@ impl Cli {
             runtime: RuntimeChoice::Smol,
             addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             stdio: false,
+            allow_origins: Vec::new(),
         };
         while let Some(arg) = args.next() {
             match arg.as_str() {
@@ -74,10 +80,61 @@ impl Cli {
                         .map_err(|_| format!("--addr: not HOST:PORT: {value}"))?;
                 }
                 "--stdio" => parsed.stdio = true,
+                "--allow-origin" => {
+                    let value = args.next().ok_or("--allow-origin takes ORIGIN")?;
+                    parsed.allow_origins.push(origin(&value)?);
+                }
                 other => return Err(format!("unknown argument {other}")),
             }
         }
         Ok(parsed)
+    }
+
+    /// `config` with the origins of `--allow-origin` allowed (see
+    /// [`allow_origins`]).
+    pub fn http_config(
+        &self,
+        config: switchboard_core::HttpConfig,
+    ) -> switchboard_core::HttpConfig {
+        allow_origins(config, &self.allow_origins)
+    }
+}
+
+/// Checks one `--allow-origin` value: `*`, or `scheme://host[:port]` with
+/// no path (an origin is compared whole, so `https://a.example/` would
+/// never match a browser's `Origin`).
+///
+/// # Errors
+///
+/// A sentence saying what is wrong with it.
+pub fn origin(value: &str) -> Result<String, String> {
+    let ok = value == "*"
+        || value.split_once("://").is_some_and(|(scheme, rest)| {
+            !scheme.is_empty() && !rest.is_empty() && !rest.contains('/')
+        });
+    if ok {
+        Ok(value.to_owned())
+    } else {
+        Err(format!(
+            "--allow-origin takes scheme://host[:port] (no path) or *, not {value:?}"
+        ))
+    }
+}
+
+/// `config` with browser pages on `origins` allowed besides loopback ones
+/// (the `Origin` allow-list, which also decides CORS): unchanged when
+/// `origins` is empty, any origin when it holds `*`.
+pub fn allow_origins(
+    config: switchboard_core::HttpConfig,
+    origins: &[String],
+) -> switchboard_core::HttpConfig {
+    use switchboard_core::http::AllowList;
+    if origins.is_empty() {
+        config
+    } else if origins.iter().any(|o| o == "*") {
+        config.allowed_origins(AllowList::Any)
+    } else {
+        config.allowed_origins(AllowList::LoopbackAnd(origins.to_vec()))
     }
 }
 
@@ -163,6 +220,7 @@ pub fn serve_http_config(
     ready: impl FnOnce(&switchboard_core::McpServer),
 ) -> Result<(), Box<dyn std::error::Error>> {
     let addr = args.addr;
+    let config = args.http_config(config);
     let announce = |url: String| {
         use std::io::Write as _;
         println!("listening on {url}");

@@ -7,7 +7,7 @@
 //! Run with:
 //!
 //! ```text
-//! cargo run -p examples --bin axum [-- --addr 127.0.0.1:8080 --server hello|conformance]
+//! cargo run -p examples --bin axum [-- --addr 127.0.0.1:8080 --server hello|conformance --allow-origin ORIGIN]
 //! ```
 //!
 //! It prints `listening on http://HOST:PORT/mcp` once it accepts; SIGINT or
@@ -24,12 +24,15 @@ use metrics_exporter_prometheus::PrometheusBuilder;
 use switchboard_core::{HttpConfig, McpServerBuilder};
 use switchboard_tokio::{DEFAULT_GRACE, McpService};
 
-const USAGE: &str = "usage: [--addr HOST:PORT] [--runtime tokio] [--server hello|conformance]";
+const USAGE: &str = "usage: [--addr HOST:PORT] [--runtime tokio] [--server hello|conformance] \
+                     [--allow-origin ORIGIN]...";
 
-/// The command line: `--addr` and `--server` (`--runtime` only says tokio).
+/// The command line: `--addr`, `--server` and `--allow-origin`
+/// (`--runtime` only says tokio).
 struct Args {
     addr: SocketAddr,
     server: fn() -> McpServerBuilder,
+    allow_origins: Vec<String>,
 }
 
 impl Args {
@@ -37,6 +40,7 @@ impl Args {
         let mut parsed = Self {
             addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             server: examples::hello::builder,
+            allow_origins: Vec::new(),
         };
         while let Some(arg) = args.next() {
             match arg.as_str() {
@@ -62,6 +66,10 @@ impl Args {
                         }
                     }
                 }
+                "--allow-origin" => {
+                    let value = args.next().ok_or("--allow-origin takes ORIGIN")?;
+                    parsed.allow_origins.push(examples::origin(&value)?);
+                }
                 other => return Err(format!("unknown argument {other}")),
             }
         }
@@ -73,7 +81,10 @@ async fn serve(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     // Installed before the server is built, so the metrics' help texts
     // (described when it is built) reach the exporter.
     let prometheus = PrometheusBuilder::new().install_recorder()?;
-    let mcp = McpService::new((args.server)(), HttpConfig::default())?;
+    // Browser pages on the allowed origins get CORS grants from the
+    // service itself: the router needs no CORS layer.
+    let config = examples::allow_origins(HttpConfig::default(), &args.allow_origins);
+    let mcp = McpService::new((args.server)(), config)?;
     let metrics = move || {
         let prometheus = prometheus.clone();
         async move {

@@ -3,7 +3,7 @@
 //! Run with:
 //!
 //! ```text
-//! cargo run -p examples --bin hello [-- --runtime smol|tokio --addr 127.0.0.1:8080]
+//! cargo run -p examples --bin hello [-- --runtime smol|tokio --addr 127.0.0.1:8080 --allow-origin ORIGIN]
 //! cargo run -p examples --bin hello -- --stdio
 //! ```
 //!

@@ -161,7 +161,7 @@ fn main() {
     let flags = flags().unwrap_or_else(|why| {
         eprintln!(
             "error: {why}\nusage: --jwks FILE --issuer URL [--resource URL] [--scope SCOPE] \
-             [--runtime smol|tokio] [--addr HOST:PORT]"
+             [--runtime smol|tokio] [--addr HOST:PORT] [--allow-origin ORIGIN]..."
         );
         std::process::exit(2);
     });

@@ -86,7 +86,7 @@ const KEYS_ENV: &str = "SWITCHBOARD_STATE_KEYS";
 /// The usage line printed on bad input.
 const USAGE: &str = "usage: --name NAME [--tag TAG | --no-tag] [--redis URL] \
                      [--state-key HEX [--state-key HEX]] [--allow-host NAME]... \
-                     [--runtime smol|tokio] [--addr HOST:PORT]";
+                     [--runtime smol|tokio] [--addr HOST:PORT] [--allow-origin ORIGIN]...";
 
 /// The Redis pub/sub channel the replicas share changes on.
 const CHANNEL: &str = "switchboard:changes";
@@ -383,6 +383,7 @@ fn main() {
         http = http.allowed_hosts(AllowList::Only(hosts));
     }
     let builder = builder(&flags.name, config);
+    let http = flags.cli.http_config(http);
     if let Err(e) = serve(&flags.cli, flags.redis.as_deref(), builder, http) {
         eprintln!("error: {e}");
         std::process::exit(1);

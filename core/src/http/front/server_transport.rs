@@ -135,7 +135,7 @@ impl HttpServerTransport {
         peer: Option<IpAddr>,
     ) -> Response {
         let span = crate::observe::http::request_span(head.method.as_str(), head.path());
-        let response = span
+        let mut response = span
             .clone()
             .instrument(async {
                 match rules::admit(&self.state, head).await {
@@ -144,6 +144,8 @@ impl HttpServerTransport {
                 }
             })
             .await;
+        // Every front door passes here: the one spot replies get their CORS grant.
+        rules::cors::grant_reply(&self.state.config, head, &mut response);
         crate::observe::http::responded(&span, response.status.as_u16(), response.body.full());
         response
     }

@@ -7,6 +7,7 @@ use std::time::Instant;
 use http::header::ALLOW;
 use http::{HeaderValue, Method, StatusCode};
 
+use super::cors;
 use super::sessions::session_version;
 use crate::http::auth::AuthConfig;
 use crate::http::config::ReplyMode;
@@ -57,6 +58,11 @@ pub(crate) async fn admit(state: &HttpState, head: &RequestHead) -> Result<Admit
     if head.path() != config.path {
         if let Some(auth) = &config.auth {
             if AuthConfig::serves_metadata(head.path(), &config.path) {
+                // A browser client reads the metadata to learn how to
+                // authenticate, so it answers cross-origin reads too.
+                if config.cors.enabled && cors::is_preflight(head) {
+                    return Err(cors::answer_preflight(config, head, cors::METADATA_METHODS));
+                }
                 return Err(metadata_response(auth, &head.method));
             }
         }
@@ -100,6 +106,11 @@ pub(crate) async fn admit(state: &HttpState, head: &RequestHead) -> Result<Admit
                 "forbidden: invalid Origin header",
             ));
         }
+    }
+    // A preflight carries no token and no session: it is answered before
+    // they are asked for.
+    if config.cors.enabled && cors::is_preflight(head) {
+        return Err(cors::answer_preflight(config, head, cors::ENDPOINT_METHODS));
     }
     let principal = match &config.auth {
         None => None,

@@ -15,7 +15,8 @@
 //!
 //! The checks run in a fixed order:
 //! path (404; with an auth hook the protected resource metadata is served
-//! on its own paths), `Host` and `Origin` (403), the bearer token when the
+//! on its own paths), `Host` and `Origin` (403), a CORS preflight (204, or
+//! 403 when refused; see [`cors`]), the bearer token when the
 //! endpoint needs one (401, 400, 503, or 403 for a scope the endpoint
 //! requires; see [`crate::http::auth`]), method (405),
 //! `MCP-Protocol-Version` (400), a server to answer (503 without one), then
@@ -23,10 +24,13 @@
 //! without one, 404 for an unknown one or one another subject opened). A
 //! POST that calls a tool with a scope of its own is refused 403 after its
 //! body is read. A request refused by one check is not seen by the next.
+//! Every reply but a preflight's then gets its CORS headers
+//! ([`cors::grant_reply`]), whichever check answered it.
 
 use http::HeaderName;
 
 mod admit;
+pub(crate) mod cors;
 mod sessions;
 
 pub(crate) use admit::{Admitted, Ask, admit, check_tool_scopes};

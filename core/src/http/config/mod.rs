@@ -16,6 +16,8 @@
 
 use std::time::Duration;
 
+pub(crate) mod cors;
+
 /// Longest request head (request line + headers): 16 KiB, as many servers
 /// use; a longer head is answered 431 (RFC 6585 §5).
 pub const DEFAULT_MAX_HEAD_BYTES: usize = 16 * 1024;
@@ -111,6 +113,10 @@ pub enum AllowList {
     Only(Vec<String>),
     /// Anything: validation off. Only for servers behind a proxy that checks.
     Any,
+    /// What [`AllowList::Loopback`] takes, and these (compared as
+    /// [`AllowList::Only`] compares): a local server that a web app on a
+    /// named origin may call too.
+    LoopbackAnd(Vec<String>),
 }
 
 /// How a request's reply goes out when the handler sends nothing before it.
@@ -196,6 +202,8 @@ pub struct HttpConfig {
     pub(crate) allowed_origins: AllowList,
     /// The OAuth 2.1 resource-server settings; `None` serves without tokens.
     pub(crate) auth: Option<crate::http::auth::AuthConfig>,
+    /// Whether and how pages on allowed origins get CORS grants.
+    pub(crate) cors: cors::CorsPolicy,
 }
 
 impl Default for HttpConfig {
@@ -222,6 +230,7 @@ impl Default for HttpConfig {
             allowed_hosts: AllowList::Loopback,
             allowed_origins: AllowList::Loopback,
             auth: None,
+            cors: cors::CorsPolicy::default(),
         }
     }
 }
@@ -293,8 +302,13 @@ setters! {
     /// [`AllowList::Loopback`].
     allowed_hosts: AllowList,
     /// Accepted `Origin` values when the header is present (403 otherwise).
-    /// Default [`AllowList::Loopback`].
+    /// Default [`AllowList::Loopback`]. The same list decides which pages
+    /// get CORS grants (see [`HttpConfig::cors`]).
     allowed_origins: AllowList,
+    /// The CORS policy for browser pages on the allowed origins: on by
+    /// default, preflights cached [`DEFAULT_CORS_MAX_AGE`](crate::http::DEFAULT_CORS_MAX_AGE),
+    /// no credentials. See [`CorsPolicy`](crate::http::CorsPolicy).
+    cors: cors::CorsPolicy,
 }
 
 impl HttpConfig {
@@ -447,6 +461,10 @@ impl AllowList {
             Self::Any => true,
             Self::Loopback => LOOPBACK.iter().any(|h| h.eq_ignore_ascii_case(name)),
             Self::Only(list) => list.iter().any(|h| h.eq_ignore_ascii_case(name)),
+            Self::LoopbackAnd(list) => {
+                Self::Loopback.allows_host(host)
+                    || list.iter().any(|h| h.eq_ignore_ascii_case(name))
+            }
         }
     }
 
@@ -475,6 +493,10 @@ impl AllowList {
                 let scheme_ok =
                     scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https");
                 scheme_ok && !rest.contains('/') && Self::Loopback.allows_host(rest)
+            }
+            Self::LoopbackAnd(list) => {
+                Self::Loopback.allows_origin(origin)
+                    || list.iter().any(|o| o.eq_ignore_ascii_case(origin))
             }
         }
     }
@@ -533,5 +555,13 @@ mod tests {
         let only = AllowList::Only(vec!["https://app.example.com".into()]);
         assert!(only.allows_origin("https://app.example.com"));
         assert!(!only.allows_origin("http://app.example.com"));
+        let and = AllowList::LoopbackAnd(vec!["https://app.example.com".into()]);
+        assert!(and.allows_origin("https://app.example.com"));
+        assert!(and.allows_origin("http://localhost:5173"));
+        assert!(!and.allows_origin("https://evil.example.com"));
+        let hosts = AllowList::LoopbackAnd(vec!["mcp.example.com".into()]);
+        assert!(hosts.allows_host("mcp.example.com:443"));
+        assert!(hosts.allows_host("localhost:8080"));
+        assert!(!hosts.allows_host("evil.example.com"));
     }
 }
