@@ -156,7 +156,17 @@ on_every_front_door!(
     challenges_and_metadata_are_readable,
     credentials_when_configured,
     disabled_cors_answers_options_405,
+    a_body_too_large_is_refused_readably,
 );
+
+fn a_body_too_large_is_refused_readably(kind: Kind) {
+    let t = Target::start(kind, HttpConfig::default().max_body_bytes(64));
+    let big =
+        json!({"jsonrpc": "2.0", "id": 1, "method": "ping", "params": {"pad": "x".repeat(200)}});
+    let r = t.open(PAGE, "POST", &[], &big).finish();
+    assert_eq!(r.status, 413, "{r:?}");
+    answer_readable(&r);
+}
 
 fn preflight_is_granted_to_an_allowed_origin(kind: Kind) {
     let t = Target::start(kind, HttpConfig::default());

@@ -25,6 +25,7 @@ use super::server_transport::HttpServerTransport;
 use crate::http::replies::response::{Body, LAST_CHUNK, Response, push_chunk};
 use crate::http::replies::shutdown::Shutdown;
 use crate::http::replies::sse::SseNext;
+use crate::http::rules::cors;
 use crate::http::wire::events::KEEP_ALIVE;
 use crate::http::wire::{BodyDecoder, HttpError, RequestHead, parse_head};
 use crate::runtime::{BoxFuture, Runtime, now};
@@ -212,11 +213,11 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
         };
         let framing = match head.framing() {
             Ok(f) => f,
-            Err(e) => return self.refuse(e).await,
+            Err(e) => return self.refuse_after(&head, e).await,
         };
         let mut decoder = match BodyDecoder::new(framing, config.max_body_bytes) {
             Ok(d) => d,
-            Err(e) => return self.refuse(e).await,
+            Err(e) => return self.refuse_after(&head, e).await,
         };
         if head.expects_continue() && !decoder.is_done() {
             self.io.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await?;
@@ -226,7 +227,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
         loop {
             let used = match decoder.decode(&self.buf, &mut body) {
                 Ok(n) => n,
-                Err(e) => return self.refuse(e).await,
+                Err(e) => return self.refuse_after(&head, e).await,
             };
             self.buf.drain(..used);
             if decoder.is_done() {
@@ -237,7 +238,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
                 Wake::Read(Ok(0)) => return Ok(None),
                 Wake::Read(Ok(n)) => self.buf.extend_from_slice(&self.chunk[..n]),
                 Wake::Read(Err(e)) => return Err(e),
-                _ => return self.refuse(HttpError::Timeout).await,
+                _ => return self.refuse_after(&head, HttpError::Timeout).await,
             }
         }
     }
@@ -327,6 +328,23 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
     /// unread rest of the request cannot be trusted to frame a next one.
     async fn refuse<T>(&mut self, error: HttpError) -> io::Result<Option<T>> {
         let response = Response::text(error.status(), &error.to_string()).closing();
+        self.send_refusal(response).await
+    }
+
+    /// As [`Self::refuse`], for a request whose head was read (its body
+    /// was not): a browser's page may read why, so the CORS grant is added.
+    async fn refuse_after<T>(
+        &mut self,
+        head: &RequestHead,
+        error: HttpError,
+    ) -> io::Result<Option<T>> {
+        let mut response = Response::text(error.status(), &error.to_string()).closing();
+        cors::grant_reply(self.transport.config(), head, &mut response);
+        self.send_refusal(response).await
+    }
+
+    /// Writes a refusal and ends the connection.
+    async fn send_refusal<T>(&mut self, response: Response) -> io::Result<Option<T>> {
         let mut out = Vec::new();
         response.encode_head(true, false, &mut out);
         self.send(out).await?;

@@ -40,6 +40,7 @@ use http::{HeaderValue, Version};
 use super::service::{HttpService, Slot};
 use crate::http::replies::response::{Body, Response};
 use crate::http::replies::sse::{SseNext, SseSource};
+use crate::http::rules::cors;
 use crate::http::wire::events::KEEP_ALIVE;
 use crate::http::wire::{Framing, HttpError, RequestHead};
 
@@ -378,7 +379,12 @@ impl HttpService {
         let response = match RequestHead::from_parts(&parts, config) {
             Err(e) => refusal(e),
             Ok(head) => match read_body(&head, body, config.max_body_bytes).await {
-                Err(e) => refusal(e),
+                Err(e) => {
+                    // The head was read: a browser may read why.
+                    let mut refused = refusal(e);
+                    cors::grant_reply(config, &head, &mut refused);
+                    refused
+                }
                 Ok(body) => self.transport.handle_from(&head, body, peer).await,
             },
         };
