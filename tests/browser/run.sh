@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # The browser test: a page on its own loopback origin loads the official MCP
-# TypeScript SDK client (bundled with esbuild) and, in headless Chromium
-# (Debian's /usr/bin/chromium, driven by playwright-core), runs initialize,
-# tools/list, a tools/call with progress over SSE, a notification on the
-# GET stream, resumption after a dropped stream, DELETE and a 2026-07-28
-# session-less call; a page on a foreign origin (127.0.0.2) must be
-# refused. Against the `conformance` example on smol and on tokio (our
-# listener) and mounted in axum (`axum --server conformance`).
-# Prints a line per step; exits non-zero on any failure.
+# TypeScript SDK client, once per SDK major (1.x, `@modelcontextprotocol/sdk`,
+# from page.js; 2.x, `@modelcontextprotocol/client`, from page-v2.js; each
+# bundled with esbuild, versions pinned in package.json) and, in headless
+# Chromium (Debian's /usr/bin/chromium, driven by playwright-core), runs
+# initialize, tools/list, a tools/call with progress over SSE, a
+# notification on the GET stream, resumption after a dropped stream, DELETE
+# and a 2026-07-28 session-less call (1.x: hand-written with fetch, as that
+# client speaks sessions only; 2.x: negotiated by the client itself, which
+# also makes a 2026-07-28 call with progress); a page on a foreign origin
+# (127.0.0.2) must be refused, with either client.
+# Against the `conformance` example on smol and on tokio (our listener) and
+# mounted in axum (`axum --server conformance`).
+# Prints a line per step, labelled with the server and the SDK major
+# (`browser smol sdk2 http://127.0.0.1:…: initialize: ok`); exits non-zero
+# on any failure.
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -29,8 +36,10 @@ if ! cmp -s package-lock.json node_modules/.switchboard-lock 2>/dev/null; then
   npm ci --no-audit --no-fund --loglevel=error >/dev/null || { echo "npm ci failed" >&2; exit 1; }
   cp package-lock.json node_modules/.switchboard-lock
 fi
-node_modules/.bin/esbuild page.js --bundle --format=iife --platform=browser \
-  --target=chrome110 --outfile=bundle.js --log-level=warning || exit 1
+for page in page.js:bundle.js page-v2.js:bundle-v2.js; do
+  node_modules/.bin/esbuild "${page%%:*}" --bundle --format=iife --platform=browser \
+    --target=chrome110 --outfile="${page##*:}" --log-level=warning || exit 1
+done
 
 (cd "$root" && cargo build -q -p examples --bin conformance --bin axum) || exit 1
 target="${CARGO_TARGET_DIR:-$root/target}"
