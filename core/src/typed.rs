@@ -154,6 +154,16 @@ pub trait ToolArgs: Sized + Send + 'static {
     ///
     /// Why the arguments do not fit, for the client to read.
     fn from_json(text: &str) -> Result<Self, String>;
+
+    /// Reads arguments already parsed into a [`Value`] (as the `validate`
+    /// feature does to check them), sparing a second parse of the text.
+    ///
+    /// # Errors
+    ///
+    /// Why the arguments do not fit, for the client to read.
+    fn from_value(value: Value) -> Result<Self, String> {
+        Self::from_json(&value.to_string())
+    }
 }
 
 impl<T: DeserializeOwned + Send + 'static> ToolArgs for T {
@@ -162,6 +172,9 @@ impl<T: DeserializeOwned + Send + 'static> ToolArgs for T {
     }
     fn from_json(text: &str) -> Result<Self, String> {
         serde_json::from_str(text).map_err(|e| e.to_string())
+    }
+    fn from_value(value: Value) -> Result<Self, String> {
+        serde_json::from_value(value).map_err(|e| e.to_string())
     }
 }
 
@@ -175,6 +188,11 @@ impl<T: DeserializeOwned + schemars::JsonSchema + Send + 'static> ToolArgs for A
             .map(Args)
             .map_err(|e| e.to_string())
     }
+    fn from_value(value: Value) -> Result<Self, String> {
+        serde_json::from_value(value)
+            .map(Args)
+            .map_err(|e| e.to_string())
+    }
 }
 
 #[cfg(not(feature = "schemars"))]
@@ -184,6 +202,11 @@ impl<T: DeserializeOwned + Send + 'static> ToolArgs for Args<T> {
     }
     fn from_json(text: &str) -> Result<Self, String> {
         serde_json::from_str(text)
+            .map(Args)
+            .map_err(|e| e.to_string())
+    }
+    fn from_value(value: Value) -> Result<Self, String> {
+        serde_json::from_value(value)
             .map(Args)
             .map_err(|e| e.to_string())
     }

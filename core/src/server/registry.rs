@@ -203,10 +203,17 @@ where
     let handler: ToolFn = Arc::new(move |args: Option<&RawValue>, ctx| {
         let text = args.map_or("{}", RawValue::get);
         #[cfg(feature = "validate")]
-        if let Some(Err(msg)) = validator.as_ref().map(|v| v.check(text)) {
-            return Box::pin(async move { Err(ToolFailure::InvalidArguments(msg)) });
-        }
-        match A::from_json(text) {
+        let read = match validator.as_ref().map(|v| v.check(text)) {
+            Some(Err(msg)) => {
+                return Box::pin(async move { Err(ToolFailure::InvalidArguments(msg)) });
+            }
+            // Checked: read from the value the check parsed.
+            Some(Ok(value)) => A::from_value(value),
+            None => A::from_json(text),
+        };
+        #[cfg(not(feature = "validate"))]
+        let read = A::from_json(text);
+        match read {
             Ok(args) => {
                 let fut = handler(args, ctx);
                 Box::pin(async move {

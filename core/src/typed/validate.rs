@@ -19,17 +19,19 @@ impl ArgsValidator {
             .map_err(|e| e.to_string())
     }
 
-    /// Checks the arguments' JSON text; on failure, says what is wrong and
-    /// where (the first three problems).
+    /// Checks the arguments' JSON text, and hands back the value it read
+    /// (the handler's arguments are read from it, not from the text
+    /// again); on failure, says what is wrong and where (the first three
+    /// problems).
     ///
     /// # Errors
     ///
     /// The problems found, for the client (and its model) to read.
-    pub(crate) fn check(&self, text: &str) -> Result<(), String> {
+    pub(crate) fn check(&self, text: &str) -> Result<Value, String> {
         let instance: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
         // The common case, valid arguments, skips building the error list.
         if self.0.is_valid(&instance) {
-            return Ok(());
+            return Ok(instance);
         }
         let problems: Vec<String> = self
             .0
@@ -45,7 +47,7 @@ impl ArgsValidator {
             })
             .collect();
         if problems.is_empty() {
-            Ok(())
+            Ok(instance)
         } else {
             Err(problems.join("; "))
         }
