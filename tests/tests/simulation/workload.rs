@@ -1,0 +1,980 @@
+//! The simulated clients: sessions at 2025-11-25 and stateless requests at
+//! 2026-07-28, with the invariants checked as they go.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use super::client::{Conn, Cut, Event, Head, json as parse_json};
+use super::executor::Rng;
+use super::server::{answer_for, expected};
+use super::world::{IDLE, KEEP_ALIVE, WRITE_TIMEOUT, World};
+
+/// How a call's connection misbehaves on purpose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Plan {
+    /// Reads the whole reply.
+    Whole,
+    /// Half-closes its side once the request is written; reads the reply.
+    HalfClose,
+    /// Drops the connection after this many events (or the head).
+    Vanish(usize),
+    /// Resets the connection after this many events.
+    Reset(usize),
+    /// Stops reading after this many events until the server gives up on it.
+    Stall(usize),
+}
+
+impl Plan {
+    /// Whether the connection may end before the reply (a half-closed
+    /// connection may be taken for a gone client, as hyper does by default).
+    fn cuts(self) -> bool {
+        matches!(
+            self,
+            Self::Vanish(_) | Self::Reset(_) | Self::Stall(_) | Self::HalfClose
+        )
+    }
+
+    pub(crate) fn draw(rng: &mut Rng) -> Self {
+        match rng.below(10) {
+            0 => Self::Vanish(rng.below(4) as usize),
+            1 => Self::Reset(rng.below(4) as usize),
+            2 => Self::Stall(rng.below(3) as usize),
+            3 => Self::HalfClose,
+            _ => Self::Whole,
+        }
+    }
+}
+
+/// What one call saw.
+#[derive(Debug, Default)]
+struct Seen {
+    /// Final responses to the call.
+    finals: usize,
+    /// The last event id seen, for resumption.
+    last_id: Option<(u64, u64)>,
+    /// The connection was cut before the stream ended.
+    cut: bool,
+    /// The call was refused or its session is gone (no response to it).
+    refused: bool,
+    /// A resumed stream ended cleanly (the reply must have come by then).
+    resumed: bool,
+}
+
+/// One client's identity and session.
+pub(crate) struct Client {
+    pub(crate) world: Arc<World>,
+    pub(crate) name: String,
+    /// The session id, in the session era.
+    pub(crate) session: Option<String>,
+    /// The next JSON-RPC id.
+    next_id: i64,
+    /// A keep-alive connection for plain requests.
+    idle_conn: Option<Conn>,
+    /// When `idle_conn` was last used.
+    idle_since: std::time::Duration,
+}
+
+/// At most 200 characters of `text`, for the trace.
+pub(crate) fn short(text: &str) -> &str {
+    match text.char_indices().nth(200) {
+        Some((i, _)) => &text[..i],
+        None => text,
+    }
+}
+
+const SESSION_VERSION: &str = "2025-11-25";
+const STATELESS_VERSION: &str = "2026-07-28";
+
+fn parse_id(id: &str) -> (u64, u64) {
+    let (stream, seq) = id.split_once('-').expect("event ids are stream-seq");
+    (stream.parse().unwrap(), seq.parse().unwrap())
+}
+
+impl Client {
+    pub(crate) fn new(world: Arc<World>, name: String) -> Self {
+        Self {
+            world,
+            name,
+            session: None,
+            next_id: 1,
+            idle_conn: None,
+            idle_since: std::time::Duration::ZERO,
+        }
+    }
+
+    fn id(&mut self) -> i64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    fn tag(&self, id: i64) -> String {
+        format!("{}-r{id}", self.name)
+    }
+
+    /// The session era's headers.
+    fn session_headers(&self) -> Vec<(&'static str, String)> {
+        let mut h = vec![
+            ("content-type", "application/json".to_owned()),
+            ("accept", "application/json, text/event-stream".to_owned()),
+        ];
+        if let Some(s) = &self.session {
+            h.push(("mcp-session-id", s.clone()));
+            h.push(("mcp-protocol-version", SESSION_VERSION.to_owned()));
+        }
+        h
+    }
+
+    fn stateless_headers(method: &str, name: Option<&str>) -> Vec<(&'static str, String)> {
+        let mut h = vec![
+            ("content-type", "application/json".to_owned()),
+            ("accept", "application/json, text/event-stream".to_owned()),
+            ("mcp-protocol-version", STATELESS_VERSION.to_owned()),
+            ("mcp-method", method.to_owned()),
+        ];
+        if let Some(name) = name {
+            h.push(("mcp-name", name.to_owned()));
+        }
+        h
+    }
+
+    /// A connection: the kept one when `reuse` and there is one.
+    fn conn(&mut self, reuse: bool) -> Option<Conn> {
+        self.conn_with(reuse, None)
+    }
+
+    /// A connection, new (with buffers of `capacity` when given) unless
+    /// `reuse` and one is kept that the server has not timed out.
+    fn conn_with(&mut self, reuse: bool, capacity: Option<usize>) -> Option<Conn> {
+        let kept = self.idle_conn.take();
+        let fresh = self.world.rt.elapsed() < self.idle_since + KEEP_ALIVE / 2;
+        if reuse && fresh && capacity.is_none() {
+            if let Some(conn) = kept {
+                return Some(conn);
+            }
+        }
+        self.world.connect_with(capacity)
+    }
+
+    /// Keeps `conn` for the next plain request.
+    fn keep(&mut self, conn: Conn) {
+        self.idle_since = self.world.rt.elapsed();
+        self.idle_conn = Some(conn);
+    }
+
+    /// Sends `body` with `headers` on a connection and reads the head.
+    /// `None` when refused or cut before a head.
+    async fn exchange(
+        &mut self,
+        conn: &mut Conn,
+        method: &str,
+        headers: &[(&'static str, String)],
+        body: &str,
+    ) -> Result<Head, Cut> {
+        let refs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        conn.send(method, &refs, body).await?;
+        conn.head().await
+    }
+
+    /// A cut before the head is allowed only during shutdown (or when
+    /// planned).
+    fn cut_before_head(&self, what: &str, planned: bool) {
+        let world = &self.world;
+        world.log(format_args!("{} cut before head of {what}", self.name));
+        world.check(planned || world.shutting_down(), || {
+            format!(
+                "{}: connection cut before the response head of {what}",
+                self.name
+            )
+        });
+    }
+
+    /// A status other than 200/202: allowed when refused during shutdown.
+    fn refused(&self, what: &str, head: &Head) {
+        let world = &self.world;
+        world.log(format_args!("{} {what} -> {}", self.name, head.status));
+        world.check(head.status == 503 && world.shutting_down(), || {
+            format!("{}: {what} answered {}", self.name, head.status)
+        });
+    }
+
+    /// Opens a session; false when refused (during shutdown).
+    pub(crate) async fn initialize(&mut self) -> bool {
+        let Some(mut conn) = self.conn(false) else {
+            return false;
+        };
+        let body = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize",
+            "params": {"protocolVersion": SESSION_VERSION,
+                "capabilities": {"elicitation": {}, "sampling": {}},
+                "clientInfo": {"name": self.name, "version": "1"}}});
+        let head = match self
+            .exchange(
+                &mut conn,
+                "POST",
+                &self.session_headers(),
+                &body.to_string(),
+            )
+            .await
+        {
+            Ok(h) => h,
+            Err(Cut) => {
+                self.cut_before_head("initialize", false);
+                return false;
+            }
+        };
+        if head.status != 200 {
+            self.refused("initialize", &head);
+            return false;
+        }
+        let session = head.header("mcp-session-id").map(str::to_owned);
+        let Ok(bytes) = conn.body(&head).await else {
+            self.world
+                .check(false, || format!("{}: initialize body cut", self.name));
+            return false;
+        };
+        let reply = parse_json(&bytes);
+        self.world
+            .check(reply["id"] == 0 && reply["result"].is_object(), || {
+                format!("{}: initialize reply {reply}", self.name)
+            });
+        self.session = session;
+        self.world.log(format_args!("{} session open", self.name));
+        let note = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+        match self
+            .exchange(
+                &mut conn,
+                "POST",
+                &self.session_headers(),
+                &note.to_string(),
+            )
+            .await
+        {
+            Ok(h) if h.status == 202 => {
+                if !conn.closing {
+                    self.keep(conn);
+                }
+                true
+            }
+            Ok(h) => {
+                self.refused("initialized", &h);
+                false
+            }
+            Err(Cut) => {
+                self.cut_before_head("initialized", false);
+                false
+            }
+        }
+    }
+
+    /// Checks one message seen on the stream of call `id` tagged `tag`;
+    /// answers a server→client request on a new connection. Returns
+    /// whether it was the call's final response.
+    async fn on_message(
+        &mut self,
+        id: i64,
+        tag: &str,
+        name: &str,
+        args: &Value,
+        msg: &Value,
+        progress: &mut f64,
+    ) -> bool {
+        let world = Arc::clone(&self.world);
+        let who = self.name.clone();
+        if msg.get("result").is_some() || msg.get("error").is_some() {
+            world.check(msg["id"] == id, || {
+                format!("{who}: reply {msg} on the stream of request {id}")
+            });
+            let result = &msg["result"];
+            let text = result["content"][0]["text"].as_str().unwrap_or_default();
+            if result["isError"] == true || msg.get("error").is_some() {
+                world.check(
+                    text.starts_with(&format!("{tag}!")) && world.shutting_down(),
+                    || format!("{who}: call {id} failed: {msg}"),
+                );
+            } else {
+                world.check(text == expected(name, args), || {
+                    format!(
+                        "{who}: call {id} answered {text:?}, not {:?}",
+                        expected(name, args)
+                    )
+                });
+            }
+            return true;
+        }
+        let method = msg["method"].as_str().unwrap_or_default();
+        if let Some(request_id) = msg.get("id") {
+            // A server→client request: it must be about this call.
+            let (about, key) = match method {
+                "elicitation/create" => {
+                    let text = msg["params"]["message"].as_str().unwrap_or_default();
+                    let (about, key) = text.split_once(' ').unwrap_or((text, ""));
+                    (about, key.to_owned())
+                }
+                "sampling/createMessage" => (
+                    msg["params"]["messages"][0]["content"]["text"]
+                        .as_str()
+                        .unwrap_or_default(),
+                    "sample".to_owned(),
+                ),
+                _ => ("", String::new()),
+            };
+            world.check(about == tag, || {
+                format!("{who}: request {msg} on the stream of {tag}")
+            });
+            let result = if method == "sampling/createMessage" {
+                json!({"role": "assistant", "content": {"type": "text", "text": answer_for(tag, &key)},
+                    "model": "m", "stopReason": "endTurn"})
+            } else {
+                json!({"action": "accept", "content": {"name": answer_for(tag, &key)}})
+            };
+            let answer = json!({"jsonrpc": "2.0", "id": request_id, "result": result});
+            // Answered from another task, on another connection, while this
+            // stream goes on being read (as a real client would).
+            let headers = self.session_headers();
+            let world = Arc::clone(&self.world);
+            let what = format!("{who}: the answer to {request_id} for {tag}");
+            switchboard_core::Runtime::spawn(
+                &self.world.rt,
+                Box::pin(async move {
+                    let Some(mut conn) = world.connect() else {
+                        return;
+                    };
+                    let refs: Vec<(&str, &str)> =
+                        headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                    let head = match conn.send("POST", &refs, &answer.to_string()).await {
+                        Ok(()) => conn.head().await,
+                        Err(Cut) => Err(Cut),
+                    };
+                    match head {
+                        Ok(h) if h.status == 202 => world.log(format_args!("{what} delivered")),
+                        Ok(h) => world.check(h.status == 503 && world.shutting_down(), || {
+                            format!("{what} answered {}", h.status)
+                        }),
+                        Err(Cut) => world.check(world.shutting_down(), || {
+                            format!("{what} cut before its head")
+                        }),
+                    }
+                }),
+            );
+            return false;
+        }
+        match method {
+            "notifications/progress" => {
+                world.check(msg["params"]["progressToken"] == tag, || {
+                    format!("{who}: progress {msg} on the stream of {tag}")
+                });
+                let p = msg["params"]["progress"].as_f64().unwrap_or(0.0);
+                world.check(p > *progress, || {
+                    format!("{who}: progress {msg} after {progress}")
+                });
+                *progress = p;
+            }
+            _ => world.check(false, || format!("{who}: {msg} on the stream of {tag}")),
+        }
+        false
+    }
+
+    /// A tools/call in the session era, with `plan` for its connection,
+    /// resumed with `Last-Event-ID` when cut after an event id. Returns the
+    /// number of final responses seen.
+    pub(crate) async fn session_call(
+        &mut self,
+        name: &str,
+        mut args: Value,
+        plan: Plan,
+        cancel_after: Option<u64>,
+    ) {
+        let id = self.id();
+        let tag = self.tag(id);
+        args["tag"] = json!(tag);
+        let body = json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+            "params": {"name": name, "arguments": args, "_meta": {"progressToken": tag}}});
+        self.world.log(format_args!(
+            "{} call {id} {name} {plan:?} cancel {cancel_after:?}",
+            self.name
+        ));
+        let reuse = plan == Plan::Whole && cancel_after.is_none();
+        // A stalled reader's buffers are small enough to fill.
+        let capacity = matches!(plan, Plan::Stall(_)).then_some(4096);
+        let Some(mut conn) = self.conn_with(reuse, capacity) else {
+            return;
+        };
+        let headers = self.session_headers();
+        let refs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        if conn.send("POST", &refs, &body.to_string()).await.is_err() {
+            self.cut_before_head(&tag, false);
+            return;
+        }
+        if plan == Plan::HalfClose {
+            conn.end.close_write();
+        }
+        let mut seen = Seen::default();
+        let canceller = cancel_after.map(|ms| {
+            let world = Arc::clone(&self.world);
+            let headers = headers.clone();
+            async move {
+                world.sleep(ms).await;
+                world.log(format_args!("cancel {id}"));
+                let note = json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
+                    "params": {"requestId": id, "reason": "sim"}});
+                let Some(mut conn) = world.connect() else {
+                    return;
+                };
+                let refs: Vec<(&str, &str)> =
+                    headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                if conn.send("POST", &refs, &note.to_string()).await.is_ok() {
+                    let _ = conn.head().await;
+                }
+            }
+        });
+        let cancelled = cancel_after.is_some();
+        let reading = self.read_call(&mut conn, id, &tag, name, &args, plan, &mut seen);
+        match canceller {
+            Some(c) => {
+                futures::join!(reading, c);
+            }
+            None => reading.await,
+        }
+        if seen.cut && !seen.refused {
+            drop(conn);
+            if let Some(last) = seen.last_id {
+                self.resume(id, &tag, name, &args, last, &mut seen).await;
+            }
+        } else if !conn.closing && !seen.cut && !plan.cuts() && plan != Plan::HalfClose {
+            self.keep(conn);
+        }
+        let world = &self.world;
+        world.log(format_args!("{} call {id} done: {seen:?}", self.name));
+        world.check(seen.finals <= 1, || {
+            format!("{}: call {id} answered {} times", self.name, seen.finals)
+        });
+        let excused = seen.refused
+            || cancelled
+            || world.shutting_down()
+            || (plan.cuts() && !seen.resumed && seen.last_id.is_none());
+        world.check(seen.finals == 1 || excused, || {
+            format!("{}: call {id} never answered", self.name)
+        });
+    }
+
+    /// Reads a call's response: JSON, or SSE events until the stream ends.
+    #[allow(clippy::too_many_arguments)]
+    async fn read_call(
+        &mut self,
+        conn: &mut Conn,
+        id: i64,
+        tag: &str,
+        name: &str,
+        args: &Value,
+        plan: Plan,
+        seen: &mut Seen,
+    ) {
+        let head = match conn.head().await {
+            Ok(h) => h,
+            Err(Cut) => {
+                seen.cut = true;
+                seen.refused = true;
+                self.cut_before_head(tag, false);
+                return;
+            }
+        };
+        if head.status == 202 && !head.is_sse() {
+            // Cancelled before anything was sent.
+            seen.refused = true;
+            return;
+        }
+        if head.status != 200 {
+            seen.refused = true;
+            self.refused(tag, &head);
+            return;
+        }
+        let mut events = 0usize;
+        let mut progress = 0.0;
+        if !head.is_sse() {
+            if let Plan::Vanish(0) | Plan::Reset(0) = plan {
+                seen.cut = true;
+                return;
+            }
+            match conn.body(&head).await {
+                Ok(bytes) => {
+                    let msg = parse_json(&bytes);
+                    self.world.log(format_args!("{} json {msg}", self.name));
+                    if self
+                        .on_message(id, tag, name, args, &msg, &mut progress)
+                        .await
+                    {
+                        seen.finals += 1;
+                    }
+                }
+                Err(Cut) => {
+                    seen.cut = true;
+                    self.world.check(plan.cuts(), || {
+                        format!("{}: JSON body of {tag} cut", self.name)
+                    });
+                }
+            }
+            return;
+        }
+        loop {
+            match plan {
+                Plan::Vanish(n) | Plan::Reset(n) | Plan::Stall(n) if n == events => {
+                    match plan {
+                        Plan::Reset(_) => conn.end.reset(),
+                        Plan::Stall(_) => {
+                            self.world
+                                .sleep(2 * WRITE_TIMEOUT.as_millis() as u64 + 500)
+                                .await;
+                        }
+                        _ => {}
+                    }
+                    self.world
+                        .log(format_args!("{} {plan:?} on {tag}", self.name));
+                    seen.cut = true;
+                    return;
+                }
+                _ => {}
+            }
+            let event = match conn.event().await {
+                Ok(Some(e)) => e,
+                Ok(None) => return,
+                Err(Cut) => {
+                    seen.cut = true;
+                    let world = &self.world;
+                    world.check(plan.cuts(), || {
+                        format!("{}: stream of {tag} cut after {events} events", self.name)
+                    });
+                    return;
+                }
+            };
+            events += 1;
+            self.event(id, tag, name, args, &event, seen, &mut progress)
+                .await;
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn event(
+        &mut self,
+        id: i64,
+        tag: &str,
+        name: &str,
+        args: &Value,
+        event: &Event,
+        seen: &mut Seen,
+        progress: &mut f64,
+    ) {
+        self.world.log(format_args!(
+            "{} event {:?} {}",
+            self.name,
+            event.id,
+            short(&event.data)
+        ));
+        if let Some(eid) = &event.id {
+            let eid = parse_id(eid);
+            if let Some(last) = seen.last_id {
+                self.world
+                    .check(eid.0 == last.0 && eid.1 == last.1 + 1, || {
+                        format!("{}: event {eid:?} after {last:?} on {tag}", self.name)
+                    });
+            }
+            seen.last_id = Some(eid);
+        }
+        if event.data.is_empty() {
+            return;
+        }
+        let msg: Value = serde_json::from_str(&event.data).expect("event data is JSON");
+        if self.on_message(id, tag, name, args, &msg, progress).await {
+            seen.finals += 1;
+        }
+    }
+
+    /// Resumes a cut call's stream with `Last-Event-ID`: the events after
+    /// `last`, in order, and the reply at most once.
+    async fn resume(
+        &mut self,
+        id: i64,
+        tag: &str,
+        name: &str,
+        args: &Value,
+        last: (u64, u64),
+        seen: &mut Seen,
+    ) {
+        let Some(mut conn) = self.conn(false) else {
+            return;
+        };
+        let mut headers = self.session_headers();
+        headers.retain(|(k, _)| *k != "content-type");
+        headers.retain(|(k, _)| *k != "accept");
+        headers.push(("accept", "text/event-stream".to_owned()));
+        headers.push(("last-event-id", format!("{}-{}", last.0, last.1)));
+        self.world
+            .log(format_args!("{} resume {tag} after {last:?}", self.name));
+        let head = match self.exchange(&mut conn, "GET", &headers, "").await {
+            Ok(h) => h,
+            Err(Cut) => {
+                self.cut_before_head("a resumption", false);
+                return;
+            }
+        };
+        if head.status != 200 {
+            self.world.log(format_args!(
+                "{} resume {tag} -> {}",
+                self.name, head.status
+            ));
+            let world = &self.world;
+            world.check(seen.finals == 1 || world.shutting_down(), || {
+                format!(
+                    "{}: resuming {tag} after {last:?} answered {}",
+                    self.name, head.status
+                )
+            });
+            return;
+        }
+        seen.cut = false;
+        let mut progress = 0.0;
+        loop {
+            match conn.event().await {
+                Ok(Some(event)) => {
+                    self.event(id, tag, name, args, &event, seen, &mut progress)
+                        .await;
+                }
+                Ok(None) => {
+                    seen.resumed = true;
+                    return;
+                }
+                Err(Cut) => {
+                    seen.cut = true;
+                    return;
+                }
+            }
+        }
+    }
+
+    /// A plain request (`tools/list`, `ping`) on the kept connection.
+    pub(crate) async fn plain(&mut self, method: &str) {
+        let id = self.id();
+        let body = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": {}});
+        self.world.log(format_args!(
+            "{} {method} {id} (kept connection: {})",
+            self.name,
+            self.idle_conn.is_some()
+        ));
+        let Some(mut conn) = self.conn(true) else {
+            return;
+        };
+        let headers = if self.session.is_some() {
+            self.session_headers()
+        } else {
+            let mut b: Value = body.clone();
+            b["params"]["_meta"] = stateless_meta();
+            return self.stateless_plain(conn, method, b).await;
+        };
+        let head = match self
+            .exchange(&mut conn, "POST", &headers, &body.to_string())
+            .await
+        {
+            Ok(h) => h,
+            Err(Cut) => return self.cut_before_head(method, false),
+        };
+        if head.status != 200 {
+            return self.refused(method, &head);
+        }
+        let Ok(bytes) = conn.body(&head).await else {
+            return self
+                .world
+                .check(false, || format!("{}: {method} body cut", self.name));
+        };
+        let reply = parse_json(&bytes);
+        self.world
+            .log(format_args!("{} {method} {}", self.name, reply["id"]));
+        self.world
+            .check(reply["id"] == id && reply["result"].is_object(), || {
+                format!("{}: {method} answered {reply}", self.name)
+            });
+        if !conn.closing {
+            self.keep(conn);
+        }
+    }
+
+    async fn stateless_plain(&mut self, mut conn: Conn, method: &str, body: Value) {
+        let headers = Self::stateless_headers(method, None);
+        let head = match self
+            .exchange(&mut conn, "POST", &headers, &body.to_string())
+            .await
+        {
+            Ok(h) => h,
+            Err(Cut) => return self.cut_before_head(method, false),
+        };
+        if head.status != 200 {
+            return self.refused(method, &head);
+        }
+        let Ok(bytes) = conn.body(&head).await else {
+            return self
+                .world
+                .check(false, || format!("{}: {method} body cut", self.name));
+        };
+        let reply = parse_json(&bytes);
+        self.world.check(
+            reply["id"] == body["id"] && reply["result"].is_object(),
+            || format!("{}: {method} answered {reply}", self.name),
+        );
+        if !conn.closing {
+            self.keep(conn);
+        }
+    }
+
+    /// A stateless tools/call: input rounds answered until complete.
+    pub(crate) async fn stateless_call(&mut self, name: &str, mut args: Value, plan: Plan) {
+        let first = self.id();
+        let tag = self.tag(first);
+        args["tag"] = json!(tag);
+        let mut extra = json!({});
+        let mut rounds = 0;
+        loop {
+            let id = if rounds == 0 { first } else { self.id() };
+            let mut params = json!({"name": name, "arguments": args, "_meta": stateless_meta()});
+            params["_meta"]["progressToken"] = json!(tag);
+            for (k, v) in extra.as_object().unwrap() {
+                params[k] = v.clone();
+            }
+            let body =
+                json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": params});
+            self.world
+                .log(format_args!("{} stateless {id} {name} {plan:?}", self.name));
+            let reuse = plan == Plan::Whole;
+            let Some(mut conn) = self.conn(reuse) else {
+                return;
+            };
+            let headers = Self::stateless_headers("tools/call", Some(name));
+            let refs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            if conn.send("POST", &refs, &body.to_string()).await.is_err() {
+                return self.cut_before_head(&tag, false);
+            }
+            if plan == Plan::HalfClose {
+                conn.end.close_write();
+            }
+            let mut seen = Seen::default();
+            let mut result = None;
+            self.read_stateless(&mut conn, id, &tag, plan, &mut seen, &mut result)
+                .await;
+            let world = Arc::clone(&self.world);
+            world.log(format_args!("{} stateless {id} done: {seen:?}", self.name));
+            world.check(seen.finals <= 1, || {
+                format!(
+                    "{}: stateless {id} answered {} times",
+                    self.name, seen.finals
+                )
+            });
+            let excused = seen.refused || plan.cuts() || world.shutting_down();
+            world.check(seen.finals == 1 || excused, || {
+                format!("{}: stateless {id} never answered", self.name)
+            });
+            if !conn.closing
+                && !seen.cut
+                && !plan.cuts()
+                && plan != Plan::HalfClose
+                && seen.finals == 1
+            {
+                self.keep(conn);
+            }
+            let Some(result) = result else { return };
+            if result["resultType"] == "input_required" {
+                rounds += 1;
+                world.check(rounds <= 5, || format!("{}: {tag} asks forever", self.name));
+                let mut responses = json!({});
+                for (key, request) in result["inputRequests"].as_object().expect("inputRequests") {
+                    world.check(
+                        request["params"]["message"] == format!("{tag} {key}"),
+                        || format!("{}: input {request} for {tag}", self.name),
+                    );
+                    responses[key] =
+                        json!({"action": "accept", "content": {"name": answer_for(&tag, key)}});
+                }
+                extra = json!({"inputResponses": responses});
+                if let Some(state) = result.get("requestState") {
+                    extra["requestState"] = state.clone();
+                }
+                continue;
+            }
+            let text = result["content"][0]["text"].as_str().unwrap_or_default();
+            if result["isError"] == true {
+                world.check(text.starts_with(&format!("{tag}!")), || {
+                    format!("{}: {tag} failed: {result}", self.name)
+                });
+            } else {
+                world.check(text == expected(name, &args), || {
+                    format!("{}: {tag} answered {text:?}", self.name)
+                });
+            }
+            return;
+        }
+    }
+
+    async fn read_stateless(
+        &mut self,
+        conn: &mut Conn,
+        id: i64,
+        tag: &str,
+        plan: Plan,
+        seen: &mut Seen,
+        result: &mut Option<Value>,
+    ) {
+        let head = match conn.head().await {
+            Ok(h) => h,
+            Err(Cut) => {
+                seen.refused = true;
+                return self.cut_before_head(tag, false);
+            }
+        };
+        if head.status != 200 {
+            seen.refused = true;
+            return self.refused(tag, &head);
+        }
+        let world = Arc::clone(&self.world);
+        let who = self.name.clone();
+        let mut take = |msg: Value, seen: &mut Seen, progress: &mut f64| {
+            if msg.get("result").is_some() || msg.get("error").is_some() {
+                world.check(msg["id"] == id && msg.get("error").is_none(), || {
+                    format!("{who}: {msg} for stateless {id}")
+                });
+                seen.finals += 1;
+                *result = Some(msg["result"].clone());
+            } else {
+                world.check(
+                    msg["method"] == "notifications/progress"
+                        && msg["params"]["progressToken"] == tag,
+                    || format!("{who}: {msg} on the stream of {tag}"),
+                );
+                let p = msg["params"]["progress"].as_f64().unwrap_or(0.0);
+                world.check(p > *progress, || {
+                    format!("{who}: progress {msg} after {progress}")
+                });
+                *progress = p;
+            }
+        };
+        let mut progress = 0.0;
+        if !head.is_sse() {
+            if let Plan::Vanish(0) | Plan::Reset(0) = plan {
+                seen.cut = true;
+                return;
+            }
+            match conn.body(&head).await {
+                Ok(bytes) => take(parse_json(&bytes), seen, &mut progress),
+                Err(Cut) => {
+                    seen.cut = true;
+                    world.check(plan.cuts(), || {
+                        format!("{}: JSON body of {tag} cut", self.name)
+                    });
+                }
+            }
+            return;
+        }
+        let mut events = 0;
+        loop {
+            match plan {
+                Plan::Vanish(n) | Plan::Reset(n) | Plan::Stall(n) if n == events => {
+                    match plan {
+                        Plan::Reset(_) => conn.end.reset(),
+                        Plan::Stall(_) => {
+                            world
+                                .sleep(2 * WRITE_TIMEOUT.as_millis() as u64 + 500)
+                                .await;
+                        }
+                        _ => {}
+                    }
+                    seen.cut = true;
+                    return;
+                }
+                _ => {}
+            }
+            match conn.event().await {
+                Ok(Some(e)) => {
+                    world.log(format_args!(
+                        "{} event {:?} {}",
+                        self.name,
+                        e.id,
+                        short(&e.data)
+                    ));
+                    events += 1;
+                    if !e.data.is_empty() {
+                        take(
+                            serde_json::from_str(&e.data).expect("JSON"),
+                            seen,
+                            &mut progress,
+                        );
+                    }
+                }
+                Ok(None) => return,
+                Err(Cut) => {
+                    seen.cut = true;
+                    world.check(plan.cuts(), || {
+                        format!("{}: stream of {tag} cut", self.name)
+                    });
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Ends the session with DELETE.
+    pub(crate) async fn delete(&mut self) {
+        self.world.log(format_args!(
+            "{} DELETE (kept connection: {})",
+            self.name,
+            self.idle_conn.is_some()
+        ));
+        let Some(mut conn) = self.conn(true) else {
+            return;
+        };
+        let mut headers = self.session_headers();
+        headers.retain(|(k, _)| *k == "mcp-session-id" || *k == "mcp-protocol-version");
+        match self.exchange(&mut conn, "DELETE", &headers, "").await {
+            Ok(h) if h.status == 200 || h.status == 204 => {
+                self.world.log(format_args!("{} deleted", self.name));
+            }
+            Ok(h) => self.refused("DELETE", &h),
+            Err(Cut) => self.cut_before_head("DELETE", false),
+        }
+        self.session = None;
+    }
+
+    /// Waits past the idle timeout, then finds the session gone.
+    pub(crate) async fn idle_out(&mut self) {
+        self.world.log(format_args!("{} idles", self.name));
+        self.idle_conn = None;
+        self.world
+            .sleep(IDLE.as_millis() as u64 * 3 / 2 + 1000)
+            .await;
+        let Some(mut conn) = self.conn(false) else {
+            return;
+        };
+        let body = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"});
+        match self
+            .exchange(
+                &mut conn,
+                "POST",
+                &self.session_headers(),
+                &body.to_string(),
+            )
+            .await
+        {
+            Ok(h) => {
+                self.world
+                    .log(format_args!("{} after idling -> {}", self.name, h.status));
+                self.world.check(
+                    h.status == 404 || (h.status == 503 && self.world.shutting_down()),
+                    || format!("{}: an idle session answered {}", self.name, h.status),
+                );
+            }
+            Err(Cut) => self.cut_before_head("ping after idling", false),
+        }
+        self.session = None;
+    }
+}
+
+/// The `_meta` of a stateless request.
+fn stateless_meta() -> Value {
+    json!({"io.modelcontextprotocol/protocolVersion": STATELESS_VERSION,
+        "io.modelcontextprotocol/clientCapabilities": {"elicitation": {}, "sampling": {}},
+        "io.modelcontextprotocol/clientInfo": {"name": "sim", "version": "1"}})
+}

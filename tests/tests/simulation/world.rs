@@ -1,0 +1,154 @@
+//! What every simulated client shares: the runtime, the network's accept
+//! queue and fault draws, the shutdown signal, and the checks.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use switchboard_core::Runtime;
+use switchboard_core::http::Shutdown;
+
+use super::client::Conn;
+use super::executor::{Rng, SimRuntime};
+use super::net::{self, End, Faults};
+
+/// Time a response may make no write progress (short, so stalled readers
+/// are cut within the run).
+pub(crate) const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
+/// Idle time after which a session ends.
+pub(crate) const IDLE: Duration = Duration::from_secs(60);
+/// Time connections get to finish after the shutdown signal.
+pub(crate) const GRACE: Duration = Duration::from_secs(30);
+/// Time a keep-alive connection may sit idle.
+pub(crate) const KEEP_ALIVE: Duration = Duration::from_secs(600);
+
+/// The shared state of one run.
+pub(crate) struct World {
+    pub(crate) rt: SimRuntime,
+    accept: async_channel::Sender<End>,
+    net: Mutex<(Rng, u64)>,
+    pub(crate) shutdown: Shutdown,
+    /// Percent of connections with misbehaving (but not cutting) ends.
+    pub(crate) noisy: u64,
+}
+
+impl World {
+    pub(crate) fn new(
+        rt: SimRuntime,
+        seed: u64,
+        shutdown: Shutdown,
+    ) -> (Arc<Self>, async_channel::Receiver<End>) {
+        let (accept, accepted) = async_channel::unbounded();
+        let mut rng = Rng::new(seed, 3);
+        let noisy = [0, 20, 50, 100][rng.below(4) as usize];
+        let world = Self {
+            rt,
+            accept,
+            net: Mutex::new((rng, 0)),
+            shutdown,
+            noisy,
+        };
+        (Arc::new(world), accepted)
+    }
+
+    /// Records an event in the trace, stamped with virtual time.
+    pub(crate) fn log(&self, event: std::fmt::Arguments<'_>) {
+        let ms = self.rt.elapsed().as_millis();
+        self.rt.trace().record(format_args!("{ms} {event}"));
+    }
+
+    /// Fails the run (the executor reports the panic with the seed).
+    #[track_caller]
+    pub(crate) fn check(&self, ok: bool, what: impl FnOnce() -> String) {
+        if !ok {
+            let message = what();
+            self.log(format_args!("VIOLATION {message}"));
+            panic!("invariant violated: {message}");
+        }
+    }
+
+    /// Whether the shutdown signal has fired.
+    pub(crate) fn shutting_down(&self) -> bool {
+        self.shutdown.is_triggered()
+    }
+
+    fn faults(rng: &mut Rng, noisy: bool) -> Faults {
+        if !noisy {
+            return Faults::default();
+        }
+        Faults {
+            read_piece: [0, 1, 7, 100][rng.below(4) as usize],
+            write_piece: [0, 1, 5, 64][rng.below(4) as usize],
+            delay_percent: [0, 5, 30][rng.below(3) as usize],
+            delay_ms: rng.range(1, 40),
+        }
+    }
+
+    /// A new connection to the server; `None` once the server no longer
+    /// accepts (refused).
+    pub(crate) fn connect(&self) -> Option<Conn> {
+        self.connect_with(None)
+    }
+
+    /// A new connection with buffers of `capacity` bytes each way (or
+    /// drawn).
+    pub(crate) fn connect_with(&self, capacity: Option<usize>) -> Option<Conn> {
+        let (client, server) = {
+            let mut net = self.net.lock().unwrap();
+            net.1 += 1;
+            let number = net.1;
+            let rng = &mut net.0;
+            let noisy = rng.chance(self.noisy);
+            let capacity = if let Some(capacity) = capacity {
+                capacity
+            } else if noisy {
+                [4096, 16384, 1 << 20][rng.below(3) as usize]
+            } else {
+                1 << 20
+            };
+            let client = Self::faults(rng, noisy);
+            let server = Self::faults(rng, noisy);
+            self.log(format_args!("connect #{number} noisy {noisy}"));
+            net::connect(number, &self.rt, rng, capacity, client, server)
+        };
+        self.accept.try_send(server).ok()?;
+        Some(Conn::new(client))
+    }
+
+    /// Stops accepting: connections queued and not taken are dropped
+    /// (their clients read end of file), new ones are refused.
+    pub(crate) fn close_listener(&self, accepted: &async_channel::Receiver<End>) {
+        self.accept.close();
+        while accepted.try_recv().is_ok() {}
+    }
+
+    /// What the server's accept function holds: the listening socket.
+    /// Dropping it closes the listener, as dropping a real one does.
+    pub(crate) fn listener(self: &Arc<Self>, accepted: async_channel::Receiver<End>) -> Listener {
+        Listener(Arc::clone(self), accepted)
+    }
+
+    /// Sleeps on the virtual clock.
+    pub(crate) async fn sleep(&self, ms: u64) {
+        self.rt.sleep(Duration::from_millis(ms)).await;
+    }
+}
+
+/// The listening socket: accepts queued connections; closed when dropped.
+pub(crate) struct Listener(Arc<World>, async_channel::Receiver<End>);
+
+impl Listener {
+    /// The next connection.
+    pub(crate) async fn accept(&self) -> std::io::Result<End> {
+        self.1
+            .recv()
+            .await
+            .map_err(|_| std::io::Error::other("listener closed"))
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.0.log(format_args!("listener closed"));
+        self.0.close_listener(&self.1);
+    }
+}
