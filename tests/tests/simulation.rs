@@ -115,6 +115,11 @@ fn run(seed: u64, keep_all: bool) -> Result<Outcome, String> {
                 });
             }
         }
+        world.count(if shutdown_at.is_some() {
+            "run: shutdown at a random moment"
+        } else {
+            "run: tables checked empty after idling"
+        });
         world.log(format_args!("shutdown"));
         world.shutdown.trigger();
         let t0 = rt.elapsed();
@@ -200,4 +205,7 @@ fn seeds() {
         "simulation: {count} seeds in {secs:.1} s ({:.1} seeds/s, {events} events)",
         count as f64 / secs
     );
+    for (what, n) in world::STATS.lock().unwrap().iter() {
+        println!("  {n:>8}  {what}");
+    }
 }

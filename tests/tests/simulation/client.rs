@@ -5,11 +5,21 @@
 use futures::io::{AsyncReadExt, AsyncWriteExt};
 use serde_json::Value;
 
+use super::executor::Rng;
 use super::net::End;
 
 /// The connection ended (or failed) before what was awaited arrived.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Cut;
+
+/// How a request is written.
+#[derive(Debug, Default)]
+pub(crate) struct Send {
+    /// Chunked, in pieces of sizes drawn from this.
+    pub(crate) chunked: Option<Rng>,
+    /// A pause after the first half.
+    pub(crate) pause: Option<std::time::Duration>,
+}
 
 /// A response head.
 #[derive(Debug, Clone)]
@@ -80,16 +90,55 @@ impl Conn {
         headers: &[(&str, &str)],
         body: &str,
     ) -> Result<(), Cut> {
+        self.send_with(method, headers, body, Send::default()).await
+    }
+
+    /// Writes a request as `how` says: its body chunked, or a pause
+    /// halfway through.
+    pub(crate) async fn send_with(
+        &mut self,
+        method: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+        mut how: Send,
+    ) -> Result<(), Cut> {
         let mut req = format!("{method} /mcp HTTP/1.1\r\nhost: localhost\r\n");
         for (n, v) in headers {
             req.push_str(&format!("{n}: {v}\r\n"));
         }
-        if method == "POST" {
-            req.push_str(&format!("content-length: {}\r\n", body.len()));
+        match how.chunked.as_mut() {
+            Some(rng) => {
+                req.push_str("transfer-encoding: chunked\r\n\r\n");
+                let mut rest = body.as_bytes();
+                while !rest.is_empty() {
+                    let n = (rng.range(1, 64) as usize).min(rest.len());
+                    req.push_str(&format!("{n:x}\r\n"));
+                    req.push_str(std::str::from_utf8(&rest[..n]).expect("ASCII bodies"));
+                    req.push_str("\r\n");
+                    rest = &rest[n..];
+                }
+                req.push_str("0\r\n\r\n");
+            }
+            None => {
+                if method == "POST" {
+                    req.push_str(&format!("content-length: {}\r\n", body.len()));
+                }
+                req.push_str("\r\n");
+                req.push_str(body);
+            }
         }
-        req.push_str("\r\n");
-        req.push_str(body);
-        self.end.write_all(req.as_bytes()).await.map_err(|_| Cut)?;
+        let bytes = req.as_bytes();
+        let half = if how.pause.is_some() {
+            bytes.len() / 2
+        } else {
+            bytes.len()
+        };
+        self.end.write_all(&bytes[..half]).await.map_err(|_| Cut)?;
+        if let Some(pause) = how.pause {
+            self.end.flush().await.map_err(|_| Cut)?;
+            switchboard_core::Runtime::sleep(self.end.runtime(), pause).await;
+        }
+        self.end.write_all(&bytes[half..]).await.map_err(|_| Cut)?;
         self.end.flush().await.map_err(|_| Cut)
     }
 

@@ -138,6 +138,11 @@ impl End {
         }
     }
 
+    /// The runtime this end sleeps on.
+    pub(crate) fn runtime(&self) -> &SimRuntime {
+        &self.runtime
+    }
+
     /// Half-closes this end's sending side: the peer reads end of file.
     pub(crate) fn close_write(&self) {
         let mut p = lock(&self.tx);

@@ -70,7 +70,11 @@ fn call_args(rng: &mut Rng) -> (&'static str, Value) {
 
 async fn session_client(world: Arc<World>, live: Live, name: String, mut rng: Rng, ops: u64) {
     world.sleep(rng.range(0, 500)).await;
-    let mut c = Client::new(Arc::clone(&world), name.clone());
+    let mut c = Client::new(
+        Arc::clone(&world),
+        name.clone(),
+        Rng::new(rng.next_u64(), 7),
+    );
     if !c.initialize().await {
         return;
     }
@@ -119,6 +123,10 @@ async fn session_client(world: Arc<World>, live: Live, name: String, mut rng: Rn
     }
     drop(stop);
     world.log(format_args!("{name} ops done"));
+    if rng.chance(10) {
+        let (tool, args) = call_args(&mut rng);
+        return c.call_racing_delete(tool, args, rng.range(0, 1500)).await;
+    }
     match rng.below(10) {
         0..=3 => c.delete().await,
         4 => c.idle_out().await,
@@ -128,7 +136,7 @@ async fn session_client(world: Arc<World>, live: Live, name: String, mut rng: Rn
 
 async fn stateless_client(world: Arc<World>, name: String, mut rng: Rng, ops: u64) {
     world.sleep(rng.range(0, 500)).await;
-    let mut c = Client::new(Arc::clone(&world), name);
+    let mut c = Client::new(Arc::clone(&world), name, Rng::new(rng.next_u64(), 7));
     for _ in 0..rng.range(1, ops) {
         if world.shutting_down() && rng.chance(30) {
             break;
@@ -176,6 +184,11 @@ async fn listen(
         }
         let refs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
         world.log(format_args!("{name} GET {attempt} after {last:?}"));
+        world.count(if last.is_some() {
+            "GET resumed with Last-Event-ID"
+        } else {
+            "GET opened"
+        });
         if conn.send("GET", &refs, "").await.is_err() {
             return;
         }
@@ -198,6 +211,7 @@ async fn listen(
         match head.status {
             200 => {}
             409 if conflicts < 20 => {
+                world.count("GET refused 409 (a stream is open)");
                 // The previous stream is not released yet.
                 conflicts += 1;
                 world.sleep(200).await;
@@ -250,6 +264,7 @@ async fn listen(
                 last = Some(id);
             }
             if !event.data.is_empty() {
+                world.count("GET notification");
                 let msg: Value = serde_json::from_str(&event.data).expect("JSON");
                 world.check(
                     msg.get("id").is_none()

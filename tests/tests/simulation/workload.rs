@@ -2,13 +2,15 @@
 //! 2026-07-28, with the invariants checked as they go.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::client::{Conn, Cut, Event, Head, json as parse_json};
+use super::client::{Conn, Cut, Event, Head, Send, json as parse_json};
 use super::executor::Rng;
 use super::server::{answer_for, expected};
-use super::world::{IDLE, KEEP_ALIVE, WRITE_TIMEOUT, World};
+use super::world::{IDLE, KEEP_ALIVE, REQUEST_TIMEOUT, WRITE_TIMEOUT, World};
 
 /// How a call's connection misbehaves on purpose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +25,9 @@ pub(crate) enum Plan {
     Reset(usize),
     /// Stops reading after this many events until the server gives up on it.
     Stall(usize),
+    /// Pauses halfway through the request for longer than the server's
+    /// request timeout.
+    SlowSend,
 }
 
 impl Plan {
@@ -31,12 +36,13 @@ impl Plan {
     fn cuts(self) -> bool {
         matches!(
             self,
-            Self::Vanish(_) | Self::Reset(_) | Self::Stall(_) | Self::HalfClose
+            Self::Vanish(_) | Self::Reset(_) | Self::Stall(_) | Self::HalfClose | Self::SlowSend
         )
     }
 
     pub(crate) fn draw(rng: &mut Rng) -> Self {
-        match rng.below(10) {
+        match rng.below(11) {
+            10 => Self::SlowSend,
             0 => Self::Vanish(rng.below(4) as usize),
             1 => Self::Reset(rng.below(4) as usize),
             2 => Self::Stall(rng.below(3) as usize),
@@ -59,12 +65,25 @@ struct Seen {
     refused: bool,
     /// A resumed stream ended cleanly (the reply must have come by then).
     resumed: bool,
+    /// The last progress seen.
+    progress: f64,
+    /// The answers given to the call's questions, in order.
+    answers: Vec<String>,
+    /// The client refused or ignored a question: the call may fail.
+    may_fail: bool,
+    /// The ids of the server's requests seen on the stream.
+    asked: Vec<Value>,
 }
 
 /// One client's identity and session.
 pub(crate) struct Client {
     pub(crate) world: Arc<World>,
     pub(crate) name: String,
+    /// The client's own choices.
+    rng: Rng,
+    /// The session is being (or was) deleted: its requests may be
+    /// answered 404 or not at all.
+    ended: Arc<AtomicBool>,
     /// The session id, in the session era.
     pub(crate) session: Option<String>,
     /// The next JSON-RPC id.
@@ -92,10 +111,12 @@ fn parse_id(id: &str) -> (u64, u64) {
 }
 
 impl Client {
-    pub(crate) fn new(world: Arc<World>, name: String) -> Self {
+    pub(crate) fn new(world: Arc<World>, name: String, rng: Rng) -> Self {
         Self {
             world,
             name,
+            rng,
+            ended: Arc::new(AtomicBool::new(false)),
             session: None,
             next_id: 1,
             idle_conn: None,
@@ -181,7 +202,8 @@ impl Client {
     fn cut_before_head(&self, what: &str, planned: bool) {
         let world = &self.world;
         world.log(format_args!("{} cut before head of {what}", self.name));
-        world.check(planned || world.shutting_down(), || {
+        let ended = self.ended.load(Ordering::Acquire);
+        world.check(planned || ended || world.shutting_down(), || {
             format!(
                 "{}: connection cut before the response head of {what}",
                 self.name
@@ -193,9 +215,11 @@ impl Client {
     fn refused(&self, what: &str, head: &Head) {
         let world = &self.world;
         world.log(format_args!("{} {what} -> {}", self.name, head.status));
-        world.check(head.status == 503 && world.shutting_down(), || {
-            format!("{}: {what} answered {}", self.name, head.status)
-        });
+        let ended = self.ended.load(Ordering::Acquire);
+        world.check(
+            (head.status == 503 && world.shutting_down()) || (head.status == 404 && ended),
+            || format!("{}: {what} answered {}", self.name, head.status),
+        );
     }
 
     /// Opens a session; false when refused (during shutdown).
@@ -276,7 +300,7 @@ impl Client {
         name: &str,
         args: &Value,
         msg: &Value,
-        progress: &mut f64,
+        seen: &mut Seen,
     ) -> bool {
         let world = Arc::clone(&self.world);
         let who = self.name.clone();
@@ -288,15 +312,18 @@ impl Client {
             let text = result["content"][0]["text"].as_str().unwrap_or_default();
             if result["isError"] == true || msg.get("error").is_some() {
                 world.check(
-                    text.starts_with(&format!("{tag}!")) && world.shutting_down(),
+                    text.starts_with(&format!("{tag}!"))
+                        && (world.shutting_down() || seen.may_fail),
                     || format!("{who}: call {id} failed: {msg}"),
                 );
             } else {
-                world.check(text == expected(name, args), || {
-                    format!(
-                        "{who}: call {id} answered {text:?}, not {:?}",
-                        expected(name, args)
-                    )
+                let want = if name == "ask" {
+                    format!("{tag}:{}", seen.answers.join(","))
+                } else {
+                    expected(name, args)
+                };
+                world.check(text == want, || {
+                    format!("{who}: call {id} answered {text:?}, not {want:?}")
                 });
             }
             return true;
@@ -321,18 +348,48 @@ impl Client {
             world.check(about == tag, || {
                 format!("{who}: request {msg} on the stream of {tag}")
             });
-            let result = if method == "sampling/createMessage" {
-                json!({"role": "assistant", "content": {"type": "text", "text": answer_for(tag, &key)},
-                    "model": "m", "stopReason": "endTurn"})
-            } else {
-                json!({"action": "accept", "content": {"name": answer_for(tag, &key)}})
+            seen.asked.push(request_id.clone());
+            // Mostly a proper answer; now and then a refusal, an error, or
+            // none at all (the server's request times out).
+            let choice = self.rng.below(20);
+            let answer = match choice {
+                0 => {
+                    self.world.count("server request ignored");
+                    seen.may_fail = true;
+                    self.world
+                        .log(format_args!("{who} ignores {request_id} of {tag}"));
+                    return false;
+                }
+                1 => {
+                    self.world.count("server request answered with an error");
+                    seen.may_fail = true;
+                    json!({"jsonrpc": "2.0", "id": request_id,
+                        "error": {"code": -32603, "message": "the client failed"}})
+                }
+                2 if method == "elicitation/create" => {
+                    self.world.count("elicitation declined");
+                    seen.answers.push("?".to_owned());
+                    json!({"jsonrpc": "2.0", "id": request_id, "result": {"action": "decline"}})
+                }
+                _ if method == "sampling/createMessage" => {
+                    self.world.count("sampling answered");
+                    json!({"jsonrpc": "2.0", "id": request_id, "result": {"role": "assistant",
+                        "content": {"type": "text", "text": answer_for(tag, &key)},
+                        "model": "m", "stopReason": "endTurn"}})
+                }
+                _ => {
+                    self.world.count("elicitation answered");
+                    seen.answers.push(answer_for(tag, &key));
+                    json!({"jsonrpc": "2.0", "id": request_id, "result":
+                        {"action": "accept", "content": {"name": answer_for(tag, &key)}}})
+                }
             };
-            let answer = json!({"jsonrpc": "2.0", "id": request_id, "result": result});
             // Answered from another task, on another connection, while this
             // stream goes on being read (as a real client would).
             let headers = self.session_headers();
             let world = Arc::clone(&self.world);
             let what = format!("{who}: the answer to {request_id} for {tag}");
+            let ended = Arc::clone(&self.ended);
             switchboard_core::Runtime::spawn(
                 &self.world.rt,
                 Box::pin(async move {
@@ -347,12 +404,15 @@ impl Client {
                     };
                     match head {
                         Ok(h) if h.status == 202 => world.log(format_args!("{what} delivered")),
-                        Ok(h) => world.check(h.status == 503 && world.shutting_down(), || {
-                            format!("{what} answered {}", h.status)
-                        }),
-                        Err(Cut) => world.check(world.shutting_down(), || {
-                            format!("{what} cut before its head")
-                        }),
+                        Ok(h) => world.check(
+                            (h.status == 503 && world.shutting_down())
+                                || (h.status == 404 && ended.load(Ordering::Acquire)),
+                            || format!("{what} answered {}", h.status),
+                        ),
+                        Err(Cut) => world.check(
+                            world.shutting_down() || ended.load(Ordering::Acquire),
+                            || format!("{what} cut before its head"),
+                        ),
                     }
                 }),
             );
@@ -364,10 +424,15 @@ impl Client {
                     format!("{who}: progress {msg} on the stream of {tag}")
                 });
                 let p = msg["params"]["progress"].as_f64().unwrap_or(0.0);
-                world.check(p > *progress, || {
-                    format!("{who}: progress {msg} after {progress}")
+                let last = seen.progress;
+                world.check(p > last, || format!("{who}: progress {msg} after {last}"));
+                seen.progress = p;
+            }
+            // The server gave up on one of its requests on this stream.
+            "notifications/cancelled" => {
+                world.check(seen.asked.contains(&msg["params"]["requestId"]), || {
+                    format!("{who}: {msg} on the stream of {tag}")
                 });
-                *progress = p;
             }
             _ => world.check(false, || format!("{who}: {msg} on the stream of {tag}")),
         }
@@ -401,7 +466,38 @@ impl Client {
         };
         let headers = self.session_headers();
         let refs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        if conn.send("POST", &refs, &body.to_string()).await.is_err() {
+        let how = Send {
+            chunked: self
+                .rng
+                .chance(20)
+                .then(|| Rng::new(self.rng.next_u64(), 9)),
+            pause: (plan == Plan::SlowSend).then_some(REQUEST_TIMEOUT + Duration::from_secs(1)),
+        };
+        let sent = conn.send_with("POST", &refs, &body.to_string(), how).await;
+        if plan == Plan::SlowSend {
+            // Too slow: the server answers 408 and closes (the rest of the
+            // request may not even get through).
+            let head = conn.head().await;
+            let world = &self.world;
+            world.log(format_args!(
+                "{} slow send of {tag}: {:?}",
+                self.name,
+                head.as_ref().map(|h| h.status)
+            ));
+            world.count("plan: slow sender");
+            world.check(
+                matches!(&head, Ok(h) if h.status == 408) || world.shutting_down(),
+                || {
+                    format!(
+                        "{}: a request sent too slowly got {:?}",
+                        self.name,
+                        head.map(|h| h.status)
+                    )
+                },
+            );
+            return;
+        }
+        if sent.is_err() {
             self.cut_before_head(&tag, false);
             return;
         }
@@ -450,11 +546,29 @@ impl Client {
         });
         let excused = seen.refused
             || cancelled
+            || self.ended.load(Ordering::Acquire)
             || world.shutting_down()
             || (plan.cuts() && !seen.resumed && seen.last_id.is_none());
         world.check(seen.finals == 1 || excused, || {
             format!("{}: call {id} never answered", self.name)
         });
+        world.count(match (seen.finals, seen.resumed, cancelled) {
+            (1, true, _) => "session call answered after resuming",
+            (1, false, false) => "session call answered",
+            (1, false, true) => "session call answered though cancelled",
+            (_, _, true) => "session call cancelled",
+            _ if seen.refused => "session call refused",
+            _ => "session call cut",
+        });
+        if plan != Plan::Whole {
+            world.count(match plan {
+                Plan::Vanish(_) => "plan: client vanished",
+                Plan::Reset(_) => "plan: reset",
+                Plan::Stall(_) => "plan: stalled reader",
+                Plan::HalfClose => "plan: half-close",
+                _ => "plan: other",
+            });
+        }
     }
 
     /// Reads a call's response: JSON, or SSE events until the stream ends.
@@ -489,7 +603,6 @@ impl Client {
             return;
         }
         let mut events = 0usize;
-        let mut progress = 0.0;
         if !head.is_sse() {
             if let Plan::Vanish(0) | Plan::Reset(0) = plan {
                 seen.cut = true;
@@ -499,10 +612,7 @@ impl Client {
                 Ok(bytes) => {
                     let msg = parse_json(&bytes);
                     self.world.log(format_args!("{} json {msg}", self.name));
-                    if self
-                        .on_message(id, tag, name, args, &msg, &mut progress)
-                        .await
-                    {
+                    if self.on_message(id, tag, name, args, &msg, seen).await {
                         seen.finals += 1;
                     }
                 }
@@ -547,8 +657,7 @@ impl Client {
                 }
             };
             events += 1;
-            self.event(id, tag, name, args, &event, seen, &mut progress)
-                .await;
+            self.event(id, tag, name, args, &event, seen).await;
         }
     }
 
@@ -561,7 +670,6 @@ impl Client {
         args: &Value,
         event: &Event,
         seen: &mut Seen,
-        progress: &mut f64,
     ) {
         self.world.log(format_args!(
             "{} event {:?} {}",
@@ -583,7 +691,7 @@ impl Client {
             return;
         }
         let msg: Value = serde_json::from_str(&event.data).expect("event data is JSON");
-        if self.on_message(id, tag, name, args, &msg, progress).await {
+        if self.on_message(id, tag, name, args, &msg, seen).await {
             seen.finals += 1;
         }
     }
@@ -631,12 +739,10 @@ impl Client {
             return;
         }
         seen.cut = false;
-        let mut progress = 0.0;
         loop {
             match conn.event().await {
                 Ok(Some(event)) => {
-                    self.event(id, tag, name, args, &event, seen, &mut progress)
-                        .await;
+                    self.event(id, tag, name, args, &event, seen).await;
                 }
                 Ok(None) => {
                     seen.resumed = true;
@@ -730,6 +836,8 @@ impl Client {
         args["tag"] = json!(tag);
         let mut extra = json!({});
         let mut rounds = 0;
+        // Answers by question key (q1, q2, ...: in order).
+        let mut given = std::collections::BTreeMap::new();
         loop {
             let id = if rounds == 0 { first } else { self.id() };
             let mut params = json!({"name": name, "arguments": args, "_meta": stateless_meta()});
@@ -759,6 +867,9 @@ impl Client {
                 .await;
             let world = Arc::clone(&self.world);
             world.log(format_args!("{} stateless {id} done: {seen:?}", self.name));
+            if seen.finals == 0 {
+                world.count("stateless call not answered (cut or refused)");
+            }
             world.check(seen.finals <= 1, || {
                 format!(
                     "{}: stateless {id} answered {} times",
@@ -779,6 +890,7 @@ impl Client {
             }
             let Some(result) = result else { return };
             if result["resultType"] == "input_required" {
+                world.count("stateless input round");
                 rounds += 1;
                 world.check(rounds <= 5, || format!("{}: {tag} asks forever", self.name));
                 let mut responses = json!({});
@@ -787,8 +899,14 @@ impl Client {
                         request["params"]["message"] == format!("{tag} {key}"),
                         || format!("{}: input {request} for {tag}", self.name),
                     );
-                    responses[key] =
-                        json!({"action": "accept", "content": {"name": answer_for(&tag, key)}});
+                    if self.rng.chance(15) {
+                        given.insert(key.clone(), "?".to_owned());
+                        responses[key] = json!({"action": "decline"});
+                    } else {
+                        given.insert(key.clone(), answer_for(&tag, key));
+                        responses[key] =
+                            json!({"action": "accept", "content": {"name": answer_for(&tag, key)}});
+                    }
                 }
                 extra = json!({"inputResponses": responses});
                 if let Some(state) = result.get("requestState") {
@@ -796,14 +914,21 @@ impl Client {
                 }
                 continue;
             }
+            world.count("stateless call answered");
             let text = result["content"][0]["text"].as_str().unwrap_or_default();
             if result["isError"] == true {
-                world.check(text.starts_with(&format!("{tag}!")), || {
+                world.check(world.shutting_down(), || {
                     format!("{}: {tag} failed: {result}", self.name)
                 });
             } else {
-                world.check(text == expected(name, &args), || {
-                    format!("{}: {tag} answered {text:?}", self.name)
+                let want = if name == "ask" {
+                    let answers: Vec<&str> = given.values().map(String::as_str).collect();
+                    format!("{tag}:{}", answers.join(","))
+                } else {
+                    expected(name, &args)
+                };
+                world.check(text == want, || {
+                    format!("{}: {tag} answered {text:?}, not {want:?}", self.name)
                 });
             }
             return;
@@ -930,10 +1055,59 @@ impl Client {
         headers.retain(|(k, _)| *k == "mcp-session-id" || *k == "mcp-protocol-version");
         match self.exchange(&mut conn, "DELETE", &headers, "").await {
             Ok(h) if h.status == 200 || h.status == 204 => {
+                self.world.count("session deleted");
                 self.world.log(format_args!("{} deleted", self.name));
             }
             Ok(h) => self.refused("DELETE", &h),
             Err(Cut) => self.cut_before_head("DELETE", false),
+        }
+        self.session = None;
+    }
+
+    /// A call with a DELETE of its session `delay_ms` later, from another
+    /// connection: the call is answered or ends without an answer, and the
+    /// session is gone afterwards.
+    pub(crate) async fn call_racing_delete(&mut self, name: &str, args: Value, delay_ms: u64) {
+        self.ended.store(true, Ordering::Release);
+        let world = Arc::clone(&self.world);
+        let mut headers = self.session_headers();
+        headers.retain(|(k, _)| *k == "mcp-session-id" || *k == "mcp-protocol-version");
+        let who = self.name.clone();
+        let deleter = async move {
+            world.sleep(delay_ms).await;
+            world.log(format_args!("{who} DELETE racing a call"));
+            let Some(mut conn) = world.connect() else {
+                return;
+            };
+            let refs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let head = match conn.send("DELETE", &refs, "").await {
+                Ok(()) => conn.head().await,
+                Err(Cut) => Err(Cut),
+            };
+            let status = head.map(|h| h.status);
+            world.log(format_args!("{who} DELETE -> {status:?}"));
+            world.check(status == Ok(200) || world.shutting_down(), || {
+                format!("{who}: DELETE answered {status:?}")
+            });
+        };
+        self.world.count("DELETE racing a call");
+        futures::join!(self.session_call(name, args, Plan::Whole, None), deleter);
+        // Gone now: a request in it is answered 404.
+        self.idle_conn = None;
+        let Some(mut conn) = self.conn(false) else {
+            return;
+        };
+        let body = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"});
+        let headers = self.session_headers();
+        match self
+            .exchange(&mut conn, "POST", &headers, &body.to_string())
+            .await
+        {
+            Ok(h) => self.world.check(
+                h.status == 404 || (h.status == 503 && self.world.shutting_down()),
+                || format!("{}: a deleted session answered {}", self.name, h.status),
+            ),
+            Err(Cut) => self.cut_before_head("ping after DELETE", false),
         }
         self.session = None;
     }
@@ -961,6 +1135,7 @@ impl Client {
             Ok(h) => {
                 self.world
                     .log(format_args!("{} after idling -> {}", self.name, h.status));
+                self.world.count("session expired while idle");
                 self.world.check(
                     h.status == 404 || (h.status == 503 && self.world.shutting_down()),
                     || format!("{}: an idle session answered {}", self.name, h.status),

@@ -18,8 +18,14 @@ pub(crate) const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 pub(crate) const IDLE: Duration = Duration::from_secs(60);
 /// Time connections get to finish after the shutdown signal.
 pub(crate) const GRACE: Duration = Duration::from_secs(30);
+/// Time to receive a request once started (the default).
+pub(crate) const REQUEST_TIMEOUT: Duration = switchboard_core::http::DEFAULT_REQUEST_TIMEOUT;
 /// Time a keep-alive connection may sit idle.
 pub(crate) const KEEP_ALIVE: Duration = Duration::from_secs(600);
+
+/// How often each behaviour happened, over every run of the process.
+pub(crate) static STATS: Mutex<std::collections::BTreeMap<&'static str, u64>> =
+    Mutex::new(std::collections::BTreeMap::new());
 
 /// The shared state of one run.
 pub(crate) struct World {
@@ -48,6 +54,15 @@ impl World {
             noisy,
         };
         (Arc::new(world), accepted)
+    }
+
+    /// Counts one more `what` in the coverage tally (not in the trace).
+    pub(crate) fn count(&self, what: &'static str) {
+        *STATS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(what)
+            .or_insert(0) += 1;
     }
 
     /// Records an event in the trace, stamped with virtual time.
