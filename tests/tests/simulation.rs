@@ -29,7 +29,7 @@ mod workload;
 #[path = "simulation/world.rs"]
 mod world;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -166,20 +166,22 @@ fn env(name: &str) -> Option<u64> {
     std::env::var(name).ok().and_then(|v| v.parse().ok())
 }
 
-/// Runs one seed twice when `twice`, comparing the traces; panics on
-/// failure with the seed and the command that replays it.
-fn check_seed(seed: u64, twice: bool) -> u64 {
-    let first = run(seed, false).unwrap_or_else(|e| panic!("{e}"));
+/// Runs one seed (twice when `twice`, comparing the traces); `Err` with
+/// the seed and the command that replays it.
+fn check_seed(seed: u64, twice: bool) -> Result<u64, String> {
+    let first = run(seed, false)?;
     if twice {
-        let second = run(seed, false).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(
-            (first.hash, first.events),
-            (second.hash, second.events),
-            "seed {seed} is not deterministic: two runs gave different traces\n\
-             replay: SIM_SEED={seed} cargo test -p tests --test simulation -- seeds --nocapture"
-        );
+        let second = run(seed, false)?;
+        if (first.hash, first.events) != (second.hash, second.events) {
+            return Err(format!(
+                "seed {seed} is not deterministic: two runs gave different traces \
+                 ({:016x}/{} and {:016x}/{})\n\
+                 replay: SIM_SEED={seed} cargo test -p tests --test simulation -- seeds --nocapture",
+                first.hash, first.events, second.hash, second.events
+            ));
+        }
     }
-    first.events
+    Ok(first.events)
 }
 
 /// Many seeds (1,000 unless `SIM_SEEDS` says), every 50th run twice to
@@ -195,11 +197,41 @@ fn seeds() {
     }
     let count = env("SIM_SEEDS").unwrap_or(1000);
     let start = env("SIM_START").unwrap_or(0);
+    // Each run is one thread's (the hooks are per thread), so seeds can be
+    // spread over threads: `SIM_THREADS` (default 1, the CI machine's
+    // other builds need the rest).
+    let threads = env("SIM_THREADS").unwrap_or(1).max(1);
     let began = Instant::now();
-    let mut events = 0;
-    for seed in start..start + count {
-        events += check_seed(seed, seed % 50 == 0);
-    }
+    let next = AtomicU64::new(start);
+    let events = AtomicU64::new(0);
+    // A campaign (`SIM_KEEP_GOING=1`) goes on past failures and lists them.
+    let keep_going = env("SIM_KEEP_GOING").is_some_and(|v| v > 0);
+    let failures = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                loop {
+                    let seed = next.fetch_add(1, Ordering::Relaxed);
+                    if seed >= start + count {
+                        break;
+                    }
+                    match check_seed(seed, seed % 50 == 0) {
+                        Ok(n) => {
+                            events.fetch_add(n, Ordering::Relaxed);
+                        }
+                        Err(e) => {
+                            eprintln!("{e}");
+                            failures.lock().unwrap().push(seed);
+                            if !keep_going {
+                                next.store(u64::MAX / 2, Ordering::Relaxed);
+                            }
+                        }
+                    }
+                }
+            });
+        }
+    });
+    let events = events.into_inner();
     let secs = began.elapsed().as_secs_f64();
     println!(
         "simulation: {count} seeds in {secs:.1} s ({:.1} seeds/s, {events} events)",
@@ -208,4 +240,7 @@ fn seeds() {
     for (what, n) in world::STATS.lock().unwrap().iter() {
         println!("  {n:>8}  {what}");
     }
+    let mut failures = failures.into_inner().unwrap();
+    failures.sort_unstable();
+    assert!(failures.is_empty(), "failing seeds: {failures:?}");
 }
