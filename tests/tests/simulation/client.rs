@@ -93,6 +93,12 @@ impl Conn {
         self.send_with(method, headers, body, Send::default()).await
     }
 
+    /// Writes raw bytes.
+    pub(crate) async fn send_raw(&mut self, bytes: &[u8]) -> Result<(), Cut> {
+        self.end.write_all(bytes).await.map_err(|_| Cut)?;
+        self.end.flush().await.map_err(|_| Cut)
+    }
+
     /// Writes a request as `how` says: its body chunked, or a pause
     /// halfway through.
     pub(crate) async fn send_with(

@@ -68,6 +68,8 @@ struct Shared {
     timers: BTreeMap<(Duration, u64), Waker>,
     /// The next timer's sequence number.
     next_timer: u64,
+    /// Tasks spawned and not finished.
+    alive: usize,
 }
 
 /// The simulated runtime. Cheap to clone; every clone is the same runtime.
@@ -91,6 +93,16 @@ impl SimRuntime {
     /// Virtual time since the simulation started.
     pub(crate) fn elapsed(&self) -> Duration {
         self.lock().now
+    }
+
+    /// Tasks spawned and not finished (the caller's own included).
+    pub(crate) fn tasks_alive(&self) -> usize {
+        self.lock().alive
+    }
+
+    /// Pending timers.
+    pub(crate) fn timers(&self) -> usize {
+        self.lock().timers.len()
     }
 
     /// The simulation's trace.
@@ -209,6 +221,7 @@ impl Executor {
                     now: Duration::ZERO,
                     timers: BTreeMap::new(),
                     next_timer: 0,
+                    alive: 0,
                 })),
                 trace,
             },
@@ -236,6 +249,7 @@ impl Executor {
             let mut shared = self.runtime.lock();
             shared.queued.push(true);
             shared.ready.push(id);
+            shared.alive += 1;
             drop(shared);
             self.runtime.trace.tick(format_args!("spawn {id}"));
         }
@@ -274,7 +288,10 @@ impl Executor {
                 let mut cx = Context::from_waker(&waker);
                 match std::panic::catch_unwind(AssertUnwindSafe(|| task.as_mut().poll(&mut cx))) {
                     Ok(Poll::Pending) => self.tasks[id] = Some(task),
-                    Ok(Poll::Ready(())) => self.runtime.trace.tick(format_args!("end {id}")),
+                    Ok(Poll::Ready(())) => {
+                        self.runtime.lock().alive -= 1;
+                        self.runtime.trace.tick(format_args!("end {id}"));
+                    }
                     Err(panic) => {
                         let message = panic
                             .downcast_ref::<String>()

@@ -143,6 +143,7 @@ async fn stateless_client(world: Arc<World>, name: String, mut rng: Rng, ops: u6
         }
         world.sleep(rng.range(0, 300)).await;
         match rng.below(8) {
+            0 if rng.chance(30) => c.pipelined(rng.range(2, 4) as usize).await,
             0 => c.plain("tools/list").await,
             1 | 2 => {
                 let (tool, args) = call_args(&mut rng);

@@ -547,7 +547,6 @@ impl Client {
         let excused = seen.refused
             || cancelled
             || self.ended.load(Ordering::Acquire)
-            || world.shutting_down()
             || (plan.cuts() && !seen.resumed && seen.last_id.is_none());
         world.check(seen.finals == 1 || excused, || {
             format!("{}: call {id} never answered", self.name)
@@ -708,6 +707,8 @@ impl Client {
         seen: &mut Seen,
     ) {
         let Some(mut conn) = self.conn(false) else {
+            // The listener is closed: shutting down.
+            seen.refused = true;
             return;
         };
         let mut headers = self.session_headers();
@@ -721,6 +722,7 @@ impl Client {
             Ok(h) => h,
             Err(Cut) => {
                 self.cut_before_head("a resumption", false);
+                seen.refused = true;
                 return;
             }
         };
@@ -736,6 +738,8 @@ impl Client {
                     self.name, head.status
                 )
             });
+            // Refused during shutdown: no way to the reply.
+            seen.refused = true;
             return;
         }
         seen.cut = false;
@@ -750,6 +754,9 @@ impl Client {
                 }
                 Err(Cut) => {
                     seen.cut = true;
+                    self.world.check(false, || {
+                        format!("{}: the resumed stream of {tag} was cut", self.name)
+                    });
                     return;
                 }
             }
@@ -800,6 +807,79 @@ impl Client {
         if !conn.closing {
             self.keep(conn);
         }
+    }
+
+    /// `n` plain requests written back to back on one connection
+    /// (HTTP/1.1 pipelining), answered in order.
+    pub(crate) async fn pipelined(&mut self, n: usize) {
+        let Some(mut conn) = self.conn(false) else {
+            return;
+        };
+        let mut ids = Vec::new();
+        let mut sends = Vec::new();
+        for i in 0..n {
+            let id = self.id();
+            // (The stateless revision has no ping.)
+            let method = if i % 2 == 0 && self.session.is_some() {
+                "ping"
+            } else {
+                "tools/list"
+            };
+            let mut body = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": {}});
+            let headers = if self.session.is_some() {
+                self.session_headers()
+            } else {
+                body["params"]["_meta"] = stateless_meta();
+                Self::stateless_headers(method, None)
+            };
+            ids.push(id);
+            sends.push((headers, body.to_string()));
+        }
+        self.world
+            .log(format_args!("{} pipelines {ids:?}", self.name));
+        self.world.count("pipelined requests");
+        // One buffer, one write: the server finds the next request already
+        // read when it finishes the one before.
+        let mut bytes = Vec::new();
+        for (headers, body) in &sends {
+            bytes.extend_from_slice(b"POST /mcp HTTP/1.1\r\nhost: localhost\r\n");
+            for (k, v) in headers {
+                bytes.extend_from_slice(format!("{k}: {v}\r\n").as_bytes());
+            }
+            bytes.extend_from_slice(
+                format!("content-length: {}\r\n\r\n{body}", body.len()).as_bytes(),
+            );
+        }
+        if conn.send_raw(&bytes).await.is_err() {
+            return self.cut_before_head("pipelined requests", false);
+        }
+        for id in ids {
+            let head = match conn.head().await {
+                Ok(h) => h,
+                Err(Cut) => return self.cut_before_head("a pipelined request", false),
+            };
+            if head.status != 200 {
+                return self.refused("a pipelined request", &head);
+            }
+            let Ok(bytes) = conn.body(&head).await else {
+                return self
+                    .world
+                    .check(false, || format!("{}: pipelined body cut", self.name));
+            };
+            let reply = parse_json(&bytes);
+            self.world
+                .check(reply["id"] == id && reply["result"].is_object(), || {
+                    format!("{}: pipelined request {id} answered {reply}", self.name)
+                });
+            if conn.closing {
+                // Closing (shutdown): the rest will not be read.
+                let world = &self.world;
+                return world.check(world.shutting_down(), || {
+                    format!("{}: a pipelined reply closed the connection", self.name)
+                });
+            }
+        }
+        self.keep(conn);
     }
 
     async fn stateless_plain(&mut self, mut conn: Conn, method: &str, body: Value) {
@@ -855,7 +935,28 @@ impl Client {
             };
             let headers = Self::stateless_headers("tools/call", Some(name));
             let refs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            if conn.send("POST", &refs, &body.to_string()).await.is_err() {
+            let how = Send {
+                chunked: None,
+                pause: (plan == Plan::SlowSend).then_some(REQUEST_TIMEOUT + Duration::from_secs(1)),
+            };
+            let sent = conn.send_with("POST", &refs, &body.to_string(), how).await;
+            if plan == Plan::SlowSend {
+                let head = conn.head().await;
+                let world = &self.world;
+                world.count("plan: slow sender");
+                world.check(
+                    matches!(&head, Ok(h) if h.status == 408) || world.shutting_down(),
+                    || {
+                        format!(
+                            "{}: a request sent too slowly got {:?}",
+                            self.name,
+                            head.map(|h| h.status)
+                        )
+                    },
+                );
+                return;
+            }
+            if sent.is_err() {
                 return self.cut_before_head(&tag, false);
             }
             if plan == Plan::HalfClose {
@@ -876,7 +977,7 @@ impl Client {
                     self.name, seen.finals
                 )
             });
-            let excused = seen.refused || plan.cuts() || world.shutting_down();
+            let excused = seen.refused || plan.cuts();
             world.check(seen.finals == 1 || excused, || {
                 format!("{}: stateless {id} never answered", self.name)
             });
