@@ -337,7 +337,10 @@ impl Drop for Executor {
         // Tasks are dropped here, on this thread, with the hooks still in
         // place (their destructors may read the clock).
         self.tasks.clear();
-        std::mem::take(&mut self.runtime.lock().spawned);
+        // Dropped after the lock is let go: a task's destructor may read
+        // the clock.
+        let spawned = std::mem::take(&mut self.runtime.lock().spawned);
+        drop(spawned);
         switchboard_core::simulation::uninstall();
     }
 }

@@ -111,7 +111,7 @@ async fn session_client(world: Arc<World>, live: Live, name: String, mut rng: Rn
                 if let Plan::Stall(_) = plan {
                     // Enough to fill the connection's buffers, so the server's
                     // writes wait on the stalled reader.
-                    (tool, args) = ("progress", json!({"steps": 4, "ms": 10, "pad": 3000}));
+                    (tool, args) = ("progress", json!({"steps": 4, "ms": 10, "pad": 20_000}));
                 }
                 c.session_call(tool, args, plan, None).await;
             }

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::client::{Conn, Cut, Event, Head, Send, json as parse_json};
 use super::executor::Rng;
 use super::server::{answer_for, expected};
-use super::world::{IDLE, KEEP_ALIVE, REQUEST_TIMEOUT, WRITE_TIMEOUT, World};
+use super::world::{KEEP_ALIVE, REQUEST_TIMEOUT, WRITE_TIMEOUT, World};
 
 /// How a call's connection misbehaves on purpose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -262,7 +262,10 @@ impl Client {
                 format!("{}: initialize reply {reply}", self.name)
             });
         self.session = session;
-        self.world.log(format_args!("{} session open", self.name));
+        self.world.log(format_args!(
+            "{} session open {:?}",
+            self.name, self.session
+        ));
         let note = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
         match self
             .exchange(
@@ -706,7 +709,12 @@ impl Client {
         last: (u64, u64),
         seen: &mut Seen,
     ) {
-        let Some(mut conn) = self.conn(false) else {
+        let conn = if self.rng.chance(50) {
+            self.world.connect_slow()
+        } else {
+            self.conn(false)
+        };
+        let Some(mut conn) = conn else {
             // The listener is closed: shutting down.
             seen.refused = true;
             return;
@@ -1218,7 +1226,7 @@ impl Client {
         self.world.log(format_args!("{} idles", self.name));
         self.idle_conn = None;
         self.world
-            .sleep(IDLE.as_millis() as u64 * 3 / 2 + 1000)
+            .sleep(self.world.idle.as_millis() as u64 * 3 / 2 + 1000)
             .await;
         let Some(mut conn) = self.conn(false) else {
             return;

@@ -14,8 +14,6 @@ use super::net::{self, End, Faults};
 /// Time a response may make no write progress (short, so stalled readers
 /// are cut within the run).
 pub(crate) const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
-/// Idle time after which a session ends.
-pub(crate) const IDLE: Duration = Duration::from_secs(60);
 /// Time connections get to finish after the shutdown signal.
 pub(crate) const GRACE: Duration = Duration::from_secs(30);
 /// Time to receive a request once started (the default).
@@ -35,6 +33,8 @@ pub(crate) struct World {
     pub(crate) shutdown: Shutdown,
     /// Percent of connections with misbehaving (but not cutting) ends.
     pub(crate) noisy: u64,
+    /// Idle time after which a session ends (drawn per run).
+    pub(crate) idle: Duration,
 }
 
 impl World {
@@ -42,6 +42,7 @@ impl World {
         rt: SimRuntime,
         seed: u64,
         shutdown: Shutdown,
+        idle: Duration,
     ) -> (Arc<Self>, async_channel::Receiver<End>) {
         let (accept, accepted) = async_channel::unbounded();
         let mut rng = Rng::new(seed, 3);
@@ -52,6 +53,7 @@ impl World {
             net: Mutex::new((rng, 0)),
             shutdown,
             noisy,
+            idle,
         };
         (Arc::new(world), accepted)
     }
@@ -90,10 +92,13 @@ impl World {
         if !noisy {
             return Faults::default();
         }
+        // Small pieces and delays, but not both at their worst: a client
+        // reads its socket buffer at memory speed, and one that takes
+        // minutes over a few kilobytes is a stalled one (a plan of its own).
         Faults {
-            read_piece: [0, 1, 7, 100][rng.below(4) as usize],
+            read_piece: [0, 3, 17, 200][rng.below(4) as usize],
             write_piece: [0, 1, 5, 64][rng.below(4) as usize],
-            delay_percent: [0, 5, 30][rng.below(3) as usize],
+            delay_percent: [0, 2, 10][rng.below(3) as usize],
             delay_ms: rng.range(1, 40),
         }
     }
@@ -124,6 +129,28 @@ impl World {
             let server = Self::faults(rng, noisy);
             self.log(format_args!("connect #{number} noisy {noisy}"));
             net::connect(number, &self.rt, rng, capacity, client, server)
+        };
+        self.accept.try_send(server).ok()?;
+        Some(Conn::new(client))
+    }
+
+    /// A connection over a slow link: the client reads small pieces, each
+    /// after a wait, from small buffers (a few kilobytes a second), so the
+    /// server's writes wait on it without ever stalling.
+    pub(crate) fn connect_slow(&self) -> Option<Conn> {
+        let (client, server) = {
+            let mut net = self.net.lock().unwrap();
+            net.1 += 1;
+            let number = net.1;
+            let rng = &mut net.0;
+            let client = Faults {
+                read_piece: 100,
+                write_piece: 0,
+                delay_percent: 100,
+                delay_ms: rng.range(20, 60),
+            };
+            self.log(format_args!("connect #{number} slow"));
+            net::connect(number, &self.rt, rng, 4096, client, Faults::default())
         };
         self.accept.try_send(server).ok()?;
         Some(Conn::new(client))
