@@ -2,6 +2,10 @@
 //! reads a response head, then a JSON body (Content-Length) or SSE events
 //! (chunked). A connection that ends or fails is `Cut`.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
 use futures::io::{AsyncReadExt, AsyncWriteExt};
 use serde_json::Value;
 
@@ -70,6 +74,35 @@ pub(crate) struct Conn {
     ended: bool,
     /// Whether the response asked to close the connection.
     pub(crate) closing: bool,
+    /// Where to note that the session was alive (see [`Alive`]).
+    pub(crate) alive: Option<Alive>,
+    /// When the last request started to be sent.
+    sent_at: Duration,
+}
+
+/// The latest virtual time (in ms) at which the server certainly counted
+/// its session active: the start of a request it answered 200 or 202, or
+/// a little before bytes of a stream arrived (it was still writing then,
+/// and a session is kept while one of its responses is written). A 404
+/// for "session not found" is right only when the idle timeout has passed
+/// since.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Alive(Arc<AtomicU64>);
+
+/// How long bytes may sit in a connection's buffers before the client
+/// reads them (the slowest link drains its 4 KiB in under 3 s).
+const IN_TRANSIT: Duration = Duration::from_secs(5);
+
+impl Alive {
+    /// Notes the session was alive at `at`.
+    pub(crate) fn at(&self, at: Duration) {
+        self.0.fetch_max(at.as_millis() as u64, Ordering::AcqRel);
+    }
+
+    /// Whether the session may have expired by `now` for idling `idle`.
+    pub(crate) fn may_have_expired(&self, now: Duration, idle: Duration) -> bool {
+        now.as_millis() as u64 >= self.0.load(Ordering::Acquire) + idle.as_millis() as u64
+    }
 }
 
 impl Conn {
@@ -80,6 +113,8 @@ impl Conn {
             body: Vec::new(),
             ended: false,
             closing: false,
+            alive: None,
+            sent_at: Duration::ZERO,
         }
     }
 
@@ -95,6 +130,7 @@ impl Conn {
 
     /// Writes raw bytes.
     pub(crate) async fn send_raw(&mut self, bytes: &[u8]) -> Result<(), Cut> {
+        self.sent_at = self.end.runtime().elapsed();
         self.end.write_all(bytes).await.map_err(|_| Cut)?;
         self.end.flush().await.map_err(|_| Cut)
     }
@@ -108,6 +144,7 @@ impl Conn {
         body: &str,
         mut how: Send,
     ) -> Result<(), Cut> {
+        self.sent_at = self.end.runtime().elapsed();
         let mut req = format!("{method} /mcp HTTP/1.1\r\nhost: localhost\r\n");
         for (n, v) in headers {
             req.push_str(&format!("{n}: {v}\r\n"));
@@ -190,6 +227,9 @@ impl Conn {
                 if head.status == 100 {
                     continue;
                 }
+                if let (200 | 202, Some(alive)) = (head.status, &self.alive) {
+                    alive.at(self.sent_at);
+                }
                 return Ok(head);
             }
             self.fill().await?;
@@ -227,6 +267,9 @@ impl Conn {
                     }
                 } else if self.buf.len() >= line_end + 2 + size + 2 {
                     let data = self.buf[line_end + 2..line_end + 2 + size].to_vec();
+                    if let Some(alive) = &self.alive {
+                        alive.at(self.end.runtime().elapsed().saturating_sub(IN_TRANSIT));
+                    }
                     self.buf.drain(..line_end + 4 + size);
                     self.body.extend_from_slice(&data);
                     return Ok(());

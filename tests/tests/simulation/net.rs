@@ -53,8 +53,12 @@ pub(crate) struct Faults {
     pub(crate) read_piece: usize,
     /// Writes take at most this many bytes (0: no limit).
     pub(crate) write_piece: usize,
-    /// Percent of reads and writes that first wait a while.
+    /// Percent of writes (and reads, with `slow_reads`) that first wait a
+    /// while: latency on the way. Reads of bytes already delivered are not
+    /// delayed unless the link itself is slow.
     pub(crate) delay_percent: u64,
+    /// Reads wait too: a link that delivers a few kilobytes a second.
+    pub(crate) slow_reads: bool,
     /// The longest such wait, in milliseconds.
     pub(crate) delay_ms: u64,
 }
@@ -152,7 +156,11 @@ impl End {
 
     /// Waits first, sometimes: `Pending` while a drawn delay runs.
     fn delayed(&mut self, cx: &mut Context<'_>, read: bool) -> Poll<()> {
-        let percent = self.faults.delay_percent;
+        let percent = if read && !self.faults.slow_reads {
+            0
+        } else {
+            self.faults.delay_percent
+        };
         let max = self.faults.delay_ms;
         let slot = if read {
             &mut self.read_delay

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::{Value, json};
 
-use super::client::Cut;
+use super::client::{Alive, Cut};
 use super::executor::Rng;
 use super::workload::{Client, Plan, short};
 use super::world::World;
@@ -82,6 +82,7 @@ async fn session_client(world: Arc<World>, live: Live, name: String, mut rng: Rn
     let (stop, stopped) = async_channel::bounded::<()>(1);
     if rng.chance(60) {
         let listener = listen(
+            c.alive.clone(),
             Arc::clone(&world),
             session,
             name.clone(),
@@ -163,6 +164,7 @@ async fn stateless_client(world: Arc<World>, name: String, mut rng: Rng, ops: u6
 /// A session's GET stream: only notifications, event ids in order; now
 /// and then dropped and resumed after the last id seen.
 async fn listen(
+    alive: Alive,
     world: Arc<World>,
     session: String,
     name: String,
@@ -175,6 +177,7 @@ async fn listen(
         let Some(mut conn) = world.connect() else {
             return;
         };
+        conn.alive = Some(alive.clone());
         let mut headers = vec![
             ("accept", "text/event-stream".to_owned()),
             ("mcp-session-id", session.clone()),

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::client::{Conn, Cut, Event, Head, Send, json as parse_json};
+use super::client::{Alive, Conn, Cut, Event, Head, Send, json as parse_json};
 use super::executor::Rng;
 use super::server::{answer_for, expected};
 use super::world::{KEEP_ALIVE, REQUEST_TIMEOUT, WRITE_TIMEOUT, World};
@@ -84,6 +84,8 @@ pub(crate) struct Client {
     /// The session is being (or was) deleted: its requests may be
     /// answered 404 or not at all.
     ended: Arc<AtomicBool>,
+    /// When the server last certainly counted the session active.
+    pub(crate) alive: Alive,
     /// The session id, in the session era.
     pub(crate) session: Option<String>,
     /// The next JSON-RPC id.
@@ -117,6 +119,7 @@ impl Client {
             name,
             rng,
             ended: Arc::new(AtomicBool::new(false)),
+            alive: Alive::default(),
             session: None,
             next_id: 1,
             idle_conn: None,
@@ -174,7 +177,15 @@ impl Client {
                 return Some(conn);
             }
         }
-        self.world.connect_with(capacity)
+        let mut conn = self.world.connect_with(capacity)?;
+        conn.alive = Some(self.alive.clone());
+        Some(conn)
+    }
+
+    /// Whether the server may rightly have expired the session by now.
+    fn may_have_expired(&self) -> bool {
+        self.alive
+            .may_have_expired(self.world.rt.elapsed(), self.world.idle)
     }
 
     /// Keeps `conn` for the next plain request.
@@ -215,7 +226,7 @@ impl Client {
     fn refused(&self, what: &str, head: &Head) {
         let world = &self.world;
         world.log(format_args!("{} {what} -> {}", self.name, head.status));
-        let ended = self.ended.load(Ordering::Acquire);
+        let ended = self.ended.load(Ordering::Acquire) || self.may_have_expired();
         world.check(
             (head.status == 503 && world.shutting_down()) || (head.status == 404 && ended),
             || format!("{}: {what} answered {}", self.name, head.status),
@@ -393,12 +404,15 @@ impl Client {
             let world = Arc::clone(&self.world);
             let what = format!("{who}: the answer to {request_id} for {tag}");
             let ended = Arc::clone(&self.ended);
+            let alive = self.alive.clone();
+            let idle = self.world.idle;
             switchboard_core::Runtime::spawn(
                 &self.world.rt,
                 Box::pin(async move {
                     let Some(mut conn) = world.connect() else {
                         return;
                     };
+                    conn.alive = Some(alive.clone());
                     let refs: Vec<(&str, &str)> =
                         headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
                     let head = match conn.send("POST", &refs, &answer.to_string()).await {
@@ -409,7 +423,9 @@ impl Client {
                         Ok(h) if h.status == 202 => world.log(format_args!("{what} delivered")),
                         Ok(h) => world.check(
                             (h.status == 503 && world.shutting_down())
-                                || (h.status == 404 && ended.load(Ordering::Acquire)),
+                                || (h.status == 404
+                                    && (ended.load(Ordering::Acquire)
+                                        || alive.may_have_expired(world.rt.elapsed(), idle))),
                             || format!("{what} answered {}", h.status),
                         ),
                         Err(Cut) => world.check(
@@ -710,7 +726,10 @@ impl Client {
         seen: &mut Seen,
     ) {
         let conn = if self.rng.chance(50) {
-            self.world.connect_slow()
+            self.world.connect_slow().map(|mut c| {
+                c.alive = Some(self.alive.clone());
+                c
+            })
         } else {
             self.conn(false)
         };
@@ -740,7 +759,8 @@ impl Client {
                 self.name, head.status
             ));
             let world = &self.world;
-            world.check(seen.finals == 1 || world.shutting_down(), || {
+            let gone = head.status == 404 && self.may_have_expired();
+            world.check(seen.finals == 1 || world.shutting_down() || gone, || {
                 format!(
                     "{}: resuming {tag} after {last:?} answered {}",
                     self.name, head.status
@@ -1182,6 +1202,7 @@ impl Client {
         let mut headers = self.session_headers();
         headers.retain(|(k, _)| *k == "mcp-session-id" || *k == "mcp-protocol-version");
         let who = self.name.clone();
+        let alive = self.alive.clone();
         let deleter = async move {
             world.sleep(delay_ms).await;
             world.log(format_args!("{who} DELETE racing a call"));
@@ -1195,9 +1216,11 @@ impl Client {
             };
             let status = head.map(|h| h.status);
             world.log(format_args!("{who} DELETE -> {status:?}"));
-            world.check(status == Ok(200) || world.shutting_down(), || {
-                format!("{who}: DELETE answered {status:?}")
-            });
+            let expired = alive.may_have_expired(world.rt.elapsed(), world.idle);
+            world.check(
+                status == Ok(200) || world.shutting_down() || (status == Ok(404) && expired),
+                || format!("{who}: DELETE answered {status:?}"),
+            );
         };
         self.world.count("DELETE racing a call");
         futures::join!(self.session_call(name, args, Plan::Whole, None), deleter);

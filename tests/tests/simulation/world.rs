@@ -100,6 +100,7 @@ impl World {
             write_piece: [0, 1, 5, 64][rng.below(4) as usize],
             delay_percent: [0, 2, 10][rng.below(3) as usize],
             delay_ms: rng.range(1, 40),
+            slow_reads: false,
         }
     }
 
@@ -148,6 +149,7 @@ impl World {
                 write_piece: 0,
                 delay_percent: 100,
                 delay_ms: rng.range(20, 60),
+                slow_reads: true,
             };
             self.log(format_args!("connect #{number} slow"));
             net::connect(number, &self.rt, rng, 4096, client, Faults::default())
