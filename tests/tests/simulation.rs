@@ -229,7 +229,7 @@ fn seeds() {
                     if seed >= start + count {
                         break;
                     }
-                    match check_seed(seed, seed % 50 == 0) {
+                    match check_seed(seed, seed.is_multiple_of(50)) {
                         Ok(n) => {
                             events.fetch_add(n, Ordering::Relaxed);
                         }

@@ -172,10 +172,8 @@ impl Client {
     fn conn_with(&mut self, reuse: bool, capacity: Option<usize>) -> Option<Conn> {
         let kept = self.idle_conn.take();
         let fresh = self.world.rt.elapsed() < self.idle_since + KEEP_ALIVE / 2;
-        if reuse && fresh && capacity.is_none() {
-            if let Some(conn) = kept {
-                return Some(conn);
-            }
+        if let (true, true, None, Some(conn)) = (reuse, fresh, capacity, kept) {
+            return Some(conn);
         }
         let mut conn = self.world.connect_with(capacity)?;
         conn.alive = Some(self.alive.clone());
@@ -590,7 +588,7 @@ impl Client {
     }
 
     /// Reads a call's response: JSON, or SSE events until the stream ends.
-    #[allow(clippy::too_many_arguments)]
+    #[expect(clippy::too_many_arguments, reason = "one call's identity and what was seen of it, passed down as they are")]
     async fn read_call(
         &mut self,
         conn: &mut Conn,
@@ -679,7 +677,6 @@ impl Client {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn event(
         &mut self,
         id: i64,
