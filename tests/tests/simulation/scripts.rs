@@ -233,9 +233,19 @@ async fn listen(
             None
         };
         let mut events = 0;
+        // Every list change announced while this stream listens reaches it.
+        let attached = world.rt.elapsed();
+        let mut heard = None;
+        let check_heard = |heard: Option<std::time::Duration>| {
+            let missed = world.unheard(attached, heard);
+            world.check(missed.is_none(), || {
+                format!("{name}: the GET stream open since {attached:?} missed the list change announced at {missed:?}")
+            });
+        };
         loop {
             if vanish_after == Some(events) {
                 world.log(format_args!("{name} GET vanishes"));
+                check_heard(heard);
                 break;
             }
             let next = {
@@ -244,12 +254,18 @@ async fn listen(
                 futures::pin_mut!(event, stopped);
                 match futures::future::select(event, stopped).await {
                     futures::future::Either::Left((e, _)) => e,
-                    futures::future::Either::Right(_) => return,
+                    futures::future::Either::Right(_) => {
+                        check_heard(heard);
+                        return;
+                    }
                 }
             };
             let event = match next {
                 Ok(Some(e)) => e,
-                Ok(None) | Err(Cut) => return,
+                Ok(None) | Err(Cut) => {
+                    check_heard(heard);
+                    return;
+                }
             };
             events += 1;
             world.log(format_args!(
@@ -270,13 +286,15 @@ async fn listen(
             if !event.data.is_empty() {
                 world.count("GET notification");
                 let msg: Value = serde_json::from_str(&event.data).expect("JSON");
+                // Only what concerns no request: list changes.
                 world.check(
                     msg.get("id").is_none()
                         && msg["method"]
                             .as_str()
-                            .is_some_and(|m| m.starts_with("notifications/")),
+                            .is_some_and(|m| m.ends_with("/list_changed")),
                     || format!("{name}: {msg} on the GET stream"),
                 );
+                heard = Some(world.rt.elapsed());
             }
         }
     }

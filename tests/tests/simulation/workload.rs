@@ -475,6 +475,7 @@ impl Client {
             "{} call {id} {name} {plan:?} cancel {cancel_after:?}",
             self.name
         ));
+        let sent_at = self.world.rt.elapsed();
         let reuse = plan == Plan::Whole && cancel_after.is_none();
         // A stalled reader's buffers are small enough to fill.
         let capacity = matches!(plan, Plan::Stall(_)).then_some(4096);
@@ -568,6 +569,9 @@ impl Client {
         world.check(seen.finals == 1 || excused, || {
             format!("{}: call {id} never answered", self.name)
         });
+        if name == "announce" && seen.finals == 1 {
+            world.announced(sent_at, world.rt.elapsed());
+        }
         world.count(match (seen.finals, seen.resumed, cancelled) {
             (1, true, _) => "session call answered after resuming",
             (1, false, false) => "session call answered",
@@ -588,7 +592,10 @@ impl Client {
     }
 
     /// Reads a call's response: JSON, or SSE events until the stream ends.
-    #[expect(clippy::too_many_arguments, reason = "one call's identity and what was seen of it, passed down as they are")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one call's identity and what was seen of it, passed down as they are"
+    )]
     async fn read_call(
         &mut self,
         conn: &mut Conn,
@@ -936,6 +943,7 @@ impl Client {
 
     /// A stateless tools/call: input rounds answered until complete.
     pub(crate) async fn stateless_call(&mut self, name: &str, mut args: Value, plan: Plan) {
+        let sent_at = self.world.rt.elapsed();
         let first = self.id();
         let tag = self.tag(first);
         args["tag"] = json!(tag);
@@ -1041,6 +1049,9 @@ impl Client {
                 continue;
             }
             world.count("stateless call answered");
+            if name == "announce" && result["isError"] != true {
+                world.announced(sent_at, world.rt.elapsed());
+            }
             let text = result["content"][0]["text"].as_str().unwrap_or_default();
             if result["isError"] == true {
                 world.check(world.shutting_down(), || {

@@ -35,6 +35,9 @@ pub(crate) struct World {
     pub(crate) noisy: u64,
     /// Idle time after which a session ends (drawn per run).
     pub(crate) idle: Duration,
+    /// Tool list changes announced: when each `announce` call was sent
+    /// and when its result arrived.
+    announces: Mutex<Vec<(Duration, Duration)>>,
 }
 
 impl World {
@@ -54,6 +57,7 @@ impl World {
             shutdown,
             noisy,
             idle,
+            announces: Mutex::new(Vec::new()),
         };
         (Arc::new(world), accepted)
     }
@@ -65,6 +69,36 @@ impl World {
             .unwrap_or_else(|e| e.into_inner())
             .entry(what)
             .or_insert(0) += 1;
+    }
+
+    /// Notes a tool list change announced between `sent` and `answered`.
+    pub(crate) fn announced(&self, sent: Duration, answered: Duration) {
+        self.announces.lock().unwrap().push((sent, answered));
+    }
+
+    /// An announcement a GET stream listening from `attached` until now,
+    /// which last heard a list change at `heard`, should have heard and
+    /// did not: one sent after it attached and answered well before now
+    /// (a margin for the notification still on its way).
+    pub(crate) fn unheard(
+        &self,
+        attached: Duration,
+        heard: Option<Duration>,
+    ) -> Option<(Duration, Duration)> {
+        let now = self.rt.elapsed();
+        let owed: Vec<(Duration, Duration)> = self
+            .announces
+            .lock()
+            .unwrap()
+            .iter()
+            .copied()
+            .filter(|&(sent, answered)| sent > attached && answered + Duration::from_secs(3) <= now)
+            .collect();
+        if !owed.is_empty() {
+            self.count("GET stream owed a list change (checked it came)");
+        }
+        owed.into_iter()
+            .find(|&(sent, _)| heard.is_none_or(|h| h < sent))
     }
 
     /// Records an event in the trace, stamped with virtual time.
