@@ -28,6 +28,9 @@ pub(crate) enum Plan {
     /// Pauses halfway through the request for longer than the server's
     /// request timeout.
     SlowSend,
+    /// Stops reading after this many events and resumes elsewhere, the
+    /// connection left open (a connection that died silently).
+    Abandon(usize),
 }
 
 impl Plan {
@@ -36,12 +39,18 @@ impl Plan {
     fn cuts(self) -> bool {
         matches!(
             self,
-            Self::Vanish(_) | Self::Reset(_) | Self::Stall(_) | Self::HalfClose | Self::SlowSend
+            Self::Vanish(_)
+                | Self::Reset(_)
+                | Self::Stall(_)
+                | Self::HalfClose
+                | Self::SlowSend
+                | Self::Abandon(_)
         )
     }
 
     pub(crate) fn draw(rng: &mut Rng) -> Self {
-        match rng.below(11) {
+        match rng.below(12) {
+            11 => Self::Abandon(rng.range(1, 3) as usize),
             10 => Self::SlowSend,
             0 => Self::Vanish(rng.below(4) as usize),
             1 => Self::Reset(rng.below(4) as usize),
@@ -550,10 +559,13 @@ impl Client {
             None => reading.await,
         }
         if seen.cut && !seen.refused {
-            drop(conn);
+            // An abandoned connection stays open, unread, while the stream
+            // is resumed elsewhere: the server has to hand the stream over.
+            let abandoned = matches!(plan, Plan::Abandon(_)).then_some(conn);
             if let Some(last) = seen.last_id {
                 self.resume(id, &tag, name, &args, last, &mut seen).await;
             }
+            drop(abandoned);
         } else if !conn.closing && !seen.cut && !plan.cuts() && plan != Plan::HalfClose {
             self.keep(conn);
         }
@@ -586,6 +598,7 @@ impl Client {
                 Plan::Reset(_) => "plan: reset",
                 Plan::Stall(_) => "plan: stalled reader",
                 Plan::HalfClose => "plan: half-close",
+                Plan::Abandon(_) => "plan: abandoned, resumed elsewhere",
                 _ => "plan: other",
             });
         }
@@ -650,7 +663,9 @@ impl Client {
         }
         loop {
             match plan {
-                Plan::Vanish(n) | Plan::Reset(n) | Plan::Stall(n) if n == events => {
+                Plan::Vanish(n) | Plan::Reset(n) | Plan::Stall(n) | Plan::Abandon(n)
+                    if n == events =>
+                {
                     match plan {
                         Plan::Reset(_) => conn.end.reset(),
                         Plan::Stall(_) => {
@@ -1134,7 +1149,9 @@ impl Client {
         let mut events = 0;
         loop {
             match plan {
-                Plan::Vanish(n) | Plan::Reset(n) | Plan::Stall(n) if n == events => {
+                Plan::Vanish(n) | Plan::Reset(n) | Plan::Stall(n) | Plan::Abandon(n)
+                    if n == events =>
+                {
                     match plan {
                         Plan::Reset(_) => conn.end.reset(),
                         Plan::Stall(_) => {
