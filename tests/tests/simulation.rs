@@ -104,6 +104,20 @@ fn run(seed: u64, keep_all: bool) -> Result<Outcome, String> {
             Some(ms) => world.sleep(ms).await,
             None => {
                 wait_clients(Arc::clone(&world), Arc::clone(&live)).await;
+                // Every client is gone: once every handler they left behind
+                // has given up (a server→client request times out after 60 s,
+                // no tool runs longer than a few seconds), none is in flight
+                // and nothing awaits an answer, whether or not the sessions
+                // are still open.
+                world.sleep(65_000).await;
+                let tables = server.simulation_tables();
+                world.log(format_args!(
+                    "tables after the handlers' timeouts {tables:?}"
+                ));
+                world.check(
+                    tables.in_flight == 0 && tables.pending == 0 && tables.carriers == 0,
+                    || format!("requests left in flight after every client left: {tables:?}"),
+                );
                 // Every client is gone: after the idle timeout (and a sweep),
                 // nothing of theirs is left.
                 world
