@@ -84,7 +84,12 @@ fn run(seed: u64, keep_all: bool) -> Result<Outcome, String> {
             let _ = done.send(result.is_ok()).await;
         }));
         let live = Arc::new(AtomicUsize::new(0));
-        let clients = rng.range(1, 10);
+        // Now and then a crowd.
+        let clients = if rng.chance(10) {
+            rng.range(11, 25)
+        } else {
+            rng.range(1, 10)
+        };
         scripts::start(&world, &mut rng, &live, clients, 10);
         let wait_clients = |world: Arc<World>, live: Arc<AtomicUsize>| async move {
             while live.load(Ordering::Acquire) > 0 {
