@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::client::{Alive, Cut};
 use super::executor::Rng;
-use super::workload::{Client, Plan, short};
+use super::workload::{Client, Plan, short, stateless_meta};
 use super::world::World;
 
 /// Clients still running (scripts and their listeners).
@@ -47,7 +47,7 @@ pub(crate) fn start(world: &Arc<World>, rng: &mut Rng, live: &Live, clients: u64
         let w = Arc::clone(world);
         let l = Arc::clone(live);
         if n % 3 == 2 {
-            spawn(world, live, stateless_client(w, name, rng, ops));
+            spawn(world, live, stateless_client(w, l, name, rng, ops));
         } else {
             spawn(world, live, session_client(w, l, name, rng, ops));
         }
@@ -135,8 +135,18 @@ async fn session_client(world: Arc<World>, live: Live, name: String, mut rng: Rn
     }
 }
 
-async fn stateless_client(world: Arc<World>, name: String, mut rng: Rng, ops: u64) {
+async fn stateless_client(world: Arc<World>, live: Live, name: String, mut rng: Rng, ops: u64) {
     world.sleep(rng.range(0, 500)).await;
+    let (stop, stopped) = async_channel::bounded::<()>(1);
+    if rng.chance(40) {
+        let listener = subscriptions_listen(
+            Arc::clone(&world),
+            name.clone(),
+            stopped,
+            Rng::new(rng.next_u64(), 8),
+        );
+        spawn(&world, &live, listener);
+    }
     let mut c = Client::new(Arc::clone(&world), name, Rng::new(rng.next_u64(), 7));
     for _ in 0..rng.range(1, ops) {
         if world.shutting_down() && rng.chance(30) {
@@ -159,6 +169,142 @@ async fn stateless_client(world: Arc<World>, name: String, mut rng: Rng, ops: u6
             }
         }
     }
+    drop(stop);
+}
+
+/// A stateless `subscriptions/listen` stream: acknowledged first, then
+/// only the tool list changes it asked for, tagged with its id, every one
+/// announced while it listens; at shutdown it ends with its `complete`
+/// result. Now and then the client leaves it.
+async fn subscriptions_listen(
+    world: Arc<World>,
+    name: String,
+    stop: async_channel::Receiver<()>,
+    mut rng: Rng,
+) {
+    let Some(mut conn) = world.connect() else {
+        return;
+    };
+    let id = 9_000 + rng.below(1000) as i64;
+    let mut meta = stateless_meta();
+    meta["io.modelcontextprotocol/clientCapabilities"] = json!({});
+    let body = json!({"jsonrpc": "2.0", "id": id, "method": "subscriptions/listen",
+        "params": {"notifications": {"toolsListChanged": true}, "_meta": meta}});
+    let headers = Client::stateless_headers("subscriptions/listen", None);
+    let refs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    world.log(format_args!("{name} listens ({id})"));
+    world.count("subscriptions/listen opened");
+    if conn.send("POST", &refs, &body.to_string()).await.is_err() {
+        return world.check(world.shutting_down(), || format!("{name}: listen cut"));
+    }
+    let head = {
+        let head = conn.head();
+        let stopped = stop.recv();
+        futures::pin_mut!(head, stopped);
+        match futures::future::select(head, stopped).await {
+            futures::future::Either::Left((Ok(h), _)) => h,
+            futures::future::Either::Left((Err(Cut), _)) => {
+                return world.check(world.shutting_down(), || {
+                    format!("{name}: listen cut before its head")
+                });
+            }
+            futures::future::Either::Right(_) => return,
+        }
+    };
+    if head.status == 200 && !head.is_sse() {
+        // Ended before it began (shutdown): the result alone, as JSON.
+        let body = conn.body(&head).await;
+        let msg = body.as_deref().map(super::client::json);
+        return world.check(
+            matches!(&msg, Ok(m) if m["id"] == id && m["result"]["resultType"] == "complete")
+                && world.shutting_down(),
+            || format!("{name}: listen {id} answered {msg:?}"),
+        );
+    }
+    if head.status != 200 {
+        return world.check(head.status == 503 && world.shutting_down(), || {
+            format!("{name}: listen answered {}", head.status)
+        });
+    }
+    let attached = world.rt.elapsed();
+    let mut heard = None;
+    let mut acknowledged = false;
+    // When its client is done: it leaves, unless the server is shutting
+    // down, when it stays for the result that ends the stream.
+    let mut staying = false;
+    loop {
+        let next = if staying {
+            conn.event().await
+        } else {
+            let event = conn.event();
+            let stopped = stop.recv();
+            futures::pin_mut!(event, stopped);
+            match futures::future::select(event, stopped).await {
+                futures::future::Either::Left((e, _)) => e,
+                futures::future::Either::Right(_) => {
+                    if !world.shutting_down() {
+                        world.log(format_args!("{name} leaves its listen stream"));
+                        break;
+                    }
+                    staying = true;
+                    continue;
+                }
+            }
+        };
+        let event = match next {
+            Ok(Some(e)) => e,
+            Ok(None) => {
+                return world.check(false, || {
+                    format!("{name}: listen stream {id} ended without its result")
+                });
+            }
+            Err(Cut) => {
+                return world.check(false, || format!("{name}: listen stream {id} cut"));
+            }
+        };
+        if event.data.is_empty() {
+            continue;
+        }
+        let msg: Value = serde_json::from_str(&event.data).expect("JSON");
+        world.log(format_args!("{name} listen event {}", short(&event.data)));
+        if !acknowledged {
+            world.check(
+                msg["method"] == "notifications/subscriptions/acknowledged"
+                    && msg["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"] == id,
+                || format!("{name}: listen {id} began with {msg}"),
+            );
+            acknowledged = true;
+            continue;
+        }
+        if msg.get("id").is_some() {
+            // The end: its complete result, at shutdown only.
+            world.check(
+                msg["id"] == id
+                    && msg["result"]["resultType"] == "complete"
+                    && world.shutting_down(),
+                || format!("{name}: listen {id} answered {msg}"),
+            );
+            world.count("subscriptions/listen ended with its result at shutdown");
+            let missed = world.unheard(attached, heard);
+            world.check(missed.is_none(), || {
+                format!("{name}: listen {id} missed the list change announced at {missed:?}")
+            });
+            let after = conn.event().await;
+            return world.check(matches!(after, Ok(None)), || {
+                format!("{name}: listen {id} went on after its result: {after:?}")
+            });
+        }
+        world.check(
+            msg["method"] == "notifications/tools/list_changed"
+                && msg["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"] == id,
+            || format!("{name}: {msg} on listen stream {id}"),
+        );
+        heard = Some(world.rt.elapsed());
+    }
+    let missed = world.unheard(attached, heard);
+    world.check(missed.is_none(), || {
+        format!("{name}: listen {id} missed the list change announced at {missed:?}")
+    });
 }
 
 /// A session's GET stream: only notifications, event ids in order; now

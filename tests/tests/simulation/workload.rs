@@ -158,7 +158,10 @@ impl Client {
         h
     }
 
-    fn stateless_headers(method: &str, name: Option<&str>) -> Vec<(&'static str, String)> {
+    pub(crate) fn stateless_headers(
+        method: &str,
+        name: Option<&str>,
+    ) -> Vec<(&'static str, String)> {
         let mut h = vec![
             ("content-type", "application/json".to_owned()),
             ("accept", "application/json, text/event-stream".to_owned()),
@@ -1305,7 +1308,7 @@ impl Client {
 }
 
 /// The `_meta` of a stateless request.
-fn stateless_meta() -> Value {
+pub(crate) fn stateless_meta() -> Value {
     json!({"io.modelcontextprotocol/protocolVersion": STATELESS_VERSION,
         "io.modelcontextprotocol/clientCapabilities": {"elicitation": {}, "sampling": {}},
         "io.modelcontextprotocol/clientInfo": {"name": "sim", "version": "1"}})
