@@ -574,7 +574,7 @@ mod tests {
 
     /// A response still being written (a slow client reading a long
     /// replay) keeps its session, and idle time counts from its end (found
-    /// by the simulation: seeds 28 and 148).
+    /// by the simulation: seeds 30 and 81).
     #[test]
     fn a_session_being_written_to_does_not_expire() {
         let table = SessionTable::new(4);

@@ -284,14 +284,15 @@ fn seeds() {
 /// A session expired while a client on a slow link was still reading the
 /// replay of a resumed stream (its last request more than the idle timeout
 /// ago); its next request got 404. (Found as seed 343 by the first version
-/// of the workload; these two seeds find it in this one.)
+/// of the workload; these two seeds find it in this one: 43 of seeds
+/// 0..4000 fail without the fix.)
 #[test]
-fn seed_28_a_session_does_not_expire_while_a_response_is_written() {
-    check_seed(28, true).unwrap_or_else(|e| panic!("{e}"));
+fn seed_30_a_session_does_not_expire_while_a_response_is_written() {
+    check_seed(30, true).unwrap_or_else(|e| panic!("{e}"));
 }
 
 /// The same, seen on another call.
 #[test]
-fn seed_148_a_session_does_not_expire_while_a_response_is_written() {
-    check_seed(148, true).unwrap_or_else(|e| panic!("{e}"));
+fn seed_81_a_session_does_not_expire_while_a_response_is_written() {
+    check_seed(81, true).unwrap_or_else(|e| panic!("{e}"));
 }
