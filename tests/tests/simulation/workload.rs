@@ -569,7 +569,13 @@ impl Client {
                 self.resume(id, &tag, name, &args, last, &mut seen).await;
             }
             drop(abandoned);
-        } else if !conn.closing && !seen.cut && !plan.cuts() && plan != Plan::HalfClose {
+        } else if !conn.closing
+            && !seen.cut
+            && seen.finals == 1
+            && !plan.cuts()
+            && plan != Plan::HalfClose
+        {
+            // Kept only after a whole response (a refusal's body is not read).
             self.keep(conn);
         }
         let world = &self.world;

@@ -14,8 +14,10 @@ use super::net::{self, End, Faults};
 /// Time a response may make no write progress (short, so stalled readers
 /// are cut within the run).
 pub(crate) const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
-/// Time connections get to finish after the shutdown signal.
-pub(crate) const GRACE: Duration = Duration::from_secs(30);
+/// Time connections get to finish after the shutdown signal: longer than
+/// the slowest replay over a slow link (80 KB at under 2 KB/s), so every
+/// call in flight can be answered within it.
+pub(crate) const GRACE: Duration = Duration::from_secs(60);
 /// Time to receive a request once started (the default).
 pub(crate) const REQUEST_TIMEOUT: Duration = switchboard_core::http::DEFAULT_REQUEST_TIMEOUT;
 /// Time a keep-alive connection may sit idle.
