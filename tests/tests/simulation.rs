@@ -251,6 +251,14 @@ fn seeds() {
                     match check_seed(seed, seed.is_multiple_of(50)) {
                         Ok(n) => {
                             events.fetch_add(n, Ordering::Relaxed);
+                            let done = seed + 1 - start;
+                            if done % 10_000 == 0 {
+                                // Progress, for a long campaign.
+                                eprintln!(
+                                    "simulation: {done} seeds in {:.0} s",
+                                    began.elapsed().as_secs_f64()
+                                );
+                            }
                         }
                         Err(e) => {
                             eprintln!("{e}");
