@@ -252,7 +252,7 @@ fn seeds() {
                         Ok(n) => {
                             events.fetch_add(n, Ordering::Relaxed);
                             let done = seed + 1 - start;
-                            if done % 10_000 == 0 {
+                            if done.is_multiple_of(10_000) {
                                 // Progress, for a long campaign.
                                 eprintln!(
                                     "simulation: {done} seeds in {:.0} s",
