@@ -40,6 +40,8 @@ pub(crate) struct World {
     /// Tool list changes announced: when each `announce` call was sent
     /// and when its result arrived.
     announces: Mutex<Vec<(Duration, Duration)>>,
+    /// When the server dropped its listener.
+    pub(crate) listener_closed: Mutex<Option<Duration>>,
 }
 
 impl World {
@@ -60,6 +62,7 @@ impl World {
             noisy,
             idle,
             announces: Mutex::new(Vec::new()),
+            listener_closed: Mutex::new(None),
         };
         (Arc::new(world), accepted)
     }
@@ -229,6 +232,7 @@ impl Listener {
 impl Drop for Listener {
     fn drop(&mut self) {
         self.0.log(format_args!("listener closed"));
+        *self.0.listener_closed.lock().unwrap() = Some(self.0.rt.elapsed());
         self.0.close_listener(&self.1);
     }
 }
