@@ -89,7 +89,10 @@ impl SessionId {
     /// assert_ne!(id, SessionId::random().unwrap());
     /// ```
     pub fn random() -> Result<Self, getrandom::Error> {
-        let random = RANDOM.lock().unwrap_or_else(|e| e.into_inner()).take16()?;
+        let random = match simulated16() {
+            Some(bytes) => bytes,
+            None => RANDOM.lock().unwrap_or_else(|e| e.into_inner()).take16()?,
+        };
         let mut hex = [0u8; 32];
         for (i, b) in random.into_iter().enumerate() {
             hex[2 * i] = b"0123456789abcdef"[usize::from(b >> 4)];
@@ -240,6 +243,20 @@ static RANDOM: Mutex<RandomPool> = Mutex::new(RandomPool {
     bytes: [0; RANDOM_BLOCK],
     used: RANDOM_BLOCK,
 });
+
+/// Sixteen bytes from a simulation's seeded stream, when one runs on this
+/// thread (the `simulation` feature).
+#[cfg(feature = "simulation")]
+fn simulated16() -> Option<[u8; 16]> {
+    let mut bytes = [0u8; 16];
+    crate::simulation::fill(&mut bytes).then_some(bytes)
+}
+
+/// Without the `simulation` feature, ids always come from the OS.
+#[cfg(not(feature = "simulation"))]
+fn simulated16() -> Option<[u8; 16]> {
+    None
+}
 
 /// Bytes fetched per system call: 32 ids of 16 bytes.
 const RANDOM_BLOCK: usize = 512;

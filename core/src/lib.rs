@@ -152,6 +152,9 @@ mod protocol;
 mod runtime;
 mod server;
 mod session;
+#[cfg(feature = "simulation")]
+#[doc(hidden)]
+pub mod simulation;
 pub mod stateless;
 mod stream;
 mod streams;

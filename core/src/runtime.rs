@@ -64,5 +64,9 @@ pub trait Runtime: Debug + Send + Sync + 'static {
 
 /// The current time: the one place core reads the clock.
 pub(crate) fn now() -> Instant {
+    #[cfg(feature = "simulation")]
+    if let Some(now) = crate::simulation::now() {
+        return now;
+    }
     Instant::now()
 }

@@ -136,8 +136,13 @@ pub(crate) struct SessionState {
     /// so the server's ids never repeat within a session (they live apart
     /// from the client's request ids, which may be the same numbers).
     pub(crate) next_request_id: i64,
-    /// When the client last sent anything in this session.
+    /// When the client last sent anything in this session, or last
+    /// stopped receiving one of its SSE responses.
     pub(crate) last_active: Instant,
+    /// SSE responses of this session being written: its client is there
+    /// while one is, however long ago it sent anything (a slow client
+    /// reading a long replay), so the session does not expire meanwhile.
+    pub(crate) writing: usize,
     /// Reply streams, for transports that route by them.
     pub(crate) streams: Streams,
 }
@@ -205,6 +210,7 @@ impl Session {
                 shutting_down: false,
                 next_request_id: 0,
                 last_active: now,
+                writing: 0,
                 streams: Streams::default(),
             }),
         }
@@ -244,6 +250,20 @@ impl Session {
     pub(crate) fn state(&self) -> MutexGuard<'_, SessionState> {
         // A panic while holding this lock leaves plain data behind; keep going.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// An SSE response of this session starts being written: the session
+    /// does not expire until [`Session::stop_writing`].
+    pub(crate) fn start_writing(&self) {
+        self.state().writing += 1;
+    }
+
+    /// An SSE response of this session ended at `now` (written out, or
+    /// its connection gone): idle time counts from here.
+    pub(crate) fn stop_writing(&self, now: Instant) {
+        let mut st = self.state();
+        st.writing = st.writing.saturating_sub(1);
+        st.last_active = st.last_active.max(now);
     }
 
     /// Records activity at `now`, postponing the session's expiry
@@ -449,6 +469,7 @@ impl SessionTable {
                     let st = s.state();
                     now.saturating_duration_since(st.last_active) >= idle
                         && !st.streams.any_attached()
+                        && st.writing == 0
                 })
                 .map(|(id, _)| id.clone())
                 .collect();
@@ -549,6 +570,22 @@ mod tests {
         assert!(table.expire(later, Duration::from_secs(1)).is_empty());
         s.state().streams.standalone().detach();
         assert_eq!(table.expire(later, Duration::from_secs(1)).len(), 1);
+    }
+
+    /// A response still being written (a slow client reading a long
+    /// replay) keeps its session, and idle time counts from its end (found
+    /// by the simulation: seeds 30 and 81).
+    #[test]
+    fn a_session_being_written_to_does_not_expire() {
+        let table = SessionTable::new(4);
+        let t0 = Instant::now();
+        let idle = Duration::from_secs(60);
+        let s = table.open(None, facts(), t0).unwrap();
+        s.start_writing();
+        assert!(table.expire(t0 + 2 * idle, idle).is_empty());
+        s.stop_writing(t0 + 2 * idle);
+        assert!(table.expire(t0 + 2 * idle + idle / 2, idle).is_empty());
+        assert_eq!(table.expire(t0 + 3 * idle, idle).len(), 1);
     }
 
     #[test]

@@ -89,6 +89,12 @@ impl Streams {
         self.slots.iter().position(|s| s.number == number)
     }
 
+    /// Streams known, open or kept (the simulation's table checks).
+    #[cfg(feature = "simulation")]
+    pub(crate) fn len(&self) -> usize {
+        self.slots.len()
+    }
+
     /// Opens a stream that the reply to `ids` will end (none: a stream that
     /// only a final event pushed by hand ends). Returns its number.
     ///

@@ -72,6 +72,12 @@ impl Carriers {
         self.map().get(id).cloned()
     }
 
+    /// Every open carrier (the simulation's table checks).
+    #[cfg(feature = "simulation")]
+    pub(crate) fn all(&self) -> Vec<Arc<Session>> {
+        self.map().values().cloned().collect()
+    }
+
     /// Ends carrier `id`: forgets it and cancels what still runs in it.
     pub(crate) fn end(&self, id: &SessionId) {
         let carrier = self.map().remove(id);

@@ -96,6 +96,27 @@ impl McpServer {
         self.shared.sessions.len()
     }
 
+    /// The sizes of the engine's tables, for a simulation's checks (the
+    /// `simulation` feature; not an API).
+    #[cfg(feature = "simulation")]
+    #[doc(hidden)]
+    pub fn simulation_tables(&self) -> crate::simulation::Tables {
+        let sessions = self.shared.sessions.select(|_| true);
+        let carriers = self.shared.carriers.all();
+        let mut tables = crate::simulation::Tables {
+            sessions: sessions.len(),
+            carriers: carriers.len(),
+            ..Default::default()
+        };
+        for session in sessions.iter().chain(&carriers) {
+            let state = session.state();
+            tables.streams += state.streams.len();
+            tables.in_flight += state.in_flight.len();
+            tables.pending += state.pending.len();
+        }
+        tables
+    }
+
     /// Adds (or replaces, by name) a tool, as [`McpServerBuilder::tool`](crate::server::McpServerBuilder::tool)
     /// would, then (on a server built with
     /// [`ServerConfig::list_changed`](crate::ServerConfig::list_changed)) sends

@@ -95,7 +95,13 @@ impl RequestStateKeys {
     /// system gives no randomness.
     pub(crate) fn random() -> Option<Self> {
         let mut key = [0u8; MIN_KEY_BYTES];
-        getrandom::fill(&mut key).ok()?;
+        #[cfg(feature = "simulation")]
+        let simulated = crate::simulation::fill(&mut key);
+        #[cfg(not(feature = "simulation"))]
+        let simulated = false;
+        if !simulated {
+            getrandom::fill(&mut key).ok()?;
+        }
         Self::new(key).ok()
     }
 
@@ -157,6 +163,10 @@ pub(crate) enum StateError {
 /// Seconds since the Unix epoch. State crosses processes, so its clock is
 /// the wall clock, not the monotonic one the rest of the server keeps.
 fn unix_now() -> u64 {
+    #[cfg(feature = "simulation")]
+    if let Some(secs) = crate::simulation::unix_secs() {
+        return secs;
+    }
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())

@@ -217,10 +217,12 @@ pub(super) fn get(
     };
     drop(st);
     let retained = state.config.retained_streams;
+    session.start_writing();
     let hook: DeliveredHook = Box::new(move |_delivered| {
         if number != STANDALONE {
             session.state().streams.release_sse(number, retained);
         }
+        session.stop_writing(crate::runtime::now());
     });
     sse_response(SseBody {
         stream: number,

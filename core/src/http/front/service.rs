@@ -415,6 +415,10 @@ impl HttpService {
                 futures::future::Either::Right(_) => break,
             }
         }
+        // The listener goes with `accept`: closed now, a connection made
+        // during the drain is refused at once instead of waiting in the
+        // backlog, unserved, until the grace ends.
+        drop(accept);
         self.stop(serving, grace).await
     }
 }

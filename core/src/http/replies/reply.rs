@@ -74,6 +74,7 @@ pub(crate) fn finished_reply(
     drop(st);
     let retained = state.config.retained_streams;
     let session = Arc::clone(session);
+    session.start_writing();
     sse_response(SseBody {
         stream: number,
         initial,
@@ -81,6 +82,7 @@ pub(crate) fn finished_reply(
         events: None,
         delivered: Some(Box::new(move |_delivered| {
             session.state().streams.release_sse(number, retained);
+            session.stop_writing(crate::runtime::now());
         })),
         driver: None,
         share: None,
@@ -216,11 +218,13 @@ pub(crate) async fn reply(
         encode_event(stream, &first, &mut initial);
         ended = first.last;
     }
+    session.start_writing();
     let hook: DeliveredHook = {
         let session = Arc::clone(session);
         Box::new(move |_delivered| {
             // Kept even when written: a proxy may hold what the client missed.
             session.state().streams.release_sse(stream, retained);
+            session.stop_writing(crate::runtime::now());
             // Ends a stateless request's carrier with its stream.
             drop(carrier);
         })
