@@ -100,13 +100,82 @@ fn from_raw(raw: &RawValue) -> Result<Message, Response> {
             RpcError::invalid_request(format!("duplicate key in the message: {key}")),
         ));
     }
-    match serde_json::from_str(raw.get()) {
-        Ok(value) => from_value(value),
-        // Valid JSON that no `Value` can hold (nested past the recursion limit).
-        Err(e) => Err(Response::err(
-            None,
-            RpcError::parse_error(format!("parse error: {e}")),
-        )),
+    let parse_error = |e: serde_json::Error| {
+        Response::err(None, RpcError::parse_error(format!("parse error: {e}")))
+    };
+    // An object is read member by member, as the fast path reads it: only
+    // the envelope's members become values, `params` stays raw, and what
+    // is not a member is never read (a number no `f64` holds there
+    // refuses nothing, on either path).
+    let members: Vec<(std::borrow::Cow<'_, str>, &RawValue)> = match raw.get().starts_with('{') {
+        true => match serde_json::from_str::<EnvelopeMembers<'_>>(raw.get()) {
+            Ok(m) => m.0,
+            Err(e) => return Err(parse_error(e)),
+        },
+        false => match serde_json::from_str(raw.get()) {
+            Ok(value) => return from_value(value),
+            // Valid JSON that no `Value` can hold (nested past the recursion limit).
+            Err(e) => return Err(parse_error(e)),
+        },
+    };
+    let mut map = serde_json::Map::new();
+    let mut params = None;
+    for (key, value) in members {
+        if key == "params" {
+            params = Some(value);
+        } else if MEMBERS.contains(&key.as_ref()) {
+            map.insert(
+                key.into_owned(),
+                serde_json::from_str(value.get()).map_err(parse_error)?,
+            );
+        }
+    }
+    match params {
+        None => from_value(Value::Object(map)),
+        Some(raw) => {
+            // Checked and kept as sent, as the fast path keeps them.
+            let kept = Params(raw.to_owned(), None);
+            let shape = if kept.is_structured() {
+                Value::Object(serde_json::Map::new())
+            } else {
+                Value::Null
+            };
+            map.insert("params".to_owned(), shape);
+            from_value(Value::Object(map)).map(|mut message| {
+                match &mut message {
+                    Message::Request(r) => r.params = Some(kept),
+                    Message::Notification(n) => n.params = Some(kept),
+                    Message::Response(_) => {}
+                }
+                message
+            })
+        }
+    }
+}
+
+/// An object's members in order, each value raw: nothing in them is read.
+struct EnvelopeMembers<'a>(Vec<(std::borrow::Cow<'a, str>, &'a RawValue)>);
+
+impl<'de> Deserialize<'de> for EnvelopeMembers<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = EnvelopeMembers<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut members = Vec::new();
+                while let Some(entry) = map.next_entry()? {
+                    members.push(entry);
+                }
+                Ok(EnvelopeMembers(members))
+            }
+        }
+        d.deserialize_map(Visit)
     }
 }
 
@@ -392,6 +461,24 @@ pub fn encode_batch(responses: Vec<Response>) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the `jsonrpc` fuzz target: a number no `f64` holds, in a
+    /// member the envelope does not have or in the params, was refused by
+    /// the general path (as a parse error) and taken by the fast path.
+    #[test]
+    fn both_paths_take_a_huge_number_they_never_read() {
+        for body in [
+            r#"{"jsonrpc":"2.0","x":-9e800000000775808,"method":"ping","params":[]}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"m","params":{"n":1e999}}"#,
+        ] {
+            let fast = decode_request(body.as_bytes()).expect("the fast path takes it");
+            assert_eq!(decode_general(body.as_bytes()), Decoded::Single(Ok(fast)));
+        }
+        // Where the envelope reads it, it is refused on both paths.
+        let body = br#"{"jsonrpc":"2.0","id":1e999,"method":"m"}"#;
+        assert!(decode_request(body).is_none());
+        assert!(matches!(decode_general(body), Decoded::Single(Err(_))));
+    }
 
     #[test]
     fn the_fast_path_reads_ids_as_the_general_path_does() {
