@@ -187,6 +187,11 @@ impl BodyDecoder {
                         }
                         return Ok(pos);
                     };
+                    // As for a size line: the limit holds for a whole line
+                    // too, or the answer would depend on how it arrived.
+                    if line_end > MAX_CHUNK_LINE {
+                        return Err(HttpError::Malformed);
+                    }
                     pos += line_end + 2;
                     self.trailer_bytes += line_end + 2;
                     if self.trailer_bytes > MAX_CHUNK_LINE * 8 {

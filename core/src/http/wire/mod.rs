@@ -268,6 +268,22 @@ mod tests {
         }
     }
 
+    /// Found by the `chunked` fuzz target: a trailer line over 1 KiB was
+    /// refused when it arrived in pieces and taken when it arrived whole.
+    #[test]
+    fn a_long_trailer_line_is_refused_however_it_arrives() {
+        let mut raw = b"1\r\na\r\n0\r\nx: ".to_vec();
+        raw.extend(std::iter::repeat_n(b'y', 1100));
+        raw.extend_from_slice(b"\r\n\r\n");
+        for step in [1, 7, raw.len()] {
+            assert_eq!(
+                decode_all(Framing::Chunked, 100, &raw, step).unwrap_err(),
+                HttpError::Malformed,
+                "read {step} bytes at a time"
+            );
+        }
+    }
+
     #[test]
     fn body_limits_and_bad_chunks() {
         assert_eq!(
