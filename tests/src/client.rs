@@ -28,9 +28,47 @@ impl Head {
             .map(|(_, v)| v.as_str())
     }
 
-    fn chunked(&self) -> bool {
+    /// Whether the body is an SSE stream.
+    pub fn is_sse(&self) -> bool {
+        self.header("content-type")
+            .is_some_and(|v| v.starts_with("text/event-stream"))
+    }
+
+    /// Whether the body is chunked.
+    pub fn chunked(&self) -> bool {
         self.header("transfer-encoding")
             .is_some_and(|v| v.eq_ignore_ascii_case("chunked"))
+    }
+
+    /// Parses a response head at the front of `buf`: the head and the bytes
+    /// it took, or `None` while it is incomplete.
+    ///
+    /// # Panics
+    ///
+    /// On bytes that are not an HTTP/1.1 response head (the servers under
+    /// test write valid ones).
+    pub fn parse(buf: &[u8]) -> Option<(Self, usize)> {
+        let mut headers = [httparse::EMPTY_HEADER; 64];
+        let mut resp = httparse::Response::new(&mut headers);
+        match resp.parse(buf).expect("a valid response head") {
+            httparse::Status::Complete(n) => Some((
+                Self {
+                    status: resp.code.unwrap_or(0),
+                    headers: resp
+                        .headers
+                        .iter()
+                        .map(|h| {
+                            (
+                                h.name.to_ascii_lowercase(),
+                                String::from_utf8_lossy(h.value).into_owned(),
+                            )
+                        })
+                        .collect(),
+                },
+                n,
+            )),
+            httparse::Status::Partial => None,
+        }
     }
 }
 
@@ -200,23 +238,7 @@ impl Conn {
     /// Reads the next response head, interim ones (`100 Continue`) included.
     pub fn read_any_head(&mut self) -> Head {
         loop {
-            let mut headers = [httparse::EMPTY_HEADER; 64];
-            let mut resp = httparse::Response::new(&mut headers);
-            if let httparse::Status::Complete(n) = resp.parse(&self.buf).expect("a valid response")
-            {
-                let head = Head {
-                    status: resp.code.unwrap(),
-                    headers: resp
-                        .headers
-                        .iter()
-                        .map(|h| {
-                            (
-                                h.name.to_ascii_lowercase(),
-                                String::from_utf8_lossy(h.value).into_owned(),
-                            )
-                        })
-                        .collect(),
-                };
+            if let Some((head, n)) = Head::parse(&self.buf) {
                 self.buf.drain(..n);
                 self.body.clear();
                 self.ended = false;

@@ -9,6 +9,8 @@ use std::time::Duration;
 use futures::io::{AsyncReadExt, AsyncWriteExt};
 use serde_json::Value;
 
+pub(crate) use tests::client::Head;
+
 use super::executor::Rng;
 use super::net::End;
 
@@ -23,36 +25,6 @@ pub(crate) struct Send {
     pub(crate) chunked: Option<Rng>,
     /// A pause after the first half.
     pub(crate) pause: Option<std::time::Duration>,
-}
-
-/// A response head.
-#[derive(Debug, Clone)]
-pub(crate) struct Head {
-    /// Its status.
-    pub(crate) status: u16,
-    /// Headers, names lowercased.
-    pub(crate) headers: Vec<(String, String)>,
-}
-
-impl Head {
-    /// A header's value.
-    pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// Whether the body is an SSE stream.
-    pub(crate) fn is_sse(&self) -> bool {
-        self.header("content-type")
-            .is_some_and(|v| v.starts_with("text/event-stream"))
-    }
-
-    fn chunked(&self) -> bool {
-        self.header("transfer-encoding")
-            .is_some_and(|v| v.eq_ignore_ascii_case("chunked"))
-    }
 }
 
 /// One server-sent event.
@@ -199,25 +171,7 @@ impl Conn {
     /// Reads the next response head.
     pub(crate) async fn head(&mut self) -> Result<Head, Cut> {
         loop {
-            let mut headers = [httparse::EMPTY_HEADER; 32];
-            let mut resp = httparse::Response::new(&mut headers);
-            let parsed = resp
-                .parse(&self.buf)
-                .expect("the server writes valid HTTP/1.1");
-            if let httparse::Status::Complete(n) = parsed {
-                let head = Head {
-                    status: resp.code.unwrap_or(0),
-                    headers: resp
-                        .headers
-                        .iter()
-                        .map(|h| {
-                            (
-                                h.name.to_ascii_lowercase(),
-                                String::from_utf8_lossy(h.value).into_owned(),
-                            )
-                        })
-                        .collect(),
-                };
+            if let Some((head, n)) = Head::parse(&self.buf) {
                 self.buf.drain(..n);
                 self.body.clear();
                 self.ended = false;
