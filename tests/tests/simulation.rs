@@ -320,3 +320,12 @@ fn seed_81_a_session_does_not_expire_while_a_response_is_written() {
 fn seed_2_the_listener_closes_at_the_shutdown_signal() {
     check_seed(2, true).unwrap_or_else(|e| panic!("{e}"));
 }
+
+/// When the grace ran out, the connections still open were left to end on
+/// their own: a resumed stream on a slow link went on writing its replay for
+/// 34 s after the server had stopped, then ended cleanly without the call's
+/// result. Now they are cut when the grace runs out.
+#[test]
+fn seed_1026114_connections_are_cut_when_the_grace_runs_out() {
+    check_seed(1026114, true).unwrap_or_else(|e| panic!("{e}"));
+}

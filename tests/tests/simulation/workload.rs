@@ -586,7 +586,9 @@ impl Client {
         let excused = seen.refused
             || cancelled
             || self.ended.load(Ordering::Acquire)
-            || (plan.cuts() && !seen.resumed && seen.last_id.is_none());
+            || (plan.cuts() && !seen.resumed && seen.last_id.is_none())
+            // Still running when the grace ran out: the server cut it.
+            || (seen.cut && world.out_of_grace());
         world.check(seen.finals == 1 || excused, || {
             format!("{}: call {id} never answered", self.name)
         });
@@ -663,9 +665,10 @@ impl Client {
                 }
                 Err(Cut) => {
                     seen.cut = true;
-                    self.world.check(plan.cuts(), || {
-                        format!("{}: JSON body of {tag} cut", self.name)
-                    });
+                    self.world
+                        .check(plan.cuts() || self.world.out_of_grace(), || {
+                            format!("{}: JSON body of {tag} cut", self.name)
+                        });
                 }
             }
             return;
@@ -697,7 +700,7 @@ impl Client {
                 Err(Cut) => {
                     seen.cut = true;
                     let world = &self.world;
-                    world.check(plan.cuts(), || {
+                    world.check(plan.cuts() || world.out_of_grace(), || {
                         format!("{}: stream of {tag} cut after {events} events", self.name)
                     });
                     return;
@@ -810,7 +813,7 @@ impl Client {
                 }
                 Err(Cut) => {
                     seen.cut = true;
-                    self.world.check(false, || {
+                    self.world.check(self.world.out_of_grace(), || {
                         format!("{}: the resumed stream of {tag} was cut", self.name)
                     });
                     return;
@@ -1034,7 +1037,7 @@ impl Client {
                     self.name, seen.finals
                 )
             });
-            let excused = seen.refused || plan.cuts();
+            let excused = seen.refused || plan.cuts() || (seen.cut && world.out_of_grace());
             world.check(seen.finals == 1 || excused, || {
                 format!("{}: stateless {id} never answered", self.name)
             });
@@ -1148,7 +1151,7 @@ impl Client {
                 Ok(bytes) => take(parse_json(&bytes), seen, &mut progress),
                 Err(Cut) => {
                     seen.cut = true;
-                    world.check(plan.cuts(), || {
+                    world.check(plan.cuts() || world.out_of_grace(), || {
                         format!("{}: JSON body of {tag} cut", self.name)
                     });
                 }
@@ -1195,7 +1198,7 @@ impl Client {
                 Ok(None) => return,
                 Err(Cut) => {
                     seen.cut = true;
-                    world.check(plan.cuts(), || {
+                    world.check(plan.cuts() || world.out_of_grace(), || {
                         format!("{}: stream of {tag} cut", self.name)
                     });
                     return;

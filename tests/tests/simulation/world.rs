@@ -127,6 +127,13 @@ impl World {
         self.shutdown.is_triggered()
     }
 
+    /// Whether a shutdown's grace has run out: the server then cuts every
+    /// connection still open, a stream whose call has not finished included.
+    pub(crate) fn out_of_grace(&self) -> bool {
+        let closed = *self.listener_closed.lock().unwrap();
+        closed.is_some_and(|at| self.rt.elapsed() >= at + GRACE)
+    }
+
     fn faults(rng: &mut Rng, noisy: bool) -> Faults {
         if !noisy {
             return Faults::default();

@@ -124,6 +124,11 @@ pub struct HttpService {
     pub(super) runtime: Arc<dyn Runtime>,
     /// This service's shutdown signal (not the transport's close).
     pub(super) shutdown: Shutdown,
+    /// Fires when a graceful shutdown's grace has run out: every connection
+    /// still open is dropped where it stands, so its client sees it cut
+    /// (not a stream that ends cleanly without its result), and nothing of
+    /// ours outlives [`HttpService::run`].
+    cut: Shutdown,
     /// Connections being served, refused ones included while they are
     /// answered.
     connections: Arc<AtomicUsize>,
@@ -178,6 +183,7 @@ impl HttpService {
             transport: transport.clone(),
             runtime,
             shutdown: Shutdown::default(),
+            cut: Shutdown::default(),
             connections: Arc::new(AtomicUsize::new(0)),
             exchanges: Arc::new(AtomicUsize::new(0)),
             deadlines: Arc::new(deadlines),
@@ -224,16 +230,34 @@ impl HttpService {
     ///
     /// The connection's I/O errors (a reset client, say); they concern this
     /// connection only.
-    pub async fn serve_connection_from<IO>(
-        &self,
-        mut io: IO,
-        peer: Option<IpAddr>,
-    ) -> io::Result<()>
+    pub async fn serve_connection_from<IO>(&self, io: IO, peer: Option<IpAddr>) -> io::Result<()>
     where
         IO: AsyncRead + AsyncWrite + Unpin + Send,
     {
         let previous = self.connections.fetch_add(1, Ordering::AcqRel);
         let _slot = Slot(Arc::clone(&self.connections));
+        let served = self.serve_admitted(io, peer, previous);
+        let cut = self.cut.triggered();
+        futures::pin_mut!(served, cut);
+        match futures::future::select(served, cut).await {
+            futures::future::Either::Left((result, _)) => result,
+            // Dropped with its I/O: the client sees the connection cut.
+            futures::future::Either::Right(((), _)) => Ok(()),
+        }
+    }
+
+    /// [`HttpService::serve_connection_from`] without the cut at the end
+    /// of the grace: admits the connection (`previous` others were open
+    /// when it came) or refuses it, then serves it.
+    async fn serve_admitted<IO>(
+        &self,
+        mut io: IO,
+        peer: Option<IpAddr>,
+        previous: usize,
+    ) -> io::Result<()>
+    where
+        IO: AsyncRead + AsyncWrite + Unpin + Send,
+    {
         let _observed = crate::observe::http::Connection::open();
         let config = self.transport.config();
         let admitted = if self.shutdown.is_triggered() {
@@ -352,8 +376,9 @@ impl HttpService {
     /// signal fires, so it must be cancel-safe.
     ///
     /// `server` is the one built over this service's transport, which is
-    /// closed at the end; that ends the serve loop. A `drain` that runs out of `grace` is not an error: the remaining
-    /// connections are left to end on their own.
+    /// closed at the end; that ends the serve loop. A `drain` that runs out
+    /// of `grace` is not an error: the connections still open are then cut
+    /// (see [`HttpService::stop`]).
     ///
     /// # Errors
     ///
@@ -485,8 +510,13 @@ impl HttpService {
     /// and exchanges to finish ([`HttpService::drain`]), closes the
     /// transport (every session ends) and waits for the serve loop.
     ///
-    /// A `drain` that runs out of `grace` is not an error: what remains is
-    /// left to end on its own.
+    /// A `drain` that runs out of `grace` is not an error: the connections
+    /// still open are then cut where they stand (dropped with their I/O), so
+    /// a client whose call had not finished sees its connection fail, not a
+    /// stream that ends cleanly without the result, and no connection of
+    /// ours goes on writing after the run. Responses given through
+    /// [`HttpService::respond`] belong to the adapter's connections (hyper's)
+    /// and are left to it.
     ///
     /// # Errors
     ///
@@ -503,7 +533,12 @@ impl HttpService {
             engine.end_listeners();
             engine.fail_client_requests();
         }
-        self.drain(grace).await;
+        if !self.drain(grace).await {
+            // Out of grace: what is still open is cut, not left to finish
+            // on its own after `run` returned. The signal wakes each
+            // connection, which drops its I/O at once.
+            self.cut.trigger();
+        }
         crate::transport::Transport::close(&self.transport).await?;
         serving.engine_done.recv().await.unwrap_or(Ok(()))
     }
