@@ -183,8 +183,8 @@ pub use schemars;
 pub use server::{
     BuildError, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_LISTENERS, DEFAULT_MAX_REQUEST_STATE_BYTES,
     DEFAULT_MAX_SESSIONS, DEFAULT_MAX_STATELESS_IN_FLIGHT, DEFAULT_MAX_SUBSCRIPTIONS,
-    DEFAULT_PAGE_SIZE, DEFAULT_REQUEST_STATE_TTL, DEFAULT_REQUEST_TIMEOUT, McpServer,
-    McpServerBuilder, ServerConfig,
+    DEFAULT_PAGE_SIZE, DEFAULT_REQUEST_STATE_TTL, DEFAULT_REQUEST_TIMEOUT, LocalHandlers,
+    LocalMcpServer, LocalServerBuilder, McpServer, McpServerBuilder, ServerConfig,
 };
 pub use session::Session;
 pub use transport::memory::{MemoryClient, MemoryTransport, memory_pair};

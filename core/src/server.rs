@@ -43,6 +43,7 @@ mod handle;
 mod lifecycle;
 mod line;
 mod listen;
+mod local;
 mod methods;
 mod notifications;
 mod params;
@@ -59,3 +60,4 @@ pub use config::{
     DEFAULT_PAGE_SIZE, DEFAULT_REQUEST_STATE_TTL, DEFAULT_REQUEST_TIMEOUT, ServerConfig,
 };
 pub use handle::McpServer;
+pub use local::{LocalHandlers, LocalMcpServer, LocalServerBuilder};
