@@ -29,6 +29,16 @@ pub(crate) struct ClientCapabilities {
     /// `roots` is present.
     #[serde(default, deserialize_with = "declared")]
     roots: bool,
+    /// `extensions` names `io.modelcontextprotocol/tasks`.
+    #[serde(default, rename = "extensions", deserialize_with = "names_tasks")]
+    tasks: bool,
+}
+
+/// `true` for an `extensions` object that names the tasks extension
+/// (with any value); any other shape declares nothing.
+fn names_tasks<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    let value = <serde_json::Value as serde::Deserialize>::deserialize(d)?;
+    Ok(value.get(crate::tasks::EXTENSION).is_some())
 }
 
 /// `true` for a key that is present, whatever its value (`null` too):
@@ -113,6 +123,13 @@ impl ClientFacts {
     pub(crate) fn with_principal(mut self, principal: Option<Arc<Principal>>) -> Self {
         self.principal = principal;
         self
+    }
+
+    /// Whether the request declared the tasks extension: only a stateless
+    /// request's own `_meta` can (the extension is not defined in the
+    /// session era, whose clients count as not declaring it).
+    pub(crate) fn declares_tasks(&self) -> bool {
+        self.version.is_stateless() && self.capabilities.tasks
     }
 
     /// Whether the client declared `capability`.

@@ -158,6 +158,7 @@ pub mod simulation;
 pub mod stateless;
 mod stream;
 mod streams;
+pub mod tasks;
 mod transport;
 mod typed;
 mod uri_template;

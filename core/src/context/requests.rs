@@ -255,6 +255,10 @@ impl RequestContext {
     /// # });
     /// ```
     pub async fn request(&self, method: &str, params: Value) -> Result<Value, RequestError> {
+        if let Some(task) = self.inner.task.get() {
+            let key = task.auto_key(method);
+            return self.input(&key, method, params).await;
+        }
         match &self.inner.inputs {
             Some(inputs) => {
                 let key = inputs.auto_key(method);
@@ -291,6 +295,9 @@ impl RequestContext {
         method: &str,
         params: Value,
     ) -> Result<Value, RequestError> {
+        if let Some(task) = self.inner.task.get() {
+            return self.task_input(task, key, method, params).await;
+        }
         let Some(inputs) = &self.inner.inputs else {
             if self.inner.facts.version.is_stateless() {
                 return Err(RequestError::InputNotAllowed);

@@ -9,9 +9,10 @@ use crate::jsonrpc::Params;
 use crate::observe::RequestScope;
 use crate::protocol::CallToolResult;
 use crate::server::error::MethodError;
-use crate::server::params::{Outcome, encode, list_page, parse_params};
+use crate::server::params::{Outcome, Payload, encode, list_page, parse_params};
 use crate::server::registry::ToolFailure;
 use crate::server::shared::Shared;
+use crate::server::tasks::Began;
 
 /// `tools/list`: one page of the registered tools, in registration order.
 ///
@@ -62,15 +63,39 @@ pub(super) async fn call(
             (name, arguments)
         }
     };
-    let handler = shared
+    let found = shared
         .registry()
         .tools
         .iter()
         .find(|e| e.tool.name == name)
-        .map(|e| e.handler.clone());
-    let handler = handler.ok_or_else(|| MethodError::UnknownTool(name.to_string()))?;
+        .map(|e| (e.handler.clone(), e.task, e.begins));
+    let (handler, task, begins) =
+        found.ok_or_else(|| MethodError::UnknownTool(name.to_string()))?;
     let version = ctx.protocol_version();
-    match handler(arguments, ctx).await {
+    let declares = ctx.declares_tasks();
+    if task.is_required() && !declares {
+        return Err(MethodError::Handler(crate::tasks::missing_extension()));
+    }
+    let runtime = ctx.runtime().cloned();
+    let result = match runtime {
+        Some(runtime) if task.is_capable() && declares => {
+            let began = shared
+                .tasks
+                .begin(&runtime, &name, begins, &handler, arguments, &ctx)
+                .await?;
+            match began {
+                Began::Task(created) => return Ok(Payload::Value(created)),
+                Began::Returned(result) => result,
+            }
+        }
+        None if task.is_required() => {
+            return Err(MethodError::Handler(crate::jsonrpc::RpcError::internal(
+                "tasks need a runtime to run on",
+            )));
+        }
+        _ => handler(arguments, ctx).await,
+    };
+    match result {
         Ok(result) => {
             if result.is_error == Some(true) {
                 scope.tool_error(&name);
