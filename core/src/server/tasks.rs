@@ -174,12 +174,6 @@ impl TaskHub {
             .cloned()
     }
 
-    /// Tasks whose handlers run here.
-    #[cfg(test)]
-    pub(crate) fn running_count(&self) -> usize {
-        self.running().len()
-    }
-
     /// Tells the listeners that asked for it of `task`'s change.
     pub(crate) fn publish(listeners: &Listeners, task: &Task) {
         let params = Value::Object(task.detailed());

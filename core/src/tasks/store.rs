@@ -294,6 +294,7 @@ mod tests {
             for i in 0..5_000u64 {
                 let owner = Owner::new_for_tests(&format!("o{}", i % 50));
                 let mut t = task(&format!("t{i}"), &owner, i);
+                t.ttl_ms = Some(10_000);
                 t.outcome = Some(crate::tasks::TaskOutcome::Result(
                     serde_json::json!({"content": [{"type": "text", "text": "x".repeat(100)}]}),
                 ));
@@ -304,14 +305,14 @@ mod tests {
             // Readable until their time to live ends, gone after.
             let first = TaskId::new("t0");
             let o0 = Owner::new_for_tests("o0");
-            assert!(store.get(&first, &o0, 999).await.is_some());
-            assert!(store.get(&first, &o0, 1_000).await.is_none());
-            // Half the time: the first half expired.
-            let gone = store.purge(3_500).await;
+            assert!(store.get(&first, &o0, 9_999).await.is_some());
+            assert!(store.get(&first, &o0, 10_000).await.is_none());
+            // Half way: the first half expired.
+            let gone = store.purge(12_500).await;
             assert_eq!(gone.len(), 2_501);
             assert_eq!(store.len(), 2_499);
             // Past every expiry: nothing left, not even an owner's count.
-            store.purge(6_000).await;
+            store.purge(16_000).await;
             assert_eq!((store.len(), store.owners(), store.approx_bytes()), (0, 0, 0));
             let t = store.tables();
             assert_eq!((t.tasks.capacity(), t.owners.capacity()), (0, 0));
