@@ -106,7 +106,8 @@ pub fn builder() -> McpServerBuilder {
                 for n in 1..=to {
                     timer.sleep(Duration::from_secs(1)).await;
                     let said = format!("counted to {n} of {to}");
-                    ctx.progress(f64::from(n), Some(f64::from(to)), Some(&said)).await?;
+                    ctx.progress(f64::from(n), Some(f64::from(to)), Some(&said))
+                        .await?;
                 }
                 Ok(format!("counted to {to}"))
             },

@@ -65,7 +65,8 @@ fn builder(dropped: &Dropped) -> McpServerBuilder {
             |Args(a): Args<CountArgs>, ctx| async move {
                 for n in 1..=a.to {
                     nap(&ctx, 20).await;
-                    ctx.progress(f64::from(n), Some(f64::from(a.to)), None).await?;
+                    ctx.progress(f64::from(n), Some(f64::from(a.to)), None)
+                        .await?;
                 }
                 Ok(format!("counted to {}", a.to))
             },
@@ -92,9 +93,10 @@ fn builder(dropped: &Dropped) -> McpServerBuilder {
                 }
             },
         )
-        .tool(Tool::new("plain", "Sync only"), |_: Value, _ctx| async move {
-            Ok(CallToolResult::text("plain"))
-        })
+        .tool(
+            Tool::new("plain", "Sync only"),
+            |_: Value, _ctx| async move { Ok(CallToolResult::text("plain")) },
+        )
 }
 
 fn start(rt: Rt, dropped: &Dropped, tasks: TaskConfig) -> TestServer {
@@ -147,7 +149,12 @@ fn send(server: &TestServer, method: &str, mut params: Value, how: Send<'_>) -> 
 
 /// Calls tool `name` declaring the extension; returns the result.
 fn call(server: &TestServer, name: &str, args: Value) -> Value {
-    let (status, reply) = send(server, "tools/call", json!({"name": name, "arguments": args}), Send::default());
+    let (status, reply) = send(
+        server,
+        "tools/call",
+        json!({"name": name, "arguments": args}),
+        Send::default(),
+    );
     assert_eq!(status, 200, "{reply}");
     reply["result"].clone()
 }
@@ -167,7 +174,10 @@ fn wait_for(server: &TestServer, id: &str, done: impl Fn(&Value) -> bool) -> Val
         if done(&task) {
             return task;
         }
-        assert!(start.elapsed() < tests::DEADLINE, "task never got there: {task}");
+        assert!(
+            start.elapsed() < tests::DEADLINE,
+            "task never got there: {task}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -190,40 +200,80 @@ fn a_task_is_created_polled_and_completed(rt: Rt) {
     }
     // Readable at once (durable create).
     let first = get(&server, &id);
-    assert_eq!((first["resultType"].clone(), first["taskId"].clone()), (json!("complete"), json!(id)));
+    assert_eq!(
+        (first["resultType"].clone(), first["taskId"].clone()),
+        (json!("complete"), json!(id))
+    );
     let done = wait_for(&server, &id, |t| t["status"] == "completed");
     assert_eq!(done["result"]["content"][0]["text"], "counted to 5");
-    assert_eq!(done["statusMessage"], "5/5", "progress is the status message");
+    assert_eq!(
+        done["statusMessage"], "5/5",
+        "progress is the status message"
+    );
     assert!(done.get("error").is_none() && done.get("inputRequests").is_none());
     // The same tool without the extension answers directly.
-    let (status, direct) = send(&server, "tools/call", json!({"name": "count", "arguments": {"to": 1}}),
-        Send { undeclared: true, ..Send::default() });
+    let (status, direct) = send(
+        &server,
+        "tools/call",
+        json!({"name": "count", "arguments": {"to": 1}}),
+        Send {
+            undeclared: true,
+            ..Send::default()
+        },
+    );
     assert_eq!(status, 200);
     assert_eq!(direct["result"]["content"][0]["text"], "counted to 1");
     assert!(direct["result"].get("taskId").is_none());
     // A sync-only tool stays sync, even declared and with the legacy hint.
-    let (_, plain) = send(&server, "tools/call",
-        json!({"name": "plain", "task": {"ttl": 1000}}), Send::default());
+    let (_, plain) = send(
+        &server,
+        "tools/call",
+        json!({"name": "plain", "task": {"ttl": 1000}}),
+        Send::default(),
+    );
     assert_eq!(plain["result"]["resultType"], "complete");
     assert_eq!(plain["result"]["content"][0]["text"], "plain");
 }
 
 fn input_waits_for_tasks_update(rt: Rt) {
     let server = start(rt, &Dropped::default(), TaskConfig::default());
-    let id = call(&server, "confirm", json!({}))["taskId"].as_str().unwrap().to_owned();
+    let id = call(&server, "confirm", json!({}))["taskId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let parked = wait_for(&server, &id, |t| t["status"] == "input_required");
-    assert_eq!(parked["inputRequests"]["ok"]["method"], "elicitation/create");
+    assert_eq!(
+        parked["inputRequests"]["ok"]["method"],
+        "elicitation/create"
+    );
     assert_eq!(parked["inputRequests"]["ok"]["params"]["message"], "Sure?");
     // A key never asked: acknowledged, ignored.
-    let (status, ack) = send(&server, "tasks/update",
-        json!({"taskId": id, "inputResponses": {"nope": {"x": 1}}}), Send::default());
-    assert_eq!((status, ack["result"].clone()), (200, json!({"resultType": "complete"})));
+    let (status, ack) = send(
+        &server,
+        "tasks/update",
+        json!({"taskId": id, "inputResponses": {"nope": {"x": 1}}}),
+        Send::default(),
+    );
+    assert_eq!(
+        (status, ack["result"].clone()),
+        (200, json!({"resultType": "complete"}))
+    );
     assert_eq!(get(&server, &id)["status"], "input_required");
     // Not an object: -32602.
-    let (_, bad) = send(&server, "tasks/update", json!({"taskId": id, "inputResponses": 5}), Send::default());
+    let (_, bad) = send(
+        &server,
+        "tasks/update",
+        json!({"taskId": id, "inputResponses": 5}),
+        Send::default(),
+    );
     assert_eq!(code(&bad), -32602);
     let answer = json!({"ok": {"action": "accept", "content": {"ok": true}}});
-    let (_, ack) = send(&server, "tasks/update", json!({"taskId": id, "inputResponses": answer}), Send::default());
+    let (_, ack) = send(
+        &server,
+        "tasks/update",
+        json!({"taskId": id, "inputResponses": answer}),
+        Send::default(),
+    );
     assert_eq!(ack["result"], json!({"resultType": "complete"}));
     let done = wait_for(&server, &id, |t| t["status"] == "completed");
     assert_eq!(done["result"]["content"][0]["text"], "ok = true");
@@ -232,103 +282,214 @@ fn input_waits_for_tasks_update(rt: Rt) {
 fn a_cancel_is_final_and_drops_the_handler(rt: Rt) {
     let dropped = Dropped::default();
     let server = start(rt, &dropped, TaskConfig::default());
-    let id = call(&server, "forever", json!({}))["taskId"].as_str().unwrap().to_owned();
-    assert!(!dropped.0.load(Ordering::SeqCst), "the task outlives its exchange");
-    let (_, ack) = send(&server, "tasks/cancel", json!({"taskId": id}), Send::default());
+    let id = call(&server, "forever", json!({}))["taskId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        !dropped.0.load(Ordering::SeqCst),
+        "the task outlives its exchange"
+    );
+    let (_, ack) = send(
+        &server,
+        "tasks/cancel",
+        json!({"taskId": id}),
+        Send::default(),
+    );
     assert_eq!(ack["result"], json!({"resultType": "complete"}));
     assert_eq!(get(&server, &id)["status"], "cancelled");
-    assert!(tests::eventually(|| dropped.0.load(Ordering::SeqCst)), "handler dropped");
+    assert!(
+        tests::eventually(|| dropped.0.load(Ordering::SeqCst)),
+        "handler dropped"
+    );
     // Again, on a terminal task: the same ack, the same status.
-    let (_, again) = send(&server, "tasks/cancel", json!({"taskId": id}), Send::default());
+    let (_, again) = send(
+        &server,
+        "tasks/cancel",
+        json!({"taskId": id}),
+        Send::default(),
+    );
     assert_eq!(again["result"], json!({"resultType": "complete"}));
     assert_eq!(get(&server, &id)["status"], "cancelled");
 }
 
 fn the_gate_and_the_headers_come_first(rt: Rt) {
     let server = start(rt, &Dropped::default(), TaskConfig::default());
-    let undeclared = Send { undeclared: true, ..Send::default() };
+    let undeclared = Send {
+        undeclared: true,
+        ..Send::default()
+    };
     for method in ["tasks/get", "tasks/update", "tasks/cancel"] {
-        let (status, reply) = send(&server, method, json!({"taskId": "gate-test", "inputResponses": {}}), undeclared);
+        let (status, reply) = send(
+            &server,
+            method,
+            json!({"taskId": "gate-test", "inputResponses": {}}),
+            undeclared,
+        );
         assert_eq!((status, code(&reply)), (400, -32021), "{method}: {reply}");
     }
     // A task-required tool without the extension: -32021 naming it.
-    let (status, reply) = send(&server, "tools/call", json!({"name": "confirm"}), undeclared);
+    let (status, reply) = send(
+        &server,
+        "tools/call",
+        json!({"name": "confirm"}),
+        undeclared,
+    );
     assert_eq!((status, code(&reply)), (400, -32021));
     assert!(reply["error"]["data"]["requiredCapabilities"]["extensions"]["io.modelcontextprotocol/tasks"].is_object());
     // Unknown id: -32602; removed methods: 404/-32601.
-    let (status, reply) = send(&server, "tasks/get", json!({"taskId": "nope"}), Send::default());
+    let (status, reply) = send(
+        &server,
+        "tasks/get",
+        json!({"taskId": "nope"}),
+        Send::default(),
+    );
     assert_eq!((status, code(&reply)), (200, -32602));
     for method in ["tasks/result", "tasks/list"] {
         let (status, reply) = send(&server, method, json!({"taskId": "nope"}), Send::default());
         assert_eq!((status, code(&reply)), (404, -32601), "{method}");
     }
     // Mcp-Name must be the task id.
-    let id = call(&server, "forever", json!({}))["taskId"].as_str().unwrap().to_owned();
-    let wrong = Send { name: Some("someone-else"), ..Send::default() };
+    let id = call(&server, "forever", json!({}))["taskId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let wrong = Send {
+        name: Some("someone-else"),
+        ..Send::default()
+    };
     let (status, reply) = send(&server, "tasks/get", json!({"taskId": id}), wrong);
     assert_eq!((status, code(&reply)), (400, -32020));
     // Discover advertises the extension, and no `tasks` capability.
     let (_, found) = send(&server, "server/discover", json!({}), Send::default());
     let caps = &found["result"]["capabilities"];
-    assert!(caps["extensions"]["io.modelcontextprotocol/tasks"].is_object(), "{caps}");
+    assert!(
+        caps["extensions"]["io.modelcontextprotocol/tasks"].is_object(),
+        "{caps}"
+    );
     assert!(caps.get("tasks").is_none());
-    send(&server, "tasks/cancel", json!({"taskId": id}), Send::default());
+    send(
+        &server,
+        "tasks/cancel",
+        json!({"taskId": id}),
+        Send::default(),
+    );
 }
 
 fn tasks_past_the_cap_are_refused(rt: Rt) {
-    let server = start(rt, &Dropped::default(), TaskConfig::default().max_tasks_per_owner(3));
+    let server = start(
+        rt,
+        &Dropped::default(),
+        TaskConfig::default().max_tasks_per_owner(3),
+    );
     let mut ids = Vec::new();
     for _ in 0..3 {
-        ids.push(call(&server, "forever", json!({}))["taskId"].as_str().unwrap().to_owned());
+        ids.push(
+            call(&server, "forever", json!({}))["taskId"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
     }
-    let (status, over) = send(&server, "tools/call", json!({"name": "forever"}), Send::default());
+    let (status, over) = send(
+        &server,
+        "tools/call",
+        json!({"name": "forever"}),
+        Send::default(),
+    );
     assert_eq!((status, code(&over)), (200, -32000), "{over}");
-    assert_eq!(over["error"]["message"], "too many tasks: at most 3 per client");
+    assert_eq!(
+        over["error"]["message"],
+        "too many tasks: at most 3 per client"
+    );
     // The three are untouched.
     for id in &ids {
         assert_eq!(get(&server, id)["status"], "working");
-        send(&server, "tasks/cancel", json!({"taskId": id}), Send::default());
+        send(
+            &server,
+            "tasks/cancel",
+            json!({"taskId": id}),
+            Send::default(),
+        );
     }
 }
 
 fn an_expired_task_is_gone_and_frees_its_place(rt: Rt) {
-    let config = TaskConfig::default().ttl(Duration::from_secs(1)).max_tasks(1);
+    let config = TaskConfig::default()
+        .ttl(Duration::from_secs(1))
+        .max_tasks(1);
     let server = start(rt, &Dropped::default(), config);
     let created = call(&server, "count", json!({"to": 1}));
     assert_eq!(created["ttlMs"], 1_000);
     let id = created["taskId"].as_str().unwrap().to_owned();
-    let (_, full) = send(&server, "tools/call", json!({"name": "count", "arguments": {"to": 1}}), Send::default());
+    let (_, full) = send(
+        &server,
+        "tools/call",
+        json!({"name": "count", "arguments": {"to": 1}}),
+        Send::default(),
+    );
     assert_eq!(code(&full), -32000, "{full}");
     std::thread::sleep(Duration::from_millis(1_100));
     let (_, gone) = send(&server, "tasks/get", json!({"taskId": id}), Send::default());
     assert_eq!(code(&gone), -32602, "expired: as if unknown");
-    assert_eq!(call(&server, "count", json!({"to": 1}))["resultType"], "task", "its place is free");
+    assert_eq!(
+        call(&server, "count", json!({"to": 1}))["resultType"],
+        "task",
+        "its place is free"
+    );
 }
 
 fn another_subject_cannot_see_a_task(rt: Rt) {
-    let verifier = verifier_fn(|token: String| async move { Ok(Principal::new(token).with_issuer("as1")) });
+    let verifier =
+        verifier_fn(|token: String| async move { Ok(Principal::new(token).with_issuer("as1")) });
     let auth = AuthConfig::new("http://127.0.0.1/mcp", verifier);
-    let server = TestServer::start_builder(rt, builder(&Dropped::default()), HttpConfig::default().auth(auth));
-    let alice = Send { token: Some("alice"), ..Send::default() };
-    let bob = Send { token: Some("bob"), ..Send::default() };
+    let server = TestServer::start_builder(
+        rt,
+        builder(&Dropped::default()),
+        HttpConfig::default().auth(auth),
+    );
+    let alice = Send {
+        token: Some("alice"),
+        ..Send::default()
+    };
+    let bob = Send {
+        token: Some("bob"),
+        ..Send::default()
+    };
     let (_, created) = send(&server, "tools/call", json!({"name": "forever"}), alice);
     let id = created["result"]["taskId"].as_str().unwrap().to_owned();
     for method in ["tasks/get", "tasks/update", "tasks/cancel"] {
-        let (status, reply) = send(&server, method, json!({"taskId": id, "inputResponses": {}}), bob);
-        assert_eq!((status, code(&reply)), (200, -32602), "{method}: as if unknown");
+        let (status, reply) = send(
+            &server,
+            method,
+            json!({"taskId": id, "inputResponses": {}}),
+            bob,
+        );
+        assert_eq!(
+            (status, code(&reply)),
+            (200, -32602),
+            "{method}: as if unknown"
+        );
     }
     let (_, own) = send(&server, "tasks/get", json!({"taskId": id}), alice);
-    assert_eq!(own["result"]["status"], "working", "bob's cancel did nothing");
+    assert_eq!(
+        own["result"]["status"], "working",
+        "bob's cancel did nothing"
+    );
     send(&server, "tasks/cancel", json!({"taskId": id}), alice);
 }
 
 fn a_listener_hears_the_tasks_it_asked_for(rt: Rt) {
     let server = start(rt, &Dropped::default(), TaskConfig::default());
-    let id = call(&server, "confirm", json!({}))["taskId"].as_str().unwrap().to_owned();
+    let id = call(&server, "confirm", json!({}))["taskId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     wait_for(&server, &id, |t| t["status"] == "input_required");
     let mut params = json!({"notifications": {"taskIds": [id, "not-a-task"]}});
     params["_meta"] = stateless_meta(json!({"extensions": {"io.modelcontextprotocol/tasks": {}}}));
-    let body = json!({"jsonrpc": "2.0", "id": 9, "method": "subscriptions/listen", "params": params});
+    let body =
+        json!({"jsonrpc": "2.0", "id": 9, "method": "subscriptions/listen", "params": params});
     let headers = stateless_headers("subscriptions/listen", None);
     let mut conn = Conn::connect(server.addr);
     conn.send("POST", "/mcp", &header_refs(&headers), &body.to_string());
@@ -336,9 +497,18 @@ fn a_listener_hears_the_tasks_it_asked_for(rt: Rt) {
     assert!(head.is_sse());
     let ack = conn.next_event().expect("the acknowledgement").json();
     assert_eq!(ack["method"], "notifications/subscriptions/acknowledged");
-    assert_eq!(ack["params"]["notifications"]["taskIds"], json!([id]), "only a task of its own");
+    assert_eq!(
+        ack["params"]["notifications"]["taskIds"],
+        json!([id]),
+        "only a task of its own"
+    );
     let answer = json!({"ok": {"action": "accept", "content": {"ok": false}}});
-    send(&server, "tasks/update", json!({"taskId": id, "inputResponses": answer}), Send::default());
+    send(
+        &server,
+        "tasks/update",
+        json!({"taskId": id, "inputResponses": answer}),
+        Send::default(),
+    );
     let mut statuses = Vec::new();
     while statuses.last() != Some(&json!("completed")) {
         let note = conn.next_event().expect("a notification").json();
@@ -354,8 +524,14 @@ fn a_listener_hears_the_tasks_it_asked_for(rt: Rt) {
     // Without the extension, asking for tasks is refused.
     let mut params = json!({"notifications": {"taskIds": [id]}});
     params["_meta"] = stateless_meta(json!({}));
-    let body = json!({"jsonrpc": "2.0", "id": 10, "method": "subscriptions/listen", "params": params});
-    let reply = Conn::connect(server.addr).request("POST", "/mcp", &header_refs(&headers), &body.to_string());
+    let body =
+        json!({"jsonrpc": "2.0", "id": 10, "method": "subscriptions/listen", "params": params});
+    let reply = Conn::connect(server.addr).request(
+        "POST",
+        "/mcp",
+        &header_refs(&headers),
+        &body.to_string(),
+    );
     assert_eq!(reply.status(), 400);
     assert_eq!(reply.json()["error"]["code"], -32021);
 }

@@ -177,7 +177,11 @@ impl TaskHub {
     /// Tells the listeners that asked for it of `task`'s change.
     pub(crate) fn publish(listeners: &Listeners, task: &Task) {
         let params = Value::Object(task.detailed());
-        listeners.publish(Topic::Task(task.id.as_str()), "notifications/tasks", &params);
+        listeners.publish(
+            Topic::Task(task.id.as_str()),
+            "notifications/tasks",
+            &params,
+        );
     }
 
     /// Forgets the expired tasks and drops their handlers.
@@ -199,9 +203,8 @@ impl TaskHub {
     ) -> Result<(Arc<TaskLink>, Task), MethodError> {
         let at = wall_ms(now());
         self.purge(at).await;
-        let id = TaskId::random().map_err(|_| {
-            MethodError::Handler(RpcError::internal("no randomness for a task id"))
-        })?;
+        let id = TaskId::random()
+            .map_err(|_| MethodError::Handler(RpcError::internal("no randomness for a task id")))?;
         let task = Task::new(
             id.clone(),
             owner.clone(),
@@ -212,7 +215,9 @@ impl TaskHub {
         self.store
             .create(task.clone(), self.config.caps(), at)
             .await
-            .map_err(|e| MethodError::Handler(RpcError::new(ErrorCode::SERVER_BUSY, e.to_string())))?;
+            .map_err(|e| {
+                MethodError::Handler(RpcError::new(ErrorCode::SERVER_BUSY, e.to_string()))
+            })?;
         let listeners = Arc::clone(&self.listeners);
         let link = Arc::new(TaskLink::new(
             id.clone(),
@@ -236,7 +241,8 @@ impl TaskHub {
     ) {
         let hub = Arc::clone(self);
         runtime.spawn(Box::pin(async move {
-            let handled = Abortable::new(AssertUnwindSafe(handler).catch_unwind(), registration).await;
+            let handled =
+                Abortable::new(AssertUnwindSafe(handler).catch_unwind(), registration).await;
             let outcome = match handled {
                 // Cancelled or expired: the record says so already.
                 Err(_aborted) => None,

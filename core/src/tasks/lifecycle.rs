@@ -118,7 +118,11 @@ mod tests {
     #[test]
     fn terminal_statuses_never_change() {
         let mut t = task();
-        assert!(apply(&mut t, Change::Finish(TaskOutcome::Result(json!({}))), 1));
+        assert!(apply(
+            &mut t,
+            Change::Finish(TaskOutcome::Result(json!({}))),
+            1
+        ));
         assert_eq!(t.status, TaskStatus::Completed);
         assert!(!apply(&mut t, Change::Cancel, 2));
         assert!(!apply(&mut t, Change::Progress("x".into()), 3));
@@ -138,7 +142,14 @@ mod tests {
     fn a_cancel_drops_the_questions() {
         let mut t = task();
         let request = json!({"method": "roots/list"});
-        apply(&mut t, Change::Ask { key: "k".into(), request }, 1);
+        apply(
+            &mut t,
+            Change::Ask {
+                key: "k".into(),
+                request,
+            },
+            1,
+        );
         assert!(apply(&mut t, Change::Cancel, 2));
         assert_eq!(t.status, TaskStatus::Cancelled);
         assert!(t.input_requests.is_empty());

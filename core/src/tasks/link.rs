@@ -68,7 +68,9 @@ struct Inputs {
 
 impl fmt::Debug for TaskLink {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TaskLink").field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("TaskLink")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -134,7 +136,12 @@ impl TaskLink {
     ///
     /// [`AskError::KeyReused`] for a key asked before (nothing is asked);
     /// [`AskError::Ended`] when the task ends (cancelled, expired) first.
-    pub(crate) async fn ask(&self, key: &str, method: &str, params: Value) -> Result<Value, AskError> {
+    pub(crate) async fn ask(
+        &self,
+        key: &str,
+        method: &str,
+        params: Value,
+    ) -> Result<Value, AskError> {
         let rx = {
             let mut inputs = self.inputs();
             if !inputs.used.insert(key.to_owned()) {

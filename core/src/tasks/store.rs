@@ -251,7 +251,10 @@ mod tests {
         let bob = Owner::new_for_tests("bob");
         block_on(async {
             for i in 0..3 {
-                store.create(task(&format!("a{i}"), &alice, 0), CAPS, 0).await.unwrap();
+                store
+                    .create(task(&format!("a{i}"), &alice, 0), CAPS, 0)
+                    .await
+                    .unwrap();
             }
             let over = store.create(task("a3", &alice, 0), CAPS, 0).await;
             assert_eq!(over, Err(StoreError::OwnerFull(3)));
@@ -261,7 +264,10 @@ mod tests {
             assert_eq!(full, Err(StoreError::Full(5)));
             assert_eq!(store.len(), 5, "nothing kept past the caps");
             // Once the first ones expire, there is room again.
-            store.create(task("b2", &bob, 1_000), CAPS, 1_000).await.unwrap();
+            store
+                .create(task("b2", &bob, 1_000), CAPS, 1_000)
+                .await
+                .unwrap();
             assert_eq!(store.len(), 1);
         });
     }
@@ -313,7 +319,10 @@ mod tests {
             assert_eq!(store.len(), 2_499);
             // Past every expiry: nothing left, not even an owner's count.
             store.purge(16_000).await;
-            assert_eq!((store.len(), store.owners(), store.approx_bytes()), (0, 0, 0));
+            assert_eq!(
+                (store.len(), store.owners(), store.approx_bytes()),
+                (0, 0, 0)
+            );
             let t = store.tables();
             assert_eq!((t.tasks.capacity(), t.owners.capacity()), (0, 0));
             assert_eq!(t.next_expiry, None);

@@ -258,7 +258,13 @@ mod tests {
     use super::*;
 
     fn task() -> Task {
-        Task::new(TaskId::new("t1"), Owner::default(), 1_000, Some(60_000), Some(500))
+        Task::new(
+            TaskId::new("t1"),
+            Owner::default(),
+            1_000,
+            Some(60_000),
+            Some(500),
+        )
     }
 
     #[test]
@@ -279,10 +285,21 @@ mod tests {
         assert_eq!(created["ttlMs"], 60_000);
         assert_eq!(created["pollIntervalMs"], 500);
         assert_eq!(created["createdAt"], "1970-01-01T00:00:01.000Z");
-        for absent in ["task", "result", "error", "inputRequests", "requestState", "ttl"] {
+        for absent in [
+            "task",
+            "result",
+            "error",
+            "inputRequests",
+            "requestState",
+            "ttl",
+        ] {
             assert!(created.get(absent).is_none(), "{absent}");
         }
-        let unlimited = Task { ttl_ms: None, ..task() }.create_result();
+        let unlimited = Task {
+            ttl_ms: None,
+            ..task()
+        }
+        .create_result();
         assert!(unlimited["ttlMs"].is_null() && unlimited.get("ttlMs").is_some());
     }
 
@@ -291,7 +308,8 @@ mod tests {
         let mut t = task();
         assert!(t.get_result().get("inputRequests").is_none());
         t.status = TaskStatus::InputRequired;
-        t.input_requests.insert("k".into(), json!({"method": "roots/list"}));
+        t.input_requests
+            .insert("k".into(), json!({"method": "roots/list"}));
         assert_eq!(t.get_result()["inputRequests"]["k"]["method"], "roots/list");
         t.status = TaskStatus::Completed;
         t.outcome = Some(TaskOutcome::Result(json!({"content": []})));

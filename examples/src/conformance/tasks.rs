@@ -55,7 +55,10 @@ pub(super) fn tools(b: McpServerBuilder) -> McpServerBuilder {
         |Args(a): Args<NameArg>, _ctx| async move { Ok(format!("Hello, {}!", a.name)) },
     )
     .task_tool(
-        Tool::new("slow_compute", "Works `seconds` seconds, then answers (a task when asked for)"),
+        Tool::new(
+            "slow_compute",
+            "Works `seconds` seconds, then answers (a task when asked for)",
+        ),
         TaskSupport::Optional,
         |Args(a): Args<ComputeArgs>, ctx| async move {
             let seconds = a.seconds.clamp(0.0, 600.0);
@@ -64,15 +67,23 @@ pub(super) fn tools(b: McpServerBuilder) -> McpServerBuilder {
         },
     )
     .task_tool(
-        Tool::new("failing_job", "A task that ends in a tool error after a second"),
+        Tool::new(
+            "failing_job",
+            "A task that ends in a tool error after a second",
+        ),
         TaskSupport::Required,
         |_: Value, ctx| async move {
             pause(&ctx, 1000).await?;
-            Ok(CallToolResult::error("failing_job: intentional tool execution error"))
+            Ok(CallToolResult::error(
+                "failing_job: intentional tool execution error",
+            ))
         },
     )
     .task_tool(
-        Tool::new("protocol_error_job", "A task that fails with a protocol error"),
+        Tool::new(
+            "protocol_error_job",
+            "A task that fails with a protocol error",
+        ),
         TaskSupport::Optional,
         |_: Value, ctx| async move {
             pause(&ctx, 200).await?;
@@ -92,7 +103,10 @@ pub(super) fn tools(b: McpServerBuilder) -> McpServerBuilder {
             );
             let answer = ctx.input("confirm", "elicitation/create", ask).await?;
             let confirmed = answer["content"]["confirm"].as_bool().unwrap_or(false);
-            Ok(format!("confirm_delete({}): confirmed = {confirmed}", a.filename))
+            Ok(format!(
+                "confirm_delete({}): confirmed = {confirmed}",
+                a.filename
+            ))
         },
     )
     .task_tool(
@@ -101,18 +115,37 @@ pub(super) fn tools(b: McpServerBuilder) -> McpServerBuilder {
         |_: Value, ctx| async move {
             let value = json!({"value": {"type": "string"}});
             let (a, b) = futures::join!(
-                ctx.input("input-a", "elicitation/create", form("Provide value A", value.clone(), &["value"])),
-                ctx.input("input-b", "elicitation/create", form("Provide value B", value.clone(), &["value"])),
+                ctx.input(
+                    "input-a",
+                    "elicitation/create",
+                    form("Provide value A", value.clone(), &["value"])
+                ),
+                ctx.input(
+                    "input-b",
+                    "elicitation/create",
+                    form("Provide value B", value.clone(), &["value"])
+                ),
             );
-            Ok(format!("multi_input: a = {}, b = {}", field(&a?, "value"), field(&b?, "value")))
+            Ok(format!(
+                "multi_input: a = {}, b = {}",
+                field(&a?, "value"),
+                field(&b?, "value")
+            ))
         },
     )
     .task_tool_beginning(
-        Tool::new("test_tool_with_task", "Asks for a name, then greets it in a task"),
+        Tool::new(
+            "test_tool_with_task",
+            "Asks for a name, then greets it in a task",
+        ),
         TaskSupport::Required,
         TaskBegins::WhenHandlerStarts,
         |_: Value, ctx| async move {
-            let ask = form("What is your name?", json!({"name": {"type": "string"}}), &["name"]);
+            let ask = form(
+                "What is your name?",
+                json!({"name": {"type": "string"}}),
+                &["name"],
+            );
             let answer = ctx.input("user_name", "elicitation/create", ask).await?;
             ctx.start_task().await;
             pause(&ctx, 200).await?;

@@ -83,7 +83,13 @@ pub(super) async fn update(
         }
     };
     let id = TaskId::new(&params.task_id);
-    if shared.tasks.store.get(&id, &owner, wall_ms(now())).await.is_none() {
+    if shared
+        .tasks
+        .store
+        .get(&id, &owner, wall_ms(now()))
+        .await
+        .is_none()
+    {
         return Err(unknown(&params.task_id));
     }
     // Only the process running the handler holds its questions.
