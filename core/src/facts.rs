@@ -158,6 +158,26 @@ mod tests {
     }
 
     #[test]
+    fn only_a_stateless_request_naming_the_extension_declares_tasks() {
+        let read = |caps: &str| serde_json::from_str::<ClientCapabilities>(caps).unwrap();
+        let named = read(r#"{"extensions": {"io.modelcontextprotocol/tasks": {}}}"#);
+        let stateless = crate::stateless::stateless_versions().next().unwrap();
+        assert!(ClientFacts::new(stateless, named).declares_tasks());
+        // The session era has no such extension, whatever its client says.
+        assert!(!ClientFacts::new(ProtocolVersion::LATEST, named).declares_tasks());
+        for other in [
+            r#"{"extensions": {"other/ext": {}}}"#,
+            r#"{"extensions": 5}"#,
+            "{}",
+        ] {
+            assert!(
+                !ClientFacts::new(stateless, read(other)).declares_tasks(),
+                "{other}"
+            );
+        }
+    }
+
+    #[test]
     fn methods_name_the_capability_they_need() {
         assert_eq!(
             Capability::needed_by("elicitation/create"),

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use switchboard_core::http::{AuthConfig, Principal, verifier_fn};
-use switchboard_core::tasks::{TaskConfig, TaskSupport};
+use switchboard_core::tasks::{MemoryTaskStore, TaskConfig, TaskSupport};
 use switchboard_core::{Args, CallToolResult, HttpConfig, McpServerBuilder, ServerConfig, Tool};
 use tests::client::Conn;
 use tests::server::{Rt, TestServer, header_refs, stateless_headers, stateless_meta};
@@ -415,9 +415,11 @@ fn tasks_past_the_cap_are_refused(rt: Rt) {
 }
 
 fn an_expired_task_is_gone_and_frees_its_place(rt: Rt) {
+    let store = Arc::new(MemoryTaskStore::new());
     let config = TaskConfig::default()
         .ttl(Duration::from_secs(1))
-        .max_tasks(1);
+        .max_tasks(1)
+        .store(store.clone());
     let server = start(rt, &Dropped::default(), config);
     let created = call(&server, "count", json!({"to": 1}));
     assert_eq!(created["ttlMs"], 1_000);
@@ -429,9 +431,12 @@ fn an_expired_task_is_gone_and_frees_its_place(rt: Rt) {
         Send::default(),
     );
     assert_eq!(code(&full), -32000, "{full}");
+    assert_eq!(store.len(), 1);
     std::thread::sleep(Duration::from_millis(1_100));
     let (_, gone) = send(&server, "tasks/get", json!({"taskId": id}), Send::default());
     assert_eq!(code(&gone), -32602, "expired: as if unknown");
+    // The sweeper purges it with no request to prompt it: back to empty.
+    assert!(tests::eventually(|| store.is_empty() && store.owners() == 0));
     assert_eq!(
         call(&server, "count", json!({"to": 1}))["resultType"],
         "task",

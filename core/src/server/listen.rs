@@ -165,6 +165,12 @@ impl Listeners {
         ))
     }
 
+    /// Whether any listener wants `topic`: a change nobody listens for
+    /// need not even be written out.
+    pub(crate) fn wanted(&self, topic: Topic<'_>) -> bool {
+        self.list().0.iter().any(|l| l.filter.wants(topic))
+    }
+
     /// Hands notification `method` with `params` to every listener that
     /// wants `topic`. Never waits: a listener whose queue is full misses it.
     pub(crate) fn publish(&self, topic: Topic<'_>, method: &str, params: &Value) {

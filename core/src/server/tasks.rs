@@ -15,13 +15,16 @@
 //!   finishes meanwhile does not change a cancelled task.
 //! - An expired task is forgotten (then `-32602`, as unknown) and its
 //!   handler, if still running, dropped; expired tasks are purged when the
-//!   next task is created, so the caps count live tasks only.
+//!   next task is created (so the caps count live tasks only) and by a
+//!   sweeper on the runtime, every minute or every time to live.
 //! - A result larger than the limit fails the task with `-32603`.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use futures::FutureExt;
 use futures::future::{AbortHandle, AbortRegistration, Abortable, Either};
@@ -135,6 +138,8 @@ pub(crate) struct TaskHub {
     running: Mutex<HashMap<TaskId, Arc<TaskLink>>>,
     /// Told of every change, for `notifications/tasks`.
     listeners: Arc<Listeners>,
+    /// Whether the sweeper that purges expired tasks was started.
+    sweeping: AtomicBool,
 }
 
 /// What a task-capable call came to.
@@ -158,6 +163,7 @@ impl TaskHub {
             store,
             running: Mutex::default(),
             listeners,
+            sweeping: AtomicBool::new(false),
         }
     }
 
@@ -176,12 +182,12 @@ impl TaskHub {
 
     /// Tells the listeners that asked for it of `task`'s change.
     pub(crate) fn publish(listeners: &Listeners, task: &Task) {
+        let topic = Topic::Task(task.id.as_str());
+        if !listeners.wanted(topic) {
+            return;
+        }
         let params = Value::Object(task.detailed());
-        listeners.publish(
-            Topic::Task(task.id.as_str()),
-            "notifications/tasks",
-            &params,
-        );
+        listeners.publish(topic, "notifications/tasks", &params);
     }
 
     /// Forgets the expired tasks and drops their handlers.
@@ -192,6 +198,25 @@ impl TaskHub {
                 link.cancel();
             }
         }
+    }
+
+    /// Starts, once, the sweeper that purges expired tasks on `runtime`
+    /// (every minute, or every time to live when shorter), so an idle
+    /// server's tasks leave too; it ends with the server.
+    fn sweep(self: &Arc<Self>, runtime: &Arc<dyn Runtime>) {
+        if self.sweeping.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let every = Duration::from_millis(self.config.ttl_ms().min(60_000));
+        let hub = Arc::downgrade(self);
+        let timer = Arc::clone(runtime);
+        runtime.spawn(Box::pin(async move {
+            loop {
+                timer.sleep(every).await;
+                let Some(hub) = hub.upgrade() else { return };
+                hub.purge(wall_ms(now())).await;
+            }
+        }));
     }
 
     /// Creates a `working` task of `owner` whose handler `abort` aborts,
@@ -292,6 +317,7 @@ impl TaskHub {
         arguments: Option<&RawValue>,
         ctx: &RequestContext,
     ) -> Result<Began, MethodError> {
+        self.sweep(runtime);
         let owner = Owner::of(ctx.principal());
         let (abort, registration) = AbortHandle::new_pair();
         let (handler, confirm) = match begins {

@@ -23,11 +23,14 @@ impl TaskId {
     pub fn random() -> Result<Self, getrandom::Error> {
         let mut bytes = [0u8; 16];
         getrandom::fill(&mut bytes)?;
-        let mut text = String::with_capacity(32);
-        for b in bytes {
-            text.push_str(&format!("{b:02x}"));
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut text = [0u8; 32];
+        for (i, b) in bytes.iter().enumerate() {
+            text[2 * i] = HEX[usize::from(b >> 4)];
+            text[2 * i + 1] = HEX[usize::from(b & 0xf)];
         }
-        Ok(Self(text.into()))
+        // Only ASCII hex digits were written.
+        Ok(Self(std::str::from_utf8(&text).unwrap_or_default().into()))
     }
 
     /// An id as a client sent it (for look-ups).
