@@ -391,7 +391,9 @@ impl RequestContext {
         self.inner.progress_token.as_ref()
     }
 
-    /// Whether the client cancelled this request (or its session ended).
+    /// Whether the client cancelled this request (or its session ended);
+    /// in a task, whether `tasks/cancel` cancelled the task (closing the
+    /// exchange that created it does not).
     ///
     /// A cancelled handler is also dropped at its next `.await`; this is for
     /// handlers that compute without awaiting. Once `true`, it stays `true`;

@@ -21,6 +21,7 @@ tests::on_both_runtimes!(
     a_cancel_is_final_and_drops_the_handler,
     the_gate_and_the_headers_come_first,
     tasks_past_the_cap_are_refused,
+    a_result_over_the_limit_fails_its_task,
     an_expired_task_is_gone_and_frees_its_place,
     another_subject_cannot_see_a_task,
     a_listener_hears_the_tasks_it_asked_for,
@@ -92,6 +93,11 @@ fn builder(dropped: &Dropped) -> McpServerBuilder {
                     Ok(CallToolResult::text("woke"))
                 }
             },
+        )
+        .task_tool(
+            Tool::new("big", "Answers 10,000 bytes"),
+            TaskSupport::Optional,
+            |_: Value, _ctx| async move { Ok("x".repeat(10_000)) },
         )
         .tool(
             Tool::new("plain", "Sync only"),
@@ -412,6 +418,31 @@ fn tasks_past_the_cap_are_refused(rt: Rt) {
             Send::default(),
         );
     }
+}
+
+fn a_result_over_the_limit_fails_its_task(rt: Rt) {
+    let config = TaskConfig::default().max_result_bytes(5_000);
+    let server = start(rt, &Dropped::default(), config);
+    let id = call(&server, "big", json!({}))["taskId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let failed = wait_for(&server, &id, |t| t["status"] == "failed");
+    assert_eq!(failed["error"]["code"], -32603);
+    let message = failed["error"]["message"].as_str().unwrap();
+    assert!(message.contains("over the 5000-byte limit"), "{message}");
+    assert!(failed.get("result").is_none());
+    // Within the limit, the same result completes.
+    let server = start(rt, &Dropped::default(), TaskConfig::default());
+    let id = call(&server, "big", json!({}))["taskId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let done = wait_for(&server, &id, |t| t["status"] == "completed");
+    assert_eq!(
+        done["result"]["content"][0]["text"].as_str().unwrap().len(),
+        10_000
+    );
 }
 
 fn an_expired_task_is_gone_and_frees_its_place(rt: Rt) {

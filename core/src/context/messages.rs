@@ -19,6 +19,9 @@ impl RequestContext {
     /// for the user. The notification goes out related to this request, so
     /// it reaches the client before the result.
     ///
+    /// In a task (see [`RequestContext::task_id`]) nothing is sent: the
+    /// task's `statusMessage` becomes `message`, or `progress/total`.
+    ///
     /// # Errors
     ///
     /// [`ContextError::InvalidProgress`] for a value (or total) that is not a

@@ -281,6 +281,13 @@ impl RequestContext {
     /// asked together (`futures::join!`) go out in one round. Give each
     /// question its own key, the same in every round.
     ///
+    /// In a task (a `tools/call` that became one, see
+    /// [`McpServerBuilder::task_tool`](crate::McpServerBuilder::task_tool)),
+    /// the question joins the task's `inputRequests`, the task turns
+    /// `input_required`, and the call waits until `tasks/update` answers
+    /// `key`; a key is never reused within a task
+    /// ([`RequestError::KeyReused`]).
+    ///
     /// # Errors
     ///
     /// [`RequestError::CapabilityMissing`] when the client did not declare
