@@ -180,6 +180,12 @@ impl TaskHub {
             .cloned()
     }
 
+    /// Tasks whose handlers run here.
+    #[cfg(test)]
+    pub(crate) fn running_count(&self) -> usize {
+        self.running().len()
+    }
+
     /// Tells the listeners that asked for it of `task`'s change.
     pub(crate) fn publish(listeners: &Listeners, task: &Task) {
         let topic = Topic::Task(task.id.as_str());
@@ -355,4 +361,165 @@ fn error_outcome(error: &RpcError) -> TaskOutcome {
     let value = serde_json::to_value(error)
         .unwrap_or_else(|_| serde_json::json!({"code": error.code.0, "message": error.message}));
     TaskOutcome::Error(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::http::wire::testing::Local;
+    use crate::id::SessionId;
+    use crate::runtime::BoxFuture;
+    use crate::server::dispatch::Engine;
+    use crate::transport::memory::{MemoryClient, memory_pair};
+
+    /// Sends stateless request `id` (declaring the extension unless
+    /// `undeclared`) over the memory transport; returns the reply.
+    async fn rpc(
+        client: &MemoryClient,
+        id: u64,
+        method: &str,
+        mut params: Value,
+        undeclared: bool,
+    ) -> Value {
+        let caps = if undeclared {
+            json!({"elicitation": {}})
+        } else {
+            json!({"elicitation": {}, "extensions": {(crate::tasks::EXTENSION): {}}})
+        };
+        params["_meta"] = json!({
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": caps,
+        });
+        let body = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+        client.send_json(&SessionId::new("c"), &body).await.unwrap();
+        serde_json::from_slice(&client.recv().await.unwrap().bytes).unwrap()
+    }
+
+    /// A server with `ask` (required: one question, in the task) and
+    /// `gather` (required: a question before the task, one in it).
+    fn server(client_side: impl FnOnce(MemoryClient, Arc<Engine>) -> BoxFuture<()>) {
+        let (transport, client) = memory_pair(16);
+        let runtime = Local::default();
+        let server = McpServerBuilder::new()
+            .runtime(Arc::new(runtime.clone()))
+            .task_tool(
+                Tool::new("ask", "asks"),
+                TaskSupport::Required,
+                |_: Value, ctx| async move {
+                    let answer = ctx
+                        .input("ok", "elicitation/create", json!({"message": "ok?"}))
+                        .await?;
+                    Ok(format!("answered {}", answer["action"]))
+                },
+            )
+            .task_tool_beginning(
+                Tool::new("gather", "asks, then a task"),
+                TaskSupport::Required,
+                TaskBegins::WhenHandlerStarts,
+                |_: Value, ctx| async move {
+                    let name = ctx
+                        .input("name", "elicitation/create", json!({"message": "who?"}))
+                        .await?;
+                    ctx.start_task().await;
+                    let id = ctx.task_id().map(str::to_owned);
+                    let more = ctx
+                        .input("more", "elicitation/create", json!({"message": "more?"}))
+                        .await?;
+                    Ok(format!(
+                        "{} {} {}",
+                        name["content"]["name"],
+                        more["action"],
+                        id.is_some()
+                    ))
+                },
+            )
+            .build(transport);
+        let engine = Arc::clone(&server.shared);
+        runtime.run(async move {
+            let (served, ()) = futures::join!(server.run(), client_side(client, engine));
+            served.unwrap();
+        });
+    }
+
+    #[test]
+    fn a_task_parks_on_its_question_and_resumes_on_update() {
+        server(|client, engine| {
+            Box::pin(async move {
+                let created = rpc(&client, 1, "tools/call", json!({"name": "ask"}), false).await;
+                let id = created["result"]["taskId"].as_str().unwrap().to_owned();
+                assert_eq!(created["result"]["resultType"], "task");
+                let parked = rpc(&client, 2, "tasks/get", json!({"taskId": id}), false).await;
+                assert_eq!(parked["result"]["status"], "input_required", "{parked}");
+                assert_eq!(
+                    parked["result"]["inputRequests"]["ok"]["params"]["message"],
+                    "ok?"
+                );
+                let answer = json!({"ok": {"action": "accept"}});
+                let ack = rpc(
+                    &client,
+                    3,
+                    "tasks/update",
+                    json!({"taskId": id, "inputResponses": answer}),
+                    false,
+                )
+                .await;
+                assert_eq!(ack["result"], json!({"resultType": "complete"}));
+                let done = rpc(&client, 4, "tasks/get", json!({"taskId": id}), false).await;
+                assert_eq!(done["result"]["status"], "completed");
+                assert_eq!(
+                    done["result"]["result"]["content"][0]["text"],
+                    "answered \"accept\""
+                );
+                // The handler ended: nothing of it is left running.
+                assert_eq!(engine.tasks.running_count(), 0);
+                // Undeclared: the required tool is refused before it runs.
+                let refused = rpc(&client, 5, "tools/call", json!({"name": "ask"}), true).await;
+                assert_eq!(refused["error"]["code"], -32021);
+                client.close();
+            })
+        });
+    }
+
+    #[test]
+    fn input_before_the_task_goes_through_rounds() {
+        server(|client, engine| {
+            Box::pin(async move {
+                let round1 = rpc(&client, 1, "tools/call", json!({"name": "gather"}), false).await;
+                let round1 = &round1["result"];
+                assert_eq!(round1["resultType"], "input_required", "{round1}");
+                assert!(round1.get("taskId").is_none());
+                assert_eq!(engine.tasks.running_count(), 0, "no task yet");
+                let retry = json!({"name": "gather", "requestState": round1["requestState"],
+                    "inputResponses": {"name": {"action": "accept", "content": {"name": "Ada"}}}});
+                let round2 = rpc(&client, 2, "tools/call", retry, false).await;
+                let id = round2["result"]["taskId"].as_str().unwrap().to_owned();
+                assert!(round2["result"].get("requestState").is_none());
+                // In the task, the next question waits for tasks/update.
+                let parked = rpc(&client, 3, "tasks/get", json!({"taskId": id}), false).await;
+                let asked: Vec<&String> = parked["result"]["inputRequests"]
+                    .as_object()
+                    .unwrap()
+                    .keys()
+                    .collect();
+                assert_eq!(asked, ["more"]);
+                let answer = json!({"more": {"action": "decline"}});
+                rpc(
+                    &client,
+                    4,
+                    "tasks/update",
+                    json!({"taskId": id, "inputResponses": answer}),
+                    false,
+                )
+                .await;
+                let done = rpc(&client, 5, "tasks/get", json!({"taskId": id}), false).await;
+                assert_eq!(
+                    done["result"]["result"]["content"][0]["text"],
+                    "\"Ada\" \"decline\" true"
+                );
+                client.close();
+            })
+        });
+    }
 }
