@@ -26,7 +26,9 @@ pub(super) fn list(shared: &Shared, params: Option<&Params>) -> Outcome {
     })
 }
 
-/// `tools/call`: reads the arguments into the handler's type and runs it.
+/// `tools/call`: reads the arguments into the handler's type and runs it;
+/// for a task-capable tool and a request that declared the tasks
+/// extension, as a task (the `CreateTaskResult` is the answer).
 ///
 /// Arguments that do not fit are a tool error (`isError`) from 2025-11-25
 /// on (SEP-1303) and `-32602` before; an unknown tool is `-32602`.
@@ -37,8 +39,10 @@ pub(super) fn list(shared: &Shared, params: Option<&Params>) -> Outcome {
 /// # Errors
 ///
 /// `-32602` for unreadable params (no string `name`), an unknown tool, or
-/// (before 2025-11-25) arguments that do not fit; the handler's own error
-/// as it is. An `isError` result is reported to `scope`.
+/// (before 2025-11-25) arguments that do not fit; `-32021` for a
+/// task-required tool from a request that did not declare the extension;
+/// `-32000` past a cap of tasks; the handler's own error as it is. An
+/// `isError` result is reported to `scope`.
 pub(super) async fn call(
     shared: &Shared,
     params: Option<&Params>,
@@ -76,9 +80,13 @@ pub(super) async fn call(
     if task.is_required() && !declares {
         return Err(MethodError::Handler(crate::tasks::missing_extension()));
     }
-    let runtime = ctx.runtime().cloned();
+    // A call becomes a task only for a task-capable tool, a request that
+    // declared the extension, and a server with a runtime to run it on.
+    let runtime = (task.is_capable() && declares)
+        .then(|| ctx.runtime().cloned())
+        .flatten();
     let result = match runtime {
-        Some(runtime) if task.is_capable() && declares => {
+        Some(runtime) => {
             let began = shared
                 .tasks
                 .begin(&runtime, &name, begins, &handler, arguments, &ctx)
@@ -93,7 +101,7 @@ pub(super) async fn call(
                 "tasks need a runtime to run on",
             )));
         }
-        _ => handler(arguments, ctx).await,
+        None => handler(arguments, ctx).await,
     };
     match result {
         Ok(result) => {
