@@ -36,6 +36,7 @@ use super::listen::{Listeners, Topic};
 use super::registry::{self, ToolFailure, ToolFn};
 use crate::context::RequestContext;
 use crate::jsonrpc::{ErrorCode, RpcError};
+use crate::observe;
 use crate::protocol::{CallToolResult, Tool};
 use crate::runtime::{Runtime, now};
 use crate::tasks::{
@@ -271,6 +272,7 @@ impl TaskHub {
         handler: crate::runtime::BoxFuture<Result<CallToolResult, ToolFailure>>,
     ) {
         let hub = Arc::clone(self);
+        observe::task_started(link.id.as_str());
         runtime.spawn(Box::pin(async move {
             let handled =
                 Abortable::new(AssertUnwindSafe(handler).catch_unwind(), registration).await;
@@ -285,10 +287,16 @@ impl TaskHub {
                     Some(hub.result_outcome(&CallToolResult::error(text)))
                 }
             };
+            let status = match &outcome {
+                Some(TaskOutcome::Result(_)) => "completed",
+                Some(TaskOutcome::Error(_)) => "failed",
+                None => "cancelled",
+            };
             if let Some(outcome) = outcome {
                 link.change(Change::Finish(outcome)).await;
             }
             hub.running().remove(&link.id);
+            observe::task_ended(link.id.as_str(), status);
         }));
     }
 
