@@ -27,6 +27,92 @@ tests::on_both_runtimes!(
     a_listener_hears_the_tasks_it_asked_for,
 );
 
+/// The `hello` example's `count_to`, as a task and not, on each runtime.
+#[test]
+fn hello_counts_to_two_as_a_task_and_not() {
+    for runtime in ["smol", "tokio"] {
+        hello_counts(runtime);
+    }
+}
+
+fn hello_counts(runtime: &str) {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hello-under-test"))
+        .args(["--runtime", runtime, "--addr", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("hello starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .and_then(|a| a.strip_suffix("/mcp"))
+        .expect("the URL line")
+        .parse()
+        .unwrap();
+    let server = Hello(child);
+    let created = send_to(
+        addr,
+        "tools/call",
+        json!({"name": "count_to", "arguments": {"to": 2}}),
+        Send::default(),
+    )
+    .1;
+    let id = created["result"]["taskId"]
+        .as_str()
+        .expect("a task")
+        .to_owned();
+    let start = std::time::Instant::now();
+    let mut messages = Vec::new();
+    let done = loop {
+        let task =
+            send_to(addr, "tasks/get", json!({"taskId": id}), Send::default()).1["result"].clone();
+        if let Some(m) = task["statusMessage"].as_str() {
+            if messages.last().map(String::as_str) != Some(m) {
+                messages.push(m.to_owned());
+            }
+        }
+        if task["status"] == "completed" {
+            break task;
+        }
+        assert!(start.elapsed() < tests::DEADLINE, "{task}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(done["result"]["content"][0]["text"], "counted to 2");
+    assert_eq!(
+        messages.last().map(String::as_str),
+        Some("counted to 2 of 2"),
+        "{messages:?}"
+    );
+    // A client without the extension waits for the answer.
+    let plain = Send {
+        undeclared: true,
+        ..Send::default()
+    };
+    let (_, direct) = send_to(
+        addr,
+        "tools/call",
+        json!({"name": "count_to", "arguments": {"to": 1}}),
+        plain,
+    );
+    assert_eq!(direct["result"]["content"][0]["text"], "counted to 1");
+    drop(server);
+}
+
+/// A child process, killed when dropped.
+struct Hello(std::process::Child);
+
+impl Drop for Hello {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[derive(serde::Deserialize, schemars::JsonSchema)]
 struct CountArgs {
     /// How far to count.
@@ -123,7 +209,17 @@ struct Send<'a> {
 
 /// POSTs stateless request `method` with `params` as `how` says; returns
 /// the status and the JSON body.
-fn send(server: &TestServer, method: &str, mut params: Value, how: Send<'_>) -> (u16, Value) {
+fn send(server: &TestServer, method: &str, params: Value, how: Send<'_>) -> (u16, Value) {
+    send_to(server.addr, method, params, how)
+}
+
+/// [`send`] to the server at `addr`.
+fn send_to(
+    addr: std::net::SocketAddr,
+    method: &str,
+    mut params: Value,
+    how: Send<'_>,
+) -> (u16, Value) {
     let caps = if how.undeclared {
         json!({"elicitation": {}})
     } else {
@@ -140,12 +236,8 @@ fn send(server: &TestServer, method: &str, mut params: Value, how: Send<'_>) -> 
         headers.push(("authorization".into(), format!("Bearer {token}")));
     }
     let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
-    let reply = Conn::connect(server.addr).request(
-        "POST",
-        "/mcp",
-        &header_refs(&headers),
-        &body.to_string(),
-    );
+    let reply =
+        Conn::connect(addr).request("POST", "/mcp", &header_refs(&headers), &body.to_string());
     let json = match reply.messages().pop() {
         Some(message) => message,
         None => serde_json::from_slice(&reply.body).unwrap_or(Value::Null),
