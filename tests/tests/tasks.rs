@@ -71,10 +71,9 @@ fn hello_counts(runtime: &str) {
     let done = loop {
         let task =
             send_to(addr, "tasks/get", json!({"taskId": id}), Send::default()).1["result"].clone();
-        if let Some(m) = task["statusMessage"].as_str() {
-            if messages.last().map(String::as_str) != Some(m) {
-                messages.push(m.to_owned());
-            }
+        let message = task["statusMessage"].as_str();
+        if message.is_some() && messages.last().map(String::as_str) != message {
+            messages.extend(message.map(str::to_owned));
         }
         if task["status"] == "completed" {
             break task;
