@@ -302,16 +302,30 @@ impl TaskHub {
 
     /// A result as a task keeps it: its JSON, unless over the limit.
     fn result_outcome(&self, result: &CallToolResult) -> TaskOutcome {
+        /// Counts the bytes written to it, keeping none.
+        struct Count(usize);
+        impl std::io::Write for Count {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0 += buf.len();
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
         let limit = self.config.result_limit();
-        match serde_json::to_vec(result) {
-            Ok(bytes) if bytes.len() <= limit => match serde_json::from_slice(&bytes) {
-                Ok(value) => TaskOutcome::Result(value),
-                Err(e) => error_outcome(&RpcError::internal(e.to_string())),
-            },
-            Ok(bytes) => error_outcome(&RpcError::internal(format!(
+        let mut size = Count(0);
+        if let Err(e) = serde_json::to_writer(&mut size, result) {
+            return error_outcome(&RpcError::internal(e.to_string()));
+        }
+        if size.0 > limit {
+            return error_outcome(&RpcError::internal(format!(
                 "the result of {} bytes is over the {limit}-byte limit of a task",
-                bytes.len()
-            ))),
+                size.0
+            )));
+        }
+        match serde_json::to_value(result) {
+            Ok(value) => TaskOutcome::Result(value),
             Err(e) => error_outcome(&RpcError::internal(e.to_string())),
         }
     }

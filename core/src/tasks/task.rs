@@ -234,9 +234,29 @@ impl Task {
     /// What `tasks/get` answers: the detailed task with
     /// `resultType: "complete"`.
     pub fn get_result(&self) -> Value {
+        self.clone().into_get_result()
+    }
+
+    /// [`get_result`](Self::get_result), taking the task: its result or
+    /// error moves into the answer instead of being copied.
+    pub fn into_get_result(mut self) -> Value {
         let mut map = Map::new();
         map.insert("resultType".into(), json!("complete"));
-        map.extend(self.detailed());
+        let outcome = self.outcome.take();
+        let requests = std::mem::take(&mut self.input_requests);
+        map.extend(self.base());
+        match (self.status, outcome) {
+            (TaskStatus::InputRequired, _) => {
+                map.insert("inputRequests".into(), Value::Object(requests));
+            }
+            (TaskStatus::Completed, Some(TaskOutcome::Result(result))) => {
+                map.insert("result".into(), result);
+            }
+            (TaskStatus::Failed, Some(TaskOutcome::Error(error))) => {
+                map.insert("error".into(), error);
+            }
+            _ => {}
+        }
         Value::Object(map)
     }
 

@@ -56,7 +56,7 @@ pub(super) async fn get(shared: &Shared, params: Option<&Params>, ctx: &RequestC
     let id = TaskId::new(&params.task_id);
     let task = shared.tasks.store.get(&id, &owner, wall_ms(now())).await;
     let task = task.ok_or_else(|| unknown(&params.task_id))?;
-    Ok(Payload::Value(task.get_result()))
+    Ok(Payload::Value(task.into_get_result()))
 }
 
 /// `tasks/update`: answers for the task's outstanding questions. Answers
