@@ -44,7 +44,7 @@ pub use config::{
     DEFAULT_MAX_RESULT_BYTES, DEFAULT_MAX_TASKS, DEFAULT_MAX_TASKS_PER_OWNER, DEFAULT_MAX_TTL,
     DEFAULT_POLL_INTERVAL, DEFAULT_TTL, TaskConfig,
 };
-pub use lifecycle::Change;
+pub use lifecycle::{Change, apply};
 pub use link::AskError;
 pub(crate) use link::{TaskLink, TaskStart};
 pub use store::{MemoryTaskStore, StoreError, TaskCaps, TaskStore};

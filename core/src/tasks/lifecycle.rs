@@ -32,8 +32,22 @@ pub enum Change {
 
 /// Applies `change` to `task` at `now_ms`; returns whether the task
 /// changed (a terminal task never does, and an answer to a key not
-/// outstanding changes nothing).
-pub(crate) fn apply(task: &mut Task, change: Change, now_ms: u64) -> bool {
+/// outstanding changes nothing). Every [`TaskStore`](super::TaskStore)
+/// moves its tasks with this, inside whatever makes the change atomic.
+///
+/// # Examples
+///
+/// ```
+/// use switchboard_core::tasks::{apply, Change, Owner, Task, TaskId, TaskOutcome, TaskStatus};
+///
+/// let mut task = Task::new(TaskId::new("t"), Owner::default(), 0, Some(60_000), None);
+/// let done = Change::Finish(TaskOutcome::Result(serde_json::json!({"content": []})));
+/// assert!(apply(&mut task, done, 5));
+/// assert_eq!((task.status, task.updated_ms), (TaskStatus::Completed, 5));
+/// // Terminal: a cancel changes nothing.
+/// assert!(!apply(&mut task, Change::Cancel, 6));
+/// ```
+pub fn apply(task: &mut Task, change: Change, now_ms: u64) -> bool {
     if task.status.is_terminal() {
         return false;
     }
