@@ -3,8 +3,11 @@
 # server, on smol, on tokio, and mounted in axum (`axum --server conformance`,
 # hyper on tokio): every server scenario of 0.1.16, and the
 # 2025-11-25 and 2026-07-28 sets of 0.2.0-alpha.12 (pending scenarios
-# included; 2026-07-28 is the stateless era on the same endpoint). Prints a line
-# per scenario and a last line `conformance: N passed, M failed`; exits
+# included; 2026-07-28 is the stateless era on the same endpoint), and the
+# extension scenarios of 0.2.0-alpha.12 (the tasks extension and skills,
+# run one by one by name, at the 2026-07-28 wire; a scenario whose only
+# check is SKIPPED upstream counts as skipped). Prints a line per scenario
+# and a last line `conformance: N passed, M failed, K skipped`; exits
 # non-zero on any failure. No expected-failures list.
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -25,6 +28,16 @@ case "$target" in /*) ;; *) target="$root/$target" ;; esac
 
 passed=0
 failed=0
+skipped=0
+# The extension scenarios of 0.2.0-alpha.12 (`conformance list --server`
+# tags them [extension]; no --spec-version selects them).
+extension_scenarios=(
+  tasks-lifecycle tasks-capability-negotiation tasks-wire-fields
+  tasks-request-state-removal tasks-mrtr-input tasks-request-headers
+  tasks-dispatch-and-envelope tasks-status-notifications
+  tasks-required-task-error tasks-mrtr-composition
+  sep-2640-skills-directory sep-2640-skills-enumeration sep-2640-skills-manifest
+)
 logs="$(mktemp -d)"
 pid=""
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; }
@@ -59,6 +72,30 @@ run_suite() { # runtime label package extra-args...
   fi
 }
 
+run_scenario() { # runtime label package scenario
+  local rt="$1" label="$2" pkg="$3" name="$4"
+  local out="$logs/$rt-$label-$name.txt"
+  timeout 300 "$node" "node_modules/$pkg/dist/index.js" server --url "$url" --scenario "$name" >"$out" 2>&1
+  local rc=$?
+  local tally
+  tally=$(grep -E '^Passed: [0-9]+/[0-9]+, [0-9]+ failed' "$out" | tail -1)
+  if [ -z "$tally" ]; then
+    echo "$rt $label $name: FAILED (no result, exit $rc)"
+    tail -20 "$out" >&2
+    failed=$((failed + 1))
+  elif [[ "$tally" == "Passed: 0/0, 0 failed"* ]] && grep -q 'SKIPPED' "$out" && [ $rc -eq 0 ]; then
+    echo "$rt $label $name: skipped (upstream)"
+    skipped=$((skipped + 1))
+  elif [[ "$tally" == *", 0 failed"* ]] && [ $rc -eq 0 ]; then
+    echo "$rt $label $name: passed (${tally#Passed: })"
+    passed=$((passed + 1))
+  else
+    echo "$rt $label $name: FAILED (${tally#Passed: }, exit $rc)"
+    grep -E 'FAILURE|Error' "$out" | head -20 >&2
+    failed=$((failed + 1))
+  fi
+}
+
 for rt in smol tokio axum; do
   log="$logs/server-$rt.txt"
   if [ "$rt" = axum ]; then
@@ -83,11 +120,14 @@ for rt in smol tokio axum; do
   run_suite "$rt" 0.1.16 conformance-0.1
   run_suite "$rt" 0.2.0-alpha.12 conformance-0.2 --spec-version 2025-11-25
   run_suite "$rt" 0.2.0-alpha.12-2026 conformance-0.2 --spec-version 2026-07-28
+  for name in "${extension_scenarios[@]}"; do
+    run_scenario "$rt" 0.2.0-alpha.12-ext conformance-0.2 "$name"
+  done
   kill "$pid" 2>/dev/null
   wait "$pid" 2>/dev/null
   pid=""
 done
 
 rm -rf "$logs"
-echo "conformance: $passed passed, $failed failed"
+echo "conformance: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -25,11 +25,13 @@ use crate::protocol::{LogLevel, ProtocolVersion};
 use crate::runtime::Runtime;
 use crate::session::Session;
 use crate::stateless::input::Inputs;
+use crate::tasks::{TaskLink, TaskStart};
 use crate::transport::Transport;
 
 mod error;
 mod messages;
 mod requests;
+mod tasks;
 
 pub use error::{ContextError, RequestError};
 
@@ -154,6 +156,12 @@ struct Inner {
     abort: AbortHandle,
     /// Set by [`RequestContext::finish`] once the handler ended.
     finished: AtomicBool,
+    /// The task the handler runs in, once its call became one: input then
+    /// waits for `tasks/update`, cancellation is the task's.
+    task: std::sync::OnceLock<Arc<TaskLink>>,
+    /// For a tool whose handler says when its task begins: the signal
+    /// [`RequestContext::start_task`] gives the engine.
+    task_start: std::sync::OnceLock<TaskStart>,
 }
 
 impl fmt::Debug for RequestContext {
@@ -194,6 +202,8 @@ impl RequestContext {
                 last_progress: Mutex::new(None),
                 abort,
                 finished: AtomicBool::new(false),
+                task: std::sync::OnceLock::new(),
+                task_start: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -381,7 +391,9 @@ impl RequestContext {
         self.inner.progress_token.as_ref()
     }
 
-    /// Whether the client cancelled this request (or its session ended).
+    /// Whether the client cancelled this request (or its session ended);
+    /// in a task, whether `tasks/cancel` cancelled the task (closing the
+    /// exchange that created it does not).
     ///
     /// A cancelled handler is also dropped at its next `.await`; this is for
     /// handlers that compute without awaiting. Once `true`, it stays `true`;
@@ -480,6 +492,10 @@ impl RequestContext {
     /// # });
     /// ```
     pub fn is_cancelled(&self) -> bool {
-        self.inner.abort.is_aborted()
+        match self.inner.task.get() {
+            // A task outlives its request: only `tasks/cancel` cancels it.
+            Some(task) => task.is_cancelled(),
+            None => self.inner.abort.is_aborted(),
+        }
     }
 }

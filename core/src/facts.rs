@@ -29,6 +29,16 @@ pub(crate) struct ClientCapabilities {
     /// `roots` is present.
     #[serde(default, deserialize_with = "declared")]
     roots: bool,
+    /// `extensions` names `io.modelcontextprotocol/tasks`.
+    #[serde(default, rename = "extensions", deserialize_with = "names_tasks")]
+    tasks: bool,
+}
+
+/// `true` for an `extensions` object that names the tasks extension
+/// (with any value); any other shape declares nothing.
+fn names_tasks<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    let value = <serde_json::Value as serde::Deserialize>::deserialize(d)?;
+    Ok(value.get(crate::tasks::EXTENSION).is_some())
 }
 
 /// `true` for a key that is present, whatever its value (`null` too):
@@ -115,6 +125,13 @@ impl ClientFacts {
         self
     }
 
+    /// Whether the request declared the tasks extension: only a stateless
+    /// request's own `_meta` can (the extension is not defined in the
+    /// session era, whose clients count as not declaring it).
+    pub(crate) fn declares_tasks(&self) -> bool {
+        self.version.is_stateless() && self.capabilities.tasks
+    }
+
     /// Whether the client declared `capability`.
     pub(crate) fn has(&self, capability: Capability) -> bool {
         let caps = &self.capabilities;
@@ -138,6 +155,26 @@ mod tests {
         let facts = ClientFacts::new(ProtocolVersion::LATEST, caps);
         assert!(facts.has(Capability::Sampling) && facts.has(Capability::Roots));
         assert!(!facts.has(Capability::Elicitation));
+    }
+
+    #[test]
+    fn only_a_stateless_request_naming_the_extension_declares_tasks() {
+        let read = |caps: &str| serde_json::from_str::<ClientCapabilities>(caps).unwrap();
+        let named = read(r#"{"extensions": {"io.modelcontextprotocol/tasks": {}}}"#);
+        let stateless = crate::stateless::stateless_versions().next().unwrap();
+        assert!(ClientFacts::new(stateless, named).declares_tasks());
+        // The session era has no such extension, whatever its client says.
+        assert!(!ClientFacts::new(ProtocolVersion::LATEST, named).declares_tasks());
+        for other in [
+            r#"{"extensions": {"other/ext": {}}}"#,
+            r#"{"extensions": 5}"#,
+            "{}",
+        ] {
+            assert!(
+                !ClientFacts::new(stateless, read(other)).declares_tasks(),
+                "{other}"
+            );
+        }
     }
 
     #[test]

@@ -34,6 +34,12 @@
 //! (`Dispatch::dispatch_stateless`), in a carrier made for that one request
 //! and ended with its response.
 //!
+//! In that revision a tool registered with
+//! [`McpServerBuilder::task_tool`] can also run as a task (the
+//! `io.modelcontextprotocol/tasks` extension, see [`tasks`]): the call is
+//! answered with a task id at once and its handler runs on, polled with
+//! `tasks/get`.
+//!
 //! Handlers run concurrently: a slow tool holds nobody else up. Sessions
 //! live in one table owned by the engine; what HTTP needs per session (its
 //! reply streams and their logs, its activity stamp) hangs off the session.
@@ -158,6 +164,7 @@ pub mod simulation;
 pub mod stateless;
 mod stream;
 mod streams;
+pub mod tasks;
 mod transport;
 mod typed;
 mod uri_template;

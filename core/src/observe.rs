@@ -130,6 +130,12 @@ const HTTP_REJECTED_TOTAL: &str = "switchboard_http_rejected_total";
 /// Counter: SSE events replayed after `Last-Event-ID`.
 #[cfg(feature = "metrics")]
 const EVENTS_REPLAYED_TOTAL: &str = "switchboard_sse_events_replayed_total";
+/// Gauge: task handlers running in this process.
+#[cfg(feature = "metrics")]
+const TASKS_RUNNING: &str = "switchboard_tasks_running";
+/// Counter: tasks whose handler ended, by `status`.
+#[cfg(feature = "metrics")]
+const TASKS_ENDED_TOTAL: &str = "switchboard_tasks_ended_total";
 
 /// Describes every metric to the installed recorder (units and help
 /// texts, which a Prometheus exporter prints as `# HELP`). Called at each
@@ -166,6 +172,16 @@ pub(crate) fn describe_metrics() {
             EVENTS_REPLAYED_TOTAL,
             Unit::Count,
             "SSE events sent again after a Last-Event-ID."
+        );
+        describe_gauge!(
+            TASKS_RUNNING,
+            Unit::Count,
+            "Task handlers running in this process."
+        );
+        describe_counter!(
+            TASKS_ENDED_TOTAL,
+            Unit::Count,
+            "Tasks whose handler ended, by status (completed, failed, cancelled)."
         );
     }
 }
@@ -472,6 +488,33 @@ impl CloseReason {
             Self::ServerClosing => "server closing",
         }
     }
+}
+
+/// Reports that task `id`'s handler started (its `tools/call` became a
+/// task).
+#[inline]
+pub(crate) fn task_started(id: &str) {
+    #[cfg(feature = "tracing")]
+    tracing::debug!(target: MCP, task = cut(id, 64), "task started");
+    #[cfg(feature = "metrics")]
+    metrics::gauge!(TASKS_RUNNING).increment(1.0);
+    #[cfg(not(feature = "tracing"))]
+    let _ = id;
+}
+
+/// Reports that task `id`'s handler ended with `status` (`completed`,
+/// `failed` or `cancelled`).
+#[inline]
+pub(crate) fn task_ended(id: &str, status: &'static str) {
+    #[cfg(feature = "tracing")]
+    tracing::debug!(target: MCP, task = cut(id, 64), status, "task ended");
+    #[cfg(feature = "metrics")]
+    {
+        metrics::gauge!(TASKS_RUNNING).decrement(1.0);
+        metrics::counter!(TASKS_ENDED_TOTAL, "status" => status).increment(1);
+    }
+    #[cfg(not(feature = "tracing"))]
+    let _ = (id, status);
 }
 
 /// Reports that `session` opened at revision `version`.

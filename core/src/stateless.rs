@@ -183,6 +183,9 @@ pub struct RequestMeta {
     /// `params.uri`, when a string: what `Mcp-Name` repeats for
     /// `resources/read`.
     uri: Option<String>,
+    /// `params.taskId`, when a string: what `Mcp-Name` repeats for
+    /// `tasks/get`, `tasks/update` and `tasks/cancel`.
+    task_id: Option<String>,
     /// Whether the params carry `inputResponses` or `requestState` (the
     /// retry of a multi round-trip request), read in the same pass.
     pub(crate) retry: bool,
@@ -281,6 +284,7 @@ impl RequestMeta {
             }
             facts.name = name.map(Cow::into_owned);
             facts.uri = read.uri.and_then(string_of).map(Cow::into_owned);
+            facts.task_id = read.task_id.and_then(string_of).map(Cow::into_owned);
             facts
         }))
     }
@@ -338,6 +342,7 @@ impl RequestMeta {
             progress_token: None,
             name: None,
             uri: None,
+            task_id: None,
             retry: false,
             principal: None,
             spans: None,
@@ -346,12 +351,14 @@ impl RequestMeta {
 
     /// What `Mcp-Name` must repeat for `method`: `params.name` for
     /// `tools/call` and `prompts/get`, `params.uri` for `resources/read`
-    /// (never the other one: a decoy `name` on a read must not pass);
+    /// (never the other one: a decoy `name` on a read must not pass),
+    /// `params.taskId` for `tasks/get`, `tasks/update` and `tasks/cancel`;
     /// `None` for other methods, or when the field is not a string.
     pub fn target(&self, method: &str) -> Option<&str> {
         match method {
             "tools/call" | "prompts/get" => self.name.as_deref(),
             "resources/read" => self.uri.as_deref(),
+            "tasks/get" | "tasks/update" | "tasks/cancel" => self.task_id.as_deref(),
             _ => None,
         }
     }

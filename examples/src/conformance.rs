@@ -15,6 +15,8 @@ use switchboard_core::{
     SamplingMessage, ServerConfig, Tool, ToolError,
 };
 
+mod tasks;
+
 /// A 1×1 red PNG.
 const PNG: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
 /// A tiny WAV file.
@@ -638,5 +640,5 @@ pub fn builder() -> McpServerBuilder {
     let builder = McpServerBuilder::new()
         .server_info("mcp-conformance-test-server", "1.0.0")
         .config(ServerConfig::default().list_changed(true));
-    prompts(resources(stateless_tools(tools(builder))))
+    tasks::tools(prompts(resources(stateless_tools(tools(builder)))))
 }

@@ -1,10 +1,12 @@
-//! The `hello` server: tools `echo`, `add` and `sleep`, a resource and a
-//! prompt. `hello` and `axum` (its default `--server`) serve it.
+//! The `hello` server: tools `echo`, `add`, `sleep` and `count_to` (a task
+//! when the client asks for tasks), a resource and a prompt. `hello` and
+//! `axum` (its default `--server`) serve it.
 
 use std::time::Duration;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use switchboard_core::tasks::TaskSupport;
 use switchboard_core::{
     Args, Content, GetPromptResult, Json, McpServerBuilder, Prompt, PromptMessage, Resource, Tool,
     ToolError,
@@ -32,6 +34,13 @@ struct SleepArgs {
     /// How long to wait, in milliseconds (at most 60,000).
     #[schemars(range(max = 60_000))]
     ms: u64,
+}
+
+#[derive(Deserialize, JsonSchema)]
+struct CountArgs {
+    /// The number to count to, one a second (at most 3,600).
+    #[schemars(range(max = 3_600))]
+    to: u32,
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -77,6 +86,30 @@ pub fn builder() -> McpServerBuilder {
                     let _ = ctx.progress(f64::from(step), Some(10.0), None).await;
                 }
                 Ok(format!("slept {ms} ms"))
+            },
+        )
+        // Long enough to want a task: a client that declares the tasks
+        // extension gets a task id at once and polls `tasks/get`, which shows
+        // how far it got; any other client waits for the answer.
+        .task_tool(
+            Tool::new(
+                "count_to",
+                "Counts to `to`, one number a second (a task for clients that take tasks)",
+            ),
+            TaskSupport::Optional,
+            |Args(args): Args<CountArgs>, ctx| async move {
+                let timer = ctx
+                    .runtime()
+                    .cloned()
+                    .ok_or_else(|| ToolError::new("no runtime to count on"))?;
+                let to = args.to.min(3_600);
+                for n in 1..=to {
+                    timer.sleep(Duration::from_secs(1)).await;
+                    let said = format!("counted to {n} of {to}");
+                    ctx.progress(f64::from(n), Some(f64::from(to)), Some(&said))
+                        .await?;
+                }
+                Ok(format!("counted to {to}"))
             },
         )
         .text_resource(

@@ -93,7 +93,14 @@ fn tools_are_exact(s: &Session) {
             "test_input_required_result_multi_round",
             "test_input_required_result_tampered_state",
             "test_input_required_result_capabilities",
-            "test_custom_headers"
+            "test_custom_headers",
+            "greet",
+            "slow_compute",
+            "failing_job",
+            "protocol_error_job",
+            "confirm_delete",
+            "multi_input",
+            "test_tool_with_task"
         ]
     );
     for t in tools {
@@ -384,6 +391,149 @@ fn resources_and_prompts_are_exact(s: &Session) {
     );
 }
 
+/// A stateless request of the tasks extension's fixtures, declaring the
+/// extension unless `undeclared`; returns the status and the reply.
+fn task_rpc(server: &Server, method: &str, mut params: Value, undeclared: bool) -> (u16, Value) {
+    let mut caps = json!({"elicitation": {}});
+    if !undeclared {
+        caps["extensions"] = json!({"io.modelcontextprotocol/tasks": {}});
+    }
+    params["_meta"] = tests::server::stateless_meta(caps);
+    let name = params
+        .get("name")
+        .or_else(|| params.get("taskId"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let headers = tests::server::stateless_headers(method, name.as_deref());
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+    let reply = Conn::connect(server.addr).request(
+        "POST",
+        "/mcp",
+        &tests::server::header_refs(&headers),
+        &body.to_string(),
+    );
+    (
+        reply.status(),
+        reply.messages().pop().unwrap_or(Value::Null),
+    )
+}
+
+/// Polls task `id` until it is terminal.
+fn settled(server: &Server, id: &str) -> Value {
+    let start = std::time::Instant::now();
+    loop {
+        let task = task_rpc(server, "tasks/get", json!({"taskId": id}), false).1["result"].clone();
+        if ["completed", "failed", "cancelled"].contains(&task["status"].as_str().unwrap_or("")) {
+            return task;
+        }
+        assert!(start.elapsed() < tests::DEADLINE, "{task}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+fn task_fixtures_are_exact(server: &Server) {
+    let call = |name: &str, args: Value, undeclared: bool| {
+        task_rpc(
+            server,
+            "tools/call",
+            json!({"name": name, "arguments": args}),
+            undeclared,
+        )
+    };
+    let (_, greet) = call("greet", json!({"name": "World"}), false);
+    assert_eq!(greet["result"]["content"][0]["text"], "Hello, World!");
+    let (_, sync) = call("slow_compute", json!({"seconds": 0, "label": "x"}), true);
+    assert_eq!(
+        sync["result"]["content"][0]["text"],
+        "slow_compute(x) done after 0s"
+    );
+    let (_, created) = call("slow_compute", json!({"seconds": 0, "label": "y"}), false);
+    let id = created["result"]["taskId"].as_str().unwrap().to_owned();
+    let done = settled(server, &id);
+    assert_eq!(
+        done["result"]["content"][0]["text"],
+        "slow_compute(y) done after 0s"
+    );
+    let (_, failing) = call("failing_job", json!({}), false);
+    let failed = settled(server, failing["result"]["taskId"].as_str().unwrap());
+    assert_eq!(
+        (
+            failed["status"].clone(),
+            failed["result"]["isError"].clone()
+        ),
+        (json!("completed"), json!(true))
+    );
+    let (_, protocol) = call("protocol_error_job", json!({}), false);
+    let failed = settled(server, protocol["result"]["taskId"].as_str().unwrap());
+    assert_eq!(failed["status"], "failed");
+    assert_eq!(failed["error"]["code"], -32603);
+    assert_eq!(
+        failed["statusMessage"],
+        "protocol_error_job: intentional protocol-level failure"
+    );
+    let (status, refused) = call("failing_job", json!({}), true);
+    assert_eq!(
+        (status, refused["error"]["code"].clone()),
+        (400, json!(-32021))
+    );
+    // MRTR, then a task: the name gathered in round 1 reaches the task's result.
+    let (_, round1) = call("test_tool_with_task", json!({}), false);
+    let round1 = &round1["result"];
+    assert_eq!(round1["resultType"], "input_required");
+    assert!(round1.get("taskId").is_none());
+    assert_eq!(
+        round1["inputRequests"]["user_name"]["method"],
+        "elicitation/create"
+    );
+    let retry = json!({"name": "test_tool_with_task", "arguments": {},
+        "inputResponses": {"user_name": {"action": "accept", "content": {"name": "Alice"}}},
+        "requestState": round1["requestState"]});
+    let (_, round2) = task_rpc(server, "tools/call", retry, false);
+    let round2 = &round2["result"];
+    assert_eq!(round2["resultType"], "task", "{round2}");
+    assert!(round2.get("requestState").is_none() && round2.get("inputRequests").is_none());
+    let done = settled(server, round2["taskId"].as_str().unwrap());
+    assert_eq!(
+        done["result"]["content"][0]["text"],
+        "Hello, Alice! (async)"
+    );
+    // Two questions at once, answered one by one.
+    let (_, multi) = call("multi_input", json!({}), false);
+    let id = multi["result"]["taskId"].as_str().unwrap().to_owned();
+    let start = std::time::Instant::now();
+    let asked = loop {
+        let task = task_rpc(server, "tasks/get", json!({"taskId": id}), false).1["result"].clone();
+        if task["inputRequests"]
+            .as_object()
+            .is_some_and(|m| m.len() == 2)
+        {
+            break task;
+        }
+        assert!(start.elapsed() < tests::DEADLINE, "{task}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert_eq!(asked["status"], "input_required");
+    let answer = |key: &str, value: &str| {
+        let responses = json!({ key: {"action": "accept", "content": {"value": value}} });
+        task_rpc(
+            server,
+            "tasks/update",
+            json!({"taskId": id, "inputResponses": responses}),
+            false,
+        )
+    };
+    answer("input-a", "one");
+    let half = task_rpc(server, "tasks/get", json!({"taskId": id}), false).1["result"].clone();
+    let left: Vec<&String> = half["inputRequests"].as_object().unwrap().keys().collect();
+    assert_eq!(left, ["input-b"]);
+    answer("input-b", "two");
+    let done = settled(server, &id);
+    assert_eq!(
+        done["result"]["content"][0]["text"],
+        "multi_input: a = one, b = two"
+    );
+}
+
 fn all(runtime: &str) {
     let server = start(runtime);
     let init = session(&server);
@@ -393,6 +543,7 @@ fn all(runtime: &str) {
     logs_and_progress_are_counted(&session(&server));
     elicitation_schemas_are_verbatim(&session(&server));
     resources_and_prompts_are_exact(&session(&server));
+    task_fixtures_are_exact(&server);
 }
 
 #[test]

@@ -81,6 +81,14 @@ pub enum RequestError {
     /// (or, for a typed elicitation, does not fit the type asked for).
     #[error("malformed answer from the client: {0}")]
     MalformedAnswer(String),
+    /// Input asked from inside a task under a key the task used before:
+    /// keys are never reused over a task's life. Nothing was asked.
+    #[error("input key {0:?} was used before in this task")]
+    KeyReused(String),
+    /// The task the handler runs in ended (cancelled, expired) before the
+    /// answer came.
+    #[error("the task has ended")]
+    TaskEnded,
     /// A typed elicitation's type has a field elicitation cannot ask for
     /// (nested objects, say); nothing was sent.
     #[error("cannot elicit this type: {0}")]

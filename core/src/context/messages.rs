@@ -19,6 +19,9 @@ impl RequestContext {
     /// for the user. The notification goes out related to this request, so
     /// it reaches the client before the result.
     ///
+    /// In a task (see [`RequestContext::task_id`]) nothing is sent: the
+    /// task's `statusMessage` becomes `message`, or `progress/total`.
+    ///
     /// # Errors
     ///
     /// [`ContextError::InvalidProgress`] for a value (or total) that is not a
@@ -97,6 +100,16 @@ impl RequestContext {
         // the client asked for progress.
         if !progress.is_finite() || total.is_some_and(|t| !t.is_finite()) {
             return Err(ContextError::InvalidProgress(progress));
+        }
+        if let Some(task) = self.inner.task.get() {
+            // A task has no stream: its progress is its status message.
+            let text = match (message, total) {
+                (Some(m), _) => m.to_owned(),
+                (None, Some(total)) => format!("{progress}/{total}"),
+                (None, None) => progress.to_string(),
+            };
+            task.change(crate::tasks::Change::Progress(text)).await;
+            return Ok(());
         }
         let Some(token) = &self.inner.progress_token else {
             return Ok(());
@@ -221,6 +234,11 @@ impl RequestContext {
     /// Dropping the future before it completes may lose the notification;
     /// nothing else is left behind.
     pub async fn notify(&self, method: &str, params: Value) -> Result<(), ContextError> {
+        if self.inner.task.get().is_some() {
+            // The extension has no notifications of a task's own; its
+            // request's stream is gone.
+            return Ok(());
+        }
         if self.inner.finished.load(Ordering::Acquire) {
             return Err(ContextError::RequestFinished);
         }

@@ -255,6 +255,10 @@ impl RequestContext {
     /// # });
     /// ```
     pub async fn request(&self, method: &str, params: Value) -> Result<Value, RequestError> {
+        if let Some(task) = self.inner.task.get() {
+            let key = task.auto_key(method);
+            return self.input(&key, method, params).await;
+        }
         match &self.inner.inputs {
             Some(inputs) => {
                 let key = inputs.auto_key(method);
@@ -277,6 +281,13 @@ impl RequestContext {
     /// asked together (`futures::join!`) go out in one round. Give each
     /// question its own key, the same in every round.
     ///
+    /// In a task (a `tools/call` that became one, see
+    /// [`McpServerBuilder::task_tool`](crate::McpServerBuilder::task_tool)),
+    /// the question joins the task's `inputRequests`, the task turns
+    /// `input_required`, and the call waits until `tasks/update` answers
+    /// `key`; a key is never reused within a task
+    /// ([`RequestError::KeyReused`]).
+    ///
     /// # Errors
     ///
     /// [`RequestError::CapabilityMissing`] when the client did not declare
@@ -291,6 +302,9 @@ impl RequestContext {
         method: &str,
         params: Value,
     ) -> Result<Value, RequestError> {
+        if let Some(task) = self.inner.task.get() {
+            return self.task_input(task, key, method, params).await;
+        }
         let Some(inputs) = &self.inner.inputs else {
             if self.inner.facts.version.is_stateless() {
                 return Err(RequestError::InputNotAllowed);

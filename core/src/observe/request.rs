@@ -5,7 +5,7 @@
 /// The methods the server knows, by index; the last, `"other"`, stands
 /// for every other name, so that a client cannot mint label values (or
 /// put text of its choosing into a log line).
-const METHODS: [&str; 16] = [
+const METHODS: [&str; 19] = [
     "initialize",
     "ping",
     "tools/list",
@@ -21,6 +21,9 @@ const METHODS: [&str; 16] = [
     "logging/setLevel",
     "server/discover",
     "subscriptions/listen",
+    "tasks/get",
+    "tasks/update",
+    "tasks/cancel",
     "other",
 ];
 

@@ -308,6 +308,7 @@ impl McpServerBuilder {
             return Err(BuildError(self.problems));
         }
         let transport: Arc<dyn Transport> = Arc::new(transport);
+        let listeners = Arc::new(Listeners::default());
         let shared = Engine::new(Shared {
             info: self.info,
             instructions: self.instructions,
@@ -326,7 +327,11 @@ impl McpServerBuilder {
                 .clone()
                 .or_else(crate::stateless::RequestStateKeys::random),
             carriers: Carriers::default(),
-            listeners: Listeners::default(),
+            tasks: Arc::new(super::tasks::TaskHub::new(
+                self.config.tasks.clone(),
+                Arc::clone(&listeners),
+            )),
+            listeners,
             config: self.config,
             registry: RwLock::new(self.registry),
             attach_error: OnceLock::new(),

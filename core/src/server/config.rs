@@ -10,6 +10,7 @@
 use std::time::Duration;
 
 use crate::stateless::{CacheHint, Cacheable, Eras, RequestStateKeys};
+use crate::tasks::TaskConfig;
 
 /// Default page size for `*/list` results: large enough that most servers
 /// list everything on one page, small enough to bound one response.
@@ -93,6 +94,8 @@ pub struct ServerConfig {
     pub(crate) cache_hints: [CacheHint; Cacheable::COUNT],
     /// Whether the lists may change at run time (`listChanged`).
     pub(crate) list_changed: bool,
+    /// Tasks: their store, limits and timings.
+    pub(crate) tasks: TaskConfig,
 }
 
 impl Default for ServerConfig {
@@ -112,6 +115,7 @@ impl Default for ServerConfig {
             max_request_state_bytes: DEFAULT_MAX_REQUEST_STATE_BYTES,
             cache_hints: [CacheHint::default(); Cacheable::COUNT],
             list_changed: false,
+            tasks: TaskConfig::default(),
         }
     }
 }
@@ -363,6 +367,27 @@ impl ServerConfig {
     #[must_use]
     pub fn list_changed(mut self, on: bool) -> Self {
         self.list_changed = on;
+        self
+    }
+
+    /// Sets how tasks (the 2026-07-28 tasks extension) are kept: their
+    /// store, time to live, poll interval and caps ([`TaskConfig`]'s
+    /// defaults otherwise).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use switchboard_core::ServerConfig;
+    /// use switchboard_core::tasks::TaskConfig;
+    ///
+    /// let config = ServerConfig::default()
+    ///     .tasks(TaskConfig::default().ttl(Duration::from_secs(600)).max_tasks_per_owner(8));
+    /// # let _ = config;
+    /// ```
+    #[must_use]
+    pub fn tasks(mut self, tasks: TaskConfig) -> Self {
+        self.tasks = tasks;
         self
     }
 

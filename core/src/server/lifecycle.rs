@@ -131,6 +131,11 @@ pub(crate) fn capabilities_value(shared: &Shared, stateless: bool) -> serde_json
     if stateless {
         if let Some(map) = value.as_object_mut() {
             map.remove("logging");
+            // The tasks extension exists only in the stateless revision.
+            map.insert(
+                "extensions".into(),
+                serde_json::json!({ crate::tasks::EXTENSION: {} }),
+            );
         }
     }
     value

@@ -28,6 +28,8 @@ pub(crate) enum Topic<'a> {
     ListChanged(&'a str),
     /// `notifications/resources/updated` for this URI.
     Updated(&'a str),
+    /// `notifications/tasks` for this task id.
+    Task(&'a str),
 }
 
 /// What a listener asked for (and was granted: every kind is honoured).
@@ -46,6 +48,10 @@ pub(crate) struct Filter {
     /// `resourceSubscriptions`: the URIs whose updates it wants.
     #[serde(default)]
     pub(crate) resource_subscriptions: BTreeSet<String>,
+    /// `taskIds`: the tasks whose changes it wants (only those the
+    /// listener's own principal owns are kept).
+    #[serde(default)]
+    pub(crate) task_ids: BTreeSet<String>,
 }
 
 impl Filter {
@@ -57,6 +63,7 @@ impl Filter {
             Topic::ListChanged("resources") => self.resources_list_changed,
             Topic::ListChanged(_) => false,
             Topic::Updated(uri) => self.resource_subscriptions.contains(uri),
+            Topic::Task(id) => self.task_ids.contains(id),
         }
     }
 
@@ -71,6 +78,9 @@ impl Filter {
             if on {
                 out.insert(key.into(), Value::Bool(true));
             }
+        }
+        if !self.task_ids.is_empty() {
+            out.insert("taskIds".into(), json!(self.task_ids));
         }
         if !self.resource_subscriptions.is_empty() {
             out.insert(
@@ -153,6 +163,12 @@ impl Listeners {
                 key,
             },
         ))
+    }
+
+    /// Whether any listener wants `topic`: a change nobody listens for
+    /// need not even be written out.
+    pub(crate) fn wanted(&self, topic: Topic<'_>) -> bool {
+        self.list().0.iter().any(|l| l.filter.wants(topic))
     }
 
     /// Hands notification `method` with `params` to every listener that

@@ -21,6 +21,7 @@ mod logging;
 mod prompts;
 mod resources;
 mod subscriptions;
+mod tasks;
 mod tools;
 
 /// Runs one request's method (lifecycle methods are answered before this,
@@ -48,6 +49,9 @@ pub(crate) async fn route(
         match method {
             "server/discover" => return super::stateless::discover(shared),
             "subscriptions/listen" => return subscriptions::listen(shared, params, ctx).await,
+            "tasks/get" => return tasks::get(shared, params, &ctx).await,
+            "tasks/update" => return tasks::update(shared, params, &ctx).await,
+            "tasks/cancel" => return tasks::cancel(shared, params, &ctx).await,
             removed if crate::stateless::removed_method(removed) => {
                 return Err(MethodError::MethodNotFound(removed.to_owned()));
             }

@@ -67,6 +67,10 @@ pub(crate) struct ToolEntry {
     pub(crate) tool: Tool,
     /// Reads the arguments and runs the handler.
     pub(crate) handler: ToolFn,
+    /// Whether its calls may run as tasks (no task unless registered so).
+    pub(crate) task: crate::tasks::TaskSupport,
+    /// When a task-capable call becomes a task.
+    pub(crate) begins: crate::tasks::TaskBegins,
 }
 
 /// A registered resource with one fixed URI.
@@ -226,7 +230,12 @@ where
             Err(msg) => Box::pin(async move { Err(ToolFailure::InvalidArguments(msg)) }),
         }
     });
-    ToolEntry { tool, handler }
+    ToolEntry {
+        tool,
+        handler,
+        task: crate::tasks::TaskSupport::default(),
+        begins: crate::tasks::TaskBegins::default(),
+    }
 }
 
 /// Type-erases a direct resource's handler, which gets the URI read (the

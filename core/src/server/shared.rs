@@ -43,8 +43,11 @@ pub(crate) struct Shared {
     pub(crate) outlet: Arc<Outlet>,
     /// The carriers of stateless requests in flight.
     pub(crate) carriers: Carriers,
-    /// The open `subscriptions/listen` streams.
-    pub(crate) listeners: Listeners,
+    /// The open `subscriptions/listen` streams (shared with the tasks,
+    /// whose changes they carry).
+    pub(crate) listeners: Arc<Listeners>,
+    /// The tasks: their store and the ones running here.
+    pub(crate) tasks: Arc<super::tasks::TaskHub>,
     /// The keyring sealing `requestState`: the config's, or a random key
     /// drawn at build; `None` only when the system had no randomness (multi
     /// round-trip requests then fail with `-32603`).

@@ -40,6 +40,8 @@ struct WithMeta<'a> {
     uri: Option<&'a RawValue>,
     #[serde(borrow, default)]
     arguments: Option<&'a RawValue>,
+    #[serde(rename = "taskId", borrow, default)]
+    task_id: Option<&'a RawValue>,
     #[serde(rename = "inputResponses", borrow, default)]
     input_responses: Option<&'a RawValue>,
     #[serde(rename = "requestState", borrow, default)]
@@ -56,6 +58,8 @@ pub(super) struct Read<'a> {
     pub(super) uri: Option<&'a RawValue>,
     /// `params.arguments`, raw.
     pub(super) arguments: Option<&'a RawValue>,
+    /// `params.taskId`, raw.
+    pub(super) task_id: Option<&'a RawValue>,
     /// Whether `inputResponses` or `requestState` is there.
     pub(super) retry: bool,
 }
@@ -72,6 +76,7 @@ pub(super) fn read(params: &Params) -> Result<Option<Read<'_>>, serde_json::Erro
         name: with.name,
         uri: with.uri,
         arguments: with.arguments,
+        task_id: with.task_id,
         retry: with.input_responses.is_some() || with.request_state.is_some(),
     }))
 }

@@ -34,7 +34,29 @@ pub(super) async fn listen(
         #[serde(default)]
         notifications: Filter,
     }
-    let ListenParams { notifications } = parse_params(params)?;
+    let ListenParams { mut notifications } = parse_params(params)?;
+    if !notifications.task_ids.is_empty() {
+        if !ctx.declares_tasks() {
+            return Err(MethodError::Handler(crate::tasks::missing_extension()));
+        }
+        if notifications.task_ids.len() > shared.config.max_subscriptions {
+            return Err(MethodError::InvalidParams(format!(
+                "at most {} taskIds",
+                shared.config.max_subscriptions
+            )));
+        }
+        // Only the listener's own tasks: another's are as if unknown.
+        let owner = crate::tasks::Owner::of(ctx.principal());
+        let at = crate::tasks::wall_ms(crate::runtime::now());
+        let mut kept = std::collections::BTreeSet::new();
+        for id in std::mem::take(&mut notifications.task_ids) {
+            let task_id = crate::tasks::TaskId::new(&id);
+            if shared.tasks.store.get(&task_id, &owner, at).await.is_some() {
+                kept.insert(id);
+            }
+        }
+        notifications.task_ids = kept;
+    }
     // The same bound a session has on its subscriptions.
     if notifications.resource_subscriptions.len() > shared.config.max_subscriptions {
         return Err(MethodError::InvalidParams(format!(

@@ -9,9 +9,10 @@ use crate::jsonrpc::Params;
 use crate::observe::RequestScope;
 use crate::protocol::CallToolResult;
 use crate::server::error::MethodError;
-use crate::server::params::{Outcome, encode, list_page, parse_params};
+use crate::server::params::{Outcome, Payload, encode, list_page, parse_params};
 use crate::server::registry::ToolFailure;
 use crate::server::shared::Shared;
+use crate::server::tasks::Began;
 
 /// `tools/list`: one page of the registered tools, in registration order.
 ///
@@ -25,7 +26,9 @@ pub(super) fn list(shared: &Shared, params: Option<&Params>) -> Outcome {
     })
 }
 
-/// `tools/call`: reads the arguments into the handler's type and runs it.
+/// `tools/call`: reads the arguments into the handler's type and runs it;
+/// for a task-capable tool and a request that declared the tasks
+/// extension, as a task (the `CreateTaskResult` is the answer).
 ///
 /// Arguments that do not fit are a tool error (`isError`) from 2025-11-25
 /// on (SEP-1303) and `-32602` before; an unknown tool is `-32602`.
@@ -36,8 +39,10 @@ pub(super) fn list(shared: &Shared, params: Option<&Params>) -> Outcome {
 /// # Errors
 ///
 /// `-32602` for unreadable params (no string `name`), an unknown tool, or
-/// (before 2025-11-25) arguments that do not fit; the handler's own error
-/// as it is. An `isError` result is reported to `scope`.
+/// (before 2025-11-25) arguments that do not fit; `-32021` for a
+/// task-required tool from a request that did not declare the extension;
+/// `-32000` past a cap of tasks; the handler's own error as it is. An
+/// `isError` result is reported to `scope`.
 pub(super) async fn call(
     shared: &Shared,
     params: Option<&Params>,
@@ -62,15 +67,43 @@ pub(super) async fn call(
             (name, arguments)
         }
     };
-    let handler = shared
+    let found = shared
         .registry()
         .tools
         .iter()
         .find(|e| e.tool.name == name)
-        .map(|e| e.handler.clone());
-    let handler = handler.ok_or_else(|| MethodError::UnknownTool(name.to_string()))?;
+        .map(|e| (e.handler.clone(), e.task, e.begins));
+    let (handler, task, begins) =
+        found.ok_or_else(|| MethodError::UnknownTool(name.to_string()))?;
     let version = ctx.protocol_version();
-    match handler(arguments, ctx).await {
+    let declares = ctx.declares_tasks();
+    if task.is_required() && !declares {
+        return Err(MethodError::Handler(crate::tasks::missing_extension()));
+    }
+    // A call becomes a task only for a task-capable tool, a request that
+    // declared the extension, and a server with a runtime to run it on.
+    let runtime = (task.is_capable() && declares)
+        .then(|| ctx.runtime().cloned())
+        .flatten();
+    let result = match runtime {
+        Some(runtime) => {
+            let began = shared
+                .tasks
+                .begin(&runtime, &name, begins, &handler, arguments, &ctx)
+                .await?;
+            match began {
+                Began::Task(created) => return Ok(Payload::Value(created)),
+                Began::Returned(result) => result,
+            }
+        }
+        None if task.is_required() => {
+            return Err(MethodError::Handler(crate::jsonrpc::RpcError::internal(
+                "tasks need a runtime to run on",
+            )));
+        }
+        None => handler(arguments, ctx).await,
+    };
+    match result {
         Ok(result) => {
             if result.is_error == Some(true) {
                 scope.tool_error(&name);

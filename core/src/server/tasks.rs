@@ -1,0 +1,547 @@
+//! The engine's side of tasks (the 2026-07-28 tasks extension): which
+//! `tools/call` becomes a task, registering task-capable tools, running
+//! a task's handler on the runtime, and the hub that keeps the running
+//! ones (the record of each is in the store, see [`crate::tasks`]).
+//!
+//! A call becomes a task only when all hold: the tool is task-capable
+//! ([`TaskSupport`]), the request declared the extension in its own
+//! `_meta`, and the server has a runtime. A task-required tool called by
+//! a request that did not declare it is `-32021` before its handler runs.
+//!
+//! Choices made where the spec leaves room (following the suite and rmcp):
+//! - `tasks/cancel` is final at once: the record turns `cancelled` when the
+//!   ack goes out, and the handler is dropped at its next await (it can
+//!   see [`RequestContext::is_cancelled`] before that). A handler that
+//!   finishes meanwhile does not change a cancelled task.
+//! - An expired task is forgotten (then `-32602`, as unknown) and its
+//!   handler, if still running, dropped; expired tasks are purged when the
+//!   next task is created (so the caps count live tasks only) and by a
+//!   sweeper on the runtime, every minute or every time to live.
+//! - A result larger than the limit fails the task with `-32603`.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use futures::FutureExt;
+use futures::future::{AbortHandle, AbortRegistration, Abortable, Either};
+use serde_json::{Value, value::RawValue};
+
+use super::builder::McpServerBuilder;
+use super::error::MethodError;
+use super::listen::{Listeners, Topic};
+use super::registry::{self, ToolFailure, ToolFn};
+use crate::context::RequestContext;
+use crate::jsonrpc::{ErrorCode, RpcError};
+use crate::observe;
+use crate::protocol::{CallToolResult, Tool};
+use crate::runtime::{Runtime, now};
+use crate::tasks::{
+    Change, MemoryTaskStore, Owner, Task, TaskBegins, TaskConfig, TaskId, TaskLink, TaskOutcome,
+    TaskStart, TaskStore, TaskSupport, wall_ms,
+};
+use crate::typed::{ToolArgs, ToolError, ToolOutput};
+
+impl McpServerBuilder {
+    /// Registers a tool whose calls may run as tasks (replacing one of the
+    /// same name): [`TaskSupport::Optional`] or [`TaskSupport::Required`].
+    /// The handler is written as for [`tool`](Self::tool); when a call
+    /// becomes a task, the client gets a `CreateTaskResult` at once and the
+    /// handler runs on in the background, where
+    ///
+    /// - input it asks for ([`RequestContext::elicit`],
+    ///   [`RequestContext::input`], …) makes the task `input_required` until
+    ///   `tasks/update` answers;
+    /// - [`RequestContext::progress`] sets the task's `statusMessage`;
+    /// - `tasks/cancel` drops it at its next await, and
+    ///   [`RequestContext::is_cancelled`] turns true;
+    /// - its result (or `isError` result) completes the task; an
+    ///   [`RpcError`] fails it.
+    ///
+    /// A call that does not become a task (the request did not declare the
+    /// extension, for an optional tool) runs like any tool's.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use switchboard_core::tasks::TaskSupport;
+    /// use switchboard_core::{Args, McpServerBuilder, Tool};
+    ///
+    /// #[derive(serde::Deserialize, schemars::JsonSchema)]
+    /// struct Build {
+    ///     /// What to build.
+    ///     target: String,
+    /// }
+    ///
+    /// let builder = McpServerBuilder::new().task_tool(
+    ///     Tool::new("build", "Builds a target (minutes)"),
+    ///     TaskSupport::Optional,
+    ///     |Args(b): Args<Build>, ctx| async move {
+    ///         for step in 1..=3 {
+    ///             if let Some(rt) = ctx.runtime() {
+    ///                 rt.sleep(Duration::from_millis(1)).await;
+    ///             }
+    ///             ctx.progress(f64::from(step), Some(3.0), None).await?;
+    ///         }
+    ///         Ok(format!("built {}", b.target))
+    ///     },
+    /// );
+    /// # let _ = builder;
+    /// ```
+    #[must_use]
+    pub fn task_tool<A, F, Fut, R>(self, tool: Tool, support: TaskSupport, handler: F) -> Self
+    where
+        A: ToolArgs,
+        F: Fn(A, RequestContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<R, ToolError>> + Send + 'static,
+        R: ToolOutput,
+    {
+        self.task_tool_beginning(tool, support, TaskBegins::AtOnce, handler)
+    }
+
+    /// [`task_tool`](Self::task_tool), with when the task begins:
+    /// [`TaskBegins::WhenHandlerStarts`] lets the handler gather input
+    /// through the call's own rounds first, and make the call a task with
+    /// [`RequestContext::start_task`].
+    #[must_use]
+    pub fn task_tool_beginning<A, F, Fut, R>(
+        mut self,
+        tool: Tool,
+        support: TaskSupport,
+        begins: TaskBegins,
+        handler: F,
+    ) -> Self
+    where
+        A: ToolArgs,
+        F: Fn(A, RequestContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<R, ToolError>> + Send + 'static,
+        R: ToolOutput,
+    {
+        let mut entry = registry::tool_entry(tool, handler);
+        entry.task = support;
+        entry.begins = begins;
+        self.registry.put_tool(entry);
+        self
+    }
+}
+
+/// The running tasks of this server, and where their records are.
+pub(crate) struct TaskHub {
+    /// Limits and timings.
+    pub(crate) config: TaskConfig,
+    /// The records.
+    pub(crate) store: Arc<dyn TaskStore>,
+    /// The tasks whose handlers run in this process.
+    running: Mutex<HashMap<TaskId, Arc<TaskLink>>>,
+    /// Told of every change, for `notifications/tasks`.
+    listeners: Arc<Listeners>,
+    /// Whether the sweeper that purges expired tasks was started.
+    sweeping: AtomicBool,
+}
+
+/// What a task-capable call came to.
+pub(crate) enum Began {
+    /// It is a task: the `CreateTaskResult` to answer with.
+    Task(Value),
+    /// The handler returned before the task began: its result, answered
+    /// as any call's.
+    Returned(Result<CallToolResult, ToolFailure>),
+}
+
+impl TaskHub {
+    /// A hub over `config`'s store (a new memory store when it names none).
+    pub(crate) fn new(config: TaskConfig, listeners: Arc<Listeners>) -> Self {
+        let store = config
+            .store_given()
+            .cloned()
+            .unwrap_or_else(|| Arc::new(MemoryTaskStore::new()));
+        Self {
+            config,
+            store,
+            running: Mutex::default(),
+            listeners,
+            sweeping: AtomicBool::new(false),
+        }
+    }
+
+    /// Locks the running table (poison taken: one insert or removal each).
+    fn running(&self) -> MutexGuard<'_, HashMap<TaskId, Arc<TaskLink>>> {
+        self.running.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The running task `id` of `owner`, when its handler runs here.
+    pub(crate) fn link(&self, id: &TaskId, owner: &Owner) -> Option<Arc<TaskLink>> {
+        self.running()
+            .get(id)
+            .filter(|l| &l.owner == owner)
+            .cloned()
+    }
+
+    /// Tasks whose handlers run here.
+    #[cfg(test)]
+    pub(crate) fn running_count(&self) -> usize {
+        self.running().len()
+    }
+
+    /// Tells the listeners that asked for it of `task`'s change.
+    pub(crate) fn publish(listeners: &Listeners, task: &Task) {
+        let topic = Topic::Task(task.id.as_str());
+        if !listeners.wanted(topic) {
+            return;
+        }
+        let params = Value::Object(task.detailed());
+        listeners.publish(topic, "notifications/tasks", &params);
+    }
+
+    /// Forgets the expired tasks and drops their handlers.
+    async fn purge(&self, now_ms: u64) {
+        for id in self.store.purge(now_ms).await {
+            let link = self.running().remove(&id);
+            if let Some(link) = link {
+                link.cancel();
+            }
+        }
+    }
+
+    /// Starts, once, the sweeper that purges expired tasks on `runtime`
+    /// (every minute, or every time to live when shorter), so an idle
+    /// server's tasks leave too; it ends with the server.
+    fn sweep(self: &Arc<Self>, runtime: &Arc<dyn Runtime>) {
+        if self.sweeping.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let every = Duration::from_millis(self.config.ttl_ms().min(60_000));
+        let hub = Arc::downgrade(self);
+        let timer = Arc::clone(runtime);
+        runtime.spawn(Box::pin(async move {
+            loop {
+                timer.sleep(every).await;
+                let Some(hub) = hub.upgrade() else { return };
+                hub.purge(wall_ms(now())).await;
+            }
+        }));
+    }
+
+    /// Creates a `working` task of `owner` whose handler `abort` aborts,
+    /// readable in the store when this returns (durable create).
+    async fn create(
+        &self,
+        owner: Owner,
+        abort: AbortHandle,
+    ) -> Result<(Arc<TaskLink>, Task), MethodError> {
+        let at = wall_ms(now());
+        self.purge(at).await;
+        let id = TaskId::random()
+            .map_err(|_| MethodError::Handler(RpcError::internal("no randomness for a task id")))?;
+        let task = Task::new(
+            id.clone(),
+            owner.clone(),
+            at,
+            Some(self.config.ttl_ms()),
+            Some(self.config.poll_interval_ms()),
+        );
+        self.store
+            .create(task.clone(), self.config.caps(), at)
+            .await
+            .map_err(|e| {
+                MethodError::Handler(RpcError::new(ErrorCode::SERVER_BUSY, e.to_string()))
+            })?;
+        let listeners = Arc::clone(&self.listeners);
+        let link = Arc::new(TaskLink::new(
+            id.clone(),
+            owner,
+            Arc::clone(&self.store),
+            Arc::new(move |task: &Task| Self::publish(&listeners, task)),
+            abort,
+        ));
+        self.running().insert(id, Arc::clone(&link));
+        Ok((link, task))
+    }
+
+    /// Runs `handler` (the call of tool `tool`) as task `link` on `runtime`.
+    fn spawn(
+        self: &Arc<Self>,
+        runtime: &Arc<dyn Runtime>,
+        tool: String,
+        link: Arc<TaskLink>,
+        registration: AbortRegistration,
+        handler: crate::runtime::BoxFuture<Result<CallToolResult, ToolFailure>>,
+    ) {
+        let hub = Arc::clone(self);
+        observe::task_started(link.id.as_str());
+        runtime.spawn(Box::pin(async move {
+            let handled =
+                Abortable::new(AssertUnwindSafe(handler).catch_unwind(), registration).await;
+            let outcome = match handled {
+                // Cancelled or expired: the record says so already.
+                Err(_aborted) => None,
+                Ok(Err(_panic)) => Some(error_outcome(&RpcError::internal("handler panicked"))),
+                Ok(Ok(Ok(result))) => Some(hub.result_outcome(&result)),
+                Ok(Ok(Err(ToolFailure::Rpc(e)))) => Some(error_outcome(&e)),
+                Ok(Ok(Err(ToolFailure::InvalidArguments(why)))) => {
+                    let text = format!("invalid arguments for tool {tool}: {why}");
+                    Some(hub.result_outcome(&CallToolResult::error(text)))
+                }
+            };
+            let status = match &outcome {
+                Some(TaskOutcome::Result(_)) => "completed",
+                Some(TaskOutcome::Error(_)) => "failed",
+                None => "cancelled",
+            };
+            if let Some(outcome) = outcome {
+                link.change(Change::Finish(outcome)).await;
+            }
+            hub.running().remove(&link.id);
+            observe::task_ended(link.id.as_str(), status);
+        }));
+    }
+
+    /// A result as a task keeps it: its JSON, unless over the limit.
+    fn result_outcome(&self, result: &CallToolResult) -> TaskOutcome {
+        /// Counts the bytes written to it, keeping none.
+        struct Count(usize);
+        impl std::io::Write for Count {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0 += buf.len();
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let limit = self.config.result_limit();
+        let mut size = Count(0);
+        if let Err(e) = serde_json::to_writer(&mut size, result) {
+            return error_outcome(&RpcError::internal(e.to_string()));
+        }
+        if size.0 > limit {
+            return error_outcome(&RpcError::internal(format!(
+                "the result of {} bytes is over the {limit}-byte limit of a task",
+                size.0
+            )));
+        }
+        match serde_json::to_value(result) {
+            Ok(value) => TaskOutcome::Result(value),
+            Err(e) => error_outcome(&RpcError::internal(e.to_string())),
+        }
+    }
+
+    /// Starts the call of task-capable tool `tool` as a task (or, for a
+    /// handler that decides when, runs it until it does).
+    ///
+    /// # Errors
+    ///
+    /// `-32000` when a cap of tasks is reached (the handler is dropped).
+    pub(crate) async fn begin(
+        self: &Arc<Self>,
+        runtime: &Arc<dyn Runtime>,
+        tool: &str,
+        begins: TaskBegins,
+        handler: &ToolFn,
+        arguments: Option<&RawValue>,
+        ctx: &RequestContext,
+    ) -> Result<Began, MethodError> {
+        self.sweep(runtime);
+        let owner = Owner::of(ctx.principal());
+        let (abort, registration) = AbortHandle::new_pair();
+        let (handler, confirm) = match begins {
+            TaskBegins::WhenHandlerStarts => {
+                let (start, started) = TaskStart::new();
+                ctx.offer_task_start(start);
+                let mut handler = handler(arguments, ctx.clone());
+                match futures::future::select(&mut handler, started).await {
+                    Either::Left((result, _)) => return Ok(Began::Returned(result)),
+                    Either::Right((Ok(confirm), _)) => (handler, Some(confirm)),
+                    Either::Right((Err(_), _)) => return Ok(Began::Returned(handler.await)),
+                }
+            }
+            _ => {
+                let (link, task) = self.create(owner, abort).await?;
+                ctx.attach_task(Arc::clone(&link));
+                let handler = handler(arguments, ctx.clone());
+                self.spawn(runtime, tool.to_owned(), link, registration, handler);
+                return Ok(Began::Task(task.create_result()));
+            }
+        };
+        // The handler asked to start its task.
+        let (link, task) = self.create(owner, abort).await?;
+        ctx.attach_task(Arc::clone(&link));
+        if let Some(confirm) = confirm {
+            let _ = confirm.send(());
+        }
+        self.spawn(runtime, tool.to_owned(), link, registration, handler);
+        Ok(Began::Task(task.create_result()))
+    }
+}
+
+/// A JSON-RPC error as a failed task keeps it.
+fn error_outcome(error: &RpcError) -> TaskOutcome {
+    let value = serde_json::to_value(error)
+        .unwrap_or_else(|_| serde_json::json!({"code": error.code.0, "message": error.message}));
+    TaskOutcome::Error(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::http::wire::testing::Local;
+    use crate::id::SessionId;
+    use crate::runtime::BoxFuture;
+    use crate::server::dispatch::Engine;
+    use crate::transport::memory::{MemoryClient, memory_pair};
+
+    /// Sends stateless request `id` (declaring the extension unless
+    /// `undeclared`) over the memory transport; returns the reply.
+    async fn rpc(
+        client: &MemoryClient,
+        id: u64,
+        method: &str,
+        mut params: Value,
+        undeclared: bool,
+    ) -> Value {
+        let caps = if undeclared {
+            json!({"elicitation": {}})
+        } else {
+            json!({"elicitation": {}, "extensions": {(crate::tasks::EXTENSION): {}}})
+        };
+        params["_meta"] = json!({
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": caps,
+        });
+        let body = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+        client.send_json(&SessionId::new("c"), &body).await.unwrap();
+        serde_json::from_slice(&client.recv().await.unwrap().bytes).unwrap()
+    }
+
+    /// A server with `ask` (required: one question, in the task) and
+    /// `gather` (required: a question before the task, one in it).
+    fn server(client_side: impl FnOnce(MemoryClient, Arc<Engine>) -> BoxFuture<()>) {
+        let (transport, client) = memory_pair(16);
+        let runtime = Local::default();
+        let server = McpServerBuilder::new()
+            .runtime(Arc::new(runtime.clone()))
+            .task_tool(
+                Tool::new("ask", "asks"),
+                TaskSupport::Required,
+                |_: Value, ctx| async move {
+                    let answer = ctx
+                        .input("ok", "elicitation/create", json!({"message": "ok?"}))
+                        .await?;
+                    Ok(format!("answered {}", answer["action"]))
+                },
+            )
+            .task_tool_beginning(
+                Tool::new("gather", "asks, then a task"),
+                TaskSupport::Required,
+                TaskBegins::WhenHandlerStarts,
+                |_: Value, ctx| async move {
+                    let name = ctx
+                        .input("name", "elicitation/create", json!({"message": "who?"}))
+                        .await?;
+                    ctx.start_task().await;
+                    let id = ctx.task_id().map(str::to_owned);
+                    let more = ctx
+                        .input("more", "elicitation/create", json!({"message": "more?"}))
+                        .await?;
+                    Ok(format!(
+                        "{} {} {}",
+                        name["content"]["name"],
+                        more["action"],
+                        id.is_some()
+                    ))
+                },
+            )
+            .build(transport);
+        let engine = Arc::clone(&server.shared);
+        runtime.run(async move {
+            let (served, ()) = futures::join!(server.run(), client_side(client, engine));
+            served.unwrap();
+        });
+    }
+
+    #[test]
+    fn a_task_parks_on_its_question_and_resumes_on_update() {
+        server(|client, engine| {
+            Box::pin(async move {
+                let created = rpc(&client, 1, "tools/call", json!({"name": "ask"}), false).await;
+                let id = created["result"]["taskId"].as_str().unwrap().to_owned();
+                assert_eq!(created["result"]["resultType"], "task");
+                let parked = rpc(&client, 2, "tasks/get", json!({"taskId": id}), false).await;
+                assert_eq!(parked["result"]["status"], "input_required", "{parked}");
+                assert_eq!(
+                    parked["result"]["inputRequests"]["ok"]["params"]["message"],
+                    "ok?"
+                );
+                let answer = json!({"ok": {"action": "accept"}});
+                let ack = rpc(
+                    &client,
+                    3,
+                    "tasks/update",
+                    json!({"taskId": id, "inputResponses": answer}),
+                    false,
+                )
+                .await;
+                assert_eq!(ack["result"], json!({"resultType": "complete"}));
+                let done = rpc(&client, 4, "tasks/get", json!({"taskId": id}), false).await;
+                assert_eq!(done["result"]["status"], "completed");
+                assert_eq!(
+                    done["result"]["result"]["content"][0]["text"],
+                    "answered \"accept\""
+                );
+                // The handler ended: nothing of it is left running.
+                assert_eq!(engine.tasks.running_count(), 0);
+                // Undeclared: the required tool is refused before it runs.
+                let refused = rpc(&client, 5, "tools/call", json!({"name": "ask"}), true).await;
+                assert_eq!(refused["error"]["code"], -32021);
+                client.close();
+            })
+        });
+    }
+
+    #[test]
+    fn input_before_the_task_goes_through_rounds() {
+        server(|client, engine| {
+            Box::pin(async move {
+                let round1 = rpc(&client, 1, "tools/call", json!({"name": "gather"}), false).await;
+                let round1 = &round1["result"];
+                assert_eq!(round1["resultType"], "input_required", "{round1}");
+                assert!(round1.get("taskId").is_none());
+                assert_eq!(engine.tasks.running_count(), 0, "no task yet");
+                let retry = json!({"name": "gather", "requestState": round1["requestState"],
+                    "inputResponses": {"name": {"action": "accept", "content": {"name": "Ada"}}}});
+                let round2 = rpc(&client, 2, "tools/call", retry, false).await;
+                let id = round2["result"]["taskId"].as_str().unwrap().to_owned();
+                assert!(round2["result"].get("requestState").is_none());
+                // In the task, the next question waits for tasks/update.
+                let parked = rpc(&client, 3, "tasks/get", json!({"taskId": id}), false).await;
+                let asked: Vec<&String> = parked["result"]["inputRequests"]
+                    .as_object()
+                    .unwrap()
+                    .keys()
+                    .collect();
+                assert_eq!(asked, ["more"]);
+                let answer = json!({"more": {"action": "decline"}});
+                rpc(
+                    &client,
+                    4,
+                    "tasks/update",
+                    json!({"taskId": id, "inputResponses": answer}),
+                    false,
+                )
+                .await;
+                let done = rpc(&client, 5, "tasks/get", json!({"taskId": id}), false).await;
+                assert_eq!(
+                    done["result"]["result"]["content"][0]["text"],
+                    "\"Ada\" \"decline\" true"
+                );
+                client.close();
+            })
+        });
+    }
+}
