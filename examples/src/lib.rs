@@ -1,5 +1,5 @@
 //! What every example server shares: the command line
-//! (`--runtime smol|tokio`, `--addr HOST:PORT`, `--stdio`,
+//! (`--runtime smol|tokio|smol-local|tokio-local`, `--addr HOST:PORT`, `--stdio`,
 //! `--allow-origin ORIGIN`), starting a
 //! server on the chosen runtime, and the servers more than one binary
 //! serves ([`hello`], [`conformance`]).
@@ -19,6 +19,30 @@ pub enum RuntimeChoice {
     Smol,
     /// tokio, multi-threaded.
     Tokio,
+    /// smol on one thread: a `LocalExecutor` (async-io's reactor thread
+    /// aside).
+    SmolLocal,
+    /// tokio on one thread: a `current_thread` runtime with a `LocalSet`.
+    TokioLocal,
+}
+
+impl RuntimeChoice {
+    /// Parses a `--runtime` value.
+    ///
+    /// # Errors
+    ///
+    /// A sentence naming the values it takes.
+    pub fn parse(value: Option<&str>) -> Result<Self, String> {
+        match value {
+            Some("smol") => Ok(Self::Smol),
+            Some("tokio") => Ok(Self::Tokio),
+            Some("smol-local") => Ok(Self::SmolLocal),
+            Some("tokio-local") => Ok(Self::TokioLocal),
+            other => Err(format!(
+                "--runtime takes smol, tokio, smol-local or tokio-local, not {other:?}"
+            )),
+        }
+    }
 }
 
 /// The parsed command line.
@@ -42,7 +66,7 @@ impl Cli {
             Ok(args) => args,
             Err(why) => {
                 eprintln!(
-                    "error: {why}\nusage: [--runtime smol|tokio] [--addr HOST:PORT] [--stdio] \
+                    "error: {why}\nusage: [--runtime smol|tokio|smol-local|tokio-local] [--addr HOST:PORT] [--stdio] \
                      [--allow-origin ORIGIN]..."
                 );
                 std::process::exit(2);
@@ -64,15 +88,7 @@ impl Cli {
         };
         while let Some(arg) = args.next() {
             match arg.as_str() {
-                "--runtime" => {
-                    parsed.runtime = match args.next().as_deref() {
-                        Some("smol") => RuntimeChoice::Smol,
-                        Some("tokio") => RuntimeChoice::Tokio,
-                        other => {
-                            return Err(format!("--runtime takes smol or tokio, not {other:?}"));
-                        }
-                    }
-                }
+                "--runtime" => parsed.runtime = RuntimeChoice::parse(args.next().as_deref())?,
                 "--addr" => {
                     let value = args.next().ok_or("--addr takes HOST:PORT")?;
                     parsed.addr = value
@@ -171,7 +187,37 @@ where
             ));
             rt.block_on(serve(runtime))
         }
+        RuntimeChoice::SmolLocal => {
+            switchboard_smol::block_on_local(|runtime| serve(Arc::new(runtime)))
+        }
+        RuntimeChoice::TokioLocal => {
+            switchboard_tokio::block_on_local(|runtime| serve(Arc::new(runtime)))
+                .expect("a tokio runtime starts")
+        }
     }
+}
+
+/// Serves `builder` over stdio (newline-delimited JSON-RPC on stdin and
+/// stdout) on the chosen runtime, until stdin ends.
+///
+/// # Errors
+///
+/// When the serve loop fails.
+pub fn serve_stdio(
+    choice: RuntimeChoice,
+    builder: switchboard_core::McpServerBuilder,
+) -> Result<(), switchboard_core::TransportError> {
+    block_on(choice, |runtime| async move {
+        let builder = builder.runtime(runtime);
+        match choice {
+            RuntimeChoice::Smol | RuntimeChoice::SmolLocal => {
+                builder.build(switchboard_smol::stdio()).run().await
+            }
+            RuntimeChoice::Tokio | RuntimeChoice::TokioLocal => {
+                builder.build(switchboard_tokio::stdio()).run().await
+            }
+        }
+    })
 }
 
 /// Serves `builder` over Streamable HTTP at `args.addr` on the chosen
@@ -219,43 +265,92 @@ pub fn serve_http_config(
     config: switchboard_core::HttpConfig,
     ready: impl FnOnce(&switchboard_core::McpServer),
 ) -> Result<(), Box<dyn std::error::Error>> {
+    serve_http_parts(args, builder, None, config, ready)
+}
+
+/// [`serve_http`] for a server with handlers that are not `Send`: they run
+/// on the thread that serves (on `smol` and `tokio` too: the main thread,
+/// while the engine's tasks run on the executor).
+///
+/// # Errors
+///
+/// A bind failure, or the server's loop failing.
+pub fn serve_http_local(
+    args: &Cli,
+    builder: switchboard_core::LocalServerBuilder,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let (builder, handlers) = builder.into_parts();
+    serve_http_parts(
+        args,
+        builder,
+        Some(handlers),
+        switchboard_core::HttpConfig::default(),
+        |_| {},
+    )
+}
+
+/// What every `serve_http*` does: binds on the chosen runtime, announces
+/// the URL, serves (with `handlers` beside the server, on this thread).
+fn serve_http_parts(
+    args: &Cli,
+    builder: switchboard_core::McpServerBuilder,
+    handlers: Option<switchboard_core::LocalHandlers>,
+    config: switchboard_core::HttpConfig,
+    ready: impl FnOnce(&switchboard_core::McpServer),
+) -> Result<(), Box<dyn std::error::Error>> {
     let addr = args.addr;
     let config = args.http_config(config);
-    let announce = |url: String| {
-        use std::io::Write as _;
-        println!("listening on {url}");
-        // Scripts wait for this line; make sure it is out before serving.
-        let _ = std::io::stdout().flush();
-    };
     match args.runtime {
         RuntimeChoice::Smol => {
             // One executor, run on this thread: tasks, timers and I/O all here.
             let ex = Arc::new(smol::Executor::new());
             let runtime = switchboard_smol::SmolRuntime::with_executor(Arc::clone(&ex));
             smol::block_on(ex.run(async {
-                let server =
-                    switchboard_smol::HttpServer::bind_with(addr, builder, config, runtime)
-                        .await?
-                        .shutdown_on_signals()?;
-                ready(server.server());
-                announce(server.url()?);
-                server.run().await?;
-                Ok(())
+                let bound =
+                    switchboard_smol::HttpServer::bind_with(addr, builder, config, runtime).await;
+                serve(bound, handlers, ready).await
             }))
         }
         RuntimeChoice::Tokio => {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?;
+            // `block_on` runs its future on this thread: the local handlers
+            // stay here, the engine's tasks go to the workers.
             rt.block_on(async {
-                let server = switchboard_tokio::HttpServer::bind(addr, builder, config)
-                    .await?
-                    .shutdown_on_signals()?;
-                ready(server.server());
-                announce(server.url()?);
-                server.run().await?;
-                Ok(())
+                let bound = switchboard_tokio::HttpServer::bind(addr, builder, config).await;
+                serve(bound, handlers, ready).await
             })
         }
+        RuntimeChoice::SmolLocal => switchboard_smol::block_on_local(|runtime| async move {
+            let bound =
+                switchboard_smol::HttpServer::bind_with(addr, builder, config, runtime).await;
+            serve(bound, handlers, ready).await
+        }),
+        RuntimeChoice::TokioLocal => switchboard_tokio::block_on_local(|runtime| async move {
+            let bound =
+                switchboard_tokio::HttpServer::bind_with(addr, builder, config, runtime).await;
+            serve(bound, handlers, ready).await
+        })?,
     }
+}
+
+/// Serves a bound server until its shutdown: signals watched, `ready`
+/// called, the URL printed, then the serve loop (with `handlers` beside it).
+async fn serve<L: switchboard_core::http::Listener>(
+    bound: std::io::Result<switchboard_core::http::HttpServer<L>>,
+    handlers: Option<switchboard_core::LocalHandlers>,
+    ready: impl FnOnce(&switchboard_core::McpServer),
+) -> Result<(), Box<dyn std::error::Error>> {
+    use std::io::Write as _;
+    let server = bound?.shutdown_on_signals()?;
+    ready(server.server());
+    println!("listening on {}", server.url()?);
+    // Scripts wait for this line; make sure it is out before serving.
+    let _ = std::io::stdout().flush();
+    match handlers {
+        Some(handlers) => handlers.serve(server.run()).await?,
+        None => server.run().await?,
+    }
+    Ok(())
 }

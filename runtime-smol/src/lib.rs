@@ -29,6 +29,7 @@ use std::time::Duration;
 use switchboard_core::{BoxFuture, Runtime, StdioTransport};
 
 mod http;
+mod local;
 #[cfg(feature = "redis")]
 mod redis;
 mod signals;
@@ -36,6 +37,7 @@ mod signals;
 #[cfg(feature = "redis")]
 pub use self::redis::RedisBus;
 pub use http::{HttpServer, SmolConnection, SmolListener};
+pub use local::block_on_local;
 pub use signals::shutdown_on_signals;
 pub use switchboard_core::http::{DEFAULT_ADDR, DEFAULT_GRACE};
 
@@ -46,7 +48,20 @@ pub use switchboard_core::http::{DEFAULT_ADDR, DEFAULT_GRACE};
 /// keeps everything on that thread: the cheapest setup on one core.
 #[derive(Clone, Debug, Default)]
 pub struct SmolRuntime {
-    executor: Option<Arc<smol::Executor<'static>>>,
+    spawner: Spawner,
+}
+
+/// Where a [`SmolRuntime`] spawns.
+#[derive(Clone, Debug, Default)]
+enum Spawner {
+    /// smol's global executor.
+    #[default]
+    Global,
+    /// An executor of the user's.
+    Executor(Arc<smol::Executor<'static>>),
+    /// The `LocalExecutor` of [`block_on_local`], through a channel (a
+    /// `LocalExecutor` cannot be shared between threads; the channel can).
+    Local(smol::channel::Sender<BoxFuture<()>>),
 }
 
 impl SmolRuntime {
@@ -58,16 +73,18 @@ impl SmolRuntime {
     /// Spawns on `executor`; whoever runs it (`executor.run(..)`) runs the tasks.
     pub fn with_executor(executor: Arc<smol::Executor<'static>>) -> Self {
         Self {
-            executor: Some(executor),
+            spawner: Spawner::Executor(executor),
         }
     }
 }
 
 impl Runtime for SmolRuntime {
     fn spawn(&self, future: BoxFuture<()>) {
-        match &self.executor {
-            Some(ex) => ex.spawn(future).detach(),
-            None => smol::spawn(future).detach(),
+        match &self.spawner {
+            Spawner::Global => smol::spawn(future).detach(),
+            Spawner::Executor(ex) => ex.spawn(future).detach(),
+            // Closed only once `block_on_local` returned: nothing runs then.
+            Spawner::Local(tasks) => drop(tasks.try_send(future)),
         }
     }
 

@@ -37,6 +37,7 @@ use tokio::runtime::Handle;
 mod http;
 #[cfg(feature = "hyper")]
 mod hyper;
+mod local;
 #[cfg(feature = "redis")]
 mod redis;
 mod signals;
@@ -46,6 +47,7 @@ pub use self::redis::RedisBus;
 pub use http::{HttpServer, TokioListener};
 #[cfg(feature = "hyper")]
 pub use hyper::{McpBody, McpService, ResponseFuture};
+pub use local::block_on_local;
 pub use signals::shutdown_on_signals;
 pub use switchboard_core::http::{DEFAULT_ADDR, DEFAULT_GRACE};
 use tokio_util::compat::{Compat, TokioAsyncReadCompatExt, TokioAsyncWriteCompatExt};

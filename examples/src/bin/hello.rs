@@ -11,20 +11,13 @@
 //! it reads newline-delimited JSON-RPC on stdin.
 
 use examples::hello::builder as hello;
-use examples::{Cli, RuntimeChoice, block_on, serve_http};
+use examples::{Cli, serve_http};
 
 fn main() {
     examples::init_tracing();
     let args = Cli::from_env();
     let result = if args.stdio {
-        block_on(args.runtime, |runtime| async move {
-            let builder = hello().runtime(runtime);
-            match args.runtime {
-                RuntimeChoice::Smol => builder.build(switchboard_smol::stdio()).run().await,
-                RuntimeChoice::Tokio => builder.build(switchboard_tokio::stdio()).run().await,
-            }
-        })
-        .map_err(Into::into)
+        examples::serve_stdio(args.runtime, hello()).map_err(Into::into)
     } else {
         serve_http(&args, hello())
     };

@@ -34,7 +34,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use examples::{Cli, RuntimeChoice, block_on, serve_http};
+use examples::{Cli, serve_http};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -275,14 +275,7 @@ fn main() {
     let args = Cli::from_env();
     let builder = notes();
     let result = if args.stdio {
-        block_on(args.runtime, |runtime| async move {
-            let builder = builder.runtime(runtime);
-            match args.runtime {
-                RuntimeChoice::Smol => builder.build(switchboard_smol::stdio()).run().await,
-                RuntimeChoice::Tokio => builder.build(switchboard_tokio::stdio()).run().await,
-            }
-        })
-        .map_err(Into::into)
+        examples::serve_stdio(args.runtime, builder).map_err(Into::into)
     } else {
         serve_http(&args, builder)
     };

@@ -412,45 +412,68 @@ fn serve(
         RuntimeChoice::Smol => {
             let ex = Arc::new(smol::Executor::new());
             let runtime = switchboard_smol::SmolRuntime::with_executor(Arc::clone(&ex));
-            smol::block_on(ex.run(async {
-                let mut builder = builder;
-                if let Some(url) = redis {
-                    let bus = switchboard_smol::RedisBus::connect(url, CHANNEL)
-                        .await
-                        .map_err(|e| format!("--redis {url}: {e}"))?;
-                    eprintln!("event bus: redis {url}, channel {CHANNEL}");
-                    builder = builder.event_bus(Arc::new(bus));
-                }
-                let server = switchboard_smol::HttpServer::bind_with(addr, builder, http, runtime)
-                    .await?
-                    .shutdown_on_signals()?;
-                announce(&server.url()?);
-                server.run().await?;
-                Ok(())
-            }))
+            smol::block_on(ex.run(serve_smol(addr, redis, builder, http, runtime)))
         }
+        RuntimeChoice::SmolLocal => switchboard_smol::block_on_local(|runtime| {
+            serve_smol(addr, redis, builder, http, runtime)
+        }),
         RuntimeChoice::Tokio => {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?;
-            rt.block_on(async {
-                let mut builder = builder;
-                if let Some(url) = redis {
-                    let bus = switchboard_tokio::RedisBus::connect(url, CHANNEL)
-                        .await
-                        .map_err(|e| format!("--redis {url}: {e}"))?;
-                    eprintln!("event bus: redis {url}, channel {CHANNEL}");
-                    builder = builder.event_bus(Arc::new(bus));
-                }
-                let server = switchboard_tokio::HttpServer::bind(addr, builder, http)
-                    .await?
-                    .shutdown_on_signals()?;
-                announce(&server.url()?);
-                server.run().await?;
-                Ok(())
-            })
+            let runtime = switchboard_tokio::TokioRuntime::from_handle(rt.handle().clone());
+            rt.block_on(serve_tokio(addr, redis, builder, http, runtime))
         }
+        RuntimeChoice::TokioLocal => switchboard_tokio::block_on_local(|runtime| {
+            serve_tokio(addr, redis, builder, http, runtime)
+        })?,
     }
+}
+
+/// [`serve`] on smol, on `runtime`'s executor.
+async fn serve_smol(
+    addr: std::net::SocketAddr,
+    redis: Option<&str>,
+    mut builder: McpServerBuilder,
+    http: HttpConfig,
+    runtime: switchboard_smol::SmolRuntime,
+) -> Result<(), Box<dyn std::error::Error>> {
+    if let Some(url) = redis {
+        let bus = switchboard_smol::RedisBus::connect(url, CHANNEL)
+            .await
+            .map_err(|e| format!("--redis {url}: {e}"))?;
+        eprintln!("event bus: redis {url}, channel {CHANNEL}");
+        builder = builder.event_bus(Arc::new(bus));
+    }
+    let server = switchboard_smol::HttpServer::bind_with(addr, builder, http, runtime)
+        .await?
+        .shutdown_on_signals()?;
+    announce(&server.url()?);
+    server.run().await?;
+    Ok(())
+}
+
+/// [`serve`] on tokio, on `runtime`.
+async fn serve_tokio(
+    addr: std::net::SocketAddr,
+    redis: Option<&str>,
+    mut builder: McpServerBuilder,
+    http: HttpConfig,
+    runtime: switchboard_tokio::TokioRuntime,
+) -> Result<(), Box<dyn std::error::Error>> {
+    if let Some(url) = redis {
+        let bus = switchboard_tokio::RedisBus::connect(url, CHANNEL)
+            .await
+            .map_err(|e| format!("--redis {url}: {e}"))?;
+        eprintln!("event bus: redis {url}, channel {CHANNEL}");
+        builder = builder.event_bus(Arc::new(bus));
+    }
+    let server = switchboard_tokio::HttpServer::bind_with(addr, builder, http, runtime)
+        .await?
+        .shutdown_on_signals()?;
+    announce(&server.url()?);
+    server.run().await?;
+    Ok(())
 }
 
 #[cfg(test)]
