@@ -160,9 +160,10 @@ pub mod client;
 pub mod hyper_client;
 pub mod server;
 
-/// Runs each named test body (a `fn(Rt)`) once on smol and once on tokio,
-/// as `smol_runtime::NAME` and `tokio_runtime::NAME`. The calling file
-/// imports `Rt`.
+/// Runs each named test body (a `fn(Rt)`) on each of the four runtimes:
+/// smol and tokio, and each on one thread, as `smol_runtime::NAME`,
+/// `tokio_runtime::NAME`, `smol_local_runtime::NAME` and
+/// `tokio_local_runtime::NAME`. The calling file imports `Rt`.
 #[macro_export]
 macro_rules! on_both_runtimes {
     ($($name:ident),* $(,)?) => {
@@ -171,6 +172,12 @@ macro_rules! on_both_runtimes {
         }
         mod tokio_runtime {
             $( #[test] fn $name() { super::$name(super::Rt::Tokio) } )*
+        }
+        mod smol_local_runtime {
+            $( #[test] fn $name() { super::$name(super::Rt::SmolLocal) } )*
+        }
+        mod tokio_local_runtime {
+            $( #[test] fn $name() { super::$name(super::Rt::TokioLocal) } )*
         }
     };
 }

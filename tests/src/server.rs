@@ -23,6 +23,10 @@ pub enum Rt {
     Smol,
     /// tokio, multi-threaded.
     Tokio,
+    /// smol on one thread (`switchboard_smol::block_on_local`).
+    SmolLocal,
+    /// tokio on one thread (`switchboard_tokio::block_on_local`).
+    TokioLocal,
 }
 
 /// Named one-shot gates a test opens to let a waiting tool go on.
@@ -249,29 +253,12 @@ impl TestServer {
         let (tx, rx) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
             let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
-            match rt {
-                Rt::Smol => smol::block_on(async move {
-                    let server = switchboard_smol::HttpServer::bind(addr, builder, config)
-                        .await
-                        .unwrap();
-                    tx.send((
-                        server.local_addr().unwrap(),
-                        server.server().clone(),
-                        server.shutdown_signal(),
-                    ))
-                    .unwrap();
-                    server.grace(Duration::from_secs(2)).run().await.unwrap();
-                }),
-                Rt::Tokio => {
-                    let runtime = tokio::runtime::Builder::new_multi_thread()
-                        .worker_threads(2)
-                        .enable_all()
-                        .build()
-                        .unwrap();
-                    runtime.block_on(async move {
-                        let server = switchboard_tokio::HttpServer::bind(addr, builder, config)
-                            .await
-                            .unwrap();
+            // Serves until the shutdown signal, after telling the test
+            // where, on whichever runtime `rt` names.
+            macro_rules! serve {
+                ($server:expr) => {
+                    async move {
+                        let server = $server.await.unwrap();
                         tx.send((
                             server.local_addr().unwrap(),
                             server.server().clone(),
@@ -279,8 +266,34 @@ impl TestServer {
                         ))
                         .unwrap();
                         server.grace(Duration::from_secs(2)).run().await.unwrap();
-                    });
+                    }
+                };
+            }
+            match rt {
+                Rt::Smol => smol::block_on(serve!(switchboard_smol::HttpServer::bind(
+                    addr, builder, config
+                ))),
+                Rt::Tokio => {
+                    let runtime = tokio::runtime::Builder::new_multi_thread()
+                        .worker_threads(2)
+                        .enable_all()
+                        .build()
+                        .unwrap();
+                    runtime.block_on(serve!(switchboard_tokio::HttpServer::bind(
+                        addr, builder, config
+                    )));
                 }
+                Rt::SmolLocal => switchboard_smol::block_on_local(|runtime| {
+                    serve!(switchboard_smol::HttpServer::bind_with(
+                        addr, builder, config, runtime
+                    ))
+                }),
+                Rt::TokioLocal => switchboard_tokio::block_on_local(|runtime| {
+                    serve!(switchboard_tokio::HttpServer::bind_with(
+                        addr, builder, config, runtime
+                    ))
+                })
+                .unwrap(),
             }
         });
         let (addr, server, shutdown) = rx.recv_timeout(crate::DEADLINE).expect("server starts");

@@ -164,7 +164,7 @@ struct Exec {
 
 impl Exec {
     fn new(rt: Rt) -> Self {
-        let tokio = (rt == Rt::Tokio).then(|| {
+        let tokio = matches!(rt, Rt::Tokio | Rt::TokioLocal).then(|| {
             tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
                 .enable_all()
