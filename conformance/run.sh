@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the official MCP conformance suite against the `conformance` example
-# server, on smol, on tokio, and mounted in axum (`axum --server conformance`,
-# hyper on tokio): every server scenario of 0.1.16, and the
+# server, on smol, on tokio, on each on one thread (smol-local, tokio-local)
+# and mounted in axum (`axum --server conformance`, hyper on tokio): every server scenario of 0.1.16, and the
 # 2025-11-25 and 2026-07-28 sets of 0.2.0-alpha.12 (pending scenarios
 # included; 2026-07-28 is the stateless era on the same endpoint), and the
 # extension scenarios of 0.2.0-alpha.12 (the tasks extension and skills,
@@ -96,7 +96,8 @@ run_scenario() { # runtime label package scenario
   fi
 }
 
-for rt in smol tokio axum; do
+# CONFORMANCE_RUNTIMES picks some (say, to rerun one); CI runs them all.
+for rt in ${CONFORMANCE_RUNTIMES:-smol tokio smol-local tokio-local axum}; do
   log="$logs/server-$rt.txt"
   if [ "$rt" = axum ]; then
     "$target/debug/axum" --server conformance --addr 127.0.0.1:0 >"$log" 2>&1 &
