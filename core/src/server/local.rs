@@ -43,6 +43,9 @@ use crate::typed::{StringArgs, ToolArgs, ToolError, ToolOutput};
 /// A future that need not be `Send`, as local handlers return.
 type LocalFuture<T> = Pin<Box<dyn Future<Output = T>>>;
 
+/// What a tool's stand-in returns: the call relayed, `Send`.
+type StandIn<R> = crate::runtime::BoxFuture<Result<R, ToolError>>;
+
 /// One call for a local handler: given the table of handlers, it makes the
 /// call's future. `Send`: it holds the call's input and where to answer.
 type Call = Box<dyn FnOnce(&Table) -> LocalFuture<()> + Send>;
@@ -158,20 +161,78 @@ impl LocalServerBuilder {
         Fut: Future<Output = Result<R, ToolError>> + 'static,
         R: ToolOutput,
     {
+        let stand_in = self.stand_in(handler);
+        self.builder = self.builder.tool(tool, stand_in);
+        self
+    }
+
+    /// Registers a tool that may run as a task, whose handler need not be
+    /// `Send` or `Sync`; otherwise as [`McpServerBuilder::task_tool`]. The
+    /// handler runs on this thread however long the task lasts.
+    #[must_use]
+    pub fn task_tool<A, F, Fut, R>(
+        self,
+        tool: Tool,
+        support: crate::tasks::TaskSupport,
+        handler: F,
+    ) -> Self
+    where
+        A: ToolArgs,
+        F: Fn(A, RequestContext) -> Fut + 'static,
+        Fut: Future<Output = Result<R, ToolError>> + 'static,
+        R: ToolOutput,
+    {
+        self.task_tool_beginning(tool, support, crate::tasks::TaskBegins::AtOnce, handler)
+    }
+
+    /// [`task_tool`](Self::task_tool) with where the task begins; otherwise
+    /// as [`McpServerBuilder::task_tool_beginning`].
+    #[must_use]
+    pub fn task_tool_beginning<A, F, Fut, R>(
+        mut self,
+        tool: Tool,
+        support: crate::tasks::TaskSupport,
+        begins: crate::tasks::TaskBegins,
+        handler: F,
+    ) -> Self
+    where
+        A: ToolArgs,
+        F: Fn(A, RequestContext) -> Fut + 'static,
+        Fut: Future<Output = Result<R, ToolError>> + 'static,
+        R: ToolOutput,
+    {
+        let stand_in = self.stand_in(handler);
+        self.builder = self
+            .builder
+            .task_tool_beginning(tool, support, begins, stand_in);
+        self
+    }
+
+    /// Keeps a tool's `handler` and returns its `Send` stand-in for the
+    /// engine's registry.
+    fn stand_in<A, F, Fut, R>(
+        &mut self,
+        handler: F,
+    ) -> impl Fn(A, RequestContext) -> StandIn<R> + Send + Sync + 'static + use<A, F, Fut, R>
+    where
+        A: ToolArgs,
+        F: Fn(A, RequestContext) -> Fut + 'static,
+        Fut: Future<Output = Result<R, ToolError>> + 'static,
+        R: ToolOutput,
+    {
         let relay = self.handlers.add(handler);
-        self.builder = self.builder.tool(tool, move |args: A, ctx| {
+        move |args: A, ctx| -> StandIn<R> {
             let call = relay.call(
                 (args, ctx),
                 |f: &F, (args, ctx)| -> LocalFuture<Result<R, ToolError>> {
                     Box::pin(f(args, ctx))
                 },
             );
-            async move {
+            Box::pin(async move {
                 call.await
                     .unwrap_or_else(|| Err(ToolError::protocol(RpcError::internal(GONE))))
-            }
-        });
-        self
+            })
+        }
     }
 
     /// Registers a resource whose handler need not be `Send` or `Sync`;
@@ -605,6 +666,38 @@ mod tests {
         let (served, ()) =
             futures::executor::block_on(async { futures::join!(server.run(), client_side) });
         served.unwrap();
+    }
+
+    /// A local task-optional tool called by a session-era client (which
+    /// never gets tasks) runs within the call, on the local thread.
+    #[test]
+    fn a_local_task_tool_runs_within_a_session_call() {
+        let (transport, client) = memory_pair(16);
+        let here = Rc::new(Cell::new(0));
+        let server = McpServerBuilder::new()
+            .local()
+            .task_tool(Tool::new("t", "t"), crate::tasks::TaskSupport::Optional, {
+                let here = Rc::clone(&here);
+                move |_: Value, _ctx| {
+                    let here = Rc::clone(&here);
+                    async move {
+                        here.set(here.get() + 1);
+                        Ok("done")
+                    }
+                }
+            })
+            .build(transport);
+        let session = SessionId::new("s");
+        let client_side = async {
+            open(&client, &session).await;
+            let reply = rpc(&client, &session, call(1, "t")).await.unwrap();
+            assert_eq!(reply["result"]["content"][0]["text"], "done", "{reply}");
+            client.close();
+        };
+        let (served, ()) =
+            futures::executor::block_on(async { futures::join!(server.run(), client_side) });
+        served.unwrap();
+        assert_eq!(here.get(), 1);
     }
 
     /// With the local handlers gone, a call to one is a clear `-32603`,
