@@ -7,7 +7,7 @@
 /// The keyring type when there is none: it has no values, so code that
 /// would seal or open a state with one is proved unreachable by the
 /// compiler (an empty `match`), not by a panic.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub(crate) enum RequestStateKeys {}
 
 impl RequestStateKeys {
