@@ -101,8 +101,14 @@ mod tests {
         assert!(err.contains("\"n\" is a required property"), "{err}");
         // A schema that does not compile checks nothing (found at the first check).
         let broken = ArgsValidator::new(&json!({"type": 5})).unwrap();
-        assert!(broken.compiled.get().is_none(), "not compiled before a call");
+        assert!(
+            broken.compiled.get().is_none(),
+            "not compiled before a call"
+        );
         assert_eq!(broken.check(r#"{"n": 0}"#).unwrap(), json!({"n": 0}));
-        assert!(broken.compiled.get().is_some(), "compiled at the first call");
+        assert!(
+            broken.compiled.get().is_some(),
+            "compiled at the first call"
+        );
     }
 }
