@@ -1,15 +1,17 @@
 //! Base64 (RFC 4648), the two forms the server needs and nothing more: the
 //! standard alphabet with padding, decoded strictly (an `Mcp-*` header value
 //! written `=?base64?…?=`), and the URL-safe alphabet without padding (the
-//! opaque `requestState`). A crate would bring a dozen options for forty
+//! opaque `requestState`, with the `request-state` feature). A crate would bring a dozen options for forty
 //! lines.
 
 /// The standard alphabet (`+`, `/`).
 const STANDARD: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 /// The URL-safe alphabet (`-`, `_`).
+#[cfg(feature = "request-state")]
 const URL_SAFE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /// Encodes `bytes` in the URL-safe alphabet, without padding.
+#[cfg(feature = "request-state")]
 pub(crate) fn encode_url(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
@@ -25,6 +27,7 @@ pub(crate) fn encode_url(bytes: &[u8]) -> String {
 }
 
 /// Decodes URL-safe text without padding; `None` for anything else.
+#[cfg(feature = "request-state")]
 pub(crate) fn decode_url(text: &str) -> Option<Vec<u8>> {
     decode(text.as_bytes(), URL_SAFE, false)
 }
@@ -94,6 +97,7 @@ mod tests {
         assert!(decode_standard("S===").is_none());
     }
 
+    #[cfg(feature = "request-state")]
     #[test]
     fn url_safe_round_trips_every_length() {
         let data: Vec<u8> = (0..=255).collect();

@@ -67,8 +67,13 @@
 //! - `schemars` (default): schemas generated from types: [`Args<T>`] for a
 //!   tool's `inputSchema` or a prompt's arguments, [`Json<T>`] for an
 //!   `outputSchema`, [`RequestContext::elicit`] for a form.
+//! - `request-state` (default): `requestState` sealed with HMAC-SHA256,
+//!   for stateless requests that ask the client for input over several
+//!   round trips (`ServerConfig::request_state_keys`). Without it such a
+//!   round fails (`-32603`) and a retry's state is refused (`-32602`).
 //! - `validate`: tool arguments checked against `inputSchema` before the
-//!   handler runs (the `jsonschema` crate).
+//!   handler runs (the `jsonschema` crate; a tool's validator is compiled
+//!   at its first call).
 //! - `tracing`: spans per HTTP and MCP request, events for refusals,
 //!   sessions and handler errors (the `tracing` facade; see the README's
 //!   "Tracing" for the names). Nothing at all without it.

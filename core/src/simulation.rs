@@ -81,7 +81,8 @@ pub(crate) fn now() -> Option<Instant> {
 }
 
 /// Seconds since the Unix epoch on the virtual wall clock, when the hooks
-/// are installed on this thread.
+/// are installed on this thread (only a `requestState`'s expiry reads it).
+#[cfg(feature = "request-state")]
 pub(crate) fn unix_secs() -> Option<u64> {
     HOOKS.with(|h| {
         h.borrow()

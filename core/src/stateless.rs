@@ -20,9 +20,15 @@ use crate::principal::Principal;
 use crate::protocol::{LogLevel, ProtocolVersion};
 
 pub(crate) mod input;
+#[cfg(not(feature = "request-state"))]
+mod keyless;
 mod params;
+#[cfg(feature = "request-state")]
 pub(crate) mod state;
 
+#[cfg(not(feature = "request-state"))]
+pub(crate) use keyless::RequestStateKeys;
+#[cfg(feature = "request-state")]
 pub use state::{KeyTooShort, MIN_KEY_BYTES, RequestStateKeys};
 
 /// `_meta` key of the revision a stateless request is made under.

@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 use switchboard_core::Runtime;
 
+#[cfg(feature = "full")]
 pub mod conformance;
+#[cfg(feature = "full")]
 pub mod hello;
 
 /// Which executor serves.
@@ -156,7 +158,8 @@ pub fn allow_origins(
 
 /// Prints the server's traces to stderr when `RUST_LOG` is set (say
 /// `RUST_LOG=switchboard=debug`), with `tracing-subscriber`'s formatter;
-/// does nothing otherwise. Every example calls it first.
+/// does nothing otherwise. Every example but `tiny` calls it first.
+#[cfg(feature = "full")]
 pub fn init_tracing() {
     if std::env::var_os("RUST_LOG").is_some() {
         tracing_subscriber::fmt()

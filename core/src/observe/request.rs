@@ -42,7 +42,11 @@ impl Method {
         Self(index as u8)
     }
 
-    /// The label's value.
+    /// The label's value (spans name the method by it).
+    #[cfg_attr(
+        not(any(feature = "tracing", test)),
+        expect(dead_code, reason = "only spans name the method by its text")
+    )]
     pub(super) fn as_str(self) -> &'static str {
         METHODS[usize::from(self.0)]
     }

@@ -450,6 +450,9 @@ impl ServerConfig {
     /// round-trip requests). Give every replica behind a balancer the same
     /// one, so a retry may reach any of them; rotate by making the old key
     /// the previous one. Unset, the server draws a random key when built.
+    /// (The `request-state` feature, on by default: without it no state is
+    /// sealed and a round that asks for input fails.)
+    #[cfg(feature = "request-state")]
     #[must_use]
     pub fn request_state_keys(mut self, keys: RequestStateKeys) -> Self {
         self.request_state_keys = Some(keys);

@@ -104,7 +104,8 @@ pub(crate) enum MethodError {
     #[error("too many listeners")]
     TooManyListeners,
     /// The operating system gave no randomness for the `requestState` key
-    /// at build, so no state can be sealed. `-32603`.
+    /// at build, or the server was built without the `request-state`
+    /// feature, so no state can be sealed. `-32603`.
     #[error("no key to seal requestState with")]
     NoStateKey,
     /// The operating system gave no randomness to mint a session id with.

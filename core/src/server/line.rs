@@ -376,6 +376,75 @@ mod tests {
 
     use crate::{CallToolResult, HttpConfig, HttpServerTransport, McpServerBuilder, Tool};
 
+    /// Bytes written to it land in a buffer the test reads afterwards.
+    #[derive(Clone, Default)]
+    struct Sink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl futures::io::AsyncWrite for Sink {
+        fn poll_write(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+            buf: &[u8],
+        ) -> std::task::Poll<std::io::Result<usize>> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            std::task::Poll::Ready(Ok(buf.len()))
+        }
+        fn poll_flush(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+        fn poll_close(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+    }
+
+    /// What a build with no feature at all must do (CI runs core's tests
+    /// without default features): serve newline-delimited JSON-RPC over
+    /// the stdio transport, with no runtime, until its input ends.
+    #[test]
+    fn a_server_serves_stdio_with_nothing_but_core() {
+        #[derive(serde::Deserialize)]
+        struct Echo {
+            text: String,
+        }
+        let input = [
+            json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+                "protocolVersion": "2025-11-25", "capabilities": {},
+                "clientInfo": {"name": "c", "version": "1"}}}),
+            json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+            json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+                "params": {"name": "echo", "arguments": {"text": "hi"}}}),
+            json!({"jsonrpc": "2.0", "id": 3, "method": "no/such/method"}),
+        ]
+        .iter()
+        .map(|m| format!("{m}\n"))
+        .collect::<String>();
+        let sink = Sink::default();
+        let transport =
+            crate::StdioTransport::new(futures::io::Cursor::new(input.into_bytes()), sink.clone());
+        let server = McpServerBuilder::new()
+            .server_info("bare", "1")
+            .tool(Tool::new("echo", "echo"), |args: Echo, _ctx| async move {
+                Ok(args.text)
+            })
+            .build(transport);
+        futures::executor::block_on(server.run()).unwrap();
+        let out = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+        let replies: Vec<serde_json::Value> = out
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(replies.len(), 3, "{out}");
+        assert_eq!(replies[0]["result"]["serverInfo"]["name"], "bare");
+        assert_eq!(replies[1]["result"]["content"][0]["text"], "hi");
+        assert_eq!(replies[2]["error"]["code"], -32601);
+    }
+
     #[test]
     fn a_stateless_only_server_refuses_initialize_on_every_transport() {
         use crate::stateless::Eras;

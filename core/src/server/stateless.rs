@@ -28,6 +28,7 @@ use crate::jsonrpc::Params;
 use crate::principal::Principal;
 use crate::protocol::ProtocolVersion;
 use crate::stateless::input::Inputs;
+#[cfg(feature = "request-state")]
 use crate::stateless::state::{self, StateError};
 use crate::stateless::{Cacheable, RequestStateKeys, SERVER_INFO_KEY};
 
@@ -49,6 +50,10 @@ pub(crate) struct Round {
     /// The answers so far and what the handler asks.
     pub(crate) inputs: Arc<Inputs>,
     /// The method, which the state names.
+    #[cfg_attr(
+        not(feature = "request-state"),
+        expect(dead_code, reason = "only a sealed requestState names it")
+    )]
     method: &'static str,
     /// The params, whose digest the state names: computed only when a
     /// state is sealed or opened, which most calls never need.
@@ -56,9 +61,14 @@ pub(crate) struct Round {
     /// Whose token authorized the request (issuer and subject), when the
     /// endpoint needs one: the state names it too, so a state that leaks
     /// is of no use under another party's token.
+    #[cfg_attr(
+        not(feature = "request-state"),
+        expect(dead_code, reason = "only a sealed requestState names it")
+    )]
     party: Option<String>,
 }
 
+#[cfg(feature = "request-state")]
 impl Round {
     /// The digest of the round's params, and of its party when there is
     /// one.
@@ -143,13 +153,38 @@ pub(crate) fn open_round(
                 serde_json::from_str(raw).map_err(|_| invalid("requestState must be a string"))?;
             // Without keys (no randomness at build) no state was ever sealed.
             let keys = keys.ok_or_else(|| invalid("invalid requestState"))?;
-            state::open(keys, &token, method, &round.digest())
-                .map_err(|e: StateError| MethodError::InvalidParams(e.to_string()))?
-                .answers
+            open_state(keys, &token, &round)?
         }
     };
     round.inputs = Arc::new(Inputs::new(carried, responses));
     Ok(round)
+}
+
+/// The answers `token`, a retry's `requestState`, carries for `round`.
+///
+/// # Errors
+///
+/// `-32602` for a state that is tampered, foreign or expired.
+#[cfg(feature = "request-state")]
+fn open_state(
+    keys: &RequestStateKeys,
+    token: &str,
+    round: &Round,
+) -> Result<Map<String, Value>, MethodError> {
+    state::open(keys, token, round.method, &round.digest())
+        .map(|sealed| sealed.answers)
+        .map_err(|e: StateError| MethodError::InvalidParams(e.to_string()))
+}
+
+/// Without the `request-state` feature there are no keys (the type has no
+/// values), so this is never called.
+#[cfg(not(feature = "request-state"))]
+fn open_state(
+    keys: &RequestStateKeys,
+    _token: &str,
+    _round: &Round,
+) -> Result<Map<String, Value>, MethodError> {
+    match *keys {}
 }
 
 /// A handler's future in a round: ends as the handler does, or, when the
@@ -201,13 +236,7 @@ impl<F: Future> Future for InRound<F> {
 pub(crate) fn input_required(shared: &Shared, round: &Round) -> Outcome {
     let keys = shared.state_keys.as_ref().ok_or(MethodError::NoStateKey)?;
     let (asked, used) = round.inputs.take();
-    let token = state::seal(
-        keys,
-        round.method,
-        round.digest(),
-        shared.config.request_state_ttl,
-        used,
-    );
+    let token = seal_state(keys, shared, round, used);
     let limit = shared.config.max_request_state_bytes;
     if token.len() > limit {
         // The retry could not carry it: fail now, saying why.
@@ -222,6 +251,36 @@ pub(crate) fn input_required(shared: &Shared, round: &Round) -> Outcome {
         "inputRequests": asked,
         "requestState": token,
     })))
+}
+
+/// `answers` sealed into the `requestState` the next round of `round`
+/// carries.
+#[cfg(feature = "request-state")]
+fn seal_state(
+    keys: &RequestStateKeys,
+    shared: &Shared,
+    round: &Round,
+    answers: Map<String, Value>,
+) -> String {
+    state::seal(
+        keys,
+        round.method,
+        round.digest(),
+        shared.config.request_state_ttl,
+        answers,
+    )
+}
+
+/// Without the `request-state` feature there are no keys (the type has no
+/// values), so this is never called.
+#[cfg(not(feature = "request-state"))]
+fn seal_state(
+    keys: &RequestStateKeys,
+    _shared: &Shared,
+    _round: &Round,
+    _answers: Map<String, Value>,
+) -> String {
+    match *keys {}
 }
 
 /// What a finished stateless round answers: a malformed answer met on the
@@ -356,6 +415,7 @@ mod tests {
         assert!(splice(text, r#""a":1"#).starts_with(br#"{"a":1,"content""#));
     }
 
+    #[cfg(feature = "request-state")]
     #[test]
     fn a_round_reads_responses_and_refuses_bad_state() {
         let keys = RequestStateKeys::new([3u8; 32]).unwrap();
@@ -381,6 +441,7 @@ mod tests {
         assert!(open_round(Some(&keys), "tools/call", Some(null), true, None).is_ok());
     }
 
+    #[cfg(feature = "request-state")]
     #[test]
     fn a_state_names_its_party() {
         let round = |who: Option<&Principal>| {

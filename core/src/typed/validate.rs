@@ -1,40 +1,67 @@
 //! Arguments checked against a tool's `inputSchema` before its handler
 //! runs (the `validate` feature, with the `jsonschema` crate): a schema
 //! written by hand is then enforced too, not only listed.
+//!
+//! A validator is compiled at its tool's first call, not when the tool is
+//! registered: compiling one loads the JSON Schema meta-schemas and checks
+//! the schema against them, which for a server at rest was most of its
+//! heap and a good part of its resident code (see the README's "What a
+//! server costs").
+
+use std::sync::OnceLock;
 
 use serde_json::Value;
 
-/// A tool's compiled `inputSchema`.
-pub(crate) struct ArgsValidator(jsonschema::Validator);
+/// A tool's `inputSchema`, compiled at the first check.
+pub(crate) struct ArgsValidator {
+    /// The schema as registered.
+    schema: Value,
+    /// The compiled schema, once a call has needed it; `None` inside when
+    /// it does not compile (it then checks nothing).
+    compiled: OnceLock<Option<jsonschema::Validator>>,
+}
 
 impl ArgsValidator {
-    /// Compiles `schema` (its `$schema`, or JSON Schema 2020-12).
+    /// Keeps `schema` (its `$schema`, or JSON Schema 2020-12) to compile at
+    /// the first [`check`](Self::check).
     ///
     /// # Errors
     ///
-    /// Why the schema is not a valid JSON Schema.
+    /// None: a schema that does not compile is found at the first check,
+    /// and then checks nothing (as the tool lists it as written). The
+    /// `Result` keeps the registration's call as it was.
     pub(crate) fn new(schema: &Value) -> Result<Self, String> {
-        jsonschema::validator_for(schema)
-            .map(Self)
-            .map_err(|e| e.to_string())
+        Ok(Self {
+            schema: schema.clone(),
+            compiled: OnceLock::new(),
+        })
+    }
+
+    /// The compiled schema, compiling it on the first call.
+    fn compiled(&self) -> Option<&jsonschema::Validator> {
+        self.compiled
+            .get_or_init(|| jsonschema::validator_for(&self.schema).ok())
+            .as_ref()
     }
 
     /// Checks the arguments' JSON text, and hands back the value it read
     /// (the handler's arguments are read from it, not from the text
     /// again); on failure, says what is wrong and where (the first three
-    /// problems).
+    /// problems). A schema that does not compile lets any JSON through.
     ///
     /// # Errors
     ///
     /// The problems found, for the client (and its model) to read.
     pub(crate) fn check(&self, text: &str) -> Result<Value, String> {
         let instance: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let Some(validator) = self.compiled() else {
+            return Ok(instance);
+        };
         // The common case, valid arguments, skips building the error list.
-        if self.0.is_valid(&instance) {
+        if validator.is_valid(&instance) {
             return Ok(instance);
         }
-        let problems: Vec<String> = self
-            .0
+        let problems: Vec<String> = validator
             .iter_errors(&instance)
             .take(3)
             .map(|e| {
@@ -72,6 +99,16 @@ mod tests {
         assert!(err.starts_with("/n: "), "{err}");
         let err = v.check("{}").unwrap_err();
         assert!(err.contains("\"n\" is a required property"), "{err}");
-        assert!(ArgsValidator::new(&json!({"type": 5})).is_err());
+        // A schema that does not compile checks nothing (found at the first check).
+        let broken = ArgsValidator::new(&json!({"type": 5})).unwrap();
+        assert!(
+            broken.compiled.get().is_none(),
+            "not compiled before a call"
+        );
+        assert_eq!(broken.check(r#"{"n": 0}"#).unwrap(), json!({"n": 0}));
+        assert!(
+            broken.compiled.get().is_some(),
+            "compiled at the first call"
+        );
     }
 }
