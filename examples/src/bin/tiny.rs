@@ -5,7 +5,7 @@
 //! Run with:
 //!
 //! ```text
-//! cargo run -p examples --no-default-features --bin tiny [-- --runtime smol|tokio --addr 127.0.0.1:8080]
+//! cargo run -p examples --no-default-features --bin tiny [-- --runtime smol|tokio|smol-local|tokio-local --addr 127.0.0.1:8080]
 //! bash scripts/build-tiny.sh    # the size-optimised build (`[profile.tiny]`), prints its path
 //! ```
 //!
