@@ -504,6 +504,9 @@ mod tests {
         });
     }
 
+    /// Rounds before the task carry `requestState`, which needs the
+    /// `request-state` feature.
+    #[cfg(feature = "request-state")]
     #[test]
     fn input_before_the_task_goes_through_rounds() {
         server(|client, engine| {
