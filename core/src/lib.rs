@@ -181,7 +181,7 @@ pub use protocol::{
     PromptArgument, PromptArguments, PromptMessage, ProtocolVersion, ReadResourceResult, Resource,
     ResourceContents, ResourceTemplate, Role, Root, SamplingMessage, Tool, UnsupportedVersion,
 };
-pub use runtime::{BoxFuture, Runtime};
+pub use runtime::{BoxFuture, PoolReader, PoolRuntime, Runtime, block_on_pool};
 /// The `schemars` crate this one generates schemas with, for
 /// `#[derive(JsonSchema)]` without a dependency of your own (add
 /// `#[schemars(crate = "switchboard_core::schemars")]` then).

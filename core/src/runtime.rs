@@ -12,6 +12,10 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::{Duration, Instant};
 
+mod pool;
+
+pub use pool::{PoolReader, PoolRuntime, block_on_pool};
+
 /// A boxed, sendable future.
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
