@@ -47,7 +47,6 @@ fn a_sleep_is_answered_while_stdin_stays_open_and_the_end_of_input_exits_0() {
     let added = call(json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call",
         "params": {"name": "add", "arguments": {"a": 1, "b": 2}}}));
     assert_eq!(added["result"]["structuredContent"]["sum"], 3.0);
-    drop(call);
     drop(stdin);
     let status = child.wait().unwrap();
     assert!(status.success(), "{status}");
