@@ -509,7 +509,7 @@ fn park() {
 mod tests {
     use std::sync::atomic::AtomicUsize;
 
-    use futures::io::{AllowStdIo, AsyncReadExt};
+    use futures::io::{AllowStdIo, AsyncReadExt, Cursor};
 
     use super::*;
 
@@ -603,7 +603,9 @@ mod tests {
 
     /// The end of the input ends a stdio server only once every request in
     /// flight is answered: a `sleep` sent last still gets its reply and its
-    /// progress.
+    /// progress. The input is a `Cursor`, not a [`PoolReader`], so that its
+    /// end is read while the sleep is still pending (a `PoolReader` would be
+    /// read only after it).
     #[test]
     fn a_stdio_server_answers_what_is_in_flight_at_the_end_of_input() {
         use crate::{McpServerBuilder, StdioTransport, Tool};
@@ -630,10 +632,8 @@ mod tests {
         }
         let written = Arc::clone(&output);
         block_on_pool(|runtime| async move {
-            let transport = StdioTransport::new(
-                runtime.reader(input.as_bytes()),
-                AllowStdIo::new(Out(written)),
-            );
+            let transport =
+                StdioTransport::new(Cursor::new(input.as_bytes()), AllowStdIo::new(Out(written)));
             McpServerBuilder::new()
                 .runtime(Arc::new(runtime))
                 .tool(
