@@ -41,8 +41,10 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// What the runtime's handles share with the executor loop.
 struct Shared {
-    /// Tasks spawned (from any thread) that the loop has not taken yet.
-    spawned: Mutex<Vec<BoxFuture<()>>>,
+    /// Tasks spawned (from any thread) that the loop has not taken yet;
+    /// `None` once [`block_on_pool`] returned, when a task spawned is
+    /// dropped at once (so none is left holding the runtime in a cycle).
+    spawned: Mutex<Option<Vec<BoxFuture<()>>>>,
     /// Tasks woken, by index ([`MAIN`] for the main future), to poll next.
     ready: Mutex<VecDeque<usize>>,
     /// Pending sleeps by deadline, then by a number unique to each sleep.
@@ -95,10 +97,18 @@ impl fmt::Debug for PoolRuntime {
 impl Runtime for PoolRuntime {
     /// Queues `future` on the pool: it runs once the thread in
     /// [`block_on_pool`] gets to it, and is dropped unfinished if the main
-    /// future ends first. A panic ends that task only where panics unwind
-    /// (on `wasm32` they abort).
+    /// future ends first (at once, when spawned after that). A panic ends
+    /// that task only where panics unwind (on `wasm32` they abort).
     fn spawn(&self, future: BoxFuture<()>) {
-        lock(&self.shared.spawned).push(future);
+        let mut spawned = lock(&self.shared.spawned);
+        let Some(queue) = spawned.as_mut() else {
+            // Dropped outside the lock: its drop may spawn.
+            drop(spawned);
+            drop(future);
+            return;
+        };
+        queue.push(future);
+        drop(spawned);
         self.shared.thread.unpark();
     }
 
@@ -390,7 +400,7 @@ where
     Fut: Future,
 {
     let shared = Arc::new(Shared {
-        spawned: Mutex::new(Vec::new()),
+        spawned: Mutex::new(Some(Vec::new())),
         ready: Mutex::new(VecDeque::from([MAIN])),
         timers: Mutex::new(Timers::default()),
         readers: Mutex::new(Vec::new()),
@@ -409,7 +419,8 @@ where
     let mut tasks: Vec<Option<Task>> = Vec::new();
     let mut free: Vec<usize> = Vec::new();
     loop {
-        for future in std::mem::take(&mut *lock(&shared.spawned)) {
+        let new = lock(&shared.spawned).as_mut().map(std::mem::take);
+        for future in new.into_iter().flatten() {
             let index = free.pop().unwrap_or(tasks.len());
             let flag = Arc::new(TaskWaker {
                 index,
@@ -435,6 +446,11 @@ where
                 if let Poll::Ready(output) =
                     main.as_mut().poll(&mut Context::from_waker(&main_waker))
                 {
+                    // Close the queue before the tasks left go: what they
+                    // spawn as they drop is dropped too.
+                    let queued = lock(&shared.spawned).take();
+                    drop(queued);
+                    drop(tasks);
                     return output;
                 }
             } else if let Some(task) = tasks.get_mut(index).and_then(Option::as_mut) {
@@ -449,7 +465,10 @@ where
             }
             continue;
         }
-        if !lock(&shared.spawned).is_empty() {
+        if lock(&shared.spawned)
+            .as_ref()
+            .is_some_and(|queue| !queue.is_empty())
+        {
             continue;
         }
         idle(&shared);
@@ -534,6 +553,29 @@ mod tests {
             finished.await.unwrap();
         });
         assert_eq!(ran.load(Ordering::Relaxed), 1);
+    }
+
+    /// What is still spawned when the main future ends is dropped, and so is
+    /// a task spawned afterwards: nothing keeps the runtime alive.
+    #[test]
+    fn tasks_left_at_the_end_are_dropped() {
+        let runtime = block_on_pool(|runtime| async move {
+            let forever = runtime.clone();
+            runtime.spawn(Box::pin(async move {
+                forever.sleep(Duration::from_secs(3600)).await;
+            }));
+            runtime.spawn(Box::pin(futures::future::pending()));
+            runtime
+        });
+        let held = Arc::new(());
+        let task = Arc::clone(&held);
+        runtime.spawn(Box::pin(async move { drop(task) }));
+        assert_eq!(Arc::strong_count(&held), 1, "the late task was dropped");
+        assert_eq!(
+            Arc::strong_count(&runtime.shared),
+            1,
+            "only this handle holds the pool"
+        );
     }
 
     /// A sleep waits its time; a dropped one leaves the timer list.
