@@ -376,23 +376,23 @@ struct Task {
 ///
 /// ```
 /// use std::time::{Duration, Instant};
+/// use futures::StreamExt;
 /// use switchboard_core::{Runtime, block_on_pool};
 ///
 /// let start = Instant::now();
 /// let order = block_on_pool(|runtime| async move {
-///     let (tx, rx) = std::sync::mpsc::channel();
+///     let (tx, rx) = futures::channel::mpsc::unbounded();
 ///     for ms in [20, 10] {
 ///         let (timer, tx) = (runtime.clone(), tx.clone());
 ///         runtime.spawn(Box::pin(async move {
 ///             timer.sleep(Duration::from_millis(ms)).await;
-///             tx.send(ms).unwrap();
+///             tx.unbounded_send(ms).unwrap();
 ///         }));
 ///     }
-///     runtime.sleep(Duration::from_millis(30)).await;
-///     rx.try_iter().collect::<Vec<_>>()
+///     rx.take(2).collect::<Vec<_>>().await
 /// });
 /// assert_eq!(order, [10, 20]);
-/// assert!(start.elapsed() >= Duration::from_millis(30));
+/// assert!(start.elapsed() >= Duration::from_millis(20));
 /// ```
 pub fn block_on_pool<F, Fut>(main: F) -> Fut::Output
 where
