@@ -532,6 +532,19 @@ mod tests {
 
     use super::*;
 
+    /// A writer into a buffer the test reads back.
+    struct Out(Arc<Mutex<Vec<u8>>>);
+
+    impl io::Write for Out {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            lock(&self.0).extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
     /// Spawned tasks run on the calling thread, a panicking one ends alone,
     /// and a task spawned from another thread runs too.
     #[test]
@@ -576,6 +589,67 @@ mod tests {
             1,
             "only this handle holds the pool"
         );
+    }
+
+    /// Handlers that are not `Send` ([`crate::LocalServerBuilder`]) run on
+    /// the pool too: its main future need not be `Send`.
+    #[test]
+    fn local_handlers_with_rc_state_serve_on_the_pool() {
+        use std::cell::Cell;
+        use std::rc::Rc;
+
+        use crate::{McpServerBuilder, StdioTransport, Tool};
+        let mut input = String::from(concat!(
+            r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","#,
+            r#""capabilities":{},"clientInfo":{"name":"c","version":"1"}}}"#,
+            "\n",
+        ));
+        for id in 1..=5 {
+            input.push_str(&format!(
+                r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"count"}}}}"#
+            ));
+            input.push('\n');
+        }
+        let output = Arc::new(Mutex::new(Vec::new()));
+        let written = Arc::clone(&output);
+        block_on_pool(|runtime| async move {
+            let count = Rc::new(Cell::new(0u64));
+            let transport = StdioTransport::new(
+                runtime.reader(std::io::Cursor::new(input)),
+                AllowStdIo::new(Out(written)),
+            );
+            McpServerBuilder::new()
+                .runtime(Arc::new(runtime))
+                .local()
+                .tool(
+                    Tool::new("count", "Counts"),
+                    move |_: serde_json::Value, _ctx| {
+                        let count = Rc::clone(&count);
+                        async move {
+                            count.set(count.get() + 1);
+                            Ok(crate::CallToolResult::text(count.get().to_string()))
+                        }
+                    },
+                )
+                .build(transport)
+                .run()
+                .await
+        })
+        .unwrap();
+        let written = String::from_utf8(lock(&output).clone()).unwrap();
+        let mut counts: Vec<String> = written
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .filter(|reply| reply["id"] != 0)
+            .map(|reply| {
+                reply["result"]["content"][0]["text"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        counts.sort();
+        assert_eq!(counts, ["1", "2", "3", "4", "5"]);
     }
 
     /// A sleep waits its time; a dropped one leaves the timer list.
@@ -661,17 +735,6 @@ mod tests {
             "\n",
         );
         let output = Arc::new(Mutex::new(Vec::new()));
-        /// A writer into `output`.
-        struct Out(Arc<Mutex<Vec<u8>>>);
-        impl io::Write for Out {
-            fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-                lock(&self.0).extend_from_slice(buf);
-                Ok(buf.len())
-            }
-            fn flush(&mut self) -> io::Result<()> {
-                Ok(())
-            }
-        }
         let written = Arc::clone(&output);
         block_on_pool(|runtime| async move {
             let transport =
