@@ -49,7 +49,8 @@
 //! - It opens no socket and spawns nothing itself: anything that needs an
 //!   executor (spawning handlers, timers, accepting connections) comes in
 //!   through [`Runtime`], which `switchboard-smol` and `switchboard-tokio`
-//!   implement, each with an HTTP listener. Without a runtime, handlers run
+//!   implement, each with an HTTP listener, and [`block_on_pool`], a small
+//!   executor on std alone for stdio (no runtime crate; WASI). Without a runtime, handlers run
 //!   inside the serve loop (or on the HTTP caller's task) and server→client
 //!   requests are refused ([`RequestError::NoRuntime`]), since nothing
 //!   could time them out.
@@ -186,7 +187,7 @@ pub use protocol::{
     PromptArgument, PromptArguments, PromptMessage, ProtocolVersion, ReadResourceResult, Resource,
     ResourceContents, ResourceTemplate, Role, Root, SamplingMessage, Tool, UnsupportedVersion,
 };
-pub use runtime::{BoxFuture, Runtime};
+pub use runtime::{BoxFuture, PoolReader, PoolRuntime, Runtime, block_on_pool};
 /// The `schemars` crate this one generates schemas with, for
 /// `#[derive(JsonSchema)]` without a dependency of your own (add
 /// `#[schemars(crate = "switchboard_core::schemars")]` then).

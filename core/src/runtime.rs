@@ -2,7 +2,15 @@
 //! function through which it reads the clock.
 //!
 //! Core never names an executor. Adapters (`switchboard-smol`,
-//! `switchboard-tokio`) implement [`Runtime`] in a few lines each. Logic
+//! `switchboard-tokio`) implement [`Runtime`] in a few lines each;
+//! [`block_on_pool`] (in `pool`) is the one executor core carries, on std
+//! alone, for a server on stdio with no runtime crate.
+//!
+//! The clock is std's (`Instant`, and `SystemTime` for wall-clock stamps):
+//! on `wasm32-unknown-unknown`, where std has no clock, core builds but
+//! cannot serve, since reading the time there panics. Handing the clock to
+//! core through [`Runtime`] needs core's own instant type in place of
+//! `Instant` in every state machine; it is not done yet. Logic
 //! that depends on time takes `now` as an argument; [`now`] is the only
 //! place core reads it, so tests can drive every state machine with times
 //! of their choosing.
@@ -11,6 +19,10 @@ use std::fmt::Debug;
 use std::future::Future;
 use std::pin::Pin;
 use std::time::{Duration, Instant};
+
+mod pool;
+
+pub use pool::{PoolReader, PoolRuntime, block_on_pool};
 
 /// A boxed, sendable future.
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
