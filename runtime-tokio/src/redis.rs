@@ -1,43 +1,24 @@
 //! [`RedisBus`]: the core's [`EventBus`] over Redis pub/sub, on tokio, for
 //! replicas on several machines (the `redis` feature).
 //!
-//! The core cannot depend on Redis or on a runtime, so each adapter has its
-//! own copy of this small module (`switchboard-smol` has the same bus on
-//! smol): they differ only in the runtime the `redis` crate is built for and
-//! in the timer of the reconnection backoff.
+//! The bus itself is `switchboard-redis`'s, shared with `switchboard-smol`;
+//! this module only gives it tokio's timers.
 
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
 
 use async_trait::async_trait;
-use futures::StreamExt;
 use futures::stream::BoxStream;
-use redis::AsyncConnectionConfig;
-use redis::aio::{MultiplexedConnection, PubSubStream};
 use switchboard_core::{BusError, Change, EventBus};
 
-/// The first wait before reconnecting a dropped subscription; it doubles on
-/// each failure up to [`MAX_BACKOFF`].
-const FIRST_BACKOFF: Duration = Duration::from_millis(100);
-/// The longest wait between two reconnection attempts.
-const MAX_BACKOFF: Duration = Duration::from_secs(5);
-/// How long connecting, subscribing or publishing may take before it counts
-/// as a failure.
-const TIMEOUT: Duration = Duration::from_secs(5);
+use crate::TokioRuntime;
 
-/// An [`EventBus`] over a Redis pub/sub channel: every server built with a
-/// `RedisBus` on the same Redis server and channel hears every change.
+/// An [`EventBus`] over a Redis pub/sub channel, its waits on tokio's timers:
+/// every server built with a `RedisBus` on the same Redis server and channel
+/// hears every change.
 ///
-/// [`publish`](EventBus::publish) is `PUBLISH channel <change JSON>` on a
-/// multiplexed connection (reopened once when it fails); connecting,
-/// subscribing and publishing each fail after 5 s without an answer.
-/// [`subscribe`](EventBus::subscribe) opens a dedicated pub/sub connection
-/// when first polled and yields the changes published after its `SUBSCRIBE`
-/// was confirmed; messages that are not a [`Change`] are skipped. When that
-/// connection drops, the stream reconnects behind it, waiting 100 ms
-/// doubling to 5 s between attempts, for as long as the stream lives:
-/// changes published while it is disconnected are lost (Redis pub/sub
-/// keeps nothing). Dropping the stream closes its connection.
+/// This is [`switchboard_redis::RedisBus`] (see it for the delivery
+/// contract: at most once, reconnecting with a 100 ms to 5 s backoff,
+/// every wait bounded by 5 s), connected with [`TokioRuntime::current`].
 ///
 /// # Examples
 ///
@@ -61,155 +42,50 @@ const TIMEOUT: Duration = Duration::from_secs(5);
 ///     server.run().await.unwrap();
 /// }
 /// ```
-#[derive(Clone)]
-pub struct RedisBus {
-    client: redis::Client,
-    channel: String,
-    publisher: Arc<Mutex<MultiplexedConnection>>,
-}
-
-impl std::fmt::Debug for RedisBus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisBus")
-            .field("server", &self.client.get_connection_info().addr)
-            .field("channel", &self.channel)
-            .finish_non_exhaustive()
-    }
-}
+#[derive(Clone, Debug)]
+pub struct RedisBus(switchboard_redis::RedisBus);
 
 impl RedisBus {
     /// Connects to the Redis server at `url` (`redis://host:port/db`) to
-    /// share changes on `channel`; call it inside a tokio runtime.
+    /// share changes on `channel`; the connections' tasks and the bus's
+    /// timers run on the tokio runtime it is called in (a
+    /// [`block_on_local`](crate::block_on_local) one included), which must
+    /// outlive the bus.
     ///
     /// # Errors
     ///
     /// [`BusError::Unavailable`] when `url` is not a Redis URL or the
     /// server cannot be reached.
+    ///
+    /// # Panics
+    ///
+    /// When called outside a tokio runtime.
     pub async fn connect(url: &str, channel: impl Into<String>) -> Result<Self, BusError> {
-        let client = redis::Client::open(url).map_err(unavailable)?;
-        let publisher = client
-            .get_multiplexed_async_connection_with_config(&config())
+        let runtime = Arc::new(TokioRuntime::current());
+        switchboard_redis::RedisBus::connect_on(runtime, url, channel)
             .await
-            .map_err(unavailable)?;
-        Ok(Self {
-            client,
-            channel: channel.into(),
-            publisher: Arc::new(Mutex::new(publisher)),
-        })
+            .map(Self)
     }
 
     /// The channel the changes travel on.
     pub fn channel(&self) -> &str {
-        &self.channel
+        self.0.channel()
     }
+}
 
-    async fn publish_on(
-        &self,
-        mut conn: MultiplexedConnection,
-        text: &str,
-    ) -> redis::RedisResult<()> {
-        redis::cmd("PUBLISH")
-            .arg(&self.channel)
-            .arg(text)
-            .query_async::<()>(&mut conn)
-            .await
+impl From<RedisBus> for switchboard_redis::RedisBus {
+    fn from(bus: RedisBus) -> Self {
+        bus.0
     }
 }
 
 #[async_trait]
 impl EventBus for RedisBus {
     async fn publish(&self, change: &Change) -> Result<(), BusError> {
-        let text = change.to_json();
-        let conn = self
-            .publisher
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        if self.publish_on(conn, &text).await.is_ok() {
-            return Ok(());
-        }
-        // The connection may have dropped: one fresh one, kept if it works.
-        let fresh = self
-            .client
-            .get_multiplexed_async_connection_with_config(&config())
-            .await
-            .map_err(unavailable)?;
-        self.publish_on(fresh.clone(), &text)
-            .await
-            .map_err(unavailable)?;
-        *self.publisher.lock().unwrap_or_else(|e| e.into_inner()) = fresh;
-        Ok(())
+        self.0.publish(change).await
     }
 
     fn subscribe(&self) -> BoxStream<'static, Change> {
-        let listener = Listener {
-            client: self.client.clone(),
-            channel: self.channel.clone(),
-            messages: None,
-            backoff: Duration::ZERO,
-        };
-        Box::pin(futures::stream::unfold(listener, Listener::next))
+        self.0.subscribe()
     }
-}
-
-/// The state of a subscription stream.
-struct Listener {
-    client: redis::Client,
-    channel: String,
-    messages: Option<PubSubStream>,
-    /// The wait before the next connection attempt.
-    backoff: Duration,
-}
-
-impl Listener {
-    async fn next(mut self) -> Option<(Change, Self)> {
-        loop {
-            let Some(messages) = &mut self.messages else {
-                tokio::time::sleep(self.backoff).await;
-                match subscribed(&self.client, &self.channel).await {
-                    Some(messages) => {
-                        self.messages = Some(messages);
-                        self.backoff = FIRST_BACKOFF;
-                    }
-                    None => self.backoff = (self.backoff * 2).clamp(FIRST_BACKOFF, MAX_BACKOFF),
-                }
-                continue;
-            };
-            match messages.next().await {
-                Some(msg) => {
-                    let change = msg.get_payload::<String>().ok();
-                    if let Some(change) = change.and_then(|t| Change::from_json(&t).ok()) {
-                        return Some((change, self));
-                    }
-                }
-                None => self.messages = None,
-            }
-        }
-    }
-}
-
-/// A pub/sub connection subscribed to `channel`, within [`TIMEOUT`].
-async fn subscribed(client: &redis::Client, channel: &str) -> Option<PubSubStream> {
-    let attempt = async {
-        let mut pubsub = client.get_async_pubsub().await.ok()?;
-        pubsub.subscribe(channel).await.ok()?;
-        Some(pubsub.into_on_message())
-    };
-    let timer = tokio::time::sleep(TIMEOUT);
-    futures::pin_mut!(attempt, timer);
-    match futures::future::select(attempt, timer).await {
-        futures::future::Either::Left((messages, _)) => messages,
-        futures::future::Either::Right(_) => None,
-    }
-}
-
-/// The publishing connection's timeouts.
-fn config() -> AsyncConnectionConfig {
-    AsyncConnectionConfig::new()
-        .set_connection_timeout(TIMEOUT)
-        .set_response_timeout(TIMEOUT)
-}
-
-fn unavailable(e: redis::RedisError) -> BusError {
-    BusError::Unavailable(e.to_string())
 }

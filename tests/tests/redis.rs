@@ -2,7 +2,8 @@
 //! `redis-server`, started here as a child process on a free port: changes
 //! travel between buses on one channel and not to another, reach the
 //! sessions and `subscriptions/listen` streams of a replica other than the
-//! one they were made through, and still do after Redis restarts.
+//! one they were made through, and still do after Redis restarts, with a
+//! bus connected on each adapter's local (one-thread) runtime too.
 //!
 //! `redis-server` must be on PATH (Debian: `apt-get install -y
 //! redis-server`); these tests fail, not skip, without it.
@@ -18,7 +19,7 @@ use futures::StreamExt;
 use futures::stream::BoxStream;
 use serde_json::{Value, json};
 use switchboard_core::{
-    Change, EventBus, HttpConfig, ListFamily, McpServerBuilder, Resource, ServerConfig,
+    Change, EventBus, HttpConfig, ListFamily, McpServerBuilder, Resource, Runtime, ServerConfig,
 };
 use tests::DEADLINE;
 use tests::client::{Conn, Event};
@@ -200,6 +201,65 @@ impl Exec {
             };
             bus
         })
+    }
+}
+
+/// On each adapter's local runtime (one thread), a bus connected there
+/// hears its own changes, and again after Redis restarts: its timers
+/// (reconnection backoff, timeouts) and the `redis` crate's connections run
+/// on that runtime's thread or beside it, never needing another runtime.
+#[test]
+fn a_bus_connected_on_a_local_runtime_hears_changes_across_a_redis_restart() {
+    let mut redis = Redis::start();
+    let url = redis.url();
+    let (smol_redis, smol_url) = (&mut redis, &url);
+    switchboard_smol::block_on_local(|runtime| async move {
+        let bus = switchboard_smol::RedisBus::connect(smol_url, "smol-local")
+            .await
+            .unwrap();
+        hears_across_restart(smol_redis, &bus, &runtime).await;
+    });
+    let (tokio_redis, tokio_url) = (&mut redis, &url);
+    switchboard_tokio::block_on_local(|runtime| async move {
+        let bus = switchboard_tokio::RedisBus::connect(tokio_url, "tokio-local")
+            .await
+            .unwrap();
+        hears_across_restart(tokio_redis, &bus, &runtime).await;
+    })
+    .unwrap();
+}
+
+/// Publishes on `bus` until its own subscription hears it (the stream
+/// subscribes when polled), restarts Redis, and does it again.
+async fn hears_across_restart(redis: &mut Redis, bus: &dyn EventBus, runtime: &dyn Runtime) {
+    let mut changes = bus.subscribe();
+    for round in 0..2 {
+        if round == 1 {
+            redis.restart();
+        }
+        let change = Change::ResourceUpdated {
+            uri: format!("test://{round}"),
+        };
+        let start = Instant::now();
+        'heard: loop {
+            // Until Redis is back, a publish may fail: the next one retries.
+            let _ = bus.publish(&change).await;
+            let wait = runtime.sleep(Duration::from_millis(50));
+            futures::pin_mut!(wait);
+            loop {
+                let next = changes.next();
+                match futures::future::select(next, wait.as_mut()).await {
+                    // Earlier rounds' copies may still be in the stream.
+                    futures::future::Either::Left((Some(heard), _)) if heard == change => {
+                        break 'heard;
+                    }
+                    futures::future::Either::Left((Some(_), _)) => {}
+                    futures::future::Either::Left((None, _)) => panic!("the stream ended"),
+                    futures::future::Either::Right(_) => break,
+                }
+            }
+            assert!(start.elapsed() < DEADLINE, "round {round}: never heard");
+        }
     }
 }
 
