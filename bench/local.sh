@@ -3,7 +3,9 @@
 # echo-smol (an Executor run on one thread) against echo-smol-local (a
 # LocalExecutor), and echo-tokio (multi-threaded) against echo-tokio-local
 # (current_thread + LocalSet), each on 1 and on 16 keep-alive connections of
-# one session (loadgen --mode one).
+# one session (loadgen --mode one); and echo-smol-local-handler, the
+# echo tool as a local handler (McpServerBuilder::local), for what its
+# stand-in and channel cost.
 #
 #   bash bench/local.sh [SECONDS_PER_RUN] [ROUNDS]     # defaults: 5 s, 3 rounds
 #
@@ -25,7 +27,7 @@ cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; }
 trap cleanup EXIT
 
 for round in $(seq 1 "$rounds"); do
-  for server in echo-smol echo-smol-local echo-tokio echo-tokio-local; do
+  for server in echo-smol echo-smol-local echo-smol-local-handler echo-tokio echo-tokio-local; do
     for conns in 1 16; do
       log="$(mktemp)"
       taskset -c 0 "$bin/$server" 127.0.0.1:0 >"$log" 2>&1 &
@@ -62,7 +64,7 @@ base = {}
 for (server, conns), runs in sorted(rows.items(), key=lambda kv: (kv[0][1], kv[0][0])):
     cpu = statistics.median(r[0] for r in runs)
     rps = statistics.median(r[1] for r in runs)
-    family = server.replace("-local", "")
+    family = "-".join(server.split("-")[:2])
     if server == family:
         base[(family, conns)] = cpu
     ratio = cpu / base[(family, conns)] if (family, conns) in base else float("nan")

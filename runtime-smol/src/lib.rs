@@ -59,9 +59,10 @@ enum Spawner {
     Global,
     /// An executor of the user's.
     Executor(Arc<smol::Executor<'static>>),
-    /// The `LocalExecutor` of [`block_on_local`], through a channel (a
-    /// `LocalExecutor` cannot be shared between threads; the channel can).
-    Local(smol::channel::Sender<BoxFuture<()>>),
+    /// The `LocalExecutor` of [`block_on_local`]: directly from its
+    /// thread, through a channel from others (a `LocalExecutor` cannot be
+    /// shared between threads; the channel can).
+    Local(local::LocalSpawner),
 }
 
 impl SmolRuntime {
@@ -83,8 +84,7 @@ impl Runtime for SmolRuntime {
         match &self.spawner {
             Spawner::Global => smol::spawn(future).detach(),
             Spawner::Executor(ex) => ex.spawn(future).detach(),
-            // Closed only once `block_on_local` returned: nothing runs then.
-            Spawner::Local(tasks) => drop(tasks.try_send(future)),
+            Spawner::Local(spawner) => spawner.spawn(future),
         }
     }
 

@@ -31,6 +31,19 @@ pub fn builder() -> McpServerBuilder {
         )
 }
 
+/// The same server with `echo` as a local handler (`McpServerBuilder::local`):
+/// each call goes through the stand-in and its channel to `LocalHandlers`.
+pub fn local_builder() -> switchboard_core::LocalServerBuilder {
+    McpServerBuilder::new()
+        .server_info("echo", "1.0.0")
+        .config(ServerConfig::default().max_sessions(1_000_000))
+        .local()
+        .tool(
+            Tool::new("echo", "Echoes its text"),
+            |a: EchoArgs, _ctx| async move { Ok(CallToolResult::text(a.text)) },
+        )
+}
+
 /// HTTP limits above what the load generator opens, and a write timeout of
 /// 5 s (instead of 65 s) so that `loadgen --mode slow` sees it pass soon.
 /// The per-address caps are off: every load generator connection comes
