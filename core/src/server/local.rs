@@ -245,13 +245,7 @@ impl LocalServerBuilder {
     {
         let relay = self.handlers.add(handler);
         self.builder = self.builder.resource(resource, move |uri, ctx| {
-            let call = relay.call(
-                (uri, ctx),
-                |f: &F, (uri, ctx)| -> LocalFuture<Result<ReadResourceResult, RpcError>> {
-                    Box::pin(f(uri, ctx))
-                },
-            );
-            async move { call.await.unwrap_or_else(|| Err(RpcError::internal(GONE))) }
+            relay.call_rpc((uri, ctx), |f: &F, (uri, ctx)| Box::pin(f(uri, ctx)))
         });
         self
     }
@@ -266,17 +260,13 @@ impl LocalServerBuilder {
         Fut: Future<Output = Result<ReadResourceResult, RpcError>> + 'static,
     {
         let relay = self.handlers.add(handler);
-        self.builder =
-            self.builder
-                .resource_template(template, move |uri, args: A, ctx| {
-                    let call = relay.call(
-                    (uri, args, ctx),
-                    |f: &F, (uri, args, ctx)| -> LocalFuture<Result<ReadResourceResult, RpcError>> {
-                        Box::pin(f(uri, args, ctx))
-                    },
-                );
-                    async move { call.await.unwrap_or_else(|| Err(RpcError::internal(GONE))) }
-                });
+        self.builder = self
+            .builder
+            .resource_template(template, move |uri, args: A, ctx| {
+                relay.call_rpc((uri, args, ctx), |f: &F, (uri, args, ctx)| {
+                    Box::pin(f(uri, args, ctx))
+                })
+            });
         self
     }
 
@@ -291,13 +281,7 @@ impl LocalServerBuilder {
     {
         let relay = self.handlers.add(handler);
         self.builder = self.builder.prompt(prompt, move |args: A, ctx| {
-            let call = relay.call(
-                (args, ctx),
-                |f: &F, (args, ctx)| -> LocalFuture<Result<GetPromptResult, RpcError>> {
-                    Box::pin(f(args, ctx))
-                },
-            );
-            async move { call.await.unwrap_or_else(|| Err(RpcError::internal(GONE))) }
+            relay.call_rpc((args, ctx), |f: &F, (args, ctx)| Box::pin(f(args, ctx)))
         });
         self
     }
@@ -312,13 +296,9 @@ impl LocalServerBuilder {
     {
         let relay = self.handlers.add(handler);
         self.builder = self.builder.completion(move |request, ctx| {
-            let call = relay.call(
-                (request, ctx),
-                |f: &F, (request, ctx)| -> LocalFuture<Result<Completion, RpcError>> {
-                    Box::pin(f(request, ctx))
-                },
-            );
-            async move { call.await.unwrap_or_else(|| Err(RpcError::internal(GONE))) }
+            relay.call_rpc((request, ctx), |f: &F, (request, ctx)| {
+                Box::pin(f(request, ctx))
+            })
         });
         self
     }
@@ -486,6 +466,23 @@ impl<F: 'static> Relay<F> {
             calls.send(call).await.ok()?;
             answered.await.ok()
         }
+    }
+}
+
+impl<F: 'static> Relay<F> {
+    /// [`call`](Self::call) for a handler that answers a JSON-RPC result:
+    /// handlers gone are `-32603`.
+    fn call_rpc<In, T>(
+        &self,
+        input: In,
+        invoke: fn(&F, In) -> LocalFuture<Result<T, RpcError>>,
+    ) -> impl Future<Output = Result<T, RpcError>> + Send + use<F, In, T>
+    where
+        In: Send + 'static,
+        T: Send + 'static,
+    {
+        let call = self.call(input, invoke);
+        async move { call.await.unwrap_or_else(|| Err(RpcError::internal(GONE))) }
     }
 }
 
