@@ -150,6 +150,7 @@
 
 mod base64;
 pub mod bus;
+pub mod clock;
 mod context;
 mod facts;
 #[cfg(feature = "fuzzing")]
@@ -176,6 +177,7 @@ mod typed;
 mod uri_template;
 
 pub use bus::{BusError, Change, EventBus, InProcessBus, ListFamily};
+pub use clock::Clock;
 pub use context::{ContextError, RequestContext, RequestError};
 pub use facts::Capability;
 pub use http::{HttpConfig, HttpServerTransport, HttpService};
@@ -187,7 +189,9 @@ pub use protocol::{
     PromptArgument, PromptArguments, PromptMessage, ProtocolVersion, ReadResourceResult, Resource,
     ResourceContents, ResourceTemplate, Role, Root, SamplingMessage, Tool, UnsupportedVersion,
 };
-pub use runtime::{BoxFuture, PoolReader, PoolRuntime, Runtime, block_on_pool};
+pub use runtime::{BoxFuture, Runtime};
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+pub use runtime::{PoolReader, PoolRuntime, block_on_pool};
 /// The `schemars` crate this one generates schemas with, for
 /// `#[derive(JsonSchema)]` without a dependency of your own (add
 /// `#[schemars(crate = "switchboard_core::schemars")]` then).

@@ -90,9 +90,9 @@
 //! [`McpServer::close_session`]: crate::McpServer::close_session
 
 #[cfg(any(feature = "tracing", feature = "metrics"))]
-use std::sync::atomic::{AtomicBool, Ordering};
+use crate::clock::Instant;
 #[cfg(any(feature = "tracing", feature = "metrics"))]
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 #[cfg(any(feature = "tracing", feature = "metrics"))]
 use self::request::{Method, Outcome};
@@ -381,7 +381,7 @@ impl RequestScope {
     pub(crate) fn begin(&mut self) {
         #[cfg(any(feature = "tracing", feature = "metrics"))]
         {
-            self.started = Some(crate::runtime::now());
+            self.started = Some(crate::clock::now());
         }
     }
 
@@ -425,7 +425,7 @@ impl RequestScope {
         };
         let elapsed = self
             .started
-            .map(|started| crate::runtime::now().saturating_duration_since(started));
+            .map(|started| crate::clock::now().saturating_duration_since(started));
         #[cfg(feature = "metrics")]
         {
             request::count(self.method, outcome);

@@ -6,22 +6,23 @@
 //! [`block_on_pool`] (in `pool`) is the one executor core carries, on std
 //! alone, for a server on stdio with no runtime crate.
 //!
-//! The clock is std's (`Instant`, and `SystemTime` for wall-clock stamps):
-//! on `wasm32-unknown-unknown`, where std has no clock, core builds but
-//! cannot serve, since reading the time there panics. Handing the clock to
-//! core through [`Runtime`] needs core's own instant type in place of
-//! `Instant` in every state machine; it is not done yet. Logic
-//! that depends on time takes `now` as an argument; [`now`] is the only
-//! place core reads it, so tests can drive every state machine with times
-//! of their choosing.
+//! The clock comes from the runtime too ([`Runtime::clock`], std's by
+//! default; see [`clock`](crate::clock)), so core serves where std has no
+//! clock (`wasm32-unknown-unknown`).
 
 use std::fmt::Debug;
 use std::future::Future;
 use std::pin::Pin;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use crate::clock::{self, Clock};
+
+// Not on `wasm32-unknown-unknown`: the pool parks threads and has no clock
+// there; a host brings its own executor.
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
 mod pool;
 
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
 pub use pool::{PoolReader, PoolRuntime, block_on_pool};
 
 /// A boxed, sendable future.
@@ -72,13 +73,22 @@ pub trait Runtime: Debug + Send + Sync + 'static {
     ///
     /// Contract: dropping the future cancels the timer.
     fn sleep(&self, duration: Duration) -> BoxFuture<()>;
+
+    /// The clock core reads: std's by default. One per process: the first
+    /// runtime handed to core sets it (see [`clock`](crate::clock)).
+    #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+    fn clock(&self) -> Clock {
+        Clock::system()
+    }
+
+    /// The clock core reads. On `wasm32-unknown-unknown` std has none, so
+    /// a runtime there must bring the host's.
+    #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+    fn clock(&self) -> Clock;
 }
 
-/// The current time: the one place core reads the clock.
-pub(crate) fn now() -> Instant {
-    #[cfg(feature = "simulation")]
-    if let Some(now) = crate::simulation::now() {
-        return now;
-    }
-    Instant::now()
+/// Makes `runtime`'s clock the one core reads, unless one was chosen
+/// already: called wherever core is handed a runtime.
+pub(crate) fn adopt_clock(runtime: &dyn Runtime) {
+    clock::adopt(runtime.clock());
 }

@@ -16,7 +16,9 @@
 use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::clock::Instant;
 
 use futures::channel::oneshot;
 use futures::future::AbortHandle;
@@ -496,7 +498,7 @@ mod tests {
 
     #[test]
     fn log_filter_follows_level() {
-        let s = Session::new(SessionId::new("s"), facts(), Instant::now());
+        let s = Session::new(SessionId::new("s"), facts(), crate::clock::now());
         assert!(s.logs(LogLevel::Debug));
         s.state().log_level = Some(LogLevel::Warning);
         assert!(!s.logs(LogLevel::Info));
@@ -505,7 +507,7 @@ mod tests {
 
     #[test]
     fn admission_refuses_ids_in_flight_awaited_or_repeated() {
-        let s = Session::new(SessionId::new("s"), facts(), Instant::now());
+        let s = Session::new(SessionId::new("s"), facts(), crate::clock::now());
         let mut st = s.state();
         let (one, two, three) = (
             RequestId::number(1),
@@ -527,7 +529,7 @@ mod tests {
     #[test]
     fn the_table_caps_names_and_expires_sessions() {
         let table = SessionTable::new(2);
-        let t0 = Instant::now();
+        let t0 = crate::clock::now();
         let a = table.open(Some(SessionId::new("a")), facts(), t0).unwrap();
         assert_eq!(
             table
@@ -550,9 +552,9 @@ mod tests {
     #[test]
     fn a_tagged_table_mints_tagged_ids() {
         let table = SessionTable::new(2).with_tag(Some("r2".into()));
-        let minted = table.open(None, facts(), Instant::now()).unwrap();
+        let minted = table.open(None, facts(), crate::clock::now()).unwrap();
         assert!(minted.id().as_str().starts_with("r2."), "{:?}", minted.id());
-        let named = table.open(Some(SessionId::new("stdio")), facts(), Instant::now());
+        let named = table.open(Some(SessionId::new("stdio")), facts(), crate::clock::now());
         assert_eq!(
             named.unwrap().id().as_str(),
             "stdio",
@@ -563,7 +565,7 @@ mod tests {
     #[test]
     fn a_listened_to_session_does_not_expire() {
         let table = SessionTable::new(4);
-        let t0 = Instant::now();
+        let t0 = crate::clock::now();
         let s = table.open(None, facts(), t0).unwrap();
         let _token = s.state().streams.standalone().attach();
         let later = t0 + Duration::from_secs(3600);
@@ -578,7 +580,7 @@ mod tests {
     #[test]
     fn a_session_being_written_to_does_not_expire() {
         let table = SessionTable::new(4);
-        let t0 = Instant::now();
+        let t0 = crate::clock::now();
         let idle = Duration::from_secs(60);
         let s = table.open(None, facts(), t0).unwrap();
         s.start_writing();
@@ -590,7 +592,7 @@ mod tests {
 
     #[test]
     fn closing_aborts_handlers_and_ends_listeners() {
-        let s = Session::new(SessionId::new("s"), facts(), Instant::now());
+        let s = Session::new(SessionId::new("s"), facts(), crate::clock::now());
         let (handle, _registration) = AbortHandle::new_pair();
         s.state()
             .in_flight

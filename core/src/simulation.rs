@@ -11,7 +11,9 @@
 //! are untouched.
 
 use std::cell::RefCell;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::clock::{self, Instant};
 
 /// The sizes of an engine's tables, for a simulation's end-of-run checks
 /// ([`McpServer::simulation_tables`](crate::McpServer::simulation_tables)).
@@ -32,13 +34,12 @@ pub struct Tables {
 /// The Unix time, in seconds, at which a simulation's wall clock starts.
 pub const UNIX_START: u64 = 1_800_000_000;
 
-/// One thread's simulated clock and random stream.
+/// One thread's random stream (its clock is the clock module's virtual
+/// time).
 #[derive(Debug)]
 struct Hooks {
     /// The instant virtual time counts from.
     start: Instant,
-    /// Virtual time since `start`.
-    elapsed: Duration,
     /// A splitmix64 state.
     random: u64,
 }
@@ -53,18 +54,21 @@ pub fn install(start: Instant, seed: u64) {
     HOOKS.with(|h| {
         *h.borrow_mut() = Some(Hooks {
             start,
-            elapsed: Duration::ZERO,
             random: seed,
         });
     });
+    clock::set_virtual(Some((start, Duration::from_secs(UNIX_START))));
 }
 
 /// Moves this thread's virtual clock to `elapsed` after its start. Does
 /// nothing without [`install`].
 pub fn advance_to(elapsed: Duration) {
     HOOKS.with(|h| {
-        if let Some(hooks) = h.borrow_mut().as_mut() {
-            hooks.elapsed = elapsed;
+        if let Some(hooks) = h.borrow().as_ref() {
+            clock::set_virtual(Some((
+                hooks.start + elapsed,
+                Duration::from_secs(UNIX_START) + elapsed,
+            )));
         }
     });
 }
@@ -73,22 +77,7 @@ pub fn advance_to(elapsed: Duration) {
 /// randomness again.
 pub fn uninstall() {
     HOOKS.with(|h| *h.borrow_mut() = None);
-}
-
-/// The virtual now, when the hooks are installed on this thread.
-pub(crate) fn now() -> Option<Instant> {
-    HOOKS.with(|h| h.borrow().as_ref().map(|h| h.start + h.elapsed))
-}
-
-/// Seconds since the Unix epoch on the virtual wall clock, when the hooks
-/// are installed on this thread (only a `requestState`'s expiry reads it).
-#[cfg(feature = "request-state")]
-pub(crate) fn unix_secs() -> Option<u64> {
-    HOOKS.with(|h| {
-        h.borrow()
-            .as_ref()
-            .map(|h| UNIX_START + h.elapsed.as_secs())
-    })
+    clock::set_virtual(None);
 }
 
 /// Fills `bytes` from the seeded stream; false (nothing written) when the

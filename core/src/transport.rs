@@ -18,7 +18,9 @@
 
 use std::io;
 use std::sync::{Arc, Weak};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::clock::Instant;
 
 use async_trait::async_trait;
 

@@ -3,7 +3,9 @@
 //! No sockets, no runtime: `futures::executor` only.
 
 use std::sync::{Arc, Mutex, Weak};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use switchboard_core::clock::now;
 
 use async_trait::async_trait;
 use serde_json::{Value, json};
@@ -91,7 +93,7 @@ const INIT: &str = r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"p
 fn initialize_dispatch_refusals_and_expiry_through_the_seam() {
     let (probe, server) = server(ServerConfig::default().max_sessions(2));
     let engine = probe.engine();
-    let t0 = Instant::now();
+    let t0 = now();
     let a = engine.initialize(&request(INIT), t0).unwrap();
     let reply: Value = serde_json::from_slice(&a.reply).unwrap();
     assert_eq!(reply["result"]["protocolVersion"], "2025-11-25");
@@ -170,8 +172,7 @@ fn a_rejected_initialize_opens_no_session() {
     let (probe, server) = server(ServerConfig::default());
     let engine = probe.engine();
     let bad = r#"{"jsonrpc":"2.0","id":3,"method":"initialize","params":{"protocolVersion":7}}"#;
-    let Err(InitializeError::Rejected(reply)) = engine.initialize(&request(bad), Instant::now())
-    else {
+    let Err(InitializeError::Rejected(reply)) = engine.initialize(&request(bad), now()) else {
         panic!("accepted");
     };
     let reply: Value = serde_json::from_slice(&reply).unwrap();
@@ -189,7 +190,7 @@ fn an_id_stays_taken_until_its_reply_is_sent() {
     // reply went out: a second request with the same id got in between.
     let (probe, _server) = server(ServerConfig::default());
     let engine = probe.engine();
-    let a = engine.initialize(&request(INIT), Instant::now()).unwrap();
+    let a = engine.initialize(&request(INIT), now()).unwrap();
     let (open, gate) = smol::channel::bounded(1);
     *probe.gate.lock().unwrap() = Some(gate);
     let call = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"one"}}}"#;

@@ -406,7 +406,7 @@ impl Drop for Waiter<'_> {
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
 
     use futures::future::AbortHandle;
     use serde_json::json;
@@ -434,7 +434,7 @@ mod tests {
         let session = Arc::new(Session::new(
             SessionId::new("s"),
             facts.clone(),
-            Instant::now(),
+            crate::clock::now(),
         ));
         let ctx = RequestContext::new(
             outlet,

@@ -22,7 +22,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::Thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::clock::Instant;
 
 use super::{BoxFuture, Runtime};
 
@@ -115,7 +117,7 @@ impl Runtime for PoolRuntime {
     fn sleep(&self, duration: Duration) -> BoxFuture<()> {
         Box::pin(Sleep {
             shared: Arc::clone(&self.shared),
-            deadline: Instant::now().checked_add(duration),
+            deadline: crate::clock::now().checked_add(duration),
             key: None,
         })
     }
@@ -179,7 +181,7 @@ impl Future for Sleep {
         let Some(deadline) = self.deadline else {
             return Poll::Pending;
         };
-        if Instant::now() >= deadline {
+        if crate::clock::now() >= deadline {
             if let Some(key) = self.key.take() {
                 lock(&self.shared.timers).pending.remove(&key);
             }
@@ -409,6 +411,7 @@ where
     let runtime = PoolRuntime {
         shared: Arc::clone(&shared),
     };
+    super::adopt_clock(&runtime);
     let mut main = pin!(main(runtime));
     let main_flag = Arc::new(TaskWaker {
         index: MAIN,
@@ -478,7 +481,7 @@ where
 /// Nothing is ready: fires the timers that are due, or waits for the next
 /// one, or reads for a waiting reader, or parks.
 fn idle(shared: &Shared) {
-    let now = Instant::now();
+    let now = crate::clock::now();
     let mut timers = lock(&shared.timers);
     if let Some((&(deadline, _), _)) = timers.pending.first_key_value() {
         if deadline <= now {
@@ -655,7 +658,7 @@ mod tests {
     /// A sleep waits its time; a dropped one leaves the timer list.
     #[test]
     fn sleeps_wait_and_dropped_ones_leave_the_list() {
-        let start = Instant::now();
+        let start = std::time::Instant::now();
         block_on_pool(|runtime| async move {
             let long = runtime.sleep(Duration::from_secs(3600));
             let short = runtime.sleep(Duration::from_millis(15));

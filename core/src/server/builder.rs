@@ -15,7 +15,7 @@ use super::shared::Shared;
 use crate::context::{Outlet, StateMap};
 use crate::observe::SessionsGauge;
 use crate::protocol::Implementation;
-use crate::runtime::Runtime;
+use crate::runtime::{Runtime, adopt_clock};
 use crate::session::SessionTable;
 use crate::transport::{Dispatch, Transport};
 
@@ -226,6 +226,7 @@ impl McpServerBuilder {
     /// `-32603` rather than left unanswered.
     #[must_use]
     pub fn runtime(mut self, runtime: Arc<dyn Runtime>) -> Self {
+        adopt_clock(&*runtime);
         self.runtime = Some(runtime);
         self
     }

@@ -1,9 +1,9 @@
 //! The carriers of stateless requests: the session objects they run in,
 //! outside the session table (see [`stateless`](super::stateless)).
 
+use crate::clock::Instant;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
 
 use crate::facts::ClientFacts;
 use crate::id::{IdMap, SessionId};

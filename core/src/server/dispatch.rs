@@ -50,13 +50,14 @@ use super::shared::Shared;
 use super::stateless::{
     InRound, RoundEnd, after_round, complete, input_required, open_round, takes_input,
 };
+use crate::clock::now;
 use crate::context::RequestContext;
 use crate::facts::ClientFacts;
 use crate::id::SessionId;
 use crate::jsonrpc::{self, Decoded, Message, Request, RequestId};
 use crate::observe::{self, CloseReason, Era, RequestScope};
 use crate::principal::Principal;
-use crate::runtime::{BoxFuture, now};
+use crate::runtime::BoxFuture;
 use crate::session::Session;
 use crate::stateless::{Cacheable, RequestMeta};
 use crate::transport::{Dispatch, Inbound, Outbound, Refusal, Route};

@@ -8,9 +8,9 @@
 //!
 //! [`Dispatch::initialize`]: crate::Dispatch::initialize
 
+use crate::clock::Instant;
 use std::borrow::Cow;
 use std::sync::Arc;
-use std::time::Instant;
 
 use serde::Serialize;
 

@@ -5,7 +5,10 @@
 //! (admission, handlers, replies) is in [`dispatch`](super::dispatch).
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::clock::Instant;
+use crate::clock::now;
 
 use serde_json::Value;
 
@@ -19,7 +22,7 @@ use crate::id::SessionId;
 use crate::jsonrpc::{Decoded, Message, Request, RequestId};
 use crate::observe::{self, CloseReason, Era, RequestScope};
 use crate::principal::Principal;
-use crate::runtime::{BoxFuture, now};
+use crate::runtime::BoxFuture;
 use crate::session::Session;
 use crate::stateless::{Eras, RequestMeta};
 use crate::transport::{Dispatch, Dispatched, InitializeError, Initialized, Refusal};

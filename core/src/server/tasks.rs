@@ -34,11 +34,12 @@ use super::builder::McpServerBuilder;
 use super::error::MethodError;
 use super::listen::{Listeners, Topic};
 use super::registry::{self, ToolFailure, ToolFn};
+use crate::clock::now;
 use crate::context::RequestContext;
 use crate::jsonrpc::{ErrorCode, RpcError};
 use crate::observe;
 use crate::protocol::{CallToolResult, Tool};
-use crate::runtime::{Runtime, now};
+use crate::runtime::Runtime;
 use crate::tasks::{
     Change, MemoryTaskStore, Owner, Task, TaskBegins, TaskConfig, TaskId, TaskLink, TaskOutcome,
     TaskStart, TaskStore, TaskSupport, wall_ms,

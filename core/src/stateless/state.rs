@@ -13,7 +13,7 @@
 //! own earlier answers and nothing of the server's).
 
 use std::fmt;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
@@ -163,13 +163,7 @@ pub(crate) enum StateError {
 /// Seconds since the Unix epoch. State crosses processes, so its clock is
 /// the wall clock, not the monotonic one the rest of the server keeps.
 fn unix_now() -> u64 {
-    #[cfg(feature = "simulation")]
-    if let Some(secs) = crate::simulation::unix_secs() {
-        return secs;
-    }
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+    crate::clock::unix_time().as_secs()
 }
 
 /// Seals `answers` for `method` and `digest`, valid for `ttl` from now.

@@ -4,7 +4,8 @@
 //! reading of the system's wall clock.
 
 use std::sync::OnceLock;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use crate::clock::Instant;
 
 /// The wall-clock milliseconds at `now` (a reading of core's clock): the
 /// wall clock read once, then moved on by the monotonic clock, so a
@@ -13,9 +14,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 pub(crate) fn wall_ms(now: Instant) -> u64 {
     static BASE: OnceLock<(Instant, u64)> = OnceLock::new();
     let (at, ms) = *BASE.get_or_init(|| {
-        let wall = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64);
+        let wall = crate::clock::unix_time().as_millis() as u64;
         (now, wall)
     });
     let since = now.saturating_duration_since(at).as_millis() as u64;
@@ -68,7 +67,7 @@ mod tests {
     #[test]
     fn wall_time_moves_with_the_clock_given() {
         // Later than any base another test may have set.
-        let now = Instant::now() + std::time::Duration::from_secs(3600);
+        let now = crate::clock::now() + std::time::Duration::from_secs(3600);
         let a = wall_ms(now);
         let b = wall_ms(now + std::time::Duration::from_millis(1500));
         assert_eq!(b - a, 1500);

@@ -19,7 +19,7 @@ use super::clock::wall_ms;
 use super::lifecycle::Change;
 use super::store::TaskStore;
 use super::task::{Owner, Task, TaskId};
-use crate::runtime::now;
+use crate::clock::now;
 
 /// Called with the task after each change: publishes it to the listeners
 /// that asked for it.

@@ -10,7 +10,7 @@ use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Wake, Waker};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use switchboard_core::{BoxFuture, Runtime};
 
@@ -211,7 +211,10 @@ impl Executor {
     /// A scheduler drawing its choices from `seed`, and installing core's
     /// simulation hooks (clock and random bytes) on this thread.
     pub(crate) fn new(seed: u64, trace: Trace) -> Self {
-        switchboard_core::simulation::install(Instant::now(), Rng::new(seed, 1).next_u64());
+        switchboard_core::simulation::install(
+            switchboard_core::clock::now(),
+            Rng::new(seed, 1).next_u64(),
+        );
         Self {
             runtime: SimRuntime {
                 shared: Arc::new(Mutex::new(Shared {

@@ -3,8 +3,8 @@
 //! listens to the session's standalone stream (or resumes a stream with
 //! `Last-Event-ID`), DELETE ends it.
 
+use crate::clock::Instant;
 use std::sync::Arc;
-use std::time::Instant;
 
 use http::{HeaderValue, StatusCode};
 
@@ -222,7 +222,7 @@ pub(super) fn get(
         if number != STANDALONE {
             session.state().streams.release_sse(number, retained);
         }
-        session.stop_writing(crate::runtime::now());
+        session.stop_writing(crate::clock::now());
     });
     sse_response(SseBody {
         stream: number,

@@ -22,13 +22,14 @@ use futures::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 use super::deadline::{Deadline, Deadlines};
 use super::server_transport::HttpServerTransport;
+use crate::clock::now;
 use crate::http::replies::response::{Body, LAST_CHUNK, Response, push_chunk};
 use crate::http::replies::shutdown::Shutdown;
 use crate::http::replies::sse::SseNext;
 use crate::http::rules::cors;
 use crate::http::wire::events::KEEP_ALIVE;
 use crate::http::wire::{BodyDecoder, HttpError, RequestHead, parse_head};
-use crate::runtime::{BoxFuture, Runtime, now};
+use crate::runtime::{BoxFuture, Runtime};
 
 /// Largest output buffer a connection keeps between responses: enough for
 /// most heads and JSON replies; a buffer grown past it by a large body is

@@ -12,11 +12,14 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::clock::Instant;
+use crate::clock::now;
 
 use futures::task::AtomicWaker;
 
-use crate::runtime::{Runtime, now};
+use crate::runtime::Runtime;
 
 /// No deadline set: the `at` value that never passes.
 const NONE: u64 = u64::MAX;
@@ -183,7 +186,7 @@ mod tests {
 
     #[test]
     fn fires_once_passed_and_not_for_a_moved_deadline() {
-        let t0 = Instant::now();
+        let t0 = crate::clock::now();
         let ds = Deadlines::new(Duration::from_millis(80), t0);
         let d = Arc::new(Deadline {
             at: AtomicU64::new(NONE),

@@ -23,9 +23,10 @@ use http::StatusCode;
 use super::conn;
 use super::deadline::Deadlines;
 use super::server_transport::HttpServerTransport;
+use crate::clock::now;
 use crate::http::replies::refusals::{over_cap, shutting_down};
 use crate::http::replies::shutdown::Shutdown;
-use crate::runtime::{Runtime, now};
+use crate::runtime::{Runtime, adopt_clock};
 
 /// Serves connections for one [`HttpServerTransport`]: what both runtime
 /// adapters share. Cheap to clone: clones share the connection count, the
@@ -173,6 +174,7 @@ impl HttpService {
     /// connection. The deadlines' pace follows the shorter of the
     /// transport's request, keep-alive and write timeouts.
     pub fn new(transport: &HttpServerTransport, runtime: Arc<dyn Runtime>) -> Self {
+        adopt_clock(&*runtime);
         let config = transport.config();
         let shortest = config
             .request_timeout

@@ -82,7 +82,7 @@ pub(crate) fn finished_reply(
         events: None,
         delivered: Some(Box::new(move |_delivered| {
             session.state().streams.release_sse(number, retained);
-            session.stop_writing(crate::runtime::now());
+            session.stop_writing(crate::clock::now());
         })),
         driver: None,
         share: None,
@@ -224,7 +224,7 @@ pub(crate) async fn reply(
         Box::new(move |_delivered| {
             // Kept even when written: a proxy may hold what the client missed.
             session.state().streams.release_sse(stream, retained);
-            session.stop_writing(crate::runtime::now());
+            session.stop_writing(crate::clock::now());
             // Ends a stateless request's carrier with its stream.
             drop(carrier);
         })

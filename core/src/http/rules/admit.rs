@@ -1,8 +1,9 @@
 //! One step from a request head to an admitted request: every header the
 //! rules decide by is read here, once, in the order the module describes.
 
+use crate::clock::Instant;
+use crate::clock::now;
 use std::sync::Arc;
-use std::time::Instant;
 
 use http::header::ALLOW;
 use http::{HeaderValue, Method, StatusCode};
@@ -20,7 +21,6 @@ use crate::http::wire::{Known, RequestHead};
 use crate::jsonrpc::{self, Decoded, ErrorCode, Message};
 use crate::principal::Principal;
 use crate::protocol::ProtocolVersion;
-use crate::runtime::now;
 use crate::transport::Dispatch;
 
 /// A request that passed every check that does not depend on its body or

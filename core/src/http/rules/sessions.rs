@@ -1,8 +1,8 @@
 //! The session a request names: its header read, the session found and
 //! touched, and bound to the party that opened it.
 
+use crate::clock::Instant;
 use std::sync::Arc;
-use std::time::Instant;
 
 use crate::http::replies::refusals::{bad_request, session_not_found};
 use crate::http::replies::response::Response;

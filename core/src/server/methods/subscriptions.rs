@@ -47,7 +47,7 @@ pub(super) async fn listen(
         }
         // Only the listener's own tasks: another's are as if unknown.
         let owner = crate::tasks::Owner::of(ctx.principal());
-        let at = crate::tasks::wall_ms(crate::runtime::now());
+        let at = crate::tasks::wall_ms(crate::clock::now());
         let mut kept = std::collections::BTreeSet::new();
         for id in std::mem::take(&mut notifications.task_ids) {
             let task_id = crate::tasks::TaskId::new(&id);

@@ -6,9 +6,9 @@
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use crate::clock::now;
 use crate::context::RequestContext;
 use crate::jsonrpc::Params;
-use crate::runtime::now;
 use crate::server::error::MethodError;
 use crate::server::params::{Outcome, Payload, parse_params};
 use crate::server::shared::Shared;
