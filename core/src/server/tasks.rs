@@ -204,7 +204,7 @@ impl Watchers {
 /// `notifications/tasks/status` of `task` for `session`, on its standalone
 /// stream: the 2025-11-25 `Task` object, without related-task `_meta` (the
 /// spec asks for none: the id is in the params).
-pub(crate) fn status_notification(session: &crate::SessionId, task: &Task) -> Outbound {
+pub(crate) fn status_notification(session: &crate::id::SessionId, task: &Task) -> Outbound {
     let message = Message::Notification(Notification {
         method: "notifications/tasks/status".into(),
         params: Some(Value::Object(experimental::task_object(task)).into()),
