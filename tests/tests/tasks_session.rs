@@ -434,10 +434,23 @@ fn status_changes_reach_the_standalone_stream(rt: Rt) {
     ];
     stream.send("GET", "/mcp", &headers, "");
     assert!(stream.read_head().is_sse());
-    let id = id_of(&create(&s, "count", json!({"to": 2})));
+    // The call's progress token stays valid for the task's life.
+    let reply = rpc(
+        &s,
+        "tools/call",
+        json!({"name": "count", "arguments": {"to": 2}, "task": {},
+               "_meta": {"progressToken": "p"}}),
+    );
+    let id = id_of(&reply["result"]["task"]);
     let start = std::time::Instant::now();
+    let mut progress = Vec::new();
     loop {
         let note = next_message(&mut stream);
+        if note["method"] == "notifications/progress" {
+            assert_eq!(note["params"]["progressToken"], "p", "{note}");
+            progress.push(note["params"]["progress"].clone());
+            continue;
+        }
         assert_eq!(note["method"], "notifications/tasks/status", "{note}");
         assert_eq!(note["params"]["taskId"], json!(id));
         assert!(note["params"].get("_meta").is_none(), "{note}");
@@ -447,6 +460,7 @@ fn status_changes_reach_the_standalone_stream(rt: Rt) {
         }
         assert!(start.elapsed() < tests::DEADLINE);
     }
+    assert_eq!(progress, [json!(1.0), json!(2.0)]);
 }
 
 fn the_eras_never_mix(rt: Rt) {
