@@ -59,7 +59,10 @@ pub(crate) async fn route(
             _ => {}
         }
     }
-    if !ctx.is_stateless() && tools::session_tasks_offered(shared, &ctx) {
+    if method.starts_with("tasks/")
+        && !ctx.is_stateless()
+        && tools::session_tasks_offered(shared, &ctx)
+    {
         // The 2025-11-25 experimental tasks, in a session that was offered them.
         match method {
             "tasks/get" => return session_tasks::get(shared, params, &ctx).await,

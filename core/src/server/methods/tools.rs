@@ -29,22 +29,27 @@ use crate::tasks::TaskSupport;
 /// listing.
 pub(super) fn list(shared: &Shared, params: Option<&Params>, ctx: &RequestContext) -> Outcome {
     if session_tasks_offered(shared, ctx) {
+        /// A tool as a 2025-11-25 session lists it: with `execution`
+        /// when it may run as a task (encoded by reference, no copy).
+        #[derive(serde::Serialize)]
+        struct Listed<'a> {
+            #[serde(flatten)]
+            tool: &'a crate::protocol::Tool,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            execution: Option<Value>,
+        }
         let cursor = cursor(params)?;
-        let tools: Vec<Value> = shared
-            .registry()
+        let registry = shared.registry();
+        let tools: Vec<Listed<'_>> = registry
             .tools
             .iter()
-            .map(|e| {
-                let mut listed = serde_json::to_value(&e.tool).unwrap_or_default();
-                let support = match e.task {
-                    TaskSupport::Required => Some("required"),
-                    TaskSupport::Optional => Some("optional"),
+            .map(|e| Listed {
+                tool: &e.tool,
+                execution: match e.task {
+                    TaskSupport::Required => Some(json!({ "taskSupport": "required" })),
+                    TaskSupport::Optional => Some(json!({ "taskSupport": "optional" })),
                     _ => None,
-                };
-                if let (Some(support), Some(map)) = (support, listed.as_object_mut()) {
-                    map.insert("execution".into(), json!({ "taskSupport": support }));
-                }
-                listed
+                },
             })
             .collect();
         return page("tools", &tools, cursor, shared.config.page_size);
@@ -138,7 +143,11 @@ pub(super) async fn call(
     let (handler, task, begins) =
         found.ok_or_else(|| MethodError::UnknownTool(name.to_string()))?;
     let version = ctx.protocol_version();
-    let (era, wanted, ttl) = if session_tasks_offered(shared, &ctx) {
+    // Looked at only for a call that could be a task (the hot path of a
+    // sync-only tool without `task` skips the registry scan).
+    let session_tasks =
+        (task.is_capable() || task_asked.is_some()) && session_tasks_offered(shared, &ctx);
+    let (era, wanted, ttl) = if session_tasks {
         // 2025-11-25: the client asks, with `params.task`; the tool's
         // `execution.taskSupport` says whether it may (-32601 otherwise, as
         // the spec's tool-level negotiation says).
