@@ -286,7 +286,11 @@ impl RequestContext {
     /// the question joins the task's `inputRequests`, the task turns
     /// `input_required`, and the call waits until `tasks/update` answers
     /// `key`; a key is never reused within a task
-    /// ([`RequestError::KeyReused`]).
+    /// ([`RequestError::KeyReused`]). In a task of a 2025-11-25 session
+    /// it is a real server→client request carrying the
+    /// `io.modelcontextprotocol/related-task` `_meta`, delivered on the
+    /// stream of the task's next `tasks/result` (the task is
+    /// `input_required` until it is answered); `key` is unused there.
     ///
     /// # Errors
     ///
