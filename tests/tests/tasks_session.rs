@@ -26,6 +26,7 @@ tests::on_both_runtimes!(
     tasks_are_listed_a_page_at_a_time_per_session,
     status_changes_reach_the_standalone_stream,
     the_eras_never_mix,
+    a_waiting_tasks_result_ends_with_the_time_to_live,
 );
 
 #[derive(serde::Deserialize, schemars::JsonSchema)]
@@ -509,4 +510,25 @@ fn the_eras_never_mix(rt: Rt) {
         json!({"name": "count", "arguments": {"to": 1}, "task": {"ttl": 1000}}),
     );
     assert_eq!(direct["result"]["content"][0]["text"], "counted to 1");
+}
+
+fn a_waiting_tasks_result_ends_with_the_time_to_live(rt: Rt) {
+    let server = start(rt, &Dropped::default(), ServerConfig::default());
+    let s = session(&server);
+    // The shortest time to live granted: a second.
+    let reply = rpc(
+        &s,
+        "tools/call",
+        json!({"name": "forever", "task": {"ttl": 1}}),
+    );
+    let id = id_of(&reply["result"]["task"]);
+    let started = std::time::Instant::now();
+    let result = rpc(&s, "tasks/result", json!({"taskId": id}));
+    assert_eq!(code(&result), -32602, "{result}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "bounded by the TTL"
+    );
+    let reply = rpc(&s, "tasks/get", json!({"taskId": id}));
+    assert_eq!(code(&reply), -32602, "gone: {reply}");
 }
