@@ -510,6 +510,12 @@ fn the_eras_never_mix(rt: Rt) {
         json!({"name": "count", "arguments": {"to": 1}, "task": {"ttl": 1000}}),
     );
     assert_eq!(direct["result"]["content"][0]["text"], "counted to 1");
+    let reply = rpc(&old, "tools/call", json!({"name": "confirm"}));
+    assert_eq!(code(&reply), -32601, "{reply}");
+    assert!(
+        reply["error"].get("data").is_none(),
+        "no extension named: {reply}"
+    );
 }
 
 fn a_waiting_tasks_result_ends_with_the_time_to_live(rt: Rt) {

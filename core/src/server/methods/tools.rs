@@ -97,8 +97,11 @@ fn task_param(task: Option<&Value>) -> Result<(bool, Option<u64>), MethodError> 
 /// # Errors
 ///
 /// `-32602` for unreadable params (no string `name`), an unknown tool, or
-/// (before 2025-11-25) arguments that do not fit; `-32021` for a
-/// task-required tool from a request that did not declare the extension;
+/// (before 2025-11-25) arguments that do not fit; `-32601` in a
+/// 2025-11-25 session for a task-required tool called without `task` or a
+/// sync-only one called with it, and in any session for a task-required
+/// tool when no tasks are offered to it; `-32021` for a task-required
+/// tool from a stateless request that did not declare the extension;
 /// `-32000` past a cap of tasks; the handler's own error as it is. An
 /// `isError` result is reported to `scope`.
 pub(super) async fn call(
@@ -168,7 +171,15 @@ pub(super) async fn call(
     } else {
         let declares = ctx.declares_tasks();
         if task.is_required() && !declares {
-            return Err(MethodError::Handler(crate::tasks::missing_extension()));
+            if ctx.is_stateless() {
+                return Err(MethodError::Handler(crate::tasks::missing_extension()));
+            }
+            // A session is never told of the extension: the tool cannot be
+            // called in it (the 2025-11-25 code for a task-only tool).
+            return Err(MethodError::Handler(RpcError::new(
+                ErrorCode::METHOD_NOT_FOUND,
+                format!("tool {name} runs only as a task, and this session is offered no tasks"),
+            )));
         }
         (Era::Extension, declares, None)
     };
