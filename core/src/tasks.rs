@@ -1,6 +1,8 @@
 //! Tasks (the `io.modelcontextprotocol/tasks` extension of the 2026-07-28
 //! revision): a `tools/call` that outlives its HTTP exchange, polled with
-//! `tasks/get`, fed with `tasks/update`, stopped with `tasks/cancel`.
+//! `tasks/get`, fed with `tasks/update`, stopped with `tasks/cancel`. The
+//! same engine serves the 2025-11-25 experimental tasks to sessions of that
+//! revision ([`experimental`]), each era in its own shapes only.
 //!
 //! This module holds the protocol as plain data and functions, with no
 //! engine and no executor in it:
@@ -17,6 +19,8 @@
 //!   handler waits for, and its cancellation.
 //! - `clock`: wall-clock milliseconds read from the one clock of core, and
 //!   ISO 8601 text for them.
+//! - [`experimental`]: the shapes of the 2025-11-25 experimental tasks
+//!   (session era), drawn from the same record.
 //!
 //! The engine's side (which `tools/call` becomes a task, the `tasks/*`
 //! methods, running the handler) is in the server's `tasks` module.
@@ -34,6 +38,7 @@
 
 mod clock;
 mod config;
+pub mod experimental;
 mod lifecycle;
 mod link;
 mod store;
@@ -46,7 +51,7 @@ pub use config::{
 };
 pub use lifecycle::{Change, apply};
 pub use link::AskError;
-pub(crate) use link::{TaskLink, TaskStart};
+pub(crate) use link::{OnChange, TaskLink, TaskStart};
 pub use store::{MemoryTaskStore, StoreError, TaskCaps, TaskStore};
 pub use task::{Owner, Task, TaskId, TaskOutcome, TaskStatus};
 

@@ -1,6 +1,7 @@
-//! The `hello` server: tools `echo`, `add`, `sleep` and `count_to` (a task
-//! when the client asks for tasks), a resource and a prompt. `hello` and
-//! `axum` (its default `--server`) serve it.
+//! The `hello` server: tools `echo`, `add`, `sleep`, `count_to` and
+//! `ask_name` (tasks when the client asks for tasks; `ask_name` asks the
+//! user through elicitation), a resource and a prompt. `hello` and `axum`
+//! (its default `--server`) serve it.
 
 use std::time::Duration;
 
@@ -8,8 +9,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use switchboard_core::tasks::TaskSupport;
 use switchboard_core::{
-    Args, Content, GetPromptResult, Json, McpServerBuilder, Prompt, PromptMessage, Resource, Tool,
-    ToolError,
+    Args, Content, Elicitation, GetPromptResult, Json, McpServerBuilder, Prompt, PromptMessage,
+    Resource, Tool, ToolError,
 };
 
 #[derive(Deserialize, JsonSchema)]
@@ -41,6 +42,12 @@ struct CountArgs {
     /// The number to count to, one a second (at most 3,600).
     #[schemars(range(max = 3_600))]
     to: u32,
+}
+
+#[derive(Deserialize, JsonSchema)]
+struct Name {
+    /// Your name
+    name: String,
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -110,6 +117,23 @@ pub fn builder() -> McpServerBuilder {
                         .await?;
                 }
                 Ok(format!("counted to {to}"))
+            },
+        )
+        // Input in a task: the user is asked through elicitation (in a
+        // 2025-11-25 session, a request related to the task that the client
+        // receives on its `tasks/result` stream; with the extension, the
+        // task's `inputRequests`), and the task waits for the answer.
+        .task_tool(
+            Tool::new(
+                "ask_name",
+                "Asks the user's name, then greets them (a task for clients that take tasks)",
+            ),
+            TaskSupport::Optional,
+            |_: serde_json::Value, ctx| async move {
+                match ctx.elicit::<Name>("What is your name?").await? {
+                    Elicitation::Accepted(Name { name }) => Ok(format!("Hello, {name}!")),
+                    _ => Ok("Hello, whoever you are!".to_owned()),
+                }
             },
         )
         .text_resource(

@@ -19,8 +19,12 @@ impl RequestContext {
     /// for the user. The notification goes out related to this request, so
     /// it reaches the client before the result.
     ///
-    /// In a task (see [`RequestContext::task_id`]) nothing is sent: the
-    /// task's `statusMessage` becomes `message`, or `progress/total`.
+    /// In a task (see [`RequestContext::task_id`]) the task's
+    /// `statusMessage` becomes `message`, or `progress/total`. With the
+    /// extension nothing is sent; in a 2025-11-25 session whose call
+    /// carried a progress token (which stays valid for the task's life)
+    /// the notification also goes to the session's standalone stream, the
+    /// call's own having ended.
     ///
     /// # Errors
     ///
@@ -109,6 +113,27 @@ impl RequestContext {
                 (None, None) => progress.to_string(),
             };
             task.change(crate::tasks::Change::Progress(text)).await;
+            if let (false, Some(token)) = (self.is_stateless(), &self.inner.progress_token) {
+                let mut params = json!({ "progressToken": token, "progress": progress });
+                if let Some(total) = total {
+                    params["total"] = json!(total);
+                }
+                if let Some(message) = message {
+                    params["message"] = json!(message);
+                }
+                let message = Message::Notification(Notification {
+                    method: "notifications/progress".into(),
+                    params: Some(params.into()),
+                });
+                let outbound = Outbound {
+                    session: self.inner.session.id().clone(),
+                    route: Route::Unrelated,
+                    bytes: message.to_bytes(),
+                };
+                // Best effort: a client without a standalone stream, or one
+                // gone, does not fail the task.
+                let _ = self.inner.outlet.transport.send(outbound).await;
+            }
             return Ok(());
         }
         let Some(token) = &self.inner.progress_token else {

@@ -286,7 +286,11 @@ impl RequestContext {
     /// the question joins the task's `inputRequests`, the task turns
     /// `input_required`, and the call waits until `tasks/update` answers
     /// `key`; a key is never reused within a task
-    /// ([`RequestError::KeyReused`]).
+    /// ([`RequestError::KeyReused`]). In a task of a 2025-11-25 session
+    /// it is a real server→client request carrying the
+    /// `io.modelcontextprotocol/related-task` `_meta`, delivered on the
+    /// stream of the task's next `tasks/result` (the task is
+    /// `input_required` until it is answered); `key` is unused there.
     ///
     /// # Errors
     ///
@@ -341,20 +345,7 @@ impl RequestContext {
             return Err(RequestError::RequestFinished);
         }
         let session = &self.inner.session;
-        let (tx, rx) = oneshot::channel();
-        let id = {
-            let mut st = session.state();
-            if st.closed {
-                return Err(RequestError::SessionClosed);
-            }
-            if st.shutting_down {
-                return Err(RequestError::ShuttingDown);
-            }
-            st.next_request_id += 1;
-            let id = RequestId::number(st.next_request_id);
-            st.pending.push((id.clone(), tx));
-            id
-        };
+        let (id, rx) = self.pend()?;
         // However this future ends (answer, timeout, or dropped with its
         // cancelled handler), the waiter leaves the session's table.
         let _waiter = Waiter { session, id: &id };
@@ -390,11 +381,38 @@ impl RequestContext {
     }
 }
 
+impl RequestContext {
+    /// Numbers a server→client request within the session and files its
+    /// waiter there: the id to send it under, and where its answer comes.
+    ///
+    /// # Errors
+    ///
+    /// [`RequestError::SessionClosed`] or [`RequestError::ShuttingDown`].
+    pub(super) fn pend(
+        &self,
+    ) -> Result<(RequestId, oneshot::Receiver<crate::session::Answer>), RequestError> {
+        let (tx, rx) = oneshot::channel();
+        let mut st = self.inner.session.state();
+        if st.closed {
+            return Err(RequestError::SessionClosed);
+        }
+        if st.shutting_down {
+            return Err(RequestError::ShuttingDown);
+        }
+        st.next_request_id += 1;
+        let id = RequestId::number(st.next_request_id);
+        st.pending.push((id.clone(), tx));
+        Ok((id, rx))
+    }
+}
+
 /// Removes a server→client request's waiter from its session when the
 /// request's future ends, however it ends.
-struct Waiter<'a> {
-    session: &'a Session,
-    id: &'a RequestId,
+pub(super) struct Waiter<'a> {
+    /// The session the request went to.
+    pub(super) session: &'a Session,
+    /// The request's id.
+    pub(super) id: &'a RequestId,
 }
 
 impl Drop for Waiter<'_> {

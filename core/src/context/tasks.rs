@@ -5,9 +5,13 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use futures::channel::oneshot;
+
+use super::requests::Waiter;
 use super::{RequestContext, RequestError};
 use crate::facts::Capability;
-use crate::tasks::{AskError, TaskLink, TaskStart};
+use crate::jsonrpc::{Message, Request};
+use crate::tasks::{AskError, Change, TaskLink, TaskStart, experimental};
 
 impl RequestContext {
     /// The id of the task this handler runs in, once its `tools/call`
@@ -49,13 +53,31 @@ impl RequestContext {
         let _ = self.inner.task.set(task);
     }
 
+    /// Sends `messages` (a 2025-11-25 task's queued server→client requests)
+    /// related to this request, in order: on a `tasks/result`'s own stream.
+    ///
+    /// # Errors
+    ///
+    /// The messages not sent (the first that failed and those after it),
+    /// for the task to keep.
+    pub(crate) async fn deliver(&self, messages: Vec<Message>) -> Result<(), Vec<Message>> {
+        let mut rest = messages.into_iter();
+        while let Some(message) = rest.next() {
+            if self.send(message.clone()).await.is_err() {
+                return Err(std::iter::once(message).chain(rest).collect());
+            }
+        }
+        Ok(())
+    }
+
     /// Lets the handler start its task with `start`.
     pub(crate) fn offer_task_start(&self, start: TaskStart) {
         let _ = self.inner.task_start.set(start);
     }
 
     /// Asks for input from inside a task: the task is `input_required`
-    /// until `tasks/update` answers.
+    /// until `tasks/update` answers (the extension), or until the client
+    /// answers the server→client request (2025-11-25).
     pub(super) async fn task_input(
         &self,
         task: &TaskLink,
@@ -68,10 +90,59 @@ impl RequestContext {
                 return Err(RequestError::CapabilityMissing(capability.name()));
             }
         }
+        if !self.inner.facts.version.is_stateless() {
+            return self.task_request(task, method, params).await;
+        }
         task.ask(key, method, params).await.map_err(|e| match e {
             AskError::KeyReused(key) => RequestError::KeyReused(key),
             // Cancelled, or gone: the handler is being dropped anyway.
             _ => RequestError::TaskEnded,
         })
+    }
+
+    /// Asks the client from inside a 2025-11-25 task: a real server→client
+    /// request carrying the related-task `_meta`, numbered in the session
+    /// and answered there as any, but queued on the task until a
+    /// `tasks/result` of it delivers it on its own stream (the TypeScript
+    /// SDK 1.x does the same). The task is `input_required` from the moment
+    /// it is queued until every question it asked is answered.
+    ///
+    /// No timeout of its own: the wait ends with the answer, the session,
+    /// or the task (cancelled or past its time to live, which drops the
+    /// handler).
+    async fn task_request(
+        &self,
+        task: &TaskLink,
+        method: &str,
+        params: Value,
+    ) -> Result<Value, RequestError> {
+        let session = &self.inner.session;
+        let (id, rx) = self.pend()?;
+        let _waiter = Waiter { session, id: &id };
+        let params = experimental::with_related_task(params, &task.id);
+        let key = task.auto_key(method);
+        let asked = Change::Ask {
+            key: key.clone(),
+            request: serde_json::json!({ "method": method, "params": params }),
+        };
+        task.post(Message::Request(Request {
+            id: id.clone(),
+            method: method.to_owned(),
+            params: Some(params.into()),
+        }));
+        // The change wakes a `tasks/result` waiting, which delivers it.
+        if !task.change(asked).await {
+            return Err(RequestError::TaskEnded);
+        }
+        let answer = rx.await;
+        task.change(Change::Answered(vec![key])).await;
+        match answer {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(e)) => Err(RequestError::Rejected(e)),
+            Err(oneshot::Canceled) if session.state().shutting_down => {
+                Err(RequestError::ShuttingDown)
+            }
+            Err(oneshot::Canceled) => Err(RequestError::SessionClosed),
+        }
     }
 }

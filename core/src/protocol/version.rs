@@ -112,6 +112,14 @@ impl ProtocolVersion {
     pub fn validation_errors_are_tool_errors(self) -> bool {
         self >= Self::V2025_11_25
     }
+
+    /// Whether the revision has the experimental tasks of 2025-11-25
+    /// (`capabilities.tasks`, `params.task`, `tasks/get|result|list|cancel`):
+    /// only the session of that revision. The stateless revision has the
+    /// tasks extension instead, whose shapes differ.
+    pub fn has_experimental_tasks(self) -> bool {
+        self == Self::V2025_11_25
+    }
 }
 
 impl fmt::Display for ProtocolVersion {

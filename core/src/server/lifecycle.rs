@@ -84,9 +84,21 @@ pub(crate) fn open_session(
         #[serde(skip_serializing_if = "Option::is_none")]
         instructions: Option<&'a str>,
     }
+    let mut declared = capabilities(shared);
+    if version.has_experimental_tasks()
+        && shared.outlet.runtime.is_some()
+        && shared.registry().tools.iter().any(|e| e.task.is_capable())
+    {
+        // The 2025-11-25 experimental tasks: task-augmented `tools/call`,
+        // `tasks/list` (tasks are bound to the session, so a client lists
+        // only its own) and `tasks/cancel`. Never in `server/discover`.
+        declared.tasks = Some(serde_json::json!({
+            "list": {}, "cancel": {}, "requests": { "tools": { "call": {} } }
+        }));
+    }
     let result = encode(InitializeResult {
         protocol_version: version.as_str(),
-        capabilities: capabilities(shared),
+        capabilities: declared,
         server_info: &shared.info,
         instructions: shared.instructions.as_deref(),
     });
@@ -120,6 +132,7 @@ fn capabilities(shared: &Shared) -> Capabilities {
         ),
         prompts: family(!reg.prompts.is_empty(), None),
         completions: reg.completion.is_some().then_some(Empty {}),
+        tasks: None,
     }
 }
 
@@ -159,6 +172,11 @@ struct Capabilities {
     /// Declared with a completion handler.
     #[serde(skip_serializing_if = "Option::is_none")]
     completions: Option<Empty>,
+    /// The 2025-11-25 experimental tasks: declared at `initialize` of a
+    /// session of that revision, on a server with a runtime and a
+    /// task-capable tool.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tasks: Option<serde_json::Value>,
 }
 
 /// `{}`: a capability with no options.

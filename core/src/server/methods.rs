@@ -20,6 +20,7 @@ mod completion;
 mod logging;
 mod prompts;
 mod resources;
+mod session_tasks;
 mod subscriptions;
 mod tasks;
 mod tools;
@@ -58,8 +59,21 @@ pub(crate) async fn route(
             _ => {}
         }
     }
+    if method.starts_with("tasks/")
+        && !ctx.is_stateless()
+        && tools::session_tasks_offered(shared, &ctx)
+    {
+        // The 2025-11-25 experimental tasks, in a session that was offered them.
+        match method {
+            "tasks/get" => return session_tasks::get(shared, params, &ctx).await,
+            "tasks/result" => return session_tasks::result(shared, params, &ctx).await,
+            "tasks/list" => return session_tasks::list(shared, params, &ctx).await,
+            "tasks/cancel" => return session_tasks::cancel(shared, params, &ctx).await,
+            _ => {}
+        }
+    }
     match method {
-        "tools/list" => tools::list(shared, params),
+        "tools/list" => tools::list(shared, params, &ctx),
         "tools/call" => tools::call(shared, params, ctx, scope).await,
         "resources/list" => resources::list(shared, params),
         "resources/templates/list" => resources::list_templates(shared, params),

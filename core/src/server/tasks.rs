@@ -18,6 +18,14 @@
 //!   next task is created (so the caps count live tasks only) and by a
 //!   sweeper on the runtime, every minute or every time to live.
 //! - A result larger than the limit fails the task with `-32603`.
+//!
+//! The same hub runs the 2025-11-25 experimental tasks of sessions
+//! ([`Era::Session`]): the task is bound to its session besides its
+//! principal ([`Owner::in_session`]), each change is told to the session as
+//! `notifications/tasks/status` (on its standalone stream), and input the
+//! handler asks for is a real server→client request queued on the task
+//! ([`TaskLink::post`]) until a `tasks/result` of it delivers it on its own
+//! stream (as the TypeScript SDK 1.x does; see `methods/session_tasks`).
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -27,6 +35,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use futures::FutureExt;
+use futures::channel::oneshot;
 use futures::future::{AbortHandle, AbortRegistration, Abortable, Either};
 use serde_json::{Value, value::RawValue};
 
@@ -37,13 +46,15 @@ use super::registry::{self, ToolFailure, ToolFn};
 use crate::clock::now;
 use crate::context::RequestContext;
 use crate::jsonrpc::{ErrorCode, RpcError};
+use crate::jsonrpc::{Message, Notification};
 use crate::observe;
 use crate::protocol::{CallToolResult, Tool};
 use crate::runtime::Runtime;
 use crate::tasks::{
-    Change, MemoryTaskStore, Owner, Task, TaskBegins, TaskConfig, TaskId, TaskLink, TaskOutcome,
-    TaskStart, TaskStore, TaskSupport, wall_ms,
+    Change, MemoryTaskStore, OnChange, Owner, Task, TaskBegins, TaskConfig, TaskId, TaskLink,
+    TaskOutcome, TaskStart, TaskStore, TaskSupport, experimental, wall_ms,
 };
+use crate::transport::{Outbound, Route};
 use crate::typed::{ToolArgs, ToolError, ToolOutput};
 
 impl McpServerBuilder {
@@ -142,6 +153,67 @@ pub(crate) struct TaskHub {
     listeners: Arc<Listeners>,
     /// Whether the sweeper that purges expired tasks was started.
     sweeping: AtomicBool,
+    /// The `tasks/result` requests waiting for a task to change.
+    pub(crate) watchers: Arc<Watchers>,
+}
+
+/// Which era's task a call makes: the shapes it is answered in, whom it is
+/// bound to, and whom its changes are told to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Era {
+    /// The 2026-07-28 extension: bound to the principal, changes told to
+    /// `subscriptions/listen` streams that asked.
+    Extension,
+    /// The 2025-11-25 experimental tasks: bound to the session (and the
+    /// principal), changes told to the session.
+    Session,
+}
+
+/// The requests waiting for tasks to change (`tasks/result`), by task;
+/// woken by every change of the task and by its purge.
+#[derive(Default)]
+pub(crate) struct Watchers(Mutex<HashMap<TaskId, Vec<oneshot::Sender<()>>>>);
+
+impl Watchers {
+    /// Locks the table (poison taken: one insert or removal each).
+    fn table(&self) -> MutexGuard<'_, HashMap<TaskId, Vec<oneshot::Sender<()>>>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A signal that fires at the next change of task `id`. Waiters that
+    /// gave up are dropped from the table here, so it holds at most the
+    /// requests in flight.
+    pub(crate) fn watch(&self, id: &TaskId) -> oneshot::Receiver<()> {
+        let (tx, rx) = oneshot::channel();
+        let mut table = self.table();
+        let waiting = table.entry(id.clone()).or_default();
+        waiting.retain(|w| !w.is_canceled());
+        waiting.push(tx);
+        rx
+    }
+
+    /// Wakes every waiter of task `id`.
+    pub(crate) fn wake(&self, id: &TaskId) {
+        let woken = self.table().remove(id);
+        for tx in woken.into_iter().flatten() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// `notifications/tasks/status` of `task` for `session`, on its standalone
+/// stream: the 2025-11-25 `Task` object, without related-task `_meta` (the
+/// spec asks for none: the id is in the params).
+pub(crate) fn status_notification(session: &crate::id::SessionId, task: &Task) -> Outbound {
+    let message = Message::Notification(Notification {
+        method: "notifications/tasks/status".into(),
+        params: Some(Value::Object(experimental::task_object(task)).into()),
+    });
+    Outbound {
+        session: session.clone(),
+        route: Route::Unrelated,
+        bytes: message.to_bytes(),
+    }
 }
 
 /// What a task-capable call came to.
@@ -166,6 +238,7 @@ impl TaskHub {
             running: Mutex::default(),
             listeners,
             sweeping: AtomicBool::new(false),
+            watchers: Arc::default(),
         }
     }
 
@@ -205,6 +278,8 @@ impl TaskHub {
             if let Some(link) = link {
                 link.cancel();
             }
+            // A `tasks/result` waiting for it reads that it is gone.
+            self.watchers.wake(&id);
         }
     }
 
@@ -227,12 +302,46 @@ impl TaskHub {
         }));
     }
 
-    /// Creates a `working` task of `owner` whose handler `abort` aborts,
-    /// readable in the store when this returns (durable create).
+    /// What a task of `era`, created by the request of `ctx`, does with
+    /// each change: wakes its `tasks/result` waiters, and tells the
+    /// listeners that asked (extension) or its session (2025-11-25).
+    fn on_change(&self, era: Era, ctx: &RequestContext) -> OnChange {
+        let watchers = Arc::clone(&self.watchers);
+        match era {
+            Era::Extension => {
+                let listeners = Arc::clone(&self.listeners);
+                Arc::new(move |task: &Task| {
+                    watchers.wake(&task.id);
+                    Self::publish(&listeners, task);
+                    Box::pin(async {})
+                })
+            }
+            Era::Session => {
+                let transport = Arc::clone(&ctx.outlet().transport);
+                let session = ctx.session_id().clone();
+                Arc::new(move |task: &Task| {
+                    watchers.wake(&task.id);
+                    let told = status_notification(&session, task);
+                    let transport = Arc::clone(&transport);
+                    Box::pin(async move {
+                        // Notifications are optional: a client without a
+                        // standalone stream polls instead.
+                        let _ = transport.send(told).await;
+                    })
+                })
+            }
+        }
+    }
+
+    /// Creates a `working` task of `owner` living `ttl_ms`, whose handler
+    /// `abort` aborts and whose changes go to `on_change`, readable in the
+    /// store when this returns (durable create).
     async fn create(
         &self,
         owner: Owner,
+        ttl_ms: u64,
         abort: AbortHandle,
+        on_change: OnChange,
     ) -> Result<(Arc<TaskLink>, Task), MethodError> {
         let at = wall_ms(now());
         self.purge(at).await;
@@ -242,7 +351,7 @@ impl TaskHub {
             id.clone(),
             owner.clone(),
             at,
-            Some(self.config.ttl_ms()),
+            Some(ttl_ms),
             Some(self.config.poll_interval_ms()),
         );
         self.store
@@ -251,12 +360,11 @@ impl TaskHub {
             .map_err(|e| {
                 MethodError::Handler(RpcError::new(ErrorCode::SERVER_BUSY, e.to_string()))
             })?;
-        let listeners = Arc::clone(&self.listeners);
         let link = Arc::new(TaskLink::new(
             id.clone(),
             owner,
             Arc::clone(&self.store),
-            Arc::new(move |task: &Task| Self::publish(&listeners, task)),
+            on_change,
             abort,
         ));
         self.running().insert(id, Arc::clone(&link));
@@ -331,12 +439,17 @@ impl TaskHub {
         }
     }
 
-    /// Starts the call of task-capable tool `tool` as a task (or, for a
-    /// handler that decides when, runs it until it does).
+    /// Starts the call of task-capable tool `tool` as a task of `era` (or,
+    /// for a handler that decides when, runs it until it does); a
+    /// 2025-11-25 call may ask for a time to live (`requested_ttl`).
     ///
     /// # Errors
     ///
     /// `-32000` when a cap of tasks is reached (the handler is dropped).
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one call site; the call's parts as the method reads them"
+    )]
     pub(crate) async fn begin(
         self: &Arc<Self>,
         runtime: &Arc<dyn Runtime>,
@@ -345,9 +458,21 @@ impl TaskHub {
         handler: &ToolFn,
         arguments: Option<&RawValue>,
         ctx: &RequestContext,
+        era: Era,
+        requested_ttl: Option<u64>,
     ) -> Result<Began, MethodError> {
         self.sweep(runtime);
-        let owner = Owner::of(ctx.principal());
+        let (owner, ttl_ms) = match era {
+            Era::Extension => (Owner::of(ctx.principal()), self.config.ttl_ms()),
+            Era::Session => (
+                Owner::in_session(ctx.principal(), ctx.session_id().as_str()),
+                self.config.grant_ttl_ms(requested_ttl),
+            ),
+        };
+        let shape = |task: &Task| match era {
+            Era::Extension => task.create_result(),
+            Era::Session => experimental::create_result(task),
+        };
         let (abort, registration) = AbortHandle::new_pair();
         let (handler, confirm) = match begins {
             TaskBegins::WhenHandlerStarts => {
@@ -361,21 +486,23 @@ impl TaskHub {
                 }
             }
             _ => {
-                let (link, task) = self.create(owner, abort).await?;
+                let on_change = self.on_change(era, ctx);
+                let (link, task) = self.create(owner, ttl_ms, abort, on_change).await?;
                 ctx.attach_task(Arc::clone(&link));
                 let handler = handler(arguments, ctx.clone());
                 self.spawn(runtime, tool.to_owned(), link, registration, handler);
-                return Ok(Began::Task(task.create_result()));
+                return Ok(Began::Task(shape(&task)));
             }
         };
         // The handler asked to start its task.
-        let (link, task) = self.create(owner, abort).await?;
+        let on_change = self.on_change(era, ctx);
+        let (link, task) = self.create(owner, ttl_ms, abort, on_change).await?;
         ctx.attach_task(Arc::clone(&link));
         if let Some(confirm) = confirm {
             let _ = confirm.send(());
         }
         self.spawn(runtime, tool.to_owned(), link, registration, handler);
-        Ok(Began::Task(task.create_result()))
+        Ok(Began::Task(shape(&task)))
     }
 }
 

@@ -144,6 +144,17 @@ impl TaskConfig {
         u64::try_from(ttl).unwrap_or(u64::MAX).max(1_000)
     }
 
+    /// The time to live granted to a task whose client asked for
+    /// `requested` milliseconds (the 2025-11-25 `params.task.ttl`): the
+    /// request within `[1000, max_ttl]`, or [`ttl_ms`](Self::ttl_ms) when
+    /// it asked for none.
+    pub fn grant_ttl_ms(&self, requested: Option<u64>) -> u64 {
+        let max = u64::try_from(self.max_ttl.as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1_000);
+        requested.map_or_else(|| self.ttl_ms(), |ttl| ttl.clamp(1_000, max))
+    }
+
     /// The poll interval in milliseconds (at least 1).
     pub fn poll_interval_ms(&self) -> u64 {
         u64::try_from(self.poll_interval.as_millis())
@@ -174,6 +185,11 @@ mod tests {
         let c = TaskConfig::default().ttl(Duration::from_secs(7 * 24 * 3600));
         assert_eq!(c.ttl_ms(), DEFAULT_MAX_TTL.as_millis() as u64);
         assert_eq!(TaskConfig::default().ttl(Duration::ZERO).ttl_ms(), 1_000);
+        let c = TaskConfig::default().max_ttl(Duration::from_secs(60));
+        assert_eq!(c.grant_ttl_ms(Some(5_000)), 5_000);
+        assert_eq!(c.grant_ttl_ms(Some(0)), 1_000);
+        assert_eq!(c.grant_ttl_ms(Some(u64::MAX)), 60_000);
+        assert_eq!(c.grant_ttl_ms(None), 60_000);
         assert_eq!(
             TaskConfig::default()
                 .poll_interval(Duration::ZERO)

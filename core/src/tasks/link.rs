@@ -6,7 +6,7 @@
 //! waits until `tasks/update` brings the answer ([`TaskLink::answer`]).
 //! Keys are never reused over a task's life.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -20,10 +20,14 @@ use super::lifecycle::Change;
 use super::store::TaskStore;
 use super::task::{Owner, Task, TaskId};
 use crate::clock::now;
+use crate::jsonrpc::Message;
+use crate::runtime::BoxFuture;
 
 /// Called with the task after each change: publishes it to the listeners
-/// that asked for it.
-pub(crate) type OnChange = Arc<dyn Fn(&Task) + Send + Sync>;
+/// that asked for it (the extension), or tells the task's session
+/// (`notifications/tasks/status`, 2025-11-25); the change waits for the
+/// future it returns, so a task's notifications go out in order.
+pub(crate) type OnChange = Arc<dyn Fn(&Task) -> BoxFuture<()> + Send + Sync>;
 
 /// Why a task's handler got no answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -53,6 +57,9 @@ pub(crate) struct TaskLink {
     cancelled: AtomicBool,
     /// The questions waiting and the keys used.
     inputs: Mutex<Inputs>,
+    /// Server→client requests of a 2025-11-25 task not yet delivered: they
+    /// go out on the next `tasks/result` stream of the task.
+    outbox: Mutex<VecDeque<Message>>,
 }
 
 /// The questions of one task.
@@ -91,7 +98,32 @@ impl TaskLink {
             abort,
             cancelled: AtomicBool::new(false),
             inputs: Mutex::default(),
+            outbox: Mutex::default(),
         }
+    }
+
+    /// Locks the outbox (poison taken: one push or drain each).
+    fn outbox(&self) -> MutexGuard<'_, VecDeque<Message>> {
+        self.outbox.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Queues `message` (a server→client request of a 2025-11-25 task) for
+    /// the next `tasks/result` of the task to deliver.
+    pub(crate) fn post(&self, message: Message) {
+        self.outbox().push_back(message);
+    }
+
+    /// Puts back messages a `tasks/result` could not deliver, first in line.
+    pub(crate) fn repost(&self, messages: Vec<Message>) {
+        let mut outbox = self.outbox();
+        for message in messages.into_iter().rev() {
+            outbox.push_front(message);
+        }
+    }
+
+    /// Takes every queued message, oldest first.
+    pub(crate) fn take_posted(&self) -> Vec<Message> {
+        self.outbox().drain(..).collect()
     }
 
     /// Locks the questions (poison taken: each update is one insert or
@@ -107,7 +139,7 @@ impl TaskLink {
         match self.store.change(&self.id, &self.owner, change, at).await {
             Some((task, changed)) => {
                 if changed {
-                    (self.on_change)(&task);
+                    (self.on_change)(&task).await;
                 }
                 true
             }
@@ -198,6 +230,7 @@ impl TaskLink {
         self.cancelled.store(true, Ordering::Release);
         self.abort.abort();
         self.inputs().waiting.clear();
+        self.outbox().clear();
     }
 
     /// Whether the task was cancelled.
@@ -258,6 +291,7 @@ mod tests {
         let counted = Arc::clone(&changes);
         let on_change: OnChange = Arc::new(move |_| {
             counted.fetch_add(1, Ordering::SeqCst);
+            Box::pin(async {})
         });
         let link = TaskLink::new(
             id.clone(),
@@ -295,7 +329,7 @@ mod tests {
     #[test]
     fn a_cancel_ends_the_wait() {
         let store = Arc::new(MemoryTaskStore::new());
-        let on_change: OnChange = Arc::new(|_| {});
+        let on_change: OnChange = Arc::new(|_| Box::pin(async {}));
         let link = TaskLink::new(
             TaskId::new("gone"),
             Owner::default(),

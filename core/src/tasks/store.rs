@@ -72,6 +72,22 @@ pub trait TaskStore: fmt::Debug + Send + Sync + 'static {
 
     /// Forgets every task expired at `now_ms`; returns their ids.
     async fn purge(&self, now_ms: u64) -> Vec<TaskId>;
+
+    /// One page of `owner`'s tasks not expired at `now_ms`, oldest first
+    /// (by creation time, then id): at most `limit` of those that sort
+    /// after `after`, and whether more follow. For the 2025-11-25
+    /// `tasks/list`; `None` (the default) when the store cannot list, and
+    /// the server then answers `tasks/list` with `-32603`.
+    async fn list(
+        &self,
+        owner: &Owner,
+        after: Option<(u64, TaskId)>,
+        limit: usize,
+        now_ms: u64,
+    ) -> Option<(Vec<Task>, bool)> {
+        let _ = (owner, after, limit, now_ms);
+        None
+    }
 }
 
 /// The tasks of this process, in memory: a map by id and a count per
@@ -226,6 +242,30 @@ impl TaskStore for MemoryTaskStore {
     async fn purge(&self, now_ms: u64) -> Vec<TaskId> {
         self.purge_now(now_ms)
     }
+
+    async fn list(
+        &self,
+        owner: &Owner,
+        after: Option<(u64, TaskId)>,
+        limit: usize,
+        now_ms: u64,
+    ) -> Option<(Vec<Task>, bool)> {
+        let t = self.tables();
+        // Only the page is cloned: a task may hold a large result.
+        let mut mine: Vec<&Task> = t
+            .tasks
+            .values()
+            .filter(|task| &task.owner == owner && !task.expired(now_ms))
+            .filter(|task| {
+                after
+                    .as_ref()
+                    .is_none_or(|(at, id)| (task.created_ms, &task.id) > (*at, id))
+            })
+            .collect();
+        mine.sort_unstable_by(|a, b| (a.created_ms, &a.id).cmp(&(b.created_ms, &b.id)));
+        let more = mine.len() > limit;
+        Some((mine.into_iter().take(limit).cloned().collect(), more))
+    }
 }
 
 #[cfg(test)]
@@ -286,6 +326,30 @@ mod tests {
             let (t, changed) = store.change(&id, &alice, Change::Cancel, 1).await.unwrap();
             assert!(changed);
             assert_eq!(t.status, TaskStatus::Cancelled);
+        });
+    }
+
+    #[test]
+    fn an_owner_lists_its_own_live_tasks_a_page_at_a_time() {
+        let store = MemoryTaskStore::new();
+        let alice = Owner::new_for_tests("alice");
+        let bob = Owner::new_for_tests("bob");
+        block_on(async {
+            for i in 0..3u64 {
+                let id = format!("a{i}");
+                store.create(task(&id, &alice, i), CAPS, i).await.unwrap();
+            }
+            store.create(task("b", &bob, 0), CAPS, 0).await.unwrap();
+            let (page, more) = store.list(&alice, None, 2, 10).await.unwrap();
+            let ids: Vec<&str> = page.iter().map(|t| t.id.as_str()).collect();
+            assert_eq!((ids, more), (vec!["a0", "a1"], true));
+            let last = page.last().map(|t| (t.created_ms, t.id.clone()));
+            let (page, more) = store.list(&alice, last, 10, 10).await.unwrap();
+            let ids: Vec<&str> = page.iter().map(|t| t.id.as_str()).collect();
+            assert_eq!((ids, more), (vec!["a2"], false));
+            // Expired tasks are not listed.
+            let (page, _) = store.list(&alice, None, 10, 1_001).await.unwrap();
+            assert_eq!(page.len(), 1);
         });
     }
 

@@ -101,6 +101,20 @@ impl Owner {
         }))
     }
 
+    /// The owner of a task created in session `session` (the 2025-11-25
+    /// experimental tasks): the principal, if any, and the session. A
+    /// session-era task is bound to its session (its id is the client's
+    /// secret), so `tasks/list` lists one client's tasks even without
+    /// authentication, and no stateless request (which has no session)
+    /// ever reaches it. The key starts with `s`, which no
+    /// [`of`](Self::of) key does (those start with a digit).
+    pub fn in_session(principal: Option<&Principal>, session: &str) -> Self {
+        let by = Self::of(principal);
+        Self(Some(
+            format!("s{}:{session}{}", session.len(), by.key()).into(),
+        ))
+    }
+
     /// An owner named by `key` alone, for tests.
     #[cfg(test)]
     pub(crate) fn new_for_tests(key: &str) -> Self {
@@ -353,5 +367,9 @@ mod tests {
         assert_ne!(Owner::of(Some(&a)), Owner::of(Some(&b)));
         assert_ne!(Owner::of(Some(&a)), Owner::of(None));
         assert_eq!(Owner::of(None).key(), "");
+        let s1 = Owner::in_session(None, "s1");
+        assert_ne!(s1, Owner::of(None));
+        assert_ne!(s1, Owner::in_session(Some(&a), "s1"));
+        assert_ne!(s1, Owner::in_session(None, "s2"));
     }
 }

@@ -1,4 +1,4 @@
-//! A small MCP server: tools `echo`, `add`, `sleep` and `count_to` (a task for clients that take tasks), a resource and a prompt.
+//! A small MCP server: tools `echo`, `add`, `sleep`, `count_to` and `ask_name` (tasks for clients that take tasks), a resource and a prompt.
 //!
 //! Run with:
 //!
