@@ -850,3 +850,7 @@ mod tests {
         });
     }
 }
+
+#[cfg(test)]
+#[path = "tasks_replicas_tests.rs"]
+mod replicas_tests;
