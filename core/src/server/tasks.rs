@@ -852,5 +852,5 @@ mod tests {
 }
 
 #[cfg(test)]
-#[path = "tasks_replicas_tests.rs"]
+#[path = "tests/tasks_replicas.rs"]
 mod replicas_tests;
