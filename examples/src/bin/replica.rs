@@ -635,6 +635,9 @@ mod tests {
         )
         .unwrap();
         assert_eq!(f.redis.as_deref(), Some("redis://127.0.0.1:1"));
+        assert_eq!(f.lease, None);
+        let f = flags(args(&["--name", "a", "--task-lease-ms", "2000"]), None).unwrap();
+        assert_eq!(f.lease, Some(Duration::from_millis(2000)));
     }
 
     #[test]
@@ -647,6 +650,8 @@ mod tests {
         assert!(flags(args(&["--name", "a", "--tag", ""]), None).is_err());
         assert!(flags(args(&["--name", "a", "--tag", "b", "--no-tag"]), None).is_err());
         assert!(flags(args(&["--name", "a", "--redis", "http://x"]), None).is_err());
+        assert!(flags(args(&["--name", "a", "--task-lease-ms", "2s"]), None).is_err());
+        assert!(flags(args(&["--name", "a", "--task-lease-ms"]), None).is_err());
         assert!(keyring(&["abc".into()]).is_err());
         assert!(keyring(&["zz".repeat(32)]).is_err());
         assert!(keyring(&["ab".repeat(16)]).is_err());
