@@ -16,7 +16,8 @@
 //! - An expired task is forgotten (then `-32602`, as unknown) and its
 //!   handler, if still running, dropped; expired tasks are purged when the
 //!   next task is created (so the caps count live tasks only) and by a
-//!   sweeper on the runtime, every minute or every time to live.
+//!   sweeper on the runtime, every minute or every time to live, which also
+//!   drops the handlers of tasks another replica purged.
 //! - A result larger than the limit fails the task with `-32603`.
 //!
 //! The same hub runs the 2025-11-25 experimental tasks of sessions
@@ -442,6 +443,19 @@ impl TaskHub {
         }
     }
 
+    /// Drops the handlers running here whose task the store no longer
+    /// has (expired, and purged by another replica sharing the store); a
+    /// store that cannot answer drops none.
+    async fn drop_vanished(&self, now_ms: u64) {
+        let running: Vec<Arc<TaskLink>> = self.running().values().cloned().collect();
+        for link in running {
+            if let Ok(None) = self.store.get(&link.id, &link.owner, now_ms).await {
+                self.running().remove(&link.id);
+                link.cancel();
+            }
+        }
+    }
+
     /// Starts, once, the sweeper that purges expired tasks on `runtime`
     /// (every minute, or every time to live when shorter), so an idle
     /// server's tasks leave too; it ends with the server.
@@ -456,7 +470,9 @@ impl TaskHub {
             loop {
                 timer.sleep(every).await;
                 let Some(hub) = hub.upgrade() else { return };
-                hub.purge(wall_ms(now())).await;
+                let at = wall_ms(now());
+                hub.purge(at).await;
+                hub.drop_vanished(at).await;
             }
         }));
     }

@@ -116,6 +116,18 @@ impl Drop for Dropped {
     }
 }
 
+/// Waits until `dropped` is set: at most 50 requests through `client`,
+/// each letting the other tasks run.
+async fn until_dropped(client: &MemoryClient, dropped: &AtomicBool) {
+    for i in 0..50 {
+        if dropped.load(Ordering::SeqCst) {
+            return;
+        }
+        rpc(client, 200 + i, "tasks/get", json!({"taskId": "none"})).await;
+    }
+    panic!("the handler was not dropped");
+}
+
 #[test]
 fn a_task_is_read_answered_and_cancelled_through_another_replica() {
     let records = Arc::new(MemoryTaskStore::new());
@@ -156,6 +168,7 @@ fn a_task_is_read_answered_and_cancelled_through_another_replica() {
     let (b, on_b) = replica(store("b"), Arc::new(AtomicBool::new(false)));
     let engine_a = Arc::clone(&a.shared);
     let inboxes_seen = Arc::clone(&inboxes);
+    let records_seen = Arc::clone(&records);
     let client_side = async move {
         let mut ids = 0;
         // Created on a: a runs it, b reads it.
@@ -205,6 +218,19 @@ fn a_task_is_read_answered_and_cancelled_through_another_replica() {
         assert_eq!(failed["error"]["code"], -32603, "{failed}");
         down.store(false, Ordering::SeqCst);
         rpc(&on_a, 105, "tasks/cancel", json!({"taskId": id})).await;
+
+        // A task purged by another replica: its runner's sweep drops the
+        // handler.
+        dropped.store(false, Ordering::SeqCst);
+        let created = rpc(&on_a, 4, "tools/call", json!({"name": "ask"})).await;
+        assert!(created["result"]["taskId"].is_string(), "{created}");
+        assert_eq!(engine_a.tasks.running_count(), 1);
+        engine_a.tasks.drop_vanished(wall_ms(now())).await;
+        assert_eq!(engine_a.tasks.running_count(), 1, "a live task was dropped");
+        assert!(!records_seen.purge_now(u64::MAX / 2).is_empty());
+        engine_a.tasks.drop_vanished(wall_ms(now())).await;
+        assert_eq!(engine_a.tasks.running_count(), 0);
+        until_dropped(&on_a, &dropped).await;
         on_a.close();
         on_b.close();
     };
