@@ -1,6 +1,7 @@
 //! [`RedisTaskStore`]: the core's [`TaskStore`] in Redis, shared by every
 //! replica on the same Redis server and prefix.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
@@ -40,6 +41,12 @@ const MAX_ROUNDS: usize = 64;
 
 /// Expired ids forgotten per purge call (the rest at the next).
 const PURGE_BATCH: usize = 500;
+
+/// The least time between two purges by one replica, in the time the
+/// callers pass: the engine purges before every create, which would be a
+/// round trip per task, while an expired record is never returned anyway
+/// and Redis drops it itself; a purge within this of the last one is skipped.
+const PURGE_EVERY_MS: u64 = 1_000;
 
 /// The message of the error a task of a stopped replica fails with.
 pub const LEASE_LAPSED: &str =
@@ -132,7 +139,10 @@ type Scripts = Mutex<[Option<String>; 4]>;
 ///   is lost, and [`signal`](TaskStore::signal) says it reached nobody).
 ///
 /// Nothing is cached in the replica: every `tasks/get` reads Redis (one
-/// round trip, two when it marks a task failed). Every command fails after
+/// round trip, two when it marks a task failed). [`purge`](TaskStore::purge)
+/// runs at most once a second per replica (the engine calls it before
+/// every create; the create script already leaves expired tasks out of the
+/// caps, and Redis drops expired records itself). Every command fails after
 /// 5 s without an answer, so with Redis down task requests fail
 /// ([`StoreError::Unavailable`], `-32603`) rather than hang. The scripts
 /// read keys they are not given (a runner's lease): one Redis server, not
@@ -170,6 +180,8 @@ pub struct RedisTaskStore {
     lease: Duration,
     /// The scripts' SHA1s.
     scripts: Arc<Scripts>,
+    /// When this replica last purged, plus one (0: never).
+    purged: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for RedisTaskStore {
@@ -203,6 +215,7 @@ impl RedisTaskStore {
             replica: replica.as_str().into(),
             lease: DEFAULT_LEASE,
             scripts: Arc::default(),
+            purged: Arc::default(),
         })
     }
 
@@ -400,6 +413,12 @@ impl TaskStore for RedisTaskStore {
     }
 
     async fn purge(&self, now_ms: u64) -> Vec<TaskId> {
+        let last = self.purged.load(Ordering::Relaxed);
+        if last != 0 && now_ms.saturating_add(1) < last.saturating_add(PURGE_EVERY_MS) {
+            return Vec::new();
+        }
+        self.purged
+            .store(now_ms.saturating_add(1), Ordering::Relaxed);
         let all = format!("{}:all", self.prefix);
         let tasks = self.task_key("");
         let args = [now_ms.to_string(), tasks, PURGE_BATCH.to_string()];
@@ -583,6 +602,28 @@ mod tests {
             // Another prefix is another store.
             let other = store(&server.url()).await;
             assert_eq!(other.get(&t.id, &owner, 3).await.unwrap(), None);
+        });
+    }
+
+    #[test]
+    fn a_purge_within_a_second_of_the_last_is_skipped() {
+        let server = TestServer::start();
+        smol::block_on(async {
+            let s = store(&server.url()).await;
+            let owner = Owner::default();
+            let t = Task::new(
+                TaskId::random().unwrap(),
+                owner.clone(),
+                0,
+                Some(1_000),
+                None,
+            );
+            s.create(t.clone(), CAPS, 0).await.unwrap();
+            assert!(s.purge(500).await.is_empty());
+            // Expired, but purged 700 ms ago: skipped, and never returned.
+            assert!(s.purge(1_200).await.is_empty());
+            assert_eq!(s.get(&t.id, &owner, 1_200).await.unwrap(), None);
+            assert_eq!(s.purge(1_600).await, vec![t.id]);
         });
     }
 

@@ -168,7 +168,10 @@ pub trait TaskStore: fmt::Debug + Send + Sync + 'static {
     ) -> Result<Option<(Task, bool)>, StoreError>;
 
     /// Forgets every task expired at `now_ms`; returns their ids (none
-    /// when the store cannot be reached: the next purge takes them).
+    /// when the store cannot be reached: the next purge takes them). A
+    /// shared store may skip a purge made soon after its last one (the
+    /// engine purges before every create), as expired tasks are never
+    /// returned anyway.
     async fn purge(&self, now_ms: u64) -> Vec<TaskId>;
 
     /// One page of `owner`'s tasks not expired at `now_ms`, oldest first
