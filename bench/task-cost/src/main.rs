@@ -118,7 +118,11 @@ fn redis_info(url: &str, section: &str) -> std::collections::HashMap<String, Str
 /// redis-server's CPU time (user + system), µs.
 fn redis_cpu_us(url: &str) -> u64 {
     let info = redis_info(url, "cpu");
-    let secs = |k: &str| info.get(k).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let secs = |k: &str| {
+        info.get(k)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     ((secs("used_cpu_user") + secs("used_cpu_sys")) * 1e6) as u64
 }
 
@@ -141,10 +145,7 @@ fn json_of(body: Body) -> Value {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let tasks: u64 = args
-        .first()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(20_000);
+    let tasks: u64 = args.first().and_then(|n| n.parse().ok()).unwrap_or(20_000);
     let redis = args
         .iter()
         .position(|a| a == "--redis")
