@@ -109,12 +109,29 @@ if #ids > 0 then redis.call('ZREM', KEYS[1], unpack(ids)) end
 return ids
 ";
 
+/// KEYS: the owner's set. ARGV: now, the task key prefix, the lease key
+/// prefix. `{record, whether its runner's lease is alive}` for each of the
+/// owner's tasks not expired at now.
+const LIST: &str = r"
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf')
+local out = {}
+for _, id in ipairs(ids) do
+  local v = redis.call('HMGET', ARGV[2] .. id, 'body', 'runner')
+  if v[1] then
+    local alive = 1
+    if v[2] and v[2] ~= '' then alive = redis.call('EXISTS', ARGV[3] .. v[2]) end
+    table.insert(out, {v[1], alive})
+  end
+end
+return out
+";
+
 /// The scripts, by index into [`Scripts`].
-const SCRIPTS: [&str; 4] = [CREATE, GET, SWAP, PURGE];
+const SCRIPTS: [&str; 5] = [CREATE, GET, SWAP, PURGE, LIST];
 
 /// The SHA1s Redis gave the scripts (`SCRIPT LOAD`), loaded when first
 /// used and again after Redis forgot them (a restart).
-type Scripts = Mutex<[Option<String>; 4]>;
+type Scripts = Mutex<[Option<String>; 5]>;
 
 /// A [`TaskStore`] in Redis: every replica built with one on the same
 /// server and prefix reads every task, and the `tasks/update` and
@@ -248,6 +265,11 @@ impl RedisTaskStore {
         format!("{}:t:{id}", self.prefix)
     }
 
+    /// The key of `owner`'s set of tasks by expiry.
+    fn owner_key(&self, owner: &Owner) -> String {
+        format!("{}:o:{}", self.prefix, owner.key())
+    }
+
     /// The key of `replica`'s lease.
     fn lease_key(&self, replica: &str) -> String {
         format!("{}:lease:{replica}", self.prefix)
@@ -365,7 +387,7 @@ impl TaskStore for RedisTaskStore {
     async fn create(&self, task: Task, caps: TaskCaps, now_ms: u64) -> Result<(), StoreError> {
         let key = self.task_key(task.id.as_str());
         let all = format!("{}:all", self.prefix);
-        let owner = format!("{}:o:{}", self.prefix, task.owner.key());
+        let owner = self.owner_key(&task.owner);
         let (score, ttl) = match task.expires_ms() {
             Some(at) => (at.to_string(), at.saturating_sub(now_ms) + SLACK_MS),
             None => ("+inf".to_owned(), 0),
@@ -428,6 +450,44 @@ impl TaskStore for RedisTaskStore {
             .iter()
             .map(|id| TaskId::new(id))
             .collect()
+    }
+
+    async fn list(
+        &self,
+        owner: &Owner,
+        after: Option<(u64, TaskId)>,
+        limit: usize,
+        now_ms: u64,
+    ) -> Option<(Vec<Task>, bool)> {
+        let key = self.owner_key(owner);
+        let args = [now_ms.to_string(), self.task_key(""), self.lease_key("")];
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let rows: Vec<(String, i64)> = self.eval(4, &[&key], &args).await.ok()?;
+        let mut mine = Vec::with_capacity(rows.len());
+        for (body, alive) in rows {
+            let task = serde_json::from_str(&body)
+                .ok()
+                .and_then(|v| Task::from_record(&v))?;
+            if &task.owner != owner || task.expired(now_ms) {
+                continue;
+            }
+            if alive == 0 && task.runner.is_some() && !task.status.is_terminal() {
+                // Its runner stopped: failed here as on a read.
+                let failed = self.modify(&task.id, owner, None, now_ms).await.ok()?;
+                mine.extend(failed.map(|(t, _)| t));
+            } else {
+                mine.push(task);
+            }
+        }
+        mine.retain(|t| {
+            after
+                .as_ref()
+                .is_none_or(|(at, id)| (t.created_ms, &t.id) > (*at, id))
+        });
+        mine.sort_unstable_by(|a, b| (a.created_ms, &a.id).cmp(&(b.created_ms, &b.id)));
+        let more = mine.len() > limit;
+        mine.truncate(limit);
+        Some((mine, more))
     }
 
     fn replica(&self) -> Option<&str> {

@@ -452,6 +452,7 @@ impl TaskHub {
             if let Ok(None) = self.store.get(&link.id, &link.owner, now_ms).await {
                 self.running().remove(&link.id);
                 link.cancel();
+                self.watchers.wake(&link.id);
             }
         }
     }

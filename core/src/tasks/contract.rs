@@ -75,6 +75,48 @@ where
     expired_tasks_are_gone(&fresh().await).await?;
     changes_follow_the_lifecycle(&fresh().await).await?;
     concurrent_changes_are_all_kept(&fresh().await).await?;
+    owners_list_their_own_live_tasks(&fresh().await).await?;
+    Ok(())
+}
+
+/// A store that lists ([`TaskStore::list`] is `Some`) lists an owner's
+/// own tasks, live ones only, oldest first, a page at a time.
+///
+/// # Errors
+///
+/// The first broken condition, in words.
+pub async fn owners_list_their_own_live_tasks(store: &dyn TaskStore) -> Result<(), String> {
+    let (alice, bob) = owners();
+    let mut created = Vec::new();
+    for at in [30, 10, 20] {
+        let t = task(&alice, at)?;
+        ok(store.create(t.clone(), CAPS, at).await)?;
+        created.push(t);
+    }
+    ok(store.create(task(&bob, 0)?, CAPS, 0).await)?;
+    let Some((page, more)) = store.list(&alice, None, 2, 40).await else {
+        return Ok(()); // A store that does not list.
+    };
+    let at: Vec<u64> = page.iter().map(|t| t.created_ms).collect();
+    ensure!(
+        at == [10, 20] && more,
+        "the first page: {at:?}, more {more}"
+    );
+    let last = page.last().map(|t| (t.created_ms, t.id.clone()));
+    let (page, more) = store
+        .list(&alice, last, 2, 40)
+        .await
+        .ok_or("no second page")?;
+    let at: Vec<u64> = page.iter().map(|t| t.created_ms).collect();
+    ensure!(at == [30] && !more, "the second page: {at:?}, more {more}");
+    ensure!(
+        page.first() == created.first(),
+        "a listed task differs from the one created"
+    );
+    // At 1,020 the first two have expired.
+    let (page, _) = store.list(&alice, None, 10, 1_020).await.ok_or("no list")?;
+    let at: Vec<u64> = page.iter().map(|t| t.created_ms).collect();
+    ensure!(at == [30], "listed once expired: {at:?}");
     Ok(())
 }
 

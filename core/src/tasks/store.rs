@@ -415,6 +415,15 @@ mod tests {
     use super::*;
     use crate::tasks::contract;
 
+    const CAPS: TaskCaps = TaskCaps {
+        per_owner: 3,
+        total: 5,
+    };
+
+    fn task(id: &str, owner: &Owner, now: u64) -> Task {
+        Task::new(TaskId::new(id), owner.clone(), now, Some(1_000), None)
+    }
+
     #[test]
     fn the_memory_store_keeps_the_contract() {
         block_on(contract::check_all(|| async { MemoryTaskStore::new() })).unwrap();
