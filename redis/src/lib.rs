@@ -1,5 +1,6 @@
 //! Redis for Switchboard: [`RedisBus`], the core's [`EventBus`] over Redis
-//! pub/sub, written once for every executor.
+//! pub/sub, and [`RedisTaskStore`], the core's task store in Redis (tasks on
+//! every replica), written once for every executor.
 //!
 //! This crate does not accept connections or spawn tasks, and it names no
 //! executor: its waits (reconnection backoff, timeouts) go through the core's
@@ -46,7 +47,9 @@
 mod backoff;
 mod bus;
 mod link;
+mod tasks;
 #[cfg(test)]
 mod test_server;
 
 pub use bus::RedisBus;
+pub use tasks::{DEFAULT_LEASE, DEFAULT_PREFIX, LEASE_LAPSED, RedisTaskStore};
