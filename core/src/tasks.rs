@@ -132,5 +132,10 @@ pub enum TaskBegins {
     /// the `tools/call` itself (`input_required` with `requestState`), and
     /// the round that reaches `start_task` answers with the task. A handler
     /// that returns without calling it answers the call directly.
+    ///
+    /// In a 2025-11-25 session, whose client asked for a task and must get
+    /// one (and whose input is asked by server→client requests, with no
+    /// rounds before a task), such a tool begins its task at once, as
+    /// [`AtOnce`](Self::AtOnce); `start_task` then does nothing.
     WhenHandlerStarts,
 }

@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use switchboard_core::tasks::{TaskConfig, TaskSupport};
+use switchboard_core::tasks::{TaskBegins, TaskConfig, TaskSupport};
 use switchboard_core::{
     CallToolResult, HttpConfig, McpServerBuilder, RpcError, ServerConfig, Tool,
 };
@@ -46,6 +46,12 @@ fn start(rt: Rt, dropped: &Dropped, config: ServerConfig) -> TestServer {
             let answer = ctx.request("elicitation/create", ask).await?;
             Ok(format!("ok = {}", answer["content"]["ok"]))
         },
+    )
+    .task_tool_beginning(
+        Tool::new("quick", "Returns before starting a task"),
+        TaskSupport::Optional,
+        TaskBegins::WhenHandlerStarts,
+        |_: Value, _ctx| async move { Ok(CallToolResult::text("quick")) },
     )
     .task_tool(
         Tool::new("oops", "Returns a tool error"),
@@ -205,6 +211,14 @@ fn a_task_is_created_polled_and_its_result_fetched(rt: Rt) {
     }
     // Without `task`, the optional tool answers directly.
     assert_eq!(s.tool_text(8, "count", json!({"to": 1})), "counted to 1");
+    // A tool that would begin its task when its handler starts one (the
+    // 2026 extension's rounds first) still answers a task here: the client
+    // asked for one and must get one, even from a handler that returns
+    // without `start_task`.
+    let quick = id_of(&create(&s, "quick", json!({})));
+    let result = rpc(&s, "tasks/result", json!({"taskId": quick}));
+    assert_eq!(result["result"]["content"][0]["text"], "quick", "{result}");
+    assert_eq!(s.tool_text(9, "quick", json!({})), "quick");
     // A tool result with isError is `failed`, its result still the answer.
     let oops = id_of(&create(&s, "oops", json!({})));
     let failed = wait_for(&s, &oops, |t| t["status"] != "working");
@@ -393,6 +407,11 @@ fn status_changes_reach_the_standalone_stream(rt: Rt) {
         let note = next_message(&mut stream);
         if note["method"] == "notifications/progress" {
             assert_eq!(note["params"]["progressToken"], "p", "{note}");
+            assert_eq!(
+                note["params"]["_meta"]["io.modelcontextprotocol/related-task"]["taskId"],
+                json!(id),
+                "{note}"
+            );
             progress.push(note["params"]["progress"].clone());
             continue;
         }

@@ -209,16 +209,24 @@ impl Watchers {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// A signal that fires at the next change of task `id`. Waiters that
-    /// gave up are dropped from the table here, so it holds at most the
-    /// requests in flight.
-    pub(crate) fn watch(&self, id: &TaskId) -> oneshot::Receiver<()> {
+    /// A signal that fires at the next change of task `id`. Dropping it
+    /// takes it out of the table (and the task's entry with its last
+    /// waiter), so the table holds at most the requests in flight, whatever
+    /// ids clients ask about.
+    pub(crate) fn watch(&self, id: &TaskId) -> Watch<'_> {
         let (tx, rx) = oneshot::channel();
-        let mut table = self.table();
-        let waiting = table.entry(id.clone()).or_default();
-        waiting.retain(|w| !w.is_canceled());
-        waiting.push(tx);
-        rx
+        self.table().entry(id.clone()).or_default().push(tx);
+        Watch {
+            rx,
+            id: id.clone(),
+            watchers: self,
+        }
+    }
+
+    /// How many tasks have waiters (for tests).
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.table().len()
     }
 
     /// Wakes every waiter of task `id`.
@@ -226,6 +234,38 @@ impl Watchers {
         let woken = self.table().remove(id);
         for tx in woken.into_iter().flatten() {
             let _ = tx.send(());
+        }
+    }
+}
+
+/// One waiter of [`Watchers::watch`]: completes at the task's next change.
+pub(crate) struct Watch<'a> {
+    rx: oneshot::Receiver<()>,
+    id: TaskId,
+    watchers: &'a Watchers,
+}
+
+impl std::future::Future for Watch<'_> {
+    type Output = ();
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        std::pin::Pin::new(&mut self.rx).poll(cx).map(|_| ())
+    }
+}
+
+impl Drop for Watch<'_> {
+    fn drop(&mut self) {
+        // Closed first, so this waiter's sender reads as cancelled below.
+        self.rx.close();
+        let mut table = self.watchers.table();
+        if let Some(waiting) = table.get_mut(&self.id) {
+            waiting.retain(|w| !w.is_canceled());
+            if waiting.is_empty() {
+                table.remove(&self.id);
+            }
         }
     }
 }
@@ -664,6 +704,11 @@ impl TaskHub {
             Era::Extension => task.create_result(),
             Era::Session => experimental::create_result(task),
         };
+        // A 2025-11-25 client that asked for a task must get one.
+        let begins = match era {
+            Era::Extension => begins,
+            Era::Session => TaskBegins::AtOnce,
+        };
         let (abort, registration) = AbortHandle::new_pair();
         let (handler, confirm) = match begins {
             TaskBegins::WhenHandlerStarts => {
@@ -712,6 +757,25 @@ mod tests {
     use crate::http::wire::testing::Local;
     use crate::id::SessionId;
     use crate::runtime::BoxFuture;
+
+    #[test]
+    fn a_watcher_leaves_the_table_when_dropped() {
+        let watchers = Watchers::default();
+        // Ids no task has (a client may ask about any): nothing stays.
+        for n in 0..100 {
+            drop(watchers.watch(&TaskId::new(&format!("no-such-task-{n}"))));
+        }
+        assert_eq!(watchers.len(), 0);
+
+        let id = TaskId::new("t");
+        let first = watchers.watch(&id);
+        let second = watchers.watch(&id);
+        drop(first);
+        assert_eq!(watchers.len(), 1, "the other waiter keeps the entry");
+        watchers.wake(&id);
+        futures::executor::block_on(second);
+        assert_eq!(watchers.len(), 0);
+    }
     use crate::server::dispatch::Engine;
     use crate::transport::memory::{MemoryClient, memory_pair};
 
