@@ -304,6 +304,27 @@ fn a_cancel_answers_the_task_and_refuses_a_terminal_one(rt: Rt) {
         rpc(&s, "tasks/get", json!({"taskId": done}))["result"]["status"],
         "completed"
     );
+
+    // A session's end (DELETE) cancels the tasks it can no longer reach.
+    let dropped = Dropped::default();
+    let server = start(rt, &dropped, ServerConfig::default());
+    let s = session(&server);
+    id_of(&create(&s, "forever", json!({})));
+    assert!(!dropped.is_set());
+    let deleted = Conn::connect(server.addr).request(
+        "DELETE",
+        "/mcp",
+        &[
+            ("mcp-session-id", &s.id),
+            ("mcp-protocol-version", "2025-11-25"),
+        ],
+        "",
+    );
+    assert_eq!(deleted.status(), 200);
+    assert!(
+        tests::eventually(|| dropped.is_set()),
+        "the ended session's task handler is dropped"
+    );
 }
 
 fn errors_follow_the_2025_11_25_text(rt: Rt) {

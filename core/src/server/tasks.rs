@@ -442,6 +442,36 @@ impl TaskHub {
         Ok(true)
     }
 
+    /// Cancels the 2025-11-25 tasks of session `session` that run here:
+    /// once the session has ended (DELETE, expiry) its client can no longer
+    /// reach them, so their handlers stop now and their records turn
+    /// `cancelled`, rather than running on unseen until their time to live.
+    pub(crate) fn end_session(self: &Arc<Self>, runtime: Option<&Arc<dyn Runtime>>, session: &str) {
+        // `Owner::in_session`'s key: the session, length-prefixed, then the
+        // principal's key.
+        let prefix = format!("s{}:{session}", session.len());
+        let links: Vec<Arc<TaskLink>> = self
+            .running()
+            .values()
+            .filter(|l| l.owner.key().starts_with(&prefix))
+            .cloned()
+            .collect();
+        if links.is_empty() {
+            return;
+        }
+        for link in &links {
+            link.cancel();
+        }
+        if let Some(runtime) = runtime {
+            let hub = Arc::clone(self);
+            runtime.spawn(Box::pin(async move {
+                for link in links {
+                    let _ = hub.cancel(&link.id, &link.owner).await;
+                }
+            }));
+        }
+    }
+
     /// Locks the running table (poison taken: one insert or removal each).
     fn running(&self) -> MutexGuard<'_, HashMap<TaskId, Arc<TaskLink>>> {
         self.running.lock().unwrap_or_else(|e| e.into_inner())
