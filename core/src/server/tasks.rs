@@ -46,7 +46,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -169,6 +169,9 @@ pub(crate) struct TaskHub {
     listeners: Arc<Listeners>,
     /// Whether the sweeper that purges expired tasks was started.
     sweeping: AtomicBool,
+    /// The shortest time to live granted here (a 2025-11-25 client asks
+    /// for its own), in ms: the sweeper keeps at least that pace.
+    shortest_ttl_ms: AtomicU64,
     /// The `tasks/result` requests waiting for a task to change.
     pub(crate) watchers: Arc<Watchers>,
     /// Whether this replica receives its signals (set once the store's
@@ -307,6 +310,7 @@ impl TaskHub {
             running: Mutex::default(),
             listeners,
             sweeping: AtomicBool::new(false),
+            shortest_ttl_ms: AtomicU64::new(u64::MAX),
             watchers: Arc::default(),
             listening: futures::lock::Mutex::new(false),
         }
@@ -528,17 +532,21 @@ impl TaskHub {
     }
 
     /// Starts, once, the sweeper that purges expired tasks on `runtime`
-    /// (every minute, or every time to live when shorter), so an idle
-    /// server's tasks leave too; it ends with the server.
+    /// (every minute, or every time to live when shorter: the default one
+    /// and the shortest granted so far, but not more often than every
+    /// second), so an idle server's tasks leave too, and an expired task's
+    /// handler stops soon after; it ends with the server.
     fn sweep(self: &Arc<Self>, runtime: &Arc<dyn Runtime>) {
         if self.sweeping.swap(true, Ordering::AcqRel) {
             return;
         }
-        let every = Duration::from_millis(self.config.ttl_ms().min(60_000));
         let hub = Arc::downgrade(self);
         let timer = Arc::clone(runtime);
         runtime.spawn(Box::pin(async move {
             loop {
+                let Some(every) = hub.upgrade().map(|hub| hub.sweep_pace()) else {
+                    return;
+                };
                 timer.sleep(every).await;
                 let Some(hub) = hub.upgrade() else { return };
                 let at = wall_ms(now());
@@ -546,6 +554,12 @@ impl TaskHub {
                 hub.drop_vanished(at).await;
             }
         }));
+    }
+
+    /// How long the sweeper sleeps between two sweeps.
+    fn sweep_pace(&self) -> Duration {
+        let shortest = self.shortest_ttl_ms.load(Ordering::Relaxed);
+        Duration::from_millis(self.config.ttl_ms().min(shortest).clamp(1_000, 60_000))
     }
 
     /// What a task of `era`, created by the request of `ctx`, does with
@@ -721,8 +735,6 @@ impl TaskHub {
         era: Era,
         requested_ttl: Option<u64>,
     ) -> Result<Began, MethodError> {
-        self.sweep(runtime);
-        self.listen(runtime).await?;
         let (owner, ttl_ms) = match era {
             Era::Extension => (Owner::of(ctx.principal()), self.config.ttl_ms()),
             Era::Session => (
@@ -730,6 +742,9 @@ impl TaskHub {
                 self.config.grant_ttl_ms(requested_ttl),
             ),
         };
+        self.shortest_ttl_ms.fetch_min(ttl_ms, Ordering::Relaxed);
+        self.sweep(runtime);
+        self.listen(runtime).await?;
         let shape = |task: &Task| match era {
             Era::Extension => task.create_result(),
             Era::Session => experimental::create_result(task),
