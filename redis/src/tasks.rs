@@ -494,6 +494,10 @@ impl TaskStore for RedisTaskStore {
         Some(&self.replica)
     }
 
+    fn can_list(&self) -> bool {
+        true
+    }
+
     async fn listen(&self) -> Result<Option<BoxStream<'static, TaskSignal>>, StoreError> {
         self.renew().await.map_err(unavailable)?;
         let channel = self.channel(&self.replica);

@@ -196,6 +196,12 @@ pub trait TaskStore: fmt::Debug + Send + Sync + 'static {
         None
     }
 
+    /// Whether [`list`](Self::list) lists (false by default): the
+    /// 2025-11-25 `capabilities.tasks.list` is declared only then.
+    fn can_list(&self) -> bool {
+        false
+    }
+
     /// Starts receiving the signals sent to this replica (and, for a store
     /// that has them, keeping this replica's lease alive); returns once
     /// they are received, with the stream of them, or `None` (the default)
@@ -381,6 +387,10 @@ impl TaskStore for MemoryTaskStore {
 
     async fn purge(&self, now_ms: u64) -> Vec<TaskId> {
         self.purge_now(now_ms)
+    }
+
+    fn can_list(&self) -> bool {
+        true
     }
 
     async fn list(
