@@ -15,7 +15,7 @@ use switchboard_core::{
 };
 use tests::client::Conn;
 use tests::server::{Rt, Session, TestServer, header_refs, stateless_headers, stateless_meta};
-use tests::tasks::{Dropped, common_tools};
+use tests::tasks::{Dropped, common_tools, nap};
 
 tests::on_both_runtimes!(
     a_task_is_created_polled_and_its_result_fetched,
@@ -52,6 +52,20 @@ fn start(rt: Rt, dropped: &Dropped, config: ServerConfig) -> TestServer {
         TaskSupport::Optional,
         TaskBegins::WhenHandlerStarts,
         |_: Value, _ctx| async move { Ok(CallToolResult::text("quick")) },
+    )
+    .task_tool(
+        Tool::new("impatient", "Asks, gives up after 300 ms, then works on"),
+        TaskSupport::Optional,
+        |_: Value, ctx| async move {
+            let ask = json!({"message": "Quick?", "requestedSchema": {"type": "object",
+                "properties": {}}});
+            // Boxed, so the question is dropped when the timeout wins.
+            let asked = Box::pin(ctx.request("elicitation/create", ask));
+            let timeout = Box::pin(nap(&ctx, 300));
+            drop(futures::future::select(asked, timeout).await);
+            nap(&ctx, 60_000).await;
+            Ok(CallToolResult::text("done"))
+        },
     )
     .task_tool(
         Tool::new("oops", "Returns a tool error"),
@@ -272,6 +286,16 @@ fn input_is_a_server_request_on_the_tasks_result_stream(rt: Rt) {
     );
     let done = rpc(&s, "tasks/get", json!({"taskId": id}))["result"].clone();
     assert_eq!(done["status"], "completed");
+
+    // A question its handler gave up on (a timeout) leaves the task: it
+    // is `working` again, not `input_required` for nobody.
+    let id = id_of(&create(&s, "impatient", json!({})));
+    wait_for(&s, &id, |t| t["status"] == "input_required");
+    wait_for(&s, &id, |t| t["status"] == "working");
+    assert_eq!(
+        rpc(&s, "tasks/cancel", json!({"taskId": id}))["result"]["status"],
+        "cancelled"
+    );
 }
 
 fn a_cancel_answers_the_task_and_refuses_a_terminal_one(rt: Rt) {

@@ -121,6 +121,13 @@ impl TaskLink {
         }
     }
 
+    /// Takes the queued request `id` out (its handler gave up on it), if
+    /// no `tasks/result` has delivered it yet.
+    pub(crate) fn unpost(&self, id: &crate::jsonrpc::RequestId) {
+        self.outbox()
+            .retain(|m| !matches!(m, Message::Request(r) if &r.id == id));
+    }
+
     /// Takes every queued message, oldest first.
     pub(crate) fn take_posted(&self) -> Vec<Message> {
         self.outbox().drain(..).collect()
