@@ -263,13 +263,13 @@ fn closed_before_reply(session: &Session) -> Response {
 /// place they are written, for every front door (`X-Accel-Buffering: no`
 /// keeps nginx from holding events back).
 pub(crate) fn sse_response(body: SseBody) -> Response {
+    // A constant: made at compile time (at run time the parser behind
+    // `from_static` is 6 KB of code).
+    const X_ACCEL_BUFFERING: HeaderName = HeaderName::from_static("x-accel-buffering");
     Response::empty(StatusCode::OK)
         .header(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"))
         .header(CACHE_CONTROL, HeaderValue::from_static("no-cache"))
-        .header(
-            HeaderName::from_static("x-accel-buffering"),
-            HeaderValue::from_static("no"),
-        )
+        .header(X_ACCEL_BUFFERING, HeaderValue::from_static("no"))
         .body(Body::Sse(Box::new(body)))
 }
 
