@@ -1,5 +1,6 @@
-//! Redis for Switchboard: [`RedisBus`], the core's [`EventBus`] over Redis
-//! pub/sub, written once for every executor.
+//! Redis for Switchboard, written once for every executor: [`RedisBus`],
+//! the core's [`EventBus`] over Redis pub/sub, and [`RedisSessionStore`],
+//! the core's session store in Redis (any replica serves any session).
 //!
 //! This crate does not accept connections or spawn tasks, and it names no
 //! executor: its waits (reconnection backoff, timeouts) go through the core's
@@ -46,7 +47,9 @@
 mod backoff;
 mod bus;
 mod link;
+mod sessions;
 #[cfg(test)]
 mod test_server;
 
 pub use bus::RedisBus;
+pub use sessions::{DEFAULT_PREFIX, RedisSessionStore};
