@@ -35,7 +35,7 @@ mod redis;
 mod signals;
 
 #[cfg(feature = "redis")]
-pub use self::redis::RedisBus;
+pub use self::redis::{RedisBus, RedisSessionStore};
 pub use http::{HttpServer, SmolConnection, SmolListener};
 pub use local::block_on_local;
 pub use signals::shutdown_on_signals;
