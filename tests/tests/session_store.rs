@@ -368,3 +368,45 @@ fn without_a_store_sessions_stay_where_they_were_opened() {
     assert_not_found(&post(&on(&s, b.addr), &echo(1, "x")));
     assert_eq!(s.tool_text(2, "echo", json!({"text": "a"})), "a");
 }
+
+/// An example process killed on drop.
+struct Example(std::process::Child);
+
+impl Drop for Example {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `hello --redis URL` twice (one on each runtime): a session opened
+/// through one is served through the other, and a DELETE through either
+/// ends it in both.
+#[test]
+fn two_hello_processes_with_redis_share_sessions() {
+    let redis = Redis::start();
+    let url = redis.url();
+    let key = "5a".repeat(32);
+    let exe = env!("CARGO_BIN_EXE_hello-under-test");
+    let start = |runtime: &str| {
+        let args = [
+            "--runtime",
+            runtime,
+            "--addr",
+            "127.0.0.1:0",
+            "--redis",
+            &url,
+            "--state-key",
+            &key,
+        ];
+        let (child, addr) = tests::spawn_example(exe, &args);
+        (Example(child), addr)
+    };
+    let (_a, a) = start("smol");
+    let (_b, b) = start("tokio");
+    let on_a = Session::initialize(a, "2025-11-25");
+    let on_b = on(&on_a, b);
+    assert_eq!(on_b.tool_text(1, "echo", json!({"text": "hi"})), "hi");
+    assert_eq!(delete(&on_b), 200);
+    assert_not_found(&post(&on_a, &echo(2, "gone")));
+}

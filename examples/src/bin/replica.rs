@@ -3,7 +3,7 @@
 //! driver that checks both eras through them).
 //!
 //! ```text
-//! cargo run -p examples --bin replica -- --name a [--tag TAG | --no-tag] [--redis URL] \
+//! cargo run -p examples --bin replica -- --name a [--tag TAG | --no-tag] [--redis URL [--shared-sessions]] \
 //!     [--state-key HEX [--state-key HEX]] [--allow-host NAME]... [--runtime smol|tokio] \
 //!     [--addr HOST:PORT]
 //! ```
@@ -42,9 +42,14 @@
 //! **Event bus.** `--redis redis://HOST:PORT` connects to Redis (pub/sub
 //! channel `switchboard:changes`) before serving and shares list changes
 //! and resource updates with every replica on that channel: a `touch`
-//! through replica B reaches a session subscribed on replica A. Only
-//! changes travel; sessions stay on the replica that minted them. List
-//! changes are announced (`listChanged` declared) with or without a bus.
+//! through replica B reaches a session subscribed on replica A. Sessions
+//! stay on the replica that minted them (`scale/` routes them sticky, and
+//! checks that a killed replica's clients start over), unless
+//! `--shared-sessions` keeps them in that Redis too (`RedisSessionStore`):
+//! then a session-era request may reach any replica, though what is sent
+//! on a session's open streams still stays with the replica that holds
+//! them. List changes are announced (`listChanged` declared) with or
+//! without a bus.
 //!
 //! **The `requestState` keyring.** Every replica behind one balancer must
 //! share it, or a retry served by another replica than the first leg is
@@ -84,7 +89,7 @@ use switchboard_core::{
 const KEYS_ENV: &str = "SWITCHBOARD_STATE_KEYS";
 
 /// The usage line printed on bad input.
-const USAGE: &str = "usage: --name NAME [--tag TAG | --no-tag] [--redis URL] \
+const USAGE: &str = "usage: --name NAME [--tag TAG | --no-tag] [--redis URL [--shared-sessions]] \
                      [--state-key HEX [--state-key HEX]] [--allow-host NAME]... \
                      [--runtime smol|tokio] [--addr HOST:PORT] [--allow-origin ORIGIN]...";
 
@@ -124,6 +129,8 @@ struct Flags {
     tag: Option<String>,
     /// `--redis`.
     redis: Option<String>,
+    /// `--shared-sessions`: sessions in `--redis` too.
+    shared_sessions: bool,
     /// `--state-key` (or the environment's keys), as hex.
     keys: Vec<String>,
     /// `--allow-host`.
@@ -137,6 +144,7 @@ fn flags(args: impl Iterator<Item = String>, env_keys: Option<String>) -> Result
     let mut rest = Vec::new();
     let (mut name, mut keys, mut hosts) = (None, Vec::new(), Vec::new());
     let (mut tag, mut no_tag, mut redis) = (None, false, None);
+    let mut shared_sessions = false;
     let mut args = args;
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or(format!("{arg} takes a value"));
@@ -145,6 +153,7 @@ fn flags(args: impl Iterator<Item = String>, env_keys: Option<String>) -> Result
             "--tag" => tag = Some(value()?),
             "--no-tag" => no_tag = true,
             "--redis" => redis = Some(value()?),
+            "--shared-sessions" => shared_sessions = true,
             "--state-key" => keys.push(value()?),
             "--allow-host" => hosts.push(value()?),
             _ => rest.push(arg),
@@ -180,6 +189,9 @@ fn flags(args: impl Iterator<Item = String>, env_keys: Option<String>) -> Result
     {
         return Err(format!("--redis takes a redis:// URL, not {url:?}"));
     }
+    if shared_sessions && redis.is_none() {
+        return Err("--shared-sessions needs --redis".into());
+    }
     let cli = Cli::parse(rest.into_iter())?;
     if cli.stdio {
         return Err("a replica serves HTTP only; --stdio is not taken".into());
@@ -188,6 +200,7 @@ fn flags(args: impl Iterator<Item = String>, env_keys: Option<String>) -> Result
         name,
         tag,
         redis,
+        shared_sessions,
         keys,
         hosts,
         cli,
@@ -384,7 +397,8 @@ fn main() {
     }
     let builder = builder(&flags.name, config);
     let http = flags.cli.http_config(http);
-    if let Err(e) = serve(&flags.cli, flags.redis.as_deref(), builder, http) {
+    let sessions = flags.redis.as_deref().filter(|_| flags.shared_sessions);
+    if let Err(e) = serve(&flags.cli, flags.redis.as_deref(), sessions, builder, http) {
         eprintln!("error: {e}");
         std::process::exit(1);
     }
@@ -398,12 +412,13 @@ fn announce(url: &str) {
 }
 
 /// Serves `builder` at `cli.addr` on the chosen runtime, like
-/// `examples::serve_http_config`, but first connects to Redis (`redis`)
-/// on that same runtime, so the bus's connection lives on the executor
-/// that serves.
+/// `examples::serve_http_config`, but first connects to Redis (`redis`
+/// for the bus, `sessions` for the session store) on that same runtime, so
+/// their connections live on the executor that serves.
 fn serve(
     cli: &Cli,
     redis: Option<&str>,
+    sessions: Option<&str>,
     builder: McpServerBuilder,
     http: HttpConfig,
 ) -> Result<(), Box<dyn std::error::Error>> {
@@ -412,20 +427,20 @@ fn serve(
         RuntimeChoice::Smol => {
             let ex = Arc::new(smol::Executor::new());
             let runtime = switchboard_smol::SmolRuntime::with_executor(Arc::clone(&ex));
-            smol::block_on(ex.run(serve_smol(addr, redis, builder, http, runtime)))
+            smol::block_on(ex.run(serve_smol(addr, redis, sessions, builder, http, runtime)))
         }
         RuntimeChoice::SmolLocal => switchboard_smol::block_on_local(|runtime| {
-            serve_smol(addr, redis, builder, http, runtime)
+            serve_smol(addr, redis, sessions, builder, http, runtime)
         }),
         RuntimeChoice::Tokio => {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?;
             let runtime = switchboard_tokio::TokioRuntime::from_handle(rt.handle().clone());
-            rt.block_on(serve_tokio(addr, redis, builder, http, runtime))
+            rt.block_on(serve_tokio(addr, redis, sessions, builder, http, runtime))
         }
         RuntimeChoice::TokioLocal => switchboard_tokio::block_on_local(|runtime| {
-            serve_tokio(addr, redis, builder, http, runtime)
+            serve_tokio(addr, redis, sessions, builder, http, runtime)
         })?,
     }
 }
@@ -434,6 +449,7 @@ fn serve(
 async fn serve_smol(
     addr: std::net::SocketAddr,
     redis: Option<&str>,
+    sessions: Option<&str>,
     mut builder: McpServerBuilder,
     http: HttpConfig,
     runtime: switchboard_smol::SmolRuntime,
@@ -445,6 +461,7 @@ async fn serve_smol(
         eprintln!("event bus: redis {url}, channel {CHANNEL}");
         builder = builder.event_bus(Arc::new(bus));
     }
+    let builder = examples::with_session_store(builder, sessions, false).await?;
     let server = switchboard_smol::HttpServer::bind_with(addr, builder, http, runtime)
         .await?
         .shutdown_on_signals()?;
@@ -457,6 +474,7 @@ async fn serve_smol(
 async fn serve_tokio(
     addr: std::net::SocketAddr,
     redis: Option<&str>,
+    sessions: Option<&str>,
     mut builder: McpServerBuilder,
     http: HttpConfig,
     runtime: switchboard_tokio::TokioRuntime,
@@ -468,6 +486,7 @@ async fn serve_tokio(
         eprintln!("event bus: redis {url}, channel {CHANNEL}");
         builder = builder.event_bus(Arc::new(bus));
     }
+    let builder = examples::with_session_store(builder, sessions, true).await?;
     let server = switchboard_tokio::HttpServer::bind_with(addr, builder, http, runtime)
         .await?
         .shutdown_on_signals()?;
