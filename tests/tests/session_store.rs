@@ -410,3 +410,50 @@ fn two_hello_processes_with_redis_share_sessions() {
     assert_eq!(delete(&on_b), 200);
     assert_not_found(&post(&on_a, &echo(2, "gone")));
 }
+
+/// With `session_cache_for`, a replica serves a copy it confirmed lately
+/// without asking the store, so another replica's DELETE reaches it only
+/// once that time has passed.
+#[test]
+fn a_cached_copy_is_served_until_its_time_is_up() {
+    let store: Arc<dyn SessionStore> = Arc::new(MemorySessionStore::new());
+    let window = Duration::from_secs(2);
+    let cached = |store: Arc<dyn SessionStore>| {
+        let builder = test_builder(&Gates::default())
+            .config(ServerConfig::default().session_cache_for(window))
+            .session_store(store);
+        TestServer::start_builder(Rt::Smol, builder, HttpConfig::default())
+    };
+    let a = cached(Arc::clone(&store));
+    let b = cached(store);
+    let on_a = Session::initialize(a.addr, "2025-11-25");
+    let on_b = on(&on_a, b.addr);
+    let confirmed = Instant::now();
+    assert_eq!(on_a.tool_text(1, "echo", json!({"text": "a"})), "a");
+    assert_eq!(delete(&on_b), 200);
+    let within = post(&on_a, &echo(2, "cached"));
+    if confirmed.elapsed() < window {
+        assert_eq!(within.status(), 200, "{within:?}");
+    }
+    std::thread::sleep(window + Duration::from_millis(100));
+    assert_not_found(&post(&on_a, &echo(3, "gone")));
+}
+
+/// `McpServer::close_session` on one replica removes the record too, so
+/// the session ends on the others.
+#[test]
+fn a_session_closed_by_the_application_ends_everywhere() {
+    let store: Arc<dyn SessionStore> = Arc::new(MemorySessionStore::new());
+    let a = replica(Rt::Tokio, Arc::clone(&store), HttpConfig::default());
+    let b = replica(Rt::Tokio, store, HttpConfig::default());
+    let on_a = Session::initialize(a.addr, "2025-11-25");
+    let on_b = on(&on_a, b.addr);
+    assert_eq!(on_b.tool_text(1, "echo", json!({"text": "b"})), "b");
+    assert!(
+        a.server
+            .close_session(&switchboard_core::SessionId::new(&on_a.id))
+    );
+    assert!(tests::eventually(
+        || post(&on_b, &echo(2, "gone")).status() == 404
+    ));
+}

@@ -523,6 +523,23 @@ mod tests {
     }
 
     #[test]
+    fn shared_sessions_need_redis() {
+        let f = flags(
+            args(&["--name", "a", "--redis", "redis://h:1", "--shared-sessions"]),
+            None,
+        )
+        .unwrap();
+        assert!(f.shared_sessions);
+        assert!(
+            !flags(args(&["--name", "a", "--redis", "redis://h:1"]), None)
+                .unwrap()
+                .shared_sessions
+        );
+        let alone = flags(args(&["--name", "a", "--shared-sessions"]), None);
+        assert!(alone.is_err_and(|e| e.contains("needs --redis")));
+    }
+
+    #[test]
     fn the_tag_defaults_to_a_valid_name() {
         let tag = |list: &[&str]| flags(args(list), None).unwrap().tag;
         assert_eq!(tag(&["--name", "a"]), Some("a".into()));
