@@ -51,6 +51,11 @@ pub enum StoreError {
     /// The store holds its maximum of sessions.
     #[error("session store full")]
     Full,
+    /// This server's own table holds its maximum of sessions
+    /// ([`ServerConfig::max_sessions`](crate::ServerConfig::max_sessions)),
+    /// so a session another replica opened was not adopted here.
+    #[error("too many sessions on this replica")]
+    TooManySessions,
 }
 
 /// Keeps [`SessionRecord`]s by [`SessionId`], each until its time to live

@@ -323,7 +323,7 @@ pub trait Dispatch: Send + Sync {
     /// # Errors
     ///
     /// The store could not answer, or this server holds its maximum of
-    /// sessions.
+    /// sessions ([`StoreError::TooManySessions`](crate::session_store::StoreError::TooManySessions)).
     fn find_session(
         &self,
         id: &SessionId,

@@ -457,3 +457,28 @@ fn a_session_closed_by_the_application_ends_everywhere() {
         || post(&on_b, &echo(2, "gone")).status() == 404
     ));
 }
+
+/// A replica at its session cap does not adopt another replica's session:
+/// 503 with a JSON-RPC body saying so, and the session goes on elsewhere.
+#[test]
+fn a_full_replica_refuses_to_adopt_with_a_503() {
+    let store: Arc<dyn SessionStore> = Arc::new(MemorySessionStore::new());
+    let capped = |store: Arc<dyn SessionStore>| {
+        let builder = test_builder(&Gates::default())
+            .config(ServerConfig::default().max_sessions(1))
+            .session_store(store);
+        TestServer::start_builder(Rt::Smol, builder, HttpConfig::default())
+    };
+    let a = capped(Arc::clone(&store));
+    let b = capped(store);
+    let on_a = Session::initialize(a.addr, "2025-11-25");
+    let _fills_b = Session::initialize(b.addr, "2025-11-25");
+    let refused = post(&on(&on_a, b.addr), &echo(1, "x"));
+    assert_eq!(refused.status(), 503, "{refused:?}");
+    assert_eq!(refused.json()["error"]["code"], -32000);
+    assert_eq!(
+        refused.json()["error"]["message"],
+        "too many sessions on this replica"
+    );
+    assert_eq!(on_a.tool_text(2, "echo", json!({"text": "a"})), "a");
+}

@@ -212,7 +212,7 @@ impl Engine {
                 self.sessions_changed();
                 Ok(Some(session))
             }
-            Err(OpenError::Full) => Err(StoreError::Full),
+            Err(OpenError::Full) => Err(StoreError::TooManySessions),
             Err(_) => Ok(None),
         }
     }
