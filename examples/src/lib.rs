@@ -286,9 +286,9 @@ pub async fn with_session_store(
         return Ok(builder);
     };
     let store: Arc<dyn switchboard_core::session_store::SessionStore> = if tokio {
-        Arc::new(switchboard_tokio::RedisSessionStore::connect(url).await?)
+        Arc::new(switchboard_tokio::redis_session_store(url).await?)
     } else {
-        Arc::new(switchboard_smol::RedisSessionStore::connect(url).await?)
+        Arc::new(switchboard_smol::redis_session_store(url).await?)
     };
     eprintln!("sessions: redis {url}");
     Ok(builder.session_store(store))

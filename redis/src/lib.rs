@@ -52,4 +52,4 @@ mod sessions;
 mod test_server;
 
 pub use bus::RedisBus;
-pub use sessions::{DEFAULT_PREFIX, RedisSessionStore};
+pub use sessions::{RedisSessionStore, SESSION_PREFIX};

@@ -11,7 +11,7 @@ use switchboard_core::{Runtime, SessionId};
 use crate::link::Link;
 
 /// The key prefix of [`RedisSessionStore::connect_on`]'s records.
-pub const DEFAULT_PREFIX: &str = "switchboard:session:";
+pub const SESSION_PREFIX: &str = "switchboard:session:";
 
 /// A [`SessionStore`] in Redis: one string key per session, `PREFIX{id}`,
 /// holding the record's JSON, with the session's time to live as the key's.
@@ -56,7 +56,7 @@ pub struct RedisSessionStore {
 
 impl RedisSessionStore {
     /// Connects to the Redis server at `url` (`redis://host:port/db`),
-    /// keeping records under [`DEFAULT_PREFIX`] and timing its waits on
+    /// keeping records under [`SESSION_PREFIX`] and timing its waits on
     /// `runtime`.
     ///
     /// # Errors
@@ -67,7 +67,7 @@ impl RedisSessionStore {
         let link = Link::open(runtime, url).await.map_err(unavailable)?;
         Ok(Self {
             link,
-            prefix: DEFAULT_PREFIX.to_owned(),
+            prefix: SESSION_PREFIX.to_owned(),
         })
     }
 

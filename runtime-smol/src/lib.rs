@@ -35,7 +35,7 @@ mod redis;
 mod signals;
 
 #[cfg(feature = "redis")]
-pub use self::redis::{RedisBus, RedisSessionStore};
+pub use self::redis::{RedisBus, RedisSessionStore, redis_session_store};
 pub use http::{HttpServer, SmolConnection, SmolListener};
 pub use local::block_on_local;
 pub use signals::shutdown_on_signals;

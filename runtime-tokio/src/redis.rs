@@ -1,17 +1,14 @@
-//! [`RedisBus`], the core's [`EventBus`] over Redis pub/sub, and
-//! [`RedisSessionStore`], the core's session store in Redis, on tokio, for
+//! [`RedisBus`]: the core's [`EventBus`] over Redis pub/sub, on tokio, for
 //! replicas on several machines (the `redis` feature).
 //!
-//! Both are `switchboard-redis`'s, shared with `switchboard-smol`;
-//! this module only gives them tokio's timers.
+//! The bus itself is `switchboard-redis`'s, shared with `switchboard-smol`;
+//! this module only gives it tokio's timers.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use futures::stream::BoxStream;
-use switchboard_core::session_store::{SessionRecord, SessionStore, StoreError};
-use switchboard_core::{BusError, Change, EventBus, SessionId};
+use switchboard_core::{BusError, Change, EventBus};
 
 use crate::TokioRuntime;
 
@@ -93,73 +90,25 @@ impl EventBus for RedisBus {
     }
 }
 
-/// The core's [`SessionStore`] in Redis, its waits on tokio's timers: every
-/// server built with one on the same Redis serves every session any of them
-/// opened (see [`McpServerBuilder::session_store`](switchboard_core::McpServerBuilder::session_store)).
+/// The session store in Redis (any replica serves any session): see
+/// [`switchboard_redis::RedisSessionStore`] for what is kept and how.
+pub use switchboard_redis::RedisSessionStore;
+
+/// Connects a [`RedisSessionStore`] to the Redis server at `url`
+/// (`redis://host:port/db`), its waits on the tokio
+/// runtime it is called in ([`TokioRuntime::current`], which must outlive it). Give it to the server with
+/// `McpServerBuilder::session_store(Arc::new(store))`.
 ///
-/// This is [`switchboard_redis::RedisSessionStore`] (see it for the
-/// commands and the 5 s bound on every wait), connected with
-/// [`TokioRuntime`].
-#[derive(Clone, Debug)]
-pub struct RedisSessionStore(switchboard_redis::RedisSessionStore);
-
-impl RedisSessionStore {
-    /// Connects to the Redis server at `url` (`redis://host:port/db`),
-    /// its connections' tasks and timers on the tokio runtime it is called in, which must outlive the store.
-    ///
-    /// # Errors
-    ///
-    /// [`StoreError::Unavailable`] when `url` is not a Redis URL or the
-    /// server cannot be reached.
-    ///
-    /// # Panics
-    ///
-    /// When called outside a tokio runtime.
-    pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let runtime = Arc::new(TokioRuntime::current());
-        switchboard_redis::RedisSessionStore::connect_on(runtime, url)
-            .await
-            .map(Self)
-    }
-
-    /// Keeps records under `prefix` instead of
-    /// [`switchboard_redis::DEFAULT_PREFIX`].
-    #[must_use]
-    pub fn with_prefix(self, prefix: impl Into<String>) -> Self {
-        Self(self.0.with_prefix(prefix))
-    }
-}
-
-impl From<RedisSessionStore> for switchboard_redis::RedisSessionStore {
-    fn from(store: RedisSessionStore) -> Self {
-        store.0
-    }
-}
-
-#[async_trait]
-impl SessionStore for RedisSessionStore {
-    async fn create(
-        &self,
-        id: &SessionId,
-        record: &SessionRecord,
-        ttl: Duration,
-    ) -> Result<bool, StoreError> {
-        self.0.create(id, record, ttl).await
-    }
-
-    async fn load(
-        &self,
-        id: &SessionId,
-        ttl: Duration,
-    ) -> Result<Option<SessionRecord>, StoreError> {
-        self.0.load(id, ttl).await
-    }
-
-    async fn update(&self, id: &SessionId, record: &SessionRecord) -> Result<bool, StoreError> {
-        self.0.update(id, record).await
-    }
-
-    async fn remove(&self, id: &SessionId) -> Result<bool, StoreError> {
-        self.0.remove(id).await
-    }
+/// # Errors
+///
+/// [`StoreError::Unavailable`](switchboard_core::session_store::StoreError::Unavailable)
+/// when `url` is not a Redis URL or the server cannot be reached.
+///
+/// # Panics
+///
+/// When called outside a tokio runtime.
+pub async fn redis_session_store(
+    url: &str,
+) -> Result<RedisSessionStore, switchboard_core::session_store::StoreError> {
+    RedisSessionStore::connect_on(Arc::new(TokioRuntime::current()), url).await
 }

@@ -134,17 +134,9 @@ impl Exec {
         let url = redis.url();
         self.block_on(async {
             let store: Arc<dyn SessionStore> = if self.tokio.is_some() {
-                Arc::new(
-                    switchboard_tokio::RedisSessionStore::connect(&url)
-                        .await
-                        .unwrap(),
-                )
+                Arc::new(switchboard_tokio::redis_session_store(&url).await.unwrap())
             } else {
-                Arc::new(
-                    switchboard_smol::RedisSessionStore::connect(&url)
-                        .await
-                        .unwrap(),
-                )
+                Arc::new(switchboard_smol::redis_session_store(&url).await.unwrap())
             };
             store
         })
