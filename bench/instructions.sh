@@ -23,6 +23,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
+# shellcheck source=../scripts/listening.sh
+source "$root/scripts/listening.sh"
 low="${LOW:-200}"
 high="${HIGH:-2200}"
 command -v valgrind >/dev/null || {
@@ -47,12 +49,7 @@ total_ir() { # NAME MODE CALLS SERVER ARGS... -> sets ir, the run's total Ir
   local log="$out/$name-$calls.log" file="$out/$name-$calls.callgrind" url=""
   valgrind --tool=callgrind --callgrind-out-file="$file" "$@" >"$log" 2>&1 &
   pid=$!
-  for _ in $(seq 1 600); do # up to 60 s: valgrind starts slowly
-    url=$(grep -oE 'http://127\.0\.0\.1:[0-9]+/mcp' "$log" | head -1 || true)
-    [ -n "$url" ] && break
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
+  url=$(listening_url "$log" "$pid" 60 || true) # valgrind starts slowly
   [ -n "$url" ] || { echo "$name did not start:" >&2; cat "$log" >&2; exit 1; }
   timeout 600 "$loadgen" --url "$url" --mode "$mode" --calls "$calls" >/dev/null ||
     { echo "$name: loadgen failed ($mode, $calls calls)" >&2; exit 1; }

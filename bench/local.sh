@@ -14,6 +14,8 @@
 # servers so machine drift hits all alike; prints each figure's median.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=../scripts/listening.sh
+source "$here/../scripts/listening.sh"
 cd "$here"
 secs="${1:-5}"
 rounds="${2:-3}"
@@ -32,12 +34,7 @@ for round in $(seq 1 "$rounds"); do
       log="$(mktemp)"
       taskset -c 0 "$bin/$server" 127.0.0.1:0 >"$log" 2>&1 &
       pid=$!
-      url=""
-      for _ in $(seq 1 100); do
-        url=$(grep -oE 'http://127\.0\.0\.1:[0-9]+/mcp' "$log" | head -1 || true)
-        [ -n "$url" ] && break
-        sleep 0.1
-      done
+      url=$(listening_url "$log" "$pid" 10 || true)
       [ -n "$url" ] || { echo "$server did not start" >&2; cat "$log" >&2; exit 1; }
       threads=$(awk '/^Threads:/ {print $2}' "/proc/$pid/status")
       line=$(taskset -c 1 timeout $((secs + 60)) "$bin/loadgen" --url "$url" --mode one \

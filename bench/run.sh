@@ -16,6 +16,8 @@
 # the spread.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=../scripts/listening.sh
+source "$here/../scripts/listening.sh"
 cd "$here"
 secs="${1:-10}"
 rounds="${2:-3}"
@@ -43,12 +45,7 @@ start_server() { # binary -> sets pid and url
   log="$(mktemp)"
   taskset -c 0 "$(binary_path "$1")" 127.0.0.1:0 >"$log" 2>&1 &
   pid=$!
-  url=""
-  for _ in $(seq 1 100); do
-    url=$(grep -oE 'http://127\.0\.0\.1:[0-9]+/mcp' "$log" | head -1 || true)
-    [ -n "$url" ] && break
-    sleep 0.1
-  done
+  url=$(listening_url "$log" "$pid" 10 || true)
   [ -n "$url" ] || { echo "$1 did not start" >&2; cat "$log" >&2; exit 1; }
 }
 

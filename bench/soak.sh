@@ -19,6 +19,8 @@
 # honoured for both builds.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=../scripts/listening.sh
+source "$here/../scripts/listening.sh"
 repo="$(dirname "$here")"
 minutes="${1:-20}"
 if ! [[ "$minutes" =~ ^[0-9]+$ ]] || [ "$minutes" -lt 1 ]; then
@@ -76,13 +78,7 @@ for runtime in smol tokio; do
   log="$(mktemp)"
   "${pin0[@]}" "$server" --runtime "$runtime" --addr 127.0.0.1:0 >"$log" 2>&1 &
   pid=$!
-  url=""
-  for _ in $(seq 1 100); do
-    url=$(grep -oE 'http://127\.0\.0\.1:[0-9]+/mcp' "$log" | head -1 || true)
-    [ -n "$url" ] && break
-    running "$pid" || break
-    sleep 0.1
-  done
+  url=$(listening_url "$log" "$pid" 10 || true)
   if [ -z "$url" ]; then
     echo "the $runtime server did not start:" >&2
     cat "$log" >&2

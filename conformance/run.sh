@@ -12,6 +12,8 @@
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
+# shellcheck source=../scripts/listening.sh
+source "$root/scripts/listening.sh"
 cd "$here"
 
 # Install the pinned suite and its Node 22 (the machine's Node may be older).
@@ -105,12 +107,7 @@ for rt in ${CONFORMANCE_RUNTIMES:-smol tokio smol-local tokio-local axum}; do
     "$target/debug/conformance" --runtime "$rt" --addr 127.0.0.1:0 >"$log" 2>&1 &
   fi
   pid=$!
-  url=""
-  for _ in $(seq 1 300); do
-    url=$(grep -oE 'http://127\.0\.0\.1:[0-9]+/mcp' "$log" | head -1)
-    [ -n "$url" ] && break
-    sleep 0.1
-  done
+  url=$(listening_url "$log" "$pid" || true)
   if [ -z "$url" ]; then
     echo "conformance: the $rt server did not start" >&2
     cat "$log" >&2

@@ -10,13 +10,16 @@
 #
 # Environment: CARGO_TARGET_DIR (where both builds go; default each
 # workspace's own target/), SCALE_RUNTIME (smol|tokio, default smol),
-# SCALE_COST_CALLS (calls per cost measurement, default 20000).
+# SCALE_COST_CALLS (calls per cost measurement, default 20000),
+# SCALE_TASK_LEASE_MS (the replicas' task lease, default 2000: how long a
+# killed replica's tasks may stay `working`).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 runtime=${SCALE_RUNTIME:-smol}
 cost_calls=${SCALE_COST_CALLS:-20000}
+task_lease_ms=${SCALE_TASK_LEASE_MS:-2000}
 work=$(mktemp -d "${TMPDIR:-/tmp}/scale.XXXXXX")
 pids=()
 passed=0
@@ -70,7 +73,8 @@ driver="${CARGO_TARGET_DIR:-$root/scale/driver/target}/release/scale-driver"
 [ -x "$driver" ] || die "no $driver"
 
 # --- redis ----------------------------------------------------------------
-# The replicas' event bus: pub/sub only, nothing stored (no RDB, no AOF).
+# The replicas' event bus (pub/sub) and task store (kept in memory only: no
+# RDB, no AOF).
 redis_port=$("$driver" free-port)
 redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
     --dir "$work" --logfile "$work/redis.log" &
@@ -96,7 +100,8 @@ start_replica() {
     # --name a: session ids `a.{32 hex}` (the name is the tag), which nginx
     # routes on.
     SWITCHBOARD_STATE_KEYS=$key "$replica" --name "$name" --runtime "$runtime" \
-        --redis "$redis_url" --addr 127.0.0.1:0 >"$out" 2>"$work/replica-$name.err" &
+        --redis "$redis_url" --task-lease-ms "$task_lease_ms" --addr 127.0.0.1:0 \
+        >"$out" 2>"$work/replica-$name.err" &
     pid_of[$name]=$!
     pids+=("$!")
     for i in $(seq 100); do
@@ -202,6 +207,8 @@ check changes --url "$(direct a)" --listen-url "$(direct a)" --touch-urls "$touc
 # Sessions pinned by each balancer, their GET stream through it.
 check changes --url "$url" --touch-urls "$touch_urls"
 check changes --url "$nginx_url" --touch-urls "$touch_urls"
+say "scale: tasks across replicas (redis task store, through haproxy)"
+check tasks --url "$url" --rounds 3
 
 # --- the balancer's cost --------------------------------------------------
 # CPU time (utime + stime, in clock ticks) of a process.
@@ -248,29 +255,39 @@ nginx $(per_call $((n1 - n0))) us/call, replicas $(per_call $((q1 - q0))) us/cal
 direct to one replica: $(per_call $((d1 - d0))) us/call (CPU time, utime+stime, $hz ticks/s)"
 
 # --- failover: replica c killed mid-run -----------------------------------
+# Two drivers at once: `failover` (sessions and stateless calls through the
+# kill) and `taskkill` (c's running tasks must turn failed within the lease).
 ready="$work/ready"
+task_ready="$work/task-ready"
 killed="$work/killed"
+timeout 150 "$driver" taskkill --url "$url" --victim c --lease-ms "$task_lease_ms" \
+    --ready-file "$task_ready" --killed-file "$killed" &
+task_driver_pid=$!
+pids+=("$task_driver_pid")
 timeout 150 "$driver" failover --url "$url" --clients 30 --calls 20 --stateless-clients 4 \
     --victim c --ready-file "$ready" --killed-file "$killed" &
 driver_pid=$!
 pids+=("$driver_pid")
 for i in $(seq 600); do
-    [ -e "$ready" ] && break
+    [ -e "$ready" ] && [ -e "$task_ready" ] && break
     kill -0 "$driver_pid" 2>/dev/null || break
+    kill -0 "$task_driver_pid" 2>/dev/null || break
     sleep 0.1
 done
-if [ -e "$ready" ]; then
+if [ -e "$ready" ] && [ -e "$task_ready" ]; then
     # A crash, not a graceful stop: SIGKILL, no answers for what is in flight.
     kill -KILL "${pid_of[c]}"
     wait "${pid_of[c]}" 2>/dev/null || true
     say "scale: killed replica c (pid ${pid_of[c]})"
     : >"$killed"
 fi
-if wait "$driver_pid"; then
-    passed=$((passed + 1))
-else
-    failed=$((failed + 1))
-fi
+for p in "$driver_pid" "$task_driver_pid"; do
+    if wait "$p"; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+    fi
+done
 
 [ "$expected" = 0 ] || say "scale: $expected expected failures (known gaps)"
 say "scale: $passed passed, $failed failed"

@@ -175,9 +175,23 @@ fn system_unix() -> Duration {
 static CLOCK: OnceLock<Clock> = OnceLock::new();
 
 /// Makes `clock` the process's clock, unless one was chosen already (see
-/// the module's docs).
-pub(crate) fn adopt(clock: Clock) {
-    let _ = CLOCK.set(clock);
+/// the module's docs): false when another clock stays, which is said at
+/// debug level with the `tracing` feature.
+pub(crate) fn adopt(clock: Clock) -> bool {
+    let adopted = CLOCK.set(clock).is_ok();
+    #[cfg(feature = "tracing")]
+    if !adopted {
+        let kept = current();
+        let same = std::ptr::fn_addr_eq(kept.monotonic, clock.monotonic)
+            && std::ptr::fn_addr_eq(kept.unix, clock.unix);
+        if !same {
+            tracing::debug!(
+                target: "switchboard::clock",
+                "a runtime brought another clock; core keeps the one it read first"
+            );
+        }
+    }
+    adopted
 }
 
 #[cfg(feature = "simulation")]
@@ -192,6 +206,12 @@ thread_local! {
 #[cfg(feature = "simulation")]
 pub(crate) fn set_virtual(time: Option<(Instant, Duration)>) {
     VIRTUAL.with(|v| v.set(time));
+}
+
+/// This thread's virtual Unix time, when a simulation set one.
+#[cfg(feature = "simulation")]
+pub(crate) fn virtual_unix_time() -> Option<Duration> {
+    VIRTUAL.with(std::cell::Cell::get).map(|(_, unix)| unix)
 }
 
 /// Now, on the process's clock (on a simulation's thread, its virtual

@@ -90,5 +90,5 @@ pub trait Runtime: Debug + Send + Sync + 'static {
 /// Makes `runtime`'s clock the one core reads, unless one was chosen
 /// already: called wherever core is handed a runtime.
 pub(crate) fn adopt_clock(runtime: &dyn Runtime) {
-    clock::adopt(runtime.clock());
+    let _ = clock::adopt(runtime.clock());
 }

@@ -13,7 +13,9 @@
 //! - `lifecycle`: the one function that moves a task from state to state
 //!   ([`Change`] in, the task updated), time an input.
 //! - `store`: the [`TaskStore`] trait every replica reads tasks through,
-//!   and [`MemoryTaskStore`], the default, with its caps and its purge.
+//!   and [`MemoryTaskStore`], the default, with its caps and its purge;
+//!   [`TaskSignal`], what a replica sends the replica running a task.
+//! - [`contract`]: the checks every store must pass, for any store.
 //! - `config`: [`TaskConfig`], the limits and timings, each with a default.
 //! - `link`: what the process running a task keeps of it: the answers its
 //!   handler waits for, and its cancellation.
@@ -38,6 +40,7 @@
 
 mod clock;
 mod config;
+pub mod contract;
 pub mod experimental;
 mod lifecycle;
 mod link;
@@ -52,7 +55,7 @@ pub use config::{
 pub use lifecycle::{Change, apply};
 pub use link::AskError;
 pub(crate) use link::{OnChange, TaskLink, TaskStart};
-pub use store::{MemoryTaskStore, StoreError, TaskCaps, TaskStore};
+pub use store::{MemoryTaskStore, StoreError, TaskCaps, TaskSignal, TaskStore};
 pub use task::{Owner, Task, TaskId, TaskOutcome, TaskStatus};
 
 /// The extension's name, as `capabilities.extensions` spells it.
@@ -129,5 +132,10 @@ pub enum TaskBegins {
     /// the `tools/call` itself (`input_required` with `requestState`), and
     /// the round that reaches `start_task` answers with the task. A handler
     /// that returns without calling it answers the call directly.
+    ///
+    /// In a 2025-11-25 session, whose client asked for a task and must get
+    /// one (and whose input is asked by server→client requests, with no
+    /// rounds before a task), such a tool begins its task at once, as
+    /// [`AtOnce`](Self::AtOnce); `start_task` then does nothing.
     WhenHandlerStarts,
 }

@@ -1,5 +1,6 @@
 //! Redis for Switchboard, written once for every executor: [`RedisBus`],
-//! the core's [`EventBus`] over Redis pub/sub, and [`RedisSessionStore`],
+//! the core's [`EventBus`] over Redis pub/sub, [`RedisTaskStore`], the core's
+//! task store in Redis (tasks on every replica), and [`RedisSessionStore`],
 //! the core's session store in Redis (any replica serves any session).
 //!
 //! This crate does not accept connections or spawn tasks, and it names no
@@ -48,8 +49,10 @@ mod backoff;
 mod bus;
 mod link;
 mod sessions;
+mod tasks;
 #[cfg(test)]
 mod test_server;
 
 pub use bus::RedisBus;
 pub use sessions::{RedisSessionStore, SESSION_PREFIX};
+pub use tasks::{DEFAULT_LEASE, DEFAULT_PREFIX, LEASE_LAPSED, RedisTaskStore};

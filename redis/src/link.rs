@@ -56,6 +56,11 @@ impl Link {
         &self.client.get_connection_info().addr
     }
 
+    /// Runs `future` in the background on the runtime.
+    pub(crate) fn spawn(&self, future: switchboard_core::BoxFuture<()>) {
+        self.runtime.spawn(future);
+    }
+
     /// Waits `duration` on the runtime's timer.
     pub(crate) async fn sleep(&self, duration: Duration) {
         self.runtime.sleep(duration).await;

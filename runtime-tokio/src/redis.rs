@@ -90,6 +90,30 @@ impl EventBus for RedisBus {
     }
 }
 
+/// The task store in Redis (tasks on every replica): see
+/// [`switchboard_redis::RedisTaskStore`] for what is kept where, the lease
+/// and the signals.
+pub use switchboard_redis::RedisTaskStore;
+
+/// Connects a [`RedisTaskStore`] to the Redis server at `url`
+/// (`redis://host:port/db`), its waits and lease renewals on the tokio
+/// runtime it is called in, which must outlive the store. Give it to the
+/// server with `ServerConfig::tasks(TaskConfig::default().store(Arc::new(store)))`.
+///
+/// # Errors
+///
+/// [`StoreError::Unavailable`](switchboard_core::tasks::StoreError::Unavailable)
+/// when `url` is not a Redis URL or the server cannot be reached.
+///
+/// # Panics
+///
+/// When called outside a tokio runtime.
+pub async fn redis_task_store(
+    url: &str,
+) -> Result<RedisTaskStore, switchboard_core::tasks::StoreError> {
+    RedisTaskStore::connect_on(Arc::new(TokioRuntime::current()), url).await
+}
+
 /// The session store in Redis (any replica serves any session): see
 /// [`switchboard_redis::RedisSessionStore`] for what is kept and how.
 pub use switchboard_redis::RedisSessionStore;

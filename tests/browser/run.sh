@@ -18,6 +18,8 @@
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
+# shellcheck source=../../scripts/listening.sh
+source "$root/scripts/listening.sh"
 cd "$here"
 
 if ! command -v "${CHROMIUM:-/usr/bin/chromium}" >/dev/null; then
@@ -62,12 +64,7 @@ for rt in smol tokio axum; do
     "$target/debug/conformance" --runtime "$rt" --addr 127.0.0.1:0 >"$log" 2>&1 &
   fi
   pids+=($!)
-  url=""
-  for _ in $(seq 1 300); do
-    url=$(grep -oE 'http://127\.0\.0\.1:[0-9]+/mcp' "$log" | head -1)
-    [ -n "$url" ] && break
-    sleep 0.1
-  done
+  url=$(listening_url "$log" "${pids[-1]}" || true)
   if [ -z "$url" ]; then
     echo "browser: the $rt server did not start" >&2
     cat "$log" >&2

@@ -159,6 +159,7 @@ impl TestClient {
 pub mod client;
 pub mod hyper_client;
 pub mod server;
+pub mod tasks;
 
 /// Runs each named test body (a `fn(Rt)`) on each of the four runtimes:
 /// smol and tokio, and each on one thread, as `smol_runtime::NAME`,

@@ -10,6 +10,8 @@
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
+# shellcheck source=../../scripts/listening.sh
+source "$root/scripts/listening.sh"
 cd "$here"
 
 if ! cmp -s package-lock.json node_modules/.switchboard-lock 2>/dev/null; then
@@ -37,12 +39,7 @@ for rt in ${TASKS_CLIENT_RUNTIMES:-smol tokio}; do
   log="$logs/server-$rt.txt"
   "$target/debug/hello" --runtime "$rt" --addr 127.0.0.1:0 >"$log" 2>&1 &
   pid=$!
-  url=""
-  for _ in $(seq 1 300); do
-    url=$(grep -oE 'http://127\.0\.0\.1:[0-9]+/mcp' "$log" | head -1)
-    [ -n "$url" ] && break
-    sleep 0.1
-  done
+  url=$(listening_url "$log" "$pid" || true)
   if [ -z "$url" ]; then
     echo "tasks-client $rt: the server did not start" >&2
     cat "$log" >&2

@@ -3,7 +3,10 @@
 //! travel between buses on one channel and not to another, reach the
 //! sessions and `subscriptions/listen` streams of a replica other than the
 //! one they were made through, and still do after Redis restarts, with a
-//! bus connected on each adapter's local (one-thread) runtime too.
+//! bus connected on each adapter's local (one-thread) runtime too. And
+//! `RedisTaskStore`: a task created on one replica is read, answered and
+//! cancelled through another, and with Redis gone a task request is a
+//! clear `-32603`.
 //!
 //! `redis-server` must be on PATH (Debian: `apt-get install -y
 //! redis-server`); these tests fail, not skip, without it.
@@ -18,8 +21,10 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use serde_json::{Value, json};
+use switchboard_core::tasks::{TaskConfig, TaskStore, TaskSupport};
 use switchboard_core::{
     Change, EventBus, HttpConfig, ListFamily, McpServerBuilder, Resource, Runtime, ServerConfig,
+    Tool,
 };
 use tests::DEADLINE;
 use tests::client::{Conn, Event};
@@ -30,6 +35,7 @@ tests::on_both_runtimes!(
     a_change_through_one_replica_reaches_the_sessions_of_another,
     a_listen_stream_hears_a_change_made_through_another_replica,
     a_subscription_comes_back_after_redis_restarts,
+    a_task_is_read_answered_and_cancelled_through_another_replica,
 );
 
 /// A `redis-server` child process on a free port of 127.0.0.1, killed on
@@ -420,4 +426,105 @@ fn a_subscription_comes_back_after_redis_restarts(rt: Rt) {
     exec.block_on(b.server.notify_tools_changed());
     let heard = next_json(&mut get);
     assert_eq!(heard["method"], "notifications/tools/list_changed");
+}
+
+/// A replica keeping its tasks in `store`, with `ask` (a task that asks,
+/// then names the replica that ran it).
+fn task_replica(rt: Rt, name: &'static str, store: Arc<dyn TaskStore>) -> TestServer {
+    let config = ServerConfig::default().tasks(TaskConfig::default().store(store));
+    let builder = McpServerBuilder::new().config(config).task_tool(
+        Tool::new("ask", "asks, then names the replica that ran it"),
+        TaskSupport::Required,
+        move |_: Value, ctx| async move {
+            let answer = ctx
+                .input("ok", "elicitation/create", json!({"message": "ok?"}))
+                .await?;
+            Ok(format!("{} on {name}", answer["action"]))
+        },
+    );
+    TestServer::start_builder(rt, builder, HttpConfig::default())
+}
+
+/// POSTs stateless `method` declaring the tasks extension; the reply.
+fn task_rpc(server: &TestServer, method: &str, mut params: Value) -> Value {
+    let caps = json!({"elicitation": {}, "extensions": {"io.modelcontextprotocol/tasks": {}}});
+    params["_meta"] = stateless_meta(caps);
+    let name = params
+        .get("name")
+        .or_else(|| params.get("taskId"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let headers = stateless_headers(method, name.as_deref());
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+    let reply = server
+        .conn()
+        .request("POST", "/mcp", &header_refs(&headers), &body.to_string());
+    reply.messages().pop().unwrap_or(Value::Null)
+}
+
+/// Polls task `id` on `server` until its status is `status` (bounded).
+fn await_status(server: &TestServer, id: &str, status: &str) -> Value {
+    let start = Instant::now();
+    loop {
+        let got = task_rpc(server, "tasks/get", json!({"taskId": id}));
+        if got["result"]["status"] == status {
+            return got["result"].clone();
+        }
+        assert!(
+            start.elapsed() < DEADLINE,
+            "task {id} never {status}: {got}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn a_task_is_read_answered_and_cancelled_through_another_replica(rt: Rt) {
+    let mut redis = Redis::start();
+    let exec = Exec::new(rt);
+    let url = redis.url();
+    let store = || -> Arc<dyn TaskStore> {
+        exec.block_on(async {
+            if exec.tokio.is_some() {
+                Arc::new(switchboard_tokio::redis_task_store(&url).await.unwrap())
+            } else {
+                Arc::new(switchboard_smol::redis_task_store(&url).await.unwrap())
+            }
+        })
+    };
+    let a = task_replica(rt, "a", store());
+    let b = task_replica(rt, "b", store());
+    // Created on a, so a runs it; b reads it, answers it, reads the result.
+    let created = task_rpc(&a, "tools/call", json!({"name": "ask"}));
+    let id = created["result"]["taskId"]
+        .as_str()
+        .expect("a task")
+        .to_owned();
+    let parked = await_status(&b, &id, "input_required");
+    assert_eq!(parked["inputRequests"]["ok"]["params"]["message"], "ok?");
+    let answer = json!({"taskId": id, "inputResponses": {"ok": {"action": "accept"}}});
+    let ack = task_rpc(&b, "tasks/update", answer);
+    assert_eq!(ack["result"], json!({"resultType": "complete"}), "{ack}");
+    let done = await_status(&b, &id, "completed");
+    assert_eq!(done["result"]["content"][0]["text"], "\"accept\" on a");
+    // Cancelled through b: final on both.
+    let created = task_rpc(&a, "tools/call", json!({"name": "ask"}));
+    let id = created["result"]["taskId"]
+        .as_str()
+        .expect("a task")
+        .to_owned();
+    await_status(&b, &id, "input_required");
+    let ack = task_rpc(&b, "tasks/cancel", json!({"taskId": id}));
+    assert_eq!(ack["result"], json!({"resultType": "complete"}), "{ack}");
+    await_status(&a, &id, "cancelled");
+    // An id b does not know is unknown there as on a.
+    let unknown = task_rpc(&b, "tasks/get", json!({"taskId": "0".repeat(32)}));
+    assert_eq!(unknown["error"]["code"], -32602, "{unknown}");
+    // Redis gone: a clear error, not a hang.
+    redis.stop();
+    let start = Instant::now();
+    let failed = task_rpc(&b, "tasks/get", json!({"taskId": id}));
+    assert_eq!(failed["error"]["code"], -32603, "{failed}");
+    let message = failed["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("task store is unavailable"), "{message}");
+    assert!(start.elapsed() < DEADLINE, "{:?}", start.elapsed());
 }

@@ -5,15 +5,15 @@
 //! `notifications/tasks` on a listen stream.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use switchboard_core::http::{AuthConfig, Principal, verifier_fn};
 use switchboard_core::tasks::{MemoryTaskStore, TaskConfig, TaskSupport};
-use switchboard_core::{Args, CallToolResult, HttpConfig, McpServerBuilder, ServerConfig, Tool};
+use switchboard_core::{HttpConfig, McpServerBuilder, ServerConfig, Tool};
 use tests::client::Conn;
 use tests::server::{Rt, TestServer, header_refs, stateless_headers, stateless_meta};
+use tests::tasks::{Dropped, common_tools};
 
 tests::on_both_runtimes!(
     a_task_is_created_polled_and_completed,
@@ -112,82 +112,29 @@ impl Drop for Hello {
     }
 }
 
-#[derive(serde::Deserialize, schemars::JsonSchema)]
-struct CountArgs {
-    /// How far to count.
-    to: u32,
-}
-
-/// Set when the `forever` handler is dropped.
-#[derive(Clone, Default)]
-struct Dropped(Arc<AtomicBool>);
-
-/// Sets its flag when dropped (with the handler that holds it).
-struct Guard(Dropped);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        self.0.0.store(true, Ordering::SeqCst);
-    }
-}
-
-/// Sleeps `ms` on the server's runtime.
-async fn nap(ctx: &switchboard_core::RequestContext, ms: u64) {
-    if let Some(rt) = ctx.runtime() {
-        rt.sleep(Duration::from_millis(ms)).await;
-    }
-}
-
-/// A server with task tools: `count` (optional; counts to `to`, 20 ms a
-/// step, with progress), `confirm` (required; asks one question),
-/// `forever` (optional; waits a minute) and `plain` (sync-only).
+/// A server with the common task tools (`count`, `forever`, `plain`: see
+/// `tests::tasks`), `confirm` (required; asks one question through
+/// `tasks/update`) and `big` (optional; answers 10,000 bytes).
 fn builder(dropped: &Dropped) -> McpServerBuilder {
-    let dropped = dropped.clone();
-    McpServerBuilder::new()
-        .server_info("tasks-test", "1")
-        .task_tool(
-            Tool::new("count", "Counts"),
-            TaskSupport::Optional,
-            |Args(a): Args<CountArgs>, ctx| async move {
-                for n in 1..=a.to {
-                    nap(&ctx, 20).await;
-                    ctx.progress(f64::from(n), Some(f64::from(a.to)), None)
-                        .await?;
-                }
-                Ok(format!("counted to {}", a.to))
-            },
-        )
-        .task_tool(
-            Tool::new("confirm", "Asks first"),
-            TaskSupport::Required,
-            |_: Value, ctx| async move {
-                let ask = json!({"message": "Sure?", "requestedSchema": {"type": "object",
+    common_tools(
+        McpServerBuilder::new().server_info("tasks-test", "1"),
+        dropped,
+    )
+    .task_tool(
+        Tool::new("confirm", "Asks first"),
+        TaskSupport::Required,
+        |_: Value, ctx| async move {
+            let ask = json!({"message": "Sure?", "requestedSchema": {"type": "object",
                     "properties": {"ok": {"type": "boolean"}}}});
-                let answer = ctx.input("ok", "elicitation/create", ask).await?;
-                Ok(format!("ok = {}", answer["content"]["ok"]))
-            },
-        )
-        .task_tool(
-            Tool::new("forever", "Waits a minute"),
-            TaskSupport::Optional,
-            move |_: Value, ctx| {
-                let guard = Guard(dropped.clone());
-                async move {
-                    let _guard = guard;
-                    nap(&ctx, 60_000).await;
-                    Ok(CallToolResult::text("woke"))
-                }
-            },
-        )
-        .task_tool(
-            Tool::new("big", "Answers 10,000 bytes"),
-            TaskSupport::Optional,
-            |_: Value, _ctx| async move { Ok("x".repeat(10_000)) },
-        )
-        .tool(
-            Tool::new("plain", "Sync only"),
-            |_: Value, _ctx| async move { Ok(CallToolResult::text("plain")) },
-        )
+            let answer = ctx.input("ok", "elicitation/create", ask).await?;
+            Ok(format!("ok = {}", answer["content"]["ok"]))
+        },
+    )
+    .task_tool(
+        Tool::new("big", "Answers 10,000 bytes"),
+        TaskSupport::Optional,
+        |_: Value, _ctx| async move { Ok("x".repeat(10_000)) },
+    )
 }
 
 fn start(rt: Rt, dropped: &Dropped, tasks: TaskConfig) -> TestServer {
@@ -383,10 +330,7 @@ fn a_cancel_is_final_and_drops_the_handler(rt: Rt) {
         .as_str()
         .unwrap()
         .to_owned();
-    assert!(
-        !dropped.0.load(Ordering::SeqCst),
-        "the task outlives its exchange"
-    );
+    assert!(!dropped.is_set(), "the task outlives its exchange");
     let (_, ack) = send(
         &server,
         "tasks/cancel",
@@ -395,10 +339,7 @@ fn a_cancel_is_final_and_drops_the_handler(rt: Rt) {
     );
     assert_eq!(ack["result"], json!({"resultType": "complete"}));
     assert_eq!(get(&server, &id)["status"], "cancelled");
-    assert!(
-        tests::eventually(|| dropped.0.load(Ordering::SeqCst)),
-        "handler dropped"
-    );
+    assert!(tests::eventually(|| dropped.is_set()), "handler dropped");
     // Again, on a terminal task: the same ack, the same status.
     let (_, again) = send(
         &server,

@@ -6,17 +6,16 @@
 //! `notifications/tasks/status`, the errors, and that neither era ever sees
 //! the other's shapes or tasks.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use switchboard_core::tasks::{TaskConfig, TaskSupport};
+use switchboard_core::tasks::{TaskBegins, TaskConfig, TaskSupport};
 use switchboard_core::{
-    Args, CallToolResult, HttpConfig, McpServerBuilder, RpcError, ServerConfig, Tool,
+    CallToolResult, HttpConfig, McpServerBuilder, RpcError, ServerConfig, Tool,
 };
 use tests::client::Conn;
 use tests::server::{Rt, Session, TestServer, header_refs, stateless_headers, stateless_meta};
+use tests::tasks::{Dropped, common_tools, nap};
 
 tests::on_both_runtimes!(
     a_task_is_created_polled_and_its_result_fetched,
@@ -29,90 +28,58 @@ tests::on_both_runtimes!(
     a_waiting_tasks_result_ends_with_the_time_to_live,
 );
 
-#[derive(serde::Deserialize, schemars::JsonSchema)]
-struct CountArgs {
-    /// How far to count.
-    to: u32,
-}
-
-/// Set when the `forever` handler is dropped.
-#[derive(Clone, Default)]
-struct Dropped(Arc<AtomicBool>);
-
-/// Sets its flag when dropped (with the handler that holds it).
-struct Guard(Dropped);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        self.0.0.store(true, Ordering::SeqCst);
-    }
-}
-
-/// Sleeps `ms` on the server's runtime.
-async fn nap(ctx: &switchboard_core::RequestContext, ms: u64) {
-    if let Some(rt) = ctx.runtime() {
-        rt.sleep(Duration::from_millis(ms)).await;
-    }
-}
-
-/// Task tools: `count` (optional), `confirm` (required; one elicitation),
-/// `forever` (optional; a minute), `oops` (optional; an `isError`
-/// result), `broken` (optional; a JSON-RPC error), and `plain` (sync).
+/// The common task tools (`count`, `forever`, `plain`: see `tests::tasks`),
+/// `confirm` (required; one elicitation, a server→client request), `oops`
+/// (optional; an `isError` result) and `broken` (optional; a JSON-RPC
+/// error).
 fn start(rt: Rt, dropped: &Dropped, config: ServerConfig) -> TestServer {
-    let dropped = dropped.clone();
-    let builder = McpServerBuilder::new()
-        .server_info("tasks-session-test", "1")
-        .task_tool(
-            Tool::new("count", "Counts"),
-            TaskSupport::Optional,
-            |Args(a): Args<CountArgs>, ctx| async move {
-                for n in 1..=a.to {
-                    nap(&ctx, 20).await;
-                    ctx.progress(f64::from(n), Some(f64::from(a.to)), None)
-                        .await?;
-                }
-                Ok(format!("counted to {}", a.to))
-            },
-        )
-        .task_tool(
-            Tool::new("confirm", "Asks first"),
-            TaskSupport::Required,
-            |_: Value, ctx| async move {
-                let ask = json!({"message": "Sure?", "requestedSchema": {"type": "object",
-                    "properties": {"ok": {"type": "boolean"}}}});
-                let answer = ctx.request("elicitation/create", ask).await?;
-                Ok(format!("ok = {}", answer["content"]["ok"]))
-            },
-        )
-        .task_tool(
-            Tool::new("forever", "Waits a minute"),
-            TaskSupport::Optional,
-            move |_: Value, ctx| {
-                let guard = Guard(dropped.clone());
-                async move {
-                    let _guard = guard;
-                    nap(&ctx, 60_000).await;
-                    Ok(CallToolResult::text("woke"))
-                }
-            },
-        )
-        .task_tool(
-            Tool::new("oops", "Returns a tool error"),
-            TaskSupport::Optional,
-            |_: Value, _ctx| async move { Ok(CallToolResult::error("no such city")) },
-        )
-        .task_tool(
-            Tool::new("broken", "Fails with a JSON-RPC error"),
-            TaskSupport::Optional,
-            |_: Value, _ctx| async move {
-                Err::<CallToolResult, _>(RpcError::internal("the backend is down").into())
-            },
-        )
-        .tool(
-            Tool::new("plain", "Sync only"),
-            |_: Value, _ctx| async move { Ok(CallToolResult::text("plain")) },
-        )
-        .config(config);
+    let builder = common_tools(
+        McpServerBuilder::new().server_info("tasks-session-test", "1"),
+        dropped,
+    )
+    .task_tool(
+        Tool::new("confirm", "Asks first"),
+        TaskSupport::Required,
+        |_: Value, ctx| async move {
+            let ask = json!({"message": "Sure?", "requestedSchema": {"type": "object",
+                "properties": {"ok": {"type": "boolean"}}}});
+            let answer = ctx.request("elicitation/create", ask).await?;
+            Ok(format!("ok = {}", answer["content"]["ok"]))
+        },
+    )
+    .task_tool_beginning(
+        Tool::new("quick", "Returns before starting a task"),
+        TaskSupport::Optional,
+        TaskBegins::WhenHandlerStarts,
+        |_: Value, _ctx| async move { Ok(CallToolResult::text("quick")) },
+    )
+    .task_tool(
+        Tool::new("impatient", "Asks, gives up after 300 ms, then works on"),
+        TaskSupport::Optional,
+        |_: Value, ctx| async move {
+            let ask = json!({"message": "Quick?", "requestedSchema": {"type": "object",
+                "properties": {}}});
+            // Boxed, so the question is dropped when the timeout wins.
+            let asked = Box::pin(ctx.request("elicitation/create", ask));
+            let timeout = Box::pin(nap(&ctx, 300));
+            drop(futures::future::select(asked, timeout).await);
+            nap(&ctx, 60_000).await;
+            Ok(CallToolResult::text("done"))
+        },
+    )
+    .task_tool(
+        Tool::new("oops", "Returns a tool error"),
+        TaskSupport::Optional,
+        |_: Value, _ctx| async move { Ok(CallToolResult::error("no such city")) },
+    )
+    .task_tool(
+        Tool::new("broken", "Fails with a JSON-RPC error"),
+        TaskSupport::Optional,
+        |_: Value, _ctx| async move {
+            Err::<CallToolResult, _>(RpcError::internal("the backend is down").into())
+        },
+    )
+    .config(config);
     TestServer::start_builder(rt, builder, HttpConfig::default())
 }
 
@@ -258,6 +225,14 @@ fn a_task_is_created_polled_and_its_result_fetched(rt: Rt) {
     }
     // Without `task`, the optional tool answers directly.
     assert_eq!(s.tool_text(8, "count", json!({"to": 1})), "counted to 1");
+    // A tool that would begin its task when its handler starts one (the
+    // 2026 extension's rounds first) still answers a task here: the client
+    // asked for one and must get one, even from a handler that returns
+    // without `start_task`.
+    let quick = id_of(&create(&s, "quick", json!({})));
+    let result = rpc(&s, "tasks/result", json!({"taskId": quick}));
+    assert_eq!(result["result"]["content"][0]["text"], "quick", "{result}");
+    assert_eq!(s.tool_text(9, "quick", json!({})), "quick");
     // A tool result with isError is `failed`, its result still the answer.
     let oops = id_of(&create(&s, "oops", json!({})));
     let failed = wait_for(&s, &oops, |t| t["status"] != "working");
@@ -311,6 +286,16 @@ fn input_is_a_server_request_on_the_tasks_result_stream(rt: Rt) {
     );
     let done = rpc(&s, "tasks/get", json!({"taskId": id}))["result"].clone();
     assert_eq!(done["status"], "completed");
+
+    // A question its handler gave up on (a timeout) leaves the task: it
+    // is `working` again, not `input_required` for nobody.
+    let id = id_of(&create(&s, "impatient", json!({})));
+    wait_for(&s, &id, |t| t["status"] == "input_required");
+    wait_for(&s, &id, |t| t["status"] == "working");
+    assert_eq!(
+        rpc(&s, "tasks/cancel", json!({"taskId": id}))["result"]["status"],
+        "cancelled"
+    );
 }
 
 fn a_cancel_answers_the_task_and_refuses_a_terminal_one(rt: Rt) {
@@ -318,15 +303,12 @@ fn a_cancel_answers_the_task_and_refuses_a_terminal_one(rt: Rt) {
     let server = start(rt, &dropped, ServerConfig::default());
     let s = session(&server);
     let id = id_of(&create(&s, "forever", json!({})));
-    assert!(!dropped.0.load(Ordering::SeqCst), "it outlives the call");
+    assert!(!dropped.is_set(), "it outlives the call");
     let cancelled = rpc(&s, "tasks/cancel", json!({"taskId": id}));
     assert_eq!(cancelled["result"]["status"], "cancelled", "{cancelled}");
     assert_eq!(cancelled["result"]["taskId"], json!(id));
     assert!(cancelled["result"].get("resultType").is_none());
-    assert!(
-        tests::eventually(|| dropped.0.load(Ordering::SeqCst)),
-        "handler dropped"
-    );
+    assert!(tests::eventually(|| dropped.is_set()), "handler dropped");
     let again = rpc(&s, "tasks/cancel", json!({"taskId": id}));
     assert_eq!(code(&again), -32602, "{again}");
     assert!(
@@ -345,6 +327,27 @@ fn a_cancel_answers_the_task_and_refuses_a_terminal_one(rt: Rt) {
     assert_eq!(
         rpc(&s, "tasks/get", json!({"taskId": done}))["result"]["status"],
         "completed"
+    );
+
+    // A session's end (DELETE) cancels the tasks it can no longer reach.
+    let dropped = Dropped::default();
+    let server = start(rt, &dropped, ServerConfig::default());
+    let s = session(&server);
+    id_of(&create(&s, "forever", json!({})));
+    assert!(!dropped.is_set());
+    let deleted = Conn::connect(server.addr).request(
+        "DELETE",
+        "/mcp",
+        &[
+            ("mcp-session-id", &s.id),
+            ("mcp-protocol-version", "2025-11-25"),
+        ],
+        "",
+    );
+    assert_eq!(deleted.status(), 200);
+    assert!(
+        tests::eventually(|| dropped.is_set()),
+        "the ended session's task handler is dropped"
     );
 }
 
@@ -449,6 +452,11 @@ fn status_changes_reach_the_standalone_stream(rt: Rt) {
         let note = next_message(&mut stream);
         if note["method"] == "notifications/progress" {
             assert_eq!(note["params"]["progressToken"], "p", "{note}");
+            assert_eq!(
+                note["params"]["_meta"]["io.modelcontextprotocol/related-task"]["taskId"],
+                json!(id),
+                "{note}"
+            );
             progress.push(note["params"]["progress"].clone());
             continue;
         }

@@ -8,7 +8,13 @@
 //!
 //! ```text
 //! cargo run --release -p task-cost [-- TASKS]      # default 20000
+//! cargo run --release -p task-cost -- TASKS --redis redis://127.0.0.1:6379/
 //! ```
+//!
+//! With `--redis URL` the tasks are kept in Redis (`RedisTaskStore`): the
+//! CPU is this process's (the server's, with the Redis client's threads)
+//! and, apart, redis-server's (`INFO cpu`, read with `redis-cli`); the bytes
+//! held are Redis's (`INFO memory`), not this process's.
 //!
 //! Prints CPU µs per task, bytes allocated per task (all allocations,
 //! freed or not), and bytes still held per completed task (what a finished
@@ -96,6 +102,38 @@ fn request(id: u64, method: &str, params: Value, name: &str, declare: bool) -> (
     (head, body.to_string().into_bytes())
 }
 
+/// `redis-cli -u URL info SECTION` as `field → value`.
+fn redis_info(url: &str, section: &str) -> std::collections::HashMap<String, String> {
+    let out = std::process::Command::new("redis-cli")
+        .args(["-u", url, "info", section])
+        .output()
+        .expect("redis-cli on PATH");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.trim().split_once(':'))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
+/// redis-server's CPU time (user + system), µs.
+fn redis_cpu_us(url: &str) -> u64 {
+    let info = redis_info(url, "cpu");
+    let secs = |k: &str| {
+        info.get(k)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    ((secs("used_cpu_user") + secs("used_cpu_sys")) * 1e6) as u64
+}
+
+/// redis-server's memory in use, bytes.
+fn redis_memory(url: &str) -> u64 {
+    let info = redis_info(url, "memory");
+    info.get("used_memory")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
 /// The JSON of a complete reply body.
 fn json_of(body: Body) -> Value {
     match body {
@@ -106,10 +144,13 @@ fn json_of(body: Body) -> Value {
 }
 
 fn main() {
-    let tasks: u64 = std::env::args()
-        .nth(1)
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(20_000);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let tasks: u64 = args.first().and_then(|n| n.parse().ok()).unwrap_or(20_000);
+    let redis = args
+        .iter()
+        .position(|a| a == "--redis")
+        .and_then(|i| args.get(i + 1))
+        .cloned();
     let ex = Arc::new(smol::Executor::new());
     let runtime = Arc::new(switchboard_smol::SmolRuntime::with_executor(Arc::clone(
         &ex,
@@ -119,9 +160,18 @@ fn main() {
     // A task that finishes at once: what is measured is the task, not the work.
     // Caps above the run, so every finished task stays held until its TTL
     // (what the last figure measures).
-    let limits = TaskConfig::default()
+    let mut limits = TaskConfig::default()
         .max_tasks(10_000_000)
         .max_tasks_per_owner(10_000_000);
+    if let Some(url) = &redis {
+        let store = smol::block_on(switchboard_smol::redis_task_store(url))
+            .unwrap_or_else(|e| panic!("--redis {url}: {e}"))
+            .prefix(format!("task-cost:{}", std::process::id()));
+        limits = limits.store(Arc::new(store));
+        println!("store: redis at {url}");
+    } else {
+        println!("store: memory");
+    }
     let _server = McpServerBuilder::new()
         .runtime(runtime)
         .config(ServerConfig::default().tasks(limits))
@@ -198,7 +248,9 @@ fn main() {
         Instant::now(),
     );
     let gets0 = GETS.load(Ordering::Relaxed);
+    let redis0 = redis.as_deref().map(|u| (redis_cpu_us(u), redis_memory(u)));
     run(1_000, tasks);
+    let redis1 = redis.as_deref().map(|u| (redis_cpu_us(u), redis_memory(u)));
     let gets = GETS.load(Ordering::Relaxed) - gets0;
     let (cpu1, alloc1, live1, wall) = (
         cpu_us(),
@@ -220,4 +272,11 @@ fn main() {
         "bytes held per completed task (until its TTL): {:.0}",
         (live1 as f64 - live0 as f64) / n
     );
+    if let (Some((c0, m0)), Some((c1, m1))) = (redis0, redis1) {
+        println!("redis-server cpu per task: {:.1} µs", (c1 - c0) as f64 / n);
+        println!(
+            "redis-server bytes held per completed task (until its TTL): {:.0}",
+            (m1 as f64 - m0 as f64) / n
+        );
+    }
 }

@@ -105,6 +105,34 @@ impl RequestContext {
         if !progress.is_finite() || total.is_some_and(|t| !t.is_finite()) {
             return Err(ContextError::InvalidProgress(progress));
         }
+        // Progress only goes up, in a task as in a call (a task's progress
+        // may also reach the client as notifications).
+        {
+            let mut last = self
+                .inner
+                .last_progress
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            if let Some(previous) = *last {
+                if progress < previous {
+                    return Err(ContextError::ProgressDecreased {
+                        previous,
+                        next: progress,
+                    });
+                }
+            }
+            *last = Some(progress);
+        }
+        let params = |token: &Value| {
+            let mut params = json!({ "progressToken": token, "progress": progress });
+            if let Some(total) = total {
+                params["total"] = json!(total);
+            }
+            if let Some(message) = message {
+                params["message"] = json!(message);
+            }
+            params
+        };
         if let Some(task) = self.inner.task.get() {
             // A task has no stream: its progress is its status message.
             let text = match (message, total) {
@@ -114,13 +142,8 @@ impl RequestContext {
             };
             task.change(crate::tasks::Change::Progress(text)).await;
             if let (false, Some(token)) = (self.is_stateless(), &self.inner.progress_token) {
-                let mut params = json!({ "progressToken": token, "progress": progress });
-                if let Some(total) = total {
-                    params["total"] = json!(total);
-                }
-                if let Some(message) = message {
-                    params["message"] = json!(message);
-                }
+                // Every notification about a 2025-11-25 task names it.
+                let params = crate::tasks::experimental::with_related_task(params(token), &task.id);
                 let message = Message::Notification(Notification {
                     method: "notifications/progress".into(),
                     params: Some(params.into()),
@@ -139,30 +162,7 @@ impl RequestContext {
         let Some(token) = &self.inner.progress_token else {
             return Ok(());
         };
-        {
-            let mut last = self
-                .inner
-                .last_progress
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
-            if let Some(previous) = *last {
-                if progress < previous {
-                    return Err(ContextError::ProgressDecreased {
-                        previous,
-                        next: progress,
-                    });
-                }
-            }
-            *last = Some(progress);
-        }
-        let mut params = json!({ "progressToken": token, "progress": progress });
-        if let Some(total) = total {
-            params["total"] = json!(total);
-        }
-        if let Some(message) = message {
-            params["message"] = json!(message);
-        }
-        self.notify("notifications/progress", params).await
+        self.notify("notifications/progress", params(token)).await
     }
 
     /// Sends `notifications/message` at `level` if the session's level

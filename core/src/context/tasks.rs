@@ -121,6 +121,12 @@ impl RequestContext {
         let _waiter = Waiter { session, id: &id };
         let params = experimental::with_related_task(params, &task.id);
         let key = task.auto_key(method);
+        let mut question = self.inner.task.get().map(|link| Question {
+            task: Arc::clone(link),
+            id: id.clone(),
+            key: Some(key.clone()),
+            runtime: self.inner.outlet.runtime.clone(),
+        });
         let asked = Change::Ask {
             key: key.clone(),
             request: serde_json::json!({ "method": method, "params": params }),
@@ -135,6 +141,9 @@ impl RequestContext {
             return Err(RequestError::TaskEnded);
         }
         let answer = rx.await;
+        if let Some(question) = &mut question {
+            question.key = None;
+        }
         task.change(Change::Answered(vec![key])).await;
         match answer {
             Ok(Ok(value)) => Ok(value),
@@ -143,6 +152,32 @@ impl RequestContext {
                 Err(RequestError::ShuttingDown)
             }
             Err(oneshot::Canceled) => Err(RequestError::SessionClosed),
+        }
+    }
+}
+
+/// A 2025-11-25 task's question until its answer comes. Dropped before
+/// (the handler gave up on it: a `select` with a timeout, say), it leaves
+/// the task's queue, if not delivered yet, and the record's questions, so
+/// the task does not read `input_required` for a question nobody waits on.
+struct Question {
+    task: Arc<TaskLink>,
+    id: crate::jsonrpc::RequestId,
+    /// `None` once answered.
+    key: Option<String>,
+    runtime: Option<Arc<dyn crate::runtime::Runtime>>,
+}
+
+impl Drop for Question {
+    fn drop(&mut self) {
+        let Some(key) = self.key.take() else { return };
+        self.task.unpost(&self.id);
+        // The record's change is async; a task always has a runtime.
+        if let Some(runtime) = &self.runtime {
+            let task = Arc::clone(&self.task);
+            runtime.spawn(Box::pin(async move {
+                task.change(Change::Answered(vec![key])).await;
+            }));
         }
     }
 }

@@ -22,9 +22,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::Thread;
-use std::time::Duration;
-
-use crate::clock::Instant;
+// The pool's timers wait in real time (`park_timeout`), so they count on
+// std's clock, whatever clock the process adopted for core.
+use std::time::{Duration, Instant};
 
 use super::{BoxFuture, Runtime};
 
@@ -117,7 +117,7 @@ impl Runtime for PoolRuntime {
     fn sleep(&self, duration: Duration) -> BoxFuture<()> {
         Box::pin(Sleep {
             shared: Arc::clone(&self.shared),
-            deadline: crate::clock::now().checked_add(duration),
+            deadline: Instant::now().checked_add(duration),
             key: None,
         })
     }
@@ -181,7 +181,7 @@ impl Future for Sleep {
         let Some(deadline) = self.deadline else {
             return Poll::Pending;
         };
-        if crate::clock::now() >= deadline {
+        if Instant::now() >= deadline {
             if let Some(key) = self.key.take() {
                 lock(&self.shared.timers).pending.remove(&key);
             }
@@ -481,7 +481,7 @@ where
 /// Nothing is ready: fires the timers that are due, or waits for the next
 /// one, or reads for a waiting reader, or parks.
 fn idle(shared: &Shared) {
-    let now = crate::clock::now();
+    let now = Instant::now();
     let mut timers = lock(&shared.timers);
     if let Some((&(deadline, _), _)) = timers.pending.first_key_value() {
         if deadline <= now {

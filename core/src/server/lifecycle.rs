@@ -102,9 +102,13 @@ pub(crate) fn open_session(
         // The 2025-11-25 experimental tasks: task-augmented `tools/call`,
         // `tasks/list` (tasks are bound to the session, so a client lists
         // only its own) and `tasks/cancel`. Never in `server/discover`.
-        declared.tasks = Some(serde_json::json!({
-            "list": {}, "cancel": {}, "requests": { "tools": { "call": {} } }
-        }));
+        let mut tasks = serde_json::json!({
+            "cancel": {}, "requests": { "tools": { "call": {} } }
+        });
+        if shared.tasks.store.can_list() {
+            tasks["list"] = serde_json::json!({});
+        }
+        declared.tasks = Some(tasks);
     }
     let result = encode(InitializeResult {
         protocol_version: version.as_str(),

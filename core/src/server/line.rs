@@ -243,6 +243,8 @@ impl Dispatch for Engine {
         let closed = self.sessions.close(id);
         if closed {
             observe::session_closed(id, CloseReason::Deleted);
+            self.tasks
+                .end_session(self.outlet.runtime.as_ref(), id.as_str());
             self.sessions_changed();
         }
         closed
@@ -286,6 +288,8 @@ impl Dispatch for Engine {
         if !expired.is_empty() {
             for id in &expired {
                 observe::session_expired(id, idle);
+                self.tasks
+                    .end_session(self.outlet.runtime.as_ref(), id.as_str());
             }
             self.sessions_changed();
         }

@@ -16,7 +16,8 @@
 //! - An expired task is forgotten (then `-32602`, as unknown) and its
 //!   handler, if still running, dropped; expired tasks are purged when the
 //!   next task is created (so the caps count live tasks only) and by a
-//!   sweeper on the runtime, every minute or every time to live.
+//!   sweeper on the runtime, every minute or every time to live, which also
+//!   drops the handlers of tasks another replica purged.
 //! - A result larger than the limit fails the task with `-32603`.
 //!
 //! The same hub runs the 2025-11-25 experimental tasks of sessions
@@ -26,18 +27,33 @@
 //! handler asks for is a real server→client request queued on the task
 //! ([`TaskLink::post`]) until a `tasks/result` of it delivers it on its own
 //! stream (as the TypeScript SDK 1.x does; see `methods/session_tasks`).
+//!
+//! With a store shared by replicas ([`TaskStore::replica`] names this one),
+//! any replica answers `tasks/get` from the store; `tasks/update` and
+//! `tasks/cancel` change the record where they arrive and send a
+//! [`TaskSignal`] to the task's runner, which wakes or drops the handler:
+//! - answers are sent first, recorded after: when no listener of the runner
+//!   received them (it stopped, or its subscription is reconnecting), the
+//!   update is `-32603` and the question stays outstanding, to be answered
+//!   again;
+//! - a cancel is recorded first and is final whether or not the runner hears
+//!   it; a runner that does not hear it finds its later changes refused (a
+//!   question asked ends the handler, a result is dropped);
+//! - a store that cannot be reached makes every `tasks/*` request, and a
+//!   `tools/call` that would become a task, `-32603` ("the task store is
+//!   unavailable: …"), within the store's own time bound.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use futures::FutureExt;
 use futures::channel::oneshot;
 use futures::future::{AbortHandle, AbortRegistration, Abortable, Either};
-use serde_json::{Value, value::RawValue};
+use futures::{FutureExt, StreamExt};
+use serde_json::{Map, Value, value::RawValue};
 
 use super::builder::McpServerBuilder;
 use super::error::MethodError;
@@ -51,8 +67,8 @@ use crate::observe;
 use crate::protocol::{CallToolResult, Tool};
 use crate::runtime::Runtime;
 use crate::tasks::{
-    Change, MemoryTaskStore, OnChange, Owner, Task, TaskBegins, TaskConfig, TaskId, TaskLink,
-    TaskOutcome, TaskStart, TaskStore, TaskSupport, experimental, wall_ms,
+    Change, MemoryTaskStore, OnChange, Owner, StoreError, Task, TaskBegins, TaskConfig, TaskId,
+    TaskLink, TaskOutcome, TaskSignal, TaskStart, TaskStore, TaskSupport, experimental, wall_ms,
 };
 use crate::transport::{Outbound, Route};
 use crate::typed::{ToolArgs, ToolError, ToolOutput};
@@ -153,8 +169,24 @@ pub(crate) struct TaskHub {
     listeners: Arc<Listeners>,
     /// Whether the sweeper that purges expired tasks was started.
     sweeping: AtomicBool,
+    /// The shortest time to live granted here (a 2025-11-25 client asks
+    /// for its own), in ms: the sweeper keeps at least that pace.
+    shortest_ttl_ms: AtomicU64,
     /// The `tasks/result` requests waiting for a task to change.
     pub(crate) watchers: Arc<Watchers>,
+    /// Whether this replica receives its signals (set once the store's
+    /// [`TaskStore::listen`] returned).
+    listening: futures::lock::Mutex<bool>,
+}
+
+/// The JSON-RPC error for a store's failure: `-32000` for a cap reached,
+/// `-32603` for a store that cannot be reached (or a duplicate id).
+pub(crate) fn store_error(e: StoreError) -> MethodError {
+    let code = match e {
+        StoreError::OwnerFull(_) | StoreError::Full(_) => ErrorCode::SERVER_BUSY,
+        _ => ErrorCode::INTERNAL_ERROR,
+    };
+    MethodError::Handler(RpcError::new(code, e.to_string()))
 }
 
 /// Which era's task a call makes: the shapes it is answered in, whom it is
@@ -180,16 +212,24 @@ impl Watchers {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// A signal that fires at the next change of task `id`. Waiters that
-    /// gave up are dropped from the table here, so it holds at most the
-    /// requests in flight.
-    pub(crate) fn watch(&self, id: &TaskId) -> oneshot::Receiver<()> {
+    /// A signal that fires at the next change of task `id`. Dropping it
+    /// takes it out of the table (and the task's entry with its last
+    /// waiter), so the table holds at most the requests in flight, whatever
+    /// ids clients ask about.
+    pub(crate) fn watch(&self, id: &TaskId) -> Watch<'_> {
         let (tx, rx) = oneshot::channel();
-        let mut table = self.table();
-        let waiting = table.entry(id.clone()).or_default();
-        waiting.retain(|w| !w.is_canceled());
-        waiting.push(tx);
-        rx
+        self.table().entry(id.clone()).or_default().push(tx);
+        Watch {
+            rx,
+            id: id.clone(),
+            watchers: self,
+        }
+    }
+
+    /// How many tasks have waiters (for tests).
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.table().len()
     }
 
     /// Wakes every waiter of task `id`.
@@ -197,6 +237,38 @@ impl Watchers {
         let woken = self.table().remove(id);
         for tx in woken.into_iter().flatten() {
             let _ = tx.send(());
+        }
+    }
+}
+
+/// One waiter of [`Watchers::watch`]: completes at the task's next change.
+pub(crate) struct Watch<'a> {
+    rx: oneshot::Receiver<()>,
+    id: TaskId,
+    watchers: &'a Watchers,
+}
+
+impl std::future::Future for Watch<'_> {
+    type Output = ();
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        std::pin::Pin::new(&mut self.rx).poll(cx).map(|_| ())
+    }
+}
+
+impl Drop for Watch<'_> {
+    fn drop(&mut self) {
+        // Closed first, so this waiter's sender reads as cancelled below.
+        self.rx.close();
+        let mut table = self.watchers.table();
+        if let Some(waiting) = table.get_mut(&self.id) {
+            waiting.retain(|w| !w.is_canceled());
+            if waiting.is_empty() {
+                table.remove(&self.id);
+            }
         }
     }
 }
@@ -238,7 +310,169 @@ impl TaskHub {
             running: Mutex::default(),
             listeners,
             sweeping: AtomicBool::new(false),
+            shortest_ttl_ms: AtomicU64::new(u64::MAX),
             watchers: Arc::default(),
+            listening: futures::lock::Mutex::new(false),
+        }
+    }
+
+    /// Starts, once, receiving the signals other replicas send this one
+    /// (a store of one process sends none), before this replica runs its
+    /// first task, so no signal for it can be missed.
+    async fn listen(self: &Arc<Self>, runtime: &Arc<dyn Runtime>) -> Result<(), MethodError> {
+        let mut listening = self.listening.lock().await;
+        if *listening {
+            return Ok(());
+        }
+        if let Some(mut signals) = self.store.listen().await.map_err(store_error)? {
+            let hub = Arc::downgrade(self);
+            runtime.spawn(Box::pin(async move {
+                while let Some(signal) = signals.next().await {
+                    let Some(hub) = hub.upgrade() else { return };
+                    hub.on_signal(signal).await;
+                }
+            }));
+        }
+        *listening = true;
+        Ok(())
+    }
+
+    /// Acts on a signal from another replica: wakes the handler with its
+    /// answers, or drops it. A task not running here is none of its
+    /// business (it ended meanwhile).
+    async fn on_signal(&self, signal: TaskSignal) {
+        match signal {
+            TaskSignal::Answer {
+                id,
+                owner,
+                responses,
+            } => {
+                if let Some(link) = self.link(&id, &owner) {
+                    link.answer(responses).await;
+                }
+            }
+            TaskSignal::Cancel { id, owner } => {
+                if let Some(link) = self.link(&id, &owner) {
+                    link.cancel();
+                }
+            }
+        }
+    }
+
+    /// Whether `runner` is another replica than this one.
+    fn elsewhere<'a>(&self, runner: Option<&'a str>) -> Option<&'a str> {
+        runner.filter(|r| Some(*r) != self.store.replica())
+    }
+
+    /// `tasks/update`: gives `responses` to task `id`'s waiting handler,
+    /// here or on its runner. `Ok(false)` when the caller has no such
+    /// task.
+    pub(crate) async fn update(
+        &self,
+        id: &TaskId,
+        owner: &Owner,
+        responses: Map<String, Value>,
+    ) -> Result<bool, MethodError> {
+        let at = wall_ms(now());
+        let task = self.store.get(id, owner, at).await.map_err(store_error)?;
+        let Some(task) = task else { return Ok(false) };
+        if let Some(link) = self.link(id, owner) {
+            link.answer(responses).await;
+            return Ok(true);
+        }
+        let Some(runner) = self.elsewhere(task.runner.as_deref()) else {
+            // Its handler ran here and has ended: nothing waits.
+            return Ok(true);
+        };
+        // Only answers to questions outstanding travel.
+        let responses: Map<String, Value> = responses
+            .into_iter()
+            .filter(|(key, _)| task.input_requests.contains_key(key))
+            .collect();
+        if responses.is_empty() || task.status.is_terminal() {
+            return Ok(true);
+        }
+        let keys: Vec<String> = responses.keys().cloned().collect();
+        let signal = TaskSignal::Answer {
+            id: id.clone(),
+            owner: owner.clone(),
+            responses,
+        };
+        if !self
+            .store
+            .signal(runner, signal)
+            .await
+            .map_err(store_error)?
+        {
+            return Err(MethodError::Handler(RpcError::internal(format!(
+                "the replica running task {id} did not receive the answers (it may have \
+                 stopped); the questions stay outstanding"
+            ))));
+        }
+        // Recorded here too, so the next `tasks/get` on any replica no
+        // longer lists them (the runner's own record of it changes nothing).
+        let answered = self
+            .store
+            .change(id, owner, Change::Answered(keys), wall_ms(now()))
+            .await;
+        if let Ok(Some((task, true))) = answered {
+            Self::publish(&self.listeners, &task);
+        }
+        Ok(true)
+    }
+
+    /// `tasks/cancel`: the record turns `cancelled` (unless it ended), and
+    /// the handler, here or on its runner, is dropped. `Ok(false)` when
+    /// the caller has no such task.
+    pub(crate) async fn cancel(&self, id: &TaskId, owner: &Owner) -> Result<bool, MethodError> {
+        let at = wall_ms(now());
+        let changed = self.store.change(id, owner, Change::Cancel, at).await;
+        let Some((task, changed)) = changed.map_err(store_error)? else {
+            return Ok(false);
+        };
+        if changed {
+            Self::publish(&self.listeners, &task);
+        }
+        if let Some(link) = self.link(id, owner) {
+            link.cancel();
+        } else if let (true, Some(runner)) = (changed, self.elsewhere(task.runner.as_deref())) {
+            // Best effort: the record is final whether or not it is heard.
+            let signal = TaskSignal::Cancel {
+                id: id.clone(),
+                owner: owner.clone(),
+            };
+            let _ = self.store.signal(runner, signal).await;
+        }
+        Ok(true)
+    }
+
+    /// Cancels the 2025-11-25 tasks of session `session` that run here:
+    /// once the session has ended (DELETE, expiry) its client can no longer
+    /// reach them, so their handlers stop now and their records turn
+    /// `cancelled`, rather than running on unseen until their time to live.
+    pub(crate) fn end_session(self: &Arc<Self>, runtime: Option<&Arc<dyn Runtime>>, session: &str) {
+        // `Owner::in_session`'s key: the session, length-prefixed, then the
+        // principal's key.
+        let prefix = format!("s{}:{session}", session.len());
+        let links: Vec<Arc<TaskLink>> = self
+            .running()
+            .values()
+            .filter(|l| l.owner.key().starts_with(&prefix))
+            .cloned()
+            .collect();
+        if links.is_empty() {
+            return;
+        }
+        for link in &links {
+            link.cancel();
+        }
+        if let Some(runtime) = runtime {
+            let hub = Arc::clone(self);
+            runtime.spawn(Box::pin(async move {
+                for link in links {
+                    let _ = hub.cancel(&link.id, &link.owner).await;
+                }
+            }));
         }
     }
 
@@ -283,23 +517,49 @@ impl TaskHub {
         }
     }
 
+    /// Drops the handlers running here whose task the store no longer
+    /// has (expired, and purged by another replica sharing the store); a
+    /// store that cannot answer drops none.
+    async fn drop_vanished(&self, now_ms: u64) {
+        let running: Vec<Arc<TaskLink>> = self.running().values().cloned().collect();
+        for link in running {
+            if let Ok(None) = self.store.get(&link.id, &link.owner, now_ms).await {
+                self.running().remove(&link.id);
+                link.cancel();
+                self.watchers.wake(&link.id);
+            }
+        }
+    }
+
     /// Starts, once, the sweeper that purges expired tasks on `runtime`
-    /// (every minute, or every time to live when shorter), so an idle
-    /// server's tasks leave too; it ends with the server.
+    /// (every minute, or every time to live when shorter: the default one
+    /// and the shortest granted so far, but not more often than every
+    /// second), so an idle server's tasks leave too, and an expired task's
+    /// handler stops soon after; it ends with the server.
     fn sweep(self: &Arc<Self>, runtime: &Arc<dyn Runtime>) {
         if self.sweeping.swap(true, Ordering::AcqRel) {
             return;
         }
-        let every = Duration::from_millis(self.config.ttl_ms().min(60_000));
         let hub = Arc::downgrade(self);
         let timer = Arc::clone(runtime);
         runtime.spawn(Box::pin(async move {
             loop {
+                let Some(every) = hub.upgrade().map(|hub| hub.sweep_pace()) else {
+                    return;
+                };
                 timer.sleep(every).await;
                 let Some(hub) = hub.upgrade() else { return };
-                hub.purge(wall_ms(now())).await;
+                let at = wall_ms(now());
+                hub.purge(at).await;
+                hub.drop_vanished(at).await;
             }
         }));
+    }
+
+    /// How long the sweeper sleeps between two sweeps.
+    fn sweep_pace(&self) -> Duration {
+        let shortest = self.shortest_ttl_ms.load(Ordering::Relaxed);
+        Duration::from_millis(self.config.ttl_ms().min(shortest).clamp(1_000, 60_000))
     }
 
     /// What a task of `era`, created by the request of `ctx`, does with
@@ -347,19 +607,18 @@ impl TaskHub {
         self.purge(at).await;
         let id = TaskId::random()
             .map_err(|_| MethodError::Handler(RpcError::internal("no randomness for a task id")))?;
-        let task = Task::new(
+        let mut task = Task::new(
             id.clone(),
             owner.clone(),
             at,
             Some(ttl_ms),
             Some(self.config.poll_interval_ms()),
         );
+        task.runner = self.store.replica().map(str::to_owned);
         self.store
             .create(task.clone(), self.config.caps(), at)
             .await
-            .map_err(|e| {
-                MethodError::Handler(RpcError::new(ErrorCode::SERVER_BUSY, e.to_string()))
-            })?;
+            .map_err(store_error)?;
         let link = Arc::new(TaskLink::new(
             id.clone(),
             owner,
@@ -381,6 +640,7 @@ impl TaskHub {
         handler: crate::runtime::BoxFuture<Result<CallToolResult, ToolFailure>>,
     ) {
         let hub = Arc::clone(self);
+        let timer = Arc::clone(runtime);
         observe::task_started(link.id.as_str());
         runtime.spawn(Box::pin(async move {
             let handled =
@@ -402,7 +662,21 @@ impl TaskHub {
                 None => "cancelled",
             };
             if let Some(outcome) = outcome {
-                link.change(Change::Finish(outcome)).await;
+                // A store briefly unreachable is tried again (5 times over
+                // about 3 s); past that, a shared store fails the task when
+                // this replica's lease lapses, or it expires.
+                let mut wait = Duration::from_millis(100);
+                for _ in 0..5 {
+                    if link
+                        .try_change(Change::Finish(outcome.clone()))
+                        .await
+                        .is_ok()
+                    {
+                        break;
+                    }
+                    timer.sleep(wait).await;
+                    wait *= 2;
+                }
             }
             hub.running().remove(&link.id);
             observe::task_ended(link.id.as_str(), status);
@@ -461,7 +735,6 @@ impl TaskHub {
         era: Era,
         requested_ttl: Option<u64>,
     ) -> Result<Began, MethodError> {
-        self.sweep(runtime);
         let (owner, ttl_ms) = match era {
             Era::Extension => (Owner::of(ctx.principal()), self.config.ttl_ms()),
             Era::Session => (
@@ -469,9 +742,17 @@ impl TaskHub {
                 self.config.grant_ttl_ms(requested_ttl),
             ),
         };
+        self.shortest_ttl_ms.fetch_min(ttl_ms, Ordering::Relaxed);
+        self.sweep(runtime);
+        self.listen(runtime).await?;
         let shape = |task: &Task| match era {
             Era::Extension => task.create_result(),
             Era::Session => experimental::create_result(task),
+        };
+        // A 2025-11-25 client that asked for a task must get one.
+        let begins = match era {
+            Era::Extension => begins,
+            Era::Session => TaskBegins::AtOnce,
         };
         let (abort, registration) = AbortHandle::new_pair();
         let (handler, confirm) = match begins {
@@ -521,6 +802,25 @@ mod tests {
     use crate::http::wire::testing::Local;
     use crate::id::SessionId;
     use crate::runtime::BoxFuture;
+
+    #[test]
+    fn a_watcher_leaves_the_table_when_dropped() {
+        let watchers = Watchers::default();
+        // Ids no task has (a client may ask about any): nothing stays.
+        for n in 0..100 {
+            drop(watchers.watch(&TaskId::new(&format!("no-such-task-{n}"))));
+        }
+        assert_eq!(watchers.len(), 0);
+
+        let id = TaskId::new("t");
+        let first = watchers.watch(&id);
+        let second = watchers.watch(&id);
+        drop(first);
+        assert_eq!(watchers.len(), 1, "the other waiter keeps the entry");
+        watchers.wake(&id);
+        futures::executor::block_on(second);
+        assert_eq!(watchers.len(), 0);
+    }
     use crate::server::dispatch::Engine;
     use crate::transport::memory::{MemoryClient, memory_pair};
 
@@ -676,3 +976,7 @@ mod tests {
         });
     }
 }
+
+#[cfg(test)]
+#[path = "tests/tasks_replicas.rs"]
+mod replicas_tests;

@@ -1,7 +1,7 @@
 //! Wall-clock time for tasks: their timestamps are shown to clients and
 //! (with a shared store) compared across processes, so they are Unix
-//! milliseconds, derived from core's one clock (`runtime::now`) and one
-//! reading of the system's wall clock.
+//! milliseconds, derived from core's one clock (`clock::now`) and one
+//! reading of its Unix time.
 
 use std::sync::OnceLock;
 
@@ -12,6 +12,12 @@ use crate::clock::Instant;
 /// simulated clock moves task time too and the system clock stepping
 /// back does not.
 pub(crate) fn wall_ms(now: Instant) -> u64 {
+    // A simulation's thread has its own virtual Unix time, moved with its
+    // virtual now: the process-wide base would mix the two clocks.
+    #[cfg(feature = "simulation")]
+    if let Some(unix) = crate::clock::virtual_unix_time() {
+        return unix.as_millis() as u64;
+    }
     static BASE: OnceLock<(Instant, u64)> = OnceLock::new();
     let (at, ms) = *BASE.get_or_init(|| {
         let wall = crate::clock::unix_time().as_millis() as u64;

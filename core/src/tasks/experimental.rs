@@ -27,8 +27,12 @@ pub fn related_task_meta(id: &TaskId) -> Value {
 }
 
 /// Adds the related-task key to `value`'s `_meta` (made when absent);
-/// `value` must be an object, else it is left as it is.
+/// `null` becomes an object for it, other values that are not objects are
+/// left as they are.
 pub fn with_related_task(mut value: Value, id: &TaskId) -> Value {
+    if value.is_null() {
+        value = Value::Object(Map::new());
+    }
     if let Some(map) = value.as_object_mut() {
         let meta = map
             .entry("_meta")

@@ -17,8 +17,8 @@ use serde_json::{Map, Value, json};
 
 use super::clock::wall_ms;
 use super::lifecycle::Change;
-use super::store::TaskStore;
-use super::task::{Owner, Task, TaskId};
+use super::store::{StoreError, TaskStore};
+use super::task::{Owner, Task, TaskId, TaskStatus};
 use crate::clock::now;
 use crate::jsonrpc::Message;
 use crate::runtime::BoxFuture;
@@ -121,6 +121,13 @@ impl TaskLink {
         }
     }
 
+    /// Takes the queued request `id` out (its handler gave up on it), if
+    /// no `tasks/result` has delivered it yet.
+    pub(crate) fn unpost(&self, id: &crate::jsonrpc::RequestId) {
+        self.outbox()
+            .retain(|m| !matches!(m, Message::Request(r) if &r.id == id));
+    }
+
     /// Takes every queued message, oldest first.
     pub(crate) fn take_posted(&self) -> Vec<Message> {
         self.outbox().drain(..).collect()
@@ -133,17 +140,27 @@ impl TaskLink {
     }
 
     /// Applies `change` to the record, and tells the listeners when it
-    /// changed; returns whether the task still exists.
+    /// changed; returns whether the task still exists and has not ended
+    /// (a store that cannot be reached counts as ended).
     pub(crate) async fn change(&self, change: Change) -> bool {
+        matches!(self.try_change(change).await, Ok(Some(status)) if !status.is_terminal())
+    }
+
+    /// [`change`](Self::change), telling apart a store that failed: the
+    /// task's status after the change, `None` when the task is gone.
+    pub(crate) async fn try_change(
+        &self,
+        change: Change,
+    ) -> Result<Option<TaskStatus>, StoreError> {
         let at = wall_ms(now());
-        match self.store.change(&self.id, &self.owner, change, at).await {
+        match self.store.change(&self.id, &self.owner, change, at).await? {
             Some((task, changed)) => {
                 if changed {
                     (self.on_change)(&task).await;
                 }
-                true
+                Ok(Some(task.status))
             }
-            None => false,
+            None => Ok(None),
         }
     }
 
@@ -167,7 +184,8 @@ impl TaskLink {
     /// # Errors
     ///
     /// [`AskError::KeyReused`] for a key asked before (nothing is asked);
-    /// [`AskError::Ended`] when the task ends (cancelled, expired) first.
+    /// [`AskError::Ended`] when the task ends (cancelled, expired, failed
+    /// by another replica) first, or the store cannot record the question.
     pub(crate) async fn ask(
         &self,
         key: &str,
@@ -280,7 +298,6 @@ mod tests {
 
     use super::*;
     use crate::tasks::store::{MemoryTaskStore, TaskCaps};
-    use crate::tasks::task::TaskStatus;
 
     #[test]
     fn a_question_waits_for_its_answer_and_keys_are_not_reused() {
@@ -310,13 +327,13 @@ mod tests {
             store.create(task, caps, at).await.unwrap();
             let mut asking = Box::pin(link.ask("k", "roots/list", json!({})));
             assert!(futures::poll!(asking.as_mut()).is_pending());
-            let seen = store.get(&id, &owner, at).await.unwrap();
+            let seen = store.get(&id, &owner, at).await.unwrap().unwrap();
             assert_eq!(seen.status, TaskStatus::InputRequired);
             let answers = json!({"k": {"roots": []}, "other": 1});
             let taken = link.answer(answers.as_object().unwrap().clone()).await;
             assert_eq!(taken, 1);
             assert_eq!(asking.await.unwrap(), json!({"roots": []}));
-            let seen = store.get(&id, &owner, at).await.unwrap();
+            let seen = store.get(&id, &owner, at).await.unwrap().unwrap();
             assert_eq!(seen.status, TaskStatus::Working);
             assert!(seen.input_requests.is_empty());
             assert_eq!(changes.load(Ordering::SeqCst), 2);

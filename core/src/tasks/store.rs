@@ -2,16 +2,23 @@
 //! reads and changes tasks through, and [`MemoryTaskStore`], the default.
 //!
 //! A store holds records only; the handler that runs a task lives in the
-//! process that started it. So a store must make a created task readable
-//! at once (durable create: the `CreateTaskResult` goes out after
-//! [`TaskStore::create`] returns), apply changes with
-//! [`apply`](super::apply) atomically per task, and forget expired tasks.
+//! process that started it (its *runner*, [`Task::runner`]). So a store
+//! must make a created task readable at once (durable create: the
+//! `CreateTaskResult` goes out after [`TaskStore::create`] returns), apply
+//! changes with [`apply`](super::apply) atomically per task, and forget
+//! expired tasks. A store shared by several replicas also carries
+//! [`TaskSignal`]s (answers, cancels) to the replica running a task
+//! ([`TaskStore::listen`], [`TaskStore::signal`]) and fails the tasks of a
+//! replica that stopped; [`MemoryTaskStore`] has one process and needs
+//! neither.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
+use futures::stream::BoxStream;
+use serde_json::{Map, Value};
 
 use super::lifecycle::{Change, apply};
 use super::task::{Owner, Task, TaskId};
@@ -39,6 +46,72 @@ pub enum StoreError {
     /// broken random source).
     #[error("a task with this id exists")]
     Duplicate,
+    /// The store could not be reached or did not answer in time (a shared
+    /// store's server is down); nothing is known of the task.
+    #[error("the task store is unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// A message for the replica running a task, sent by another replica
+/// through the store ([`TaskStore::signal`]).
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum TaskSignal {
+    /// `tasks/update` answers, by key, for the handler waiting on them.
+    Answer {
+        /// The task.
+        id: TaskId,
+        /// Its owner (the runner checks it against its own record).
+        owner: Owner,
+        /// The answers, by key.
+        responses: Map<String, Value>,
+    },
+    /// `tasks/cancel`: drop the handler (the record is cancelled already).
+    Cancel {
+        /// The task.
+        id: TaskId,
+        /// Its owner.
+        owner: Owner,
+    },
+}
+
+impl TaskSignal {
+    /// The signal as JSON, for stores that carry it as text.
+    pub fn to_json(&self) -> Value {
+        match self {
+            Self::Answer {
+                id,
+                owner,
+                responses,
+            } => serde_json::json!({
+                "op": "answer",
+                "id": id.as_str(),
+                "owner": owner.to_record(),
+                "responses": responses,
+            }),
+            Self::Cancel { id, owner } => serde_json::json!({
+                "op": "cancel",
+                "id": id.as_str(),
+                "owner": owner.to_record(),
+            }),
+        }
+    }
+
+    /// A signal read back from [`to_json`](Self::to_json); `None` for
+    /// anything else.
+    pub fn from_json(value: &Value) -> Option<Self> {
+        let id = TaskId::new(value.get("id")?.as_str()?);
+        let owner = Owner::from_record(value.get("owner")?)?;
+        match value.get("op")?.as_str()? {
+            "answer" => Some(Self::Answer {
+                id,
+                owner,
+                responses: value.get("responses")?.as_object()?.clone(),
+            }),
+            "cancel" => Some(Self::Cancel { id, owner }),
+            _ => None,
+        }
+    }
 }
 
 /// Where tasks are kept, for every replica to read.
@@ -46,7 +119,17 @@ pub enum StoreError {
 /// Contract: [`create`](Self::create) returns once the task is readable
 /// through [`get`](Self::get) (from any replica sharing the store); a
 /// task is only ever returned to, and changed by, its own [`Owner`]; an
-/// expired task ([`Task::expired`]) is never returned.
+/// expired task ([`Task::expired`]) is never returned; a store that cannot
+/// answer says so ([`StoreError::Unavailable`]) within a bounded time,
+/// never hangs. `switchboard_core::tasks::contract` checks the first three
+/// on any store.
+///
+/// A store shared by replicas also names this replica
+/// ([`replica`](Self::replica), stamped on the tasks it runs as
+/// [`Task::runner`]), carries [`TaskSignal`]s to a task's runner, and
+/// fails (`failed`, with an error that says why) the unfinished tasks of a
+/// runner that stopped, within a bound of its own. The defaults of those
+/// three methods are a store of one process.
 #[async_trait]
 pub trait TaskStore: fmt::Debug + Send + Sync + 'static {
     /// Keeps `task`, unless `caps` are reached; tasks expired at `now_ms`
@@ -54,23 +137,41 @@ pub trait TaskStore: fmt::Debug + Send + Sync + 'static {
     ///
     /// # Errors
     ///
-    /// [`StoreError`] when a cap is reached (nothing is kept).
+    /// [`StoreError`] when a cap is reached (nothing is kept), or the
+    /// store is unavailable.
     async fn create(&self, task: Task, caps: TaskCaps, now_ms: u64) -> Result<(), StoreError>;
 
     /// The task `id` if `owner` owns it and it has not expired at `now_ms`.
-    async fn get(&self, id: &TaskId, owner: &Owner, now_ms: u64) -> Option<Task>;
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Unavailable`] when the store cannot answer.
+    async fn get(
+        &self,
+        id: &TaskId,
+        owner: &Owner,
+        now_ms: u64,
+    ) -> Result<Option<Task>, StoreError>;
 
     /// Applies `change` to task `id` of `owner`; returns the task after
     /// it, with whether it changed, or `None` when there is no such task.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Unavailable`] when the store cannot answer.
     async fn change(
         &self,
         id: &TaskId,
         owner: &Owner,
         change: Change,
         now_ms: u64,
-    ) -> Option<(Task, bool)>;
+    ) -> Result<Option<(Task, bool)>, StoreError>;
 
-    /// Forgets every task expired at `now_ms`; returns their ids.
+    /// Forgets every task expired at `now_ms`; returns their ids (none
+    /// when the store cannot be reached: the next purge takes them). A
+    /// shared store may skip a purge made soon after its last one (the
+    /// engine purges before every create), as expired tasks are never
+    /// returned anyway.
     async fn purge(&self, now_ms: u64) -> Vec<TaskId>;
 
     /// One page of `owner`'s tasks not expired at `now_ms`, oldest first
@@ -87,6 +188,43 @@ pub trait TaskStore: fmt::Debug + Send + Sync + 'static {
     ) -> Option<(Vec<Task>, bool)> {
         let _ = (owner, after, limit, now_ms);
         None
+    }
+
+    /// This replica's name in the store, stamped on the tasks it runs
+    /// ([`Task::runner`]); `None` (the default) for a store of one process.
+    fn replica(&self) -> Option<&str> {
+        None
+    }
+
+    /// Whether [`list`](Self::list) lists (false by default): the
+    /// 2025-11-25 `capabilities.tasks.list` is declared only then.
+    fn can_list(&self) -> bool {
+        false
+    }
+
+    /// Starts receiving the signals sent to this replica (and, for a store
+    /// that has them, keeping this replica's lease alive); returns once
+    /// they are received, with the stream of them, or `None` (the default)
+    /// when signals never come from elsewhere. Called once, before this
+    /// replica's first task is created.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Unavailable`] when the store cannot be reached.
+    async fn listen(&self) -> Result<Option<BoxStream<'static, TaskSignal>>, StoreError> {
+        Ok(None)
+    }
+
+    /// Sends `signal` to replica `runner`; returns whether a listener of
+    /// that replica received it (`false`, the default, for a store of one
+    /// process).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Unavailable`] when the store cannot be reached.
+    async fn signal(&self, runner: &str, signal: TaskSignal) -> Result<bool, StoreError> {
+        let _ = (runner, signal);
+        Ok(false)
     }
 }
 
@@ -215,12 +353,17 @@ impl TaskStore for MemoryTaskStore {
         Ok(())
     }
 
-    async fn get(&self, id: &TaskId, owner: &Owner, now_ms: u64) -> Option<Task> {
+    async fn get(
+        &self,
+        id: &TaskId,
+        owner: &Owner,
+        now_ms: u64,
+    ) -> Result<Option<Task>, StoreError> {
         let t = self.tables();
-        t.tasks
+        Ok(t.tasks
             .get(id)
             .filter(|task| &task.owner == owner && !task.expired(now_ms))
-            .cloned()
+            .cloned())
     }
 
     async fn change(
@@ -229,18 +372,25 @@ impl TaskStore for MemoryTaskStore {
         owner: &Owner,
         change: Change,
         now_ms: u64,
-    ) -> Option<(Task, bool)> {
+    ) -> Result<Option<(Task, bool)>, StoreError> {
         let mut t = self.tables();
-        let task = t
+        let Some(task) = t
             .tasks
             .get_mut(id)
-            .filter(|task| &task.owner == owner && !task.expired(now_ms))?;
+            .filter(|task| &task.owner == owner && !task.expired(now_ms))
+        else {
+            return Ok(None);
+        };
         let changed = apply(task, change, now_ms);
-        Some((task.clone(), changed))
+        Ok(Some((task.clone(), changed)))
     }
 
     async fn purge(&self, now_ms: u64) -> Vec<TaskId> {
         self.purge_now(now_ms)
+    }
+
+    fn can_list(&self) -> bool {
+        true
     }
 
     async fn list(
@@ -273,7 +423,7 @@ mod tests {
     use futures::executor::block_on;
 
     use super::*;
-    use crate::tasks::task::TaskStatus;
+    use crate::tasks::contract;
 
     const CAPS: TaskCaps = TaskCaps {
         per_owner: 3,
@@ -285,48 +435,29 @@ mod tests {
     }
 
     #[test]
-    fn tasks_past_the_caps_are_refused() {
-        let store = MemoryTaskStore::new();
-        let alice = Owner::new_for_tests("alice");
-        let bob = Owner::new_for_tests("bob");
-        block_on(async {
-            for i in 0..3 {
-                store
-                    .create(task(&format!("a{i}"), &alice, 0), CAPS, 0)
-                    .await
-                    .unwrap();
-            }
-            let over = store.create(task("a3", &alice, 0), CAPS, 0).await;
-            assert_eq!(over, Err(StoreError::OwnerFull(3)));
-            store.create(task("b0", &bob, 0), CAPS, 0).await.unwrap();
-            store.create(task("b1", &bob, 0), CAPS, 0).await.unwrap();
-            let full = store.create(task("b2", &bob, 0), CAPS, 0).await;
-            assert_eq!(full, Err(StoreError::Full(5)));
-            assert_eq!(store.len(), 5, "nothing kept past the caps");
-            // Once the first ones expire, there is room again.
-            store
-                .create(task("b2", &bob, 1_000), CAPS, 1_000)
-                .await
-                .unwrap();
-            assert_eq!(store.len(), 1);
-        });
+    fn the_memory_store_keeps_the_contract() {
+        block_on(contract::check_all(|| async { MemoryTaskStore::new() })).unwrap();
     }
 
     #[test]
-    fn another_owner_sees_nothing() {
-        let store = MemoryTaskStore::new();
-        let alice = Owner::new_for_tests("alice");
-        let bob = Owner::new_for_tests("bob");
-        block_on(async {
-            store.create(task("t", &alice, 0), CAPS, 0).await.unwrap();
-            let id = TaskId::new("t");
-            assert!(store.get(&id, &alice, 1).await.is_some());
-            assert!(store.get(&id, &bob, 1).await.is_none());
-            assert!(store.change(&id, &bob, Change::Cancel, 1).await.is_none());
-            let (t, changed) = store.change(&id, &alice, Change::Cancel, 1).await.unwrap();
-            assert!(changed);
-            assert_eq!(t.status, TaskStatus::Cancelled);
-        });
+    fn signals_read_back() {
+        let owner = Owner::of(None);
+        let mut responses = Map::new();
+        responses.insert("k".into(), serde_json::json!({"action": "accept"}));
+        for signal in [
+            TaskSignal::Answer {
+                id: TaskId::new("t"),
+                owner: owner.clone(),
+                responses,
+            },
+            TaskSignal::Cancel {
+                id: TaskId::new("t"),
+                owner,
+            },
+        ] {
+            assert_eq!(TaskSignal::from_json(&signal.to_json()), Some(signal));
+        }
+        assert_eq!(TaskSignal::from_json(&serde_json::json!({"op": "x"})), None);
     }
 
     #[test]
@@ -363,7 +494,7 @@ mod tests {
         block_on(async {
             for i in 0..5_000u64 {
                 let owner = Owner::new_for_tests(&format!("o{}", i % 50));
-                let mut t = task(&format!("t{i}"), &owner, i);
+                let mut t = Task::new(TaskId::new(&format!("t{i}")), owner, i, None, None);
                 t.ttl_ms = Some(10_000);
                 t.outcome = Some(crate::tasks::TaskOutcome::Result(
                     serde_json::json!({"content": [{"type": "text", "text": "x".repeat(100)}]}),
@@ -375,8 +506,8 @@ mod tests {
             // Readable until their time to live ends, gone after.
             let first = TaskId::new("t0");
             let o0 = Owner::new_for_tests("o0");
-            assert!(store.get(&first, &o0, 9_999).await.is_some());
-            assert!(store.get(&first, &o0, 10_000).await.is_none());
+            assert!(store.get(&first, &o0, 9_999).await.unwrap().is_some());
+            assert!(store.get(&first, &o0, 10_000).await.unwrap().is_none());
             // Half way: the first half expired.
             let gone = store.purge(12_500).await;
             assert_eq!(gone.len(), 2_501);

@@ -125,6 +125,22 @@ impl Owner {
     pub fn key(&self) -> &str {
         self.0.as_deref().unwrap_or("")
     }
+
+    /// The owner as a store keeps it: `null` for anonymous, else its key.
+    pub fn to_record(&self) -> Value {
+        self.0.as_deref().map_or(Value::Null, |k| json!(k))
+    }
+
+    /// An owner read back from [`to_record`](Self::to_record); `None` for
+    /// anything else. Only stores call this: an owner comes from a
+    /// principal ([`Owner::of`]), never from a client.
+    pub fn from_record(value: &Value) -> Option<Self> {
+        match value {
+            Value::Null => Some(Self(None)),
+            Value::String(key) => Some(Self(Some(key.as_str().into()))),
+            _ => None,
+        }
+    }
 }
 
 /// How a task ended, when it has.
@@ -159,6 +175,10 @@ pub struct Task {
     pub input_requests: Map<String, Value>,
     /// How it ended.
     pub outcome: Option<TaskOutcome>,
+    /// The replica whose process runs the handler, in a store shared by
+    /// replicas ([`TaskStore::replica`](super::TaskStore::replica)); `None`
+    /// in a store of one process.
+    pub runner: Option<String>,
 }
 
 impl Task {
@@ -181,7 +201,66 @@ impl Task {
             poll_interval_ms,
             input_requests: Map::new(),
             outcome: None,
+            runner: None,
         }
+    }
+
+    /// The whole record as JSON, for stores that keep it as text; read
+    /// back with [`from_record`](Self::from_record).
+    pub fn to_record(&self) -> Value {
+        let outcome = match &self.outcome {
+            None => Value::Null,
+            Some(TaskOutcome::Result(v)) => json!({ "result": v }),
+            Some(TaskOutcome::Error(v)) => json!({ "error": v }),
+        };
+        json!({
+            "id": self.id.as_str(),
+            "owner": self.owner.to_record(),
+            "status": self.status,
+            "statusMessage": self.status_message,
+            "created": self.created_ms,
+            "updated": self.updated_ms,
+            "ttl": self.ttl_ms,
+            "poll": self.poll_interval_ms,
+            "inputRequests": self.input_requests,
+            "outcome": outcome,
+            "runner": self.runner,
+        })
+    }
+
+    /// A record read back from [`to_record`](Self::to_record); `None` when
+    /// `value` is not one.
+    pub fn from_record(value: &Value) -> Option<Self> {
+        let text = |key: &str| match value.get(key) {
+            None | Some(Value::Null) => Some(None),
+            Some(Value::String(s)) => Some(Some(s.clone())),
+            Some(_) => None,
+        };
+        let number = |key: &str| match value.get(key) {
+            None | Some(Value::Null) => Some(None),
+            Some(v) => v.as_u64().map(Some),
+        };
+        let outcome = match value.get("outcome") {
+            None | Some(Value::Null) => None,
+            Some(o) => Some(match (o.get("result"), o.get("error")) {
+                (Some(r), None) => TaskOutcome::Result(r.clone()),
+                (None, Some(e)) => TaskOutcome::Error(e.clone()),
+                _ => return None,
+            }),
+        };
+        Some(Self {
+            id: TaskId::new(value.get("id")?.as_str()?),
+            owner: Owner::from_record(value.get("owner")?)?,
+            status: serde_json::from_value(value.get("status")?.clone()).ok()?,
+            status_message: text("statusMessage")?,
+            created_ms: value.get("created")?.as_u64()?,
+            updated_ms: value.get("updated")?.as_u64()?,
+            ttl_ms: number("ttl")?,
+            poll_interval_ms: number("poll")?,
+            input_requests: value.get("inputRequests")?.as_object()?.clone(),
+            outcome,
+            runner: text("runner")?,
+        })
     }
 
     /// When the task may be forgotten (Unix milliseconds), if ever.
@@ -358,6 +437,24 @@ mod tests {
         let failed = t.get_result();
         assert_eq!(failed["error"]["code"], -32603);
         assert!(failed.get("result").is_none());
+    }
+
+    #[test]
+    fn a_record_reads_back_whole() {
+        let mut t = task();
+        t.owner = Owner::of(Some(&Principal::new("s").with_issuer("i")));
+        t.status = TaskStatus::Failed;
+        t.status_message = Some("boom".into());
+        t.outcome = Some(TaskOutcome::Error(
+            json!({"code": -32603, "message": "boom"}),
+        ));
+        t.runner = Some("r1".into());
+        t.input_requests
+            .insert("k".into(), json!({"method": "roots/list"}));
+        assert_eq!(Task::from_record(&t.to_record()), Some(t.clone()));
+        let plain = task();
+        assert_eq!(Task::from_record(&plain.to_record()), Some(plain));
+        assert_eq!(Task::from_record(&json!({"id": "x"})), None);
     }
 
     #[test]

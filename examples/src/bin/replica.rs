@@ -5,7 +5,7 @@
 //! ```text
 //! cargo run -p examples --bin replica -- --name a [--tag TAG | --no-tag] [--redis URL [--shared-sessions]] \
 //!     [--state-key HEX [--state-key HEX]] [--allow-host NAME]... [--runtime smol|tokio] \
-//!     [--addr HOST:PORT]
+//!     [--addr HOST:PORT] [--task-lease-ms MS]
 //! ```
 //!
 //! It prints `listening on http://HOST:PORT/mcp` once it accepts, and
@@ -27,6 +27,12 @@
 //!   subscribed to it and every `subscriptions/listen` stream that asked,
 //!   on every replica sharing the event bus (`--redis`), this one's alone
 //!   without it; answers `touched URI on REPLICA`;
+//! - `job`: a task-optional tool (the 2026-07-28 tasks extension): with
+//!   `ask: true` it first asks `replica NAME asks: go on?` (elicitation,
+//!   `input_required` until `tasks/update`), then works `seconds` (default
+//!   2) in steps of 100 ms, its `statusMessage` `step I of N on NAME`, and
+//!   answers `job done on NAME`: the replica that ran it, whichever served
+//!   the `tasks/get`;
 //! - the resource `mem://status`: `replica NAME, N touches made here`,
 //!   something to subscribe to.
 //!
@@ -42,14 +48,22 @@
 //! **Event bus.** `--redis redis://HOST:PORT` connects to Redis (pub/sub
 //! channel `switchboard:changes`) before serving and shares list changes
 //! and resource updates with every replica on that channel: a `touch`
-//! through replica B reaches a session subscribed on replica A. Sessions
-//! stay on the replica that minted them (`scale/` routes them sticky, and
-//! checks that a killed replica's clients start over), unless
-//! `--shared-sessions` keeps them in that Redis too (`RedisSessionStore`):
-//! then a session-era request may reach any replica, though what is sent
-//! on a session's open streams still stays with the replica that holds
-//! them. List changes are announced (`listChanged` declared) with or
-//! without a bus.
+//! through replica B reaches a session subscribed on replica A. Only
+//! changes travel. Sessions stay on the replica that minted them (`scale/`
+//! routes them sticky, and checks that a killed replica's clients start
+//! over), unless `--shared-sessions` keeps them in that Redis too
+//! (`RedisSessionStore`): then a session-era request may reach any
+//! replica, though what is sent on a session's open streams still stays
+//! with the replica that holds them. List changes are announced
+//! (`listChanged` declared) with or without a bus.
+//!
+//! **Tasks on every replica.** With `--redis` tasks are kept in Redis too
+//! (`RedisTaskStore`, prefix `switchboard:tasks`): any replica answers
+//! `tasks/get`, `tasks/update` and `tasks/cancel`, and the last two reach
+//! the replica running the task over its Redis channel. A replica that
+//! dies leaves its unfinished tasks `failed` after its lease lapses:
+//! `--task-lease-ms MS` (default 10000). Without `--redis` each replica
+//! keeps its own tasks in memory.
 //!
 //! **The `requestState` keyring.** Every replica behind one balancer must
 //! share it, or a retry served by another replica than the first leg is
@@ -73,12 +87,14 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use examples::{Cli, RuntimeChoice};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use switchboard_core::http::AllowList;
 use switchboard_core::stateless::{MIN_KEY_BYTES, RequestStateKeys};
+use switchboard_core::tasks::{TaskConfig, TaskStore, TaskSupport};
 use switchboard_core::{
     Args, CallToolResult, Elicitation, HttpConfig, McpServerBuilder, ReadResourceResult, Resource,
     ResourceContents, ServerConfig, Tool,
@@ -91,7 +107,8 @@ const KEYS_ENV: &str = "SWITCHBOARD_STATE_KEYS";
 /// The usage line printed on bad input.
 const USAGE: &str = "usage: --name NAME [--tag TAG | --no-tag] [--redis URL [--shared-sessions]] \
                      [--state-key HEX [--state-key HEX]] [--allow-host NAME]... \
-                     [--runtime smol|tokio] [--addr HOST:PORT] [--allow-origin ORIGIN]...";
+                     [--runtime smol|tokio] [--addr HOST:PORT] [--allow-origin ORIGIN]... \
+                     [--task-lease-ms MS]";
 
 /// The Redis pub/sub channel the replicas share changes on.
 const CHANNEL: &str = "switchboard:changes";
@@ -111,6 +128,17 @@ struct EchoArgs {
 struct TouchArgs {
     /// The URI of the resource to announce as updated.
     uri: String,
+}
+
+/// `job`'s arguments.
+#[derive(Deserialize, JsonSchema)]
+struct JobArgs {
+    /// How long it works, in seconds (default 2, at most 600).
+    #[serde(default)]
+    seconds: Option<f64>,
+    /// Whether it first asks the user to go on.
+    #[serde(default)]
+    ask: bool,
 }
 
 /// What `greet` asks the user for.
@@ -135,6 +163,9 @@ struct Flags {
     keys: Vec<String>,
     /// `--allow-host`.
     hosts: Vec<String>,
+    /// `--task-lease-ms`: the Redis task store's lease (its default when
+    /// not given).
+    lease: Option<Duration>,
     /// `--runtime`, `--addr`.
     cli: Cli,
 }
@@ -144,6 +175,7 @@ fn flags(args: impl Iterator<Item = String>, env_keys: Option<String>) -> Result
     let mut rest = Vec::new();
     let (mut name, mut keys, mut hosts) = (None, Vec::new(), Vec::new());
     let (mut tag, mut no_tag, mut redis) = (None, false, None);
+    let mut lease = None;
     let mut shared_sessions = false;
     let mut args = args;
     while let Some(arg) = args.next() {
@@ -156,6 +188,12 @@ fn flags(args: impl Iterator<Item = String>, env_keys: Option<String>) -> Result
             "--shared-sessions" => shared_sessions = true,
             "--state-key" => keys.push(value()?),
             "--allow-host" => hosts.push(value()?),
+            "--task-lease-ms" => {
+                let ms: u64 = value()?
+                    .parse()
+                    .map_err(|_| "--task-lease-ms takes milliseconds".to_owned())?;
+                lease = Some(Duration::from_millis(ms));
+            }
             _ => rest.push(arg),
         }
     }
@@ -203,6 +241,7 @@ fn flags(args: impl Iterator<Item = String>, env_keys: Option<String>) -> Result
         shared_sessions,
         keys,
         hosts,
+        lease,
         cli,
     })
 }
@@ -275,6 +314,7 @@ fn builder(name: &str, config: ServerConfig) -> McpServerBuilder {
     let whoami = me.clone();
     let toucher = me.clone();
     let status = me.clone();
+    let worker = me.clone();
     let touches = Arc::new(AtomicU64::new(0));
     let touched = Arc::clone(&touches);
     McpServerBuilder::new()
@@ -328,6 +368,43 @@ fn builder(name: &str, config: ServerConfig) -> McpServerBuilder {
                         "text/plain",
                         text,
                     )]))
+                }
+            },
+        )
+        .task_tool(
+            Tool::new(
+                "job",
+                "Works `seconds` (default 2) as a task, asking first when `ask`, and names the \
+                 replica that ran it",
+            ),
+            TaskSupport::Optional,
+            move |Args(args): Args<JobArgs>, ctx| {
+                let me = worker.clone();
+                async move {
+                    if args.ask {
+                        let params = serde_json::json!({
+                            "message": format!("replica {me} asks: go on?"),
+                            "requestedSchema": {"type": "object", "properties": {}},
+                        });
+                        let answer = ctx.input("go", "elicitation/create", params).await;
+                        match answer {
+                            Ok(a) if a["action"] == "accept" => {}
+                            Ok(_) => return Ok(format!("job not accepted on {me}")),
+                            Err(e) => return Ok(format!("job not asked on {me}: {e}")),
+                        }
+                    }
+                    let seconds = args.seconds.unwrap_or(2.0).clamp(0.0, 600.0);
+                    let steps = (seconds * 10.0).ceil() as u32;
+                    for step in 1..=steps {
+                        if let Some(rt) = ctx.runtime() {
+                            rt.sleep(Duration::from_millis(100)).await;
+                        }
+                        let text = format!("step {step} of {steps} on {me}");
+                        let _ = ctx
+                            .progress(f64::from(step), Some(f64::from(steps)), Some(&text))
+                            .await;
+                    }
+                    Ok(format!("job done on {me}"))
                 }
             },
         )
@@ -395,14 +472,29 @@ fn main() {
         hosts.extend(flags.hosts.iter().cloned());
         http = http.allowed_hosts(AllowList::Only(hosts));
     }
-    let builder = builder(&flags.name, config);
+    let name = flags.name.clone();
+    // The server, once the task store (with --redis) is connected.
+    let builder: MakeBuilder = Box::new(move |store| {
+        let config = match store {
+            Some(store) => {
+                eprintln!("tasks: {store:?}");
+                config.tasks(TaskConfig::default().store(store))
+            }
+            None => config,
+        };
+        builder(&name, config)
+    });
     let http = flags.cli.http_config(http);
+    let redis = flags.redis.as_deref().map(|url| (url, flags.lease));
     let sessions = flags.redis.as_deref().filter(|_| flags.shared_sessions);
-    if let Err(e) = serve(&flags.cli, flags.redis.as_deref(), sessions, builder, http) {
+    if let Err(e) = serve(&flags.cli, redis, sessions, builder, http) {
         eprintln!("error: {e}");
         std::process::exit(1);
     }
 }
+
+/// Makes the server, given the shared task store when there is one.
+type MakeBuilder = Box<dyn FnOnce(Option<Arc<dyn TaskStore>>) -> McpServerBuilder + Send>;
 
 /// Prints the line scripts wait for.
 fn announce(url: &str) {
@@ -412,14 +504,15 @@ fn announce(url: &str) {
 }
 
 /// Serves `builder` at `cli.addr` on the chosen runtime, like
-/// `examples::serve_http_config`, but first connects to Redis (`redis`
-/// for the bus, `sessions` for the session store) on that same runtime, so
-/// their connections live on the executor that serves.
+/// `examples::serve_http_config`, but first connects to Redis (`redis`:
+/// its URL and the task store's lease; `sessions`: the session store's
+/// URL) on that same runtime, so the bus's and the stores' connections
+/// live on the executor that serves.
 fn serve(
     cli: &Cli,
-    redis: Option<&str>,
+    redis: Option<(&str, Option<Duration>)>,
     sessions: Option<&str>,
-    builder: McpServerBuilder,
+    builder: MakeBuilder,
     http: HttpConfig,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let addr = cli.addr;
@@ -448,13 +541,25 @@ fn serve(
 /// [`serve`] on smol, on `runtime`'s executor.
 async fn serve_smol(
     addr: std::net::SocketAddr,
-    redis: Option<&str>,
+    redis: Option<(&str, Option<Duration>)>,
     sessions: Option<&str>,
-    mut builder: McpServerBuilder,
+    make: MakeBuilder,
     http: HttpConfig,
     runtime: switchboard_smol::SmolRuntime,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    if let Some(url) = redis {
+    let mut store: Option<Arc<dyn TaskStore>> = None;
+    if let Some((url, lease)) = redis {
+        let connected = switchboard_smol::redis_task_store(url)
+            .await
+            .map_err(|e| format!("--redis {url}: {e}"))?;
+        let connected = match lease {
+            Some(lease) => connected.lease(lease),
+            None => connected,
+        };
+        store = Some(Arc::new(connected));
+    }
+    let mut builder = make(store);
+    if let Some((url, _)) = redis {
         let bus = switchboard_smol::RedisBus::connect(url, CHANNEL)
             .await
             .map_err(|e| format!("--redis {url}: {e}"))?;
@@ -473,13 +578,25 @@ async fn serve_smol(
 /// [`serve`] on tokio, on `runtime`.
 async fn serve_tokio(
     addr: std::net::SocketAddr,
-    redis: Option<&str>,
+    redis: Option<(&str, Option<Duration>)>,
     sessions: Option<&str>,
-    mut builder: McpServerBuilder,
+    make: MakeBuilder,
     http: HttpConfig,
     runtime: switchboard_tokio::TokioRuntime,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    if let Some(url) = redis {
+    let mut store: Option<Arc<dyn TaskStore>> = None;
+    if let Some((url, lease)) = redis {
+        let connected = switchboard_tokio::redis_task_store(url)
+            .await
+            .map_err(|e| format!("--redis {url}: {e}"))?;
+        let connected = match lease {
+            Some(lease) => connected.lease(lease),
+            None => connected,
+        };
+        store = Some(Arc::new(connected));
+    }
+    let mut builder = make(store);
+    if let Some((url, _)) = redis {
         let bus = switchboard_tokio::RedisBus::connect(url, CHANNEL)
             .await
             .map_err(|e| format!("--redis {url}: {e}"))?;
@@ -555,6 +672,9 @@ mod tests {
         )
         .unwrap();
         assert_eq!(f.redis.as_deref(), Some("redis://127.0.0.1:1"));
+        assert_eq!(f.lease, None);
+        let f = flags(args(&["--name", "a", "--task-lease-ms", "2000"]), None).unwrap();
+        assert_eq!(f.lease, Some(Duration::from_millis(2000)));
     }
 
     #[test]
@@ -567,6 +687,8 @@ mod tests {
         assert!(flags(args(&["--name", "a", "--tag", ""]), None).is_err());
         assert!(flags(args(&["--name", "a", "--tag", "b", "--no-tag"]), None).is_err());
         assert!(flags(args(&["--name", "a", "--redis", "http://x"]), None).is_err());
+        assert!(flags(args(&["--name", "a", "--task-lease-ms", "2s"]), None).is_err());
+        assert!(flags(args(&["--name", "a", "--task-lease-ms"]), None).is_err());
         assert!(keyring(&["abc".into()]).is_err());
         assert!(keyring(&["zz".repeat(32)]).is_err());
         assert!(keyring(&["ab".repeat(16)]).is_err());

@@ -9,6 +9,9 @@
 //! scale-driver changes  --url URL --touch-urls URL,URL,... [--listen-url URL] [--rounds 5]
 //! scale-driver failover --url URL --victim NAME --ready-file PATH --killed-file PATH
 //!                       [--clients 30] [--calls 20] [--stateless-clients 4]
+//! scale-driver tasks    --url URL [--rounds 3]
+//! scale-driver taskkill --url URL --victim NAME --ready-file PATH --killed-file PATH
+//!                       [--per-victim 3] [--lease-ms 10000]
 //! scale-driver free-port
 //! ```
 //!
@@ -51,9 +54,22 @@
 //!   id, and no answer carries an id it did not issue. Also: no answer from
 //!   the victim after the kill, only the victim's sessions re-initialized,
 //!   every session on one replica.
+//! - `tasks` (through HAProxy, which names the replica that answered in
+//!   `x-served-by`): each round creates a `job` task that asks first; polls
+//!   it to `input_required` (the question names the runner), answers it by
+//!   `tasks/update` through another replica than the runner, polls it to
+//!   `completed` (`job done on RUNNER`), read through another replica too;
+//!   then creates a 30 s job and cancels it through another replica than
+//!   its runner: `cancelled` read back through three replicas.
+//! - `taskkill`: creates 120 s jobs until `--per-victim` run on `--victim`
+//!   and one elsewhere, writes `--ready-file`, waits for `--killed-file`,
+//!   then polls: the victim's tasks must be `failed` (an error naming the
+//!   lapsed lease) within the lease and a renewal period and a second,
+//!   the others still `working` (then cancelled); prints the times.
 //! - `free-port`: prints a free loopback TCP port (for the script).
 
 mod http;
+mod tasks;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -1182,7 +1198,7 @@ fn free_port() -> Check {
     Ok(port.to_string())
 }
 
-const USAGE: &str = "usage: scale-driver modern|mrtr|sessions|resume|changes|failover|free-port --url URL [...] \
+const USAGE: &str = "usage: scale-driver modern|mrtr|sessions|resume|changes|failover|tasks|taskkill|free-port --url URL [...] \
                      (see the source's header)";
 
 fn main() {
@@ -1218,6 +1234,19 @@ fn main() {
             ],
             &[],
         ),
+        "tasks" => Opts::parse(rest, &["url", "rounds"], &[]),
+        "taskkill" => Opts::parse(
+            rest,
+            &[
+                "url",
+                "victim",
+                "per-victim",
+                "lease-ms",
+                "ready-file",
+                "killed-file",
+            ],
+            &[],
+        ),
         "free-port" => Opts::parse(rest, &[], &[]),
         other => Err(format!("unknown command {other}")),
     };
@@ -1240,6 +1269,8 @@ fn main() {
             "resume" => resume(&opts).await,
             "changes" => changes(&opts).await,
             "failover" => failover(&opts).await,
+            "tasks" => tasks::tasks(&opts).await,
+            "taskkill" => tasks::taskkill(&opts).await,
             _ => free_port(),
         }
     });

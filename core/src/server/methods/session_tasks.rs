@@ -31,7 +31,7 @@ use crate::jsonrpc::{Params, RpcError};
 use crate::server::error::MethodError;
 use crate::server::params::{Outcome, Payload, cursor, parse_params};
 use crate::server::shared::Shared;
-use crate::server::tasks::status_notification;
+use crate::server::tasks::{status_notification, store_error};
 use crate::tasks::{Change, Owner, TaskId, experimental, wall_ms};
 
 /// How often a `tasks/result` re-reads a task that did not wake it: a task
@@ -67,7 +67,7 @@ fn unknown(id: &TaskId) -> MethodError {
 pub(super) async fn get(shared: &Shared, params: Option<&Params>, ctx: &RequestContext) -> Outcome {
     let (id, owner) = open(params, ctx)?;
     let task = shared.tasks.store.get(&id, &owner, wall_ms(now())).await;
-    let task = task.ok_or_else(|| unknown(&id))?;
+    let task = task.map_err(store_error)?.ok_or_else(|| unknown(&id))?;
     Ok(Payload::Value(Value::Object(experimental::task_object(
         &task,
     ))))
@@ -104,7 +104,7 @@ pub(super) async fn result(
             }
         }
         let task = shared.tasks.store.get(&id, &owner, wall_ms(now())).await;
-        let task = task.ok_or_else(|| unknown(&id))?;
+        let task = task.map_err(store_error)?.ok_or_else(|| unknown(&id))?;
         match experimental::final_result(&task) {
             Some(Ok(result)) => return Ok(Payload::Value(result)),
             Some(Err(error)) => {
@@ -183,7 +183,7 @@ pub(super) async fn cancel(
         .store
         .change(&id, &owner, Change::Cancel, at)
         .await;
-    let (task, changed) = changed.ok_or_else(|| unknown(&id))?;
+    let (task, changed) = changed.map_err(store_error)?.ok_or_else(|| unknown(&id))?;
     if !changed {
         return Err(MethodError::InvalidParams(format!(
             "Cannot cancel task: already in terminal status '{}'",

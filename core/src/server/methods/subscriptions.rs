@@ -51,7 +51,8 @@ pub(super) async fn listen(
         let mut kept = std::collections::BTreeSet::new();
         for id in std::mem::take(&mut notifications.task_ids) {
             let task_id = crate::tasks::TaskId::new(&id);
-            if shared.tasks.store.get(&task_id, &owner, at).await.is_some() {
+            let task = shared.tasks.store.get(&task_id, &owner, at).await;
+            if task.map_err(crate::server::tasks::store_error)?.is_some() {
                 kept.insert(id);
             }
         }

@@ -12,7 +12,8 @@ use crate::jsonrpc::Params;
 use crate::server::error::MethodError;
 use crate::server::params::{Outcome, Payload, parse_params};
 use crate::server::shared::Shared;
-use crate::tasks::{Change, Owner, TaskId, missing_extension, wall_ms};
+use crate::server::tasks::store_error;
+use crate::tasks::{Owner, TaskId, missing_extension, wall_ms};
 
 /// The params every `tasks/*` method names its task with.
 #[derive(Deserialize)]
@@ -50,11 +51,13 @@ fn ack() -> Outcome {
 /// # Errors
 ///
 /// `-32021` without the extension; `-32602` for unreadable params or a
-/// task the caller cannot see.
+/// task the caller cannot see; `-32603` when the task store cannot be
+/// reached.
 pub(super) async fn get(shared: &Shared, params: Option<&Params>, ctx: &RequestContext) -> Outcome {
     let (params, owner) = open(params, ctx)?;
     let id = TaskId::new(&params.task_id);
     let task = shared.tasks.store.get(&id, &owner, wall_ms(now())).await;
+    let task = task.map_err(store_error)?;
     let task = task.ok_or_else(|| unknown(&params.task_id))?;
     Ok(Payload::Value(task.into_get_result()))
 }
@@ -83,18 +86,10 @@ pub(super) async fn update(
         }
     };
     let id = TaskId::new(&params.task_id);
-    if shared
-        .tasks
-        .store
-        .get(&id, &owner, wall_ms(now()))
-        .await
-        .is_none()
-    {
+    // Only the process running the handler holds its questions: the hub
+    // answers them here, or sends them to the replica running it.
+    if !shared.tasks.update(&id, &owner, responses).await? {
         return Err(unknown(&params.task_id));
-    }
-    // Only the process running the handler holds its questions.
-    if let Some(link) = shared.tasks.link(&id, &owner) {
-        link.answer(responses).await;
     }
     ack()
 }
@@ -113,17 +108,8 @@ pub(super) async fn cancel(
 ) -> Outcome {
     let (params, owner) = open(params, ctx)?;
     let id = TaskId::new(&params.task_id);
-    let changed = shared
-        .tasks
-        .store
-        .change(&id, &owner, Change::Cancel, wall_ms(now()))
-        .await;
-    let (task, changed) = changed.ok_or_else(|| unknown(&params.task_id))?;
-    if changed {
-        super::super::tasks::TaskHub::publish(&shared.listeners, &task);
-    }
-    if let Some(link) = shared.tasks.link(&id, &owner) {
-        link.cancel();
+    if !shared.tasks.cancel(&id, &owner).await? {
+        return Err(unknown(&params.task_id));
     }
     ack()
 }
