@@ -34,6 +34,35 @@ pub(crate) struct ClientCapabilities {
     tasks: bool,
 }
 
+impl ClientCapabilities {
+    /// The capabilities declared, by name (`sampling`, `elicitation`,
+    /// `roots`, `tasks`): how a session store keeps them.
+    pub(crate) fn names(self) -> Vec<String> {
+        [
+            (self.sampling, "sampling"),
+            (self.elicitation, "elicitation"),
+            (self.roots, "roots"),
+            (self.tasks, "tasks"),
+        ]
+        .into_iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, name)| name.to_owned())
+        .collect()
+    }
+
+    /// The capabilities `names` declares ([`names`](Self::names)' form);
+    /// unknown names are ignored.
+    pub(crate) fn from_names(names: &[String]) -> Self {
+        let has = |name: &str| names.iter().any(|n| n == name);
+        Self {
+            sampling: has("sampling"),
+            elicitation: has("elicitation"),
+            roots: has("roots"),
+            tasks: has("tasks"),
+        }
+    }
+}
+
 /// `true` for an `extensions` object that names the tasks extension
 /// (with any value); any other shape declares nothing.
 fn names_tasks<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {

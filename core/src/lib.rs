@@ -165,6 +165,7 @@ mod protocol;
 mod runtime;
 mod server;
 mod session;
+pub mod session_store;
 #[cfg(feature = "simulation")]
 #[doc(hidden)]
 pub mod simulation;

@@ -52,6 +52,7 @@ mod registry;
 mod run;
 mod shared;
 mod stateless;
+mod stored;
 mod tasks;
 
 pub use builder::{BuildError, McpServerBuilder};

@@ -147,6 +147,23 @@ pub(crate) struct SessionState {
     pub(crate) writing: usize,
     /// Reply streams, for transports that route by them.
     pub(crate) streams: Streams,
+    /// What only a session kept in a shared store has (`None` otherwise,
+    /// and then costing one word).
+    pub(crate) stored: Option<Box<Stored>>,
+}
+
+/// What a session kept in a shared store
+/// ([`SessionStore`](crate::session_store::SessionStore)) has besides the
+/// rest of its state.
+#[derive(Debug)]
+pub(crate) struct Stored {
+    /// When the store last said the session is open (and gave its log
+    /// level and subscriptions): until
+    /// [`ServerConfig::session_cache_for`](crate::ServerConfig::session_cache_for)
+    /// after it, requests are served without asking again.
+    pub(crate) checked: Instant,
+    /// `initialize`'s `clientInfo`, kept for the store's record.
+    pub(crate) client_info: Option<Value>,
 }
 
 impl SessionState {
@@ -214,6 +231,7 @@ impl Session {
                 last_active: now,
                 writing: 0,
                 streams: Streams::default(),
+                stored: None,
             }),
         }
     }
@@ -411,6 +429,30 @@ impl SessionTable {
         }
         let session = Arc::new(Session::new(id.clone(), facts, now));
         map.insert(id, Arc::clone(&session));
+        Ok(session)
+    }
+
+    /// Puts a session named `id` in the table, made by `make` unless one of
+    /// that id is open already (then that one is returned): a session
+    /// another replica opened, loaded from the shared store.
+    ///
+    /// # Errors
+    ///
+    /// [`OpenError::Full`] at the cap.
+    pub(crate) fn adopt(
+        &self,
+        id: &SessionId,
+        make: impl FnOnce() -> Session,
+    ) -> Result<Arc<Session>, OpenError> {
+        let mut map = self.map();
+        if let Some(open) = map.get(id) {
+            return Ok(Arc::clone(open));
+        }
+        if map.len() >= self.cap {
+            return Err(OpenError::Full);
+        }
+        let session = Arc::new(make());
+        map.insert(id.clone(), Arc::clone(&session));
         Ok(session)
     }
 

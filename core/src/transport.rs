@@ -223,8 +223,9 @@ pub enum InitializeError {
 ///
 /// The engine implements it; a transport gets it (held weakly, so the
 /// transport does not keep its server alive) from [`Transport::attach`].
-/// Every method is synchronous: what needs to wait comes back as work for
-/// the caller to drive.
+/// Every method is synchronous: what needs to wait (the work of a request,
+/// a shared session store's answer) comes back as a future for the caller
+/// to drive.
 pub trait Dispatch: Send + Sync {
     /// The open session named `id`.
     fn session(&self, id: &SessionId) -> Option<Arc<Session>>;
@@ -302,6 +303,66 @@ pub trait Dispatch: Send + Sync {
     /// Ends a session: cancels its handlers, ends the responses listening
     /// to its streams, forgets it. Returns whether it existed.
     fn close_session(&self, id: &SessionId) -> bool;
+
+    /// Whether sessions are kept in a shared store too
+    /// ([`McpServerBuilder::session_store`](crate::McpServerBuilder::session_store)):
+    /// then a request's session is found with
+    /// [`find_session`](Self::find_session) rather than
+    /// [`session`](Self::session), a new one is kept with
+    /// [`store_session`](Self::store_session), and one is ended with
+    /// [`delete_session`](Self::delete_session). Default `false`.
+    fn shares_sessions(&self) -> bool {
+        false
+    }
+
+    /// The session named `id` at `now`: this server's, or, when it holds
+    /// none or its copy is due for a check, the shared store's, adopted
+    /// here. `None` when it is not open anywhere (a copy held here is
+    /// closed then). The default is [`session`](Self::session).
+    ///
+    /// # Errors
+    ///
+    /// The store could not answer, or this server holds its maximum of
+    /// sessions ([`StoreError::TooManySessions`](crate::session_store::StoreError::TooManySessions)).
+    fn find_session(
+        &self,
+        id: &SessionId,
+        now: Instant,
+    ) -> BoxFuture<Result<Option<Arc<Session>>, crate::session_store::StoreError>> {
+        let _ = now;
+        let found = self.session(id);
+        Box::pin(async move { Ok(found) })
+    }
+
+    /// Keeps `session`, just opened by `initialize`, in the shared store;
+    /// when that fails, the session is closed here too. The default keeps
+    /// nothing.
+    ///
+    /// # Errors
+    ///
+    /// The store could not take it.
+    fn store_session(
+        &self,
+        session: &Arc<Session>,
+    ) -> BoxFuture<Result<(), crate::session_store::StoreError>> {
+        let _ = session;
+        Box::pin(async { Ok(()) })
+    }
+
+    /// Ends the session named `id` everywhere: removes it from the shared
+    /// store, then [`close_session`](Self::close_session) here. Returns
+    /// whether it existed. The default is `close_session`.
+    ///
+    /// # Errors
+    ///
+    /// The store could not answer; nothing was closed.
+    fn delete_session(
+        &self,
+        id: &SessionId,
+    ) -> BoxFuture<Result<bool, crate::session_store::StoreError>> {
+        let closed = self.close_session(id);
+        Box::pin(async move { Ok(closed) })
+    }
 
     /// Ends every session (the transport is closing).
     fn close_all_sessions(&self);

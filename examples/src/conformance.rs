@@ -637,8 +637,14 @@ fn prompts(b: McpServerBuilder) -> McpServerBuilder {
 /// The conformance fixtures server, ready to build: every fixture, with
 /// `listChanged` declared (the suite's list-change scenarios need it).
 pub fn builder() -> McpServerBuilder {
+    builder_with(ServerConfig::default())
+}
+
+/// [`builder`] under `config` (a `requestState` keyring, other limits),
+/// with `listChanged` on as the suite expects.
+pub fn builder_with(config: ServerConfig) -> McpServerBuilder {
     let builder = McpServerBuilder::new()
         .server_info("mcp-conformance-test-server", "1.0.0")
-        .config(ServerConfig::default().list_changed(true));
+        .config(config.list_changed(true));
     tasks::tools(prompts(resources(stateless_tools(tools(builder)))))
 }

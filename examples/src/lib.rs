@@ -1,6 +1,6 @@
 //! What every example server shares: the command line
 //! (`--runtime smol|tokio|smol-local|tokio-local`, `--addr HOST:PORT`, `--stdio`,
-//! `--allow-origin ORIGIN`), starting a
+//! `--allow-origin ORIGIN`, `--redis redis://HOST:PORT`, `--state-key HEX`), starting a
 //! server on the chosen runtime, and the servers more than one binary
 //! serves ([`hello`], [`conformance`]).
 
@@ -59,7 +59,20 @@ pub struct Cli {
     /// `--allow-origin ORIGIN`, repeatable: browser pages on these origins
     /// may call the server too (besides loopback ones); `*` allows any.
     pub allow_origins: Vec<String>,
+    /// `--redis redis://HOST:PORT`: keep sessions in that Redis (a
+    /// `RedisSessionStore`), so that every server started with it serves
+    /// every session any of them opened.
+    pub redis: Option<String>,
+    /// `--state-key HEX`, at most twice (current, then previous): the
+    /// keyring sealing stateless `requestState`, the same on every replica
+    /// (see [`state_keys`]).
+    pub state_keys: Vec<String>,
 }
+
+/// The usage line of the shared flags.
+pub const USAGE: &str = "usage: [--runtime smol|tokio|smol-local|tokio-local] [--addr HOST:PORT] \
+                         [--stdio] [--allow-origin ORIGIN]... [--redis redis://HOST:PORT] \
+                         [--state-key HEX [--state-key HEX]]";
 
 impl Cli {
     /// Parses `std::env::args()`, exiting with a usage line on bad input.
@@ -67,10 +80,7 @@ impl Cli {
         match Self::parse(std::env::args().skip(1)) {
             Ok(args) => args,
             Err(why) => {
-                eprintln!(
-                    "error: {why}\nusage: [--runtime smol|tokio|smol-local|tokio-local] [--addr HOST:PORT] [--stdio] \
-                     [--allow-origin ORIGIN]..."
-                );
+                eprintln!("error: {why}\n{USAGE}");
                 std::process::exit(2);
             }
         }
@@ -87,6 +97,8 @@ impl Cli {
             addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             stdio: false,
             allow_origins: Vec::new(),
+            redis: None,
+            state_keys: Vec::new(),
         };
         while let Some(arg) = args.next() {
             match arg.as_str() {
@@ -102,10 +114,48 @@ impl Cli {
                     let value = args.next().ok_or("--allow-origin takes ORIGIN")?;
                     parsed.allow_origins.push(origin(&value)?);
                 }
+                "--redis" => {
+                    let value = args.next().ok_or("--redis takes redis://HOST:PORT")?;
+                    if !(value.starts_with("redis://") || value.starts_with("rediss://")) {
+                        return Err(format!("--redis takes a redis:// URL, not {value:?}"));
+                    }
+                    parsed.redis = Some(value);
+                }
+                "--state-key" => {
+                    let value = args.next().ok_or("--state-key takes HEX")?;
+                    parsed.state_keys.push(value);
+                }
                 other => return Err(format!("unknown argument {other}")),
             }
         }
+        // Checked here, so a bad key stops the server before it binds.
+        #[cfg(feature = "full")]
+        state_keys(&parsed.state_keys)?;
+        #[cfg(not(feature = "full"))]
+        if !parsed.state_keys.is_empty() || parsed.redis.is_some() {
+            return Err("--state-key and --redis need the examples' `full` feature".into());
+        }
+        if parsed.stdio && parsed.redis.is_some() {
+            return Err("--redis shares HTTP sessions; --stdio has none to share".into());
+        }
         Ok(parsed)
+    }
+
+    /// `config` with the `--state-key` keyring, when one was given.
+    ///
+    /// # Errors
+    ///
+    /// A sentence saying which key is wrong (never, after [`Cli::parse`]
+    /// accepted them).
+    #[cfg(feature = "full")]
+    pub fn server_config(
+        &self,
+        config: switchboard_core::ServerConfig,
+    ) -> Result<switchboard_core::ServerConfig, String> {
+        Ok(match state_keys(&self.state_keys)? {
+            Some(keys) => config.request_state_keys(keys),
+            None => config,
+        })
     }
 
     /// `config` with the origins of `--allow-origin` allowed (see
@@ -154,6 +204,94 @@ pub fn allow_origins(
     } else {
         config.allowed_origins(AllowList::LoopbackAnd(origins.to_vec()))
     }
+}
+
+/// Decodes hex (either case) into bytes.
+#[cfg(feature = "full")]
+fn hex(text: &str) -> Result<Vec<u8>, String> {
+    let digits = text.as_bytes();
+    if !digits.len().is_multiple_of(2) {
+        return Err(format!(
+            "a key needs an even number of hex digits, not {}",
+            digits.len()
+        ));
+    }
+    let nibble = |c: u8| match c {
+        b'0'..=b'9' => Ok(c - b'0'),
+        b'a'..=b'f' => Ok(c - b'a' + 10),
+        b'A'..=b'F' => Ok(c - b'A' + 10),
+        _ => Err(format!("not a hex digit: {:?}", char::from(c))),
+    };
+    digits
+        .chunks(2)
+        .map(|pair| Ok(nibble(pair[0])? << 4 | nibble(pair[1])?))
+        .collect()
+}
+
+/// The `requestState` keyring of hex keys (current, then optionally
+/// previous, each of at least
+/// [`MIN_KEY_BYTES`](switchboard_core::stateless::MIN_KEY_BYTES)); `None`
+/// for none.
+///
+/// # Errors
+///
+/// A sentence saying which key is wrong, or that there are more than two.
+#[cfg(feature = "full")]
+pub fn state_keys(
+    keys: &[String],
+) -> Result<Option<switchboard_core::stateless::RequestStateKeys>, String> {
+    use switchboard_core::stateless::{KeyTooShort, MIN_KEY_BYTES, RequestStateKeys};
+    let short = |i: usize| {
+        move |e: KeyTooShort| {
+            format!(
+                "state key {}: {} bytes, at least {MIN_KEY_BYTES} needed ({} hex digits)",
+                i + 1,
+                e.0,
+                MIN_KEY_BYTES * 2
+            )
+        }
+    };
+    match keys {
+        [] => Ok(None),
+        [current] => Ok(Some(
+            RequestStateKeys::new(hex(current)?).map_err(short(0))?,
+        )),
+        [current, previous] => Ok(Some(
+            RequestStateKeys::new(hex(current)?)
+                .map_err(short(0))?
+                .with_previous(hex(previous)?)
+                .map_err(short(1))?,
+        )),
+        more => Err(format!(
+            "at most two --state-key (current, previous), not {}",
+            more.len()
+        )),
+    }
+}
+
+/// `builder` with its sessions in the Redis at `url` when there is one,
+/// connected on the runtime this is awaited on (`tokio` says which
+/// adapter's); unchanged without a URL.
+///
+/// # Errors
+///
+/// The Redis cannot be reached (within 5 s).
+#[cfg(feature = "full")]
+pub async fn with_session_store(
+    builder: switchboard_core::McpServerBuilder,
+    url: Option<&str>,
+    tokio: bool,
+) -> Result<switchboard_core::McpServerBuilder, Box<dyn std::error::Error>> {
+    let Some(url) = url else {
+        return Ok(builder);
+    };
+    let store: Arc<dyn switchboard_core::session_store::SessionStore> = if tokio {
+        Arc::new(switchboard_tokio::redis_session_store(url).await?)
+    } else {
+        Arc::new(switchboard_smol::redis_session_store(url).await?)
+    };
+    eprintln!("sessions: redis {url}");
+    Ok(builder.session_store(store))
 }
 
 /// Prints the server's traces to stderr when `RUST_LOG` is set (say
@@ -303,12 +441,14 @@ fn serve_http_parts(
 ) -> Result<(), Box<dyn std::error::Error>> {
     let addr = args.addr;
     let config = args.http_config(config);
+    let redis = args.redis.as_deref();
     match args.runtime {
         RuntimeChoice::Smol => {
             // One executor, run on this thread: tasks, timers and I/O all here.
             let ex = Arc::new(smol::Executor::new());
             let runtime = switchboard_smol::SmolRuntime::with_executor(Arc::clone(&ex));
             smol::block_on(ex.run(async {
+                let builder = store(builder, redis, false).await?;
                 let bound =
                     switchboard_smol::HttpServer::bind_with(addr, builder, config, runtime).await;
                 serve(bound, handlers, ready).await
@@ -321,20 +461,41 @@ fn serve_http_parts(
             // `block_on` runs its future on this thread: the local handlers
             // stay here, the engine's tasks go to the workers.
             rt.block_on(async {
+                let builder = store(builder, redis, true).await?;
                 let bound = switchboard_tokio::HttpServer::bind(addr, builder, config).await;
                 serve(bound, handlers, ready).await
             })
         }
         RuntimeChoice::SmolLocal => switchboard_smol::block_on_local(|runtime| async move {
+            let builder = store(builder, redis, false).await?;
             let bound =
                 switchboard_smol::HttpServer::bind_with(addr, builder, config, runtime).await;
             serve(bound, handlers, ready).await
         }),
         RuntimeChoice::TokioLocal => switchboard_tokio::block_on_local(|runtime| async move {
+            let builder = store(builder, redis, true).await?;
             let bound =
                 switchboard_tokio::HttpServer::bind_with(addr, builder, config, runtime).await;
             serve(bound, handlers, ready).await
         })?,
+    }
+}
+
+/// `builder` with the `--redis` session store, on builds with Redis.
+async fn store(
+    builder: switchboard_core::McpServerBuilder,
+    redis: Option<&str>,
+    tokio: bool,
+) -> Result<switchboard_core::McpServerBuilder, Box<dyn std::error::Error>> {
+    #[cfg(feature = "full")]
+    return with_session_store(builder, redis, tokio).await;
+    #[cfg(not(feature = "full"))]
+    match redis {
+        None => Ok(builder),
+        Some(_) => {
+            let _ = tokio;
+            Err("--redis needs the examples' `full` feature".into())
+        }
     }
 }
 
@@ -356,4 +517,57 @@ async fn serve<L: switchboard_core::http::Listener>(
         None => server.run().await?,
     }
     Ok(())
+}
+
+#[cfg(all(test, feature = "full"))]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, String> {
+        Cli::parse(args.iter().map(|a| (*a).to_owned()))
+    }
+
+    #[test]
+    fn redis_and_state_keys_are_parsed_and_checked() {
+        let key = "ab".repeat(32);
+        let cli = parse(&["--redis", "redis://127.0.0.1:6379", "--state-key", &key]).unwrap();
+        assert_eq!(cli.redis.as_deref(), Some("redis://127.0.0.1:6379"));
+        assert!(
+            cli.server_config(switchboard_core::ServerConfig::default())
+                .is_ok()
+        );
+        assert!(
+            parse(&["--redis", "http://x"])
+                .unwrap_err()
+                .contains("redis://")
+        );
+        assert!(parse(&["--redis"]).is_err());
+        assert!(
+            parse(&["--state-key", "abc"])
+                .unwrap_err()
+                .contains("even number")
+        );
+        assert!(
+            parse(&["--state-key", "zz"])
+                .unwrap_err()
+                .contains("hex digit")
+        );
+        assert!(
+            parse(&["--state-key", "abcd"])
+                .unwrap_err()
+                .contains("at least 32")
+        );
+        let three = parse(&[
+            "--state-key",
+            &key,
+            "--state-key",
+            &key,
+            "--state-key",
+            &key,
+        ]);
+        assert!(three.unwrap_err().contains("at most two"));
+        assert!(parse(&["--stdio", "--redis", "redis://h:1"]).is_err());
+        let plain = parse(&[]).unwrap();
+        assert!(plain.redis.is_none() && plain.state_keys.is_empty());
+    }
 }

@@ -1,6 +1,7 @@
-//! Redis for Switchboard: [`RedisBus`], the core's [`EventBus`] over Redis
-//! pub/sub, and [`RedisTaskStore`], the core's task store in Redis (tasks on
-//! every replica), written once for every executor.
+//! Redis for Switchboard, written once for every executor: [`RedisBus`],
+//! the core's [`EventBus`] over Redis pub/sub, [`RedisTaskStore`], the core's
+//! task store in Redis (tasks on every replica), and [`RedisSessionStore`],
+//! the core's session store in Redis (any replica serves any session).
 //!
 //! This crate does not accept connections or spawn tasks, and it names no
 //! executor: its waits (reconnection backoff, timeouts) go through the core's
@@ -47,9 +48,11 @@
 mod backoff;
 mod bus;
 mod link;
+mod sessions;
 mod tasks;
 #[cfg(test)]
 mod test_server;
 
 pub use bus::RedisBus;
+pub use sessions::{RedisSessionStore, SESSION_PREFIX};
 pub use tasks::{DEFAULT_LEASE, DEFAULT_PREFIX, LEASE_LAPSED, RedisTaskStore};

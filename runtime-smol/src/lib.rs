@@ -35,7 +35,9 @@ mod redis;
 mod signals;
 
 #[cfg(feature = "redis")]
-pub use self::redis::{RedisBus, RedisTaskStore, redis_task_store};
+pub use self::redis::{
+    RedisBus, RedisSessionStore, RedisTaskStore, redis_session_store, redis_task_store,
+};
 pub use http::{HttpServer, SmolConnection, SmolListener};
 pub use local::block_on_local;
 pub use signals::shutdown_on_signals;

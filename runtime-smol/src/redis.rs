@@ -103,3 +103,22 @@ pub async fn redis_task_store(
 ) -> Result<RedisTaskStore, switchboard_core::tasks::StoreError> {
     RedisTaskStore::connect_on(Arc::new(SmolRuntime::global()), url).await
 }
+
+/// The session store in Redis (any replica serves any session): see
+/// [`switchboard_redis::RedisSessionStore`] for what is kept and how.
+pub use switchboard_redis::RedisSessionStore;
+
+/// Connects a [`RedisSessionStore`] to the Redis server at `url`
+/// (`redis://host:port/db`), its waits on smol
+/// ([`SmolRuntime::global`]). Give it to the server with
+/// `McpServerBuilder::session_store(Arc::new(store))`.
+///
+/// # Errors
+///
+/// [`StoreError::Unavailable`](switchboard_core::session_store::StoreError::Unavailable)
+/// when `url` is not a Redis URL or the server cannot be reached.
+pub async fn redis_session_store(
+    url: &str,
+) -> Result<RedisSessionStore, switchboard_core::session_store::StoreError> {
+    RedisSessionStore::connect_on(Arc::new(SmolRuntime::global()), url).await
+}

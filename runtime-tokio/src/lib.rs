@@ -43,7 +43,9 @@ mod redis;
 mod signals;
 
 #[cfg(feature = "redis")]
-pub use self::redis::{RedisBus, RedisTaskStore, redis_task_store};
+pub use self::redis::{
+    RedisBus, RedisSessionStore, RedisTaskStore, redis_session_store, redis_task_store,
+};
 pub use http::{HttpServer, TokioListener};
 #[cfg(feature = "hyper")]
 pub use hyper::{McpBody, McpService, ResponseFuture};

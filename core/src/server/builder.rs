@@ -64,6 +64,8 @@ pub struct McpServerBuilder {
     /// Where changes go to reach every replica; `None` tells this server's
     /// own clients directly.
     bus: Option<Arc<dyn crate::bus::EventBus>>,
+    /// Where session-era sessions are shared with other replicas.
+    session_store: Option<Arc<dyn crate::session_store::SessionStore>>,
     /// What was wrong with registrations (an invalid template, say),
     /// reported by [`build`](Self::build) so the chain never breaks.
     pub(super) problems: Vec<String>,
@@ -106,6 +108,7 @@ impl McpServerBuilder {
             runtime: None,
             state: StateMap::default(),
             bus: None,
+            session_store: None,
             problems: Vec::new(),
         }
     }
@@ -245,6 +248,20 @@ impl McpServerBuilder {
         self
     }
 
+    /// Keeps session-era sessions in `store` too, so that any replica
+    /// sharing it serves any session: a request naming a session this
+    /// server does not hold loads it from the store and adopts it, and a
+    /// `DELETE` or expiry on one replica is seen by all (see
+    /// [`crate::session_store`], [`ServerConfig::session_cache_for`] and
+    /// [`ServerConfig::session_ttl`]). A store that cannot answer fails the
+    /// requests that need it (HTTP 503). Default: no store, sessions live in
+    /// this server alone.
+    #[must_use]
+    pub fn session_store(mut self, store: Arc<dyn crate::session_store::SessionStore>) -> Self {
+        self.session_store = Some(store);
+        self
+    }
+
     /// Builds the server over a transport, handing the transport a direct
     /// line into it ([`Transport::attach`], held weakly: the transport does not
     /// keep the server alive). Nothing is received until [`McpServer::run`],
@@ -338,6 +355,7 @@ impl McpServerBuilder {
             attach_error: OnceLock::new(),
             sessions_gauge: SessionsGauge::default(),
             bus: self.bus,
+            session_store: self.session_store,
         });
         crate::observe::describe_metrics();
         let _ = shared

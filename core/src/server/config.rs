@@ -96,6 +96,10 @@ pub struct ServerConfig {
     pub(crate) list_changed: bool,
     /// Tasks: their store, limits and timings.
     pub(crate) tasks: TaskConfig,
+    /// How long a session in a shared store lives without a request.
+    pub(crate) session_ttl: Duration,
+    /// How long a replica serves a stored session without asking the store.
+    pub(crate) session_cache_for: Duration,
 }
 
 impl Default for ServerConfig {
@@ -116,6 +120,8 @@ impl Default for ServerConfig {
             cache_hints: [CacheHint::default(); Cacheable::COUNT],
             list_changed: false,
             tasks: TaskConfig::default(),
+            session_ttl: crate::session_store::DEFAULT_SESSION_TTL,
+            session_cache_for: Duration::ZERO,
         }
     }
 }
@@ -443,6 +449,49 @@ impl ServerConfig {
             "a session id tag is 1 to 32 characters of A-Z a-z 0-9 _ -, not {tag:?}"
         );
         self.session_id_tag = Some(tag.into());
+        self
+    }
+
+    /// Sets how long a session kept in a shared store
+    /// ([`McpServerBuilder::session_store`](crate::McpServerBuilder::session_store))
+    /// lives without a request on any replica (at least one second).
+    /// Default [`DEFAULT_SESSION_TTL`](crate::session_store::DEFAULT_SESSION_TTL),
+    /// 30 minutes; give it the value of the HTTP transport's
+    /// `session_idle_timeout`. Without a store, sessions expire by that
+    /// timeout alone.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use switchboard_core::ServerConfig;
+    ///
+    /// let config = ServerConfig::default().session_ttl(Duration::from_secs(600));
+    /// # let _ = config;
+    /// ```
+    #[must_use]
+    pub fn session_ttl(mut self, ttl: Duration) -> Self {
+        self.session_ttl = ttl.max(Duration::from_secs(1));
+        self
+    }
+
+    /// Sets how long a replica serves a stored session it holds without
+    /// asking the store whether it is still open (and for its log level
+    /// and subscriptions). Default zero: every request asks (one store
+    /// round trip, which also restarts the session's time to live), so a
+    /// `DELETE` or an expiry on one replica is seen by the next request on
+    /// every other. A longer time saves round trips and lets a deleted
+    /// session be served here for at most that long. Without a store it
+    /// changes nothing.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use switchboard_core::ServerConfig;
+    ///
+    /// let config = ServerConfig::default().session_cache_for(Duration::from_millis(500));
+    /// # let _ = config;
+    /// ```
+    #[must_use]
+    pub fn session_cache_for(mut self, time: Duration) -> Self {
+        self.session_cache_for = time;
         self
     }
 

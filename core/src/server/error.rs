@@ -12,7 +12,7 @@
 //! | `-32601` | no such method | `MethodNotFound` |
 //! | `-32602` | the params are wrong | `InvalidParams`, `InvalidCursor`, `UnknownTool`, `InvalidArguments`, `UnknownPrompt`, `MissingArguments`, `ResourceNotFound` (with `data.uri`) |
 //! | `-32600` | the message is refused whole, or comes out of lifecycle order | `NotInitialized`, `AlreadyInitialized`, `InitializeInBatch`, `Refused`, `TooLarge` |
-//! | `-32000` | a limit was reached; retry later | `TooManyInFlight`, `TooManySessions`, `TooManySubscriptions`, `TooManyListeners` |
+//! | `-32000` | a limit was reached, or the session store is out of reach; retry later | `TooManyInFlight`, `TooManySessions`, `TooManySubscriptions`, `TooManyListeners`, `SessionStore` |
 //! | `-32603` | a server bug | `HandlerPanicked`, `Encode` |
 //! | the handler's | the handler's | `Handler` |
 //!
@@ -111,6 +111,11 @@ pub(crate) enum MethodError {
     /// The operating system gave no randomness to mint a session id with.
     #[error("no randomness for a session id")]
     NoSessionId,
+    /// The shared session store could not take a change of the session
+    /// (its log level, its subscriptions); the change holds on this replica
+    /// only. `-32000`: retry later.
+    #[error("{0}")]
+    SessionStore(crate::session_store::StoreError),
     /// The handler panicked. The panic is caught so the client is not left
     /// waiting. `-32603`.
     #[error("handler panicked")]
@@ -146,7 +151,8 @@ impl MethodError {
             Self::TooManyInFlight
             | Self::TooManySessions
             | Self::TooManySubscriptions
-            | Self::TooManyListeners => ErrorCode::SERVER_BUSY,
+            | Self::TooManyListeners
+            | Self::SessionStore(_) => ErrorCode::SERVER_BUSY,
             Self::HandlerPanicked | Self::Encode(_) | Self::NoSessionId | Self::NoStateKey => {
                 ErrorCode::INTERNAL_ERROR
             }

@@ -384,6 +384,12 @@ impl McpServer {
     /// `-32600` until an `initialize` opens it again (over HTTP, the client gets
     /// 404 and must initialize anew).
     ///
+    /// With a shared session store
+    /// ([`McpServerBuilder::session_store`](crate::McpServerBuilder::session_store))
+    /// its record is removed too, on the server's runtime, after this
+    /// returns (so other replicas see it end); without a runtime only this
+    /// server's copy ends.
+    ///
     /// # Examples
     ///
     /// ```
@@ -425,6 +431,16 @@ impl McpServer {
     /// # });
     /// ```
     pub fn close_session(&self, session: &SessionId) -> bool {
+        if let (Some(store), Some(runtime)) =
+            (&self.shared.session_store, &self.shared.outlet.runtime)
+        {
+            let (store, id) = (Arc::clone(store), session.clone());
+            // Nobody waits for it: a store that cannot answer leaves the
+            // record to expire.
+            runtime.spawn(Box::pin(async move {
+                let _ = store.remove(&id).await;
+            }));
+        }
         let closed = self.shared.sessions.close(session);
         if closed {
             crate::observe::session_closed(session, crate::observe::CloseReason::ByServer);

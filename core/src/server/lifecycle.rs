@@ -48,8 +48,8 @@ pub(crate) fn open_session(
     now: Instant,
     principal: Option<Arc<Principal>>,
 ) -> Result<(Arc<Session>, Outcome), MethodError> {
-    /// What the engine reads of `initialize`'s params (`clientInfo` is not
-    /// kept).
+    /// What the engine reads of `initialize`'s params (`clientInfo` is
+    /// kept only in a shared session store's record).
     #[derive(serde::Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct InitializeParams<'a> {
@@ -59,6 +59,9 @@ pub(crate) fn open_session(
         /// What the client can do; none when absent.
         #[serde(default)]
         capabilities: ClientCapabilities,
+        /// Who the client is; kept only for a shared session store.
+        #[serde(default)]
+        client_info: Option<serde_json::Value>,
     }
     let params: InitializeParams<'_> = parse_params(params)?;
     let version = ProtocolVersion::negotiate(&params.protocol_version);
@@ -68,6 +71,13 @@ pub(crate) fn open_session(
         OpenError::NoRandomness => MethodError::NoSessionId,
         OpenError::Exists => MethodError::AlreadyInitialized,
     })?;
+    if shared.session_store.is_some() {
+        // The record written before the answer goes out keeps these.
+        session.state().stored = Some(Box::new(crate::session::Stored {
+            checked: now,
+            client_info: params.client_info,
+        }));
+    }
     crate::observe::session_opened(session.id(), version.as_str());
     shared.sessions_changed();
     /// The result of `initialize`, borrowed from the server's state.

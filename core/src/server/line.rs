@@ -24,6 +24,7 @@ use crate::observe::{self, CloseReason, Era, RequestScope};
 use crate::principal::Principal;
 use crate::runtime::BoxFuture;
 use crate::session::Session;
+use crate::session_store::StoreError;
 use crate::stateless::{Eras, RequestMeta};
 use crate::transport::{Dispatch, Dispatched, InitializeError, Initialized, Refusal};
 
@@ -247,6 +248,26 @@ impl Dispatch for Engine {
             self.sessions_changed();
         }
         closed
+    }
+
+    fn shares_sessions(&self) -> bool {
+        self.session_store.is_some()
+    }
+
+    fn find_session(
+        &self,
+        id: &SessionId,
+        now: Instant,
+    ) -> BoxFuture<Result<Option<Arc<Session>>, StoreError>> {
+        Box::pin(self.arc().find_stored(id.clone(), now))
+    }
+
+    fn store_session(&self, session: &Arc<Session>) -> BoxFuture<Result<(), StoreError>> {
+        Box::pin(self.arc().store_new(Arc::clone(session)))
+    }
+
+    fn delete_session(&self, id: &SessionId) -> BoxFuture<Result<bool, StoreError>> {
+        Box::pin(self.arc().delete_stored(id.clone()))
     }
 
     /// Ends every session, and every listen stream (each answers its

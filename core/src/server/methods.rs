@@ -78,12 +78,32 @@ pub(crate) async fn route(
         "resources/list" => resources::list(shared, params),
         "resources/templates/list" => resources::list_templates(shared, params),
         "resources/read" => resources::read(shared, params, ctx).await,
-        "resources/subscribe" => resources::subscribe(shared, params, &ctx),
-        "resources/unsubscribe" => resources::unsubscribe(params, &ctx),
+        "resources/subscribe" => {
+            saved(shared, resources::subscribe(shared, params, &ctx), &ctx).await
+        }
+        "resources/unsubscribe" => saved(shared, resources::unsubscribe(params, &ctx), &ctx).await,
         "prompts/list" => prompts::list(shared, params),
         "prompts/get" => prompts::get(shared, params, ctx).await,
         "completion/complete" => completion::complete(shared, params, ctx).await,
-        "logging/setLevel" => logging::set_level(params, &ctx),
+        "logging/setLevel" => saved(shared, logging::set_level(params, &ctx), &ctx).await,
         other => Err(MethodError::MethodNotFound(other.to_owned())),
     }
+}
+
+/// `outcome` of a method that changed the session (its log level, its
+/// subscriptions), once the change is in the shared session store when
+/// there is one: the next request may reach another replica.
+///
+/// # Errors
+///
+/// The method's own, or [`MethodError::SessionStore`] when the store could
+/// not take the change (it then holds on this replica only).
+async fn saved(shared: &Shared, outcome: Outcome, ctx: &RequestContext) -> Outcome {
+    if outcome.is_ok() && shared.session_store.is_some() {
+        shared
+            .save_session(ctx.session())
+            .await
+            .map_err(MethodError::SessionStore)?;
+    }
+    outcome
 }

@@ -60,6 +60,9 @@ pub(crate) struct Shared {
     pub(crate) sessions_gauge: SessionsGauge,
     /// Where changes are published for every replica, when there is a bus.
     pub(crate) bus: Option<Arc<dyn crate::bus::EventBus>>,
+    /// Where session-era sessions are shared with other replicas, when
+    /// they are (see [`super::stored`]).
+    pub(crate) session_store: Option<Arc<dyn crate::session_store::SessionStore>>,
 }
 
 impl Shared {

@@ -3,7 +3,7 @@
 //! driver that checks both eras through them).
 //!
 //! ```text
-//! cargo run -p examples --bin replica -- --name a [--tag TAG | --no-tag] [--redis URL] \
+//! cargo run -p examples --bin replica -- --name a [--tag TAG | --no-tag] [--redis URL [--shared-sessions]] \
 //!     [--state-key HEX [--state-key HEX]] [--allow-host NAME]... [--runtime smol|tokio] \
 //!     [--addr HOST:PORT] [--task-lease-ms MS]
 //! ```
@@ -49,8 +49,13 @@
 //! channel `switchboard:changes`) before serving and shares list changes
 //! and resource updates with every replica on that channel: a `touch`
 //! through replica B reaches a session subscribed on replica A. Only
-//! changes travel; sessions stay on the replica that minted them. List
-//! changes are announced (`listChanged` declared) with or without a bus.
+//! changes travel. Sessions stay on the replica that minted them (`scale/`
+//! routes them sticky, and checks that a killed replica's clients start
+//! over), unless `--shared-sessions` keeps them in that Redis too
+//! (`RedisSessionStore`): then a session-era request may reach any
+//! replica, though what is sent on a session's open streams still stays
+//! with the replica that holds them. List changes are announced
+//! (`listChanged` declared) with or without a bus.
 //!
 //! **Tasks on every replica.** With `--redis` tasks are kept in Redis too
 //! (`RedisTaskStore`, prefix `switchboard:tasks`): any replica answers
@@ -100,7 +105,7 @@ use switchboard_core::{
 const KEYS_ENV: &str = "SWITCHBOARD_STATE_KEYS";
 
 /// The usage line printed on bad input.
-const USAGE: &str = "usage: --name NAME [--tag TAG | --no-tag] [--redis URL] \
+const USAGE: &str = "usage: --name NAME [--tag TAG | --no-tag] [--redis URL [--shared-sessions]] \
                      [--state-key HEX [--state-key HEX]] [--allow-host NAME]... \
                      [--runtime smol|tokio] [--addr HOST:PORT] [--allow-origin ORIGIN]... \
                      [--task-lease-ms MS]";
@@ -152,6 +157,8 @@ struct Flags {
     tag: Option<String>,
     /// `--redis`.
     redis: Option<String>,
+    /// `--shared-sessions`: sessions in `--redis` too.
+    shared_sessions: bool,
     /// `--state-key` (or the environment's keys), as hex.
     keys: Vec<String>,
     /// `--allow-host`.
@@ -169,6 +176,7 @@ fn flags(args: impl Iterator<Item = String>, env_keys: Option<String>) -> Result
     let (mut name, mut keys, mut hosts) = (None, Vec::new(), Vec::new());
     let (mut tag, mut no_tag, mut redis) = (None, false, None);
     let mut lease = None;
+    let mut shared_sessions = false;
     let mut args = args;
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or(format!("{arg} takes a value"));
@@ -177,6 +185,7 @@ fn flags(args: impl Iterator<Item = String>, env_keys: Option<String>) -> Result
             "--tag" => tag = Some(value()?),
             "--no-tag" => no_tag = true,
             "--redis" => redis = Some(value()?),
+            "--shared-sessions" => shared_sessions = true,
             "--state-key" => keys.push(value()?),
             "--allow-host" => hosts.push(value()?),
             "--task-lease-ms" => {
@@ -218,6 +227,9 @@ fn flags(args: impl Iterator<Item = String>, env_keys: Option<String>) -> Result
     {
         return Err(format!("--redis takes a redis:// URL, not {url:?}"));
     }
+    if shared_sessions && redis.is_none() {
+        return Err("--shared-sessions needs --redis".into());
+    }
     let cli = Cli::parse(rest.into_iter())?;
     if cli.stdio {
         return Err("a replica serves HTTP only; --stdio is not taken".into());
@@ -226,6 +238,7 @@ fn flags(args: impl Iterator<Item = String>, env_keys: Option<String>) -> Result
         name,
         tag,
         redis,
+        shared_sessions,
         keys,
         hosts,
         lease,
@@ -473,7 +486,8 @@ fn main() {
     });
     let http = flags.cli.http_config(http);
     let redis = flags.redis.as_deref().map(|url| (url, flags.lease));
-    if let Err(e) = serve(&flags.cli, redis, builder, http) {
+    let sessions = flags.redis.as_deref().filter(|_| flags.shared_sessions);
+    if let Err(e) = serve(&flags.cli, redis, sessions, builder, http) {
         eprintln!("error: {e}");
         std::process::exit(1);
     }
@@ -491,11 +505,13 @@ fn announce(url: &str) {
 
 /// Serves `builder` at `cli.addr` on the chosen runtime, like
 /// `examples::serve_http_config`, but first connects to Redis (`redis`:
-/// its URL and the task store's lease) on that same runtime, so the bus's
-/// and the task store's connections live on the executor that serves.
+/// its URL and the task store's lease; `sessions`: the session store's
+/// URL) on that same runtime, so the bus's and the stores' connections
+/// live on the executor that serves.
 fn serve(
     cli: &Cli,
     redis: Option<(&str, Option<Duration>)>,
+    sessions: Option<&str>,
     builder: MakeBuilder,
     http: HttpConfig,
 ) -> Result<(), Box<dyn std::error::Error>> {
@@ -504,20 +520,20 @@ fn serve(
         RuntimeChoice::Smol => {
             let ex = Arc::new(smol::Executor::new());
             let runtime = switchboard_smol::SmolRuntime::with_executor(Arc::clone(&ex));
-            smol::block_on(ex.run(serve_smol(addr, redis, builder, http, runtime)))
+            smol::block_on(ex.run(serve_smol(addr, redis, sessions, builder, http, runtime)))
         }
         RuntimeChoice::SmolLocal => switchboard_smol::block_on_local(|runtime| {
-            serve_smol(addr, redis, builder, http, runtime)
+            serve_smol(addr, redis, sessions, builder, http, runtime)
         }),
         RuntimeChoice::Tokio => {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?;
             let runtime = switchboard_tokio::TokioRuntime::from_handle(rt.handle().clone());
-            rt.block_on(serve_tokio(addr, redis, builder, http, runtime))
+            rt.block_on(serve_tokio(addr, redis, sessions, builder, http, runtime))
         }
         RuntimeChoice::TokioLocal => switchboard_tokio::block_on_local(|runtime| {
-            serve_tokio(addr, redis, builder, http, runtime)
+            serve_tokio(addr, redis, sessions, builder, http, runtime)
         })?,
     }
 }
@@ -526,6 +542,7 @@ fn serve(
 async fn serve_smol(
     addr: std::net::SocketAddr,
     redis: Option<(&str, Option<Duration>)>,
+    sessions: Option<&str>,
     make: MakeBuilder,
     http: HttpConfig,
     runtime: switchboard_smol::SmolRuntime,
@@ -549,6 +566,7 @@ async fn serve_smol(
         eprintln!("event bus: redis {url}, channel {CHANNEL}");
         builder = builder.event_bus(Arc::new(bus));
     }
+    let builder = examples::with_session_store(builder, sessions, false).await?;
     let server = switchboard_smol::HttpServer::bind_with(addr, builder, http, runtime)
         .await?
         .shutdown_on_signals()?;
@@ -561,6 +579,7 @@ async fn serve_smol(
 async fn serve_tokio(
     addr: std::net::SocketAddr,
     redis: Option<(&str, Option<Duration>)>,
+    sessions: Option<&str>,
     make: MakeBuilder,
     http: HttpConfig,
     runtime: switchboard_tokio::TokioRuntime,
@@ -584,6 +603,7 @@ async fn serve_tokio(
         eprintln!("event bus: redis {url}, channel {CHANNEL}");
         builder = builder.event_bus(Arc::new(bus));
     }
+    let builder = examples::with_session_store(builder, sessions, true).await?;
     let server = switchboard_tokio::HttpServer::bind_with(addr, builder, http, runtime)
         .await?
         .shutdown_on_signals()?;
@@ -617,6 +637,23 @@ mod tests {
         assert_eq!(f.keys.len(), 2);
         assert!(keyring(&f.keys).unwrap().is_some());
         assert!(keyring(&[]).unwrap().is_none());
+    }
+
+    #[test]
+    fn shared_sessions_need_redis() {
+        let f = flags(
+            args(&["--name", "a", "--redis", "redis://h:1", "--shared-sessions"]),
+            None,
+        )
+        .unwrap();
+        assert!(f.shared_sessions);
+        assert!(
+            !flags(args(&["--name", "a", "--redis", "redis://h:1"]), None)
+                .unwrap()
+                .shared_sessions
+        );
+        let alone = flags(args(&["--name", "a", "--shared-sessions"]), None);
+        assert!(alone.is_err_and(|e| e.contains("needs --redis")));
     }
 
     #[test]

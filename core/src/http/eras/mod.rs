@@ -62,8 +62,17 @@ pub(crate) async fn serve(
                 admitted.principal.as_ref(),
                 share,
             )
+            .await
         }
-        Ask::Delete => session_era::delete(&*admitted.engine, head, admitted.principal.as_ref()),
+        Ask::Delete => {
+            session_era::delete(
+                &*admitted.engine,
+                head,
+                admitted.now,
+                admitted.principal.as_ref(),
+            )
+            .await
+        }
     }
 }
 

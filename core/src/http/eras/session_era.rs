@@ -10,7 +10,7 @@ use http::{HeaderValue, StatusCode};
 
 use crate::http::replies::job::Job;
 use crate::http::replies::receiver::StreamReceiver;
-use crate::http::replies::refusals::{bad_request, refuse, session_not_found};
+use crate::http::replies::refusals::{bad_request, refuse, session_not_found, store_unavailable};
 use crate::http::replies::reply::{Mode, finished_reply, reply, sse_response};
 use crate::http::replies::response::Response;
 use crate::http::replies::routing::HttpState;
@@ -85,6 +85,12 @@ pub(super) async fn post(
         Decoded::Single(Ok(Message::Request(r))) if r.method == "initialize" => {
             return match engine.initialize_as(r, now, principal) {
                 Ok(opened) => {
+                    if engine.shares_sessions() {
+                        // Kept in the store before the client learns its id.
+                        if let Err(e) = engine.store_session(&opened.session).await {
+                            return store_unavailable(&e);
+                        }
+                    }
                     let response = finished_reply(state, &opened.session, opened.reply, mode);
                     match HeaderValue::from_str(opened.session.id().as_str()) {
                         Ok(value) => response.header(SESSION_HEADER, value),
@@ -102,7 +108,7 @@ pub(super) async fn post(
         }
         _ => {}
     }
-    let session = match session_of(engine, head, now, principal.as_ref()) {
+    let session = match session_of(engine, head, now, principal.as_ref()).await {
         Ok(found) => found,
         Err(refusal) => return refusal,
     };
@@ -146,7 +152,7 @@ pub(super) async fn post(
 ///
 /// The stream holds `share`, its client's place among its open streams,
 /// until it ends; a refusal lets it go at once.
-pub(super) fn get(
+pub(super) async fn get(
     state: &HttpState,
     engine: &dyn Dispatch,
     head: &RequestHead,
@@ -154,7 +160,7 @@ pub(super) fn get(
     caller: Option<&Arc<Principal>>,
     share: Share,
 ) -> Response {
-    let session = match session_of(engine, head, now, caller) {
+    let session = match session_of(engine, head, now, caller).await {
         Ok(found) => found,
         Err(refusal) => return refusal,
     };
@@ -237,23 +243,38 @@ pub(super) fn get(
 
 /// A DELETE: ends the session named by the header (200), which ends its
 /// open responses and aborts its requests in flight; 404 if it is not
-/// open, 400 without the header.
-pub(super) fn delete(
+/// open, 400 without the header. With a shared session store, the session
+/// is removed from it (so every replica sees it end) and closed here; 503
+/// when the store cannot answer.
+pub(super) async fn delete(
     engine: &dyn Dispatch,
     head: &RequestHead,
+    now: Instant,
     caller: Option<&Arc<Principal>>,
 ) -> Response {
     let Some(id) = head.known_str(Known::SessionId) else {
         return bad_request("bad request: missing Mcp-Session-Id header");
     };
     let id = SessionId::new(id);
-    // Another subject's session is not theirs to end, nor to learn of.
-    let owned = engine
-        .session(&id)
-        .is_some_and(|s| same_party(s.facts().principal.as_deref(), caller.map(|p| &**p)));
-    if owned && engine.close_session(&id) {
-        Response::empty(StatusCode::OK)
-    } else {
-        session_not_found()
+    let owned = |s: &Arc<crate::session::Session>| {
+        // Another subject's session is not theirs to end, nor to learn of.
+        same_party(s.facts().principal.as_deref(), caller.map(|p| &**p))
+    };
+    if !engine.shares_sessions() {
+        return if engine.session(&id).is_some_and(|s| owned(&s)) && engine.close_session(&id) {
+            Response::empty(StatusCode::OK)
+        } else {
+            session_not_found()
+        };
+    }
+    match engine.find_session(&id, now).await {
+        Ok(Some(s)) if owned(&s) => {}
+        Ok(_) => return session_not_found(),
+        Err(e) => return store_unavailable(&e),
+    }
+    match engine.delete_session(&id).await {
+        Ok(true) => Response::empty(StatusCode::OK),
+        Ok(false) => session_not_found(),
+        Err(e) => store_unavailable(&e),
     }
 }

@@ -52,6 +52,18 @@ pub(crate) fn session_not_found() -> Response {
     )
 }
 
+/// 503 with code `-32000` and `Retry-After: 5`: the shared session store
+/// could not answer (or this replica holds its maximum of sessions), so the
+/// session could not be found, kept or ended. The message says which.
+pub(crate) fn store_unavailable(error: &crate::session_store::StoreError) -> Response {
+    refuse(
+        StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::SERVER_BUSY,
+        &error.to_string(),
+    )
+    .header(http::header::RETRY_AFTER, HeaderValue::from_static("5"))
+}
+
 impl From<Denial> for Response {
     fn from(denial: Denial) -> Self {
         match denial {

@@ -4,7 +4,7 @@
 use crate::clock::Instant;
 use std::sync::Arc;
 
-use crate::http::replies::refusals::{bad_request, session_not_found};
+use crate::http::replies::refusals::{bad_request, session_not_found, store_unavailable};
 use crate::http::replies::response::Response;
 use crate::http::wire::{Known, RequestHead};
 use crate::id::SessionId;
@@ -26,9 +26,13 @@ pub(crate) fn session_version(header: Option<Option<ProtocolVersion>>) -> Option
 /// The session named by the request's header, touched at `now`, or the
 /// response refusing it: 400 without the header, 404 for a session that is
 /// not open, or that another subject's token opened (so a stolen or guessed
-/// id tells its holder nothing). Touching keeps the session from expiring
-/// as idle.
-pub(crate) fn session_of(
+/// id tells its holder nothing), 503 when the shared session store (if
+/// any) cannot answer. Touching keeps the session from expiring as idle.
+///
+/// Without a shared store this is one look-up in the engine's table, as
+/// ever; with one, the engine may ask the store
+/// ([`Dispatch::find_session`]).
+pub(crate) async fn session_of(
     engine: &dyn Dispatch,
     head: &RequestHead,
     now: Instant,
@@ -37,9 +41,16 @@ pub(crate) fn session_of(
     let id = head
         .known_str(Known::SessionId)
         .ok_or_else(|| bad_request("bad request: missing Mcp-Session-Id header"))?;
-    let session = engine
-        .session(&SessionId::new(id))
-        .ok_or_else(session_not_found)?;
+    let id = SessionId::new(id);
+    let found = if engine.shares_sessions() {
+        engine
+            .find_session(&id, now)
+            .await
+            .map_err(|e| store_unavailable(&e))?
+    } else {
+        engine.session(&id)
+    };
+    let session = found.ok_or_else(session_not_found)?;
     if !same_party(session.facts().principal.as_deref(), caller.map(|p| &**p)) {
         return Err(session_not_found());
     }
