@@ -570,4 +570,10 @@ mod tests {
         let plain = parse(&[]).unwrap();
         assert!(plain.redis.is_none() && plain.state_keys.is_empty());
     }
+
+    #[test]
+    fn keys_are_hex_of_either_case() {
+        assert!(super::hex("é0").is_err());
+        assert_eq!(super::hex("00fF").unwrap(), vec![0, 255]);
+    }
 }

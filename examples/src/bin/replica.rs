@@ -89,11 +89,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use examples::{Cli, RuntimeChoice};
+use examples::{Cli, RuntimeChoice, state_keys};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use switchboard_core::http::AllowList;
-use switchboard_core::stateless::{MIN_KEY_BYTES, RequestStateKeys};
 use switchboard_core::tasks::{TaskConfig, TaskStore, TaskSupport};
 use switchboard_core::{
     Args, CallToolResult, Elicitation, HttpConfig, McpServerBuilder, ReadResourceResult, Resource,
@@ -255,58 +254,6 @@ fn valid_tag(tag: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
-/// Decodes a hex string (either case) into bytes.
-fn hex(text: &str) -> Result<Vec<u8>, String> {
-    let digits = text.as_bytes();
-    if !digits.len().is_multiple_of(2) {
-        return Err(format!(
-            "a key needs an even number of hex digits, not {}",
-            digits.len()
-        ));
-    }
-    let nibble = |c: u8| match c {
-        b'0'..=b'9' => Ok(c - b'0'),
-        b'a'..=b'f' => Ok(c - b'a' + 10),
-        b'A'..=b'F' => Ok(c - b'A' + 10),
-        _ => Err(format!("not a hex digit: {:?}", char::from(c))),
-    };
-    digits
-        .chunks(2)
-        .map(|pair| Ok(nibble(pair[0])? << 4 | nibble(pair[1])?))
-        .collect()
-}
-
-/// The keyring from hex keys (current, then optionally previous), or
-/// `None` for none given.
-fn keyring(keys: &[String]) -> Result<Option<RequestStateKeys>, String> {
-    let short = |i: usize| {
-        move |e: switchboard_core::stateless::KeyTooShort| {
-            format!(
-                "state key {}: {} bytes, at least {MIN_KEY_BYTES} needed ({} hex digits)",
-                i + 1,
-                e.0,
-                MIN_KEY_BYTES * 2
-            )
-        }
-    };
-    match keys {
-        [] => Ok(None),
-        [current] => Ok(Some(
-            RequestStateKeys::new(hex(current)?).map_err(short(0))?,
-        )),
-        [current, previous] => Ok(Some(
-            RequestStateKeys::new(hex(current)?)
-                .map_err(short(0))?
-                .with_previous(hex(previous)?)
-                .map_err(short(1))?,
-        )),
-        more => Err(format!(
-            "at most two state keys (current, previous), not {}",
-            more.len()
-        )),
-    }
-}
-
 /// The server: the four tools and `mem://status`, named after replica
 /// `name`.
 fn builder(name: &str, config: ServerConfig) -> McpServerBuilder {
@@ -441,7 +388,7 @@ fn main() {
         eprintln!("error: {why}\n{USAGE}");
         std::process::exit(2);
     });
-    let keys = keyring(&flags.keys).unwrap_or_else(|why| {
+    let keys = state_keys(&flags.keys).unwrap_or_else(|why| {
         eprintln!("error: {why}\n{USAGE}");
         std::process::exit(2);
     });
@@ -635,8 +582,8 @@ mod tests {
         let env = format!("{k}, {}", "cd".repeat(32));
         let f = flags(args(&["--name", "a"]), Some(env)).unwrap();
         assert_eq!(f.keys.len(), 2);
-        assert!(keyring(&f.keys).unwrap().is_some());
-        assert!(keyring(&[]).unwrap().is_none());
+        assert!(state_keys(&f.keys).unwrap().is_some());
+        assert!(state_keys(&[]).unwrap().is_none());
     }
 
     #[test]
@@ -689,12 +636,10 @@ mod tests {
         assert!(flags(args(&["--name", "a", "--redis", "http://x"]), None).is_err());
         assert!(flags(args(&["--name", "a", "--task-lease-ms", "2s"]), None).is_err());
         assert!(flags(args(&["--name", "a", "--task-lease-ms"]), None).is_err());
-        assert!(keyring(&["abc".into()]).is_err());
-        assert!(keyring(&["zz".repeat(32)]).is_err());
-        assert!(keyring(&["ab".repeat(16)]).is_err());
+        assert!(state_keys(&["abc".into()]).is_err());
+        assert!(state_keys(&["zz".repeat(32)]).is_err());
+        assert!(state_keys(&["ab".repeat(16)]).is_err());
         let k = "ab".repeat(32);
-        assert!(keyring(&[k.clone(), k.clone(), k]).is_err());
-        assert!(hex("é0").is_err());
-        assert_eq!(hex("00fF").unwrap(), vec![0, 255]);
+        assert!(state_keys(&[k.clone(), k.clone(), k]).is_err());
     }
 }
