@@ -158,6 +158,7 @@ impl TestClient {
 
 pub mod client;
 pub mod hyper_client;
+pub mod redis;
 pub mod server;
 pub mod tasks;
 

@@ -11,10 +11,6 @@
 //! `redis-server` must be on PATH (Debian: `apt-get install -y
 //! redis-server`); these tests fail, not skip, without it.
 
-use std::future::Future;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -28,6 +24,7 @@ use switchboard_core::{
 };
 use tests::DEADLINE;
 use tests::client::{Conn, Event};
+use tests::redis::{Exec, Redis};
 use tests::server::{Rt, Session, TestServer, header_refs, stateless_headers, stateless_meta};
 
 tests::on_both_runtimes!(
@@ -38,176 +35,56 @@ tests::on_both_runtimes!(
     a_task_is_read_answered_and_cancelled_through_another_replica,
 );
 
-/// A `redis-server` child process on a free port of 127.0.0.1, killed on
-/// drop.
-struct Redis {
-    port: u16,
-    child: Child,
-}
-
-impl Redis {
-    fn start() -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let child = Self::spawn(port);
-        Self { port, child }
-    }
-
-    fn spawn(port: u16) -> Child {
-        let port_arg = port.to_string();
-        let mut child = Command::new("redis-server")
-            .args(["--port", &port_arg, "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot run redis-server ({e}): these tests need a real Redis; \
-                     install it (Debian: apt-get install -y redis-server)"
-                )
-            });
-        let start = Instant::now();
-        loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                panic!("redis-server exited at start ({status})");
-            }
-            if Self::command_on(port, b"PING\r\n").is_some_and(|r| r.starts_with("+PONG")) {
-                return child;
-            }
-            assert!(start.elapsed() < DEADLINE, "redis-server does not accept");
-            std::thread::sleep(Duration::from_millis(20));
+/// Waits (bounded) until `channel` has `n` subscribers, polling `streams`
+/// meanwhile: a bus's stream subscribes when first polled.
+async fn await_subscribers(
+    redis: &Redis,
+    channel: &str,
+    n: usize,
+    streams: &mut [&mut BoxStream<'static, Change>],
+) {
+    let start = Instant::now();
+    while redis.subscribers(channel) != n {
+        for stream in streams.iter_mut() {
+            // Progress is kept in the stream when the `next` future is dropped.
+            let polled = futures::poll!(stream.next());
+            assert!(polled.is_pending(), "nothing was published yet: {polled:?}");
         }
-    }
-
-    /// Kills the server and starts a new one on the same port.
-    fn restart(&mut self) {
-        self.stop();
-        self.child = Self::spawn(self.port);
-    }
-
-    fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/", self.port)
-    }
-
-    /// Sends one command (RESP or inline) and returns what came back in one read.
-    fn command_on(port: u16, command: &[u8]) -> Option<String> {
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(1)).ok()?;
-        stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-        stream.write_all(command).ok()?;
-        let mut buf = [0u8; 512];
-        let n = stream.read(&mut buf).ok()?;
-        Some(String::from_utf8_lossy(&buf[..n]).into_owned())
-    }
-
-    /// How many connections are subscribed to `channel` (`PUBSUB NUMSUB`).
-    fn subscribers(&self, channel: &str) -> usize {
-        let command = format!(
-            "*3\r\n$6\r\nPUBSUB\r\n$6\r\nNUMSUB\r\n${}\r\n{channel}\r\n",
-            channel.len()
-        );
-        let reply = Self::command_on(self.port, command.as_bytes()).unwrap_or_default();
-        // `*2 $len channel :N`: the count is the last line.
-        reply
-            .lines()
-            .last()
-            .and_then(|l| l.strip_prefix(':'))
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0)
-    }
-
-    /// Waits (bounded) until `channel` has `n` subscribers, polling `streams`
-    /// meanwhile: a bus's stream subscribes when first polled.
-    async fn await_subscribers(
-        &self,
-        channel: &str,
-        n: usize,
-        streams: &mut [&mut BoxStream<'static, Change>],
-    ) {
-        let start = Instant::now();
-        while self.subscribers(channel) != n {
-            for stream in streams.iter_mut() {
-                // Progress is kept in the stream when the `next` future is dropped.
-                let polled = futures::poll!(stream.next());
-                assert!(polled.is_pending(), "nothing was published yet: {polled:?}");
-            }
-            assert!(
-                start.elapsed() < DEADLINE,
-                "{channel} never had {n} subscribers"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-
-    /// Waits (bounded) until `channel` has `n` subscribers, taken by servers.
-    fn await_servers(&self, channel: &str, n: usize) {
         assert!(
-            tests::eventually(|| self.subscribers(channel) == n),
+            start.elapsed() < DEADLINE,
             "{channel} never had {n} subscribers"
         );
+        std::thread::sleep(Duration::from_millis(10));
     }
 }
 
-impl Drop for Redis {
-    fn drop(&mut self) {
-        self.stop();
-    }
+/// Waits (bounded) until `channel` has `n` subscribers, taken by servers.
+fn await_servers(redis: &Redis, channel: &str, n: usize) {
+    assert!(
+        tests::eventually(|| redis.subscribers(channel) == n),
+        "{channel} never had {n} subscribers"
+    );
 }
 
-/// Runs futures on the test's runtime; a tokio one stays up as long as
-/// this does, for the publishing connections opened on it.
-struct Exec {
-    tokio: Option<tokio::runtime::Runtime>,
-}
-
-impl Exec {
-    fn new(rt: Rt) -> Self {
-        let tokio = matches!(rt, Rt::Tokio | Rt::TokioLocal).then(|| {
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap()
-        });
-        Self { tokio }
-    }
-
-    fn block_on<T>(&self, fut: impl Future<Output = T>) -> T {
-        match &self.tokio {
-            Some(runtime) => runtime.block_on(fut),
-            None => smol::block_on(fut),
-        }
-    }
-
-    /// A `RedisBus` of the runtime's adapter.
-    fn bus(&self, redis: &Redis, channel: &str) -> Arc<dyn EventBus> {
-        let url = redis.url();
-        self.block_on(async {
-            let bus: Arc<dyn EventBus> = if self.tokio.is_some() {
-                Arc::new(
-                    switchboard_tokio::RedisBus::connect(&url, channel)
-                        .await
-                        .unwrap(),
-                )
-            } else {
-                Arc::new(
-                    switchboard_smol::RedisBus::connect(&url, channel)
-                        .await
-                        .unwrap(),
-                )
-            };
-            bus
-        })
-    }
+/// A `RedisBus` of `exec`'s adapter.
+fn bus(exec: &Exec, redis: &Redis, channel: &str) -> Arc<dyn EventBus> {
+    let url = redis.url();
+    exec.block_on(async {
+        let bus: Arc<dyn EventBus> = if exec.is_tokio() {
+            Arc::new(
+                switchboard_tokio::RedisBus::connect(&url, channel)
+                    .await
+                    .unwrap(),
+            )
+        } else {
+            Arc::new(
+                switchboard_smol::RedisBus::connect(&url, channel)
+                    .await
+                    .unwrap(),
+            )
+        };
+        bus
+    })
 }
 
 /// On each adapter's local runtime (one thread), a bus connected there
@@ -279,17 +156,13 @@ async fn next(stream: &mut BoxStream<'static, Change>) -> Change {
 fn buses_on_one_channel_hear_each_other_and_no_other_channel(rt: Rt) {
     let redis = Redis::start();
     let exec = Exec::new(rt);
-    let (a, b) = (exec.bus(&redis, "changes"), exec.bus(&redis, "changes"));
-    let other = exec.bus(&redis, "other");
+    let (a, b) = (bus(&exec, &redis, "changes"), bus(&exec, &redis, "changes"));
+    let other = bus(&exec, &redis, "other");
     exec.block_on(async {
         let (mut from_a, mut from_b) = (a.subscribe(), b.subscribe());
         let mut from_other = other.subscribe();
-        redis
-            .await_subscribers("changes", 2, &mut [&mut from_a, &mut from_b])
-            .await;
-        redis
-            .await_subscribers("other", 1, &mut [&mut from_other])
-            .await;
+        await_subscribers(&redis, "changes", 2, &mut [&mut from_a, &mut from_b]).await;
+        await_subscribers(&redis, "other", 1, &mut [&mut from_other]).await;
         let updated = Change::ResourceUpdated {
             uri: "test://a".into(),
         };
@@ -297,9 +170,12 @@ fn buses_on_one_channel_hear_each_other_and_no_other_channel(rt: Rt) {
         assert_eq!(next(&mut from_a).await, updated);
         assert_eq!(next(&mut from_b).await, updated);
         // What is not a change is skipped; the next change comes through.
-        let port = redis.port;
         let junk = "*3\r\n$7\r\nPUBLISH\r\n$7\r\nchanges\r\n$8\r\nnot json\r\n";
-        assert!(Redis::command_on(port, junk.as_bytes()).is_some_and(|r| r.starts_with(":2")));
+        assert!(
+            redis
+                .send(junk.as_bytes())
+                .is_some_and(|r| r.starts_with(":2"))
+        );
         let tools = Change::list_changed(ListFamily::Tools);
         b.publish(&tools).await.unwrap();
         assert_eq!(next(&mut from_a).await, tools);
@@ -350,9 +226,9 @@ fn next_json(conn: &mut Conn) -> Value {
 fn a_change_through_one_replica_reaches_the_sessions_of_another(rt: Rt) {
     let redis = Redis::start();
     let exec = Exec::new(rt);
-    let a = replica(rt, exec.bus(&redis, "replicas"));
-    let b = replica(rt, exec.bus(&redis, "replicas"));
-    redis.await_servers("replicas", 2);
+    let a = replica(rt, bus(&exec, &redis, "replicas"));
+    let b = replica(rt, bus(&exec, &redis, "replicas"));
+    await_servers(&redis, "replicas", 2);
     let s = a.session();
     let reply = s.call(1, "resources/subscribe", json!({"uri": "test://a"}));
     assert_eq!(reply[0]["result"], json!({}), "{reply:?}");
@@ -393,9 +269,9 @@ fn listen(server: &TestServer, id: i64, filter: Value) -> Conn {
 fn a_listen_stream_hears_a_change_made_through_another_replica(rt: Rt) {
     let redis = Redis::start();
     let exec = Exec::new(rt);
-    let a = replica(rt, exec.bus(&redis, "replicas"));
-    let b = replica(rt, exec.bus(&redis, "replicas"));
-    redis.await_servers("replicas", 2);
+    let a = replica(rt, bus(&exec, &redis, "replicas"));
+    let b = replica(rt, bus(&exec, &redis, "replicas"));
+    await_servers(&redis, "replicas", 2);
     let filter = json!({"toolsListChanged": true, "resourceSubscriptions": ["test://a"]});
     let mut stream = listen(&a, 7, filter);
     exec.block_on(b.server.notify_tools_changed());
@@ -414,15 +290,15 @@ fn a_listen_stream_hears_a_change_made_through_another_replica(rt: Rt) {
 fn a_subscription_comes_back_after_redis_restarts(rt: Rt) {
     let mut redis = Redis::start();
     let exec = Exec::new(rt);
-    let a = replica(rt, exec.bus(&redis, "replicas"));
-    let b = replica(rt, exec.bus(&redis, "replicas"));
-    redis.await_servers("replicas", 2);
+    let a = replica(rt, bus(&exec, &redis, "replicas"));
+    let b = replica(rt, bus(&exec, &redis, "replicas"));
+    await_servers(&redis, "replicas", 2);
     let s = a.session();
     let mut get = open_get(&s);
     redis.restart();
     // Both replicas subscribe again (backoff at most 5 s); B's publishing
     // connection is reopened on its next change.
-    redis.await_servers("replicas", 2);
+    await_servers(&redis, "replicas", 2);
     exec.block_on(b.server.notify_tools_changed());
     let heard = next_json(&mut get);
     assert_eq!(heard["method"], "notifications/tools/list_changed");
@@ -484,7 +360,7 @@ fn a_task_is_read_answered_and_cancelled_through_another_replica(rt: Rt) {
     let url = redis.url();
     let store = || -> Arc<dyn TaskStore> {
         exec.block_on(async {
-            if exec.tokio.is_some() {
+            if exec.is_tokio() {
                 Arc::new(switchboard_tokio::redis_task_store(&url).await.unwrap())
             } else {
                 Arc::new(switchboard_smol::redis_task_store(&url).await.unwrap())

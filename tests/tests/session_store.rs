@@ -9,18 +9,15 @@
 //! `redis-server` must be on PATH (Debian: `apt-get install -y
 //! redis-server`); these tests fail, not skip, without it.
 
-use std::future::Future;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use switchboard_core::session_store::{MemorySessionStore, SessionStore};
 use switchboard_core::{HttpConfig, ServerConfig};
-use tests::DEADLINE;
 use tests::client::{Conn, Reply};
+use tests::redis::{Exec, Redis};
 use tests::server::{Gates, Rt, Session, TestServer, test_builder};
 
 tests::on_both_runtimes!(
@@ -29,120 +26,18 @@ tests::on_both_runtimes!(
     redis_down_is_a_clear_503_and_service_comes_back,
 );
 
-/// A `redis-server` child process on a free port of 127.0.0.1, killed on
-/// drop.
-struct Redis {
-    port: u16,
-    child: Option<Child>,
-}
-
-impl Redis {
-    fn start() -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let mut redis = Self { port, child: None };
-        redis.spawn();
-        redis
-    }
-
-    fn spawn(&mut self) {
-        let mut child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server on PATH (apt-get install -y redis-server)");
-        let start = Instant::now();
-        while !self.command("PING").starts_with("+PONG") {
-            if let Some(status) = child.try_wait().unwrap() {
-                panic!("redis-server exited at start ({status})");
-            }
-            assert!(start.elapsed() < DEADLINE, "redis-server does not accept");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        self.child = Some(child);
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/", self.port)
-    }
-
-    /// Sends one inline command and returns what came back in one read
-    /// (empty when nothing answers).
-    fn command(&self, command: &str) -> String {
-        let addr = SocketAddr::from(([127, 0, 0, 1], self.port));
-        let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_secs(1)) else {
-            return String::new();
+/// A `RedisSessionStore` of `exec`'s adapter.
+fn store(exec: &Exec, redis: &Redis) -> Arc<dyn SessionStore> {
+    let url = redis.url();
+    exec.block_on(async {
+        let store: Arc<dyn SessionStore> = if exec.is_tokio() {
+            Arc::new(switchboard_tokio::redis_session_store(&url).await.unwrap())
+        } else {
+            Arc::new(switchboard_smol::redis_session_store(&url).await.unwrap())
         };
-        let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-        if stream
-            .write_all(format!("{command}\r\n").as_bytes())
-            .is_err()
-        {
-            return String::new();
-        }
-        let mut buf = [0u8; 4096];
-        let n = stream.read(&mut buf).unwrap_or(0);
-        String::from_utf8_lossy(&buf[..n]).into_owned()
-    }
+        store
+    })
 }
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-/// Runs futures on the test's runtime; a tokio one stays up as long as
-/// this does, for the store connections opened on it.
-struct Exec {
-    tokio: Option<tokio::runtime::Runtime>,
-}
-
-impl Exec {
-    fn new(rt: Rt) -> Self {
-        let tokio = matches!(rt, Rt::Tokio | Rt::TokioLocal).then(|| {
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(1)
-                .enable_all()
-                .build()
-                .unwrap()
-        });
-        Self { tokio }
-    }
-
-    fn block_on<T>(&self, fut: impl Future<Output = T>) -> T {
-        match &self.tokio {
-            Some(runtime) => runtime.block_on(fut),
-            None => smol::block_on(fut),
-        }
-    }
-
-    /// A `RedisSessionStore` of the runtime's adapter.
-    fn store(&self, redis: &Redis) -> Arc<dyn SessionStore> {
-        let url = redis.url();
-        self.block_on(async {
-            let store: Arc<dyn SessionStore> = if self.tokio.is_some() {
-                Arc::new(switchboard_tokio::redis_session_store(&url).await.unwrap())
-            } else {
-                Arc::new(switchboard_smol::redis_session_store(&url).await.unwrap())
-            };
-            store
-        })
-    }
-}
-
 /// A replica of the test server keeping its sessions in `store`.
 fn replica(rt: Rt, store: Arc<dyn SessionStore>, config: HttpConfig) -> TestServer {
     let builder = test_builder(&Gates::default())
@@ -191,8 +86,8 @@ fn assert_not_found(reply: &Reply) {
 fn a_session_opened_on_one_replica_is_served_and_ended_on_another(rt: Rt) {
     let redis = Redis::start();
     let exec = Exec::new(rt);
-    let a = replica(rt, exec.store(&redis), HttpConfig::default());
-    let b = replica(rt, exec.store(&redis), HttpConfig::default());
+    let a = replica(rt, store(&exec, &redis), HttpConfig::default());
+    let b = replica(rt, store(&exec, &redis), HttpConfig::default());
     let on_a = Session::initialize(a.addr, "2025-06-18");
     let on_b = on(&on_a, b.addr);
     assert_eq!(b.server.session_count(), 0);
@@ -257,8 +152,8 @@ fn a_session_id_stays_bound_to_its_party_on_every_replica(rt: Rt) {
             );
         HttpConfig::default().auth(AuthConfig::new("http://127.0.0.1/mcp", verifier))
     };
-    let a = replica(rt, exec.store(&redis), config());
-    let b = replica(rt, exec.store(&redis), config());
+    let a = replica(rt, store(&exec, &redis), config());
+    let b = replica(rt, store(&exec, &redis), config());
     let init = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize",
         "params": {"protocolVersion": "2025-11-25", "capabilities": {},
                    "clientInfo": {"name": "t", "version": "1"}}});
@@ -295,8 +190,8 @@ fn a_session_id_stays_bound_to_its_party_on_every_replica(rt: Rt) {
 fn redis_down_is_a_clear_503_and_service_comes_back(rt: Rt) {
     let mut redis = Redis::start();
     let exec = Exec::new(rt);
-    let a = replica(rt, exec.store(&redis), HttpConfig::default());
-    let b = replica(rt, exec.store(&redis), HttpConfig::default());
+    let a = replica(rt, store(&exec, &redis), HttpConfig::default());
+    let b = replica(rt, store(&exec, &redis), HttpConfig::default());
     let s = Session::initialize(a.addr, "2025-11-25");
     redis.stop();
     let started = Instant::now();
