@@ -5,10 +5,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use futures::StreamExt;
 use futures::stream::BoxStream;
-use redis::aio::PubSubStream;
 use switchboard_core::{BusError, Change, EventBus, Runtime};
 
-use crate::backoff::Backoff;
 use crate::link::Link;
 
 /// An [`EventBus`] over a Redis pub/sub channel: every server built with a
@@ -93,48 +91,9 @@ impl EventBus for RedisBus {
     }
 
     fn subscribe(&self) -> BoxStream<'static, Change> {
-        let listener = Listener {
-            link: self.link.clone(),
-            channel: self.channel.clone(),
-            messages: None,
-            backoff: Backoff::default(),
-        };
-        Box::pin(futures::stream::unfold(listener, Listener::next))
-    }
-}
-
-/// The state of a subscription stream.
-struct Listener {
-    link: Link,
-    channel: String,
-    messages: Option<PubSubStream>,
-    backoff: Backoff,
-}
-
-impl Listener {
-    async fn next(mut self) -> Option<(Change, Self)> {
-        loop {
-            let Some(messages) = &mut self.messages else {
-                self.link.sleep(self.backoff.wait()).await;
-                match self.link.subscribe(&self.channel).await {
-                    Some(messages) => {
-                        self.messages = Some(messages);
-                        self.backoff.succeeded();
-                    }
-                    None => self.backoff.failed(),
-                }
-                continue;
-            };
-            match messages.next().await {
-                Some(msg) => {
-                    let change = msg.get_payload::<String>().ok();
-                    if let Some(change) = change.and_then(|t| Change::from_json(&t).ok()) {
-                        return Some((change, self));
-                    }
-                }
-                None => self.messages = None,
-            }
-        }
+        // Text that is not a change is skipped.
+        let changes = self.link.messages(self.channel.clone(), None);
+        Box::pin(changes.filter_map(|text| async move { Change::from_json(&text).ok() }))
     }
 }
 

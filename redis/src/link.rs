@@ -7,9 +7,13 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures::StreamExt;
+use futures::stream::BoxStream;
 use redis::aio::{MultiplexedConnection, PubSubStream};
 use redis::{AsyncConnectionConfig, Cmd, ConnectionAddr, FromRedisValue, RedisResult};
 use switchboard_core::Runtime;
+
+use crate::backoff::Backoff;
 
 /// How long connecting, subscribing or one command may take before it
 /// counts as a failure: long enough for a busy Redis, short enough that a
@@ -95,6 +99,60 @@ impl Link {
             Some(pubsub.into_on_message())
         };
         within(&*self.runtime, TIMEOUT, attempt).await.flatten()
+    }
+
+    /// The text of every message published on `channel`, for as long as
+    /// the stream is kept: a dropped subscription is made again behind a
+    /// backoff, and what was published meanwhile is lost. `first` is a
+    /// subscription already made (so a caller can report its failure).
+    pub(crate) fn messages(
+        &self,
+        channel: String,
+        first: Option<PubSubStream>,
+    ) -> BoxStream<'static, String> {
+        let listener = Listener {
+            link: self.clone(),
+            channel,
+            messages: first,
+            backoff: Backoff::default(),
+        };
+        Box::pin(futures::stream::unfold(listener, Listener::next))
+    }
+}
+
+/// The state of a [`Link::messages`] stream.
+struct Listener {
+    link: Link,
+    channel: String,
+    /// The subscription, `None` while reconnecting.
+    messages: Option<PubSubStream>,
+    /// The wait before the next reconnection.
+    backoff: Backoff,
+}
+
+impl Listener {
+    async fn next(mut self) -> Option<(String, Self)> {
+        loop {
+            let Some(messages) = &mut self.messages else {
+                self.link.sleep(self.backoff.wait()).await;
+                match self.link.subscribe(&self.channel).await {
+                    Some(messages) => {
+                        self.messages = Some(messages);
+                        self.backoff.succeeded();
+                    }
+                    None => self.backoff.failed(),
+                }
+                continue;
+            };
+            match messages.next().await {
+                Some(msg) => {
+                    if let Ok(text) = msg.get_payload::<String>() {
+                        return Some((text, self));
+                    }
+                }
+                None => self.messages = None,
+            }
+        }
     }
 }
 

@@ -8,7 +8,6 @@ use std::time::Duration;
 use async_trait::async_trait;
 use futures::StreamExt;
 use futures::stream::BoxStream;
-use redis::aio::PubSubStream;
 use redis::{ErrorKind, FromRedisValue, RedisError};
 use serde_json::json;
 use switchboard_core::Runtime;
@@ -16,7 +15,6 @@ use switchboard_core::tasks::{
     Change, Owner, StoreError, Task, TaskCaps, TaskId, TaskOutcome, TaskSignal, TaskStore, apply,
 };
 
-use crate::backoff::Backoff;
 use crate::link::Link;
 
 /// How long a replica's lease lasts unless renewed: 10 s. A replica renews
@@ -512,17 +510,16 @@ impl TaskStore for RedisTaskStore {
             token: Arc::downgrade(&token),
         };
         self.link.spawn(Box::pin(renewer.run()));
-        let listener = Listener {
-            link: self.link.clone(),
-            channel,
-            messages: Some(messages),
-            backoff: Backoff::default(),
-            _token: token,
-        };
-        Ok(Some(Box::pin(futures::stream::unfold(
-            listener,
-            Listener::next,
-        ))))
+        // Text that is not a signal is skipped; the stream holds the
+        // token, so the lease lives as long as it does.
+        let signals = self.link.messages(channel, Some(messages));
+        Ok(Some(Box::pin(signals.filter_map(move |text| {
+            let _lease = &token;
+            let signal = serde_json::from_str(&text)
+                .ok()
+                .and_then(|value| TaskSignal::from_json(&value));
+            async move { signal }
+        }))))
     }
 
     async fn signal(&self, runner: &str, signal: TaskSignal) -> Result<bool, StoreError> {
@@ -553,50 +550,6 @@ impl Renewer {
                 return;
             }
             let _ = self.store.renew().await;
-        }
-    }
-}
-
-/// The state of a replica's signal stream.
-struct Listener {
-    /// The connection.
-    link: Link,
-    /// This replica's channel.
-    channel: String,
-    /// The subscription, `None` while reconnecting.
-    messages: Option<PubSubStream>,
-    /// The wait before the next reconnection.
-    backoff: Backoff,
-    /// Keeps the lease renewed.
-    _token: Arc<()>,
-}
-
-impl Listener {
-    /// The next signal: reconnects behind a dropped subscription, skips
-    /// messages that are not signals.
-    async fn next(mut self) -> Option<(TaskSignal, Self)> {
-        loop {
-            let Some(messages) = &mut self.messages else {
-                self.link.sleep(self.backoff.wait()).await;
-                match self.link.subscribe(&self.channel).await {
-                    Some(messages) => {
-                        self.messages = Some(messages);
-                        self.backoff.succeeded();
-                    }
-                    None => self.backoff.failed(),
-                }
-                continue;
-            };
-            match messages.next().await {
-                Some(msg) => {
-                    let text = msg.get_payload::<String>().ok();
-                    let value = text.and_then(|t| serde_json::from_str(&t).ok());
-                    if let Some(signal) = value.as_ref().and_then(TaskSignal::from_json) {
-                        return Some((signal, self));
-                    }
-                }
-                None => self.messages = None,
-            }
         }
     }
 }
