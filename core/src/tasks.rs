@@ -46,6 +46,7 @@ mod lifecycle;
 mod link;
 mod store;
 mod task;
+mod watchers;
 
 pub(crate) use clock::wall_ms;
 pub use config::{
@@ -57,6 +58,7 @@ pub use link::AskError;
 pub(crate) use link::{OnChange, TaskLink, TaskStart};
 pub use store::{MemoryTaskStore, StoreError, TaskCaps, TaskSignal, TaskStore};
 pub use task::{Owner, Task, TaskId, TaskOutcome, TaskStatus};
+pub(crate) use watchers::Watchers;
 
 /// The extension's name, as `capabilities.extensions` spells it.
 pub const EXTENSION: &str = "io.modelcontextprotocol/tasks";
