@@ -49,6 +49,7 @@ mod notifications;
 mod params;
 mod register;
 mod registry;
+mod relay;
 mod run;
 mod shared;
 mod stateless;

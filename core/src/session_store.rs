@@ -27,13 +27,16 @@ use std::fmt;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use futures::stream::BoxStream;
 
 use crate::id::SessionId;
 
 pub mod contract;
+mod letter;
 mod memory;
 pub(crate) mod record;
 
+pub use letter::{Content, Letter, LoggedEvent};
 pub use memory::{DEFAULT_MAX_RECORDS, MemorySessionStore};
 pub use record::SessionRecord;
 
@@ -127,6 +130,48 @@ pub trait SessionStore: Send + Sync + fmt::Debug + 'static {
     ///
     /// [`StoreError::Unavailable`].
     async fn remove(&self, id: &SessionId) -> Result<bool, StoreError>;
+
+    /// Sends `letter` to every server sharing the store, the sender
+    /// included (see [`Letter`]). It never waits: the letter is queued, and
+    /// letters and [`append`](Self::append)s take effect in the order they
+    /// were made. At most once: one the store cannot take is dropped. The
+    /// default drops every letter (a store for one server alone).
+    fn post(&self, letter: Letter) {
+        let _ = letter;
+    }
+
+    /// Every letter posted from now on by any server sharing the store,
+    /// while the stream is kept; `None` (the default) when the store
+    /// carries no letters. A server takes it once, when it starts to serve.
+    fn letters(&self) -> Option<BoxStream<'static, Letter>> {
+        None
+    }
+
+    /// Appends `event` to the shared log of reply stream `stream` of
+    /// session `id`, keeping the newest `cap` events, the log kept for
+    /// `ttl` after its last append. It never waits, like
+    /// [`post`](Self::post), in whose order it takes effect. The default
+    /// keeps nothing.
+    fn append(&self, id: &SessionId, stream: u64, event: LoggedEvent, cap: usize, ttl: Duration) {
+        let _ = (id, stream, event, cap, ttl);
+    }
+
+    /// The events after `after` in the shared log of stream `stream` of
+    /// session `id`, oldest first; `None` when there is no such log (never
+    /// written, expired, or the default, which keeps no logs).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Unavailable`].
+    async fn read_log(
+        &self,
+        id: &SessionId,
+        stream: u64,
+        after: u64,
+    ) -> Result<Option<Vec<LoggedEvent>>, StoreError> {
+        let _ = (id, stream, after);
+        Ok(None)
+    }
 }
 
 /// How long a stored session lives without a request on any replica, by

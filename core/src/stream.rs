@@ -115,6 +115,15 @@ impl Stream {
         }
     }
 
+    /// An empty stream whose next event will be `seq + 1`: the copy of a
+    /// stream another replica wrote up to `seq`, which a client resumes
+    /// here (see [`Streams::mirror`](crate::streams::Streams::mirror)).
+    pub(crate) fn continuing_after(seq: u64) -> Self {
+        let mut stream = Self::default();
+        stream.last_seq = seq;
+        stream
+    }
+
     /// The last sequence number used; 0 before the first push. A client
     /// that resumes after it receives only what comes next.
     pub(crate) fn last_seq(&self) -> u64 {

@@ -59,6 +59,9 @@ struct Slot {
     awaiting: Awaiting,
     /// Its log and listener.
     stream: Stream,
+    /// A copy of a stream another replica writes (its events come as
+    /// letters), made for a client that resumed it here.
+    mirror: bool,
 }
 
 /// The requests whose reply ends a stream.
@@ -119,8 +122,40 @@ impl Streams {
             number,
             awaiting,
             stream: Stream::default(),
+            mirror: false,
         });
         number
+    }
+
+    /// Numbers the streams opened from now on from `first` (at least the
+    /// next number already due, so none is reused): a session shared by
+    /// replicas draws a random start on each, so that its streams'
+    /// numbers, and thus its event ids, do not meet across replicas.
+    pub(crate) fn number_from(&mut self, first: u64) {
+        self.next_stream = self.next_stream.max(first);
+    }
+
+    /// Makes stream `number` here as the copy of a stream another replica
+    /// wrote up to `after`, unless a stream of that number is here already;
+    /// returns whether it made one. Its further events come through
+    /// [`mirror_mut`](Self::mirror_mut).
+    pub(crate) fn mirror(&mut self, number: u64, after: u64) -> bool {
+        if self.position(number).is_some() {
+            return false;
+        }
+        self.slots.push(Slot {
+            number,
+            awaiting: Awaiting::Nothing,
+            stream: Stream::continuing_after(after),
+            mirror: true,
+        });
+        true
+    }
+
+    /// Stream `number`, if it is a copy made by [`mirror`](Self::mirror).
+    pub(crate) fn mirror_mut(&mut self, number: u64) -> Option<&mut Stream> {
+        let slot = self.slots.iter_mut().find(|s| s.number == number)?;
+        slot.mirror.then_some(&mut slot.stream)
     }
 
     /// The stream numbered `number`; `None` once it was forgotten (delivered,
@@ -143,6 +178,7 @@ impl Streams {
                     number: STANDALONE,
                     awaiting: Awaiting::Nothing,
                     stream: Stream::default(),
+                    mirror: false,
                 });
                 self.slots.len() - 1
             }

@@ -364,6 +364,47 @@ pub trait Dispatch: Send + Sync {
         Box::pin(async move { Ok(closed) })
     }
 
+    /// Posts `content` about session `id` to the replicas sharing it
+    /// (see [`crate::session_store::Letter`]); the HTTP transport posts a
+    /// [`Notice`](crate::session_store::Content::Notice) for a message to a
+    /// GET stream it does not hold. The default posts nothing.
+    fn pass_on(&self, id: &SessionId, content: crate::session_store::Content) {
+        let _ = (id, content);
+    }
+
+    /// Keeps `event` of reply stream `stream` of session `id` in the shared
+    /// log, at most `cap` events, and tells the replicas sharing the session
+    /// of it, so that a client may resume the stream on any of them. The
+    /// default keeps nothing.
+    fn share_event(
+        &self,
+        id: &SessionId,
+        stream: u64,
+        event: crate::session_store::LoggedEvent,
+        cap: usize,
+    ) {
+        let _ = (id, stream, event, cap);
+    }
+
+    /// Makes stream `stream` of `session`, written by another replica, a
+    /// copy here holding what the shared log has after `after`, for a client
+    /// resuming it here with `Last-Event-ID`; its later events follow as
+    /// they are written. Returns whether the shared log had the stream.
+    /// The default finds none.
+    ///
+    /// # Errors
+    ///
+    /// The store could not answer.
+    fn resume_shared(
+        &self,
+        session: &Arc<Session>,
+        stream: u64,
+        after: u64,
+    ) -> BoxFuture<Result<bool, crate::session_store::StoreError>> {
+        let _ = (session, stream, after);
+        Box::pin(async { Ok(false) })
+    }
+
     /// Ends every session (the transport is closing).
     fn close_all_sessions(&self);
 

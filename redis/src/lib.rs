@@ -54,5 +54,5 @@ mod tasks;
 mod test_server;
 
 pub use bus::RedisBus;
-pub use sessions::{RedisSessionStore, SESSION_PREFIX};
+pub use sessions::{RedisSessionStore, SESSION_PREFIX, WRITE_QUEUE};
 pub use tasks::{DEFAULT_LEASE, DEFAULT_PREFIX, LEASE_LAPSED, RedisTaskStore};

@@ -89,6 +89,24 @@ impl Link {
         Ok(value)
     }
 
+    /// Sends `pipe`'s commands at once and reads their replies, without
+    /// sending them again on failure (for commands that must not run
+    /// twice): the connection is replaced for the next call instead.
+    pub(crate) async fn send_once(&self, pipe: &redis::Pipeline) -> RedisResult<()> {
+        let mut conn = self
+            .commands
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let sent = pipe.query_async::<()>(&mut conn).await;
+        if sent.is_err() {
+            if let Ok(fresh) = connect(&self.client).await {
+                *self.commands.lock().unwrap_or_else(|e| e.into_inner()) = fresh;
+            }
+        }
+        sent
+    }
+
     /// A dedicated pub/sub connection subscribed to `channel`, its
     /// `SUBSCRIBE` confirmed; `None` when that fails or takes longer than
     /// [`TIMEOUT`]. Dropping the stream closes the connection.

@@ -5,7 +5,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use switchboard_core::session_store::{SessionRecord, SessionStore, StoreError};
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use switchboard_core::session_store::{
+    Letter, LoggedEvent, SessionRecord, SessionStore, StoreError,
+};
 use switchboard_core::{Runtime, SessionId};
 
 use crate::link::Link;
@@ -22,6 +26,13 @@ pub const SESSION_PREFIX: &str = "switchboard:session:";
 /// | `load` | `GETEX key PX ttl` (Redis 6.2 or later) |
 /// | `update` | `SET key json XX KEEPTTL` |
 /// | `remove` | `DEL key` |
+///
+/// Letters go out on the pub/sub channel `PREFIX letters` (`PUBLISH`), and
+/// a reply stream's shared log is a list, `PREFIX log:{id}:{stream}`, each
+/// append `RPUSH`, `LTRIM` to the cap and `PEXPIRE`. Both are queued
+/// (at most [`WRITE_QUEUE`] waiting; past it they are dropped) and sent in order
+/// by one writer task, as many at once as are waiting, so a request never
+/// waits for them.
 ///
 /// Each is one command, atomic in Redis, on the multiplexed connection
 /// `switchboard-redis` shares (reopened once when it fails); an answer
@@ -52,6 +63,64 @@ pub const SESSION_PREFIX: &str = "switchboard:session:";
 pub struct RedisSessionStore {
     link: Link,
     prefix: String,
+    /// The writer task's queue of letters and appends.
+    queue: async_channel::Sender<Write>,
+}
+
+/// The most letters and appends waiting for the writer task.
+pub const WRITE_QUEUE: usize = 65_536;
+
+/// What the writer task sends, in order.
+#[derive(Debug)]
+enum Write {
+    /// `PUBLISH channel text`.
+    Publish { channel: String, text: String },
+    /// `RPUSH key text`, `LTRIM key -cap -1`, `PEXPIRE key ttl`.
+    Append {
+        key: String,
+        text: String,
+        cap: usize,
+        ttl: u64,
+    },
+}
+
+impl Write {
+    /// Adds its commands to `pipe`.
+    fn add_to(&self, pipe: &mut redis::Pipeline) {
+        match self {
+            Self::Publish { channel, text } => {
+                pipe.cmd("PUBLISH").arg(channel).arg(text).ignore();
+            }
+            Self::Append {
+                key,
+                text,
+                cap,
+                ttl,
+            } => {
+                let keep = -i64::try_from((*cap).max(1)).unwrap_or(i64::MAX);
+                pipe.cmd("RPUSH").arg(key).arg(text).ignore();
+                pipe.cmd("LTRIM").arg(key).arg(keep).arg(-1).ignore();
+                pipe.cmd("PEXPIRE").arg(key).arg(*ttl).ignore();
+            }
+        }
+    }
+}
+
+/// The writer task: sends what is queued, in order, as many at once as
+/// are waiting (at most 256), until every store handle is dropped. A batch
+/// Redis refuses is dropped (letters and logs are at most once).
+async fn write(link: Link, queue: async_channel::Receiver<Write>) {
+    while let Ok(first) = queue.recv().await {
+        let mut pipe = redis::pipe();
+        first.add_to(&mut pipe);
+        for _ in 1..256 {
+            match queue.try_recv() {
+                Ok(next) => next.add_to(&mut pipe),
+                Err(_) => break,
+            }
+        }
+        let _ = link.send_once(&pipe).await;
+    }
 }
 
 impl RedisSessionStore {
@@ -65,9 +134,12 @@ impl RedisSessionStore {
     /// server cannot be reached within 5 s.
     pub async fn connect_on(runtime: Arc<dyn Runtime>, url: &str) -> Result<Self, StoreError> {
         let link = Link::open(runtime, url).await.map_err(unavailable)?;
+        let (queue, queued) = async_channel::bounded(WRITE_QUEUE);
+        link.spawn(Box::pin(write(link.clone(), queued)));
         Ok(Self {
             link,
             prefix: SESSION_PREFIX.to_owned(),
+            queue,
         })
     }
 
@@ -82,6 +154,16 @@ impl RedisSessionStore {
     /// The key of session `id`.
     fn key(&self, id: &SessionId) -> String {
         format!("{}{}", self.prefix, id.as_str())
+    }
+
+    /// The key of the shared log of stream `stream` of session `id`.
+    fn log_key(&self, id: &SessionId, stream: u64) -> String {
+        format!("{}log:{}:{stream}", self.prefix, id.as_str())
+    }
+
+    /// The pub/sub channel of letters.
+    fn channel(&self) -> String {
+        format!("{}letters", self.prefix)
     }
 }
 
@@ -149,6 +231,51 @@ impl SessionStore for RedisSessionStore {
             .map_err(unavailable)?;
         Ok(removed > 0)
     }
+
+    fn post(&self, letter: Letter) {
+        let write = Write::Publish {
+            channel: self.channel(),
+            text: letter.to_json(),
+        };
+        // Full: the letter is dropped, as one lost on the way would be.
+        let _ = self.queue.try_send(write);
+    }
+
+    fn letters(&self) -> Option<BoxStream<'static, Letter>> {
+        let texts = self.link.messages(self.channel(), None);
+        Some(Box::pin(texts.filter_map(|text| async move {
+            Letter::from_json(&text).ok()
+        })))
+    }
+
+    fn append(&self, id: &SessionId, stream: u64, event: LoggedEvent, cap: usize, ttl: Duration) {
+        let write = Write::Append {
+            key: self.log_key(id, stream),
+            text: event.to_json(),
+            cap,
+            ttl: millis(ttl),
+        };
+        let _ = self.queue.try_send(write);
+    }
+
+    async fn read_log(
+        &self,
+        id: &SessionId,
+        stream: u64,
+        after: u64,
+    ) -> Result<Option<Vec<LoggedEvent>>, StoreError> {
+        let mut range = redis::cmd("LRANGE");
+        range.arg(self.log_key(id, stream)).arg(0).arg(-1);
+        let texts: Vec<String> = self.link.query(&range).await.map_err(unavailable)?;
+        if texts.is_empty() {
+            return Ok(None);
+        }
+        let events = texts
+            .iter()
+            .map(|t| LoggedEvent::from_json(t).map_err(|e| StoreError::Malformed(e.to_string())))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(events.into_iter().filter(|e| e.seq > after).collect()))
+    }
 }
 
 /// A Redis failure as the store's error.
@@ -177,6 +304,26 @@ mod tests {
                 RedisSessionStore::connect_on(runtime(), &url)
                     .await
                     .expect("the test server is up")
+            })
+            .await
+            .unwrap();
+        });
+    }
+
+    #[test]
+    fn replicas_on_one_redis_share_letters_and_logs() {
+        let server = TestServer::start();
+        smol::block_on(async {
+            let url = server.url();
+            let a = RedisSessionStore::connect_on(runtime(), &url)
+                .await
+                .unwrap();
+            let b = RedisSessionStore::connect_on(runtime(), &url)
+                .await
+                .unwrap();
+            let wait = |d: Duration| smol::Timer::after(d);
+            contract::check_sharing(&a, &b, |d| async move {
+                wait(d).await;
             })
             .await
             .unwrap();

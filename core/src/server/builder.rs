@@ -356,6 +356,7 @@ impl McpServerBuilder {
             sessions_gauge: SessionsGauge::default(),
             bus: self.bus,
             session_store: self.session_store,
+            letter_from: letter_from(),
         });
         crate::observe::describe_metrics();
         let _ = shared
@@ -367,5 +368,16 @@ impl McpServerBuilder {
             let _ = shared.attach_error.set(e);
         }
         Ok(McpServer { shared })
+    }
+}
+
+/// A random number naming a server in its letters; without randomness, a
+/// count that at least tells this process's servers apart.
+fn letter_from() -> u64 {
+    static COUNT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let mut bytes = [0; 8];
+    match getrandom::fill(&mut bytes) {
+        Ok(()) => u64::from_le_bytes(bytes),
+        Err(_) => COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
     }
 }

@@ -59,6 +59,7 @@ use crate::observe::{self, CloseReason, Era, RequestScope};
 use crate::principal::Principal;
 use crate::runtime::BoxFuture;
 use crate::session::Session;
+use crate::session_store::Content;
 use crate::stateless::{Cacheable, RequestMeta};
 use crate::transport::{Dispatch, Inbound, Outbound, Refusal, Route};
 
@@ -359,15 +360,30 @@ impl Engine {
         match message {
             Message::Request(request) => self.accept_request(session, request, in_batch, principal),
             Message::Notification(n) => {
-                accept_notification(session, &n.method, n.params.as_ref());
+                if let Some(request) = accept_notification(session, &n.method, n.params.as_ref()) {
+                    // Not running here: maybe on another replica.
+                    if session.state().stored.is_some() {
+                        let request = request.to_value();
+                        self.post(session.id(), Content::Cancel { request });
+                    }
+                }
                 Step::Done
             }
             Message::Response(response) => {
-                if let Some(id) = response.id {
-                    let waiter = session.state().take_pending(&id);
+                if let Some(id) = &response.id {
+                    let (waiter, shared) = {
+                        let mut st = session.state();
+                        (st.take_pending(id), st.stored.is_some())
+                    };
                     if let Some(waiter) = waiter {
                         // The handler may have given up (timeout); then nobody listens.
                         let _ = waiter.send(response.outcome);
+                    } else if shared {
+                        // The handler may wait on another replica.
+                        let message = String::from_utf8(Message::Response(response).to_bytes());
+                        if let Ok(message) = message {
+                            self.post(session.id(), Content::Answer { message });
+                        }
                     }
                 }
                 Step::Done

@@ -440,6 +440,9 @@ impl McpServer {
             runtime.spawn(Box::pin(async move {
                 let _ = store.remove(&id).await;
             }));
+            // Copies on other replicas close now, not at their next request.
+            self.shared
+                .post(session, crate::session_store::Content::Closed);
         }
         let closed = self.shared.sessions.close(session);
         if closed {

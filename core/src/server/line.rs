@@ -48,7 +48,7 @@ impl Engine {
                 // A bare cancellation may name a stateless request of the
                 // connection (and a session request too: both are tried).
                 if let Some(carrier) = self.carriers.get(session) {
-                    accept_notification(&carrier, &n.method, n.params.as_ref());
+                    let _ = accept_notification(&carrier, &n.method, n.params.as_ref());
                     if self.sessions.get(session).is_none() {
                         return Ok(None);
                     }
@@ -129,7 +129,7 @@ impl Engine {
                 })
             }
             Message::Notification(n) => {
-                accept_notification(carrier, &n.method, n.params.as_ref());
+                let _ = accept_notification(carrier, &n.method, n.params.as_ref());
                 Ok(Dispatched {
                     stream: None,
                     work: None,
@@ -268,6 +268,30 @@ impl Dispatch for Engine {
 
     fn delete_session(&self, id: &SessionId) -> BoxFuture<Result<bool, StoreError>> {
         Box::pin(self.arc().delete_stored(id.clone()))
+    }
+
+    fn pass_on(&self, id: &SessionId, content: crate::session_store::Content) {
+        self.post(id, content);
+    }
+
+    fn share_event(
+        &self,
+        id: &SessionId,
+        stream: u64,
+        event: crate::session_store::LoggedEvent,
+        cap: usize,
+    ) {
+        let shared: &super::shared::Shared = self;
+        shared.share_event(id, stream, event, cap);
+    }
+
+    fn resume_shared(
+        &self,
+        session: &Arc<Session>,
+        stream: u64,
+        after: u64,
+    ) -> BoxFuture<Result<bool, StoreError>> {
+        Box::pin(self.arc().resume_shared(Arc::clone(session), stream, after))
     }
 
     /// Ends every session, and every listen stream (each answers its

@@ -14,7 +14,13 @@ use crate::session::Session;
 /// it is in flight; unreadable params and unknown ids (a request that just
 /// finished, say) are ignored, as the spec allows. Every other notification
 /// is ignored.
-pub(super) fn accept_notification(session: &Session, method: &str, params: Option<&Params>) {
+///
+/// Returns the id of a request to cancel that is not in flight here.
+pub(super) fn accept_notification(
+    session: &Session,
+    method: &str,
+    params: Option<&Params>,
+) -> Option<RequestId> {
     match method {
         "notifications/initialized" => session.state().initialized = true,
         "notifications/cancelled" => {
@@ -30,12 +36,14 @@ pub(super) fn accept_notification(session: &Session, method: &str, params: Optio
                 .and_then(|c| RequestId::from_value(&c.request_id));
             if let Some(id) = id {
                 // Unknown ids are normal: the request may have just finished.
-                if let Some(handle) = session.state().in_flight.get(&id) {
-                    handle.abort();
+                match session.state().in_flight.get(&id) {
+                    Some(handle) => handle.abort(),
+                    None => return Some(id),
                 }
             }
         }
         // Other notifications (roots/list_changed, progress) need no action here.
         _ => {}
     }
+    None
 }

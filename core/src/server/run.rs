@@ -56,17 +56,31 @@ fn receive(shared: &Arc<Engine>) -> Pin<Box<dyn Future<Output = Received> + Send
 /// [`Transport::receive`](crate::Transport::receive)'s contract keeps from
 /// losing a message. Spawned handlers keep running.
 pub(crate) async fn serve(shared: &Arc<Engine>) -> Result<(), TransportError> {
-    let Some(bus) = &shared.bus else {
+    let letters = shared.session_store.as_ref().and_then(|s| s.letters());
+    if shared.bus.is_none() && letters.is_none() {
         return serve_loop(shared).await;
-    };
+    }
     // Changes any replica published, this one's own included, told to this
     // server's clients while it serves; the subscription ends with it.
-    let mut changes = bus.subscribe();
-    let delivered = async {
-        while let Some(change) = changes.next().await {
-            shared.deliver(&change).await;
+    let changes = async {
+        if let Some(bus) = &shared.bus {
+            let mut changes = bus.subscribe();
+            while let Some(change) = changes.next().await {
+                shared.deliver(&change).await;
+            }
         }
-        // A bus that ended delivers nothing more; serving goes on.
+    };
+    // Letters about shared sessions (see `relay`), taken in order.
+    let letters = async {
+        if let Some(mut letters) = letters {
+            while let Some(letter) = letters.next().await {
+                shared.receive(letter).await;
+            }
+        }
+    };
+    let delivered = async {
+        futures::future::join(changes, letters).await;
+        // A bus or store that ended delivers nothing more; serving goes on.
         futures::future::pending::<()>().await;
     };
     let served = serve_loop(shared);

@@ -19,6 +19,7 @@ use crate::observe::SessionsGauge;
 use crate::protocol::Implementation;
 use crate::session::{Session, SessionTable};
 use crate::stateless::RequestStateKeys;
+use crate::streams::STANDALONE;
 use crate::transport::{Outbound, Route, TransportError};
 
 /// Everything one server holds. Made once by
@@ -63,6 +64,10 @@ pub(crate) struct Shared {
     /// Where session-era sessions are shared with other replicas, when
     /// they are (see [`super::stored`]).
     pub(crate) session_store: Option<Arc<dyn crate::session_store::SessionStore>>,
+    /// Names this server in the letters it posts to replicas sharing its
+    /// sessions (see [`super::relay`]), so it skips its own: drawn at
+    /// build.
+    pub(crate) letter_from: u64,
 }
 
 impl Shared {
@@ -154,7 +159,17 @@ impl Shared {
     ) {
         // Stateless listeners first: handing them the change never waits.
         self.listeners.publish(topic, method, &params);
-        let targets = self.sessions.select(|s| s.state().initialized && pick(s));
+        // Every replica on the bus hears the change: a session shared with
+        // them is told only by the one holding its GET stream (otherwise
+        // each would pass it on, and the client hear it once per replica).
+        let on_bus = self.bus.is_some();
+        let targets = self.sessions.select(|s| {
+            let held_here = |s: &Session| {
+                let mut st = s.state();
+                st.stored.is_none() || st.streams.get_mut(STANDALONE).is_some_and(|g| g.attached())
+            };
+            s.state().initialized && (!on_bus || held_here(s)) && pick(s)
+        });
         let bytes = Message::Notification(Notification {
             method: method.to_owned(),
             params: Some(params.into()),

@@ -71,7 +71,7 @@ fn facts_of(record: &SessionRecord) -> Result<ClientFacts, StoreError> {
 
 /// Brings what the client changes (log level, subscriptions) in `state`
 /// to `record`'s, confirmed at `now`.
-fn refresh(state: &mut SessionState, record: SessionRecord, now: Instant) {
+pub(super) fn refresh(state: &mut SessionState, record: SessionRecord, now: Instant) {
     state.log_level = record.log_level;
     state.subscriptions = record.subscriptions.into_iter().collect();
     match &mut state.stored {
@@ -112,13 +112,20 @@ impl Shared {
         };
         if !store.update(session.id(), &record).await? {
             self.close_here(session.id(), CloseReason::Deleted);
+            return Ok(());
         }
+        // The copies on other replicas take it too (a GET stream there
+        // filters by the level and the subscriptions).
+        self.post(
+            session.id(),
+            crate::session_store::Content::Changed { record },
+        );
         Ok(())
     }
 
     /// Closes this server's copy of session `id` (the store no longer has
     /// it, or it was deleted).
-    fn close_here(&self, id: &SessionId, reason: CloseReason) {
+    pub(super) fn close_here(&self, id: &SessionId, reason: CloseReason) {
         if self.sessions.close(id) {
             observe::session_closed(id, reason);
             self.sessions_changed();
@@ -145,6 +152,7 @@ impl Engine {
                     client_info: None,
                 }));
             }
+            st.streams.number_from(super::relay::first_stream_number());
             record_of(&session, &st)
         };
         let created = store
@@ -203,6 +211,7 @@ impl Engine {
             {
                 let mut st = session.state();
                 st.initialized = true;
+                st.streams.number_from(super::relay::first_stream_number());
                 refresh(&mut st, record.clone(), now);
             }
             session
@@ -223,6 +232,8 @@ impl Engine {
             Some(store) => store.remove(&id).await?,
             None => false,
         };
+        // Copies elsewhere close now, not at their next request.
+        self.post(&id, crate::session_store::Content::Closed);
         let closed = self.sessions.close(&id);
         if closed {
             observe::session_closed(&id, CloseReason::Deleted);

@@ -21,8 +21,10 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use futures::StreamExt;
+
 use super::record::Owner;
-use super::{SessionRecord, SessionStore, StoreError};
+use super::{Content, Letter, LoggedEvent, SessionRecord, SessionStore, StoreError};
 use crate::id::SessionId;
 use crate::protocol::LogLevel;
 
@@ -201,5 +203,99 @@ pub async fn records_expire_unless_loaded(store: &dyn SessionStore) -> Result<()
         ok(store.create(&a, &record, ttl).await)?,
         "an expired id could not be created again"
     );
+    Ok(())
+}
+
+/// The sharing part of the contract, for stores that carry letters and
+/// logs between servers: `a` and `b` are two servers' handles on one
+/// store, and `wait` sleeps on the caller's timer (the store may deliver
+/// in the background; every wait here is bounded, 5 s at most).
+///
+/// - A letter posted through `a` reaches a subscription taken through `b`,
+///   whole.
+/// - An append through `a` is read back through `b`, the log keeping the
+///   newest `cap` events; an unwritten stream reads as `None`.
+/// - Order: a letter posted after an append is never heard before the
+///   append can be read (what a resumption relies on).
+///
+/// # Errors
+///
+/// The first condition that does not hold, as text.
+pub async fn check_sharing<W, Fut>(
+    a: &dyn SessionStore,
+    b: &dyn SessionStore,
+    wait: W,
+) -> Result<(), String>
+where
+    W: Fn(Duration) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let session = id()?;
+    let Some(mut letters) = b.letters() else {
+        return Err("the store carries no letters".into());
+    };
+    // A subscription may take a moment to start: post until heard.
+    let letter = Letter::new(1, session.as_str(), Content::Closed);
+    let mut heard = None;
+    for _ in 0..50 {
+        a.post(letter.clone());
+        wait(Duration::from_millis(100)).await;
+        if let Some(next) = futures::FutureExt::now_or_never(letters.next()) {
+            heard = next;
+            break;
+        }
+    }
+    ensure!(
+        heard == Some(letter),
+        "a posted letter was not heard: {heard:?}"
+    );
+    // Drain the repeats.
+    while let Some(Some(_)) = futures::FutureExt::now_or_never(letters.next()) {}
+
+    for seq in 1..=3 {
+        let last = seq == 3;
+        a.append(
+            &session,
+            9,
+            LoggedEvent::new(seq, last, format!("{{\"n\":{seq}}}")),
+            2,
+            LONG,
+        );
+    }
+    let said = Letter::new(
+        1,
+        session.as_str(),
+        Content::Event {
+            stream: 9,
+            event: LoggedEvent::new(3, true, "{}"),
+        },
+    );
+    a.post(said.clone());
+    let mut got = None;
+    for _ in 0..50 {
+        if let Some(next) = futures::FutureExt::now_or_never(letters.next()) {
+            got = next;
+            break;
+        }
+        wait(Duration::from_millis(100)).await;
+    }
+    ensure!(
+        got == Some(said),
+        "the letter after the appends was not heard: {got:?}"
+    );
+    // Heard after the appends: they must be readable now, without waiting.
+    let log = ok(b.read_log(&session, 9, 0).await)?;
+    let seqs: Option<Vec<u64>> = log.map(|l| l.iter().map(|e| e.seq).collect());
+    ensure!(
+        seqs == Some(vec![2, 3]),
+        "the log keeps the newest 2 of 3: {seqs:?}"
+    );
+    let after = ok(b.read_log(&session, 9, 2).await)?;
+    ensure!(
+        after == Some(vec![LoggedEvent::new(3, true, r#"{"n":3}"#)]),
+        "the events after 2: {after:?}"
+    );
+    let none = ok(b.read_log(&session, 10, 0).await)?;
+    ensure!(none.is_none(), "an unwritten stream has no log: {none:?}");
     Ok(())
 }

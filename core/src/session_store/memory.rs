@@ -1,18 +1,27 @@
 //! [`MemorySessionStore`]: records in this process's memory.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use futures::stream::BoxStream;
 
-use super::{SessionRecord, SessionStore, StoreError};
+use super::{Letter, LoggedEvent, SessionRecord, SessionStore, StoreError};
 use crate::clock::{Instant, now};
 use crate::id::SessionId;
 
 /// The most records a [`MemorySessionStore::new`] keeps: ten times the
 /// engine's default session cap, room for several servers' sessions.
 pub const DEFAULT_MAX_RECORDS: usize = 100_000;
+
+/// The most stream logs a [`MemorySessionStore`] keeps at once; past it,
+/// an append to a new stream is dropped until old logs expire.
+const MAX_LOGS: usize = 10_000;
+
+/// Letters queued for one subscriber that has not taken them; past it,
+/// new letters to it are dropped (letters are at most once).
+const LETTER_QUEUE: usize = 4_096;
 
 /// A [`SessionStore`] in this process's memory: for tests, and for several
 /// servers of one process that share their sessions. Replicas in several
@@ -21,13 +30,23 @@ pub const DEFAULT_MAX_RECORDS: usize = 100_000;
 /// Expiry is lazy: an expired record is gone for every method at once, and
 /// its memory is given back when [`create`](SessionStore::create) meets the
 /// cap.
+///
+/// Servers sharing one store also share its letters and stream logs, as
+/// replicas sharing a Redis store do.
 #[derive(Debug)]
 pub struct MemorySessionStore {
     /// Records with their deadlines.
     map: Mutex<HashMap<SessionId, (SessionRecord, Instant)>>,
     /// The most records kept at once.
     cap: usize,
+    /// Where [`SessionStore::post`] delivers: one queue per subscription.
+    subscribers: Mutex<Vec<async_channel::Sender<Letter>>>,
+    /// Reply streams' shared logs, with their deadlines.
+    logs: Mutex<Logs>,
 }
+
+/// Stream logs by (session, stream), each with its deadline.
+type Logs = HashMap<(SessionId, u64), (VecDeque<LoggedEvent>, Instant)>;
 
 impl Default for MemorySessionStore {
     fn default() -> Self {
@@ -46,6 +65,8 @@ impl MemorySessionStore {
         Self {
             map: Mutex::new(HashMap::new()),
             cap: cap.max(1),
+            subscribers: Mutex::new(Vec::new()),
+            logs: Mutex::new(HashMap::new()),
         }
     }
 
@@ -115,6 +136,59 @@ impl SessionStore for MemorySessionStore {
         let mut map = self.map();
         Ok(Self::live(&mut map, id, at).is_some() && map.remove(id).is_some())
     }
+
+    fn post(&self, letter: Letter) {
+        let mut subscribers = self.subscribers.lock().unwrap_or_else(|e| e.into_inner());
+        subscribers.retain(|s| !s.is_closed());
+        for subscriber in subscribers.iter() {
+            // A subscriber that does not keep up loses letters, not memory.
+            let _ = subscriber.try_send(letter.clone());
+        }
+    }
+
+    fn letters(&self) -> Option<BoxStream<'static, Letter>> {
+        let (tx, rx) = async_channel::bounded(LETTER_QUEUE);
+        self.subscribers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(tx);
+        Some(Box::pin(rx))
+    }
+
+    fn append(&self, id: &SessionId, stream: u64, event: LoggedEvent, cap: usize, ttl: Duration) {
+        let at = now();
+        let mut logs = self.logs.lock().unwrap_or_else(|e| e.into_inner());
+        let key = (id.clone(), stream);
+        if !logs.contains_key(&key) && logs.len() >= MAX_LOGS {
+            logs.retain(|_, (_, deadline)| *deadline > at);
+            if logs.len() >= MAX_LOGS {
+                return;
+            }
+        }
+        let (log, deadline) = logs.entry(key).or_insert_with(|| (VecDeque::new(), at));
+        log.push_back(event);
+        while log.len() > cap.max(1) {
+            log.pop_front();
+        }
+        *deadline = at + ttl;
+    }
+
+    async fn read_log(
+        &self,
+        id: &SessionId,
+        stream: u64,
+        after: u64,
+    ) -> Result<Option<Vec<LoggedEvent>>, StoreError> {
+        let at = now();
+        let mut logs = self.logs.lock().unwrap_or_else(|e| e.into_inner());
+        let key = (id.clone(), stream);
+        if logs.get(&key).is_some_and(|(_, deadline)| *deadline <= at) {
+            logs.remove(&key);
+        }
+        Ok(logs
+            .get(&key)
+            .map(|(log, _)| log.iter().filter(|e| e.seq > after).cloned().collect()))
+    }
 }
 
 #[cfg(test)]
@@ -127,6 +201,14 @@ mod tests {
             MemorySessionStore::new()
         }))
         .unwrap();
+    }
+
+    #[test]
+    fn servers_sharing_a_memory_store_share_letters_and_logs() {
+        let store = MemorySessionStore::new();
+        let wait = |d: Duration| async move { std::thread::sleep(d) };
+        futures::executor::block_on(super::super::contract::check_sharing(&store, &store, wait))
+            .unwrap();
     }
 
     #[test]

@@ -164,16 +164,23 @@ pub(super) async fn get(
         Ok(found) => found,
         Err(refusal) => return refusal,
     };
+    let named = head.known_str(Known::LastEventId).and_then(parse_event_id);
+    if let Some((number, after)) = named {
+        // A stream another replica wrote: copied here from the shared log.
+        let here = session.state().streams.get_mut(number).is_some();
+        if !here && engine.shares_sessions() {
+            if let Err(e) = engine.resume_shared(&session, number, after).await {
+                return store_unavailable(&e);
+            }
+        }
+    }
     let mut st = session.state();
     // Closed after the lookup: no stream of it may open (nothing would end it).
     if st.closed {
         drop(st);
         return session_not_found();
     }
-    let resume = head
-        .known_str(Known::LastEventId)
-        .and_then(parse_event_id)
-        .filter(|&(number, _)| st.streams.get_mut(number).is_some());
+    let resume = named.filter(|&(number, _)| st.streams.get_mut(number).is_some());
     // A resumption takes its stream over from any connection still
     // listening to it, the standalone stream like a reply stream: the
     // client says it lost that connection, which the server may not have

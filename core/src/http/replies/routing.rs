@@ -11,6 +11,7 @@ use std::sync::{Arc, OnceLock, Weak};
 use super::shutdown::Shutdown;
 use crate::http::config::HttpConfig;
 use crate::http::shares::Shares;
+use crate::session_store::{Content, LoggedEvent};
 use crate::streams::STANDALONE;
 use crate::transport::{Dispatch, Outbound, Route, TransportError};
 
@@ -94,11 +95,18 @@ impl HttpState {
     /// awaits the request (it was already answered or cancelled) or a
     /// reply carries no id. Both leave the transport serving.
     pub(crate) fn route(&self, message: Outbound) -> Result<(), TransportError> {
-        let engine = self.engine.get().and_then(Weak::upgrade);
+        let engine = self
+            .engine
+            .get()
+            .and_then(Weak::upgrade)
+            .ok_or(TransportError::UnknownSession)?;
         let session = engine
-            .and_then(|e| e.stream_target(&message.session))
+            .stream_target(&message.session)
             .ok_or(TransportError::UnknownSession)?;
         let mut st = session.state();
+        // Kept in a store shared with other replicas: what this one cannot
+        // deliver, or a client may resume elsewhere, is passed on.
+        let shared = st.stored.is_some();
         let streams = &mut st.streams;
         let (number, last) = match &message.route {
             Route::Reply(Some(id)) => (
@@ -127,11 +135,28 @@ impl HttpState {
             }
             Route::Reply(None) => return Err(TransportError::NoReplySlot),
         };
+        let held = streams.get_mut(number).is_some_and(|s| s.attached());
+        if shared && number == STANDALONE && !held {
+            // The GET stream may be held by another replica.
+            if let Ok(text) = std::str::from_utf8(&message.bytes) {
+                let message = text.to_owned();
+                engine.pass_on(&session.id().clone(), Content::Notice { message });
+            }
+        }
         let Some(stream) = streams.get_mut(number) else {
             // No GET stream was ever opened: nobody can receive unrelated messages.
             return Ok(());
         };
-        stream.push(message.bytes.into(), last, self.config.replay_events);
+        let cap = self.config.replay_events;
+        // A reply that comes first goes out as JSON (no event id to resume
+        // from): only what goes out as SSE is shared.
+        let logged = shared && number != STANDALONE && !(last && stream.last_seq() == 0);
+        let text = logged.then(|| String::from_utf8_lossy(&message.bytes).into_owned());
+        stream.push(message.bytes.into(), last, cap);
+        if let Some(text) = text {
+            let event = LoggedEvent::new(stream.last_seq(), last, text);
+            engine.share_event(session.id(), number, event, cap);
+        }
         if last && !stream.attached() {
             streams.keep_undelivered(number, self.config.retained_streams);
         }
