@@ -12,6 +12,14 @@
 //! scale-driver tasks    --url URL [--rounds 3]
 //! scale-driver taskkill --url URL --victim NAME --ready-file PATH --killed-file PATH
 //!                       [--per-victim 3] [--lease-ms 10000]
+//! scale-driver rr-sessions --url URL [--clients 100] [--calls 20] [--replicas 3]
+//! scale-driver rr-elicit    --url URL [--rounds 3]
+//! scale-driver rr-resume    --url URL [--rounds 3]
+//! scale-driver rr-failover  --url URL --victim NAME --ready-file PATH --killed-file PATH
+//!                           [--clients 30] [--calls 20] [--stateless-clients 4]
+//! scale-driver rr-redis     --url URL --ready-file PATH --killed-file PATH
+//!                           --probed-file PATH --restarted-file PATH [--sessions 10]
+//! scale-driver session-load --url URL [--clients 4] [--calls 20000] [--expect-replicas 1]
 //! scale-driver free-port
 //! ```
 //!
@@ -66,9 +74,17 @@
 //!   then polls: the victim's tasks must be `failed` (an error naming the
 //!   lapsed lease) within the lease and a renewal period and a second,
 //!   the others still `working` (then cancelled); prints the times.
+//! - `rr-failover`: `failover` behind a round robin without affinity, in
+//!   front of replicas sharing sessions in Redis: no client may get 404
+//!   (none re-initializes; a failed attempt, 502 or reset, is retried with
+//!   the same id), every call answered exactly once, no answer from the
+//!   victim after the kill, every session served by several replicas.
+//! - `rr-sessions`, `rr-elicit`, `rr-resume`, `rr-redis`, `session-load`:
+//!   the round-robin checks, see `rr.rs`.
 //! - `free-port`: prints a free loopback TCP port (for the script).
 
 mod http;
+mod rr;
 mod tasks;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -1054,6 +1070,14 @@ async fn failover(o: &Opts) -> Check {
     let victim = o.text("victim")?;
     let ready = o.text("ready-file")?;
     let killed_file = o.text("killed-file")?;
+    // Sessions in a shared store behind a round robin: no client may have
+    // to start over, and every session is served by several replicas.
+    let shared_sessions = o.flag("shared-sessions");
+    let check = if shared_sessions {
+        "rr-failover"
+    } else {
+        "failover"
+    };
     let shared = Arc::new(Shared {
         answers: Mutex::new(HashMap::new()),
         issued: Mutex::new(BTreeSet::new()),
@@ -1117,10 +1141,17 @@ async fn failover(o: &Opts) -> Check {
     let mut reinit_victim = 0;
     let mut reinit_other = 0;
     let mut errors = Vec::new();
+    let mut reinit_any = 0;
     for task in session_tasks {
         match task.await {
             Ok(log) => {
-                if log.home.as_deref() == Some(victim.as_str()) {
+                if log.reinits > 0 {
+                    reinit_any += 1;
+                }
+                if shared_sessions {
+                    // Retries (502, reset) are fine here; 404s are not,
+                    // counted below.
+                } else if log.home.as_deref() == Some(victim.as_str()) {
                     if log.reinits == 0 {
                         problems.push(format!("a client of {victim} never got a 404"));
                     }
@@ -1138,6 +1169,11 @@ async fn failover(o: &Opts) -> Check {
             Ok(e) => errors.extend(e),
             Err(e) => errors.push(format!("a stateless task failed: {e}")),
         }
+    }
+    if shared_sessions && reinit_any > 0 {
+        problems.push(format!(
+            "{reinit_any} clients got 404 and re-initialized, though sessions are shared"
+        ));
     }
     if reinit_other > 0 {
         problems.push(format!(
@@ -1161,28 +1197,54 @@ async fn failover(o: &Opts) -> Check {
         problems.push(format!("{late} answers from {victim} after the kill"));
     }
     let served = shared.served.lock().unwrap().clone();
-    let split = served.values().filter(|set| set.len() != 1).count();
+    // Sticky: every session on one replica. Shared: every session on
+    // several (round robin), with no re-initialization.
+    let split = if shared_sessions {
+        served.values().filter(|set| set.len() < 2).count()
+    } else {
+        served.values().filter(|set| set.len() != 1).count()
+    };
     if split > 0 {
-        problems.push(format!("{split} sessions served by more than one replica"));
+        problems.push(if shared_sessions {
+            format!("{split} sessions served by one replica only (is the balancer sticky?)")
+        } else {
+            format!("{split} sessions served by more than one replica")
+        });
     }
     for e in errors.iter().take(5) {
-        eprintln!("failover: error: {e}");
+        eprintln!("{check}: error: {e}");
     }
     for p in &problems {
-        eprintln!("failover: {p}");
+        eprintln!("{check}: {p}");
     }
     let ok = problems.is_empty() && errors.is_empty();
+    let sessions_line = if shared_sessions {
+        format!(
+            "{} sessions in all, {split} served by one replica only (round robin: every session \
+             on several)",
+            served.len()
+        )
+    } else {
+        format!(
+            "{} sessions in all, {split} on more than one replica",
+            served.len()
+        )
+    };
     verdict(
         ok,
         format!(
-            "failover: {} {clients} sessions ({on_victim} on {victim}) + {stateless_clients} \
-             stateless clients, {} calls each answered exactly once, {reinit_victim} clients \
+            "{check}: {} {clients} sessions ({on_victim} on {victim}) + {stateless_clients} \
+             stateless clients, {} calls each answered exactly once, {} clients \
              re-initialized after 404, {} failed attempts retried, {late} answers from {victim} \
-             after the kill, {} sessions in all, {split} on more than one replica, {} errors",
+             after the kill, {sessions_line}, {} errors",
             if ok { "ok" } else { "FAILED" },
             issued.len(),
+            if shared_sessions {
+                reinit_any
+            } else {
+                reinit_victim
+            },
             shared.retried.load(Ordering::Relaxed),
-            served.len(),
             errors.len() + problems.len()
         ),
     )
@@ -1198,7 +1260,9 @@ fn free_port() -> Check {
     Ok(port.to_string())
 }
 
-const USAGE: &str = "usage: scale-driver modern|mrtr|sessions|resume|changes|failover|tasks|taskkill|free-port --url URL [...] \
+const USAGE: &str = "usage: scale-driver modern|mrtr|sessions|resume|changes|failover|tasks|taskkill|\
+                     rr-sessions|rr-elicit|rr-resume|rr-failover|rr-redis|session-load|free-port \
+                     --url URL [...] \
                      (see the source's header)";
 
 fn main() {
@@ -1221,7 +1285,7 @@ fn main() {
         ),
         "resume" => Opts::parse(rest, &["url"], &[]),
         "changes" => Opts::parse(rest, &["url", "touch-urls", "listen-url", "rounds"], &[]),
-        "failover" => Opts::parse(
+        "failover" | "rr-failover" => Opts::parse(
             rest,
             &[
                 "url",
@@ -1232,8 +1296,23 @@ fn main() {
                 "ready-file",
                 "killed-file",
             ],
+            &["shared-sessions"],
+        ),
+        "rr-sessions" => Opts::parse(rest, &["url", "clients", "calls", "replicas"], &[]),
+        "rr-elicit" | "rr-resume" => Opts::parse(rest, &["url", "rounds"], &[]),
+        "rr-redis" => Opts::parse(
+            rest,
+            &[
+                "url",
+                "sessions",
+                "ready-file",
+                "killed-file",
+                "probed-file",
+                "restarted-file",
+            ],
             &[],
         ),
+        "session-load" => Opts::parse(rest, &["url", "clients", "calls", "expect-replicas"], &[]),
         "tasks" => Opts::parse(rest, &["url", "rounds"], &[]),
         "taskkill" => Opts::parse(
             rest,
@@ -1269,6 +1348,16 @@ fn main() {
             "resume" => resume(&opts).await,
             "changes" => changes(&opts).await,
             "failover" => failover(&opts).await,
+            "rr-failover" => {
+                let mut opts = opts;
+                opts.0.insert("shared-sessions".into(), String::new());
+                failover(&opts).await
+            }
+            "rr-sessions" => rr::rr_sessions(&opts).await,
+            "rr-elicit" => rr::rr_elicit(&opts).await,
+            "rr-resume" => rr::rr_resume(&opts).await,
+            "rr-redis" => rr::rr_redis(&opts).await,
+            "session-load" => rr::session_load(&opts).await,
             "tasks" => tasks::tasks(&opts).await,
             "taskkill" => tasks::taskkill(&opts).await,
             _ => free_port(),
