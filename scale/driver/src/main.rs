@@ -19,6 +19,7 @@
 //!                           [--clients 30] [--calls 20] [--stateless-clients 4]
 //! scale-driver rr-redis     --url URL --ready-file PATH --killed-file PATH
 //!                           --probed-file PATH --restarted-file PATH [--sessions 10]
+//!                           [--stopped-file PATH --frozen-file PATH]
 //! scale-driver session-load --url URL [--clients 4] [--calls 20000] [--expect-replicas 1]
 //! scale-driver free-port
 //! ```
@@ -1309,6 +1310,8 @@ fn main() {
                 "killed-file",
                 "probed-file",
                 "restarted-file",
+                "stopped-file",
+                "frozen-file",
             ],
             &[],
         ),

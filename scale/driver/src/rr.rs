@@ -10,8 +10,12 @@
 //!
 //! - `rr-sessions`: `--clients` sessions × `--calls` `whoami`, one
 //!   connection per call: every call answered (no 404: no session had to
-//!   start over), `x-served-by` agreeing with `whoami`, and every session
-//!   served by at least `--replicas` replicas.
+//!   start over), `x-served-by` agreeing with `whoami`, every session
+//!   served by several replicas (the balancer interleaves the concurrent
+//!   clients' calls, so a session may miss one of three replicas by
+//!   chance: with 100 × 20 calls about one session in ten runs does; all
+//!   of them is not required), `--replicas` replicas in all, and every
+//!   replica serving sessions minted (the id's tag) by every other.
 //! - `rr-elicit`: a session-era `greet` through the balancer; its
 //!   elicitation request arrives on the call's stream (served by replica
 //!   R); probes until one is served by R, so that the answer POST goes to
@@ -21,10 +25,13 @@
 //!   the elicitation request, answers by POST on another replica than R,
 //!   and resumes with `GET` + `Last-Event-ID` on another replica than R;
 //!   the result must come on that stream within 5 s.
-//! - `rr-redis`: the session store's Redis killed and restarted mid-run
-//!   (by the script, coordinated by files like `failover`): while it is
-//!   down, session-era requests and `initialize` must be refused with 503
-//!   and a JSON-RPC error body within [`REFUSAL_BOUND`], stateless calls
+//! - `rr-redis`: the session store's Redis frozen (SIGSTOP, with
+//!   `--stopped-file`), then killed, then restarted mid-run (by the
+//!   script, coordinated by files like `failover`): while it is frozen,
+//!   requests that need it all at once, and while it is down, again and
+//!   again, session-era requests and `initialize` must be refused with 503
+//!   and a JSON-RPC error body (within [`REFUSAL_BOUND`] while frozen,
+//!   [`DEAD_BOUND`] while dead), stateless calls
 //!   still answered; after the restart service must come back by itself
 //!   within [`RECOVERY_BOUND`] and every session opened before the outage
 //!   must go on (no 404: the restarted Redis reloads its append-only file).
@@ -46,8 +53,15 @@ use super::{
 
 /// How long the result of an answered elicitation may take to arrive.
 const RESULT_WAIT: Duration = Duration::from_secs(5);
-/// How long a refusal may take while Redis is down.
-const REFUSAL_BOUND: Duration = Duration::from_secs(6);
+/// How long a refusal may take while Redis is dead (its port refuses
+/// connections).
+const DEAD_BOUND: Duration = Duration::from_secs(2);
+/// How long a refusal may take while Redis is frozen. The store's
+/// bound is 5 s per attempt (`switchboard-redis`'s `TIMEOUT`), but a
+/// command that fails is sent once more on a fresh connection, which a
+/// frozen Redis (SIGSTOP: the kernel still accepts the connection) lets
+/// time out too: 10 s in all, measured. A dead one refuses at once.
+const REFUSAL_BOUND: Duration = Duration::from_secs(11);
 /// How long service may take to come back after Redis restarts.
 const RECOVERY_BOUND: Duration = Duration::from_secs(20);
 /// How long the outage is probed for, at least.
@@ -69,7 +83,11 @@ async fn session_post(
     method: &str,
     params: Value,
 ) -> Result<Answer, String> {
-    let mut conn = Conn::open(target).await?;
+    // Reads may outlast the usual 10 s by a second: the frozen-Redis probes
+    // wait up to REFUSAL_BOUND (bounded by the caller).
+    let mut conn = Conn::open(target)
+        .await?
+        .read_timeout(REFUSAL_BOUND + Duration::from_secs(1));
     let body = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
     let reply = conn
         .request("POST", &session_headers(Some(session)), &body.to_string())
@@ -146,6 +164,9 @@ pub async fn rr_sessions(o: &Opts) -> Check {
     let mut errors = Vec::new();
     let mut by_set: BTreeMap<String, u64> = BTreeMap::new();
     let mut narrow = 0;
+    let mut replicas = BTreeSet::new();
+    // (minting replica, serving replica), from the id's tag.
+    let mut adopted = BTreeSet::new();
     for task in tasks {
         match task.await {
             Ok(Ok((session, served))) => {
@@ -153,10 +174,16 @@ pub async fn rr_sessions(o: &Opts) -> Check {
                     "{{{}}}",
                     served.iter().cloned().collect::<Vec<_>>().join(",")
                 );
-                if (served.len() as u64) < want {
+                if served.len() < 2 {
                     narrow += 1;
                     eprintln!("rr-sessions: {session} served by {set} only");
                 }
+                if let Some((minter, _)) = session.split_once('.') {
+                    for by in served.iter().filter(|by| *by != minter) {
+                        adopted.insert((minter.to_owned(), by.clone()));
+                    }
+                }
+                replicas.extend(served);
                 *by_set.entry(set).or_default() += 1;
             }
             Ok(Err(e)) => errors.push(e),
@@ -167,16 +194,21 @@ pub async fn rr_sessions(o: &Opts) -> Check {
         eprintln!("rr-sessions: error: {e}");
     }
     let gone = errors.iter().filter(|e| e.contains(": 404 ")).count();
-    let ok = errors.is_empty() && narrow == 0;
+    let n = replicas.len() as u64;
+    // Every replica served sessions minted by every other one.
+    let pairs = adopted.len() as u64;
+    let ok = errors.is_empty() && narrow == 0 && n >= want.max(2) && pairs == n * (n - 1);
     verdict(
         ok,
         format!(
             "rr-sessions: {} {clients} sessions x {calls} calls (one connection each), {} errors \
-             ({gone} of them 404), {narrow} sessions served by fewer than {want} replicas, \
-             sessions per replica set {}, x-served-by agreeing with whoami on every answer",
+             ({gone} of them 404), {narrow} sessions served by one replica only, sessions per \
+             replica set {}, {n} replicas (wanted {want}), {pairs} of {} (minter, other server) \
+             pairs seen, x-served-by agreeing with whoami on every answer",
             if ok { "ok" } else { "FAILED" },
             errors.len(),
-            counts_line(&by_set)
+            counts_line(&by_set),
+            n * (n - 1)
         ),
     )
 }
@@ -464,7 +496,9 @@ fn refusal(a: &Answer, what: &str) -> Result<(), String> {
 
 /// An `initialize` on a fresh connection: its reply.
 async fn initialize_reply(target: &Target) -> Result<Answer, String> {
-    let mut conn = Conn::open(target).await?;
+    let mut conn = Conn::open(target)
+        .await?
+        .read_timeout(REFUSAL_BOUND + Duration::from_secs(1));
     let init = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize",
         "params": {"protocolVersion": super::SESSION_VERSION, "capabilities": {},
                    "clientInfo": {"name": "scale-driver", "version": "1"}}});
@@ -478,18 +512,17 @@ async fn initialize_reply(target: &Target) -> Result<Answer, String> {
     })
 }
 
-/// Times `f`, failing it past [`REFUSAL_BOUND`].
+/// Times `f`, failing it past `limit`.
 async fn bounded<T>(
     what: &str,
+    limit: Duration,
     f: impl std::future::Future<Output = Result<T, String>>,
 ) -> Result<(T, Duration), String> {
     let start = Instant::now();
-    match tokio::time::timeout(REFUSAL_BOUND, f).await {
+    match tokio::time::timeout(limit, f).await {
         Ok(Ok(v)) => Ok((v, start.elapsed())),
         Ok(Err(e)) => Err(format!("{what}: {e}")),
-        Err(_) => Err(format!(
-            "{what}: no answer within {REFUSAL_BOUND:?} while Redis is down (a hang)"
-        )),
+        Err(_) => Err(format!("{what}: no answer within {limit:?} (a hang)")),
     }
 }
 
@@ -515,6 +548,18 @@ pub async fn rr_redis(o: &Opts) -> Check {
         sessions.push(s);
     }
     std::fs::write(&ready, b"ready\n").map_err(|e| fail(format!("writing {ready}: {e}")))?;
+    // A frozen Redis first (SIGSTOP: connected, silent), if the script
+    // does that: the store's own time bound must answer.
+    let mut frozen_line = String::new();
+    if let Some(stopped) = o.0.get("stopped-file") {
+        let frozen_probed = o.text("frozen-file")?;
+        wait_for_file(stopped).await.map_err(fail)?;
+        let outcome = frozen(&target, &sessions).await;
+        // Let the script go on (kill) whatever the outcome.
+        std::fs::write(&frozen_probed, b"probed\n")
+            .map_err(|e| fail(format!("writing {frozen_probed}: {e}")))?;
+        frozen_line = outcome.map_err(|e| fail(format!("Redis frozen: {e}")))?;
+    }
     wait_for_file(&killed).await.map_err(fail)?;
     // The outage: every request that needs the store refused, quickly.
     let start = Instant::now();
@@ -531,7 +576,13 @@ pub async fn rr_redis(o: &Opts) -> Check {
             next += 1;
             let what = format!("a session call while Redis is down ({s})");
             let params = json!({"name": "whoami", "arguments": {}});
-            match bounded(&what, session_post(&target, s, next, "tools/call", params)).await {
+            match bounded(
+                &what,
+                DEAD_BOUND,
+                session_post(&target, s, next, "tools/call", params),
+            )
+            .await
+            {
                 Ok((a, took)) => match refusal(&a, &what) {
                     Ok(()) => {
                         refused += 1;
@@ -547,7 +598,7 @@ pub async fn rr_redis(o: &Opts) -> Check {
             }
         }
         let what = "an initialize while Redis is down";
-        match bounded(what, initialize_reply(&target)).await {
+        match bounded(what, DEAD_BOUND, initialize_reply(&target)).await {
             Ok((a, took)) => match refusal(&a, what) {
                 Ok(()) => {
                     refused += 1;
@@ -559,7 +610,7 @@ pub async fn rr_redis(o: &Opts) -> Check {
         }
         next += 1;
         let what = "a stateless whoami while Redis is down";
-        match bounded(what, stateless_whoami(&target, next)).await {
+        match bounded(what, DEAD_BOUND, stateless_whoami(&target, next)).await {
             Ok(_) => stateless += 1,
             Err(e) => problems.push(e),
         }
@@ -631,11 +682,67 @@ pub async fn rr_redis(o: &Opts) -> Check {
         .await
         .map_err(|e| fail(format!("a new session after the restart: {e}")))?;
     Ok(format!(
-        "rr-redis: ok Redis down: {outage}; restarted: service back {:.0} ms after the restart \
+        "rr-redis: ok {frozen_line}Redis down: {outage}; restarted: service back {:.0} ms after the restart \
          file ({refused_after} refusals meanwhile), all {count} sessions opened before the \
          outage went on (no 404) on {}, a new session opened",
         recovery.as_secs_f64() * 1e3,
         served.into_iter().collect::<Vec<_>>().join(",")
+    ))
+}
+
+/// While Redis is frozen (SIGSTOP): a session call per session, an
+/// `initialize` and a stateless call, all at once; the first ones must be
+/// refused (503, JSON-RPC error) within [`REFUSAL_BOUND`], the stateless
+/// one answered. A summary.
+async fn frozen(target: &Target, sessions: &[String]) -> Result<String, String> {
+    let mut calls = Vec::new();
+    for (i, s) in sessions.iter().enumerate() {
+        let (target, s) = (target.clone(), s.clone());
+        calls.push(tokio::spawn(async move {
+            let what = format!("a session call while Redis is frozen ({s})");
+            let params = json!({"name": "whoami", "arguments": {}});
+            let (a, took) = bounded(
+                &what,
+                REFUSAL_BOUND,
+                session_post(&target, &s, 5_000 + i as u64, "tools/call", params),
+            )
+            .await?;
+            refusal(&a, &what)?;
+            Ok::<_, String>((took, a.messages[0]["error"].to_string()))
+        }));
+    }
+    let init = {
+        let target = target.clone();
+        tokio::spawn(async move {
+            let what = "an initialize while Redis is frozen";
+            let (a, took) = bounded(what, REFUSAL_BOUND, initialize_reply(&target)).await?;
+            refusal(&a, what)?;
+            Ok::<_, String>((took, a.messages[0]["error"].to_string()))
+        })
+    };
+    calls.push(init);
+    let (_, stateless_took) = bounded(
+        "a stateless whoami while Redis is frozen",
+        DEAD_BOUND,
+        stateless_whoami(target, 5_999),
+    )
+    .await?;
+    let (mut fastest, mut slowest, mut said) = (Duration::MAX, Duration::ZERO, String::new());
+    for call in calls {
+        let (took, error) = call
+            .await
+            .map_err(|e| format!("a probe task failed: {e}"))??;
+        fastest = fastest.min(took);
+        slowest = slowest.max(took);
+        said = error;
+    }
+    Ok(format!(
+        "Redis frozen (SIGSTOP): {} session requests refused 503 + JSON-RPC error after \
+         {:.1}-{:.1} s ({said}), a stateless call answered in {:.0} ms; ",
+        sessions.len() + 1,
+        fastest.as_secs_f64(),
+        slowest.as_secs_f64(),
+        stateless_took.as_secs_f64() * 1e3
     ))
 }
 
