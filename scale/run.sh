@@ -32,6 +32,8 @@ cleanup() {
     local pid
     for pid in "${pids[@]}"; do
         kill "$pid" 2>/dev/null || true
+        # A stopped process (the frozen redis-server) acts on it once woken.
+        kill -CONT "$pid" 2>/dev/null || true
     done
     for pid in "${pids[@]}"; do
         wait "$pid" 2>/dev/null || true
@@ -379,9 +381,11 @@ session_cost "sessions in redis, via haproxy (round robin)" "$rr_url" \
     "$rr_redis_port" "$rr_redis_pid" "$rr_haproxy_pid" "${rpid[a]}" "${rpid[b]}" "${rpid[c]}"
 
 # --- redis killed and restarted under the round-robin replicas ------------
-# rr-redis opens sessions, writes its ready file; redis-server is killed
-# (SIGKILL); the driver checks requests are refused quickly (503 with a
-# JSON-RPC body) and writes its probed file; redis-server is restarted on
+# rr-redis opens sessions, writes its ready file; redis-server is frozen
+# (SIGSTOP), the driver checks requests are refused within the store's
+# bound (503 with a JSON-RPC body) and writes its frozen file;
+# redis-server is killed (SIGKILL, no restart of a frozen one); the driver
+# checks requests are refused quickly and writes its probed file; redis-server is restarted on
 # the same port and directory (its append-only file reloaded); the driver
 # checks service comes back by itself and the sessions go on.
 say "scale: redis killed and restarted under the round-robin replicas (through haproxy)"
@@ -389,7 +393,10 @@ rr_ready="$work/rr-redis-ready"
 rr_killed="$work/rr-redis-killed"
 rr_probed="$work/rr-redis-probed"
 rr_restarted="$work/rr-redis-restarted"
+rr_stopped="$work/rr-redis-stopped"
+rr_frozen="$work/rr-redis-frozen"
 timeout 120 "$driver" rr-redis --url "$rr_url" --sessions 10 --ready-file "$rr_ready" \
+    --stopped-file "$rr_stopped" --frozen-file "$rr_frozen" \
     --killed-file "$rr_killed" --probed-file "$rr_probed" --restarted-file "$rr_restarted" &
 rr_driver_pid=$!
 pids+=("$rr_driver_pid")
@@ -404,6 +411,12 @@ wait_file() {
     return 1
 }
 if wait_file "$rr_ready" "$rr_driver_pid"; then
+    # Frozen first (connections open, no answers: the store's time bound
+    # must answer), then dead (refused connections).
+    kill -STOP "$rr_redis_pid"
+    say "scale: froze redis-server (SIGSTOP, pid $rr_redis_pid)"
+    : >"$rr_stopped"
+    wait_file "$rr_frozen" "$rr_driver_pid" || true
     kill -KILL "$rr_redis_pid"
     wait "$rr_redis_pid" 2>/dev/null || true
     say "scale: killed redis-server (pid $rr_redis_pid)"
