@@ -281,8 +281,14 @@ async fn answer_elsewhere(
 /// event id).
 async fn greet_until_question(
     target: &Target,
+    shift: u64,
 ) -> Result<(String, Conn, String, Value, Option<String>), String> {
     let session = initialize(target).await?;
+    // `shift` calls first, so that successive rounds start greet on
+    // successive replicas of the round robin.
+    for id in 0..shift {
+        whoami_served(target, &session, 50 + id).await?;
+    }
     let mut conn = Conn::open(target).await?;
     let call = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
         "params": {"name": "greet", "arguments": {}}});
@@ -350,8 +356,8 @@ async fn greet_result(conn: &mut Conn) -> Result<String, String> {
 }
 
 /// One `rr-elicit` round: a summary of who did what.
-async fn elicit_once(target: &Target) -> Result<String, String> {
-    let (session, mut stream, runner, question, _) = greet_until_question(target).await?;
+async fn elicit_once(target: &Target, shift: u64) -> Result<String, String> {
+    let (session, mut stream, runner, question, _) = greet_until_question(target, shift).await?;
     let mut next = 100;
     let answered_by = answer_elsewhere(target, &session, &runner, &question, &mut next).await?;
     let text = greet_result(&mut stream).await.map_err(|e| {
@@ -370,8 +376,8 @@ async fn elicit_once(target: &Target) -> Result<String, String> {
 }
 
 /// One `rr-resume` round: a summary of who did what.
-async fn resume_once(target: &Target) -> Result<String, String> {
-    let (session, stream, runner, question, last_id) = greet_until_question(target).await?;
+async fn resume_once(target: &Target, shift: u64) -> Result<String, String> {
+    let (session, stream, runner, question, last_id) = greet_until_question(target, shift).await?;
     let last_id = last_id.ok_or("no event id on greet's stream: no resumption possible")?;
     // Leave mid-stream; the request goes on without us.
     drop(stream);
@@ -427,18 +433,18 @@ async fn resume_once(target: &Target) -> Result<String, String> {
     ))
 }
 
-/// Runs `rounds` rounds of `once`, stopping at the first failure; each
-/// round bounded by 30 s.
+/// Runs `rounds` rounds of `once` (given the round's index from 0),
+/// stopping at the first failure; each round bounded by 30 s.
 async fn rounds<F, Fut>(o: &Opts, check: &str, what: &str, once: F) -> Check
 where
-    F: Fn(Target) -> Fut,
+    F: Fn(Target, u64) -> Fut,
     Fut: std::future::Future<Output = Result<String, String>>,
 {
     let target = o.url()?;
     let rounds = o.num("rounds", 3)?.max(1);
     let mut done = Vec::new();
     for round in 1..=rounds {
-        match tokio::time::timeout(Duration::from_secs(30), once(target.clone())).await {
+        match tokio::time::timeout(Duration::from_secs(30), once(target.clone(), round - 1)).await {
             Ok(Ok(how)) => done.push(how),
             Ok(Err(e)) => return Err(format!("{check}: FAILED round {round}: {e}")),
             Err(_) => {
@@ -460,7 +466,7 @@ pub async fn rr_elicit(o: &Opts) -> Check {
         "rr-elicit",
         "each greet's elicitation answered through another replica than the one running it, \
          the result on the call's stream",
-        |t| async move { elicit_once(&t).await },
+        |t, shift| async move { elicit_once(&t, shift).await },
     )
     .await
 }
@@ -471,7 +477,7 @@ pub async fn rr_resume(o: &Opts) -> Check {
         "rr-resume",
         "each greet's stream dropped, answered and resumed (Last-Event-ID) through other \
          replicas than the one running it",
-        |t| async move { resume_once(&t).await },
+        |t, shift| async move { resume_once(&t, shift).await },
     )
     .await
 }
