@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Three `replica` examples sharing a Redis event bus, behind HAProxy and
-# behind nginx, both MCP eras, checked by scale/driver: see scale/README.md.
+# behind nginx, both MCP eras, checked by scale/driver; sessions routed
+# sticky. Beside them three more sharing sessions in their own Redis
+# (`--shared-sessions`), behind round-robin HAProxy and nginx without
+# affinity. See scale/README.md.
 #
 #   bash scale/run.sh        # prints one line per check, the balancers' cost,
 #                            # and `scale: N passed, M failed` (exit 1 if M > 0)
