@@ -76,7 +76,9 @@
 //!   lapsed lease) within the lease and a renewal period and a second,
 //!   the others still `working` (then cancelled); prints the times.
 //! - `rr-failover`: `failover` behind a round robin without affinity, in
-//!   front of replicas sharing sessions in Redis: no client may get 404
+//!   front of replicas sharing sessions in Redis, the session clients
+//!   calling without pause through the kill (20 ms between calls, until
+//!   `--calls` calls in all and `--calls` after the kill): no client may get 404
 //!   (none re-initializes; a failed attempt, 502 or reset, is retried with
 //!   the same id), every call answered exactly once, no answer from the
 //!   victim after the kill, every session served by several replicas.
@@ -897,8 +899,14 @@ struct Shared {
 
 impl Shared {
     fn answered(&self, id: u64, replica: &str, session: Option<&str>) {
+        self.answered_sent(id, replica, session, self.killed.load(Ordering::Acquire));
+    }
+
+    /// [`Shared::answered`], for an attempt sent after the kill was known
+    /// (`after_kill`) or not: only the former may not come from the victim.
+    fn answered_sent(&self, id: u64, replica: &str, session: Option<&str>, after_kill: bool) {
         *self.answers.lock().unwrap().entry(id).or_default() += 1;
-        if self.killed.load(Ordering::Acquire) && replica == self.victim {
+        if after_kill && replica == self.victim {
             self.late.fetch_add(1, Ordering::Relaxed);
         }
         if let Some(s) = session {
@@ -1006,6 +1014,87 @@ async fn failover_client(
     log
 }
 
+/// A session client of `rr-failover`: calls without pausing through the
+/// kill (so that some calls are in flight on the victim when it dies),
+/// until it made `calls` calls in all and `calls` after the kill (or the
+/// driver's deadline). A 404 is counted (and the client re-initializes to
+/// go on); a failed attempt (502, reset) is retried with the same id.
+async fn rr_failover_client(
+    target: Target,
+    shared: Arc<Shared>,
+    index: u64,
+    calls: u64,
+    deadline: Instant,
+) -> ClientLog {
+    let mut log = ClientLog::default();
+    let mut arrived = false;
+    let mut sid = match initialize_retrying(&target).await {
+        Ok(s) => Some(s),
+        Err(e) => {
+            log.errors.push(e);
+            None
+        }
+    };
+    let (mut k, mut after_kill) = (0, 0);
+    while let Some(current) = sid.clone() {
+        if k >= calls && after_kill >= calls {
+            break;
+        }
+        if Instant::now() > deadline {
+            log.errors
+                .push(format!("session client {index}: ran out of time"));
+            break;
+        }
+        if k == calls / 2 && !arrived {
+            shared.arrived.fetch_add(1, Ordering::AcqRel);
+            arrived = true;
+        }
+        k += 1;
+        let id = 10_000_000 + index * 100_000 + k;
+        shared.issued.lock().unwrap().insert(id);
+        let killed = shared.killed.load(Ordering::Acquire);
+        let mut answered = false;
+        let mut session = current;
+        for _ in 0..MAX_ATTEMPTS {
+            let sent_after_kill = shared.killed.load(Ordering::Acquire);
+            match session_whoami(&target, &session, id).await {
+                Outcome::Answered(name) => {
+                    shared.answered_sent(id, &name, Some(&session), sent_after_kill);
+                    answered = true;
+                    break;
+                }
+                Outcome::Gone => {
+                    log.reinits += 1;
+                    match initialize_retrying(&target).await {
+                        Ok(s) => session = s,
+                        Err(e) => {
+                            log.errors.push(e);
+                            break;
+                        }
+                    }
+                }
+                Outcome::Failed(_) => {
+                    log.retried += 1;
+                    shared.retried.fetch_add(1, Ordering::Relaxed);
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
+        sid = Some(session);
+        if !answered {
+            log.errors.push(format!("call {id} never answered"));
+        }
+        if killed {
+            after_kill += 1;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    if !arrived {
+        shared.arrived.fetch_add(1, Ordering::AcqRel);
+    }
+    log
+}
+
 /// A stateless client calling without pause until `calls` calls are
 /// answered after the kill (or the driver's deadline).
 async fn failover_stateless(
@@ -1093,13 +1182,23 @@ async fn failover(o: &Opts) -> Check {
     let deadline = Instant::now() + SCRIPT_WAIT * 2;
     let session_tasks: Vec<_> = (0..clients)
         .map(|i| {
-            tokio::spawn(failover_client(
-                target.clone(),
-                Arc::clone(&shared),
-                i + 1,
-                calls,
-                release.clone(),
-            ))
+            if shared_sessions {
+                tokio::spawn(rr_failover_client(
+                    target.clone(),
+                    Arc::clone(&shared),
+                    i + 1,
+                    calls,
+                    deadline,
+                ))
+            } else {
+                tokio::spawn(failover_client(
+                    target.clone(),
+                    Arc::clone(&shared),
+                    i + 1,
+                    calls,
+                    release.clone(),
+                ))
+            }
         })
         .collect();
     let stateless_tasks: Vec<_> = (0..stateless_clients)
