@@ -281,7 +281,8 @@ check tasks --url "$url" --rounds 3
 # No affinity: every session-era request goes to the next replica, which
 # serves it from the shared session store. rr-elicit and rr-resume need
 # server->client answers and Last-Event-ID resumption to cross replicas
-# (see scale/README.md, "Round robin").
+# (see scale/README.md, "Sticky or round robin" and "Known gaps"): they
+# fail until the core carries those.
 for via in haproxy nginx; do
     if [ "$via" = haproxy ]; then u=$rr_url; else u=$rr_nginx_url; fi
     say "scale: round robin through $via (sessions in redis)"
@@ -387,10 +388,10 @@ session_cost "sessions in redis, via haproxy (round robin)" "$rr_url" \
 # rr-redis opens sessions, writes its ready file; redis-server is frozen
 # (SIGSTOP), the driver checks requests are refused within the store's
 # bound (503 with a JSON-RPC body) and writes its frozen file;
-# redis-server is killed (SIGKILL, no restart of a frozen one); the driver
-# checks requests are refused quickly and writes its probed file; redis-server is restarted on
-# the same port and directory (its append-only file reloaded); the driver
-# checks service comes back by itself and the sessions go on.
+# redis-server is killed (SIGKILL), the driver checks requests are refused
+# quickly and writes its probed file; redis-server is restarted on the same
+# port and directory (its append-only file reloaded), the driver checks
+# service comes back by itself and the sessions go on.
 say "scale: redis killed and restarted under the round-robin replicas (through haproxy)"
 rr_ready="$work/rr-redis-ready"
 rr_killed="$work/rr-redis-killed"
@@ -438,8 +439,10 @@ else
 fi
 
 # --- failover: replica c killed mid-run -----------------------------------
-# Two drivers at once: `failover` (sessions and stateless calls through the
-# kill) and `taskkill` (c's running tasks must turn failed within the lease).
+# Four drivers at once: `failover` (sessions and stateless calls through the
+# kill), `taskkill` (c's running tasks must turn failed within the lease),
+# and `rr-failover` through the round-robin HAProxy and nginx (their c is
+# killed at the same moment).
 ready="$work/ready"
 task_ready="$work/task-ready"
 killed="$work/killed"
