@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Three `replica` examples sharing a Redis event bus, behind HAProxy and
-# behind nginx, both MCP eras, checked by scale/driver: see scale/README.md.
+# behind nginx, both MCP eras, checked by scale/driver; sessions routed
+# sticky. Beside them three more sharing sessions in their own Redis
+# (`--shared-sessions`), behind round-robin HAProxy and nginx without
+# affinity. See scale/README.md.
 #
 #   bash scale/run.sh        # prints one line per check, the balancers' cost,
 #                            # and `scale: N passed, M failed` (exit 1 if M > 0)
@@ -12,7 +15,8 @@
 # workspace's own target/), SCALE_RUNTIME (smol|tokio, default smol),
 # SCALE_COST_CALLS (calls per cost measurement, default 20000),
 # SCALE_TASK_LEASE_MS (the replicas' task lease, default 2000: how long a
-# killed replica's tasks may stay `working`).
+# killed replica's tasks may stay `working`), SCALE_SESSION_COST_CALLS
+# (session-era calls per cost measurement, default 20000).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,6 +24,7 @@ cd "$root"
 runtime=${SCALE_RUNTIME:-smol}
 cost_calls=${SCALE_COST_CALLS:-20000}
 task_lease_ms=${SCALE_TASK_LEASE_MS:-2000}
+session_cost_calls=${SCALE_SESSION_COST_CALLS:-20000}
 work=$(mktemp -d "${TMPDIR:-/tmp}/scale.XXXXXX")
 pids=()
 passed=0
@@ -30,6 +35,8 @@ cleanup() {
     local pid
     for pid in "${pids[@]}"; do
         kill "$pid" 2>/dev/null || true
+        # A stopped process (the frozen redis-server) acts on it once woken.
+        kill -CONT "$pid" 2>/dev/null || true
     done
     for pid in "${pids[@]}"; do
         wait "$pid" 2>/dev/null || true
@@ -73,99 +80,159 @@ driver="${CARGO_TARGET_DIR:-$root/scale/driver/target}/release/scale-driver"
 [ -x "$driver" ] || die "no $driver"
 
 # --- redis ----------------------------------------------------------------
-# The replicas' event bus (pub/sub) and task store (kept in memory only: no
-# RDB, no AOF).
+# start_redis PORT LOG ARGS...: starts redis-server on PORT, waits for its
+# PONG; its PID in $started.
+start_redis() {
+    local p=$1 log=$2 i
+    shift 2
+    redis-server --port "$p" --bind 127.0.0.1 --logfile "$log" "$@" &
+    started=$!
+    pids+=("$started")
+    for i in $(seq 100); do
+        [ "$(redis-cli -p "$p" ping 2>/dev/null)" = PONG ] && return 0
+        kill -0 "$started" 2>/dev/null || die "redis-server exited: $(cat "$log")"
+        sleep 0.1
+    done
+    die "redis-server did not answer within 10 s"
+}
+# The sticky replicas' event bus (pub/sub) and task store, kept in memory
+# only: no RDB, no AOF.
 redis_port=$("$driver" free-port)
-redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
-    --dir "$work" --logfile "$work/redis.log" &
-redis_pid=$!
-pids+=("$redis_pid")
-for i in $(seq 100); do
-    [ "$(redis-cli -p "$redis_port" ping 2>/dev/null)" = PONG ] && break
-    kill -0 "$redis_pid" 2>/dev/null || die "redis-server exited: $(cat "$work/redis.log")"
-    [ "$i" = 100 ] && die "redis-server did not answer within 10 s"
-    sleep 0.1
-done
+start_redis "$redis_port" "$work/redis.log" --save '' --appendonly no --dir "$work"
+redis_pid=$started
 redis_url="redis://127.0.0.1:$redis_port"
+# The round-robin replicas' Redis: bus, tasks and sessions. With an
+# append-only file, so that sessions survive a restart of redis-server
+# (`everysec`: Redis writes each command to the file before it answers, so
+# a crash of redis-server alone loses nothing; fsync once a second bounds
+# what a crash of the machine loses). No RDB snapshots.
+rr_redis_port=$("$driver" free-port)
+rr_redis_args=(--save '' --appendonly yes --appendfsync everysec --dir "$work/redis-rr")
+mkdir -p "$work/redis-rr"
+start_redis "$rr_redis_port" "$work/redis-rr.log" "${rr_redis_args[@]}"
+rr_redis_pid=$started
+rr_redis_url="redis://127.0.0.1:$rr_redis_port"
 
 # --- replicas -------------------------------------------------------------
 # One shared requestState key, 32 random bytes in hex, handed over in the
 # environment (not on the command line, where `ps` shows it).
 key=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
-declare -A port pid_of
+declare -A port pid_of rport rpid
 
-# start_replica NAME: starts it on a free port, waits for its line.
+# start_replica NAME [rr]: starts it on a free port, waits for its line.
+# With `rr`: one of the round-robin set, sessions in its Redis
+# (--shared-sessions), its port and PID in rport/rpid.
 start_replica() {
-    local name=$1 out="$work/replica-$1.out" i
-    # --name a: session ids `a.{32 hex}` (the name is the tag), which nginx
-    # routes on.
+    local name=$1 set=${2:-sticky} out i p url extra=()
+    out="$work/replica-$set-$name.out"
+    url=$redis_url
+    if [ "$set" = rr ]; then
+        url=$rr_redis_url
+        extra=(--shared-sessions)
+    fi
+    # --name a: session ids `a.{32 hex}` (the name is the tag), which the
+    # sticky nginx routes on.
     SWITCHBOARD_STATE_KEYS=$key "$replica" --name "$name" --runtime "$runtime" \
-        --redis "$redis_url" --task-lease-ms "$task_lease_ms" --addr 127.0.0.1:0 \
-        >"$out" 2>"$work/replica-$name.err" &
-    pid_of[$name]=$!
-    pids+=("$!")
+        --redis "$url" "${extra[@]}" --task-lease-ms "$task_lease_ms" --addr 127.0.0.1:0 \
+        >"$out" 2>"$work/replica-$set-$name.err" &
+    p=$!
+    pids+=("$p")
     for i in $(seq 100); do
         if grep -q '^listening on ' "$out"; then
-            port[$name]=$(sed -n 's|^listening on http://127\.0\.0\.1:\([0-9]*\)/mcp$|\1|p' "$out")
-            [ -n "${port[$name]}" ] || die "replica $name: unexpected line $(cat "$out")"
+            i=$(sed -n 's|^listening on http://127\.0\.0\.1:\([0-9]*\)/mcp$|\1|p' "$out")
+            [ -n "$i" ] || die "replica $set $name: unexpected line $(cat "$out")"
+            if [ "$set" = rr ]; then
+                rport[$name]=$i
+                rpid[$name]=$p
+            else
+                port[$name]=$i
+                pid_of[$name]=$p
+            fi
             return 0
         fi
-        kill -0 "${pid_of[$name]}" 2>/dev/null || die "replica $name exited: $(cat "$work/replica-$name.err")"
+        kill -0 "$p" 2>/dev/null || die "replica $set $name exited: $(cat "$work/replica-$set-$name.err")"
         sleep 0.1
     done
-    die "replica $name did not start within 10 s"
+    die "replica $set $name did not start within 10 s"
 }
 for name in a b c; do
     start_replica "$name"
+    start_replica "$name" rr
 done
 
-# --- haproxy --------------------------------------------------------------
-front=$("$driver" free-port)
-sed -e "s/@FRONT_PORT@/$front/" -e "s/@A_PORT@/${port[a]}/" \
-    -e "s/@B_PORT@/${port[b]}/" -e "s/@C_PORT@/${port[c]}/" \
-    scale/haproxy.cfg.in >"$work/haproxy.cfg"
-haproxy -c -q -f "$work/haproxy.cfg" || die "haproxy rejects the configuration"
-haproxy -db -f "$work/haproxy.cfg" >"$work/haproxy.log" 2>&1 &
-haproxy_pid=$!
-pids+=("$haproxy_pid")
-for i in $(seq 100); do
-    if (: <"/dev/tcp/127.0.0.1/$front") 2>/dev/null; then
-        break
-    fi
-    kill -0 "$haproxy_pid" 2>/dev/null || die "haproxy exited: $(cat "$work/haproxy.log")"
-    [ "$i" = 100 ] && die "haproxy did not listen within 10 s"
-    sleep 0.1
-done
-# Let the first health checks mark every server up (rise 2, inter 500 ms).
-sleep 1.5
+# --- haproxy ---------------------------------------------------------------
+# start_haproxy TEMPLATE NAME A B C: fills in TEMPLATE with the replicas'
+# ports A B C and a free front port, checks and runs it; the port in
+# $started_port, the PID in $started.
+start_haproxy() {
+    local in=$1 name=$2 i
+    started_port=$("$driver" free-port)
+    sed -e "s/@FRONT_PORT@/$started_port/" -e "s/@A_PORT@/$3/" \
+        -e "s/@B_PORT@/$4/" -e "s/@C_PORT@/$5/" "$in" >"$work/$name.cfg"
+    haproxy -c -q -f "$work/$name.cfg" || die "haproxy rejects $in"
+    haproxy -db -f "$work/$name.cfg" >"$work/$name.log" 2>&1 &
+    started=$!
+    pids+=("$started")
+    for i in $(seq 100); do
+        if (: <"/dev/tcp/127.0.0.1/$started_port") 2>/dev/null; then
+            return 0
+        fi
+        kill -0 "$started" 2>/dev/null || die "haproxy exited: $(cat "$work/$name.log")"
+        sleep 0.1
+    done
+    die "haproxy ($in) did not listen within 10 s"
+}
+start_haproxy scale/haproxy.cfg.in haproxy "${port[a]}" "${port[b]}" "${port[c]}"
+front=$started_port
+haproxy_pid=$started
 url="http://127.0.0.1:$front/mcp"
+# Round robin, no affinity, before the replicas that share sessions.
+start_haproxy scale/haproxy-rr.cfg.in haproxy-rr "${rport[a]}" "${rport[b]}" "${rport[c]}"
+rr_front=$started_port
+rr_haproxy_pid=$started
+rr_url="http://127.0.0.1:$rr_front/mcp"
 
 # --- nginx ----------------------------------------------------------------
-# Its pid file and temp paths under $work/nginx (@WORK@), so it needs no
-# root directories; a foreground child (daemon off), stopped by PID.
-nginx_front=$("$driver" free-port)
-mkdir -p "$work/nginx"
-sed -e "s/@FRONT_PORT@/$nginx_front/" -e "s/@A_PORT@/${port[a]}/" \
-    -e "s/@B_PORT@/${port[b]}/" -e "s/@C_PORT@/${port[c]}/" -e "s|@WORK@|$work/nginx|g" \
-    scale/nginx.conf.in >"$work/nginx/nginx.conf"
-nginx -t -q -e stderr -p "$work/nginx" -c "$work/nginx/nginx.conf" 2>"$work/nginx.log" ||
-    die "nginx rejects the configuration: $(cat "$work/nginx.log")"
-nginx -e stderr -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' \
-    >"$work/nginx.log" 2>&1 &
-nginx_pid=$!
-pids+=("$nginx_pid")
-for i in $(seq 100); do
-    if (: <"/dev/tcp/127.0.0.1/$nginx_front") 2>/dev/null; then
-        break
-    fi
-    kill -0 "$nginx_pid" 2>/dev/null || die "nginx exited: $(cat "$work/nginx.log")"
-    [ "$i" = 100 ] && die "nginx did not listen within 10 s"
-    sleep 0.1
-done
+# start_nginx TEMPLATE NAME A B C: like start_haproxy. Its pid file and
+# temp paths under $work/NAME (@WORK@), so it needs no root directories; a
+# foreground child (daemon off), stopped by PID.
+start_nginx() {
+    local in=$1 name=$2 dir="$work/$2" i
+    started_port=$("$driver" free-port)
+    mkdir -p "$dir"
+    sed -e "s/@FRONT_PORT@/$started_port/" -e "s/@A_PORT@/$3/" \
+        -e "s/@B_PORT@/$4/" -e "s/@C_PORT@/$5/" -e "s|@WORK@|$dir|g" \
+        "$in" >"$dir/nginx.conf"
+    nginx -t -q -e stderr -p "$dir" -c "$dir/nginx.conf" 2>"$work/$name.log" ||
+        die "nginx rejects $in: $(cat "$work/$name.log")"
+    nginx -e stderr -p "$dir" -c "$dir/nginx.conf" -g 'daemon off;' \
+        >"$work/$name.log" 2>&1 &
+    started=$!
+    pids+=("$started")
+    for i in $(seq 100); do
+        if (: <"/dev/tcp/127.0.0.1/$started_port") 2>/dev/null; then
+            return 0
+        fi
+        kill -0 "$started" 2>/dev/null || die "nginx exited: $(cat "$work/$name.log")"
+        sleep 0.1
+    done
+    die "nginx ($in) did not listen within 10 s"
+}
+start_nginx scale/nginx.conf.in nginx "${port[a]}" "${port[b]}" "${port[c]}"
+nginx_front=$started_port
+nginx_pid=$started
 nginx_url="http://127.0.0.1:$nginx_front/mcp"
+start_nginx scale/nginx-rr.conf.in nginx-rr "${rport[a]}" "${rport[b]}" "${rport[c]}"
+rr_nginx_front=$started_port
+rr_nginx_url="http://127.0.0.1:$rr_nginx_front/mcp"
+# Let HAProxy's first health checks mark every server up (rise 2, inter
+# 500 ms).
+sleep 1.5
 direct() { echo "http://127.0.0.1:${port[$1]}/mcp"; }
-say "scale: replicas a=${port[a]} b=${port[b]} c=${port[c]} ($runtime, redis on $redis_port), \
-haproxy on $front, nginx on $nginx_front"
+say "scale: sticky: replicas a=${port[a]} b=${port[b]} c=${port[c]} ($runtime, redis on \
+$redis_port), haproxy on $front, nginx on $nginx_front"
+say "scale: round robin: replicas a=${rport[a]} b=${rport[b]} c=${rport[c]} (sessions in redis \
+on $rr_redis_port), haproxy on $rr_front, nginx on $rr_nginx_front"
 
 # check ARGS...: runs the driver with a time bound, counts the outcome.
 check() {
@@ -209,6 +276,20 @@ check changes --url "$url" --touch-urls "$touch_urls"
 check changes --url "$nginx_url" --touch-urls "$touch_urls"
 say "scale: tasks across replicas (redis task store, through haproxy)"
 check tasks --url "$url" --rounds 3
+
+# --- round robin, sessions in redis ---------------------------------------
+# No affinity: every session-era request goes to the next replica, which
+# serves it from the shared session store. rr-elicit and rr-resume need
+# server->client answers and Last-Event-ID resumption to cross replicas
+# (see scale/README.md, "Sticky or round robin" and "Known gaps"): they
+# fail until the core carries those.
+for via in haproxy nginx; do
+    if [ "$via" = haproxy ]; then u=$rr_url; else u=$rr_nginx_url; fi
+    say "scale: round robin through $via (sessions in redis)"
+    check rr-sessions --url "$u" --clients 100 --calls 20 --replicas 3
+    check rr-elicit --url "$u" --rounds 3
+    check rr-resume --url "$u" --rounds 3
+done
 
 # --- the balancer's cost --------------------------------------------------
 # CPU time (utime + stime, in clock ticks) of a process.
@@ -254,9 +335,114 @@ haproxy $(per_call $((h1 - h0))) us/call, replicas $(per_call $((r1 - r0))) us/c
 nginx $(per_call $((n1 - n0))) us/call, replicas $(per_call $((q1 - q0))) us/call; \
 direct to one replica: $(per_call $((d1 - d0))) us/call (CPU time, utime+stime, $hz ticks/s)"
 
+# --- the session store's cost ----------------------------------------------
+# Session-era `tools/call whoami`, 4 sessions on keep-alive connections:
+# sessions in memory (the sticky replicas) against sessions in Redis (the
+# round-robin replicas), direct to one replica and through HAProxy; per
+# call: the replicas' CPU time, the balancer's, redis-server's, and the
+# Redis commands (INFO commandstats, `info` itself left out).
+redis_cmdstats() {
+    redis-cli -p "$1" INFO commandstats | tr -d '\r' |
+        sed -n 's/^cmdstat_\([^:]*\):calls=\([0-9]*\),.*/\1 \2/p'
+}
+# per_calls TICKS: microseconds per session-era call.
+per_calls() { awk -v t="$1" -v hz="$hz" -v n="$session_cost_calls" 'BEGIN { printf "%.1f", t * 1e6 / hz / n }'; }
+# session_cost LABEL URL REDIS_PORT REDIS_PID BALANCER_PID|- REPLICA_PID...
+session_cost() {
+    local label=$1 u=$2 rp=$3 rpid=$4 bpid=$5 p t0=0 t1=0 b0=0 b1=0 x0 x1 cmds bal=""
+    shift 5
+    redis_cmdstats "$rp" >"$work/cmd0"
+    for p in "$@"; do t0=$((t0 + $(ticks "$p"))); done
+    [ "$bpid" = - ] || b0=$(ticks "$bpid")
+    x0=$(ticks "$rpid")
+    if ! "$driver" session-load --url "$u" --clients 4 --calls "$session_cost_calls" \
+        >"$work/session-cost.log" 2>&1; then
+        failed=$((failed + 1))
+        cat "$work/session-cost.log"
+    fi
+    for p in "$@"; do t1=$((t1 + $(ticks "$p"))); done
+    [ "$bpid" = - ] || b1=$(ticks "$bpid")
+    x1=$(ticks "$rpid")
+    redis_cmdstats "$rp" >"$work/cmd1"
+    cmds=$(awk -v n="$session_cost_calls" '
+        NR == FNR { a[$1] = $2; next }
+        { d = $2 - a[$1]; if ($1 != "info" && d > 0) { t += d; s = s sprintf(", %s %d", $1, d) } }
+        END { printf "%.3f commands/call (%s)", t / n, s == "" ? "none" : substr(s, 3) }' \
+        "$work/cmd0" "$work/cmd1")
+    [ "$bpid" = - ] || bal="haproxy $(per_calls $((b1 - b0))) us/call, "
+    say "cost: $label: ${bal}replicas $(per_calls $((t1 - t0))) us/call, redis-server \
+$(per_calls $((x1 - x0))) us/call, redis $cmds"
+}
+say "cost: $session_cost_calls session-era tools/call whoami per line, 4 sessions on keep-alive \
+connections (CPU time, utime+stime, $hz ticks/s):"
+session_cost "sessions in memory, direct to one replica" "$(direct a)" \
+    "$redis_port" "$redis_pid" - "${pid_of[a]}"
+session_cost "sessions in redis, direct to one replica" "http://127.0.0.1:${rport[a]}/mcp" \
+    "$rr_redis_port" "$rr_redis_pid" - "${rpid[a]}"
+session_cost "sessions in memory, via haproxy (sticky)" "$url" \
+    "$redis_port" "$redis_pid" "$haproxy_pid" "${pid_of[a]}" "${pid_of[b]}" "${pid_of[c]}"
+session_cost "sessions in redis, via haproxy (round robin)" "$rr_url" \
+    "$rr_redis_port" "$rr_redis_pid" "$rr_haproxy_pid" "${rpid[a]}" "${rpid[b]}" "${rpid[c]}"
+
+# --- redis killed and restarted under the round-robin replicas ------------
+# rr-redis opens sessions, writes its ready file; redis-server is frozen
+# (SIGSTOP), the driver checks requests are refused within the store's
+# bound (503 with a JSON-RPC body) and writes its frozen file;
+# redis-server is killed (SIGKILL), the driver checks requests are refused
+# quickly and writes its probed file; redis-server is restarted on the same
+# port and directory (its append-only file reloaded), the driver checks
+# service comes back by itself and the sessions go on.
+say "scale: redis killed and restarted under the round-robin replicas (through haproxy)"
+rr_ready="$work/rr-redis-ready"
+rr_killed="$work/rr-redis-killed"
+rr_probed="$work/rr-redis-probed"
+rr_restarted="$work/rr-redis-restarted"
+rr_stopped="$work/rr-redis-stopped"
+rr_frozen="$work/rr-redis-frozen"
+timeout 120 "$driver" rr-redis --url "$rr_url" --sessions 10 --ready-file "$rr_ready" \
+    --stopped-file "$rr_stopped" --frozen-file "$rr_frozen" \
+    --killed-file "$rr_killed" --probed-file "$rr_probed" --restarted-file "$rr_restarted" &
+rr_driver_pid=$!
+pids+=("$rr_driver_pid")
+# wait_file PATH PID: until PATH exists (true) or PID ends or 60 s (false).
+wait_file() {
+    local i
+    for i in $(seq 600); do
+        [ -e "$1" ] && return 0
+        kill -0 "$2" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
+if wait_file "$rr_ready" "$rr_driver_pid"; then
+    # Frozen first (connections open, no answers: the store's time bound
+    # must answer), then dead (refused connections).
+    kill -STOP "$rr_redis_pid"
+    say "scale: froze redis-server (SIGSTOP, pid $rr_redis_pid)"
+    : >"$rr_stopped"
+    wait_file "$rr_frozen" "$rr_driver_pid" || true
+    kill -KILL "$rr_redis_pid"
+    wait "$rr_redis_pid" 2>/dev/null || true
+    say "scale: killed redis-server (pid $rr_redis_pid)"
+    : >"$rr_killed"
+    wait_file "$rr_probed" "$rr_driver_pid" || true
+    start_redis "$rr_redis_port" "$work/redis-rr.log" "${rr_redis_args[@]}"
+    rr_redis_pid=$started
+    say "scale: restarted redis-server (pid $rr_redis_pid, $(redis-cli -p "$rr_redis_port" \
+dbsize) keys reloaded)"
+    : >"$rr_restarted"
+fi
+if wait "$rr_driver_pid"; then
+    passed=$((passed + 1))
+else
+    failed=$((failed + 1))
+fi
+
 # --- failover: replica c killed mid-run -----------------------------------
-# Two drivers at once: `failover` (sessions and stateless calls through the
-# kill) and `taskkill` (c's running tasks must turn failed within the lease).
+# Four drivers at once: `failover` (sessions and stateless calls through the
+# kill), `taskkill` (c's running tasks must turn failed within the lease),
+# and `rr-failover` through the round-robin HAProxy and nginx (their c is
+# killed at the same moment).
 ready="$work/ready"
 task_ready="$work/task-ready"
 killed="$work/killed"
@@ -268,20 +454,35 @@ timeout 150 "$driver" failover --url "$url" --clients 30 --calls 20 --stateless-
     --victim c --ready-file "$ready" --killed-file "$killed" &
 driver_pid=$!
 pids+=("$driver_pid")
+# The same kill, at the same moment, of the round-robin set's c, under
+# rr-failover through its HAProxy and through its nginx.
+rr_ready_h="$work/rr-ready-haproxy"
+rr_ready_n="$work/rr-ready-nginx"
+timeout 150 "$driver" rr-failover --url "$rr_url" --clients 30 --calls 20 \
+    --stateless-clients 2 --victim c --ready-file "$rr_ready_h" --killed-file "$killed" &
+rr_h_pid=$!
+pids+=("$rr_h_pid")
+timeout 150 "$driver" rr-failover --url "$rr_nginx_url" --clients 30 --calls 20 \
+    --stateless-clients 2 --victim c --ready-file "$rr_ready_n" --killed-file "$killed" &
+rr_n_pid=$!
+pids+=("$rr_n_pid")
+all_ready() { [ -e "$ready" ] && [ -e "$task_ready" ] && [ -e "$rr_ready_h" ] && [ -e "$rr_ready_n" ]; }
 for i in $(seq 600); do
-    [ -e "$ready" ] && [ -e "$task_ready" ] && break
-    kill -0 "$driver_pid" 2>/dev/null || break
-    kill -0 "$task_driver_pid" 2>/dev/null || break
+    all_ready && break
+    for p in "$driver_pid" "$task_driver_pid" "$rr_h_pid" "$rr_n_pid"; do
+        kill -0 "$p" 2>/dev/null || break 2
+    done
     sleep 0.1
 done
-if [ -e "$ready" ] && [ -e "$task_ready" ]; then
+if all_ready; then
     # A crash, not a graceful stop: SIGKILL, no answers for what is in flight.
-    kill -KILL "${pid_of[c]}"
+    kill -KILL "${pid_of[c]}" "${rpid[c]}"
     wait "${pid_of[c]}" 2>/dev/null || true
-    say "scale: killed replica c (pid ${pid_of[c]})"
+    wait "${rpid[c]}" 2>/dev/null || true
+    say "scale: killed replica c (pid ${pid_of[c]}) and round-robin replica c (pid ${rpid[c]})"
     : >"$killed"
 fi
-for p in "$driver_pid" "$task_driver_pid"; do
+for p in "$driver_pid" "$task_driver_pid" "$rr_h_pid" "$rr_n_pid"; do
     if wait "$p"; then
         passed=$((passed + 1))
     else

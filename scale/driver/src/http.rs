@@ -111,6 +111,8 @@ pub struct Conn {
     done: bool,
     /// The server said `Connection: close`, or the stream broke.
     closing: bool,
+    /// The longest one read may take ([`IO_TIMEOUT`] unless set).
+    read_timeout: Duration,
 }
 
 /// The first position of `needle` in `hay`.
@@ -134,7 +136,15 @@ impl Conn {
             framing: Framing::Length(0),
             done: true,
             closing: false,
+            read_timeout: IO_TIMEOUT,
         })
+    }
+
+    /// Lets one read take up to `limit` (for a server known to answer
+    /// late, such as one waiting on a frozen Redis).
+    pub fn read_timeout(mut self, limit: Duration) -> Self {
+        self.read_timeout = limit;
+        self
     }
 
     /// Whether another request may be sent on this connection.
@@ -145,7 +155,7 @@ impl Conn {
     /// Reads more bytes; `false` at end of stream.
     async fn fill(&mut self) -> Result<bool, String> {
         let mut chunk = [0u8; 16384];
-        let n = timeout(IO_TIMEOUT, self.stream.read(&mut chunk))
+        let n = timeout(self.read_timeout, self.stream.read(&mut chunk))
             .await
             .map_err(|_| "read timed out".to_owned())?
             .map_err(|e| format!("read: {e}"))?;

@@ -12,6 +12,15 @@
 //! scale-driver tasks    --url URL [--rounds 3]
 //! scale-driver taskkill --url URL --victim NAME --ready-file PATH --killed-file PATH
 //!                       [--per-victim 3] [--lease-ms 10000]
+//! scale-driver rr-sessions --url URL [--clients 100] [--calls 20] [--replicas 3]
+//! scale-driver rr-elicit    --url URL [--rounds 3]
+//! scale-driver rr-resume    --url URL [--rounds 3]
+//! scale-driver rr-failover  --url URL --victim NAME --ready-file PATH --killed-file PATH
+//!                           [--clients 30] [--calls 20] [--stateless-clients 4]
+//! scale-driver rr-redis     --url URL --ready-file PATH --killed-file PATH
+//!                           --probed-file PATH --restarted-file PATH [--sessions 10]
+//!                           [--stopped-file PATH --frozen-file PATH]
+//! scale-driver session-load --url URL [--clients 4] [--calls 20000] [--expect-replicas 1]
 //! scale-driver free-port
 //! ```
 //!
@@ -66,9 +75,19 @@
 //!   then polls: the victim's tasks must be `failed` (an error naming the
 //!   lapsed lease) within the lease and a renewal period and a second,
 //!   the others still `working` (then cancelled); prints the times.
+//! - `rr-failover`: `failover` behind a round robin without affinity, in
+//!   front of replicas sharing sessions in Redis, the session clients
+//!   calling without pause through the kill (20 ms between calls, until
+//!   `--calls` calls in all and `--calls` after the kill): no client may get 404
+//!   (none re-initializes; a failed attempt, 502 or reset, is retried with
+//!   the same id), every call answered exactly once, no answer from the
+//!   victim after the kill, every session served by several replicas.
+//! - `rr-sessions`, `rr-elicit`, `rr-resume`, `rr-redis`, `session-load`:
+//!   the round-robin checks, see `rr.rs`.
 //! - `free-port`: prints a free loopback TCP port (for the script).
 
 mod http;
+mod rr;
 mod tasks;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -880,8 +899,14 @@ struct Shared {
 
 impl Shared {
     fn answered(&self, id: u64, replica: &str, session: Option<&str>) {
+        self.answered_sent(id, replica, session, self.killed.load(Ordering::Acquire));
+    }
+
+    /// [`Shared::answered`], for an attempt sent after the kill was known
+    /// (`after_kill`) or not: only the former may not come from the victim.
+    fn answered_sent(&self, id: u64, replica: &str, session: Option<&str>, after_kill: bool) {
         *self.answers.lock().unwrap().entry(id).or_default() += 1;
-        if self.killed.load(Ordering::Acquire) && replica == self.victim {
+        if after_kill && replica == self.victim {
             self.late.fetch_add(1, Ordering::Relaxed);
         }
         if let Some(s) = session {
@@ -989,6 +1014,87 @@ async fn failover_client(
     log
 }
 
+/// A session client of `rr-failover`: calls without pausing through the
+/// kill (so that some calls are in flight on the victim when it dies),
+/// until it made `calls` calls in all and `calls` after the kill (or the
+/// driver's deadline). A 404 is counted (and the client re-initializes to
+/// go on); a failed attempt (502, reset) is retried with the same id.
+async fn rr_failover_client(
+    target: Target,
+    shared: Arc<Shared>,
+    index: u64,
+    calls: u64,
+    deadline: Instant,
+) -> ClientLog {
+    let mut log = ClientLog::default();
+    let mut arrived = false;
+    let mut sid = match initialize_retrying(&target).await {
+        Ok(s) => Some(s),
+        Err(e) => {
+            log.errors.push(e);
+            None
+        }
+    };
+    let (mut k, mut after_kill) = (0, 0);
+    while let Some(current) = sid.clone() {
+        if k >= calls && after_kill >= calls {
+            break;
+        }
+        if Instant::now() > deadline {
+            log.errors
+                .push(format!("session client {index}: ran out of time"));
+            break;
+        }
+        if k == calls / 2 && !arrived {
+            shared.arrived.fetch_add(1, Ordering::AcqRel);
+            arrived = true;
+        }
+        k += 1;
+        let id = 10_000_000 + index * 100_000 + k;
+        shared.issued.lock().unwrap().insert(id);
+        let killed = shared.killed.load(Ordering::Acquire);
+        let mut answered = false;
+        let mut session = current;
+        for _ in 0..MAX_ATTEMPTS {
+            let sent_after_kill = shared.killed.load(Ordering::Acquire);
+            match session_whoami(&target, &session, id).await {
+                Outcome::Answered(name) => {
+                    shared.answered_sent(id, &name, Some(&session), sent_after_kill);
+                    answered = true;
+                    break;
+                }
+                Outcome::Gone => {
+                    log.reinits += 1;
+                    match initialize_retrying(&target).await {
+                        Ok(s) => session = s,
+                        Err(e) => {
+                            log.errors.push(e);
+                            break;
+                        }
+                    }
+                }
+                Outcome::Failed(_) => {
+                    log.retried += 1;
+                    shared.retried.fetch_add(1, Ordering::Relaxed);
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
+        sid = Some(session);
+        if !answered {
+            log.errors.push(format!("call {id} never answered"));
+        }
+        if killed {
+            after_kill += 1;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    if !arrived {
+        shared.arrived.fetch_add(1, Ordering::AcqRel);
+    }
+    log
+}
+
 /// A stateless client calling without pause until `calls` calls are
 /// answered after the kill (or the driver's deadline).
 async fn failover_stateless(
@@ -1054,6 +1160,14 @@ async fn failover(o: &Opts) -> Check {
     let victim = o.text("victim")?;
     let ready = o.text("ready-file")?;
     let killed_file = o.text("killed-file")?;
+    // Sessions in a shared store behind a round robin: no client may have
+    // to start over, and every session is served by several replicas.
+    let shared_sessions = o.flag("shared-sessions");
+    let check = if shared_sessions {
+        "rr-failover"
+    } else {
+        "failover"
+    };
     let shared = Arc::new(Shared {
         answers: Mutex::new(HashMap::new()),
         issued: Mutex::new(BTreeSet::new()),
@@ -1068,13 +1182,23 @@ async fn failover(o: &Opts) -> Check {
     let deadline = Instant::now() + SCRIPT_WAIT * 2;
     let session_tasks: Vec<_> = (0..clients)
         .map(|i| {
-            tokio::spawn(failover_client(
-                target.clone(),
-                Arc::clone(&shared),
-                i + 1,
-                calls,
-                release.clone(),
-            ))
+            if shared_sessions {
+                tokio::spawn(rr_failover_client(
+                    target.clone(),
+                    Arc::clone(&shared),
+                    i + 1,
+                    calls,
+                    deadline,
+                ))
+            } else {
+                tokio::spawn(failover_client(
+                    target.clone(),
+                    Arc::clone(&shared),
+                    i + 1,
+                    calls,
+                    release.clone(),
+                ))
+            }
         })
         .collect();
     let stateless_tasks: Vec<_> = (0..stateless_clients)
@@ -1117,10 +1241,17 @@ async fn failover(o: &Opts) -> Check {
     let mut reinit_victim = 0;
     let mut reinit_other = 0;
     let mut errors = Vec::new();
+    let mut reinit_any = 0;
     for task in session_tasks {
         match task.await {
             Ok(log) => {
-                if log.home.as_deref() == Some(victim.as_str()) {
+                if log.reinits > 0 {
+                    reinit_any += 1;
+                }
+                if shared_sessions {
+                    // Retries (502, reset) are fine here; 404s are not,
+                    // counted below.
+                } else if log.home.as_deref() == Some(victim.as_str()) {
                     if log.reinits == 0 {
                         problems.push(format!("a client of {victim} never got a 404"));
                     }
@@ -1138,6 +1269,11 @@ async fn failover(o: &Opts) -> Check {
             Ok(e) => errors.extend(e),
             Err(e) => errors.push(format!("a stateless task failed: {e}")),
         }
+    }
+    if shared_sessions && reinit_any > 0 {
+        problems.push(format!(
+            "{reinit_any} clients got 404 and re-initialized, though sessions are shared"
+        ));
     }
     if reinit_other > 0 {
         problems.push(format!(
@@ -1161,28 +1297,54 @@ async fn failover(o: &Opts) -> Check {
         problems.push(format!("{late} answers from {victim} after the kill"));
     }
     let served = shared.served.lock().unwrap().clone();
-    let split = served.values().filter(|set| set.len() != 1).count();
+    // Sticky: every session on one replica. Shared: every session on
+    // several (round robin), with no re-initialization.
+    let split = if shared_sessions {
+        served.values().filter(|set| set.len() < 2).count()
+    } else {
+        served.values().filter(|set| set.len() != 1).count()
+    };
     if split > 0 {
-        problems.push(format!("{split} sessions served by more than one replica"));
+        problems.push(if shared_sessions {
+            format!("{split} sessions served by one replica only (is the balancer sticky?)")
+        } else {
+            format!("{split} sessions served by more than one replica")
+        });
     }
     for e in errors.iter().take(5) {
-        eprintln!("failover: error: {e}");
+        eprintln!("{check}: error: {e}");
     }
     for p in &problems {
-        eprintln!("failover: {p}");
+        eprintln!("{check}: {p}");
     }
     let ok = problems.is_empty() && errors.is_empty();
+    let sessions_line = if shared_sessions {
+        format!(
+            "{} sessions in all, {split} served by one replica only (round robin: every session \
+             on several)",
+            served.len()
+        )
+    } else {
+        format!(
+            "{} sessions in all, {split} on more than one replica",
+            served.len()
+        )
+    };
     verdict(
         ok,
         format!(
-            "failover: {} {clients} sessions ({on_victim} on {victim}) + {stateless_clients} \
-             stateless clients, {} calls each answered exactly once, {reinit_victim} clients \
+            "{check}: {} {clients} sessions ({on_victim} on {victim}) + {stateless_clients} \
+             stateless clients, {} calls each answered exactly once, {} clients \
              re-initialized after 404, {} failed attempts retried, {late} answers from {victim} \
-             after the kill, {} sessions in all, {split} on more than one replica, {} errors",
+             after the kill, {sessions_line}, {} errors",
             if ok { "ok" } else { "FAILED" },
             issued.len(),
+            if shared_sessions {
+                reinit_any
+            } else {
+                reinit_victim
+            },
             shared.retried.load(Ordering::Relaxed),
-            served.len(),
             errors.len() + problems.len()
         ),
     )
@@ -1198,7 +1360,9 @@ fn free_port() -> Check {
     Ok(port.to_string())
 }
 
-const USAGE: &str = "usage: scale-driver modern|mrtr|sessions|resume|changes|failover|tasks|taskkill|free-port --url URL [...] \
+const USAGE: &str = "usage: scale-driver modern|mrtr|sessions|resume|changes|failover|tasks|taskkill|\
+                     rr-sessions|rr-elicit|rr-resume|rr-failover|rr-redis|session-load|free-port \
+                     --url URL [...] \
                      (see the source's header)";
 
 fn main() {
@@ -1221,7 +1385,7 @@ fn main() {
         ),
         "resume" => Opts::parse(rest, &["url"], &[]),
         "changes" => Opts::parse(rest, &["url", "touch-urls", "listen-url", "rounds"], &[]),
-        "failover" => Opts::parse(
+        "failover" | "rr-failover" => Opts::parse(
             rest,
             &[
                 "url",
@@ -1232,8 +1396,25 @@ fn main() {
                 "ready-file",
                 "killed-file",
             ],
+            &["shared-sessions"],
+        ),
+        "rr-sessions" => Opts::parse(rest, &["url", "clients", "calls", "replicas"], &[]),
+        "rr-elicit" | "rr-resume" => Opts::parse(rest, &["url", "rounds"], &[]),
+        "rr-redis" => Opts::parse(
+            rest,
+            &[
+                "url",
+                "sessions",
+                "ready-file",
+                "killed-file",
+                "probed-file",
+                "restarted-file",
+                "stopped-file",
+                "frozen-file",
+            ],
             &[],
         ),
+        "session-load" => Opts::parse(rest, &["url", "clients", "calls", "expect-replicas"], &[]),
         "tasks" => Opts::parse(rest, &["url", "rounds"], &[]),
         "taskkill" => Opts::parse(
             rest,
@@ -1269,6 +1450,16 @@ fn main() {
             "resume" => resume(&opts).await,
             "changes" => changes(&opts).await,
             "failover" => failover(&opts).await,
+            "rr-failover" => {
+                let mut opts = opts;
+                opts.0.insert("shared-sessions".into(), String::new());
+                failover(&opts).await
+            }
+            "rr-sessions" => rr::rr_sessions(&opts).await,
+            "rr-elicit" => rr::rr_elicit(&opts).await,
+            "rr-resume" => rr::rr_resume(&opts).await,
+            "rr-redis" => rr::rr_redis(&opts).await,
+            "session-load" => rr::session_load(&opts).await,
             "tasks" => tasks::tasks(&opts).await,
             "taskkill" => tasks::taskkill(&opts).await,
             _ => free_port(),
