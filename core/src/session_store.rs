@@ -21,7 +21,11 @@
 //! A record holds what a session is (revision, client capabilities and
 //! info, the party that opened it) and what a client changes in it (log
 //! level, subscriptions). Requests in flight, server→client requests and
-//! reply streams stay with the replica that holds them.
+//! live streams stay with the replica that holds them; what must reach
+//! them from another replica travels as a [`Letter`] (an answer, a
+//! cancellation, a notice for the GET stream), and a reply stream's events
+//! are kept in a shared log too ([`SessionStore::append`]), so a client
+//! resumes the stream with `Last-Event-ID` on any replica.
 
 use std::fmt;
 use std::time::Duration;

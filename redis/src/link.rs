@@ -73,15 +73,20 @@ impl Link {
     /// Sends `cmd` and reads its reply. When that fails (the connection
     /// dropped, Redis restarted), it is sent once more on a fresh
     /// connection, kept for later commands if it works: only for commands
-    /// that may safely run twice.
+    /// that may safely run twice. A reply that timed out is not asked
+    /// again: a Redis that hangs would take another [`TIMEOUT`] (the
+    /// connection stays; a Redis that comes back answers on it, one that
+    /// restarted breaks it, and the next call reconnects).
     pub(crate) async fn query<T: FromRedisValue>(&self, cmd: &Cmd) -> RedisResult<T> {
         let mut conn = self
             .commands
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone();
-        if let Ok(value) = cmd.query_async(&mut conn).await {
-            return Ok(value);
+        match cmd.query_async(&mut conn).await {
+            Ok(value) => return Ok(value),
+            Err(e) if e.is_timeout() => return Err(e),
+            Err(_) => {}
         }
         let fresh = connect(&self.client).await?;
         let value = cmd.query_async(&mut fresh.clone()).await?;

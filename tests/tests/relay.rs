@@ -26,6 +26,7 @@ tests::on_both_runtimes!(
     a_notification_reaches_the_get_stream_on_another_replica,
     a_reply_stream_resumes_on_another_replica,
     a_delete_on_one_replica_ends_the_get_stream_on_another,
+    what_a_stopped_replica_wrote_is_replayed_on_another,
 );
 
 /// A `RedisSessionStore` of `exec`'s adapter.
@@ -231,6 +232,33 @@ fn a_delete_on_one_replica_ends_the_get_stream_on_another(rt: Rt) {
     assert_eq!(get.next_event(), None, "the GET stream on A ends");
     eventually("A's copy closed", || a.server.session_count() == 0);
     drop(on_b);
+}
+
+fn what_a_stopped_replica_wrote_is_replayed_on_another(rt: Rt) {
+    let redis = Redis::start();
+    let (_exec, a, b) = pair(rt, &redis, &Gates::default());
+    let s = Session::initialize_with(a.addr, "2025-11-25", json!({"elicitation": {}}));
+    let mut call = start_call(&s, 4, "ask", json!({}));
+    let asked = next_message(&mut call);
+    let id = asked.id.clone().expect("an event id");
+    let (stream, _) = id.split_once('-').unwrap();
+    // A stops: its waiting tool fails (nobody can answer any more) and the
+    // call's error is the stream's last event.
+    a.shut_down();
+    drop(call);
+    let (mut again, head) = open_get(&on(&s, b.addr), Some(&format!("{stream}-0")));
+    assert_eq!(head.status, 200, "{head:?}");
+    let replayed = next_message(&mut again);
+    assert_eq!(replayed.json(), asked.json());
+    let last = next_message(&mut again).json();
+    assert_eq!(last["id"], 4, "{last}");
+    assert!(last.get("error").is_some(), "{last}");
+    assert!(again.next_event().is_none(), "the stream ends after it");
+    // The session goes on on B without a new initialize.
+    assert_eq!(
+        on(&s, b.addr).tool_text(5, "echo", json!({"text": "still here"})),
+        "still here"
+    );
 }
 
 /// Two servers of one process sharing a `MemorySessionStore`: an answer

@@ -16,7 +16,8 @@
 //! An adopted session counts as initialized (its client sent
 //! `notifications/initialized` to the replica that opened it before
 //! anything else, as the lifecycle asks). Its requests in flight,
-//! server→client requests and reply streams are this replica's alone.
+//! server→client requests and live streams are this replica's; what other
+//! replicas must know of them travels as letters (see [`super::relay`]).
 
 use std::sync::Arc;
 

@@ -56,12 +56,11 @@ const RESULT_WAIT: Duration = Duration::from_secs(5);
 /// How long a refusal may take while Redis is dead (its port refuses
 /// connections).
 const DEAD_BOUND: Duration = Duration::from_secs(2);
-/// How long a refusal may take while Redis is frozen. The store's
-/// bound is 5 s per attempt (`switchboard-redis`'s `TIMEOUT`), but a
-/// command that fails is sent once more on a fresh connection, which a
-/// frozen Redis (SIGSTOP: the kernel still accepts the connection) lets
-/// time out too: 10 s in all, measured. A dead one refuses at once.
-const REFUSAL_BOUND: Duration = Duration::from_secs(11);
+/// How long a refusal may take while Redis is frozen (SIGSTOP: the kernel
+/// still accepts connections, nothing answers): the store's bound is 5 s
+/// (`switchboard-redis`'s `TIMEOUT`), and a command that timed out is not
+/// sent again; 2 s of room for a loaded machine. A dead one refuses at once.
+const REFUSAL_BOUND: Duration = Duration::from_secs(7);
 /// How long service may take to come back after Redis restarts.
 const RECOVERY_BOUND: Duration = Duration::from_secs(20);
 /// How long the outage is probed for, at least.
