@@ -279,10 +279,9 @@ check tasks --url "$url" --rounds 3
 
 # --- round robin, sessions in redis ---------------------------------------
 # No affinity: every session-era request goes to the next replica, which
-# serves it from the shared session store. rr-elicit and rr-resume need
-# server->client answers and Last-Event-ID resumption to cross replicas
-# (see scale/README.md, "Sticky or round robin" and "Known gaps"): they
-# fail until the core carries those.
+# serves it from the shared session store. rr-elicit and rr-resume check
+# that server->client answers and Last-Event-ID resumption cross replicas
+# (letters and the shared stream log on Redis).
 for via in haproxy nginx; do
     if [ "$via" = haproxy ]; then u=$rr_url; else u=$rr_nginx_url; fi
     say "scale: round robin through $via (sessions in redis)"

@@ -136,7 +136,9 @@ pub(crate) struct SessionState {
     pub(crate) shutting_down: bool,
     /// The id of the last server→client request; the next one is one more,
     /// so the server's ids never repeat within a session (they live apart
-    /// from the client's request ids, which may be the same numbers).
+    /// from the client's request ids, which may be the same numbers). A
+    /// session shared with other replicas starts at a random point on each
+    /// (see `server::relay::first_number`), so their ids do not meet either.
     pub(crate) next_request_id: i64,
     /// When the client last sent anything in this session, or last
     /// stopped receiving one of its SSE responses.

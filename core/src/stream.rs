@@ -57,6 +57,9 @@ pub(crate) struct Stream {
     /// A final event was pushed; it stays set even once that event has left
     /// the log.
     pub(crate) finished: bool,
+    /// Its events go to the shared log too (a stream of a shared session
+    /// that went out as SSE), for a client that resumes on another replica.
+    pub(crate) shared: bool,
     /// The connection reading the stream live, if any.
     listener: Option<Listener>,
     /// Counts attaches, so a listener that was replaced knows it.
@@ -122,6 +125,17 @@ impl Stream {
         let mut stream = Self::default();
         stream.last_seq = seq;
         stream
+    }
+
+    /// Starts over after `seq`, forgetting the log and detaching the
+    /// listener: the copy of another replica's stream whose next event is
+    /// later than the one due (the events between were lost on the way).
+    /// As when a listener falls out of the log, its client resumes from
+    /// what is kept rather than read past a silent gap.
+    pub(crate) fn skip_to(&mut self, seq: u64) {
+        self.log.clear();
+        self.last_seq = seq;
+        self.detach();
     }
 
     /// The last sequence number used; 0 before the first push. A client

@@ -17,11 +17,39 @@
 //! connection lets go ([`Streams::release`]), it is forgotten if the client
 //! got the reply, or kept among the undelivered (at most `retained`) for a
 //! client that resumes with `Last-Event-ID`.
+//!
+//! A session shared with other replicas may also hold *copies* of their
+//! streams: made when a client resumes one here ([`Streams::copy_of`]),
+//! filled from the shared log ([`Streams::fill_copy`]) and then from the
+//! events that come as letters ([`Streams::copy_event`]). A copy whose
+//! client leaves before it finished is forgotten (the log can make it
+//! again); one that finished is kept like a reply stream.
 
 use std::collections::VecDeque;
 
 use crate::jsonrpc::RequestId;
+use crate::session_store::LoggedEvent;
 use crate::stream::Stream;
+
+/// The finished copies of other replicas' streams kept for a client that
+/// resumes again, at least (the transport's own bound when larger).
+const RETAINED_COPIES: usize = 8;
+
+/// Adds `event` of another replica's stream to its copy `stream`: an
+/// event already there (or the shared log's opening mark, `seq` 0) is
+/// skipped; one later than due starts the copy over after the gap
+/// ([`Stream::skip_to`]). A sequence number absurdly far ahead (a garbled
+/// message) is ignored.
+fn add(stream: &mut Stream, event: LoggedEvent, cap: usize) {
+    let next = stream.last_seq().saturating_add(1);
+    if event.seq < next || event.seq - next > u64::from(u32::MAX) {
+        return;
+    }
+    if event.seq > next {
+        stream.skip_to(event.seq - 1);
+    }
+    stream.push(event.message.into_bytes().into(), event.last, cap);
+}
 
 /// Number of a session's standalone stream (the HTTP GET stream): it
 /// carries list changes and resource updates, and is never a reply.
@@ -30,9 +58,10 @@ pub(crate) const STANDALONE: u64 = 0;
 /// The streams of one session, kept under the session's lock.
 #[derive(Debug)]
 pub(crate) struct Streams {
-    /// The number the next opened stream gets: numbers count up from 1 and
-    /// are never reused in a session, so a stale `Last-Event-ID` cannot name
-    /// a newer stream.
+    /// The number the next opened stream gets: numbers count up (from 1, or
+    /// from a random start on each replica sharing the session, see
+    /// [`Streams::number_from`]) and are never reused in a session, so a
+    /// stale `Last-Event-ID` cannot name a newer stream.
     next_stream: u64,
     /// Every stream still known, in no particular order.
     slots: Vec<Slot>,
@@ -59,9 +88,21 @@ struct Slot {
     awaiting: Awaiting,
     /// Its log and listener.
     stream: Stream,
-    /// A copy of a stream another replica writes (its events come as
-    /// letters), made for a client that resumed it here.
-    mirror: bool,
+    /// Whether it is a copy of a stream another replica writes.
+    copy: Copy,
+}
+
+/// Whether a stream is a copy of another replica's (made for a client that
+/// resumed it here), and how far its copying got.
+#[derive(Debug)]
+enum Copy {
+    /// This replica's own stream.
+    No,
+    /// Being filled from the shared log: events that come as letters
+    /// meanwhile wait here, oldest first, and are added after the log's.
+    Filling(Vec<LoggedEvent>),
+    /// Filled: events that come as letters are added at once.
+    Live,
 }
 
 /// The requests whose reply ends a stream.
@@ -122,7 +163,7 @@ impl Streams {
             number,
             awaiting,
             stream: Stream::default(),
-            mirror: false,
+            copy: Copy::No,
         });
         number
     }
@@ -136,26 +177,91 @@ impl Streams {
     }
 
     /// Makes stream `number` here as the copy of a stream another replica
-    /// wrote up to `after`, unless a stream of that number is here already;
-    /// returns whether it made one. Its further events come through
-    /// [`mirror_mut`](Self::mirror_mut).
-    pub(crate) fn mirror(&mut self, number: u64, after: u64) -> bool {
-        if self.position(number).is_some() {
+    /// wrote, for a client that saw it up to `after`, unless a stream of
+    /// that number is here already; returns whether it made one. It is
+    /// filled from the shared log with [`fill_copy`](Self::fill_copy);
+    /// events that come as letters go through [`copy_event`](Self::copy_event).
+    pub(crate) fn copy_of(&mut self, number: u64, after: u64) -> bool {
+        if number == STANDALONE || self.position(number).is_some() {
             return false;
         }
         self.slots.push(Slot {
             number,
             awaiting: Awaiting::Nothing,
             stream: Stream::continuing_after(after),
-            mirror: true,
+            copy: Copy::Filling(Vec::new()),
         });
         true
     }
 
-    /// Stream `number`, if it is a copy made by [`mirror`](Self::mirror).
-    pub(crate) fn mirror_mut(&mut self, number: u64) -> Option<&mut Stream> {
-        let slot = self.slots.iter_mut().find(|s| s.number == number)?;
-        slot.mirror.then_some(&mut slot.stream)
+    /// Fills copy `number` with `log` (the shared log, oldest first), then
+    /// with the events that came as letters meanwhile, keeping `cap`.
+    /// A client's `Last-Event-ID` later than anything written counts as
+    /// the log's end.
+    pub(crate) fn fill_copy(&mut self, number: u64, log: Vec<LoggedEvent>, cap: usize) {
+        let retained = self.undelivered.len().max(RETAINED_COPIES);
+        let Some(i) = self.position(number) else {
+            return;
+        };
+        let slot = &mut self.slots[i];
+        let Copy::Filling(mut early) = std::mem::replace(&mut slot.copy, Copy::Live) else {
+            return;
+        };
+        // Added in order, whatever order they came in.
+        early.sort_by_key(|e| e.seq);
+        let end = log.iter().map(|e| e.seq).max().unwrap_or(0);
+        if slot.stream.last_seq() > end {
+            slot.stream.skip_to(end);
+        }
+        for event in log.into_iter().chain(early) {
+            add(&mut slot.stream, event, cap);
+        }
+        self.settle(number, retained);
+    }
+
+    /// Adds `event`, which came as a letter, to copy `number`, if there is
+    /// such a copy here (held back while it is being filled).
+    pub(crate) fn copy_event(&mut self, number: u64, event: LoggedEvent, cap: usize) {
+        let retained = self.undelivered.len().max(RETAINED_COPIES);
+        let Some(slot) = self.slots.iter_mut().find(|s| s.number == number) else {
+            return;
+        };
+        match &mut slot.copy {
+            Copy::No => {}
+            Copy::Filling(early) => {
+                if early.len() < cap.max(1) {
+                    early.push(event);
+                }
+            }
+            Copy::Live => {
+                add(&mut slot.stream, event, cap);
+                self.settle(number, retained);
+            }
+        }
+    }
+
+    /// Removes copy `number` if no connection listens to it (its shared
+    /// log had nothing after all).
+    pub(crate) fn drop_copy(&mut self, number: u64) {
+        let idle_copy = self
+            .slots
+            .iter()
+            .any(|s| s.number == number && !matches!(s.copy, Copy::No) && !s.stream.attached());
+        if idle_copy {
+            self.remove(number);
+        }
+    }
+
+    /// A copy whose final event came while nobody listened is kept among
+    /// the undelivered, like a stream of this replica's.
+    fn settle(&mut self, number: u64, retained: usize) {
+        let done = self
+            .slots
+            .iter()
+            .any(|s| s.number == number && s.stream.finished && !s.stream.attached());
+        if done && !self.undelivered.contains(&number) {
+            self.keep_undelivered(number, retained);
+        }
     }
 
     /// The stream numbered `number`; `None` once it was forgotten (delivered,
@@ -178,7 +284,7 @@ impl Streams {
                     number: STANDALONE,
                     awaiting: Awaiting::Nothing,
                     stream: Stream::default(),
-                    mirror: false,
+                    copy: Copy::No,
                 });
                 self.slots.len() - 1
             }
@@ -231,6 +337,15 @@ impl Streams {
     /// that has not finished yet stays as it is: its reply is still to
     /// come, and a resuming client may pick it up.
     pub(crate) fn release(&mut self, number: u64, delivered: bool, retained: usize) {
+        let unfinished_copy = self
+            .slots
+            .iter()
+            .any(|s| s.number == number && !matches!(s.copy, Copy::No) && !s.stream.finished);
+        if unfinished_copy {
+            // The shared log can make it again for the next resumption.
+            self.remove(number);
+            return;
+        }
         if delivered {
             self.remove(number);
             self.undelivered.retain(|&s| s != number);
@@ -277,6 +392,79 @@ mod tests {
 
     fn bytes(s: &str) -> std::sync::Arc<[u8]> {
         s.as_bytes().into()
+    }
+
+    fn ev(seq: u64, last: bool) -> LoggedEvent {
+        LoggedEvent::new(seq, last, format!("{{\"n\":{seq}}}"))
+    }
+
+    fn seqs(st: &mut Streams, number: u64) -> Vec<u64> {
+        let stream = st.get_mut(number).expect("the copy");
+        stream.replay_after(0).map(|e| e.seq).collect()
+    }
+
+    #[test]
+    fn a_copy_holds_the_log_after_the_client_then_what_came_meanwhile() {
+        let mut st = Streams::default();
+        assert!(st.copy_of(77, 2));
+        assert!(!st.copy_of(77, 2), "one copy of a stream");
+        assert!(!st.copy_of(STANDALONE, 0), "the GET stream is never copied");
+        // Letters that come while the log is read wait for it.
+        st.copy_event(77, ev(5, false), 64);
+        st.copy_event(77, ev(4, false), 64);
+        st.fill_copy(
+            77,
+            vec![ev(0, false), ev(1, false), ev(2, false), ev(3, false)],
+            64,
+        );
+        assert_eq!(seqs(&mut st, 77), vec![3, 4, 5]);
+        // Live now: a repeat is skipped, the next is added.
+        st.copy_event(77, ev(5, false), 64);
+        st.copy_event(77, ev(6, true), 64);
+        assert_eq!(seqs(&mut st, 77), vec![3, 4, 5, 6]);
+        assert!(st.get_mut(77).unwrap().finished);
+    }
+
+    #[test]
+    fn a_copy_starts_over_after_a_gap_and_ignores_absurd_numbers() {
+        let mut st = Streams::default();
+        assert!(st.copy_of(9, 0));
+        st.fill_copy(9, vec![ev(0, false), ev(1, false)], 64);
+        st.copy_event(9, ev(4, false), 64);
+        assert_eq!(
+            seqs(&mut st, 9),
+            vec![4],
+            "the events lost on the way are not invented"
+        );
+        st.copy_event(9, ev(u64::MAX, false), 64);
+        assert_eq!(st.get_mut(9).unwrap().last_seq(), 4);
+    }
+
+    #[test]
+    fn a_client_ahead_of_the_log_counts_as_at_its_end() {
+        let mut st = Streams::default();
+        assert!(st.copy_of(9, u64::MAX));
+        st.fill_copy(9, vec![ev(0, false), ev(1, false)], 64);
+        assert_eq!(st.get_mut(9).unwrap().last_seq(), 1);
+        st.copy_event(9, ev(2, true), 64);
+        assert_eq!(seqs(&mut st, 9), vec![2]);
+    }
+
+    #[test]
+    fn an_unfinished_copy_is_dropped_when_its_listener_leaves() {
+        let mut st = Streams::default();
+        assert!(st.copy_of(5, 0));
+        st.fill_copy(5, vec![ev(0, false), ev(1, false)], 64);
+        st.release(5, false, 8);
+        assert!(st.get_mut(5).is_none(), "the shared log can make it again");
+        // A copy that finished with nobody listening is kept, like a reply.
+        assert!(st.copy_of(6, 0));
+        st.fill_copy(6, vec![ev(1, true)], 64);
+        assert!(st.undelivered.contains(&6));
+        // And one whose log turned out empty is dropped unless listened to.
+        assert!(st.copy_of(7, 0));
+        st.drop_copy(7);
+        assert!(st.get_mut(7).is_none());
     }
 
     #[test]

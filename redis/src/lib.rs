@@ -17,10 +17,11 @@
 //!                                   (reconnects: backoff via Runtime::sleep)
 //! ```
 //!
-//! All traffic to Redis goes through one private connection layer (a
-//! multiplexed connection reopened once on failure, every wait bounded), so
-//! what later needs Redis (stores of sessions or tasks) adds commands, not
-//! another connection.
+//! All commands to Redis go through one private connection layer (a
+//! multiplexed connection reopened on failure, every wait bounded); each
+//! subscription (the bus's channel, the session store's letters, the task
+//! store's signals) has a connection of its own, and the session store
+//! writes its letters and stream logs from one writer task.
 //!
 //! # Examples
 //!

@@ -104,9 +104,13 @@ impl Link {
             .unwrap_or_else(|e| e.into_inner())
             .clone();
         let sent = pipe.query_async::<()>(&mut conn).await;
-        if sent.is_err() {
-            if let Ok(fresh) = connect(&self.client).await {
-                *self.commands.lock().unwrap_or_else(|e| e.into_inner()) = fresh;
+        if let Err(e) = &sent {
+            // A refusal by Redis (out of memory, say) leaves the connection
+            // fine; a lost one is replaced.
+            if e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal() {
+                if let Ok(fresh) = connect(&self.client).await {
+                    *self.commands.lock().unwrap_or_else(|e| e.into_inner()) = fresh;
+                }
             }
         }
         sent

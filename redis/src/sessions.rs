@@ -26,6 +26,7 @@ pub const SESSION_PREFIX: &str = "switchboard:session:";
 /// | `load` | `GETEX key PX ttl` (Redis 6.2 or later) |
 /// | `update` | `SET key json XX KEEPTTL` |
 /// | `remove` | `DEL key` |
+/// | `read_log` | `LRANGE log 0 -1` |
 ///
 /// Letters go out on the pub/sub channel `PREFIX letters` (`PUBLISH`), and
 /// a reply stream's shared log is a list, `PREFIX log:{id}:{stream}`, each
@@ -35,10 +36,12 @@ pub const SESSION_PREFIX: &str = "switchboard:session:";
 /// waits for them.
 ///
 /// Each is one command, atomic in Redis, on the multiplexed connection
-/// `switchboard-redis` shares (reopened once when it fails); an answer
+/// `switchboard-redis` shares (sent once more on a fresh connection when
+/// the connection failed; never when the answer timed out); an answer
 /// that does not come within 5 s is [`StoreError::Unavailable`], so a
 /// request never hangs on a Redis that is down, and the next one finds it
-/// again once it is back.
+/// again once it is back. A shared log is not removed with its session:
+/// it expires with the time to live it was given.
 ///
 /// # Examples
 ///

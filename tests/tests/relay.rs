@@ -27,6 +27,7 @@ tests::on_both_runtimes!(
     a_reply_stream_resumes_on_another_replica,
     a_delete_on_one_replica_ends_the_get_stream_on_another,
     what_a_stopped_replica_wrote_is_replayed_on_another,
+    a_polled_stream_resumes_on_another_replica,
 );
 
 /// A `RedisSessionStore` of `exec`'s adapter.
@@ -259,6 +260,29 @@ fn what_a_stopped_replica_wrote_is_replayed_on_another(rt: Rt) {
         on(&s, b.addr).tool_text(5, "echo", json!({"text": "still here"})),
         "still here"
     );
+}
+
+/// SSE polling (SEP-1699): the tool ends the connection before anything
+/// but the priming event went out, then answers; the client resumes from
+/// the priming event's id on another replica and gets the answer there.
+fn a_polled_stream_resumes_on_another_replica(rt: Rt) {
+    let redis = Redis::start();
+    let (_exec, a, b) = pair(rt, &redis, &Gates::default());
+    let s = Session::initialize(a.addr, "2025-11-25");
+    let mut call = start_call(&s, 9, "poll", json!({}));
+    let priming = call.next_event().expect("the priming event");
+    assert_eq!(priming.data, "");
+    let id = priming.id.expect("an event id to resume from");
+    assert!(id.ends_with("-0"), "{id}");
+    assert!(
+        call.next_event().is_none(),
+        "the server ends the connection"
+    );
+    let (mut resumed, head) = open_get(&on(&s, b.addr), Some(&id));
+    assert_eq!(head.status, 200, "{head:?}");
+    let result = next_message(&mut resumed).json();
+    assert_eq!(result["id"], 9, "{result}");
+    assert_eq!(result["result"]["content"][0]["text"], "polled", "{result}");
 }
 
 /// Two servers of one process sharing a `MemorySessionStore`: an answer

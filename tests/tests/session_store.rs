@@ -299,8 +299,9 @@ fn two_hello_processes_with_redis_share_sessions() {
 }
 
 /// With `session_cache_for`, a replica serves a copy it confirmed lately
-/// without asking the store, so another replica's DELETE reaches it only
-/// once that time has passed.
+/// without asking the store: a record gone from the store without a word
+/// (its letter lost) reaches it only once that time has passed. A DELETE
+/// through another replica reaches it at once, by its `closed` letter.
 #[test]
 fn a_cached_copy_is_served_until_its_time_is_up() {
     let store: Arc<dyn SessionStore> = Arc::new(MemorySessionStore::new());
@@ -312,18 +313,39 @@ fn a_cached_copy_is_served_until_its_time_is_up() {
         TestServer::start_builder(Rt::Smol, builder, HttpConfig::default())
     };
     let a = cached(Arc::clone(&store));
-    let b = cached(store);
+    let b = cached(Arc::clone(&store));
     let on_a = Session::initialize(a.addr, "2025-11-25");
-    let on_b = on(&on_a, b.addr);
     let confirmed = Instant::now();
     assert_eq!(on_a.tool_text(1, "echo", json!({"text": "a"})), "a");
-    assert_eq!(delete(&on_b), 200);
+    let id = switchboard_core::SessionId::new(on_a.id.clone());
+    let removed = futures::executor::block_on(store.remove(&id));
+    assert_eq!(removed, Ok(true));
     let within = post(&on_a, &echo(2, "cached"));
     if confirmed.elapsed() < window {
         assert_eq!(within.status(), 200, "{within:?}");
     }
     std::thread::sleep(window + Duration::from_millis(100));
     assert_not_found(&post(&on_a, &echo(3, "gone")));
+    // A DELETE through B ends A's cached copy at once.
+    let other = Session::initialize(a.addr, "2025-11-25");
+    assert_eq!(other.tool_text(4, "echo", json!({"text": "a"})), "a");
+    assert_eq!(
+        on(&other, b.addr).tool_text(5, "echo", json!({"text": "b"})),
+        "b"
+    );
+    assert_eq!(delete(&on(&other, b.addr)), 200);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let reply = post(&other, &echo(6, "gone"));
+        if reply.status() == 404 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "A still serves a deleted session: {reply:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// `McpServer::close_session` on one replica removes the record too, so

@@ -435,14 +435,19 @@ impl McpServer {
             (&self.shared.session_store, &self.shared.outlet.runtime)
         {
             let (store, id) = (Arc::clone(store), session.clone());
+            let closed = crate::session_store::Letter::new(
+                self.shared.letter_from,
+                id.as_str(),
+                crate::session_store::Content::Closed,
+            );
             // Nobody waits for it: a store that cannot answer leaves the
-            // record to expire.
+            // record to expire. Copies on other replicas close at the
+            // letter, once the record is gone (else a request between
+            // could adopt the session again).
             runtime.spawn(Box::pin(async move {
                 let _ = store.remove(&id).await;
+                store.post(closed);
             }));
-            // Copies on other replicas close now, not at their next request.
-            self.shared
-                .post(session, crate::session_store::Content::Closed);
         }
         let closed = self.shared.sessions.close(session);
         if closed {

@@ -29,21 +29,33 @@ use crate::streams::STANDALONE;
 use super::dispatch::Engine;
 use super::shared::Shared;
 
-/// The most events a copy of another replica's stream keeps (its
-/// listener normally takes each as it comes): room for a whole shared log
-/// at the HTTP transport's default of 64 events per stream, and more.
+/// The most events a copy of another replica's stream (or a GET stream,
+/// for notices) keeps here: its listener normally takes each as it comes,
+/// and one that falls this far behind is detached and resumes, as on one
+/// replica. Room for a whole shared log at the HTTP transport's default of
+/// 64 events per stream, and more.
 const COPY_EVENTS: usize = 256;
 
-/// A random start for the numbers of a shared session's streams on this
-/// replica (see [`Streams::number_from`](crate::streams::Streams::number_from)):
-/// 2^20 numbers apart at least, so a replica's streams do not run into
-/// another's; 1 when the system has no randomness.
-pub(crate) fn first_stream_number() -> u64 {
+/// A random start for the numbers a shared session's copy on this replica
+/// gives its streams (see
+/// [`Streams::number_from`](crate::streams::Streams::number_from)) and
+/// its server→client requests: a multiple of 2^20 below 2^51 (a JSON
+/// number every client reads exactly), so one replica's numbers do not
+/// run into another's. Without randomness, `fallback` (the server's
+/// letter number) picks the start.
+pub(crate) fn first_number(fallback: u64) -> u64 {
     let mut bytes = [0; 4];
-    match getrandom::fill(&mut bytes) {
-        Ok(()) => (u64::from(u32::from_le_bytes(bytes)) << 20) | 1,
-        Err(_) => 1,
-    }
+    let draw = match getrandom::fill(&mut bytes) {
+        Ok(()) => u32::from_le_bytes(bytes),
+        Err(_) => fallback as u32,
+    };
+    u64::from(draw & 0x7fff_ffff) << 20
+}
+
+/// Whether `message` is one line, as an SSE `data:` field must be (the
+/// engine's JSON always is; a garbled letter may not be).
+fn one_line(message: &str) -> bool {
+    !message.contains(['\n', '\r'])
 }
 
 impl Shared {
@@ -74,7 +86,13 @@ impl Shared {
             return;
         }
         let id = SessionId::new(letter.session);
-        let Some(session) = self.sessions.get(&id) else {
+        // Only a copy of a shared session: an stdio or in-memory session
+        // that happens to have the id is none of the letter's business.
+        let Some(session) = self
+            .sessions
+            .get(&id)
+            .filter(|s| s.state().stored.is_some())
+        else {
             return;
         };
         match letter.content {
@@ -82,6 +100,9 @@ impl Shared {
                 // Pushed here, not routed: routing would post it again
                 // while the stream has no listener, and two replicas could
                 // pass it back and forth.
+                if !one_line(&message) {
+                    return;
+                }
                 if let Some(stream) = session.state().streams.get_mut(STANDALONE) {
                     stream.push(message.into_bytes().into(), false, COPY_EVENTS);
                 }
@@ -108,67 +129,17 @@ impl Shared {
                     }
                 }
             }
-            Content::Event { stream, event } => self.mirror_event(&session, stream, event).await,
+            Content::Event { stream, event } => {
+                if one_line(&event.message) {
+                    let mut st = session.state();
+                    st.streams.copy_event(stream, event, COPY_EVENTS);
+                }
+            }
             Content::Changed { record } => {
                 super::stored::refresh(&mut session.state(), record, crate::clock::now());
             }
             Content::Closed => self.close_here(&id, CloseReason::Deleted),
         }
-    }
-
-    /// Adds `event` to this server's copy of stream `stream`, when a client
-    /// resumed it here; events it missed (a letter lost, or one that came
-    /// before the copy was made) are read from the shared log first.
-    async fn mirror_event(&self, session: &Arc<Session>, stream: u64, event: LoggedEvent) {
-        let cap = self.replay_cap();
-        let next = {
-            let mut st = session.state();
-            let Some(copy) = st.streams.mirror_mut(stream) else {
-                return;
-            };
-            let next = copy.last_seq() + 1;
-            if event.seq == next {
-                copy.push(event.message.into_bytes().into(), event.last, cap);
-                return;
-            }
-            if event.seq < next {
-                return;
-            }
-            next
-        };
-        let _ = self.catch_up(session, stream, next - 1).await;
-    }
-
-    /// Brings this server's copy of stream `stream` up to the shared log's
-    /// end, from `after`.
-    async fn catch_up(
-        &self,
-        session: &Arc<Session>,
-        stream: u64,
-        after: u64,
-    ) -> Result<bool, StoreError> {
-        let Some(store) = &self.session_store else {
-            return Ok(false);
-        };
-        let Some(events) = store.read_log(session.id(), stream, after).await? else {
-            return Ok(false);
-        };
-        let cap = self.replay_cap();
-        let mut st = session.state();
-        if let Some(copy) = st.streams.mirror_mut(stream) {
-            for event in events {
-                // Letters may have brought some meanwhile.
-                if event.seq == copy.last_seq() + 1 {
-                    copy.push(event.message.into_bytes().into(), event.last, cap);
-                }
-            }
-        }
-        Ok(true)
-    }
-
-    /// How many events a copy of a stream keeps for its listener.
-    fn replay_cap(&self) -> usize {
-        COPY_EVENTS
     }
 }
 
@@ -183,18 +154,25 @@ impl Engine {
         stream: u64,
         after: u64,
     ) -> Result<bool, StoreError> {
-        if self.session_store.is_none() || session.state().stored.is_none() {
+        let Some(store) = &self.session_store else {
+            return Ok(false);
+        };
+        if session.state().stored.is_none() {
             return Ok(false);
         }
-        // Made before the log is read: an event posted meanwhile finds it.
-        if !session.state().streams.mirror(stream, after) {
-            return Ok(true);
+        // Made before the log is read: events posted meanwhile wait in it.
+        if !session.state().streams.copy_of(stream, after) {
+            return Ok(stream != STANDALONE);
         }
-        match self.catch_up(&session, stream, after).await {
-            Ok(true) => Ok(true),
-            found => {
-                session.state().streams.remove(stream);
-                found
+        match store.read_log(session.id(), stream, 0).await {
+            Ok(Some(log)) => {
+                let log = log.into_iter().filter(|e| one_line(&e.message)).collect();
+                session.state().streams.fill_copy(stream, log, COPY_EVENTS);
+                Ok(true)
+            }
+            other => {
+                session.state().streams.drop_copy(stream);
+                other.map(|_| false)
             }
         }
     }

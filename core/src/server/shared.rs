@@ -160,9 +160,11 @@ impl Shared {
         // Stateless listeners first: handing them the change never waits.
         self.listeners.publish(topic, method, &params);
         // Every replica on the bus hears the change: a session shared with
-        // them is told only by the one holding its GET stream (otherwise
-        // each would pass it on, and the client hear it once per replica).
-        let on_bus = self.bus.is_some();
+        // them is told only by the one whose GET stream has a listener
+        // (otherwise each would pass it on, and the client hear it once
+        // per replica). A client reconnecting its GET stream at that moment
+        // misses it.
+        let on_bus = self.bus.is_some() && self.session_store.is_some();
         let targets = self.sessions.select(|s| {
             let held_here = |s: &Session| {
                 let mut st = s.state();

@@ -50,6 +50,18 @@ fn record_of(session: &Session, state: &SessionState) -> SessionRecord {
     }
 }
 
+/// Starts the numbers of `state`'s streams and server→client requests at
+/// random points (see [`super::relay::first_number`]): the session's
+/// copies on other replicas number theirs too, and an event id or a
+/// request id must name one thing across all of them.
+fn number_apart(state: &mut SessionState, fallback: u64) {
+    state
+        .streams
+        .number_from(super::relay::first_number(fallback) + 1);
+    let start = super::relay::first_number(fallback.rotate_left(32));
+    state.next_request_id = state.next_request_id.max(i64::try_from(start).unwrap_or(0));
+}
+
 /// The facts a session of `record` is served under.
 fn facts_of(record: &SessionRecord) -> Result<ClientFacts, StoreError> {
     let version: ProtocolVersion = record
@@ -153,7 +165,7 @@ impl Engine {
                     client_info: None,
                 }));
             }
-            st.streams.number_from(super::relay::first_stream_number());
+            number_apart(&mut st, self.letter_from);
             record_of(&session, &st)
         };
         let created = store
@@ -212,7 +224,7 @@ impl Engine {
             {
                 let mut st = session.state();
                 st.initialized = true;
-                st.streams.number_from(super::relay::first_stream_number());
+                number_apart(&mut st, self.letter_from);
                 refresh(&mut st, record.clone(), now);
             }
             session

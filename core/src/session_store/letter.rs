@@ -12,7 +12,7 @@
 //! | [`Notice`](Content::Notice) | has a message for the GET stream but not the stream | holds the stream |
 //! | [`Answer`](Content::Answer) | got the client's answer but no handler waits for it | has the handler |
 //! | [`Cancel`](Content::Cancel) | got `notifications/cancelled` for a request not running there | runs the request |
-//! | [`Event`](Content::Event) | wrote to a reply stream whose client left | serves the client's resumption |
+//! | [`Event`](Content::Event) | wrote to a reply stream that went out as SSE (after appending it to the shared log) | holds a copy of the stream, made for a client that resumed it there |
 //! | [`Changed`](Content::Changed) | changed the record (`logging/setLevel`, subscriptions) | holds a copy |
 //! | [`Closed`](Content::Closed) | ended the session (`DELETE`) | holds a copy |
 //!
@@ -72,7 +72,8 @@ pub enum Content {
         /// The id of the request to cancel.
         request: Value,
     },
-    /// An event written to reply stream `stream` after its client left.
+    /// An event written to reply stream `stream` (one that went out as
+    /// SSE), already in the stream's shared log.
     Event {
         /// The stream's number.
         stream: u64,

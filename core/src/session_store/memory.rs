@@ -134,7 +134,12 @@ impl SessionStore for MemorySessionStore {
     async fn remove(&self, id: &SessionId) -> Result<bool, StoreError> {
         let at = now();
         let mut map = self.map();
-        Ok(Self::live(&mut map, id, at).is_some() && map.remove(id).is_some())
+        let removed = Self::live(&mut map, id, at).is_some() && map.remove(id).is_some();
+        drop(map);
+        // Its streams' logs go with it.
+        let mut logs = self.logs.lock().unwrap_or_else(|e| e.into_inner());
+        logs.retain(|(session, _), _| session != id);
+        Ok(removed)
     }
 
     fn post(&self, letter: Letter) {

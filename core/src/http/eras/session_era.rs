@@ -150,6 +150,11 @@ pub(super) async fn post(
 /// `Last-Event-ID` naming no kept stream is ignored, and the standalone
 /// stream is opened instead.
 ///
+/// In a session shared with other replicas, a stream not held here is
+/// looked for in the shared log: found, it is copied here and resumed
+/// (then goes on live as its replica writes it); a store that cannot
+/// answer is a 503.
+///
 /// The stream holds `share`, its client's place among its open streams,
 /// until it ends; a refusal lets it go at once.
 pub(super) async fn get(

@@ -18,6 +18,7 @@ use crate::http::wire::events::{encode_event, encode_priming};
 use crate::id::SessionId;
 use crate::protocol::ProtocolVersion;
 use crate::session::Session;
+use crate::session_store::LoggedEvent;
 use crate::stream::StreamEvent;
 use crate::transport::Dispatch;
 
@@ -208,6 +209,7 @@ pub(crate) async fn reply(
         }
         _ => None,
     };
+    share(state, session, stream);
     let mut initial = Vec::new();
     if primes(session) {
         encode_priming(stream, 0, state.config.sse_retry.as_millis(), &mut initial);
@@ -238,6 +240,37 @@ pub(crate) async fn reply(
         driver: job,
         share: None,
     })
+}
+
+/// Marks stream `number` of a session shared with other replicas as going
+/// out as SSE, so that its events go to the shared log too and a client
+/// may resume it with `Last-Event-ID` on any replica (see
+/// [`HttpState::route`]): writes an opening mark (sequence 0, so the log
+/// exists before its first event) and what the stream already holds. A
+/// reply sent as JSON has no event id to resume from, and is never shared.
+fn share(state: &HttpState, session: &Session, number: u64) {
+    let mut st = session.state();
+    if st.stored.is_none() {
+        return;
+    }
+    let (Some(engine), Some(stream)) = (state.engine(), st.streams.get_mut(number)) else {
+        return;
+    };
+    if std::mem::replace(&mut stream.shared, true) {
+        return;
+    }
+    let cap = state.config.replay_events;
+    let id = session.id();
+    engine.share_event(id, number, LoggedEvent::new(0, false, ""), cap);
+    for event in stream.replay_after(0) {
+        let text = String::from_utf8_lossy(&event.bytes).into_owned();
+        engine.share_event(
+            id,
+            number,
+            LoggedEvent::new(event.seq, event.last, text),
+            cap,
+        );
+    }
 }
 
 /// Whether a stream of `session` starts with a priming event (an id to

@@ -135,8 +135,8 @@ impl HttpState {
             }
             Route::Reply(None) => return Err(TransportError::NoReplySlot),
         };
-        let held = streams.get_mut(number).is_some_and(|s| s.attached());
-        if shared && number == STANDALONE && !held {
+        if shared && number == STANDALONE && !streams.get_mut(number).is_some_and(|s| s.attached())
+        {
             // The GET stream may be held by another replica.
             if let Ok(text) = std::str::from_utf8(&message.bytes) {
                 let message = text.to_owned();
@@ -148,10 +148,10 @@ impl HttpState {
             return Ok(());
         };
         let cap = self.config.replay_events;
-        // A reply that comes first goes out as JSON (no event id to resume
-        // from): only what goes out as SSE is shared.
-        let logged = shared && number != STANDALONE && !(last && stream.last_seq() == 0);
-        let text = logged.then(|| String::from_utf8_lossy(&message.bytes).into_owned());
+        // Only a stream that went out as SSE is shared (see `reply::share`).
+        let text = stream
+            .shared
+            .then(|| String::from_utf8_lossy(&message.bytes).into_owned());
         stream.push(message.bytes.into(), last, cap);
         if let Some(text) = text {
             let event = LoggedEvent::new(stream.last_seq(), last, text);
