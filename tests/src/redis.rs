@@ -146,6 +146,23 @@ impl Exec {
         self.tokio.is_some()
     }
 
+    /// A `RedisSessionStore` on `redis`, from this runtime's adapter.
+    pub fn session_store(
+        &self,
+        redis: &Redis,
+    ) -> std::sync::Arc<dyn switchboard_core::session_store::SessionStore> {
+        let url = redis.url();
+        self.block_on(async {
+            let store: std::sync::Arc<dyn switchboard_core::session_store::SessionStore> =
+                if self.is_tokio() {
+                    std::sync::Arc::new(switchboard_tokio::redis_session_store(&url).await.unwrap())
+                } else {
+                    std::sync::Arc::new(switchboard_smol::redis_session_store(&url).await.unwrap())
+                };
+            store
+        })
+    }
+
     /// Runs `fut` to its end on this runtime.
     pub fn block_on<T>(&self, fut: impl Future<Output = T>) -> T {
         match &self.tokio {

@@ -30,19 +30,6 @@ tests::on_both_runtimes!(
     a_polled_stream_resumes_on_another_replica,
 );
 
-/// A `RedisSessionStore` of `exec`'s adapter.
-fn store(exec: &Exec, redis: &Redis) -> Arc<dyn SessionStore> {
-    let url = redis.url();
-    exec.block_on(async {
-        let store: Arc<dyn SessionStore> = if exec.is_tokio() {
-            Arc::new(switchboard_tokio::redis_session_store(&url).await.unwrap())
-        } else {
-            Arc::new(switchboard_smol::redis_session_store(&url).await.unwrap())
-        };
-        store
-    })
-}
-
 /// Two replicas of the test server sharing `redis`, with `gates`, and
 /// the runtime their Redis connections live on (keep it while they serve).
 fn pair(rt: Rt, redis: &Redis, gates: &Gates) -> (Exec, TestServer, TestServer) {
@@ -52,13 +39,20 @@ fn pair(rt: Rt, redis: &Redis, gates: &Gates) -> (Exec, TestServer, TestServer) 
         let builder = test_builder_with(gates, Arc::clone(&server))
             .config(ServerConfig::default().list_changed(true))
             .session_store(store);
-        let started = TestServer::start_builder(rt, builder, HttpConfig::default());
+        let started = TestServer::start_builder(rt, builder, quiet());
         let _ = server.set(started.server.clone());
         started
     };
-    let a = start(store(&exec, redis));
-    let b = start(store(&exec, redis));
+    let a = start(exec.session_store(redis));
+    let b = start(exec.session_store(redis));
     (exec, a, b)
+}
+
+/// The HTTP config of these tests' replicas: no keep-alive comment within
+/// the test client's read deadline, so that a stream missing its event
+/// fails the test there instead of idling on.
+fn quiet() -> HttpConfig {
+    HttpConfig::default().sse_keep_alive(Duration::from_secs(120))
 }
 
 /// `s` as seen through the replica at `addr`.
@@ -294,7 +288,7 @@ fn servers_sharing_a_memory_store_pass_answers_on() {
         let builder = test_builder(&Gates::default())
             .config(ServerConfig::default())
             .session_store(store);
-        TestServer::start_builder(rt, builder, HttpConfig::default())
+        TestServer::start_builder(rt, builder, quiet())
     };
     let a = replica(Rt::Smol, Arc::clone(&store));
     let b = replica(Rt::Tokio, store);

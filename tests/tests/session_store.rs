@@ -26,18 +26,6 @@ tests::on_both_runtimes!(
     redis_down_is_a_clear_503_and_service_comes_back,
 );
 
-/// A `RedisSessionStore` of `exec`'s adapter.
-fn store(exec: &Exec, redis: &Redis) -> Arc<dyn SessionStore> {
-    let url = redis.url();
-    exec.block_on(async {
-        let store: Arc<dyn SessionStore> = if exec.is_tokio() {
-            Arc::new(switchboard_tokio::redis_session_store(&url).await.unwrap())
-        } else {
-            Arc::new(switchboard_smol::redis_session_store(&url).await.unwrap())
-        };
-        store
-    })
-}
 /// A replica of the test server keeping its sessions in `store`.
 fn replica(rt: Rt, store: Arc<dyn SessionStore>, config: HttpConfig) -> TestServer {
     let builder = test_builder(&Gates::default())
@@ -86,8 +74,8 @@ fn assert_not_found(reply: &Reply) {
 fn a_session_opened_on_one_replica_is_served_and_ended_on_another(rt: Rt) {
     let redis = Redis::start();
     let exec = Exec::new(rt);
-    let a = replica(rt, store(&exec, &redis), HttpConfig::default());
-    let b = replica(rt, store(&exec, &redis), HttpConfig::default());
+    let a = replica(rt, exec.session_store(&redis), HttpConfig::default());
+    let b = replica(rt, exec.session_store(&redis), HttpConfig::default());
     let on_a = Session::initialize(a.addr, "2025-06-18");
     let on_b = on(&on_a, b.addr);
     assert_eq!(b.server.session_count(), 0);
@@ -152,8 +140,8 @@ fn a_session_id_stays_bound_to_its_party_on_every_replica(rt: Rt) {
             );
         HttpConfig::default().auth(AuthConfig::new("http://127.0.0.1/mcp", verifier))
     };
-    let a = replica(rt, store(&exec, &redis), config());
-    let b = replica(rt, store(&exec, &redis), config());
+    let a = replica(rt, exec.session_store(&redis), config());
+    let b = replica(rt, exec.session_store(&redis), config());
     let init = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize",
         "params": {"protocolVersion": "2025-11-25", "capabilities": {},
                    "clientInfo": {"name": "t", "version": "1"}}});
@@ -190,8 +178,8 @@ fn a_session_id_stays_bound_to_its_party_on_every_replica(rt: Rt) {
 fn redis_down_is_a_clear_503_and_service_comes_back(rt: Rt) {
     let mut redis = Redis::start();
     let exec = Exec::new(rt);
-    let a = replica(rt, store(&exec, &redis), HttpConfig::default());
-    let b = replica(rt, store(&exec, &redis), HttpConfig::default());
+    let a = replica(rt, exec.session_store(&redis), HttpConfig::default());
+    let b = replica(rt, exec.session_store(&redis), HttpConfig::default());
     let s = Session::initialize(a.addr, "2025-11-25");
     redis.stop();
     let started = Instant::now();
