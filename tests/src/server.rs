@@ -434,6 +434,24 @@ impl Session {
         session
     }
 
+    /// Opens the session's GET stream on a connection of its own, resuming
+    /// after `last_event_id` if given; returns the connection with the
+    /// response's head read.
+    pub fn open_get(&self, last_event_id: Option<&str>) -> (Conn, crate::client::Head) {
+        let mut conn = Conn::connect(self.addr);
+        let mut headers = vec![
+            ("accept", "text/event-stream"),
+            ("mcp-session-id", self.id.as_str()),
+            ("mcp-protocol-version", self.version.as_str()),
+        ];
+        if let Some(id) = last_event_id {
+            headers.push(("last-event-id", id));
+        }
+        conn.send("GET", "/mcp", &headers, "");
+        let head = conn.read_head();
+        (conn, head)
+    }
+
     /// The session and version headers plus the POST headers.
     pub fn headers(&self) -> Vec<(&str, &str)> {
         let mut h = POST_HEADERS.to_vec();

@@ -222,7 +222,7 @@ fn a_stream_written_out_whole_can_still_be_resumed(rt: Rt) {
     let events = tests::client::parse_events(&reply.body);
     // The client saw the priming event and the first progress only.
     let seen = events[1].id.clone().expect("an event id");
-    let (mut conn, head) = open_get(&s, Some(&seen));
+    let (mut conn, head) = s.open_get(Some(&seen));
     assert_eq!(head.status, 200);
     let mut replayed = Vec::new();
     while let Some(event) = conn.next_event() {
@@ -312,30 +312,15 @@ fn a_call_waiting_on_the_client_is_answered_at_shutdown(rt: Rt) {
     assert!(call.next_event().is_none(), "the stream ends after it");
 }
 
-fn open_get(s: &Session, last_event_id: Option<&str>) -> (Conn, tests::client::Head) {
-    let mut conn = Conn::connect(s.addr);
-    let mut headers = vec![
-        ("accept", "text/event-stream"),
-        ("mcp-session-id", s.id.as_str()),
-        ("mcp-protocol-version", s.version.as_str()),
-    ];
-    if let Some(id) = last_event_id {
-        headers.push(("last-event-id", id));
-    }
-    conn.send("GET", "/mcp", &headers, "");
-    let head = conn.read_head();
-    (conn, head)
-}
-
 fn get_stream_receives_list_changed(rt: Rt) {
     let server = TestServer::start(rt, HttpConfig::default());
     let s = server.session();
-    let (mut get, head) = open_get(&s, None);
+    let (mut get, head) = s.open_get(None);
     assert_eq!(head.status, 200);
     let priming = get.next_event().unwrap();
     assert_eq!(priming.data, "");
     // Only one GET stream at a time.
-    let (_, second) = open_get(&s, None);
+    let (_, second) = s.open_get(None);
     assert_eq!(second.status, 409);
     let handle = server.server.clone();
     smol::block_on(
@@ -379,7 +364,7 @@ fn last_event_id_replays_exactly_the_missed_events(rt: Rt) {
     // The client goes away: not a cancellation. The handler goes on.
     drop(call);
     server.gates.open("r");
-    let (mut resumed, head) = open_get(&s, Some(&last_seen));
+    let (mut resumed, head) = s.open_get(Some(&last_seen));
     assert_eq!(head.status, 200);
     let stream = last_seen.split('-').next().unwrap();
     let mut got = Vec::new();
@@ -400,7 +385,7 @@ fn last_event_id_replays_exactly_the_missed_events(rt: Rt) {
     assert_eq!(datas[2]["id"], 3);
     assert_eq!(datas[2]["result"]["content"][0]["text"], "steps done");
     // The standalone stream replays too: unrelated events after a given id.
-    let (mut get, _) = open_get(&s, None);
+    let (mut get, _) = s.open_get(None);
     let priming = get.next_event().unwrap();
     let handle = server.server.clone();
     smol::block_on(
@@ -415,7 +400,7 @@ fn last_event_id_replays_exactly_the_missed_events(rt: Rt) {
             Ok(CallToolResult::text(""))
         }),
     );
-    let (mut again, head) = open_get(&s, e1.id.as_deref());
+    let (mut again, head) = s.open_get(e1.id.as_deref());
     assert_eq!(head.status, 200, "resuming the standalone stream");
     let e2 = again.next_event().unwrap();
     assert_eq!(e2.json()["method"], "notifications/tools/list_changed");
@@ -541,7 +526,7 @@ fn idle_streams_get_keep_alive_comments(rt: Rt) {
         HttpConfig::default().sse_keep_alive(Duration::from_millis(50)),
     );
     let s = server.session();
-    let (mut get, head) = open_get(&s, None);
+    let (mut get, head) = s.open_get(None);
     assert_eq!(head.status, 200);
     let mut seen = String::new();
     while !seen.contains(": keepalive") {
@@ -554,7 +539,7 @@ fn idle_streams_get_keep_alive_comments(rt: Rt) {
 fn graceful_shutdown_finishes_requests_and_ends_streams(rt: Rt) {
     let server = TestServer::start(rt, HttpConfig::default());
     let s = server.session();
-    let (mut get, _) = open_get(&s, None);
+    let (mut get, _) = s.open_get(None);
     get.next_event().unwrap();
     let mut call = server.conn();
     let msg = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "steps", "arguments": {"gate": "late"}, "_meta": {"progressToken": 1}}});
@@ -594,7 +579,7 @@ fn sse_polling_resumes_with_the_result(rt: Rt) {
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(events[0].data, "");
     assert!(events[0].retry.is_some());
-    let (mut resumed, head) = open_get(&s, events[0].id.as_deref());
+    let (mut resumed, head) = s.open_get(events[0].id.as_deref());
     assert_eq!(head.status, 200);
     let result = resumed.next_event().unwrap().json();
     assert_eq!(result["id"], 4);
@@ -605,7 +590,7 @@ fn sse_polling_resumes_with_the_result(rt: Rt) {
 fn delete_ends_streams_then_404(rt: Rt) {
     let server = TestServer::start(rt, HttpConfig::default());
     let s = server.session();
-    let (mut get, _) = open_get(&s, None);
+    let (mut get, _) = s.open_get(None);
     get.next_event().unwrap();
     let mut conn = server.conn();
     let r = conn.request("DELETE", "/mcp", &[("mcp-session-id", &s.id)], "");
@@ -777,9 +762,9 @@ fn raw_statuses_then_still_serving(rt: Rt) {
     assert_eq!(c.read_reply().status(), 408);
     assert!(c.is_closed_by_server());
     // 409: a second GET stream (checked in its own test too).
-    let (_get, head) = open_get(&s, None);
+    let (_get, head) = s.open_get(None);
     assert_eq!(head.status, 200);
-    let (_, head) = open_get(&s, None);
+    let (_, head) = s.open_get(None);
     assert_eq!(head.status, 409);
     // 413: a body over the limit, refused from its Content-Length.
     let huge = format!(

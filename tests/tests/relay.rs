@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use switchboard_core::session_store::{MemorySessionStore, SessionStore};
 use switchboard_core::{HttpConfig, ServerConfig};
-use tests::client::{Conn, Event, Head};
+use tests::client::{Conn, Event};
 use tests::redis::{Exec, Redis};
 use tests::server::{Gates, Rt, Session, TestServer, test_builder, test_builder_with};
 
@@ -88,22 +88,6 @@ fn next_message(conn: &mut Conn) -> Event {
     }
 }
 
-/// Opens `s`'s GET stream, resuming after `last_event_id` if given.
-fn open_get(s: &Session, last_event_id: Option<&str>) -> (Conn, Head) {
-    let mut conn = Conn::connect(s.addr);
-    let mut headers = vec![
-        ("accept", "text/event-stream"),
-        ("mcp-session-id", s.id.as_str()),
-        ("mcp-protocol-version", s.version.as_str()),
-    ];
-    if let Some(id) = last_event_id {
-        headers.push(("last-event-id", id));
-    }
-    conn.send("GET", "/mcp", &headers, "");
-    let head = conn.read_head();
-    (conn, head)
-}
-
 /// POSTs `message` in `s` on a fresh connection; returns the status.
 fn post_status(s: &Session, message: &Value) -> u16 {
     let mut conn = Conn::connect(s.addr);
@@ -163,7 +147,7 @@ fn a_notification_reaches_the_get_stream_on_another_replica(rt: Rt) {
     let redis = Redis::start();
     let (_exec, a, b) = pair(rt, &redis, &Gates::default());
     let s = Session::initialize(a.addr, "2025-11-25");
-    let (mut get, head) = open_get(&on(&s, b.addr), None);
+    let (mut get, head) = on(&s, b.addr).open_get(None);
     assert_eq!(head.status, 200, "{head:?}");
     // A tells its sessions (this one among them) of a tool list change; it
     // holds no GET stream of the session, B does.
@@ -186,7 +170,7 @@ fn a_reply_stream_resumes_on_another_replica(rt: Rt) {
     drop(call);
     let on_b = on(&s, b.addr);
     // Resumed on B from before the request: replayed from the shared log.
-    let (mut again, head) = open_get(&on_b, Some(&format!("{stream}-0")));
+    let (mut again, head) = on_b.open_get(Some(&format!("{stream}-0")));
     assert_eq!(head.status, 200, "{head:?}");
     let replayed = next_message(&mut again);
     assert_eq!(replayed.id.as_deref(), Some(id.as_str()));
@@ -194,7 +178,7 @@ fn a_reply_stream_resumes_on_another_replica(rt: Rt) {
     drop(again);
     // Resumed on B after it, then answered through B: the tool on A ends,
     // and its result reaches the stream on B live.
-    let (mut resumed, head) = open_get(&on_b, Some(&id));
+    let (mut resumed, head) = on_b.open_get(Some(&id));
     assert_eq!(head.status, 200, "{head:?}");
     assert_eq!(post_status(&on_b, &answer(&request, "Bo")), 202);
     let result = next_message(&mut resumed);
@@ -212,7 +196,7 @@ fn a_delete_on_one_replica_ends_the_get_stream_on_another(rt: Rt) {
     let redis = Redis::start();
     let (_exec, a, b) = pair(rt, &redis, &Gates::default());
     let s = Session::initialize(a.addr, "2025-11-25");
-    let (mut get, head) = open_get(&s, None);
+    let (mut get, head) = s.open_get(None);
     assert_eq!(head.status, 200, "{head:?}");
     let priming = get.next_event().expect("the priming event");
     assert_eq!(priming.data, "");
@@ -241,7 +225,7 @@ fn what_a_stopped_replica_wrote_is_replayed_on_another(rt: Rt) {
     // call's error is the stream's last event.
     a.shut_down();
     drop(call);
-    let (mut again, head) = open_get(&on(&s, b.addr), Some(&format!("{stream}-0")));
+    let (mut again, head) = on(&s, b.addr).open_get(Some(&format!("{stream}-0")));
     assert_eq!(head.status, 200, "{head:?}");
     let replayed = next_message(&mut again);
     assert_eq!(replayed.json(), asked.json());
@@ -272,7 +256,7 @@ fn a_polled_stream_resumes_on_another_replica(rt: Rt) {
         call.next_event().is_none(),
         "the server ends the connection"
     );
-    let (mut resumed, head) = open_get(&on(&s, b.addr), Some(&id));
+    let (mut resumed, head) = on(&s, b.addr).open_get(Some(&id));
     assert_eq!(head.status, 200, "{head:?}");
     let result = next_message(&mut resumed).json();
     assert_eq!(result["id"], 9, "{result}");

@@ -596,28 +596,7 @@ async fn resume_once(target: &Target) -> Result<String, String> {
     // Read the stream while it is open: the priming event, then the
     // elicitation request. A balancer that buffers never lets them through
     // (the stream stays open until the request is answered): a timeout.
-    let mut last_id = None;
-    let question = loop {
-        let event = conn
-            .event()
-            .await
-            .map_err(|e| format!("reading greet's stream: {e}"))?
-            .ok_or("the stream ended before the elicitation request")?;
-        if std::env::var_os("SCALE_DEBUG").is_some() {
-            eprintln!("resume: first stream event {:?} {}", event.id, event.data);
-        }
-        if event.id.is_some() {
-            last_id.clone_from(&event.id);
-        }
-        if event.data.is_empty() {
-            continue;
-        }
-        let message: Value =
-            serde_json::from_str(&event.data).map_err(|e| format!("event data: {e}"))?;
-        if message["method"] == "elicitation/create" {
-            break message;
-        }
-    };
+    let (question, last_id) = read_question(&mut conn, "greet's stream").await?;
     let last_id = last_id.ok_or("no event id on the stream: no resumption possible")?;
     // Leave mid-stream; the request goes on without us.
     drop(conn);
@@ -1470,6 +1449,31 @@ fn main() {
         Err(line) => {
             println!("{line}");
             std::process::exit(1);
+        }
+    }
+}
+
+/// Reads `conn`'s SSE stream (named `what` in errors) up to greet's
+/// elicitation request; returns it with the last event id seen (the
+/// priming event's, or the request's own).
+async fn read_question(conn: &mut Conn, what: &str) -> Result<(Value, Option<String>), String> {
+    let mut last_id = None;
+    loop {
+        let event = conn
+            .event()
+            .await
+            .map_err(|e| format!("reading {what}: {e}"))?
+            .ok_or_else(|| format!("{what} ended before the elicitation request"))?;
+        if event.id.is_some() {
+            last_id.clone_from(&event.id);
+        }
+        if event.data.is_empty() {
+            continue;
+        }
+        let message: Value =
+            serde_json::from_str(&event.data).map_err(|e| format!("event data: {e}"))?;
+        if message["method"] == "elicitation/create" {
+            return Ok((message, last_id));
         }
     }
 }

@@ -302,25 +302,8 @@ async fn greet_until_question(
         .header("x-served-by")
         .ok_or("greet: no x-served-by header (is this scale/haproxy-rr.cfg.in or nginx-rr?)")?
         .to_owned();
-    let mut last_id = None;
-    let question = loop {
-        let event = conn
-            .event()
-            .await
-            .map_err(|e| format!("reading greet's stream on {runner}: {e}"))?
-            .ok_or("greet's stream ended before the elicitation request")?;
-        if event.id.is_some() {
-            last_id.clone_from(&event.id);
-        }
-        if event.data.is_empty() {
-            continue;
-        }
-        let message: Value =
-            serde_json::from_str(&event.data).map_err(|e| format!("event data: {e}"))?;
-        if message["method"] == "elicitation/create" {
-            break message;
-        }
-    };
+    let what = format!("greet's stream on {runner}");
+    let (question, last_id) = super::read_question(&mut conn, &what).await?;
     let asked = question["params"]["message"].as_str().unwrap_or("");
     if !asked.starts_with(&format!("replica {runner} asks")) {
         return Err(format!(
