@@ -118,6 +118,7 @@ impl Stream {
         }
     }
 
+    #[cfg(feature = "shared-sessions")]
     /// An empty stream whose next event will be `seq + 1`: the copy of a
     /// stream another replica wrote up to `seq`, which a client resumes
     /// here (see [`Streams::mirror`](crate::streams::Streams::mirror)).
@@ -127,6 +128,7 @@ impl Stream {
         stream
     }
 
+    #[cfg_attr(not(feature = "shared-sessions"), allow(dead_code))]
     /// Starts over after `seq`, forgetting the log and detaching the
     /// listener: the copy of another replica's stream whose next event is
     /// later than the one due (the events between were lost on the way).

@@ -33,6 +33,7 @@ use crate::stream::Stream;
 
 /// The finished copies of other replicas' streams kept for a client that
 /// resumes again, at least (the transport's own bound when larger).
+#[cfg_attr(not(feature = "shared-sessions"), allow(dead_code))]
 const RETAINED_COPIES: usize = 8;
 
 /// Adds `event` of another replica's stream to its copy `stream`: an
@@ -40,6 +41,7 @@ const RETAINED_COPIES: usize = 8;
 /// skipped; one later than due starts the copy over after the gap
 /// ([`Stream::skip_to`]). A sequence number absurdly far ahead (a garbled
 /// message) is ignored.
+#[cfg_attr(not(feature = "shared-sessions"), allow(dead_code))]
 fn add(stream: &mut Stream, event: LoggedEvent, cap: usize) {
     let next = stream.last_seq().saturating_add(1);
     if event.seq < next || event.seq - next > u64::from(u32::MAX) {
@@ -95,6 +97,7 @@ struct Slot {
 /// Whether a stream is a copy of another replica's (made for a client that
 /// resumed it here), and how far its copying got.
 #[derive(Debug)]
+#[cfg_attr(not(feature = "shared-sessions"), allow(dead_code))]
 enum Copy {
     /// This replica's own stream.
     No,
@@ -176,6 +179,7 @@ impl Streams {
         self.next_stream = self.next_stream.max(first);
     }
 
+    #[cfg(feature = "shared-sessions")]
     /// Makes stream `number` here as the copy of a stream another replica
     /// wrote, for a client that saw it up to `after`, unless a stream of
     /// that number is here already; returns whether it made one. It is
@@ -194,6 +198,7 @@ impl Streams {
         true
     }
 
+    #[cfg(feature = "shared-sessions")]
     /// Fills copy `number` with `log` (the shared log, oldest first), then
     /// with the events that came as letters meanwhile, keeping `cap`.
     /// A client's `Last-Event-ID` later than anything written counts as
@@ -219,6 +224,7 @@ impl Streams {
         self.settle(number, retained);
     }
 
+    #[cfg_attr(not(feature = "shared-sessions"), allow(dead_code))]
     /// Adds `event`, which came as a letter, to copy `number`, if there is
     /// such a copy here (held back while it is being filled).
     pub(crate) fn copy_event(&mut self, number: u64, event: LoggedEvent, cap: usize) {
@@ -240,6 +246,7 @@ impl Streams {
         }
     }
 
+    #[cfg(feature = "shared-sessions")]
     /// Removes copy `number` if no connection listens to it (its shared
     /// log had nothing after all).
     pub(crate) fn drop_copy(&mut self, number: u64) {
@@ -252,6 +259,7 @@ impl Streams {
         }
     }
 
+    #[cfg_attr(not(feature = "shared-sessions"), allow(dead_code))]
     /// A copy whose final event came while nobody listened is kept among
     /// the undelivered, like a stream of this replica's.
     fn settle(&mut self, number: u64, retained: usize) {
@@ -394,15 +402,18 @@ mod tests {
         s.as_bytes().into()
     }
 
+    #[cfg(feature = "shared-sessions")]
     fn ev(seq: u64, last: bool) -> LoggedEvent {
         LoggedEvent::new(seq, last, format!("{{\"n\":{seq}}}"))
     }
 
+    #[cfg(feature = "shared-sessions")]
     fn seqs(st: &mut Streams, number: u64) -> Vec<u64> {
         let stream = st.get_mut(number).expect("the copy");
         stream.replay_after(0).map(|e| e.seq).collect()
     }
 
+    #[cfg(feature = "shared-sessions")]
     #[test]
     fn a_copy_holds_the_log_after_the_client_then_what_came_meanwhile() {
         let mut st = Streams::default();
@@ -425,6 +436,7 @@ mod tests {
         assert!(st.get_mut(77).unwrap().finished);
     }
 
+    #[cfg(feature = "shared-sessions")]
     #[test]
     fn a_copy_starts_over_after_a_gap_and_ignores_absurd_numbers() {
         let mut st = Streams::default();
@@ -440,6 +452,7 @@ mod tests {
         assert_eq!(st.get_mut(9).unwrap().last_seq(), 4);
     }
 
+    #[cfg(feature = "shared-sessions")]
     #[test]
     fn a_client_ahead_of_the_log_counts_as_at_its_end() {
         let mut st = Streams::default();
@@ -450,6 +463,7 @@ mod tests {
         assert_eq!(seqs(&mut st, 9), vec![2]);
     }
 
+    #[cfg(feature = "shared-sessions")]
     #[test]
     fn an_unfinished_copy_is_dropped_when_its_listener_leaves() {
         let mut st = Streams::default();

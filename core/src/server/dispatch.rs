@@ -362,7 +362,7 @@ impl Engine {
             Message::Notification(n) => {
                 if let Some(request) = accept_notification(session, &n.method, n.params.as_ref()) {
                     // Not running here: maybe on another replica.
-                    if session.state().stored.is_some() {
+                    if cfg!(feature = "shared-sessions") && session.state().stored.is_some() {
                         let request = request.to_value();
                         self.post(session.id(), Content::Cancel { request });
                     }
@@ -378,7 +378,7 @@ impl Engine {
                     if let Some(waiter) = waiter {
                         // The handler may have given up (timeout); then nobody listens.
                         let _ = waiter.send(response.outcome);
-                    } else if shared {
+                    } else if cfg!(feature = "shared-sessions") && shared {
                         // The handler may wait on another replica.
                         let message = String::from_utf8(Message::Response(response).to_bytes());
                         if let Ok(message) = message {

@@ -446,7 +446,9 @@ impl McpServer {
             // could adopt the session again).
             runtime.spawn(Box::pin(async move {
                 let _ = store.remove(&id).await;
-                store.post(closed);
+                if cfg!(feature = "shared-sessions") {
+                    store.post(closed);
+                }
             }));
         }
         let closed = self.shared.sessions.close(session);

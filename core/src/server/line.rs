@@ -270,10 +270,12 @@ impl Dispatch for Engine {
         Box::pin(self.arc().delete_stored(id.clone()))
     }
 
+    #[cfg(feature = "shared-sessions")]
     fn pass_on(&self, id: &SessionId, content: crate::session_store::Content) {
         self.post(id, content);
     }
 
+    #[cfg(feature = "shared-sessions")]
     fn share_event(
         &self,
         id: &SessionId,
@@ -285,6 +287,7 @@ impl Dispatch for Engine {
         shared.share_event(id, stream, event, cap);
     }
 
+    #[cfg(feature = "shared-sessions")]
     fn resume_shared(
         &self,
         session: &Arc<Session>,

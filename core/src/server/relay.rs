@@ -17,15 +17,24 @@
 //! the shared log: a client that resumes it on another replica gets a new
 //! one, and what was sent while it had none is lost, as on one replica.
 
+// Without `shared-sessions` only `post` (a no-op then) and the numbering
+// stay in use.
+#![cfg_attr(not(feature = "shared-sessions"), allow(dead_code, unused_imports))]
+
+#[cfg(feature = "shared-sessions")]
 use std::sync::Arc;
 
 use crate::id::SessionId;
 use crate::jsonrpc::{Message, RequestId, Response};
 use crate::observe::CloseReason;
+#[cfg(feature = "shared-sessions")]
 use crate::session::Session;
-use crate::session_store::{Content, Letter, LoggedEvent, StoreError};
+use crate::session_store::{Content, Letter};
+#[cfg(feature = "shared-sessions")]
+use crate::session_store::{LoggedEvent, StoreError};
 use crate::streams::STANDALONE;
 
+#[cfg(feature = "shared-sessions")]
 use super::dispatch::Engine;
 use super::shared::Shared;
 
@@ -62,6 +71,9 @@ impl Shared {
     /// Posts `content` about session `id` to the other replicas, when
     /// sessions are shared.
     pub(crate) fn post(&self, id: &SessionId, content: Content) {
+        if !cfg!(feature = "shared-sessions") {
+            return;
+        }
         if let Some(store) = &self.session_store {
             store.post(Letter::new(self.letter_from, id.as_str(), content));
         }
@@ -70,6 +82,7 @@ impl Shared {
     /// Keeps `event` of reply stream `stream` in the shared log and tells
     /// the other replicas of it, for a client that resumes the stream on
     /// one of them.
+    #[cfg(feature = "shared-sessions")]
     pub(crate) fn share_event(&self, id: &SessionId, stream: u64, event: LoggedEvent, cap: usize) {
         let Some(store) = &self.session_store else {
             return;
@@ -81,6 +94,7 @@ impl Shared {
 
     /// Does what `letter` asks of this server's copy of its session, if it
     /// holds one; a letter this server posted is skipped.
+    #[cfg(feature = "shared-sessions")]
     pub(crate) async fn receive(&self, letter: Letter) {
         if letter.from == self.letter_from {
             return;
@@ -143,11 +157,13 @@ impl Shared {
     }
 }
 
+#[cfg(feature = "shared-sessions")]
 impl Engine {
     /// Makes stream `stream` of `session`, which another replica wrote, a
     /// copy here holding what its shared log has after `after`, so that a
     /// client resumes it here; returns whether there was such a log (else
     /// nothing is made).
+    #[cfg(feature = "shared-sessions")]
     pub(super) async fn resume_shared(
         self: Arc<Self>,
         session: Arc<Session>,

@@ -56,7 +56,10 @@ fn receive(shared: &Arc<Engine>) -> Pin<Box<dyn Future<Output = Received> + Send
 /// [`Transport::receive`](crate::Transport::receive)'s contract keeps from
 /// losing a message. Spawned handlers keep running.
 pub(crate) async fn serve(shared: &Arc<Engine>) -> Result<(), TransportError> {
-    let letters = shared.session_store.as_ref().and_then(|s| s.letters());
+    let letters = match &shared.session_store {
+        Some(store) if cfg!(feature = "shared-sessions") => store.letters(),
+        _ => None,
+    };
     if shared.bus.is_none() && letters.is_none() {
         return serve_loop(shared).await;
     }
@@ -71,12 +74,17 @@ pub(crate) async fn serve(shared: &Arc<Engine>) -> Result<(), TransportError> {
         }
     };
     // Letters about shared sessions (see `relay`), taken in order.
+    #[cfg(feature = "shared-sessions")]
     let letters = async {
         if let Some(mut letters) = letters {
             while let Some(letter) = letters.next().await {
                 shared.receive(letter).await;
             }
         }
+    };
+    #[cfg(not(feature = "shared-sessions"))]
+    let letters = async move {
+        drop(letters);
     };
     let delivered = async {
         futures::future::join(changes, letters).await;

@@ -55,6 +55,9 @@ fn record_of(session: &Session, state: &SessionState) -> SessionRecord {
 /// copies on other replicas number theirs too, and an event id or a
 /// request id must name one thing across all of them.
 fn number_apart(state: &mut SessionState, fallback: u64) {
+    if !cfg!(feature = "shared-sessions") {
+        return;
+    }
     state
         .streams
         .number_from(super::relay::first_number(fallback) + 1);

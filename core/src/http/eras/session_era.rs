@@ -173,7 +173,7 @@ pub(super) async fn get(
     if let Some((number, after)) = named {
         // A stream another replica wrote: copied here from the shared log.
         let here = session.state().streams.get_mut(number).is_some();
-        if !here && engine.shares_sessions() {
+        if cfg!(feature = "shared-sessions") && !here && engine.shares_sessions() {
             if let Err(e) = engine.resume_shared(&session, number, after).await {
                 return store_unavailable(&e);
             }

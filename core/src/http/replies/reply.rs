@@ -209,7 +209,9 @@ pub(crate) async fn reply(
         }
         _ => None,
     };
-    share(state, session, stream);
+    if cfg!(feature = "shared-sessions") {
+        share(state, session, stream);
+    }
     let mut initial = Vec::new();
     if primes(session) {
         encode_priming(stream, 0, state.config.sse_retry.as_millis(), &mut initial);

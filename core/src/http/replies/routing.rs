@@ -106,7 +106,7 @@ impl HttpState {
         let mut st = session.state();
         // Kept in a store shared with other replicas: what this one cannot
         // deliver, or a client may resume elsewhere, is passed on.
-        let shared = st.stored.is_some();
+        let shared = cfg!(feature = "shared-sessions") && st.stored.is_some();
         let streams = &mut st.streams;
         let (number, last) = match &message.route {
             Route::Reply(Some(id)) => (
