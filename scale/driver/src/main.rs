@@ -953,39 +953,17 @@ async fn failover_client(
         };
         let id = index * 1000 + k + 1;
         shared.issued.lock().unwrap().insert(id);
-        let mut answered = false;
         let mut sid = current;
-        for _ in 0..MAX_ATTEMPTS {
-            match session_whoami(&target, &sid, id).await {
-                Outcome::Answered(name) => {
-                    if k < calls / 2 {
-                        log.home = Some(name.clone());
-                    }
-                    shared.answered(id, &name, Some(&sid));
-                    answered = true;
-                    break;
+        match call_retrying(&target, &shared, &mut log, &mut sid, id).await {
+            Some((name, _)) => {
+                if k < calls / 2 {
+                    log.home = Some(name.clone());
                 }
-                Outcome::Gone => {
-                    log.reinits += 1;
-                    match initialize_retrying(&target).await {
-                        Ok(s) => sid = s,
-                        Err(e) => {
-                            log.errors.push(e);
-                            break;
-                        }
-                    }
-                }
-                Outcome::Failed(_) => {
-                    log.retried += 1;
-                    shared.retried.fetch_add(1, Ordering::Relaxed);
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
+                shared.answered(id, &name, Some(&sid));
             }
+            None => log.errors.push(format!("call {id} never answered")),
         }
         session = Some(sid);
-        if !answered {
-            log.errors.push(format!("call {id} never answered"));
-        }
     }
     if !arrived {
         shared.arrived.fetch_add(1, Ordering::AcqRel);
@@ -1032,37 +1010,14 @@ async fn rr_failover_client(
         let id = 10_000_000 + index * 100_000 + k;
         shared.issued.lock().unwrap().insert(id);
         let killed = shared.killed.load(Ordering::Acquire);
-        let mut answered = false;
         let mut session = current;
-        for _ in 0..MAX_ATTEMPTS {
-            let sent_after_kill = shared.killed.load(Ordering::Acquire);
-            match session_whoami(&target, &session, id).await {
-                Outcome::Answered(name) => {
-                    shared.answered_sent(id, &name, Some(&session), sent_after_kill);
-                    answered = true;
-                    break;
-                }
-                Outcome::Gone => {
-                    log.reinits += 1;
-                    match initialize_retrying(&target).await {
-                        Ok(s) => session = s,
-                        Err(e) => {
-                            log.errors.push(e);
-                            break;
-                        }
-                    }
-                }
-                Outcome::Failed(_) => {
-                    log.retried += 1;
-                    shared.retried.fetch_add(1, Ordering::Relaxed);
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
+        match call_retrying(&target, &shared, &mut log, &mut session, id).await {
+            Some((name, sent_after_kill)) => {
+                shared.answered_sent(id, &name, Some(&session), sent_after_kill);
             }
+            None => log.errors.push(format!("call {id} never answered")),
         }
         sid = Some(session);
-        if !answered {
-            log.errors.push(format!("call {id} never answered"));
-        }
         if killed {
             after_kill += 1;
         }
@@ -1072,6 +1027,44 @@ async fn rr_failover_client(
         shared.arrived.fetch_add(1, Ordering::AcqRel);
     }
     log
+}
+
+/// Session-era call `id` (`whoami`) in `session`, tried up to
+/// `MAX_ATTEMPTS` times: a 404 re-initializes (`session` becomes the new
+/// one; counted in `log.reinits`), a failed attempt (502, reset) is sent
+/// again with the same id after 100 ms (counted in `log.retried` and
+/// `shared.retried`). Returns the replica that answered and whether the
+/// answered attempt was sent after the kill; `None` when no attempt was
+/// answered (or a re-initialization failed, its error in `log.errors`).
+async fn call_retrying(
+    target: &Target,
+    shared: &Shared,
+    log: &mut ClientLog,
+    session: &mut String,
+    id: u64,
+) -> Option<(String, bool)> {
+    for _ in 0..MAX_ATTEMPTS {
+        let sent_after_kill = shared.killed.load(Ordering::Acquire);
+        match session_whoami(target, session, id).await {
+            Outcome::Answered(name) => return Some((name, sent_after_kill)),
+            Outcome::Gone => {
+                log.reinits += 1;
+                match initialize_retrying(target).await {
+                    Ok(s) => *session = s,
+                    Err(e) => {
+                        log.errors.push(e);
+                        return None;
+                    }
+                }
+            }
+            Outcome::Failed(_) => {
+                log.retried += 1;
+                shared.retried.fetch_add(1, Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+    None
 }
 
 /// A stateless client calling without pause until `calls` calls are
