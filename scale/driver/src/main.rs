@@ -580,19 +580,27 @@ async fn whoami_in(target: &Target, session: &str, id: u64) -> Result<String, St
     }
 }
 
-async fn resume_once(target: &Target) -> Result<String, String> {
-    let session = initialize(target).await?;
-    let home = whoami_in(target, &session, 1).await?;
+/// Starts `greet` (request id 2) in `session` on a connection of its own;
+/// returns the connection with its response head, which must open an SSE
+/// stream.
+async fn start_greet(target: &Target, session: &str) -> Result<(Conn, http::Head), String> {
     let mut conn = Conn::open(target).await?;
     let call = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
         "params": {"name": "greet", "arguments": {}}});
     let head = conn
-        .send("POST", &session_headers(Some(&session)), &call.to_string())
+        .send("POST", &session_headers(Some(session)), &call.to_string())
         .await
         .map_err(|e| format!("POST greet: {e}"))?;
     if head.status != 200 || !head.is_sse() {
         return Err(format!("greet: status {}, not an SSE stream", head.status));
     }
+    Ok((conn, head))
+}
+
+async fn resume_once(target: &Target) -> Result<String, String> {
+    let session = initialize(target).await?;
+    let home = whoami_in(target, &session, 1).await?;
+    let (mut conn, _) = start_greet(target, &session).await?;
     // Read the stream while it is open: the priming event, then the
     // elicitation request. A balancer that buffers never lets them through
     // (the stream stays open until the request is answered): a timeout.

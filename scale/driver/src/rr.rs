@@ -288,16 +288,7 @@ async fn greet_until_question(
     for id in 0..shift {
         whoami_served(target, &session, 50 + id).await?;
     }
-    let mut conn = Conn::open(target).await?;
-    let call = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
-        "params": {"name": "greet", "arguments": {}}});
-    let head = conn
-        .send("POST", &session_headers(Some(&session)), &call.to_string())
-        .await
-        .map_err(|e| format!("POST greet: {e}"))?;
-    if head.status != 200 || !head.is_sse() {
-        return Err(format!("greet: status {}, not an SSE stream", head.status));
-    }
+    let (mut conn, head) = super::start_greet(target, &session).await?;
     let runner = head
         .header("x-served-by")
         .ok_or("greet: no x-served-by header (is this scale/haproxy-rr.cfg.in or nginx-rr?)")?
