@@ -45,6 +45,11 @@ fn pair(rt: Rt, redis: &Redis, gates: &Gates) -> (Exec, TestServer, TestServer) 
     };
     let a = start(exec.session_store(redis));
     let b = start(exec.session_store(redis));
+    // Letters are at most once: a replica hears them only once its
+    // subscription is made, which its serve loop starts on its own time.
+    eventually("both replicas subscribed to the letters", || {
+        redis.subscribers("switchboard:session:letters") == 2
+    });
     (exec, a, b)
 }
 
