@@ -25,7 +25,7 @@
 use std::sync::Arc;
 
 use crate::id::SessionId;
-use crate::jsonrpc::{Message, RequestId, Response};
+use crate::jsonrpc::{Decoded, Message, RequestId, Response};
 use crate::observe::CloseReason;
 #[cfg(feature = "shared-sessions")]
 use crate::session::Session;
@@ -122,12 +122,10 @@ impl Shared {
                 }
             }
             Content::Answer { message } => {
-                let Ok(Message::Response(Response {
+                let Decoded::Single(Ok(Message::Response(Response {
                     id: Some(request),
                     outcome,
-                })) = crate::jsonrpc::from_value(
-                    serde_json::from_str(&message).unwrap_or(serde_json::Value::Null),
-                )
+                }))) = crate::jsonrpc::decode(message.as_bytes())
                 else {
                     return;
                 };

@@ -166,11 +166,15 @@ impl Shared {
         // misses it.
         let on_bus = self.bus.is_some() && self.session_store.is_some();
         let targets = self.sessions.select(|s| {
-            let held_here = |s: &Session| {
+            let told_here = {
                 let mut st = s.state();
-                st.stored.is_none() || st.streams.get_mut(STANDALONE).is_some_and(|g| g.attached())
+                let shared_elsewhere = on_bus && st.stored.is_some();
+                st.initialized
+                    && (!shared_elsewhere
+                        || st.streams.get_mut(STANDALONE).is_some_and(|g| g.attached()))
             };
-            s.state().initialized && (!on_bus || held_here(s)) && pick(s)
+            // `pick` locks the state itself.
+            told_here && pick(s)
         });
         let bytes = Message::Notification(Notification {
             method: method.to_owned(),

@@ -140,7 +140,7 @@ impl HttpState {
             // The GET stream may be held by another replica.
             if let Ok(text) = std::str::from_utf8(&message.bytes) {
                 let message = text.to_owned();
-                engine.pass_on(&session.id().clone(), Content::Notice { message });
+                engine.pass_on(session.id(), Content::Notice { message });
             }
         }
         let Some(stream) = streams.get_mut(number) else {
