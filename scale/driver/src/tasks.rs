@@ -272,6 +272,10 @@ pub async fn taskkill(o: &Opts) -> Check {
             theirs.push(task);
         } else {
             others.push(task);
+            // Spread the tries over a few seconds: a loaded machine can
+            // fail one HAProxy health check of the victim (`fall 1`), and
+            // every task goes elsewhere until it is up again (`rise 2`).
+            tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
     if (theirs.len() as u64) < want || others.is_empty() {
