@@ -445,7 +445,8 @@ fi
 ready="$work/ready"
 task_ready="$work/task-ready"
 killed="$work/killed"
-timeout 150 "$driver" taskkill --url "$url" --victim c --lease-ms "$task_lease_ms" \
+timeout 150 "$driver" taskkill --url "$url" --victim c \
+    --victim-url "http://127.0.0.1:${port[c]}/mcp" --lease-ms "$task_lease_ms" \
     --ready-file "$task_ready" --killed-file "$killed" &
 task_driver_pid=$!
 pids+=("$task_driver_pid")

@@ -10,8 +10,8 @@
 //! scale-driver failover --url URL --victim NAME --ready-file PATH --killed-file PATH
 //!                       [--clients 30] [--calls 20] [--stateless-clients 4]
 //! scale-driver tasks    --url URL [--rounds 3]
-//! scale-driver taskkill --url URL --victim NAME --ready-file PATH --killed-file PATH
-//!                       [--per-victim 3] [--lease-ms 10000]
+//! scale-driver taskkill --url URL --victim NAME --victim-url URL --ready-file PATH
+//!                       --killed-file PATH [--per-victim 3] [--lease-ms 10000]
 //! scale-driver rr-sessions --url URL [--clients 100] [--calls 20] [--replicas 3]
 //! scale-driver rr-elicit    --url URL [--rounds 3]
 //! scale-driver rr-resume    --url URL [--rounds 3]
@@ -70,8 +70,8 @@
 //!   `completed` (`job done on RUNNER`), read through another replica too;
 //!   then creates a 30 s job and cancels it through another replica than
 //!   its runner: `cancelled` read back through three replicas.
-//! - `taskkill`: creates 120 s jobs until `--per-victim` run on `--victim`
-//!   and one elsewhere, writes `--ready-file`, waits for `--killed-file`,
+//! - `taskkill`: creates `--per-victim` 120 s jobs on `--victim` directly
+//!   (`--victim-url`) and, through HAProxy, jobs until one runs elsewhere, writes `--ready-file`, waits for `--killed-file`,
 //!   then polls: the victim's tasks must be `failed` (an error naming the
 //!   lapsed lease) within the lease and a renewal period and a second,
 //!   the others still `working` (then cancelled); prints the times.
@@ -1401,6 +1401,7 @@ fn main() {
             &[
                 "url",
                 "victim",
+                "victim-url",
                 "per-victim",
                 "lease-ms",
                 "ready-file",

@@ -33,14 +33,28 @@ struct Served {
 }
 
 /// A stateless request `method` declaring the tasks extension, on a fresh
-/// connection; `name` is its `Mcp-Name` (the tool, or the task id).
+/// connection through HAProxy; `name` is its `Mcp-Name` (the tool, or the
+/// task id).
 async fn rpc(
     target: &Target,
     id: u64,
     method: &str,
     name: &str,
-    mut params: Value,
+    params: Value,
 ) -> Result<Served, String> {
+    let (result, by) = send(target, id, method, name, params).await?;
+    let by = by.ok_or("no x-served-by header (is this HAProxy with scale/haproxy.cfg.in?)")?;
+    Ok(Served { result, by })
+}
+
+/// `rpc` to any server: the result, and `x-served-by` if it was set.
+async fn send(
+    target: &Target,
+    id: u64,
+    method: &str,
+    name: &str,
+    mut params: Value,
+) -> Result<(Value, Option<String>), String> {
     params["_meta"] = json!({
         "io.modelcontextprotocol/protocolVersion": STATELESS_VERSION,
         "io.modelcontextprotocol/clientCapabilities":
@@ -60,24 +74,20 @@ async fn rpc(
     if reply.head.status != 200 {
         return Err(format!("{method}: status {}", reply.head.status));
     }
-    let by = reply
-        .head
-        .header("x-served-by")
-        .ok_or("no x-served-by header (is this HAProxy with scale/haproxy.cfg.in?)")?
-        .to_owned();
+    let by = reply.head.header("x-served-by").map(str::to_owned);
     let answer = reply
         .messages
         .iter()
         .find(|m| m.get("id") == Some(&json!(id)))
         .ok_or_else(|| format!("{method}: no answer in {:?}", reply.messages))?;
     if let Some(e) = answer.get("error") {
-        return Err(format!("{method} answered by {by}: error {e}"));
+        return Err(format!("{method} answered by {by:?}: error {e}"));
     }
     let result = answer
         .get("result")
         .cloned()
         .ok_or_else(|| format!("{method}: no result in {answer}"))?;
-    Ok(Served { result, by })
+    Ok((result, by))
 }
 
 /// `rpc`, tried again (at most `MAX_ATTEMPTS`) when it fails: for
@@ -98,14 +108,21 @@ async fn get(target: &Target, id: u64, task: &str) -> Result<Served, String> {
 async fn create(target: &Target, id: u64, arguments: Value) -> Result<(String, String), String> {
     let params = json!({"name": "job", "arguments": arguments});
     let served = rpc(target, id, "tools/call", "job", params).await?;
-    if served.result["resultType"] != "task" {
-        return Err(format!("tools/call job: not a task: {}", served.result));
+    Ok((task_id(&served.result)?, served.by))
+}
+
+/// Creates a `job` task straight on one replica, not through HAProxy.
+async fn create_direct(target: &Target, id: u64, arguments: Value) -> Result<String, String> {
+    let params = json!({"name": "job", "arguments": arguments});
+    task_id(&send(target, id, "tools/call", "job", params).await?.0)
+}
+
+/// The task id of a `tools/call` result that made a task.
+fn task_id(result: &Value) -> Result<String, String> {
+    if result["resultType"] != "task" {
+        return Err(format!("tools/call job: not a task: {result}"));
     }
-    let task = served.result["taskId"]
-        .as_str()
-        .ok_or("no taskId")?
-        .to_owned();
-    Ok((task, served.by))
+    Ok(result["taskId"].as_str().ok_or("no taskId")?.to_owned())
 }
 
 /// Polls `task` until `done` holds for its detailed state (bounded by
@@ -260,29 +277,39 @@ pub async fn taskkill(o: &Opts) -> Check {
     let lease = Duration::from_millis(o.num("lease-ms", 10_000)?);
     let ready = o.text("ready-file")?;
     let killed = o.text("killed-file")?;
+    // The victim's tasks are made on it directly: through the round robin
+    // they could all land elsewhere while HAProxy holds the victim down
+    // after a failed health check on a loaded machine (`fall 1`). They are
+    // read back through HAProxy, which names the victim as the runner.
+    let direct = Target::parse(&o.text("victim-url")?)?;
     let mut ids = 0;
-    let (mut theirs, mut others) = (Vec::new(), Vec::new());
-    for _ in 0..want * 6 {
-        if theirs.len() as u64 >= want && !others.is_empty() {
-            break;
+    let mut theirs = Vec::new();
+    for _ in 0..want {
+        ids += 1;
+        let task = create_direct(&direct, ids, json!({"seconds": 120})).await?;
+        let (status, _) =
+            poll_until(&target, &mut ids, &task, |r| r["statusMessage"].is_string()).await?;
+        let message = status["statusMessage"].as_str().unwrap_or_default();
+        if !message.ends_with(&format!(" on {victim}")) {
+            return Err(format!(
+                "taskkill: FAILED task {task} made on {victim} does not say so: {status}"
+            ));
         }
+        theirs.push(task);
+    }
+    let mut others = Vec::new();
+    for _ in 0..10 {
         ids += 1;
         let (task, runner) = create(&target, ids, json!({"seconds": 120})).await?;
-        if runner == victim {
-            theirs.push(task);
-        } else {
+        if runner != victim {
             others.push(task);
-            // Spread the tries over a few seconds: a loaded machine can
-            // fail one HAProxy health check of the victim (`fall 1`), and
-            // every task goes elsewhere until it is up again (`rise 2`).
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            break;
         }
+        theirs.push(task);
     }
-    if (theirs.len() as u64) < want || others.is_empty() {
+    if others.is_empty() {
         return Err(format!(
-            "taskkill: FAILED {} tasks on {victim}, {} elsewhere",
-            theirs.len(),
-            others.len()
+            "taskkill: FAILED 10 tasks through HAProxy, all on {victim}"
         ));
     }
     std::fs::write(&ready, b"").map_err(|e| format!("taskkill: {ready}: {e}"))?;
