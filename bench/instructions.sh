@@ -18,8 +18,11 @@
 # calls with Mcp-Session-Id) and the stateless 2026-07-28 era (`_meta` and
 # the Mcp-Method/Mcp-Name headers on every call); then the session era on
 # bench's echo-tokio (our listener) and echo-hyper (the hyper mount), and
-# their ratio. Profiles stay in bench/target/instructions/ for
-# `callgrind_annotate --inclusive=yes FILE`. Only 127.0.0.1 is used.
+# their ratio. Each figure comes with its breakdown by layer (JSON, our HTTP
+# layer, the engine, the allocator, the executor, hyper...) and the dearest
+# symbols, from bench/breakdown.py. Profiles stay in
+# bench/target/instructions/ for `callgrind_annotate --inclusive=yes FILE`.
+# Only 127.0.0.1 is used.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
@@ -65,6 +68,9 @@ per_call() { # NAME MODE SERVER ARGS... -> sets per, instructions per call
   local a="$ir"
   total_ir "$1" "$2" "$high" "${@:3}"
   per=$(((ir - a) / (high - low)))
+  # Where they went: by layer, and the dearest symbols (breakdown.py).
+  echo "$1: $per instructions per call"
+  python3 "$here/breakdown.py" "$out/$1-$low.callgrind" "$out/$1-$high.callgrind" "$((high - low))" 8
 }
 
 measure() { # LABEL CHECKOUT: builds its servers (with symbols) and prints its figures
