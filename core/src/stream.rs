@@ -49,8 +49,12 @@ pub(crate) struct StreamEvent {
 /// used to cost a whole channel).
 #[derive(Debug, Default)]
 pub(crate) struct Stream {
-    /// The sequence number of the last event pushed; 0 before the first.
+    /// The sequence number of the last event pushed; `start` before the first.
     last_seq: u64,
+    /// The number before its first event: 0, or, for the GET stream of a
+    /// session shared by replicas, a random start on each (see
+    /// [`numbered`](Self::numbered)).
+    start: u64,
     /// The newest events, oldest first, with consecutive sequence numbers
     /// ending at `last_seq`; bounded by the `cap` of each push.
     log: VecDeque<StreamEvent>,
@@ -118,14 +122,23 @@ impl Stream {
         }
     }
 
-    #[cfg(feature = "shared-sessions")]
     /// An empty stream whose next event will be `seq + 1`: the copy of a
     /// stream another replica wrote up to `seq`, which a client resumes
-    /// here (see [`Streams::mirror`](crate::streams::Streams::mirror)).
-    pub(crate) fn continuing_after(seq: u64) -> Self {
+    /// here (see [`Streams::copy_of`](crate::streams::Streams::copy_of)), or
+    /// a shared session's GET stream numbered from its random start.
+    pub(crate) fn after(seq: u64) -> Self {
         let mut stream = Self::default();
         stream.last_seq = seq;
+        stream.start = seq;
         stream
+    }
+
+    /// Whether `seq` is a number this stream gave out: its start (the id
+    /// of a priming event sent before any event) or one of its events'.
+    /// Replicas number a shared session's GET stream each from their own
+    /// random start, so an id another replica gave out is none of these.
+    pub(crate) fn numbered(&self, seq: u64) -> bool {
+        (self.start..=self.last_seq).contains(&seq)
     }
 
     #[cfg_attr(not(feature = "shared-sessions"), allow(dead_code))]
@@ -248,6 +261,20 @@ mod tests {
 
     fn bytes(s: &str) -> Arc<[u8]> {
         s.as_bytes().into()
+    }
+
+    #[test]
+    fn a_stream_knows_the_numbers_it_gave_out() {
+        let mut s = Stream::after(1000);
+        assert!(s.numbered(1000), "the priming id before any event");
+        assert!(!s.numbered(1001) && !s.numbered(999) && !s.numbered(0));
+        s.push(bytes("a"), false, 8);
+        s.push(bytes("b"), false, 8);
+        assert!(s.numbered(1001) && s.numbered(1002));
+        assert!(!s.numbered(1003));
+        let seqs: Vec<u64> = s.replay_after(1000).map(|e| e.seq).collect();
+        assert_eq!(seqs, [1001, 1002]);
+        assert!(Stream::default().numbered(0));
     }
 
     #[test]

@@ -65,6 +65,10 @@ pub(crate) struct Streams {
     /// [`Streams::number_from`]) and are never reused in a session, so a
     /// stale `Last-Event-ID` cannot name a newer stream.
     next_stream: u64,
+    /// The number before the GET stream's first event, when it opens: 0,
+    /// or a random start on each replica sharing the session (see
+    /// [`Streams::number_from`]).
+    standalone_from: u64,
     /// Every stream still known, in no particular order.
     slots: Vec<Slot>,
     /// Finished streams nobody has received yet, oldest first.
@@ -75,6 +79,7 @@ impl Default for Streams {
     fn default() -> Self {
         Self {
             next_stream: STANDALONE + 1,
+            standalone_from: 0,
             slots: Vec::new(),
             undelivered: VecDeque::new(),
         }
@@ -174,9 +179,12 @@ impl Streams {
     /// Numbers the streams opened from now on from `first` (at least the
     /// next number already due, so none is reused): a session shared by
     /// replicas draws a random start on each, so that its streams'
-    /// numbers, and thus its event ids, do not meet across replicas.
+    /// numbers, and thus its event ids, do not meet across replicas. The
+    /// GET stream, one number on every replica, numbers its events from
+    /// `first` instead, when it opens after this.
     pub(crate) fn number_from(&mut self, first: u64) {
         self.next_stream = self.next_stream.max(first);
+        self.standalone_from = first;
     }
 
     #[cfg(feature = "shared-sessions")]
@@ -192,7 +200,7 @@ impl Streams {
         self.slots.push(Slot {
             number,
             awaiting: Awaiting::Nothing,
-            stream: Stream::continuing_after(after),
+            stream: Stream::after(after),
             copy: Copy::Filling(Vec::new()),
         });
         true
@@ -291,7 +299,7 @@ impl Streams {
                 self.slots.push(Slot {
                     number: STANDALONE,
                     awaiting: Awaiting::Nothing,
-                    stream: Stream::default(),
+                    stream: Stream::after(self.standalone_from),
                     copy: Copy::No,
                 });
                 self.slots.len() - 1
@@ -345,13 +353,17 @@ impl Streams {
     /// that has not finished yet stays as it is: its reply is still to
     /// come, and a resuming client may pick it up.
     pub(crate) fn release(&mut self, number: u64, delivered: bool, retained: usize) {
-        let unfinished_copy = self
+        let copy = self
             .slots
             .iter()
-            .any(|s| s.number == number && !matches!(s.copy, Copy::No) && !s.stream.finished);
-        if unfinished_copy {
-            // The shared log can make it again for the next resumption.
-            self.remove(number);
+            .find(|s| s.number == number && !matches!(s.copy, Copy::No) && !s.stream.finished);
+        if let Some(copy) = copy {
+            // The shared log can make it again for the next resumption. A
+            // copy a newer connection already resumed stays: this release
+            // is the replaced connection's, noticed late.
+            if !copy.stream.attached() {
+                self.remove(number);
+            }
             return;
         }
         if delivered {
@@ -469,6 +481,12 @@ mod tests {
         let mut st = Streams::default();
         assert!(st.copy_of(5, 0));
         st.fill_copy(5, vec![ev(0, false), ev(1, false)], 64);
+        // Released by a connection a newer one already replaced (its
+        // leaving noticed late): the newer one's listener keeps it.
+        let _token = st.get_mut(5).unwrap().attach();
+        st.release(5, false, 8);
+        assert!(st.get_mut(5).is_some(), "resumed by a newer connection");
+        st.get_mut(5).unwrap().detach();
         st.release(5, false, 8);
         assert!(st.get_mut(5).is_none(), "the shared log can make it again");
         // A copy that finished with nobody listening is kept, like a reply.

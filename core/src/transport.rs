@@ -460,6 +460,15 @@ pub trait Dispatch: Send + Sync {
     /// written within the grace period.
     fn fail_client_requests(&self) {}
 
+    /// Requests still running in sessions shared with other replicas
+    /// (kept in a session store). A graceful shutdown waits for them
+    /// within its grace period even when their clients have left: their
+    /// results go to the shared log, and a client resumes them on another
+    /// replica. On one server nobody could resume them after it stops.
+    fn shared_requests_in_flight(&self) -> usize {
+        0
+    }
+
     /// Which eras the server serves.
     fn eras(&self) -> Eras {
         Eras::Both

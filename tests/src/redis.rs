@@ -23,19 +23,35 @@ pub struct Redis {
 }
 
 impl Redis {
-    /// Starts one and waits (bounded) until it answers `PING`.
+    /// Starts one and waits (bounded) until it answers. A free port found
+    /// by binding and letting go may be taken by another test's server
+    /// before this one binds it: then another port is tried.
     pub fn start() -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let mut redis = Self { port, child: None };
-        redis.spawn();
-        redis
+        for _ in 0..5 {
+            let port = TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .expect("a free port")
+                .port();
+            let mut redis = Self { port, child: None };
+            if redis.try_spawn() {
+                return redis;
+            }
+        }
+        panic!("redis-server found no free port in 5 tries");
     }
 
     /// Starts the server again on the same port, after [`stop`](Self::stop).
     pub fn spawn(&mut self) {
+        assert!(
+            self.try_spawn(),
+            "redis-server exited at start (port {} taken?)",
+            self.port
+        );
+    }
+
+    /// Starts the server on its port and waits (bounded) until it answers;
+    /// `false` when it exited instead (the port was taken).
+    fn try_spawn(&mut self) -> bool {
         let mut child = Command::new("redis-server")
             .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
@@ -49,15 +65,19 @@ impl Redis {
                      install it (Debian: apt-get install -y redis-server)"
                 )
             });
+        // Its own process id in `INFO`: not another test's server that
+        // holds the port.
+        let ours = format!("process_id:{}\r\n", child.id());
         let start = Instant::now();
-        while !self.command("PING").starts_with("+PONG") {
-            if let Some(status) = child.try_wait().unwrap() {
-                panic!("redis-server exited at start ({status})");
+        while !self.command("INFO server").contains(&ours) {
+            if child.try_wait().unwrap().is_some() {
+                return false;
             }
             assert!(start.elapsed() < DEADLINE, "redis-server does not accept");
             std::thread::sleep(Duration::from_millis(20));
         }
         self.child = Some(child);
+        true
     }
 
     /// Kills the server and starts a new one on the same port.

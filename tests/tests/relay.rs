@@ -4,7 +4,9 @@
 //! another replica than the one running the request, a notification for a
 //! GET stream held by another replica, a reply stream resumed with
 //! `Last-Event-ID` on another replica (replayed from the shared log, then
-//! live), and a `DELETE` ending a GET stream held elsewhere.
+//! live), a `DELETE` ending a GET stream held elsewhere, and a GET stream
+//! resumed with an event id another replica gave out (opened fresh, never
+//! replayed under the other replica's numbering).
 //!
 //! Two HTTP servers on 127.0.0.1 share a Redis store (a real
 //! `redis-server`, started here; these tests fail, not skip, without it),
@@ -28,6 +30,7 @@ tests::on_both_runtimes!(
     a_delete_on_one_replica_ends_the_get_stream_on_another,
     what_a_stopped_replica_wrote_is_replayed_on_another,
     a_polled_stream_resumes_on_another_replica,
+    a_get_stream_resumed_with_another_replicas_id_opens_fresh,
 );
 
 /// Two replicas of the test server sharing `redis`, with `gates`, and
@@ -293,5 +296,53 @@ fn servers_sharing_a_memory_store_pass_answers_on() {
     assert_eq!(
         result["result"]["content"][0]["text"], "LLM response: hey",
         "{result}"
+    );
+}
+
+/// Each replica numbers a shared session's GET stream itself (the stream
+/// is not in the shared log): resumed with an id another replica gave out,
+/// the stream opens fresh, and nothing the client already had is
+/// replayed; resumed with one of its own ids, it replays what followed.
+fn a_get_stream_resumed_with_another_replicas_id_opens_fresh(rt: Rt) {
+    let redis = Redis::start();
+    let (_exec, a, b) = pair(rt, &redis, &Gates::default());
+    let s = Session::initialize(a.addr, "2025-11-25");
+    let on_b = on(&s, b.addr);
+    // The GET stream on B hears two changes made through B.
+    let (mut get, head) = on_b.open_get(None);
+    assert_eq!(head.status, 200, "{head:?}");
+    let mut seen = Vec::new();
+    for id in [2, 3] {
+        assert_eq!(on_b.tool_text(id, "announce", json!({})), "announced");
+        seen.push(next_message(&mut get).id.expect("an event id"));
+    }
+    drop(get);
+    // Then the client's GET stream is on A, and hears one there.
+    let (mut get, head) = s.open_get(None);
+    assert_eq!(head.status, 200, "{head:?}");
+    assert_eq!(s.tool_text(4, "announce", json!({})), "announced");
+    let from_a = next_message(&mut get).id.expect("an event id");
+    drop(get);
+    // Resumed on B with A's id: a fresh stream, not B's old events.
+    let (mut get, head) = on_b.open_get(Some(&from_a));
+    assert_eq!(head.status, 200, "{head:?}");
+    assert_eq!(on_b.tool_text(5, "announce", json!({})), "announced");
+    let fresh = next_message(&mut get).id.expect("an event id");
+    assert!(
+        !seen.contains(&fresh),
+        "{fresh} replayed, already seen as one of {seen:?}"
+    );
+    drop(get);
+    // Resumed on B with B's own id: what followed it is replayed.
+    assert_eq!(on_b.tool_text(6, "announce", json!({})), "announced");
+    let (mut get, head) = on_b.open_get(Some(&fresh));
+    assert_eq!(head.status, 200, "{head:?}");
+    let replayed = next_message(&mut get);
+    let (_, after) = fresh.split_once('-').unwrap();
+    let (_, seq) = replayed.id.as_deref().unwrap().split_once('-').unwrap();
+    assert_eq!(
+        seq.parse::<u64>().unwrap(),
+        after.parse::<u64>().unwrap() + 1,
+        "{replayed:?} after {fresh}"
     );
 }

@@ -380,6 +380,24 @@ impl Dispatch for Engine {
         self.sessions.fail_client_requests();
     }
 
+    fn shared_requests_in_flight(&self) -> usize {
+        if !cfg!(feature = "shared-sessions") || self.session_store.is_none() {
+            return 0;
+        }
+        self.sessions
+            .select(|_| true)
+            .iter()
+            .map(|s| {
+                let st = s.state();
+                if st.stored.is_some() {
+                    st.in_flight.len()
+                } else {
+                    0
+                }
+            })
+            .sum()
+    }
+
     fn header_params(&self, tool: &str) -> Vec<(String, String)> {
         let registry = self.registry();
         let Some(entry) = registry.tools.iter().find(|e| e.tool.name == tool) else {

@@ -14,8 +14,9 @@
 //!
 //! Only sessions kept in the store take part (stdio and in-memory
 //! sessions never do). The standalone (GET) stream's events are not in
-//! the shared log: a client that resumes it on another replica gets a new
-//! one, and what was sent while it had none is lost, as on one replica.
+//! the shared log, and each replica numbers them from its own random
+//! start: a client that resumes it on another replica gets a new one
+//! there, and what was sent while it had none is lost, as on one replica.
 
 // Without `shared-sessions` only `post` (a no-op then) and the numbering
 // stay in use.
@@ -23,6 +24,8 @@
 
 #[cfg(feature = "shared-sessions")]
 use std::sync::Arc;
+#[cfg(feature = "shared-sessions")]
+use std::time::Duration;
 
 use crate::id::SessionId;
 use crate::jsonrpc::{Decoded, Message, RequestId, Response};
@@ -31,7 +34,7 @@ use crate::observe::CloseReason;
 use crate::session::Session;
 use crate::session_store::{Content, Letter};
 #[cfg(feature = "shared-sessions")]
-use crate::session_store::{LoggedEvent, StoreError};
+use crate::session_store::{LoggedEvent, SessionStore, StoreError};
 use crate::streams::STANDALONE;
 
 #[cfg(feature = "shared-sessions")]
@@ -155,8 +158,46 @@ impl Shared {
     }
 }
 
+/// How long a resumption waits for the shared log to hold what its client
+/// already saw: the writing replica appends in the background, so a
+/// client that read an event there and came straight here can be ahead
+/// of the log by the time one write takes.
+#[cfg(feature = "shared-sessions")]
+const LOG_GRACE: Duration = Duration::from_secs(1);
+
+/// How often the log is read again meanwhile.
+#[cfg(feature = "shared-sessions")]
+const LOG_POLL: Duration = Duration::from_millis(25);
+
 #[cfg(feature = "shared-sessions")]
 impl Engine {
+    /// Stream `stream`'s shared log, read again (every [`LOG_POLL`], for
+    /// at most [`LOG_GRACE`], when the server has a runtime to wait on)
+    /// until it holds event `after`, which the resuming client saw. A log
+    /// still behind then is taken as it is, and one that never appears is
+    /// `None`: a stream never shared, or one forgotten since.
+    async fn read_caught_up(
+        &self,
+        store: &dyn SessionStore,
+        id: &SessionId,
+        stream: u64,
+        after: u64,
+    ) -> Result<Option<Vec<LoggedEvent>>, StoreError> {
+        let deadline = crate::clock::now() + LOG_GRACE;
+        loop {
+            let read = store.read_log(id, stream, 0).await?;
+            let caught_up = read
+                .as_ref()
+                .is_some_and(|log| log.last().is_some_and(|e| e.seq >= after));
+            match &self.outlet.runtime {
+                Some(runtime) if !caught_up && crate::clock::now() < deadline => {
+                    runtime.sleep(LOG_POLL).await;
+                }
+                _ => return Ok(read),
+            }
+        }
+    }
+
     /// Makes stream `stream` of `session`, which another replica wrote, a
     /// copy here holding what its shared log has after `after`, so that a
     /// client resumes it here; returns whether there was such a log (else
@@ -178,7 +219,10 @@ impl Engine {
         if !session.state().streams.copy_of(stream, after) {
             return Ok(stream != STANDALONE);
         }
-        match store.read_log(session.id(), stream, 0).await {
+        match self
+            .read_caught_up(store.as_ref(), session.id(), stream, after)
+            .await
+        {
             Ok(Some(log)) => {
                 let log = log.into_iter().filter(|e| one_line(&e.message)).collect();
                 session.state().streams.fill_copy(stream, log, COPY_EVENTS);

@@ -153,7 +153,8 @@ pub(super) async fn post(
 /// In a session shared with other replicas, a stream not held here is
 /// looked for in the shared log: found, it is copied here and resumed
 /// (then goes on live as its replica writes it); a store that cannot
-/// answer is a 503.
+/// answer is a 503. The GET stream is not in the shared log: resumed
+/// with an id another replica gave out, it opens fresh here.
 ///
 /// The stream holds `share`, its client's place among its open streams,
 /// until it ends; a refusal lets it go at once.
@@ -185,7 +186,16 @@ pub(super) async fn get(
         drop(st);
         return session_not_found();
     }
-    let resume = named.filter(|&(number, _)| st.streams.get_mut(number).is_some());
+    // Each replica numbers a shared session's GET stream from its own
+    // random start: an id another replica gave out names none of this
+    // copy's events (replaying after it would repeat or skip some), and
+    // the client gets a fresh stream, as for a stream no longer kept.
+    let shared = cfg!(feature = "shared-sessions") && st.stored.is_some();
+    let resume = named.filter(|&(number, after)| {
+        st.streams
+            .get_mut(number)
+            .is_some_and(|s| number != STANDALONE || !shared || s.numbered(after))
+    });
     // A resumption takes its stream over from any connection still
     // listening to it, the standalone stream like a reply stream: the
     // client says it lost that connection, which the server may not have
@@ -213,8 +223,12 @@ pub(super) async fn get(
             (number, ended, events)
         }
         None => {
+            // Resumed with an id another replica gave out (see above): the
+            // client says it lost its GET connection, so it takes the
+            // stream over, as a resumption does, though nothing replays.
+            let takes_over = shared && named.is_some_and(|(number, _)| number == STANDALONE);
             let stream = st.streams.standalone();
-            if stream.attached() {
+            if stream.attached() && !takes_over {
                 return refuse(
                     StatusCode::CONFLICT,
                     ErrorCode::INVALID_REQUEST,

@@ -321,14 +321,22 @@ impl HttpService {
     }
 
     /// Waits until every connection and every [`HttpService::respond`]
-    /// exchange has ended, or `grace` has passed; returns whether all ended.
+    /// exchange has ended, and every request of a session shared with
+    /// other replicas too (its client may resume it on another), or
+    /// `grace` has passed; returns whether all ended.
     ///
     /// It checks every 10 ms and closes nothing itself: call it after
     /// triggering the shutdown signal. Cancel-safe: dropping it changes
     /// nothing.
     pub async fn drain(&self, grace: Duration) -> bool {
         let deadline = now() + grace;
-        while self.connection_count() > 0 || self.exchange_count() > 0 {
+        let shared_busy = || {
+            self.transport
+                .state
+                .engine()
+                .is_some_and(|e| e.shared_requests_in_flight() > 0)
+        };
+        while self.connection_count() > 0 || self.exchange_count() > 0 || shared_busy() {
             if now() >= deadline {
                 return false;
             }
