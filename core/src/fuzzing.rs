@@ -119,3 +119,10 @@ pub fn open_state(
         .map(|sealed| sealed.answers)
         .map_err(|e| e.to_string())
 }
+
+/// A stateless request's params read both ways, from JSON text: by the
+/// fast scan (falling back to serde where it declines) and by serde alone,
+/// each as its `Debug` text (or the error). `None` when `text` is not JSON.
+pub fn stateless_params(text: &str) -> Option<(String, String)> {
+    crate::stateless::params_both_ways(text)
+}

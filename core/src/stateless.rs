@@ -12,8 +12,6 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use serde_json::value::RawValue;
-
 use crate::facts::{ClientCapabilities, ClientFacts};
 use crate::jsonrpc::{CallSpans, Params};
 use crate::principal::Principal;
@@ -276,17 +274,19 @@ impl RequestMeta {
             Err(e) if mentioned => return Some(Err(MetaError::Malformed(e.to_string()))),
             Err(_) => return None,
         };
-        let meta = read.meta;
-        if meta.version.is_none() && meta.capabilities.is_none() && meta.info.is_none() {
+        if read.version.is_none() && read.capabilities.is_none() && read.info.is_none() {
             return None;
         }
-        let parsed = Self::from_meta(meta.version, meta.capabilities, meta.info, meta.log_level);
+        let parsed = Self::from_meta(read.version, read.capabilities, read.info, read.log_level);
         Some(parsed.map(|mut facts| {
-            facts.progress_token = meta.progress_token;
+            // A token `Value` holds whatever JSON sent (valid, as it was read).
+            facts.progress_token = read
+                .progress_token
+                .and_then(|t| serde_json::from_str(t).ok());
             facts.retry = read.retry;
             let name = read.name.and_then(string_of);
             if let Some(Cow::Borrowed(name)) = name {
-                facts.spans = CallSpans::within(text, name, read.arguments.map(RawValue::get));
+                facts.spans = CallSpans::within(text, name, read.arguments);
             }
             facts.name = name.map(Cow::into_owned);
             facts.uri = read.uri.and_then(string_of).map(Cow::into_owned);
@@ -297,10 +297,10 @@ impl RequestMeta {
 
     /// Reads the facts out of the raw stateless keys of a `_meta`.
     fn from_meta(
-        version: Option<&RawValue>,
-        capabilities: Option<&RawValue>,
-        info: Option<&RawValue>,
-        log_level: Option<&RawValue>,
+        version: Option<&str>,
+        capabilities: Option<&str>,
+        info: Option<&str>,
+        log_level: Option<&str>,
     ) -> Result<Self, MetaError> {
         let missing: Vec<&str> = [
             (PROTOCOL_VERSION_KEY, version.is_none()),
@@ -319,7 +319,7 @@ impl RequestMeta {
             Ok(known) => Requested::Known(known),
             Err(_) => Requested::Other(requested.into_owned()),
         };
-        let capabilities = match capabilities.get() {
+        let capabilities = match capabilities {
             // What most clients send: nothing declared, nothing to read.
             "{}" => ClientCapabilities::default(),
             text if text.starts_with('{') => serde_json::from_str(text)
@@ -330,14 +330,14 @@ impl RequestMeta {
                 )));
             }
         };
-        if info.is_some_and(|i| !i.get().starts_with('{')) {
+        if info.is_some_and(|i| !i.starts_with('{')) {
             return Err(MetaError::Malformed(format!(
                 "{CLIENT_INFO_KEY} must be an object"
             )));
         }
         let log_level = match log_level {
             None => None,
-            Some(v) => Some(serde_json::from_str::<LogLevel>(v.get()).map_err(|_| {
+            Some(v) => Some(serde_json::from_str::<LogLevel>(v).map_err(|_| {
                 MetaError::Malformed(format!("{LOG_LEVEL_KEY} is not a log level"))
             })?),
         };
@@ -404,8 +404,7 @@ impl RequestMeta {
 
 /// The string a raw JSON value holds, borrowed when it has no escapes;
 /// `None` when it is not a string.
-fn string_of(raw: &RawValue) -> Option<Cow<'_, str>> {
-    let text = raw.get();
+fn string_of(text: &str) -> Option<Cow<'_, str>> {
     match text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
         Some(inner) if !inner.contains('\\') => Some(Cow::Borrowed(inner)),
         _ => serde_json::from_str::<String>(text).ok().map(Cow::Owned),
@@ -427,6 +426,14 @@ fn mentions_namespace(text: &str) -> bool {
         from = at + 1;
     }
     false
+}
+
+/// The params read by the fast pass and by serde alone (the fuzz target
+/// `stateless_params` compares them); `None` when `text` is not JSON.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn params_both_ways(text: &str) -> Option<(String, String)> {
+    let raw = serde_json::value::RawValue::from_string(text.to_owned()).ok()?;
+    Some(params::both_ways(&Params(raw, None)))
 }
 
 /// The stateless revisions this server serves, newest first: what
