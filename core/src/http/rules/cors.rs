@@ -185,14 +185,16 @@ fn is_token_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
-/// The headers every reply that is not a preflight carries: `Vary:
+/// The headers every reply that is not a preflight carries, added to
+/// `headers` (every response gets them: no list of their own): `Vary:
 /// Origin`, and for an allowed `origin` the grant to read it.
 pub(crate) fn reply_grant(
     policy: &CorsPolicy,
     origins: &AllowList,
     origin: Option<&str>,
-) -> Vec<(HeaderName, HeaderValue)> {
-    let mut headers = vec![(VARY, HeaderValue::from_static("Origin"))];
+    headers: &mut Vec<(HeaderName, HeaderValue)>,
+) {
+    headers.push((VARY, HeaderValue::from_static("Origin")));
     if let Some(allow_origin) = origin.and_then(|o| allowed(origins, o)) {
         headers.push((ACCESS_CONTROL_ALLOW_ORIGIN, allow_origin));
         headers.push((
@@ -206,7 +208,6 @@ pub(crate) fn reply_grant(
             ));
         }
     }
-    headers
 }
 
 /// Answers a preflight (`head` is one, by [`is_preflight`]) to a resource
@@ -267,9 +268,12 @@ pub(crate) fn grant_reply(config: &HttpConfig, head: &RequestHead, response: &mu
     } else {
         head.known_str(Known::Origin)
     };
-    response
-        .headers
-        .extend(reply_grant(&config.cors, &config.allowed_origins, origin));
+    reply_grant(
+        &config.cors,
+        &config.allowed_origins,
+        origin,
+        &mut response.headers,
+    );
 }
 
 /// The `Access-Control-Allow-Origin` value for `origin` when the allow-list
@@ -293,6 +297,17 @@ mod tests {
 
     use super::*;
     use crate::http::wire::testing::head;
+
+    /// [`reply_grant`]'s headers alone.
+    fn reply_headers(
+        policy: &CorsPolicy,
+        origins: &AllowList,
+        origin: Option<&str>,
+    ) -> Vec<(HeaderName, HeaderValue)> {
+        let mut headers = Vec::new();
+        reply_grant(policy, origins, origin, &mut headers);
+        headers
+    }
 
     const PAGE: &str = "http://127.0.0.1:5555";
     const ALL: &str = "content-type, accept, authorization, mcp-session-id, \
@@ -430,7 +445,7 @@ mod tests {
                 ),
                 Err(Refusal::Origin)
             );
-            let headers = reply_grant(&policy, &AllowList::Loopback, Some(origin));
+            let headers = reply_headers(&policy, &AllowList::Loopback, Some(origin));
             assert_eq!(headers, [(VARY, HeaderValue::from_static("Origin"))]);
         }
         let only = AllowList::Only(vec!["https://app.example.com".into()]);
@@ -451,7 +466,7 @@ mod tests {
     #[test]
     fn replies_to_an_allowed_origin_are_readable_and_others_only_vary() {
         let policy = CorsPolicy::default();
-        let headers = reply_grant(&policy, &AllowList::Loopback, Some(PAGE));
+        let headers = reply_headers(&policy, &AllowList::Loopback, Some(PAGE));
         assert_eq!(get(&headers, &ACCESS_CONTROL_ALLOW_ORIGIN), Some(PAGE));
         assert_eq!(get(&headers, &VARY), Some("Origin"));
         assert_eq!(
@@ -460,7 +475,7 @@ mod tests {
         );
         assert_eq!(get(&headers, &ACCESS_CONTROL_ALLOW_CREDENTIALS), None);
         assert_eq!(get(&headers, &ACCESS_CONTROL_ALLOW_METHODS), None);
-        let no_origin = reply_grant(&policy, &AllowList::Loopback, None);
+        let no_origin = reply_headers(&policy, &AllowList::Loopback, None);
         assert_eq!(no_origin, [(VARY, HeaderValue::from_static("Origin"))]);
     }
 
@@ -477,7 +492,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(get(&pre, &ACCESS_CONTROL_ALLOW_CREDENTIALS), Some("true"));
-        let reply = reply_grant(&on, &AllowList::Loopback, Some(PAGE));
+        let reply = reply_headers(&on, &AllowList::Loopback, Some(PAGE));
         assert_eq!(get(&reply, &ACCESS_CONTROL_ALLOW_CREDENTIALS), Some("true"));
         // Any origin: echoed, never `*`, and never with credentials.
         let anywhere = "https://anywhere.example";
@@ -485,7 +500,7 @@ mod tests {
             preflight_grant(&on, &AllowList::Any, anywhere, "GET", &[], ENDPOINT_METHODS).unwrap();
         assert_eq!(get(&pre, &ACCESS_CONTROL_ALLOW_ORIGIN), Some(anywhere));
         assert_eq!(get(&pre, &ACCESS_CONTROL_ALLOW_CREDENTIALS), None);
-        let reply = reply_grant(&on, &AllowList::Any, Some(anywhere));
+        let reply = reply_headers(&on, &AllowList::Any, Some(anywhere));
         assert_eq!(get(&reply, &ACCESS_CONTROL_ALLOW_ORIGIN), Some(anywhere));
         assert_eq!(get(&reply, &ACCESS_CONTROL_ALLOW_CREDENTIALS), None);
     }
