@@ -10,8 +10,6 @@ use std::time::Duration;
 use crate::clock::Instant;
 use crate::clock::now;
 
-use serde_json::Value;
-
 use super::dispatch::{Engine, answer};
 use super::error::MethodError;
 use super::lifecycle::open_session;
@@ -400,34 +398,11 @@ impl Dispatch for Engine {
 
     fn header_params(&self, tool: &str) -> Vec<(String, String)> {
         let registry = self.registry();
-        let Some(entry) = registry.tools.iter().find(|e| e.tool.name == tool) else {
-            return Vec::new();
-        };
-        let Some(properties) = entry.tool.input_schema["properties"].as_object() else {
-            return Vec::new();
-        };
-        // Only annotations the spec allows count: a non-empty header token
-        // on a string, integer or boolean property, unique ignoring case.
-        let mut seen: Vec<String> = Vec::new();
-        properties
+        registry
+            .tools
             .iter()
-            .filter_map(|(name, schema)| {
-                let header = schema.get("x-mcp-header")?.as_str()?;
-                let kind = schema.get("type").and_then(Value::as_str);
-                // RFC 9110 `tchar`: what a header name may hold.
-                let token = !header.is_empty()
-                    && header
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
-                let lower = header.to_ascii_lowercase();
-                let fresh = !seen.contains(&lower);
-                if !(token && fresh && matches!(kind, Some("string" | "integer" | "boolean"))) {
-                    return None;
-                }
-                seen.push(lower);
-                Some((name.clone(), header.to_owned()))
-            })
-            .collect()
+            .find(|e| e.tool.name == tool)
+            .map_or_else(Vec::new, |entry| entry.header_params().to_vec())
     }
 }
 

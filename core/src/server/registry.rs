@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde_json::value::RawValue;
 
@@ -71,6 +71,44 @@ pub(crate) struct ToolEntry {
     pub(crate) task: crate::tasks::TaskSupport,
     /// When a task-capable call becomes a task.
     pub(crate) begins: crate::tasks::TaskBegins,
+    /// Its `x-mcp-header` properties, read from the schema at the first
+    /// stateless call that needs them (every `tools/call` would otherwise
+    /// walk the schema again).
+    header_params: OnceLock<Vec<(String, String)>>,
+}
+
+impl ToolEntry {
+    /// The `x-mcp-header` properties of the input schema: property name,
+    /// then header suffix (`Mcp-Param-{suffix}`). Only annotations the spec
+    /// allows count: a non-empty header token on a string, integer or
+    /// boolean property, unique ignoring case.
+    pub(crate) fn header_params(&self) -> &[(String, String)] {
+        self.header_params.get_or_init(|| {
+            let Some(properties) = self.tool.input_schema["properties"].as_object() else {
+                return Vec::new();
+            };
+            let mut seen: Vec<String> = Vec::new();
+            properties
+                .iter()
+                .filter_map(|(name, schema)| {
+                    let header = schema.get("x-mcp-header")?.as_str()?;
+                    let kind = schema.get("type").and_then(serde_json::Value::as_str);
+                    // RFC 9110 `tchar`: what a header name may hold.
+                    let token = !header.is_empty()
+                        && header
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+                    let lower = header.to_ascii_lowercase();
+                    let fresh = !seen.contains(&lower);
+                    if !(token && fresh && matches!(kind, Some("string" | "integer" | "boolean"))) {
+                        return None;
+                    }
+                    seen.push(lower);
+                    Some((name.clone(), header.to_owned()))
+                })
+                .collect()
+        })
+    }
 }
 
 /// A registered resource with one fixed URI.
@@ -235,6 +273,7 @@ where
         handler,
         task: crate::tasks::TaskSupport::default(),
         begins: crate::tasks::TaskBegins::default(),
+        header_params: OnceLock::new(),
     }
 }
 
