@@ -266,7 +266,18 @@ impl RequestMeta {
         if !mentioned && !escaped {
             return None;
         }
-        let read = match params::read(params) {
+        // The token becomes a `Value` here, as the serde pass read it
+        // before: a number no `f64` holds, or one nested too deep, refuses
+        // the params as that pass did.
+        let read = params::read(params).and_then(|read| {
+            let token = read
+                .as_ref()
+                .and_then(|r| r.progress_token)
+                .map(serde_json::from_str::<serde_json::Value>)
+                .transpose()?;
+            Ok(read.map(|read| (read, token)))
+        });
+        let (read, token) = match read {
             Ok(Some(read)) => read,
             Ok(None) => return None,
             // The prefix is there but `_meta` does not read (not an object,
@@ -279,10 +290,7 @@ impl RequestMeta {
         }
         let parsed = Self::from_meta(read.version, read.capabilities, read.info, read.log_level);
         Some(parsed.map(|mut facts| {
-            // A token `Value` holds whatever JSON sent (valid, as it was read).
-            facts.progress_token = read
-                .progress_token
-                .and_then(|t| serde_json::from_str(t).ok());
+            facts.progress_token = token;
             facts.retry = read.retry;
             let name = read.name.and_then(string_of);
             if let Some(Cow::Borrowed(name)) = name {
@@ -511,6 +519,21 @@ mod tests {
         assert_eq!(spans_of(json!({"name": 5, "_meta": meta})), (false, None));
         // Params that no pass read have nothing to offer.
         assert!(Params::from(json!({"name": "echo"})).call_parts().is_none());
+    }
+
+    #[test]
+    fn a_progress_token_no_value_holds_refuses_the_meta() {
+        let text = format!(
+            r#"{{"_meta":{{"{PROTOCOL_VERSION_KEY}":"2026-07-28","{CLIENT_CAPABILITIES_KEY}":{{}},"progressToken":1e400}}}}"#
+        );
+        let params = Params(
+            serde_json::value::RawValue::from_string(text).unwrap(),
+            None,
+        );
+        assert!(matches!(
+            RequestMeta::parse(Some(&params)),
+            Some(Err(MetaError::Malformed(_)))
+        ));
     }
 
     #[test]
