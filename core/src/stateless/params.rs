@@ -141,6 +141,7 @@ fn scan(text: &str) -> Option<Option<Read<'_>>> {
     }
     while let Some(key) = c.key() {
         match key? {
+            // The guard steps into the object: its members are read here.
             "_meta" if c.eat(b'{') => {
                 once(1)?;
                 meta = true;
@@ -190,13 +191,18 @@ struct Cursor<'a> {
 }
 
 impl<'a> Cursor<'a> {
-    /// Past any whitespace, then past `byte` if it comes next.
-    fn eat(&mut self, byte: u8) -> bool {
+    /// Past any whitespace.
+    fn space(&mut self) {
         let bytes = self.text.as_bytes();
         while matches!(bytes.get(self.at), Some(b' ' | b'\t' | b'\n' | b'\r')) {
             self.at += 1;
         }
-        let next = bytes.get(self.at) == Some(&byte);
+    }
+
+    /// Past any whitespace, then past `byte` if it comes next.
+    fn eat(&mut self, byte: u8) -> bool {
+        self.space();
+        let next = self.text.as_bytes().get(self.at) == Some(&byte);
         self.at += usize::from(next);
         next
     }
@@ -220,7 +226,7 @@ impl<'a> Cursor<'a> {
 
     /// The next value's text; `None` (and passed over) when it is `null`.
     fn value(&mut self) -> Option<&'a str> {
-        self.eat(b' ');
+        self.space();
         let start = self.at;
         self.at = value_end(self.text.as_bytes(), start);
         self.text
