@@ -123,7 +123,16 @@ impl Known {
 
     /// Which known header `name` is, if any (names are case-insensitive).
     fn of(name: &[u8]) -> Option<Self> {
-        let is = |k: &str| name.eq_ignore_ascii_case(k.as_bytes());
+        // A header name is a token: of its characters, only the upper-case
+        // letters become lower-case letters when bit 0x20 is set, and `-`
+        // and the lower-case letters stay what they are. So one OR and one
+        // XOR per byte, without branches, compares a name with a known one.
+        let is = |k: &str| {
+            name.iter()
+                .zip(k.as_bytes())
+                .fold(0, |diff, (a, b)| diff | ((a | 0x20) ^ b))
+                == 0
+        };
         Some(match name.len() {
             4 if is("host") => Self::Host,
             6 if is("origin") => Self::Origin,

@@ -180,6 +180,14 @@ mod tests {
             Some("s"),
             "the generic lookup agrees"
         );
+        // Token characters one bit away from a known name's are not it:
+        // `^` and `_` are `~` and DEL with bit 0x20, never a letter.
+        let (h, _) = head("POST / HTTP/1.1\r\nHOS^: a\r\nmcp_method: b\r\nMCP-NAME: c\r\n\r\n")
+            .unwrap()
+            .unwrap();
+        assert_eq!(h.known(Known::Host), None);
+        assert_eq!(h.known(Known::McpMethod), None);
+        assert_eq!(h.known_str(Known::McpName), Some("c"));
     }
 
     #[test]
