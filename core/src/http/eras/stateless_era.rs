@@ -96,9 +96,12 @@ fn known_header<'h>(
     if head.is_repeated(known) {
         return Err(format!("more than one {name} header"));
     }
-    head.known(known)
-        .map(|raw| decode_header(raw, name))
-        .transpose()
+    match head.known_str(known) {
+        Some(text) => decode_text(text, name).map(Some),
+        // There, but not text: not visible ASCII either.
+        None if head.known(known).is_some() => Err(must_encode(name)),
+        None => Ok(None),
+    }
 }
 
 /// A routing header's raw value, checked, trimmed and decoded.
@@ -106,12 +109,19 @@ pub(crate) fn decode_header<'h>(
     raw: &'h [u8],
     name: &str,
 ) -> Result<std::borrow::Cow<'h, str>, String> {
-    if !raw.iter().all(|&b| b == b'\t' || (0x20..0x7f).contains(&b)) {
-        return Err(format!(
-            "{name} holds a character that must be Base64-encoded"
-        ));
+    // Bytes that are not UTF-8 are not visible ASCII either.
+    let text = std::str::from_utf8(raw).map_err(|_| must_encode(name))?;
+    decode_text(text, name)
+}
+
+/// [`decode_header`] for a value already read as text.
+fn decode_text<'h>(text: &'h str, name: &str) -> Result<std::borrow::Cow<'h, str>, String> {
+    if !text
+        .bytes()
+        .all(|b| b == b'\t' || (0x20..0x7f).contains(&b))
+    {
+        return Err(must_encode(name));
     }
-    let text = std::str::from_utf8(raw).map_err(|_| format!("{name} is not text"))?;
     let text = text.trim_matches([' ', '\t']);
     if let Some(inner) = text
         .strip_prefix("=?base64?")
@@ -124,6 +134,11 @@ pub(crate) fn decode_header<'h>(
             .map_err(|_| format!("{name} does not decode to UTF-8"));
     }
     Ok(std::borrow::Cow::Borrowed(text))
+}
+
+/// The error for a header value with a character outside visible ASCII.
+fn must_encode(name: &str) -> String {
+    format!("{name} holds a character that must be Base64-encoded")
 }
 
 /// A tool argument as its `Mcp-Param-*` header spells it; `None` for a

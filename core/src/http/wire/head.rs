@@ -43,7 +43,7 @@ pub struct RequestHead {
     /// The head's bytes, request line through the blank line as received
     /// (or, from another front door, its target and headers laid end to
     /// end); every range below indexes into it.
-    raw: Vec<u8>,
+    raw: Raw,
     /// Where the request target lies in `raw` (empty when there is none).
     target: Range<usize>,
     /// Each header's name and value ranges in `raw`, in arrival order.
@@ -76,6 +76,72 @@ impl std::fmt::Debug for RequestHead {
             .field("http11", &self.http11)
             .field("headers", &headers)
             .finish()
+    }
+}
+
+/// A head's bytes: text when they are all UTF-8, as nearly every head's
+/// are (checked once for the whole head, so reading a value as text
+/// checks nothing more), else bytes, whose values are checked one by one.
+#[derive(Clone)]
+enum Raw {
+    /// A head that is UTF-8 throughout.
+    Text(String),
+    /// A head with other bytes, or one still being filled.
+    Bytes(Vec<u8>),
+}
+
+impl Raw {
+    /// `bytes`, as text when they are UTF-8.
+    fn new(bytes: Vec<u8>) -> Self {
+        match String::from_utf8(bytes) {
+            Ok(text) => Self::Text(text),
+            Err(e) => Self::Bytes(e.into_bytes()),
+        }
+    }
+
+    /// All the bytes.
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Self::Text(t) => t.as_bytes(),
+            Self::Bytes(b) => b,
+        }
+    }
+
+    /// The part at `range` as text; `None` when it is not UTF-8.
+    fn text(&self, range: Range<usize>) -> Option<&str> {
+        match self {
+            Self::Text(t) => t.get(range),
+            Self::Bytes(b) => std::str::from_utf8(&b[range]).ok(),
+        }
+    }
+
+    /// Appends `part` to a head being filled (as bytes, until
+    /// [`Raw::seal`]); returns where it lies.
+    fn push(&mut self, part: &[u8]) -> Range<usize> {
+        let mut bytes = match std::mem::replace(self, Self::Bytes(Vec::new())) {
+            Self::Text(t) => t.into_bytes(),
+            Self::Bytes(b) => b,
+        };
+        let start = bytes.len();
+        bytes.extend_from_slice(part);
+        let range = start..bytes.len();
+        *self = Self::Bytes(bytes);
+        range
+    }
+
+    /// A filled head, as text when it is UTF-8.
+    fn seal(&mut self) {
+        if let Self::Bytes(b) = self {
+            *self = Self::new(std::mem::take(b));
+        }
+    }
+}
+
+impl std::ops::Index<Range<usize>> for Raw {
+    type Output = [u8];
+
+    fn index(&self, range: Range<usize>) -> &[u8] {
+        &self.bytes()[range]
     }
 }
 
@@ -167,7 +233,7 @@ impl RequestHead {
     /// The request target (path and query) as sent; empty if it is not
     /// UTF-8.
     pub fn target(&self) -> &str {
-        std::str::from_utf8(&self.raw[self.target.clone()]).unwrap_or("")
+        self.raw.text(self.target.clone()).unwrap_or("")
     }
 
     /// The path without the query string: what the endpoint path is
@@ -224,15 +290,19 @@ impl RequestHead {
     /// The first value of a header as text; `None` if absent or not UTF-8
     /// (use [`RequestHead::header_bytes`] to tell those apart).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.header_bytes(name)
-            .and_then(|v| std::str::from_utf8(v).ok())
+        self.headers
+            .iter()
+            .find(|(n, _)| self.raw[n.clone()].eq_ignore_ascii_case(name.as_bytes()))
+            .and_then(|(_, v)| self.raw.text(v.clone()))
     }
 
     /// Every value of a header that is UTF-8 text; values that are not are
     /// skipped.
     pub fn header_values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.header_bytes_all(name)
-            .filter_map(|v| std::str::from_utf8(v).ok())
+        self.headers
+            .iter()
+            .filter(move |(n, _)| self.raw[n.clone()].eq_ignore_ascii_case(name.as_bytes()))
+            .filter_map(|(_, v)| self.raw.text(v.clone()))
     }
 
     /// The first value of a known header, raw; `None` if absent. One array
@@ -245,7 +315,8 @@ impl RequestHead {
     /// The first value of a known header as text; `None` if absent or not
     /// UTF-8.
     pub(crate) fn known_str(&self, k: Known) -> Option<&str> {
-        self.known(k).and_then(|v| std::str::from_utf8(v).ok())
+        let i = usize::from(self.known[k as usize].checked_sub(1)?);
+        self.raw.text(self.headers[i].1.clone())
     }
 
     /// Whether the known header `k` arrived more than once.
@@ -358,10 +429,13 @@ impl RequestHead {
         }
         match cl {
             (None, _) => Ok(Framing::Length(0)),
-            (Some(v), None) => std::str::from_utf8(v)
-                .ok()
-                .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
-                .and_then(|s| s.parse().ok())
+            // Digits only (no sign, no space), and no overflow.
+            (Some(v), None) if !v.is_empty() => v
+                .iter()
+                .try_fold(0u64, |n, &b| {
+                    let digit = b.is_ascii_digit().then(|| u64::from(b - b'0'))?;
+                    n.checked_mul(10)?.checked_add(digit)
+                })
                 .map(Framing::Length)
                 .ok_or(HttpError::Malformed),
             _ => Err(HttpError::Malformed),
@@ -467,7 +541,7 @@ pub fn parse_head(
     let mut head = RequestHead {
         method,
         http11: req.version == Some(1),
-        raw: buf[..len].to_vec(),
+        raw: Raw::new(buf[..len].to_vec()),
         target,
         headers: Vec::with_capacity(req.headers.len()),
         known: [0; Known::COUNT],
@@ -530,7 +604,9 @@ impl RequestHead {
                 .iter()
                 .map(|(n, v)| n.as_str().len() + v.len())
                 .sum::<usize>();
-        head.raw.reserve(bytes);
+        if let Raw::Bytes(raw) = &mut head.raw {
+            raw.reserve(bytes);
+        }
         head.headers.reserve_exact(count);
         if parts.version < http::Version::HTTP_2 {
             match parts.uri.path_and_query() {
@@ -549,10 +625,11 @@ impl RequestHead {
             head.push_header(name.as_str().as_bytes(), value.as_bytes());
         }
         // The request line and each header's `: ` and CRLF, as on the wire.
-        let spelled = head.raw.len() + 4 * head.headers.len() + 16;
+        let spelled = head.raw.bytes().len() + 4 * head.headers.len() + 16;
         if spelled > config.max_head_bytes {
             return Err(HttpError::HeadTooLarge);
         }
+        head.raw.seal();
         Ok(head)
     }
 
@@ -562,7 +639,7 @@ impl RequestHead {
         Self {
             method,
             http11,
-            raw: Vec::with_capacity(256),
+            raw: Raw::Bytes(Vec::with_capacity(256)),
             target: 0..0,
             headers: Vec::new(),
             known: [0; Known::COUNT],
@@ -572,18 +649,14 @@ impl RequestHead {
 
     /// Sets the request target.
     fn set_target(&mut self, target: &[u8]) {
-        let start = self.raw.len();
-        self.raw.extend_from_slice(target);
-        self.target = start..self.raw.len();
+        self.target = self.raw.push(target);
     }
 
     /// Appends a header.
     fn push_header(&mut self, name: &[u8], value: &[u8]) {
-        let start = self.raw.len();
-        self.raw.extend_from_slice(name);
-        let name = start..self.raw.len();
-        self.raw.extend_from_slice(value);
-        self.index(name.clone(), name.end..self.raw.len());
+        let name = self.raw.push(name);
+        let value = self.raw.push(value);
+        self.index(name, value);
     }
 }
 
@@ -604,5 +677,6 @@ pub(crate) fn synthetic_head(
         }
         head.push_header(name.as_bytes(), value.as_bytes());
     }
+    head.raw.seal();
     Some(head)
 }

@@ -237,10 +237,32 @@ mod tests {
             "POST / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
             "POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
             "POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
+            "POST / HTTP/1.1\r\nContent-Length: +5\r\n\r\n",
+            "POST / HTTP/1.1\r\nContent-Length: 5 5\r\n\r\n",
+            "POST / HTTP/1.1\r\nContent-Length: 18446744073709551616\r\n\r\n",
             "POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n",
         ] {
             assert_eq!(f(bad), Err(HttpError::Malformed), "{bad}");
         }
+        assert_eq!(
+            f("POST / HTTP/1.1\r\nContent-Length: 18446744073709551615\r\n\r\n"),
+            Ok(Framing::Length(u64::MAX))
+        );
+    }
+
+    #[test]
+    fn a_head_not_all_utf8_still_reads_its_text_values() {
+        let raw = b"POST /mcp HTTP/1.1\r\nHost: h\r\nX-Bin: \xff\xfe\r\nMcp-Session-Id: s\r\n\r\n";
+        let (h, _) = parse_head(raw, &HttpConfig::default()).unwrap().unwrap();
+        assert_eq!(h.path(), "/mcp");
+        assert_eq!(h.known_str(Known::SessionId), Some("s"));
+        assert_eq!(h.header("x-bin"), None);
+        assert_eq!(h.header_bytes("x-bin"), Some(&b"\xff\xfe"[..]));
+        assert_eq!(h.header_values("host").collect::<Vec<_>>(), ["h"]);
+        // UTF-8 beyond ASCII reads as text in a head that is all UTF-8.
+        let raw = "POST /mcp HTTP/1.1\r\nX-Name: caf\u{e9}\r\n\r\n";
+        let (h, _) = head(raw).unwrap().unwrap();
+        assert_eq!(h.header("x-name"), Some("caf\u{e9}"));
     }
 
     fn decode_all(
