@@ -223,9 +223,7 @@ pub(crate) fn remove<T>(list: &mut Vec<T>, name: &str, key: impl Fn(&T) -> &Stri
 /// unset: an `inputSchema` still the default empty one, a missing
 /// `outputSchema`. With the `validate` feature the arguments are checked
 /// against the final `inputSchema` first (a schema that does not compile
-/// checks nothing: it is listed as written; one generated from `A` that
-/// serde's reading of `A` enforces by itself is skipped for arguments
-/// serde reads, see `typed::validate`).
+/// checks nothing: it is listed as written).
 pub(crate) fn tool_entry<A, F, Fut, R>(mut tool: Tool, handler: F) -> ToolEntry
 where
     A: ToolArgs,
@@ -233,26 +231,26 @@ where
     Fut: Future<Output = Result<R, ToolError>> + Send + 'static,
     R: ToolOutput,
 {
-    let mut derived = false;
     if tool.has_default_input_schema() {
         if let Some(schema) = A::input_schema() {
             tool.input_schema = schema;
-            derived = true;
         }
     }
     if tool.output_schema.is_none() {
         tool.output_schema = R::output_schema();
     }
     #[cfg(feature = "validate")]
-    let validator = crate::typed::ArgsValidator::new(&tool.input_schema, derived).ok();
-    #[cfg(not(feature = "validate"))]
-    let _ = derived;
+    let validator = crate::typed::ArgsValidator::new(&tool.input_schema).ok();
     let wrap = R::wraps();
     let handler: ToolFn = Arc::new(move |args: Option<&RawValue>, ctx| {
         let text = args.map_or("{}", RawValue::get);
         #[cfg(feature = "validate")]
-        let read = match validator.as_ref() {
-            Some(v) => v.read::<A>(text),
+        let read = match validator.as_ref().map(|v| v.check(text)) {
+            Some(Err(msg)) => {
+                return Box::pin(async move { Err(ToolFailure::InvalidArguments(msg)) });
+            }
+            // Checked: read from the value the check parsed.
+            Some(Ok(value)) => A::from_value(value),
             None => A::from_json(text),
         };
         #[cfg(not(feature = "validate"))]
