@@ -261,7 +261,7 @@ impl RequestMeta {
         // so other backslashes (`\n`, `\"` in arguments) need no slow path.
         let mentioned = mentions_namespace(text);
         let escaped = !mentioned
-            && text.find('\\').is_some()
+            && text.as_bytes().contains(&b'\\')
             && (text.contains("\\u") || text.contains("\\/"));
         if !mentioned && !escaped {
             return None;

@@ -188,7 +188,7 @@ pub(crate) fn progress_token(params: &Params) -> Option<Value> {
     // A key written with escapes (`"\u005fmeta"`) is `_meta` too, so only
     // text with neither the key nor a backslash is skipped.
     let text = params.as_str();
-    if !text.contains("\"_meta\"") && !text.contains('\\') {
+    if !text.contains("\"_meta\"") && !text.as_bytes().contains(&b'\\') {
         return None;
     }
     params.parse::<WithMeta>().ok()?.meta?.token
