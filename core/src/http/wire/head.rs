@@ -418,24 +418,23 @@ impl RequestHead {
     /// `Transfer-Encoding` on an HTTP/1.0 request, which has no chunked
     /// coding.
     pub fn framing(&self) -> Result<Framing, HttpError> {
-        // At most one of each is meaningful; counting past two is pointless.
-        let first_two = |k| {
-            let mut all = self.known_all(k);
-            (all.next(), all.next())
-        };
-        let te = first_two(Known::TransferEncoding);
-        let cl = first_two(Known::ContentLength);
-        if let (Some(te), more) = te {
-            let chunked = more.is_none() && te.trim_ascii().eq_ignore_ascii_case(b"chunked");
-            if !chunked || cl.0.is_some() || !self.http11 {
+        // Each header's first value and whether it came again: at most
+        // one of each is meaningful.
+        let te = self.known(Known::TransferEncoding);
+        let cl = self.known(Known::ContentLength);
+        if let Some(te) = te {
+            let chunked = !self.is_repeated(Known::TransferEncoding)
+                && te.trim_ascii().eq_ignore_ascii_case(b"chunked");
+            if !chunked || cl.is_some() || !self.http11 {
                 return Err(HttpError::Malformed);
             }
             return Ok(Framing::Chunked);
         }
         match cl {
-            (None, _) => Ok(Framing::Length(0)),
+            None => Ok(Framing::Length(0)),
+            _ if self.is_repeated(Known::ContentLength) => Err(HttpError::Malformed),
             // Digits only (no sign, no space), and no overflow.
-            (Some(v), None) if !v.is_empty() => v
+            Some(v) if !v.is_empty() => v
                 .iter()
                 .try_fold(0u64, |n, &b| {
                     let digit = b.is_ascii_digit().then(|| u64::from(b - b'0'))?;
