@@ -365,6 +365,9 @@ impl RequestHead {
     /// assert!(keeps("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n"));
     /// ```
     pub fn keep_alive(&self) -> bool {
+        if self.known(Known::Connection).is_none() {
+            return self.http11;
+        }
         let has = |token: &str| {
             self.known_all(Known::Connection)
                 .flat_map(|v| v.split(|&b| b == b','))

@@ -15,18 +15,20 @@ pub(crate) struct Accepts {
 /// What the request's `Accept` headers allow, every value and item read.
 /// Quality values are ignored: `q=0` still counts as accepted.
 pub(crate) fn accepts(head: &RequestHead) -> Accepts {
-    let mut values = head.known_all(Known::Accept).peekable();
     // No Accept header means anything is acceptable (RFC 9110 §12.5.1); the
-    // value MCP clients send is recognized whole (a tenth of the parse below).
-    if values
-        .peek()
-        .is_none_or(|v| v.eq_ignore_ascii_case(b"application/json, text/event-stream"))
+    // value MCP clients send is recognized whole (a tenth of the parse below),
+    // as sent first, then in any case.
+    const USUAL: &[u8] = b"application/json, text/event-stream";
+    if head
+        .known(Known::Accept)
+        .is_none_or(|v| v == USUAL || v.eq_ignore_ascii_case(USUAL))
     {
         return Accepts {
             json: true,
             sse: true,
         };
     }
+    let values = head.known_all(Known::Accept);
     let mut a = Accepts {
         json: false,
         sse: false,
@@ -57,8 +59,9 @@ fn media_type(value: &[u8]) -> &[u8] {
 /// Whether the body is declared `application/json` (parameters such as
 /// `charset` allowed). A request without `Content-Type` is not.
 pub(crate) fn is_json(head: &RequestHead) -> bool {
+    const JSON: &[u8] = b"application/json";
     head.known(Known::ContentType)
-        .is_some_and(|ct| media_type(ct).eq_ignore_ascii_case(b"application/json"))
+        .is_some_and(|ct| ct == JSON || media_type(ct).eq_ignore_ascii_case(JSON))
 }
 
 #[cfg(test)]
