@@ -74,8 +74,8 @@ struct Conn<'a, IO> {
     runtime: &'a Arc<dyn Runtime>,
     /// The server's shutdown signal, to check between requests.
     shutdown: Shutdown,
-    /// Completes on shutdown; one per connection, `None` once it fired.
-    stop: Option<BoxFuture<()>>,
+    /// Completes on shutdown; one per connection.
+    stop: Stop,
     /// The service's deadlines, which set `deadline`.
     deadlines: &'a Deadlines,
     /// This connection's request or keep-alive deadline; unset while a
@@ -112,7 +112,10 @@ where
         chunk: vec![0u8; 8192].into_boxed_slice(),
         transport,
         runtime,
-        stop: Some(shutdown.stopped()),
+        stop: Stop {
+            fired: shutdown.stopped(),
+            waker: None,
+        },
         shutdown,
         deadlines,
         deadline: deadlines.register(runtime),
@@ -148,6 +151,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
             io,
             chunk,
             stop,
+            shutdown,
             deadline,
             ..
         } = self;
@@ -158,7 +162,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
             if deadline.poll_passed(cx).is_ready() {
                 return Poll::Ready(Wake::Timer);
             }
-            if watch_shutdown && stopped(stop, cx) {
+            if watch_shutdown && stop.fired(shutdown, cx) {
                 return Poll::Ready(Wake::Shutdown);
             }
             Poll::Pending
@@ -461,14 +465,37 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
 
 /// Whether the shutdown signal fired (it stays fired). Polls `stop` until it
 /// completes, then drops it, so a fired signal costs nothing to check again.
-fn stopped(stop: &mut Option<BoxFuture<()>>, cx: &mut Context<'_>) -> bool {
-    if let Some(s) = stop {
-        if s.as_mut().poll(cx).is_pending() {
+/// The shutdown signal as one connection watches it.
+///
+/// Its future is polled only when the connection's task waits with another
+/// waker than the one it last registered: a pending future keeps that
+/// registration, so between requests the check is an atomic load and a
+/// waker comparison rather than a poll of the channel behind the signal.
+struct Stop {
+    /// Completes on shutdown.
+    fired: BoxFuture<()>,
+    /// The waker `fired` was last polled with; `None` before the first poll.
+    waker: Option<std::task::Waker>,
+}
+
+impl Stop {
+    /// Whether `shutdown` fired; if not, the task behind `cx` is woken when
+    /// it does.
+    fn fired(&mut self, shutdown: &Shutdown, cx: &mut Context<'_>) -> bool {
+        if shutdown.is_triggered() {
+            return true;
+        }
+        // Registered with this task: the trigger wakes it, and the load
+        // above sees it then.
+        if self.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
             return false;
         }
-        *stop = None;
+        if self.fired.as_mut().poll(cx).is_ready() {
+            return true;
+        }
+        self.waker = Some(cx.waker().clone());
+        false
     }
-    true
 }
 
 #[cfg(test)]
@@ -552,13 +579,22 @@ mod tests {
 
         /// A new connection: the client's end and the server's work on it.
         fn connect(&self, shape: Shape) -> (ClientEnd, impl Future<Output = ()> + '_) {
+            self.connect_until(shape, Shutdown::default())
+        }
+
+        /// [`Harness::connect`] for a server that stops on `shutdown`.
+        fn connect_until(
+            &self,
+            shape: Shape,
+            shutdown: Shutdown,
+        ) -> (ClientEnd, impl Future<Output = ()> + '_) {
             let (client, io) = duplex(shape);
             let served = async move {
                 serve(
                     io,
                     &self.transport,
                     &self.rt,
-                    Shutdown::default(),
+                    shutdown,
                     &self.deadlines,
                     None,
                 )
@@ -659,6 +695,45 @@ mod tests {
             c.close();
             let got = wait_for(&c, 6).await;
             assert_eq!((got[4].status, got[5].status), (200, 404));
+        });
+    }
+
+    #[test]
+    fn an_idle_connection_ends_when_the_server_shuts_down() {
+        let h = Harness::new(HttpConfig::default());
+        let shutdown = Shutdown::default();
+        let (c, served) = h.connect_until(Shape::WHOLE, shutdown.clone());
+        h.local.run(async {
+            let script = async {
+                c.send(&post("", &initialize("2025-11-25")));
+                let sid = wait_for(&c, 1).await[0]
+                    .header("mcp-session-id")
+                    .unwrap()
+                    .to_owned();
+                let header = format!("mcp-session-id: {sid}\r\n");
+                // Waits between requests: the later ones keep the first
+                // one's registration with the signal.
+                for id in 1..=3 {
+                    c.send(&post(
+                        &header,
+                        &format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"ping"}}"#),
+                    ));
+                    wait_for(&c, 1 + id).await;
+                }
+                // Idle now, with its keep-alive timeout far off: only the
+                // signal can end it.
+                shutdown.trigger();
+                for _ in 0..100_000 {
+                    yield_now().await;
+                }
+            };
+            let (served, script) = (std::pin::pin!(served), std::pin::pin!(script));
+            match futures::future::select(served, script).await {
+                futures::future::Either::Left(_) => {}
+                futures::future::Either::Right(_) => {
+                    panic!("the idle connection outlived the shutdown")
+                }
+            }
         });
     }
 
