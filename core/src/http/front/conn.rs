@@ -630,6 +630,16 @@ mod tests {
         replies(&client.received().0)
     }
 
+    /// Initializes a session at 2025-11-25 as the connection's first
+    /// request; its id.
+    async fn open_session(c: &ClientEnd) -> String {
+        c.send(&post("", &initialize("2025-11-25")));
+        wait_for(c, 1).await[0]
+            .header("mcp-session-id")
+            .unwrap()
+            .to_owned()
+    }
+
     /// Serves one connection of `shape` while `script` talks to it.
     fn with_connection<F, Fut>(shape: Shape, config: HttpConfig, script: F)
     where
@@ -705,12 +715,7 @@ mod tests {
         let (c, served) = h.connect_until(Shape::WHOLE, shutdown.clone());
         h.local.run(async {
             let script = async {
-                c.send(&post("", &initialize("2025-11-25")));
-                let sid = wait_for(&c, 1).await[0]
-                    .header("mcp-session-id")
-                    .unwrap()
-                    .to_owned();
-                let header = format!("mcp-session-id: {sid}\r\n");
+                let header = format!("mcp-session-id: {}\r\n", open_session(&c).await);
                 // Waits between requests: the later ones keep the first
                 // one's registration with the signal.
                 for id in 1..=3 {
@@ -840,11 +845,7 @@ mod tests {
         let (first, served) = h.connect(Shape::WHOLE);
         let sid = h.local.run(async {
             let script = async {
-                first.send(&post("", &initialize("2025-11-25")));
-                let sid = wait_for(&first, 1).await[0]
-                    .header("mcp-session-id")
-                    .unwrap()
-                    .to_owned();
+                let sid = open_session(&first).await;
                 let header = format!("mcp-session-id: {sid}\r\n");
                 first.send(&post(&header, &call(7, "wait", json!({}))));
                 until(&first, "the progress event", |c| {
@@ -882,11 +883,7 @@ mod tests {
         let (first, served) = h.connect(Shape::TRICKLE);
         let sid = h.local.run(async {
             let script = async {
-                first.send(&post("", &initialize("2025-11-25")));
-                let sid = wait_for(&first, 1).await[0]
-                    .header("mcp-session-id")
-                    .unwrap()
-                    .to_owned();
+                let sid = open_session(&first).await;
                 let header = format!("mcp-session-id: {sid}\r\n");
                 first.send(&post(&header, &call(7, "wait", json!({}))));
                 // The stream is open (priming and progress written), the
