@@ -463,8 +463,6 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, IO> {
     }
 }
 
-/// Whether the shutdown signal fired (it stays fired). Polls `stop` until it
-/// completes, then drops it, so a fired signal costs nothing to check again.
 /// The shutdown signal as one connection watches it.
 ///
 /// Its future is polled only when the connection's task waits with another
@@ -709,15 +707,22 @@ mod tests {
     }
 
     #[test]
-    fn an_idle_connection_ends_when_the_server_shuts_down() {
+    fn an_idle_connection_is_woken_by_the_shutdown_and_ends() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        /// A waker that records being woken.
+        struct Flag(AtomicBool);
+        impl futures::task::ArcWake for Flag {
+            fn wake_by_ref(flag: &Arc<Self>) {
+                flag.0.store(true, Ordering::SeqCst);
+            }
+        }
         let h = Harness::new(HttpConfig::default());
         let shutdown = Shutdown::default();
         let (c, served) = h.connect_until(Shape::WHOLE, shutdown.clone());
+        let mut served = std::pin::pin!(served);
         h.local.run(async {
-            let script = async {
+            let script = std::pin::pin!(async {
                 let header = format!("mcp-session-id: {}\r\n", open_session(&c).await);
-                // Waits between requests: the later ones keep the first
-                // one's registration with the signal.
                 for id in 1..=3 {
                     c.send(&post(
                         &header,
@@ -725,21 +730,27 @@ mod tests {
                     ));
                     wait_for(&c, 1 + id).await;
                 }
-                // Idle now, with its keep-alive timeout far off: only the
-                // signal can end it.
-                shutdown.trigger();
-                for _ in 0..100_000 {
-                    yield_now().await;
-                }
-            };
-            let (served, script) = (std::pin::pin!(served), std::pin::pin!(script));
-            match futures::future::select(served, script).await {
-                futures::future::Either::Left(_) => {}
-                futures::future::Either::Right(_) => {
-                    panic!("the idle connection outlived the shutdown")
-                }
+            });
+            if let futures::future::Either::Left(_) =
+                futures::future::select(served.as_mut(), script).await
+            {
+                panic!("the connection ended before its requests");
             }
         });
+        // Idle now, its keep-alive timeout far off. Waiting twice with one
+        // waker: the second wait keeps the first one's registration.
+        let flag = Arc::new(Flag(AtomicBool::new(false)));
+        let waker = futures::task::waker(Arc::clone(&flag));
+        let mut cx = Context::from_waker(&waker);
+        assert!(served.as_mut().poll(&mut cx).is_pending());
+        assert!(served.as_mut().poll(&mut cx).is_pending());
+        flag.0.store(false, Ordering::SeqCst);
+        shutdown.trigger();
+        assert!(
+            flag.0.load(Ordering::SeqCst),
+            "the shutdown did not wake the idle connection"
+        );
+        assert!(served.as_mut().poll(&mut cx).is_ready(), "it ends");
     }
 
     #[test]

@@ -596,7 +596,8 @@ impl RequestHead {
         .then(|| parts.uri.authority())
         .flatten();
         let count = parts.headers.len() + usize::from(authority.is_some());
-        if count > config.max_headers {
+        // Known headers are indexed by u16, as in `parse_head`.
+        if count > config.max_headers || count >= usize::from(u16::MAX) {
             return Err(HttpError::TooManyHeaders);
         }
         let mut head = Self::builder(
