@@ -1,5 +1,7 @@
 //! Request heads: httparse into one buffer and ranges, the headers the
-//! server reads indexed once, and how the body is framed.
+//! server reads indexed once, and how the body is framed. Heads that other
+//! front doors fill (from `http` request parts, or in-process) are built
+//! in [`fill`].
 
 use std::mem::MaybeUninit;
 use std::ops::Range;
@@ -8,6 +10,9 @@ use http::Method;
 
 use super::error::HttpError;
 use crate::http::config::HttpConfig;
+
+mod fill;
+pub(crate) use fill::synthetic_head;
 
 /// A parsed request head: one copy of the head's bytes plus the ranges of
 /// its parts, so parsing allocates a fixed few buffers, never one per header.
@@ -277,51 +282,52 @@ impl RequestHead {
     /// assert_eq!(head.header_values("x-tag").collect::<Vec<_>>(), ["a", "b"]);
     /// ```
     pub fn header_bytes_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
-        self.headers
-            .iter()
-            .filter(move |(n, _)| self.raw[n.clone()].eq_ignore_ascii_case(name.as_bytes()))
-            .map(|(_, v)| &self.raw[v.clone()])
+        self.named(name).map(|v| &self.raw[v])
     }
 
     /// The first value of a header, raw; `None` if absent. For values that
     /// need not be UTF-8.
     pub fn header_bytes(&self, name: &str) -> Option<&[u8]> {
-        self.headers
-            .iter()
-            .find(|(n, _)| self.raw[n.clone()].eq_ignore_ascii_case(name.as_bytes()))
-            .map(|(_, v)| &self.raw[v.clone()])
+        self.named(name).next().map(|v| &self.raw[v])
     }
 
     /// The first value of a header as text; `None` if absent or not UTF-8
     /// (use [`RequestHead::header_bytes`] to tell those apart).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| self.raw[n.clone()].eq_ignore_ascii_case(name.as_bytes()))
-            .and_then(|(_, v)| self.raw.text(v.clone()))
+        self.named(name).next().and_then(|v| self.raw.text(v))
     }
 
     /// Every value of a header that is UTF-8 text; values that are not are
     /// skipped.
     pub fn header_values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.named(name).filter_map(|v| self.raw.text(v))
+    }
+
+    /// Where each value of header `name` (compared case-insensitively)
+    /// lies, in arrival order.
+    fn named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = Range<usize>> + 'a {
         self.headers
             .iter()
             .filter(move |(n, _)| self.raw[n.clone()].eq_ignore_ascii_case(name.as_bytes()))
-            .filter_map(|(_, v)| self.raw.text(v.clone()))
+            .map(|(_, v)| v.clone())
     }
 
     /// The first value of a known header, raw; `None` if absent. One array
     /// lookup, no scan.
     pub(crate) fn known(&self, k: Known) -> Option<&[u8]> {
-        let i = usize::from(self.known[k as usize].checked_sub(1)?);
-        Some(&self.raw[self.headers[i].1.clone()])
+        self.known_at(k).map(|v| &self.raw[v])
     }
 
     /// The first value of a known header as text; `None` if absent or not
     /// UTF-8.
     pub(crate) fn known_str(&self, k: Known) -> Option<&str> {
+        self.known_at(k).and_then(|v| self.raw.text(v))
+    }
+
+    /// Where the first value of a known header lies.
+    fn known_at(&self, k: Known) -> Option<Range<usize>> {
         let i = usize::from(self.known[k as usize].checked_sub(1)?);
-        self.raw.text(self.headers[i].1.clone())
+        Some(self.headers[i].1.clone())
     }
 
     /// Whether the known header `k` arrived more than once.
@@ -334,8 +340,7 @@ impl RequestHead {
     /// seen more than once.
     pub(crate) fn known_all(&self, k: Known) -> impl Iterator<Item = &[u8]> {
         let first = self.known(k);
-        let repeated = self.repeated & (1 << k as u16) != 0;
-        let rest = repeated.then(|| {
+        let rest = self.is_repeated(k).then(|| {
             let i = usize::from(self.known[k as usize]);
             self.headers[i..]
                 .iter()
@@ -574,117 +579,4 @@ impl RequestHead {
         }
         self.headers.push((name, value));
     }
-
-    /// A head filled from the `http` crate's request parts, as another HTTP
-    /// server (hyper, axum) parsed them, HTTP/2 included: nothing is written
-    /// out as text to be parsed again. The target is the URI as sent on
-    /// HTTP/1.x (origin form, or absolute form whose authority stands for
-    /// `Host`), the path and query on HTTP/2, whose `:authority` stands for
-    /// `Host` when there is none.
-    ///
-    /// # Errors
-    ///
-    /// The limits our own parser applies: [`HttpError::TooManyHeaders`] past
-    /// `max_headers`, [`HttpError::HeadTooLarge`] past `max_head_bytes`
-    /// (counted as the head's HTTP/1.1 spelling would be).
-    pub fn from_parts(
-        parts: &http::request::Parts,
-        config: &HttpConfig,
-    ) -> Result<Self, HttpError> {
-        let authority = (parts.version >= http::Version::HTTP_2
-            && !parts.headers.contains_key(http::header::HOST))
-        .then(|| parts.uri.authority())
-        .flatten();
-        let count = parts.headers.len() + usize::from(authority.is_some());
-        // Known headers are indexed by u16, as in `parse_head`.
-        if count > config.max_headers || count >= usize::from(u16::MAX) {
-            return Err(HttpError::TooManyHeaders);
-        }
-        let mut head = Self::builder(
-            parts.method.clone(),
-            parts.version >= http::Version::HTTP_11,
-        );
-        // Sized once: no regrowth while the headers are copied in.
-        let bytes = parts.uri.path_and_query().map_or(0, |p| p.as_str().len())
-            + authority.map_or(0, |a| a.as_str().len() + 4)
-            + parts
-                .headers
-                .iter()
-                .map(|(n, v)| n.as_str().len() + v.len())
-                .sum::<usize>();
-        if let Raw::Bytes(raw) = &mut head.raw {
-            raw.reserve(bytes);
-        }
-        head.headers.reserve_exact(count);
-        if parts.version < http::Version::HTTP_2 {
-            match parts.uri.path_and_query() {
-                // Origin form, as sent: hyper keeps it as a path and query.
-                Some(pq) if parts.uri.scheme().is_none() => head.set_target(pq.as_str().as_bytes()),
-                _ => head.set_target(parts.uri.to_string().as_bytes()),
-            }
-        } else {
-            let pq = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-            head.set_target(pq.as_bytes());
-        }
-        if let Some(authority) = authority {
-            head.push_header(b"host", authority.as_str().as_bytes());
-        }
-        for (name, value) in &parts.headers {
-            head.push_header(name.as_str().as_bytes(), value.as_bytes());
-        }
-        // The request line and each header's `: ` and CRLF, as on the wire.
-        let spelled = head.raw.bytes().len() + 4 * head.headers.len() + 16;
-        if spelled > config.max_head_bytes {
-            return Err(HttpError::HeadTooLarge);
-        }
-        head.raw.seal();
-        Ok(head)
-    }
-
-    /// An empty head for `method`, to be filled by [`Self::set_target`] and
-    /// [`Self::push_header`].
-    fn builder(method: Method, http11: bool) -> Self {
-        Self {
-            method,
-            http11,
-            raw: Raw::Bytes(Vec::with_capacity(256)),
-            target: 0..0,
-            headers: Vec::new(),
-            known: [0; Known::COUNT],
-            repeated: 0,
-        }
-    }
-
-    /// Sets the request target.
-    fn set_target(&mut self, target: &[u8]) {
-        self.target = self.raw.push(target);
-    }
-
-    /// Appends a header.
-    fn push_header(&mut self, name: &[u8], value: &[u8]) {
-        let name = self.raw.push(name);
-        let value = self.raw.push(value);
-        self.index(name, value);
-    }
-}
-
-/// A request head to the endpoint's path, as if `method` and `headers`
-/// had arrived on the wire: what in-process callers of the endpoint (the
-/// transport's in-process front doors) hand to it. `None` when a header
-/// value cannot be sent (a control character, say).
-pub(crate) fn synthetic_head(
-    config: &HttpConfig,
-    method: Method,
-    headers: &[(&str, &str)],
-) -> Option<RequestHead> {
-    let mut head = RequestHead::builder(method, true);
-    head.set_target(config.path.as_bytes());
-    for (name, value) in headers {
-        if value.bytes().any(|b| b.is_ascii_control()) {
-            return None;
-        }
-        head.push_header(name.as_bytes(), value.as_bytes());
-    }
-    head.raw.seal();
-    Some(head)
 }
