@@ -1,4 +1,5 @@
-//! Registering what a server offers: [`McpServerBuilder::tool`],
+//! Registering what a server offers: [`McpServerBuilder::tool`] (and
+//! [`McpServerBuilder::task_tool`] for tools whose calls may run as tasks),
 //! resources, resource templates, prompts and completion.
 
 use std::future::Future;
@@ -12,6 +13,7 @@ use crate::protocol::{
     CompleteRequest, Completion, GetPromptResult, Prompt, ReadResourceResult, Resource,
     ResourceContents, ResourceTemplate, Tool,
 };
+use crate::tasks::{TaskBegins, TaskSupport};
 use crate::typed::{StringArgs, ToolArgs, ToolError, ToolOutput};
 
 impl McpServerBuilder {
@@ -424,6 +426,90 @@ impl McpServerBuilder {
         Fut: Future<Output = Result<Completion, RpcError>> + Send + 'static,
     {
         self.registry.completion = Some(Arc::new(move |req, ctx| Box::pin(handler(req, ctx))));
+        self
+    }
+}
+
+impl McpServerBuilder {
+    /// Registers a tool whose calls may run as tasks (replacing one of the
+    /// same name): [`TaskSupport::Optional`] or [`TaskSupport::Required`].
+    /// The handler is written as for [`tool`](Self::tool); when a call
+    /// becomes a task, the client gets a `CreateTaskResult` at once and the
+    /// handler runs on in the background, where
+    ///
+    /// - input it asks for ([`RequestContext::elicit`],
+    ///   [`RequestContext::input`], …) makes the task `input_required` until
+    ///   `tasks/update` answers;
+    /// - [`RequestContext::progress`] sets the task's `statusMessage`;
+    /// - `tasks/cancel` drops it at its next await, and
+    ///   [`RequestContext::is_cancelled`] turns true;
+    /// - its result (or `isError` result) completes the task; an
+    ///   [`RpcError`] fails it.
+    ///
+    /// A call that does not become a task (the request did not declare the
+    /// extension, for an optional tool) runs like any tool's.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use switchboard_core::tasks::TaskSupport;
+    /// use switchboard_core::{Args, McpServerBuilder, Tool};
+    ///
+    /// #[derive(serde::Deserialize, schemars::JsonSchema)]
+    /// struct Build {
+    ///     /// What to build.
+    ///     target: String,
+    /// }
+    ///
+    /// let builder = McpServerBuilder::new().task_tool(
+    ///     Tool::new("build", "Builds a target (minutes)"),
+    ///     TaskSupport::Optional,
+    ///     |Args(b): Args<Build>, ctx| async move {
+    ///         for step in 1..=3 {
+    ///             if let Some(rt) = ctx.runtime() {
+    ///                 rt.sleep(Duration::from_millis(1)).await;
+    ///             }
+    ///             ctx.progress(f64::from(step), Some(3.0), None).await?;
+    ///         }
+    ///         Ok(format!("built {}", b.target))
+    ///     },
+    /// );
+    /// # let _ = builder;
+    /// ```
+    #[must_use]
+    pub fn task_tool<A, F, Fut, R>(self, tool: Tool, support: TaskSupport, handler: F) -> Self
+    where
+        A: ToolArgs,
+        F: Fn(A, RequestContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<R, ToolError>> + Send + 'static,
+        R: ToolOutput,
+    {
+        self.task_tool_beginning(tool, support, TaskBegins::AtOnce, handler)
+    }
+
+    /// [`task_tool`](Self::task_tool), with when the task begins:
+    /// [`TaskBegins::WhenHandlerStarts`] lets the handler gather input
+    /// through the call's own rounds first, and make the call a task with
+    /// [`RequestContext::start_task`].
+    #[must_use]
+    pub fn task_tool_beginning<A, F, Fut, R>(
+        mut self,
+        tool: Tool,
+        support: TaskSupport,
+        begins: TaskBegins,
+        handler: F,
+    ) -> Self
+    where
+        A: ToolArgs,
+        F: Fn(A, RequestContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<R, ToolError>> + Send + 'static,
+        R: ToolOutput,
+    {
+        let mut entry = registry::tool_entry(tool, handler);
+        entry.task = support;
+        entry.begins = begins;
+        self.registry.put_tool(entry);
         self
     }
 }

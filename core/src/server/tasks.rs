@@ -1,7 +1,9 @@
 //! The engine's side of tasks (the 2026-07-28 tasks extension): which
-//! `tools/call` becomes a task, registering task-capable tools, running
-//! a task's handler on the runtime, and the hub that keeps the running
-//! ones (the record of each is in the store, see [`crate::tasks`]).
+//! `tools/call` becomes a task, running a task's handler on the runtime,
+//! and the hub that keeps the running ones (the record of each is in the
+//! store, see [`crate::tasks`]). Task-capable tools are registered with
+//! the other tools (`register.rs`); the hub's upkeep (other replicas'
+//! signals, the sweeper) is in `upkeep.rs`.
 //!
 //! A call becomes a task only when all hold: the tool is task-capable
 //! ([`TaskSupport`]), the request declared the extension in its own
@@ -44,118 +46,32 @@
 //!   unavailable: …"), within the store's own time bound.
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use futures::FutureExt;
 use futures::future::{AbortHandle, AbortRegistration, Abortable, Either};
-use futures::{FutureExt, StreamExt};
 use serde_json::{Map, Value, value::RawValue};
 
-use super::builder::McpServerBuilder;
 use super::error::MethodError;
 use super::listen::{Listeners, Topic};
-use super::registry::{self, ToolFailure, ToolFn};
+use super::registry::{ToolFailure, ToolFn};
 use crate::clock::now;
 use crate::context::RequestContext;
 use crate::jsonrpc::{ErrorCode, RpcError};
 use crate::jsonrpc::{Message, Notification};
 use crate::observe;
-use crate::protocol::{CallToolResult, Tool};
+use crate::protocol::CallToolResult;
 use crate::runtime::Runtime;
 use crate::tasks::{
     Change, MemoryTaskStore, OnChange, Owner, StoreError, Task, TaskBegins, TaskConfig, TaskId,
-    TaskLink, TaskOutcome, TaskSignal, TaskStart, TaskStore, TaskSupport, Watchers, experimental,
-    wall_ms,
+    TaskLink, TaskOutcome, TaskSignal, TaskStart, TaskStore, Watchers, experimental, wall_ms,
 };
 use crate::transport::{Outbound, Route};
-use crate::typed::{ToolArgs, ToolError, ToolOutput};
 
-impl McpServerBuilder {
-    /// Registers a tool whose calls may run as tasks (replacing one of the
-    /// same name): [`TaskSupport::Optional`] or [`TaskSupport::Required`].
-    /// The handler is written as for [`tool`](Self::tool); when a call
-    /// becomes a task, the client gets a `CreateTaskResult` at once and the
-    /// handler runs on in the background, where
-    ///
-    /// - input it asks for ([`RequestContext::elicit`],
-    ///   [`RequestContext::input`], …) makes the task `input_required` until
-    ///   `tasks/update` answers;
-    /// - [`RequestContext::progress`] sets the task's `statusMessage`;
-    /// - `tasks/cancel` drops it at its next await, and
-    ///   [`RequestContext::is_cancelled`] turns true;
-    /// - its result (or `isError` result) completes the task; an
-    ///   [`RpcError`] fails it.
-    ///
-    /// A call that does not become a task (the request did not declare the
-    /// extension, for an optional tool) runs like any tool's.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use switchboard_core::tasks::TaskSupport;
-    /// use switchboard_core::{Args, McpServerBuilder, Tool};
-    ///
-    /// #[derive(serde::Deserialize, schemars::JsonSchema)]
-    /// struct Build {
-    ///     /// What to build.
-    ///     target: String,
-    /// }
-    ///
-    /// let builder = McpServerBuilder::new().task_tool(
-    ///     Tool::new("build", "Builds a target (minutes)"),
-    ///     TaskSupport::Optional,
-    ///     |Args(b): Args<Build>, ctx| async move {
-    ///         for step in 1..=3 {
-    ///             if let Some(rt) = ctx.runtime() {
-    ///                 rt.sleep(Duration::from_millis(1)).await;
-    ///             }
-    ///             ctx.progress(f64::from(step), Some(3.0), None).await?;
-    ///         }
-    ///         Ok(format!("built {}", b.target))
-    ///     },
-    /// );
-    /// # let _ = builder;
-    /// ```
-    #[must_use]
-    pub fn task_tool<A, F, Fut, R>(self, tool: Tool, support: TaskSupport, handler: F) -> Self
-    where
-        A: ToolArgs,
-        F: Fn(A, RequestContext) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<R, ToolError>> + Send + 'static,
-        R: ToolOutput,
-    {
-        self.task_tool_beginning(tool, support, TaskBegins::AtOnce, handler)
-    }
-
-    /// [`task_tool`](Self::task_tool), with when the task begins:
-    /// [`TaskBegins::WhenHandlerStarts`] lets the handler gather input
-    /// through the call's own rounds first, and make the call a task with
-    /// [`RequestContext::start_task`].
-    #[must_use]
-    pub fn task_tool_beginning<A, F, Fut, R>(
-        mut self,
-        tool: Tool,
-        support: TaskSupport,
-        begins: TaskBegins,
-        handler: F,
-    ) -> Self
-    where
-        A: ToolArgs,
-        F: Fn(A, RequestContext) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<R, ToolError>> + Send + 'static,
-        R: ToolOutput,
-    {
-        let mut entry = registry::tool_entry(tool, handler);
-        entry.task = support;
-        entry.begins = begins;
-        self.registry.put_tool(entry);
-        self
-    }
-}
+mod upkeep;
 
 /// The running tasks of this server, and where their records are.
 pub(crate) struct TaskHub {
@@ -241,49 +157,6 @@ impl TaskHub {
             shortest_ttl_ms: AtomicU64::new(u64::MAX),
             watchers: Arc::default(),
             listening: futures::lock::Mutex::new(false),
-        }
-    }
-
-    /// Starts, once, receiving the signals other replicas send this one
-    /// (a store of one process sends none), before this replica runs its
-    /// first task, so no signal for it can be missed.
-    async fn listen(self: &Arc<Self>, runtime: &Arc<dyn Runtime>) -> Result<(), MethodError> {
-        let mut listening = self.listening.lock().await;
-        if *listening {
-            return Ok(());
-        }
-        if let Some(mut signals) = self.store.listen().await.map_err(store_error)? {
-            let hub = Arc::downgrade(self);
-            runtime.spawn(Box::pin(async move {
-                while let Some(signal) = signals.next().await {
-                    let Some(hub) = hub.upgrade() else { return };
-                    hub.on_signal(signal).await;
-                }
-            }));
-        }
-        *listening = true;
-        Ok(())
-    }
-
-    /// Acts on a signal from another replica: wakes the handler with its
-    /// answers, or drops it. A task not running here is none of its
-    /// business (it ended meanwhile).
-    async fn on_signal(&self, signal: TaskSignal) {
-        match signal {
-            TaskSignal::Answer {
-                id,
-                owner,
-                responses,
-            } => {
-                if let Some(link) = self.link(&id, &owner) {
-                    link.answer(responses).await;
-                }
-            }
-            TaskSignal::Cancel { id, owner } => {
-                if let Some(link) = self.link(&id, &owner) {
-                    link.cancel();
-                }
-            }
         }
     }
 
@@ -431,63 +304,6 @@ impl TaskHub {
         }
         let params = Value::Object(task.detailed());
         listeners.publish(topic, "notifications/tasks", &params);
-    }
-
-    /// Forgets the expired tasks and drops their handlers.
-    async fn purge(&self, now_ms: u64) {
-        for id in self.store.purge(now_ms).await {
-            let link = self.running().remove(&id);
-            if let Some(link) = link {
-                link.cancel();
-            }
-            // A `tasks/result` waiting for it reads that it is gone.
-            self.watchers.wake(&id);
-        }
-    }
-
-    /// Drops the handlers running here whose task the store no longer
-    /// has (expired, and purged by another replica sharing the store); a
-    /// store that cannot answer drops none.
-    async fn drop_vanished(&self, now_ms: u64) {
-        let running: Vec<Arc<TaskLink>> = self.running().values().cloned().collect();
-        for link in running {
-            if let Ok(None) = self.store.get(&link.id, &link.owner, now_ms).await {
-                self.running().remove(&link.id);
-                link.cancel();
-                self.watchers.wake(&link.id);
-            }
-        }
-    }
-
-    /// Starts, once, the sweeper that purges expired tasks on `runtime`
-    /// (every minute, or every time to live when shorter: the default one
-    /// and the shortest granted so far, but not more often than every
-    /// second), so an idle server's tasks leave too, and an expired task's
-    /// handler stops soon after; it ends with the server.
-    fn sweep(self: &Arc<Self>, runtime: &Arc<dyn Runtime>) {
-        if self.sweeping.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        let hub = Arc::downgrade(self);
-        let timer = Arc::clone(runtime);
-        runtime.spawn(Box::pin(async move {
-            loop {
-                let Some(every) = hub.upgrade().map(|hub| hub.sweep_pace()) else {
-                    return;
-                };
-                timer.sleep(every).await;
-                let Some(hub) = hub.upgrade() else { return };
-                let at = wall_ms(now());
-                hub.purge(at).await;
-                hub.drop_vanished(at).await;
-            }
-        }));
-    }
-
-    /// How long the sweeper sleeps between two sweeps.
-    fn sweep_pace(&self) -> Duration {
-        let shortest = self.shortest_ttl_ms.load(Ordering::Relaxed);
-        Duration::from_millis(self.config.ttl_ms().min(shortest).clamp(1_000, 60_000))
     }
 
     /// What a task of `era`, created by the request of `ctx`, does with
@@ -729,7 +545,10 @@ mod tests {
     use super::*;
     use crate::http::wire::testing::Local;
     use crate::id::SessionId;
+    use crate::protocol::Tool;
     use crate::runtime::BoxFuture;
+    use crate::server::builder::McpServerBuilder;
+    use crate::tasks::TaskSupport;
 
     use crate::server::dispatch::Engine;
     use crate::transport::memory::{MemoryClient, memory_pair};

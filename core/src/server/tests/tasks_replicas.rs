@@ -14,8 +14,11 @@ use serde_json::{Value, json};
 use super::*;
 use crate::http::wire::testing::Local;
 use crate::id::SessionId;
+use crate::protocol::Tool;
+use crate::server::builder::McpServerBuilder;
 use crate::server::config::ServerConfig;
 use crate::tasks::TaskCaps;
+use crate::tasks::TaskSupport;
 use crate::transport::memory::{MemoryClient, memory_pair};
 
 /// One replica's view of a shared store: the records in common, the
